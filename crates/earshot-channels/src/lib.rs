@@ -1,0 +1,188 @@
+//! Channel adapters: turn what platforms and export files say into [`Inbound`] messages.
+//!
+//! Each decoder yields one [`Decoded`] per record, in file order: the message, or why the
+//! record was rejected, with where it was (a line, or a path inside a JSON document). A bad
+//! record never stops the others.
+
+pub mod normalized;
+pub mod twcs;
+pub mod x;
+
+use earshot_core::Inbound;
+use std::fmt;
+use std::io::{self, BufRead};
+use std::path::Path;
+use std::str::FromStr;
+
+/// Import formats `earshot ingest` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Earshot's normalized message format, one JSON object per line.
+    Jsonl,
+    /// The Customer Support on Twitter (TWCS) CSV export.
+    Twcs,
+    /// An X API v2 response (tweets or DM events) as one JSON document.
+    XV2,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Jsonl => "jsonl",
+            Self::Twcs => "twcs",
+            Self::XV2 => "x-v2",
+        }
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "jsonl" | "normalized" => Ok(Self::Jsonl),
+            "twcs" | "twcs-csv" => Ok(Self::Twcs),
+            "x-v2" | "x" => Ok(Self::XV2),
+            other => Err(format!("unknown format `{other}`; expected jsonl, twcs or x-v2")),
+        }
+    }
+}
+
+/// Guesses the format from the file name and its first bytes.
+pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let text = String::from_utf8_lossy(head);
+    let first_line = text.lines().next().unwrap_or("");
+    if ext == "csv" || first_line.contains("tweet_id") && first_line.contains("inbound") {
+        return first_line.contains("tweet_id").then_some(Format::Twcs);
+    }
+    if ext == "jsonl" || ext == "ndjson" {
+        return Some(Format::Jsonl);
+    }
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') {
+        // One object per line (normalized) or one pretty-printed document (X API)?
+        let one_line_object = serde_json::from_str::<serde_json::Value>(first_line).is_ok();
+        if one_line_object && first_line.contains("\"external_id\"") {
+            return Some(Format::Jsonl);
+        }
+        if trimmed.contains("\"data\"") || trimmed.contains("\"errors\"") {
+            return Some(Format::XV2);
+        }
+        return Some(Format::Jsonl);
+    }
+    None
+}
+
+/// Where a record was in its input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// 1-based line number (for CSV, the line where the record starts).
+    Line(u64),
+    /// A JSON path inside a document, e.g. `data[3]`.
+    Path(String),
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Line(n) => write!(f, "line {n}"),
+            Self::Path(p) => f.write_str(p),
+        }
+    }
+}
+
+/// Why a record was not accepted: a stable code and a sentence for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reject {
+    pub code: &'static str,
+    pub reason: String,
+}
+
+impl Reject {
+    pub fn new(code: &'static str, reason: impl Into<String>) -> Self {
+        Self { code, reason: reason.into() }
+    }
+}
+
+impl From<earshot_core::InboundError> for Reject {
+    fn from(e: earshot_core::InboundError) -> Self {
+        Self { code: e.code(), reason: e.to_string() }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    pub location: Location,
+    pub result: Result<Inbound, Reject>,
+}
+
+/// Options that adapters need to interpret native payloads.
+#[derive(Debug, Clone, Default)]
+pub struct DecodeOptions {
+    /// The brand's own account on the channel (its X handle, say): messages it authored are
+    /// outbound. Also names the channel in the workspace.
+    pub account: Option<String>,
+}
+
+/// Longest line accepted in line-based formats; a longer one is rejected, not read further.
+pub const MAX_LINE_BYTES: usize = 1024 * 1024;
+
+/// Decodes `reader` as `format`. Line-based formats stream; an X document is read whole.
+pub fn decode<'a, R: BufRead + Send + 'a>(
+    reader: R,
+    format: Format,
+    options: &DecodeOptions,
+) -> io::Result<Box<dyn Iterator<Item = Decoded> + Send + 'a>> {
+    Ok(match format {
+        Format::Jsonl => Box::new(normalized::decode(reader, options.clone())),
+        Format::Twcs => Box::new(twcs::decode(reader, options.clone())),
+        Format::XV2 => {
+            let mut reader = reader;
+            let mut bytes = Vec::new();
+            reader.read_to_end(&mut bytes)?;
+            Box::new(x::decode_document(&bytes, options).into_iter())
+        }
+    })
+}
+
+/// Reads one line (up to and without its `\n`), refusing to keep more than `MAX_LINE_BYTES`.
+/// Returns `None` at end of input, `Some(Err(len))` for an over-long line.
+pub(crate) fn read_line<R: BufRead>(
+    reader: &mut R,
+    buf: &mut Vec<u8>,
+) -> io::Result<Option<Result<(), usize>>> {
+    buf.clear();
+    let mut total = 0usize;
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok(if total == 0 {
+                None
+            } else if total > MAX_LINE_BYTES {
+                Some(Err(total))
+            } else {
+                Some(Ok(()))
+            });
+        }
+        let (chunk, done) = match available.iter().position(|&b| b == b'\n') {
+            Some(i) => (&available[..i], Some(i + 1)),
+            None => (available, None),
+        };
+        total += chunk.len();
+        if total <= MAX_LINE_BYTES {
+            buf.extend_from_slice(chunk);
+        }
+        let consumed = done.unwrap_or(available.len());
+        reader.consume(consumed);
+        if done.is_some() {
+            if buf.last() == Some(&b'\r') {
+                buf.pop();
+            }
+            return Ok(Some(if total > MAX_LINE_BYTES { Err(total) } else { Ok(()) }));
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! Decoders against real platform payloads (`../shared/fixtures`) and hostile input.
+
+use earshot_channels::{decode, detect, DecodeOptions, Format, Location};
+use earshot_core::{Direction, Visibility};
+use std::path::PathBuf;
+
+/// `../shared/fixtures/…`, or `None` (with a message) outside CI when shared data is absent.
+fn fixture(rel: &str) -> Option<PathBuf> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures").join(rel);
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(std::env::var_os("CI").is_none(), "CI must have ../shared: {} is missing", path.display());
+    eprintln!("SKIPPED: {} is not present", path.display());
+    None
+}
+
+fn decode_file(path: &PathBuf, format: Format, account: Option<&str>) -> Vec<earshot_channels::Decoded> {
+    let options = DecodeOptions { account: account.map(str::to_string) };
+    let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
+    decode(file, format, &options).unwrap().collect()
+}
+
+#[test]
+fn x_search_with_expanded_users_threads_replies_and_keeps_profiles() {
+    let Some(path) = fixture("x_twitter/v2_recent_search_tweet_fields_expanded_users.json") else {
+        return;
+    };
+    let head = std::fs::read(&path).unwrap();
+    assert_eq!(detect(&path, &head[..head.len().min(4096)]), Some(Format::XV2));
+    let decoded = decode_file(&path, Format::XV2, Some("@snowman"));
+    let ok: Vec<_> = decoded.iter().filter_map(|d| d.result.as_ref().ok()).collect();
+    assert!(ok.len() >= 4, "{decoded:?}");
+    let first = ok[0];
+    assert_eq!(first.external_id, "1276035977375477760");
+    assert_eq!(first.author.handle.as_deref(), Some("happycamper"));
+    assert_eq!(first.in_reply_to.as_deref(), Some("1275653067283759104"));
+    assert_eq!(first.direction, Direction::In);
+    // @snowman is the owned account here, so its tweets are the brand speaking.
+    assert!(ok.iter().any(|m| m.author.handle.as_deref() == Some("snowman") && m.direction == Direction::Out));
+    // The parent tweet comes from includes.tweets, so the reply can join it.
+    assert!(ok.iter().any(|m| m.external_id == "1275653067283759104"));
+    assert!(decoded.iter().any(|d| matches!(&d.location, Location::Path(p) if p.starts_with("includes.tweets"))));
+}
+
+#[test]
+fn x_errors_and_tweets_without_an_author_are_rejected_with_reasons() {
+    let Some(deleted) = fixture("x_twitter/v2_single_tweet_deleted_error.json") else { return };
+    let decoded = decode_file(&deleted, Format::XV2, None);
+    assert_eq!(decoded.len(), 1);
+    let reject = decoded[0].result.as_ref().unwrap_err();
+    assert_eq!(reject.code, "platform_error");
+    assert!(reject.reason.contains("Could not find tweet"), "{}", reject.reason);
+    assert_eq!(decoded[0].location, Location::Path("errors[0]".into()));
+
+    let Some(bare) = fixture("x_twitter/v2_get_tweet_default_fields_recorded.json") else { return };
+    let decoded = decode_file(&bare, Format::XV2, None);
+    let reject = decoded[0].result.as_ref().unwrap_err();
+    assert!(reject.reason.contains("tweet.fields=author_id"), "{}", reject.reason);
+}
+
+#[test]
+fn normalized_jsonl_reports_every_bad_line_and_keeps_the_good_ones() {
+    let ok = r#"{"channel":"x","external_id":"1","author":{"external_id":"u"},"text":"hi","created_at":"2020-01-01T00:00:00Z"}"#;
+    let mut input = Vec::new();
+    input.extend_from_slice(ok.as_bytes());
+    input.extend_from_slice(b"\n{\"channel\":\"x\",\"external_id\":\n"); // truncated JSON
+    input.extend_from_slice(br#"{"channel":"x","external_id":2,"author":{"external_id":"u"},"text":"hi","created_at":"2020-01-01T00:00:00Z"}"#);
+    input.extend_from_slice(b"\n{\"channel\":\"x\",\"text\":\"caf\xc3\x28\"}\n"); // invalid UTF-8
+    input.extend_from_slice(br#"{"channel":"x","external_id":"3","author":{"external_id":"u"},"text":"","created_at":"2020-01-01T00:00:00Z"}"#);
+    input.extend_from_slice(b"\n\n");
+    input.extend_from_slice(format!("{{\"text\":\"{}\"}}\n", "a".repeat(11 * 1024 * 1024)).as_bytes());
+    input.extend_from_slice(br#"{"channel":"x","external_id":"4","author":{"external_id":"u"},"text":"hi","created_at":"2020-01-01T00:00:00Z","mood":"sad"}"#);
+    input.push(b'\n');
+    input.extend_from_slice(ok.replace("\"1\"", "\"5\"").as_bytes());
+
+    let decoded: Vec<_> = decode(&input[..], Format::Jsonl, &DecodeOptions::default()).unwrap().collect();
+    let summary: Vec<(String, &str)> = decoded
+        .iter()
+        .map(|d| (d.location.to_string(), d.result.as_ref().map(|_| "ok").unwrap_or_else(|r| r.code)))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("line 1".to_string(), "ok"),
+            ("line 2".to_string(), "invalid_json"),
+            ("line 3".to_string(), "invalid_json"),
+            ("line 4".to_string(), "invalid_utf8"),
+            ("line 5".to_string(), "empty_field"),
+            ("line 7".to_string(), "line_too_long"),
+            ("line 8".to_string(), "invalid_json"),
+            ("line 9".to_string(), "ok"),
+        ]
+    );
+    let wrong_type = decoded[2].result.as_ref().unwrap_err();
+    assert!(wrong_type.reason.contains("invalid type"), "{}", wrong_type.reason);
+    let unknown = decoded[6].result.as_ref().unwrap_err();
+    assert!(unknown.reason.contains("unknown field `mood`"), "{}", unknown.reason);
+    assert_eq!(decoded[0].result.as_ref().unwrap().visibility, Visibility::Public);
+}

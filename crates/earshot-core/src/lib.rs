@@ -1,0 +1,35 @@
+//! Earshot's domain: what a workspace, a channel, a message, a conversation and a contact
+//! are, the [`Store`](store::Store) trait every database implements, and the pure logic of
+//! care work (threading, conversation timelines). Nothing here does I/O; every other crate
+//! depends inward on this one.
+
+pub mod auth;
+pub mod channel;
+pub mod contact;
+pub mod conversation;
+pub mod ids;
+pub mod inbound;
+pub mod message;
+pub mod store;
+pub mod team;
+pub mod threading;
+pub mod time;
+pub mod timeline;
+
+pub use channel::{Channel, ChannelKind, ChannelRole};
+pub use contact::{Contact, ContactProfile, Identity};
+pub use conversation::{Conversation, ConversationStatus};
+pub use ids::*;
+pub use inbound::{Inbound, InboundAuthor, InboundError};
+pub use message::{Direction, Message, Visibility};
+pub use store::{Store, StoreError};
+pub use team::{Agent, NewAgent, Team};
+
+/// A tenant: every stored row belongs to exactly one workspace, and every store query is
+/// scoped by it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Workspace {
+    pub id: WorkspaceId,
+    pub name: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}

@@ -1,0 +1,229 @@
+//! The `Store` trait: everything Earshot keeps, behind one interface implemented for SQLite
+//! and PostgreSQL (crate `earshot-store`). Every method takes the workspace it acts in and
+//! never sees or touches another workspace's rows.
+
+use crate::inbound::Inbound;
+use crate::time::Timestamp;
+use crate::{
+    AgentId, ApiTokenId, Channel, ChannelKind, Contact, ContactId, ContactProfile, Conversation,
+    ConversationId, ConversationStatus, Message, MessageId, NewAgent, Team, TeamId, Workspace,
+    WorkspaceId,
+};
+use crate::{Agent, ChannelRole};
+use async_trait::async_trait;
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The row does not exist in this workspace.
+    #[error("{what} {id} not found")]
+    NotFound { what: &'static str, id: i64 },
+    /// A unique name or key is taken.
+    #[error("{0}")]
+    Conflict(String),
+    /// The request refers to something that can't be used (e.g. an agent of another workspace).
+    #[error("{0}")]
+    Invalid(String),
+    /// The database failed; the message is for logs, not for API clients.
+    #[error("database error: {0}")]
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// What happened to one message of an ingest batch, in the batch's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum IngestOutcome {
+    Stored {
+        message_id: MessageId,
+        conversation_id: ConversationId,
+        /// It answers a message Earshot has not seen yet; it joins that message's
+        /// conversation when it arrives.
+        awaiting_parent: bool,
+    },
+    /// Already stored (same channel and external id); nothing changed.
+    Duplicate { message_id: MessageId },
+}
+
+/// Which assignee a conversation list asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssigneeFilter {
+    Agent(AgentId),
+    Unassigned,
+}
+
+/// A position in the inbox order (priority desc, oldest waiting first, then id), so the next
+/// page starts exactly after the last row of this one even while rows are added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConversationCursor {
+    pub priority: i32,
+    /// `waiting_since` in milliseconds, or `i64::MAX` for nobody waiting (sorts last).
+    pub waiting_key: i64,
+    pub id: ConversationId,
+}
+
+impl ConversationCursor {
+    pub fn of(c: &Conversation) -> Self {
+        Self {
+            priority: c.priority,
+            waiting_key: waiting_key(c.waiting_since),
+            id: c.id,
+        }
+    }
+
+    /// An opaque string for clients.
+    pub fn encode(&self) -> String {
+        format!("c1.{}.{}.{}", self.priority, self.waiting_key, self.id.0)
+    }
+
+    pub fn decode(s: &str) -> Option<Self> {
+        let mut parts = s.strip_prefix("c1.")?.splitn(3, '.');
+        let priority = parts.next()?.parse().ok()?;
+        let waiting_key = parts.next()?.parse().ok()?;
+        let id = ConversationId(parts.next()?.parse().ok()?);
+        Some(Self { priority, waiting_key, id })
+    }
+}
+
+/// The sort key stored beside `waiting_since`.
+pub fn waiting_key(waiting_since: Option<Timestamp>) -> i64 {
+    waiting_since.map_or(i64::MAX, |t| t.timestamp_millis())
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ConversationQuery {
+    pub status: Option<ConversationStatus>,
+    pub channel: Option<ChannelKind>,
+    pub assignee: Option<AssigneeFilter>,
+    pub updated_since: Option<Timestamp>,
+    pub after: Option<ConversationCursor>,
+    /// 1..=200; the store clamps it.
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ContactQuery {
+    /// Contacts with an id greater than this (id order).
+    pub after: Option<ContactId>,
+    pub limit: u32,
+}
+
+pub const MAX_PAGE: u32 = 200;
+
+pub fn clamp_limit(limit: u32) -> i64 {
+    i64::from(limit.clamp(1, MAX_PAGE))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass back to get the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Counts {
+    pub channels: i64,
+    pub contacts: i64,
+    pub identities: i64,
+    pub conversations: i64,
+    pub messages: i64,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+    /// Succeeds when the database answers a query.
+    async fn ping(&self) -> StoreResult<()>;
+
+    async fn ensure_workspace(&self, name: &str) -> StoreResult<Workspace>;
+    async fn workspace_by_name(&self, name: &str) -> StoreResult<Option<Workspace>>;
+
+    /// Stores the hash of a freshly minted token.
+    async fn create_api_token(
+        &self,
+        workspace: WorkspaceId,
+        label: &str,
+        token_hash: &str,
+    ) -> StoreResult<ApiTokenId>;
+    async fn workspace_for_token(&self, token_hash: &str) -> StoreResult<Option<Workspace>>;
+
+    async fn ensure_channel(
+        &self,
+        workspace: WorkspaceId,
+        kind: ChannelKind,
+        name: &str,
+        role: ChannelRole,
+    ) -> StoreResult<Channel>;
+    async fn list_channels(&self, workspace: WorkspaceId) -> StoreResult<Vec<Channel>>;
+
+    /// Stores a batch of validated messages in one transaction: dedupes on channel and
+    /// external id, resolves authors to identities and contacts, threads every message into
+    /// a conversation and updates the conversations' timelines and statuses.
+    async fn ingest(
+        &self,
+        workspace: WorkspaceId,
+        batch: &[Inbound],
+    ) -> StoreResult<Vec<IngestOutcome>>;
+
+    /// The inbox: ordered by priority (highest first), then the longest waiting, then id.
+    async fn list_conversations(
+        &self,
+        workspace: WorkspaceId,
+        query: &ConversationQuery,
+    ) -> StoreResult<Page<Conversation>>;
+    async fn get_conversation(
+        &self,
+        workspace: WorkspaceId,
+        id: ConversationId,
+    ) -> StoreResult<Option<Conversation>>;
+    /// Messages of a conversation in the order they were sent.
+    async fn conversation_messages(
+        &self,
+        workspace: WorkspaceId,
+        id: ConversationId,
+    ) -> StoreResult<Vec<Message>>;
+    async fn message_by_external_id(
+        &self,
+        workspace: WorkspaceId,
+        kind: ChannelKind,
+        account: &str,
+        external_id: &str,
+    ) -> StoreResult<Option<Message>>;
+
+    async fn list_contacts(
+        &self,
+        workspace: WorkspaceId,
+        query: &ContactQuery,
+    ) -> StoreResult<Page<Contact>>;
+    async fn get_contact(
+        &self,
+        workspace: WorkspaceId,
+        id: ContactId,
+    ) -> StoreResult<Option<ContactProfile>>;
+
+    async fn create_team(&self, workspace: WorkspaceId, name: &str) -> StoreResult<Team>;
+    async fn list_teams(&self, workspace: WorkspaceId) -> StoreResult<Vec<Team>>;
+    async fn create_agent(&self, workspace: WorkspaceId, agent: &NewAgent) -> StoreResult<Agent>;
+    async fn list_agents(&self, workspace: WorkspaceId) -> StoreResult<Vec<Agent>>;
+
+    /// Sets (or clears, with `None`) the conversation's agent and team.
+    async fn assign_conversation(
+        &self,
+        workspace: WorkspaceId,
+        id: ConversationId,
+        agent: Option<AgentId>,
+        team: Option<TeamId>,
+    ) -> StoreResult<Conversation>;
+    async fn set_conversation_status(
+        &self,
+        workspace: WorkspaceId,
+        id: ConversationId,
+        status: ConversationStatus,
+    ) -> StoreResult<Conversation>;
+
+    async fn counts(&self, workspace: WorkspaceId) -> StoreResult<Counts>;
+}
+

@@ -1,0 +1,475 @@
+//! The ingest algorithm, written once for both databases. Each database supplies set-based
+//! statements through [`IngestTx`] (one round trip per step for a whole batch, not per
+//! message); the decisions (dedupe, identity resolution, threading, timelines, status) are
+//! made here and in `earshot-core`, inside the caller's transaction.
+
+use async_trait::async_trait;
+use earshot_core::store::{waiting_key, IngestOutcome, StoreResult};
+use earshot_core::threading::{self, KnownThreads, Target, ThreadInput};
+use earshot_core::time::{to_millis, Timestamp};
+use earshot_core::timeline::{Timeline, TimelineEntry};
+use earshot_core::{
+    ChannelId, ChannelKind, ChannelRole, ConversationId, ConversationStatus, Direction, Inbound,
+    MessageId, WorkspaceId,
+};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IdTable {
+    Contacts,
+    Identities,
+    Conversations,
+    Messages,
+}
+
+impl IdTable {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Contacts => "contacts",
+            Self::Identities => "identities",
+            Self::Conversations => "conversations",
+            Self::Messages => "messages",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct IdentityRow {
+    pub id: i64,
+    pub contact_id: i64,
+    pub kind: ChannelKind,
+    pub external_id: String,
+    pub handle: Option<String>,
+    pub display_name: Option<String>,
+    pub followers: Option<i64>,
+    pub verified: bool,
+}
+
+impl IdentityRow {
+    fn same_profile(&self, other: &IdentityRow) -> bool {
+        self.handle == other.handle
+            && self.display_name == other.display_name
+            && self.followers == other.followers
+            && self.verified == other.verified
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ContactRow {
+    pub id: i64,
+    pub display_name: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ConversationRow {
+    pub id: i64,
+    pub channel_id: i64,
+    pub contact_id: i64,
+    /// Provisional: the timeline update of the same transaction sets the real figures.
+    pub sent_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct MessageRow<'a> {
+    pub id: i64,
+    pub channel_id: i64,
+    pub conversation_id: i64,
+    pub identity_id: i64,
+    pub inbound: &'a Inbound,
+    pub raw: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ConversationUpdate {
+    pub id: i64,
+    pub status: ConversationStatus,
+    pub timeline: Timeline,
+}
+
+impl ConversationUpdate {
+    pub(crate) fn waiting_key(&self) -> i64 {
+        waiting_key(self.timeline.waiting_since)
+    }
+}
+
+/// The database side of one ingest transaction.
+#[async_trait]
+pub(crate) trait IngestTx: Send {
+    async fn channel(
+        &mut self,
+        ws: WorkspaceId,
+        kind: ChannelKind,
+        name: &str,
+        role: ChannelRole,
+        now: i64,
+    ) -> StoreResult<ChannelId>;
+    /// Stored messages of the channel among `external_ids`: external id → message id.
+    async fn stored_messages(
+        &mut self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        external_ids: &[&str],
+    ) -> StoreResult<HashMap<String, MessageId>>;
+    /// Conversations of stored messages among `external_ids`.
+    async fn conversations_of(
+        &mut self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        external_ids: &[&str],
+    ) -> StoreResult<HashMap<String, ConversationId>>;
+    /// Conversations of stored replies to `external_ids`: (answered id, conversation).
+    async fn conversations_of_replies_to(
+        &mut self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        external_ids: &[&str],
+    ) -> StoreResult<Vec<(String, ConversationId)>>;
+    async fn identities(
+        &mut self,
+        ws: WorkspaceId,
+        kind: ChannelKind,
+        external_ids: &[&str],
+    ) -> StoreResult<Vec<IdentityRow>>;
+    /// `n` fresh ids for `table`, valid for this transaction.
+    async fn allocate_ids(&mut self, table: IdTable, n: usize) -> StoreResult<Vec<i64>>;
+    async fn insert_contacts(&mut self, ws: WorkspaceId, rows: &[ContactRow], now: i64)
+        -> StoreResult<()>;
+    async fn insert_identities(
+        &mut self,
+        ws: WorkspaceId,
+        rows: &[IdentityRow],
+        now: i64,
+    ) -> StoreResult<()>;
+    async fn update_identity(&mut self, ws: WorkspaceId, row: &IdentityRow, now: i64)
+        -> StoreResult<()>;
+    async fn insert_conversations(
+        &mut self,
+        ws: WorkspaceId,
+        rows: &[ConversationRow],
+        now: i64,
+    ) -> StoreResult<()>;
+    /// Moves every message of `from` into `into` and deletes `from`.
+    async fn merge_conversation(
+        &mut self,
+        ws: WorkspaceId,
+        from: ConversationId,
+        into: ConversationId,
+    ) -> StoreResult<()>;
+    async fn insert_messages(
+        &mut self,
+        ws: WorkspaceId,
+        rows: &[MessageRow<'_>],
+        now: i64,
+    ) -> StoreResult<()>;
+    /// Current status and every message's direction and time, per conversation.
+    async fn timelines(
+        &mut self,
+        ws: WorkspaceId,
+        ids: &[i64],
+    ) -> StoreResult<HashMap<i64, (ConversationStatus, Vec<TimelineEntry>)>>;
+    async fn update_conversations(
+        &mut self,
+        ws: WorkspaceId,
+        rows: &[ConversationUpdate],
+        now: i64,
+    ) -> StoreResult<()>;
+}
+
+/// Runs one batch. `now` is the received time stamped on every stored message.
+pub(crate) async fn run(
+    tx: &mut dyn IngestTx,
+    ws: WorkspaceId,
+    batch: &[Inbound],
+    now: Timestamp,
+) -> StoreResult<Vec<IngestOutcome>> {
+    let now_ms = to_millis(now);
+    let mut outcomes: Vec<Option<IngestOutcome>> = vec![None; batch.len()];
+
+    // Channels, and the batch grouped by channel (threading never crosses channels).
+    let mut channel_ids: HashMap<(ChannelKind, &str, ChannelRole), ChannelId> = HashMap::new();
+    let mut groups: Vec<(ChannelId, Vec<usize>)> = Vec::new();
+    for (i, m) in batch.iter().enumerate() {
+        let key = (m.channel, m.account_name(), m.source);
+        let channel = match channel_ids.get(&key) {
+            Some(&c) => c,
+            None => {
+                let c = tx.channel(ws, key.0, key.1, key.2, now_ms).await?;
+                channel_ids.insert(key, c);
+                c
+            }
+        };
+        match groups.iter_mut().find(|(c, _)| *c == channel) {
+            Some((_, items)) => items.push(i),
+            None => groups.push((channel, vec![i])),
+        }
+    }
+
+    // Dedupe against the store and within the batch.
+    let mut fresh: Vec<(ChannelId, Vec<usize>)> = Vec::new();
+    let mut duplicate_of: Vec<(usize, usize)> = Vec::new();
+    for (channel, items) in &groups {
+        let ids: Vec<&str> = items.iter().map(|&i| batch[i].external_id.as_str()).collect();
+        let stored = tx.stored_messages(ws, *channel, &ids).await?;
+        let mut first_in_batch: HashMap<&str, usize> = HashMap::new();
+        let mut keep = Vec::new();
+        for &i in items {
+            let ext = batch[i].external_id.as_str();
+            if let Some(&id) = stored.get(ext) {
+                outcomes[i] = Some(IngestOutcome::Duplicate { message_id: id });
+            } else if let Some(&first) = first_in_batch.get(ext) {
+                duplicate_of.push((i, first));
+            } else {
+                first_in_batch.insert(ext, i);
+                keep.push(i);
+            }
+        }
+        if !keep.is_empty() {
+            fresh.push((*channel, keep));
+        }
+    }
+
+    let identity_of = resolve_identities(tx, ws, batch, &fresh, now_ms).await?;
+
+    let mut message_conversation: HashMap<usize, i64> = HashMap::new();
+    let mut awaiting: HashSet<usize> = HashSet::new();
+    let mut touched: BTreeSet<i64> = BTreeSet::new();
+    let mut new_inbound: HashSet<i64> = HashSet::new();
+    let mut new_outbound: HashSet<i64> = HashSet::new();
+    let mut rows: Vec<MessageRow<'_>> = Vec::new();
+
+    for (channel, items) in &fresh {
+        let inputs: Vec<ThreadInput<'_>> = items
+            .iter()
+            .map(|&i| ThreadInput {
+                external_id: &batch[i].external_id,
+                in_reply_to: batch[i].in_reply_to.as_deref(),
+            })
+            .collect();
+        let in_batch: HashSet<&str> = inputs.iter().map(|t| t.external_id).collect();
+        let parents: Vec<&str> = inputs
+            .iter()
+            .filter_map(|t| t.in_reply_to)
+            .filter(|p| !in_batch.contains(p))
+            .collect();
+        let ids: Vec<&str> = inputs.iter().map(|t| t.external_id).collect();
+        let mut known = KnownThreads {
+            parents: if parents.is_empty() {
+                HashMap::new()
+            } else {
+                tx.conversations_of(ws, *channel, &parents).await?
+            },
+            children: HashMap::new(),
+        };
+        for (answered, conversation) in tx.conversations_of_replies_to(ws, *channel, &ids).await? {
+            known.children.entry(answered).or_default().push(conversation);
+        }
+        let plan = threading::plan(&inputs, &known);
+
+        // New conversations: the customer is the author of the earliest inbound message.
+        let new_ids = tx.allocate_ids(IdTable::Conversations, plan.new_conversations).await?;
+        let mut founder: Vec<Option<usize>> = vec![None; plan.new_conversations];
+        for (k, &i) in items.iter().enumerate() {
+            if let Target::New(g) = plan.targets[k] {
+                let better = match founder[g] {
+                    None => true,
+                    Some(f) => founder_rank(&batch[i]) < founder_rank(&batch[f]),
+                };
+                if better {
+                    founder[g] = Some(i);
+                }
+            }
+        }
+        let conversations: Vec<ConversationRow> = founder
+            .iter()
+            .zip(&new_ids)
+            .map(|(f, &id)| {
+                let m = &batch[f.expect("every new conversation has a message")];
+                ConversationRow {
+                    id,
+                    channel_id: channel.0,
+                    contact_id: identity_of[&(m.channel, m.author.external_id.as_str())].1,
+                    sent_at: to_millis(m.created_at),
+                }
+            })
+            .collect();
+        tx.insert_conversations(ws, &conversations, now_ms).await?;
+        for &(from, into) in &plan.merges {
+            tx.merge_conversation(ws, from, into).await?;
+            touched.insert(into.0);
+        }
+
+        for (k, &i) in items.iter().enumerate() {
+            let conversation = match plan.targets[k] {
+                Target::Existing(c) => c.0,
+                Target::New(g) => new_ids[g],
+            };
+            message_conversation.insert(i, conversation);
+            touched.insert(conversation);
+            match batch[i].direction {
+                Direction::In => new_inbound.insert(conversation),
+                Direction::Out => new_outbound.insert(conversation),
+            };
+            if plan.awaiting_parent[k] {
+                awaiting.insert(i);
+            }
+        }
+    }
+
+    // Messages.
+    let count: usize = fresh.iter().map(|(_, items)| items.len()).sum();
+    let message_ids = tx.allocate_ids(IdTable::Messages, count).await?;
+    let mut next_id = message_ids.iter();
+    let mut message_id_of: HashMap<usize, i64> = HashMap::new();
+    for (channel, items) in &fresh {
+        for &i in items {
+            let m = &batch[i];
+            let id = *next_id.next().expect("allocated one id per message");
+            message_id_of.insert(i, id);
+            rows.push(MessageRow {
+                id,
+                channel_id: channel.0,
+                conversation_id: message_conversation[&i],
+                identity_id: identity_of[&(m.channel, m.author.external_id.as_str())].0,
+                inbound: m,
+                raw: m.raw.as_ref().map_or_else(|| "null".to_string(), |r| r.to_string()),
+            });
+        }
+    }
+    tx.insert_messages(ws, &rows, now_ms).await?;
+
+    // Timelines and statuses of every conversation the batch touched.
+    let touched: Vec<i64> = touched.into_iter().collect();
+    let current = tx.timelines(ws, &touched).await?;
+    let updates: Vec<ConversationUpdate> = touched
+        .iter()
+        .filter_map(|id| {
+            let (status, entries) = current.get(id)?;
+            Some(ConversationUpdate {
+                id: *id,
+                status: status.after_messages(new_inbound.contains(id), new_outbound.contains(id)),
+                timeline: Timeline::from_entries(entries)?,
+            })
+        })
+        .collect();
+    tx.update_conversations(ws, &updates, now_ms).await?;
+
+    for (_, items) in &fresh {
+        for &i in items {
+            let conversation = message_conversation[&i];
+            outcomes[i] = Some(IngestOutcome::Stored {
+                message_id: MessageId(message_id_of[&i]),
+                conversation_id: ConversationId(conversation),
+                awaiting_parent: awaiting.contains(&i),
+            });
+        }
+    }
+    for (i, first) in duplicate_of {
+        outcomes[i] = Some(IngestOutcome::Duplicate { message_id: MessageId(message_id_of[&first]) });
+    }
+    Ok(outcomes.into_iter().map(|o| o.expect("every message has an outcome")).collect())
+}
+
+/// Inbound before outbound, then the earliest.
+fn founder_rank(m: &Inbound) -> (bool, Timestamp) {
+    (m.direction == Direction::Out, m.created_at)
+}
+
+/// Finds or creates the identity (and, for a new one, its contact) of every author in the
+/// fresh messages, refreshing profiles that changed. Returns (kind, external id) →
+/// (identity id, contact id).
+async fn resolve_identities<'b>(
+    tx: &mut dyn IngestTx,
+    ws: WorkspaceId,
+    batch: &'b [Inbound],
+    fresh: &[(ChannelId, Vec<usize>)],
+    now: i64,
+) -> StoreResult<HashMap<(ChannelKind, &'b str), (i64, i64)>> {
+    // The latest profile of each author in the batch wins.
+    let mut latest: HashMap<(ChannelKind, &'b str), &'b Inbound> = HashMap::new();
+    for (_, items) in fresh {
+        for &i in items {
+            let m = &batch[i];
+            latest
+                .entry((m.channel, m.author.external_id.as_str()))
+                .and_modify(|seen| {
+                    if m.created_at >= seen.created_at {
+                        *seen = m;
+                    }
+                })
+                .or_insert(m);
+        }
+    }
+    let mut by_kind: HashMap<ChannelKind, Vec<&'b str>> = HashMap::new();
+    for (kind, ext) in latest.keys() {
+        by_kind.entry(*kind).or_default().push(ext);
+    }
+
+    let mut resolved = HashMap::new();
+    let mut missing: Vec<(ChannelKind, &'b str)> = Vec::new();
+    for (kind, externals) in &mut by_kind {
+        externals.sort_unstable();
+        let stored: HashMap<String, IdentityRow> = tx
+            .identities(ws, *kind, externals)
+            .await?
+            .into_iter()
+            .map(|r| (r.external_id.clone(), r))
+            .collect();
+        for ext in externals.iter() {
+            match stored.get(*ext) {
+                Some(row) => {
+                    let wanted = refreshed(row, latest[&(*kind, *ext)]);
+                    if !row.same_profile(&wanted) {
+                        tx.update_identity(ws, &wanted, now).await?;
+                    }
+                    resolved.insert((*kind, *ext), (row.id, row.contact_id));
+                }
+                None => missing.push((*kind, ext)),
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Ok(resolved);
+    }
+    missing.sort_unstable();
+    let contact_ids = tx.allocate_ids(IdTable::Contacts, missing.len()).await?;
+    let identity_ids = tx.allocate_ids(IdTable::Identities, missing.len()).await?;
+    let mut contacts = Vec::with_capacity(missing.len());
+    let mut identities = Vec::with_capacity(missing.len());
+    for ((key, &contact_id), &identity_id) in missing.iter().zip(&contact_ids).zip(&identity_ids) {
+        let m = latest[key];
+        contacts.push(ContactRow {
+            id: contact_id,
+            display_name: m.author.display_name.clone().or_else(|| m.author.handle.clone()),
+        });
+        identities.push(profile_row(identity_id, contact_id, m));
+        resolved.insert(*key, (identity_id, contact_id));
+    }
+    tx.insert_contacts(ws, &contacts, now).await?;
+    tx.insert_identities(ws, &identities, now).await?;
+    Ok(resolved)
+}
+
+/// A stored profile updated with what the new message says; a message that says nothing of a
+/// field (an X tweet without the user expansion, say) leaves it as it was.
+fn refreshed(stored: &IdentityRow, m: &Inbound) -> IdentityRow {
+    IdentityRow {
+        handle: m.author.handle.clone().or_else(|| stored.handle.clone()),
+        display_name: m.author.display_name.clone().or_else(|| stored.display_name.clone()),
+        followers: m.author.followers.map(i64::from).or(stored.followers),
+        verified: m.author.verified || stored.verified,
+        ..stored.clone()
+    }
+}
+
+fn profile_row(id: i64, contact_id: i64, m: &Inbound) -> IdentityRow {
+    IdentityRow {
+        id,
+        contact_id,
+        kind: m.channel,
+        external_id: m.author.external_id.clone(),
+        handle: m.author.handle.clone(),
+        display_name: m.author.display_name.clone(),
+        followers: m.author.followers.map(i64::from),
+        verified: m.author.verified,
+    }
+}

@@ -1,0 +1,481 @@
+//! PostgreSQL, for production and scale-out. Batches travel as typed arrays (`UNNEST`,
+//! `= ANY`), ids come from the tables' sequences, and each ingest transaction takes a
+//! per-workspace advisory lock so that two writers can't thread the same conversation twice.
+
+use crate::ingest::{
+    self, ContactRow, ConversationRow, ConversationUpdate, IdTable, IdentityRow, IngestTx,
+    MessageRow,
+};
+use crate::{corrupt, db_err};
+use async_trait::async_trait;
+use earshot_core::store::{IngestOutcome, StoreError, StoreResult};
+use earshot_core::timeline::TimelineEntry;
+use earshot_core::{
+    ChannelId, ChannelKind, ChannelRole, ConversationId, ConversationStatus, Inbound, MessageId,
+    WorkspaceId,
+};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::{PgPool, Postgres, Row, Transaction};
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+mod q {
+    crate::queries::shared_queries!(sqlx::Postgres, sqlx::postgres::PgRow);
+}
+
+/// First key of the advisory lock that serializes ingest within a workspace.
+const INGEST_LOCK: i32 = 0x4541_5254;
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://…`) and applies pending migrations.
+    pub async fn open(url: &str) -> StoreResult<Self> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Invalid(format!("bad PostgreSQL URL `{url}`: {e}")))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(db_err)?;
+        sqlx::migrate!("./migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Database(Box::new(e)))?;
+        Ok(Self { pool })
+    }
+
+    async fn ingest_batch(
+        &self,
+        ws: WorkspaceId,
+        batch: &[Inbound],
+    ) -> StoreResult<Vec<IngestOutcome>> {
+        let mut tx = PgTx { tx: self.pool.begin().await.map_err(db_err)? };
+        sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+            .bind(INGEST_LOCK)
+            .bind(ws.0 as i32)
+            .execute(&mut *tx.tx)
+            .await
+            .map_err(db_err)?;
+        let outcomes = ingest::run(&mut tx, ws, batch, earshot_core::time::now()).await?;
+        tx.tx.commit().await.map_err(db_err)?;
+        Ok(outcomes)
+    }
+}
+
+crate::store_impl!(PgStore, "postgres", pool, pool);
+
+struct PgTx {
+    tx: Transaction<'static, Postgres>,
+}
+
+#[async_trait]
+impl IngestTx for PgTx {
+    async fn channel(
+        &mut self,
+        ws: WorkspaceId,
+        kind: ChannelKind,
+        name: &str,
+        role: ChannelRole,
+        now: i64,
+    ) -> StoreResult<ChannelId> {
+        let row = sqlx::query(
+            "INSERT INTO channels (workspace_id, kind, name, role, created_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (workspace_id, kind, name) DO UPDATE SET name = excluded.name RETURNING id",
+        )
+        .bind(ws.0)
+        .bind(kind.as_str())
+        .bind(name)
+        .bind(role.as_str())
+        .bind(now)
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        Ok(ChannelId(row.try_get(0).map_err(db_err)?))
+    }
+
+    async fn stored_messages(
+        &mut self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        external_ids: &[&str],
+    ) -> StoreResult<HashMap<String, MessageId>> {
+        let rows = sqlx::query(
+            "SELECT external_id, id FROM messages WHERE workspace_id = $1 AND channel_id = $2 AND external_id = ANY($3)",
+        )
+        .bind(ws.0)
+        .bind(channel.0)
+        .bind(external_ids)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        pairs(&rows, MessageId)
+    }
+
+    async fn conversations_of(
+        &mut self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        external_ids: &[&str],
+    ) -> StoreResult<HashMap<String, ConversationId>> {
+        let rows = sqlx::query(
+            "SELECT external_id, conversation_id FROM messages WHERE workspace_id = $1 AND channel_id = $2 \
+             AND external_id = ANY($3)",
+        )
+        .bind(ws.0)
+        .bind(channel.0)
+        .bind(external_ids)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        pairs(&rows, ConversationId)
+    }
+
+    async fn conversations_of_replies_to(
+        &mut self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        external_ids: &[&str],
+    ) -> StoreResult<Vec<(String, ConversationId)>> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT in_reply_to, conversation_id FROM messages WHERE workspace_id = $1 AND channel_id = $2 \
+             AND in_reply_to = ANY($3)",
+        )
+        .bind(ws.0)
+        .bind(channel.0)
+        .bind(external_ids)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        pair_list(&rows, ConversationId)
+    }
+
+    async fn identities(
+        &mut self,
+        ws: WorkspaceId,
+        kind: ChannelKind,
+        external_ids: &[&str],
+    ) -> StoreResult<Vec<IdentityRow>> {
+        let rows = sqlx::query(
+            "SELECT id, contact_id, external_id, handle, display_name, followers, verified FROM identities \
+             WHERE workspace_id = $1 AND kind = $2 AND external_id = ANY($3)",
+        )
+        .bind(ws.0)
+        .bind(kind.as_str())
+        .bind(external_ids)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok(IdentityRow {
+                    id: r.try_get(0).map_err(db_err)?,
+                    contact_id: r.try_get(1).map_err(db_err)?,
+                    kind,
+                    external_id: r.try_get(2).map_err(db_err)?,
+                    handle: r.try_get(3).map_err(db_err)?,
+                    display_name: r.try_get(4).map_err(db_err)?,
+                    followers: r.try_get(5).map_err(db_err)?,
+                    verified: r.try_get(6).map_err(db_err)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn allocate_ids(&mut self, table: IdTable, n: usize) -> StoreResult<Vec<i64>> {
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        sqlx::query_scalar("SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)")
+            .bind(table.name())
+            .bind(n as i64)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(db_err)
+    }
+
+    async fn insert_contacts(
+        &mut self,
+        ws: WorkspaceId,
+        rows: &[ContactRow],
+        now: i64,
+    ) -> StoreResult<()> {
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let names: Vec<Option<&str>> = rows.iter().map(|r| r.display_name.as_deref()).collect();
+        sqlx::query(
+            "INSERT INTO contacts (id, workspace_id, display_name, created_at, updated_at) \
+             SELECT u.id, $1, u.name, $2, $2 FROM UNNEST($3::bigint[], $4::text[]) AS u(id, name)",
+        )
+        .bind(ws.0)
+        .bind(now)
+        .bind(&ids)
+        .bind(&names)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn insert_identities(
+        &mut self,
+        ws: WorkspaceId,
+        rows: &[IdentityRow],
+        now: i64,
+    ) -> StoreResult<()> {
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let contacts: Vec<i64> = rows.iter().map(|r| r.contact_id).collect();
+        let kinds: Vec<&str> = rows.iter().map(|r| r.kind.as_str()).collect();
+        let externals: Vec<&str> = rows.iter().map(|r| r.external_id.as_str()).collect();
+        let handles: Vec<Option<&str>> = rows.iter().map(|r| r.handle.as_deref()).collect();
+        let names: Vec<Option<&str>> = rows.iter().map(|r| r.display_name.as_deref()).collect();
+        let followers: Vec<Option<i64>> = rows.iter().map(|r| r.followers).collect();
+        let verified: Vec<bool> = rows.iter().map(|r| r.verified).collect();
+        sqlx::query(
+            "INSERT INTO identities (id, workspace_id, contact_id, kind, external_id, handle, display_name, followers, verified, created_at, updated_at) \
+             SELECT u.id, $1, u.contact_id, u.kind, u.external_id, u.handle, u.display_name, u.followers, u.verified, $2, $2 \
+             FROM UNNEST($3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::boolean[]) \
+             AS u(id, contact_id, kind, external_id, handle, display_name, followers, verified)",
+        )
+        .bind(ws.0)
+        .bind(now)
+        .bind(&ids)
+        .bind(&contacts)
+        .bind(&kinds)
+        .bind(&externals)
+        .bind(&handles)
+        .bind(&names)
+        .bind(&followers)
+        .bind(&verified)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn update_identity(
+        &mut self,
+        ws: WorkspaceId,
+        r: &IdentityRow,
+        now: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE identities SET handle = $1, display_name = $2, followers = $3, verified = $4, updated_at = $5 \
+             WHERE workspace_id = $6 AND id = $7",
+        )
+        .bind(&r.handle)
+        .bind(&r.display_name)
+        .bind(r.followers)
+        .bind(r.verified)
+        .bind(now)
+        .bind(ws.0)
+        .bind(r.id)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn insert_conversations(
+        &mut self,
+        ws: WorkspaceId,
+        rows: &[ConversationRow],
+        now: i64,
+    ) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let channels: Vec<i64> = rows.iter().map(|r| r.channel_id).collect();
+        let contacts: Vec<i64> = rows.iter().map(|r| r.contact_id).collect();
+        let sent: Vec<i64> = rows.iter().map(|r| r.sent_at).collect();
+        sqlx::query(
+            "INSERT INTO conversations (id, workspace_id, channel_id, contact_id, status, priority, message_count, \
+             first_message_at, last_message_at, waiting_key, created_at, updated_at) \
+             SELECT u.id, $1, u.channel_id, u.contact_id, 'new', 0, 0, u.sent_at, u.sent_at, $2, $3, $3 \
+             FROM UNNEST($4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[]) AS u(id, channel_id, contact_id, sent_at)",
+        )
+        .bind(ws.0)
+        .bind(i64::MAX)
+        .bind(now)
+        .bind(&ids)
+        .bind(&channels)
+        .bind(&contacts)
+        .bind(&sent)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn merge_conversation(
+        &mut self,
+        ws: WorkspaceId,
+        from: ConversationId,
+        into: ConversationId,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE messages SET conversation_id = $1 WHERE workspace_id = $2 AND conversation_id = $3")
+            .bind(into.0)
+            .bind(ws.0)
+            .bind(from.0)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db_err)?;
+        sqlx::query("DELETE FROM conversations WHERE workspace_id = $1 AND id = $2")
+            .bind(ws.0)
+            .bind(from.0)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn insert_messages(
+        &mut self,
+        ws: WorkspaceId,
+        rows: &[MessageRow<'_>],
+        now: i64,
+    ) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let channels: Vec<i64> = rows.iter().map(|r| r.channel_id).collect();
+        let conversations: Vec<i64> = rows.iter().map(|r| r.conversation_id).collect();
+        let identities: Vec<i64> = rows.iter().map(|r| r.identity_id).collect();
+        let externals: Vec<&str> = rows.iter().map(|r| r.inbound.external_id.as_str()).collect();
+        let directions: Vec<&str> = rows.iter().map(|r| r.inbound.direction.as_str()).collect();
+        let visibilities: Vec<&str> = rows.iter().map(|r| r.inbound.visibility.as_str()).collect();
+        let texts: Vec<&str> = rows.iter().map(|r| r.inbound.text.as_str()).collect();
+        let sent: Vec<i64> = rows.iter().map(|r| r.inbound.created_at.timestamp_millis()).collect();
+        let parents: Vec<Option<&str>> =
+            rows.iter().map(|r| r.inbound.in_reply_to.as_deref()).collect();
+        let raws: Vec<&str> = rows.iter().map(|r| r.raw.as_str()).collect();
+        sqlx::query(
+            "INSERT INTO messages (id, workspace_id, channel_id, conversation_id, identity_id, external_id, direction, \
+             visibility, text, sent_at, received_at, in_reply_to, raw) \
+             SELECT u.id, $1, u.channel_id, u.conversation_id, u.identity_id, u.external_id, u.direction, u.visibility, \
+             u.text, u.sent_at, $2, u.in_reply_to, u.raw \
+             FROM UNNEST($3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[], \
+             $10::text[], $11::bigint[], $12::text[], $13::text[]) \
+             AS u(id, channel_id, conversation_id, identity_id, external_id, direction, visibility, text, sent_at, in_reply_to, raw)",
+        )
+        .bind(ws.0)
+        .bind(now)
+        .bind(&ids)
+        .bind(&channels)
+        .bind(&conversations)
+        .bind(&identities)
+        .bind(&externals)
+        .bind(&directions)
+        .bind(&visibilities)
+        .bind(&texts)
+        .bind(&sent)
+        .bind(&parents)
+        .bind(&raws)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn timelines(
+        &mut self,
+        ws: WorkspaceId,
+        ids: &[i64],
+    ) -> StoreResult<HashMap<i64, (ConversationStatus, Vec<TimelineEntry>)>> {
+        let statuses = sqlx::query("SELECT id, status FROM conversations WHERE workspace_id = $1 AND id = ANY($2)")
+            .bind(ws.0)
+            .bind(ids)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(db_err)?;
+        let entries = sqlx::query(
+            "SELECT conversation_id, direction, sent_at FROM messages WHERE workspace_id = $1 AND conversation_id = ANY($2)",
+        )
+        .bind(ws.0)
+        .bind(ids)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        let mut out = HashMap::new();
+        for r in &statuses {
+            let status: String = r.try_get(1).map_err(db_err)?;
+            let status = status.parse().map_err(|_| corrupt("status", &status))?;
+            out.insert(r.try_get::<i64, _>(0).map_err(db_err)?, (status, Vec::new()));
+        }
+        for r in &entries {
+            let id: i64 = r.try_get(0).map_err(db_err)?;
+            let direction: String = r.try_get(1).map_err(db_err)?;
+            let entry = TimelineEntry {
+                direction: direction.parse().map_err(|_| corrupt("direction", &direction))?,
+                sent_at: earshot_core::time::from_millis(r.try_get(2).map_err(db_err)?),
+            };
+            if let Some((_, list)) = out.get_mut(&id) {
+                list.push(entry);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn update_conversations(
+        &mut self,
+        ws: WorkspaceId,
+        rows: &[ConversationUpdate],
+        now: i64,
+    ) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<i64> = rows.iter().map(|u| u.id).collect();
+        let statuses: Vec<&str> = rows.iter().map(|u| u.status.as_str()).collect();
+        let counts: Vec<i64> = rows.iter().map(|u| u.timeline.message_count).collect();
+        let firsts: Vec<i64> =
+            rows.iter().map(|u| u.timeline.first_message_at.timestamp_millis()).collect();
+        let lasts: Vec<i64> =
+            rows.iter().map(|u| u.timeline.last_message_at.timestamp_millis()).collect();
+        let responses: Vec<Option<i64>> = rows
+            .iter()
+            .map(|u| u.timeline.first_response_at.map(|t| t.timestamp_millis()))
+            .collect();
+        let waiting: Vec<Option<i64>> =
+            rows.iter().map(|u| u.timeline.waiting_since.map(|t| t.timestamp_millis())).collect();
+        let keys: Vec<i64> = rows.iter().map(|u| u.waiting_key()).collect();
+        sqlx::query(
+            "UPDATE conversations c SET status = u.status, message_count = u.message_count, \
+             first_message_at = u.first_message_at, last_message_at = u.last_message_at, \
+             first_response_at = u.first_response_at, waiting_since = u.waiting_since, waiting_key = u.waiting_key, \
+             updated_at = $2 \
+             FROM UNNEST($3::bigint[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[]) \
+             AS u(id, status, message_count, first_message_at, last_message_at, first_response_at, waiting_since, waiting_key) \
+             WHERE c.workspace_id = $1 AND c.id = u.id",
+        )
+        .bind(ws.0)
+        .bind(now)
+        .bind(&ids)
+        .bind(&statuses)
+        .bind(&counts)
+        .bind(&firsts)
+        .bind(&lasts)
+        .bind(&responses)
+        .bind(&waiting)
+        .bind(&keys)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+}
+
+fn pair_list<T>(rows: &[PgRow], wrap: fn(i64) -> T) -> StoreResult<Vec<(String, T)>> {
+    rows.iter()
+        .map(|r| Ok((r.try_get(0).map_err(db_err)?, wrap(r.try_get(1).map_err(db_err)?))))
+        .collect()
+}
+
+fn pairs<T>(rows: &[PgRow], wrap: fn(i64) -> T) -> StoreResult<HashMap<String, T>> {
+    Ok(pair_list(rows, wrap)?.into_iter().collect())
+}

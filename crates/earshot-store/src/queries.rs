@@ -1,0 +1,509 @@
+//! Queries whose SQL is the same on both databases (`$N` placeholders work on SQLite too),
+//! generated for each backend's pool type. The `Store` impls are thin wrappers over these.
+
+/// A bind value for dynamically built queries.
+#[derive(Debug, Clone)]
+pub(crate) enum Bind {
+    I64(i64),
+    I32(i32),
+    Text(String),
+}
+
+/// SQL text with `$N` placeholders numbered as values are pushed.
+#[derive(Debug, Default)]
+pub(crate) struct Sql {
+    pub text: String,
+    pub binds: Vec<Bind>,
+}
+
+impl Sql {
+    pub fn new(text: &str) -> Self {
+        Self { text: text.to_string(), binds: Vec::new() }
+    }
+    pub fn push(&mut self, s: &str) -> &mut Self {
+        self.text.push_str(s);
+        self
+    }
+    /// Appends a placeholder for `value`.
+    pub fn bind(&mut self, value: Bind) -> &mut Self {
+        self.binds.push(value);
+        self.text.push_str(&format!("${}", self.binds.len()));
+        self
+    }
+}
+
+/// The inbox query: filters, keyset cursor and order, shared by both databases.
+pub(crate) fn conversation_list_sql(
+    columns: &str,
+    ws: earshot_core::WorkspaceId,
+    q: &earshot_core::store::ConversationQuery,
+) -> Sql {
+    use earshot_core::store::AssigneeFilter;
+    let mut sql = Sql::new(&format!(
+        "SELECT {columns} FROM conversations c JOIN channels ch ON ch.id = c.channel_id WHERE c.workspace_id = "
+    ));
+    sql.bind(Bind::I64(ws.0));
+    if let Some(status) = q.status {
+        sql.push(" AND c.status = ").bind(Bind::Text(status.as_str().into()));
+    }
+    if let Some(kind) = q.channel {
+        sql.push(" AND ch.kind = ").bind(Bind::Text(kind.as_str().into()));
+    }
+    match q.assignee {
+        Some(AssigneeFilter::Agent(a)) => {
+            sql.push(" AND c.assignee_id = ").bind(Bind::I64(a.0));
+        }
+        Some(AssigneeFilter::Unassigned) => {
+            sql.push(" AND c.assignee_id IS NULL");
+        }
+        None => {}
+    }
+    if let Some(since) = q.updated_since {
+        sql.push(" AND c.updated_at >= ").bind(Bind::I64(since.timestamp_millis()));
+    }
+    if let Some(after) = q.after {
+        sql.push(" AND (c.priority < ").bind(Bind::I32(after.priority));
+        sql.push(" OR (c.priority = ").bind(Bind::I32(after.priority));
+        sql.push(" AND (c.waiting_key > ").bind(Bind::I64(after.waiting_key));
+        sql.push(" OR (c.waiting_key = ").bind(Bind::I64(after.waiting_key));
+        sql.push(" AND c.id > ").bind(Bind::I64(after.id.0));
+        sql.push("))))");
+    }
+    sql.push(" ORDER BY c.priority DESC, c.waiting_key ASC, c.id ASC LIMIT ");
+    sql.bind(Bind::I64(earshot_core::store::clamp_limit(q.limit) + 1));
+    sql
+}
+
+macro_rules! shared_queries {
+    ($db:ty, $row:ty) => {
+        use earshot_core::store::{
+            clamp_limit, ContactQuery, ConversationCursor, ConversationQuery, Counts, Page,
+            StoreResult,
+        };
+        use earshot_core::time::{now, to_millis};
+        use earshot_core::*;
+        use $crate::queries::{conversation_list_sql, Bind};
+        use $crate::db_err;
+
+        $crate::rows::row_mappers!($row);
+
+        type Pool = sqlx::Pool<$db>;
+
+        fn bind_all<'q>(
+            mut q: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
+            binds: &'q [Bind],
+        ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>> {
+            for b in binds {
+                q = match b {
+                    Bind::I64(v) => q.bind(*v),
+                    Bind::I32(v) => q.bind(*v),
+                    Bind::Text(v) => q.bind(v.as_str()),
+                };
+            }
+            q
+        }
+
+        pub(crate) async fn ensure_workspace(pool: &Pool, name: &str) -> StoreResult<Workspace> {
+            if name.trim().is_empty() {
+                return Err(store::StoreError::Invalid("workspace name is empty".into()));
+            }
+            sqlx::query(
+                "INSERT INTO workspaces (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(name)
+            .bind(to_millis(now()))
+            .execute(pool)
+            .await
+            .map_err(db_err)?;
+            workspace_by_name(pool, name)
+                .await?
+                .ok_or_else(|| store::StoreError::Invalid(format!("workspace `{name}` vanished")))
+        }
+
+        pub(crate) async fn workspace_by_name(
+            pool: &Pool,
+            name: &str,
+        ) -> StoreResult<Option<Workspace>> {
+            sqlx::query("SELECT id, name, created_at FROM workspaces WHERE name = $1")
+                .bind(name)
+                .fetch_optional(pool)
+                .await
+                .map_err(db_err)?
+                .map(|r| workspace(&r))
+                .transpose()
+        }
+
+        pub(crate) async fn create_api_token(
+            pool: &Pool,
+            ws: WorkspaceId,
+            label: &str,
+            token_hash: &str,
+        ) -> StoreResult<ApiTokenId> {
+            let row = sqlx::query(
+                "INSERT INTO api_tokens (workspace_id, label, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(ws.0)
+            .bind(label)
+            .bind(token_hash)
+            .bind(to_millis(now()))
+            .fetch_one(pool)
+            .await
+            .map_err(db_err)?;
+            Ok(ApiTokenId(row.try_get(0).map_err(db_err)?))
+        }
+
+        pub(crate) async fn workspace_for_token(
+            pool: &Pool,
+            token_hash: &str,
+        ) -> StoreResult<Option<Workspace>> {
+            sqlx::query(
+                "SELECT w.id, w.name, w.created_at FROM api_tokens t JOIN workspaces w ON w.id = t.workspace_id WHERE t.token_hash = $1",
+            )
+            .bind(token_hash)
+            .fetch_optional(pool)
+            .await
+            .map_err(db_err)?
+            .map(|r| workspace(&r))
+            .transpose()
+        }
+
+        pub(crate) async fn ensure_channel(
+            pool: &Pool,
+            ws: WorkspaceId,
+            kind: ChannelKind,
+            name: &str,
+            role: ChannelRole,
+        ) -> StoreResult<Channel> {
+            sqlx::query(
+                "INSERT INTO channels (workspace_id, kind, name, role, created_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (workspace_id, kind, name) DO NOTHING",
+            )
+            .bind(ws.0)
+            .bind(kind.as_str())
+            .bind(name)
+            .bind(role.as_str())
+            .bind(to_millis(now()))
+            .execute(pool)
+            .await
+            .map_err(db_err)?;
+            let row = sqlx::query(
+                "SELECT id, workspace_id, kind, name, role FROM channels WHERE workspace_id = $1 AND kind = $2 AND name = $3",
+            )
+            .bind(ws.0)
+            .bind(kind.as_str())
+            .bind(name)
+            .fetch_one(pool)
+            .await
+            .map_err(db_err)?;
+            channel(&row)
+        }
+
+        pub(crate) async fn list_channels(pool: &Pool, ws: WorkspaceId) -> StoreResult<Vec<Channel>> {
+            sqlx::query(
+                "SELECT id, workspace_id, kind, name, role FROM channels WHERE workspace_id = $1 ORDER BY id",
+            )
+            .bind(ws.0)
+            .fetch_all(pool)
+            .await
+            .map_err(db_err)?
+            .iter()
+            .map(channel)
+            .collect()
+        }
+
+        pub(crate) async fn list_conversations(
+            pool: &Pool,
+            ws: WorkspaceId,
+            q: &ConversationQuery,
+        ) -> StoreResult<Page<Conversation>> {
+            let sql = conversation_list_sql(CONVERSATION_COLUMNS, ws, q);
+            let rows = bind_all(sqlx::query(&sql.text), &sql.binds)
+                .fetch_all(pool)
+                .await
+                .map_err(db_err)?;
+            let limit = clamp_limit(q.limit) as usize;
+            let mut items = rows.iter().map(conversation).collect::<StoreResult<Vec<_>>>()?;
+            let next_cursor = if items.len() > limit {
+                items.truncate(limit);
+                items.last().map(|c| ConversationCursor::of(c).encode())
+            } else {
+                None
+            };
+            Ok(Page { items, next_cursor })
+        }
+
+        pub(crate) async fn get_conversation(
+            pool: &Pool,
+            ws: WorkspaceId,
+            id: ConversationId,
+        ) -> StoreResult<Option<Conversation>> {
+            let sql = format!(
+                "SELECT {CONVERSATION_COLUMNS} FROM conversations c JOIN channels ch ON ch.id = c.channel_id \
+                 WHERE c.workspace_id = $1 AND c.id = $2"
+            );
+            sqlx::query(&sql)
+                .bind(ws.0)
+                .bind(id.0)
+                .fetch_optional(pool)
+                .await
+                .map_err(db_err)?
+                .map(|r| conversation(&r))
+                .transpose()
+        }
+
+        pub(crate) async fn conversation_messages(
+            pool: &Pool,
+            ws: WorkspaceId,
+            id: ConversationId,
+        ) -> StoreResult<Vec<Message>> {
+            let sql = format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN channels ch ON ch.id = m.channel_id \
+                 WHERE m.workspace_id = $1 AND m.conversation_id = $2 ORDER BY m.sent_at, m.id"
+            );
+            sqlx::query(&sql)
+                .bind(ws.0)
+                .bind(id.0)
+                .fetch_all(pool)
+                .await
+                .map_err(db_err)?
+                .iter()
+                .map(message)
+                .collect()
+        }
+
+        pub(crate) async fn message_by_external_id(
+            pool: &Pool,
+            ws: WorkspaceId,
+            kind: ChannelKind,
+            account: &str,
+            external_id: &str,
+        ) -> StoreResult<Option<Message>> {
+            let sql = format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN channels ch ON ch.id = m.channel_id \
+                 WHERE m.workspace_id = $1 AND ch.kind = $2 AND ch.name = $3 AND m.external_id = $4"
+            );
+            sqlx::query(&sql)
+                .bind(ws.0)
+                .bind(kind.as_str())
+                .bind(account)
+                .bind(external_id)
+                .fetch_optional(pool)
+                .await
+                .map_err(db_err)?
+                .map(|r| message(&r))
+                .transpose()
+        }
+
+        pub(crate) async fn list_contacts(
+            pool: &Pool,
+            ws: WorkspaceId,
+            q: &ContactQuery,
+        ) -> StoreResult<Page<Contact>> {
+            let limit = clamp_limit(q.limit);
+            let sql = format!(
+                "SELECT {CONTACT_COLUMNS} FROM contacts WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+            );
+            let rows = sqlx::query(&sql)
+                .bind(ws.0)
+                .bind(q.after.map_or(0, |c| c.0))
+                .bind(limit + 1)
+                .fetch_all(pool)
+                .await
+                .map_err(db_err)?;
+            let mut items = rows.iter().map(contact).collect::<StoreResult<Vec<_>>>()?;
+            let next_cursor = if items.len() > limit as usize {
+                items.truncate(limit as usize);
+                items.last().map(|c| c.id.0.to_string())
+            } else {
+                None
+            };
+            Ok(Page { items, next_cursor })
+        }
+
+        pub(crate) async fn get_contact(
+            pool: &Pool,
+            ws: WorkspaceId,
+            id: ContactId,
+        ) -> StoreResult<Option<ContactProfile>> {
+            let sql = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE workspace_id = $1 AND id = $2");
+            let Some(row) = sqlx::query(&sql)
+                .bind(ws.0)
+                .bind(id.0)
+                .fetch_optional(pool)
+                .await
+                .map_err(db_err)?
+            else {
+                return Ok(None);
+            };
+            let sql = format!(
+                "SELECT {IDENTITY_COLUMNS} FROM identities WHERE workspace_id = $1 AND contact_id = $2 ORDER BY id"
+            );
+            let identities = sqlx::query(&sql)
+                .bind(ws.0)
+                .bind(id.0)
+                .fetch_all(pool)
+                .await
+                .map_err(db_err)?
+                .iter()
+                .map(identity)
+                .collect::<StoreResult<Vec<_>>>()?;
+            Ok(Some(ContactProfile { contact: contact(&row)?, identities }))
+        }
+
+        pub(crate) async fn create_team(pool: &Pool, ws: WorkspaceId, name: &str) -> StoreResult<Team> {
+            if name.trim().is_empty() {
+                return Err(store::StoreError::Invalid("team name is empty".into()));
+            }
+            let row = sqlx::query(
+                "INSERT INTO teams (workspace_id, name) VALUES ($1, $2) RETURNING id, workspace_id, name",
+            )
+            .bind(ws.0)
+            .bind(name)
+            .fetch_one(pool)
+            .await
+            .map_err(db_err)?;
+            team(&row)
+        }
+
+        pub(crate) async fn list_teams(pool: &Pool, ws: WorkspaceId) -> StoreResult<Vec<Team>> {
+            sqlx::query("SELECT id, workspace_id, name FROM teams WHERE workspace_id = $1 ORDER BY id")
+                .bind(ws.0)
+                .fetch_all(pool)
+                .await
+                .map_err(db_err)?
+                .iter()
+                .map(team)
+                .collect()
+        }
+
+        async fn check_team(pool: &Pool, ws: WorkspaceId, team: Option<TeamId>) -> StoreResult<()> {
+            if let Some(t) = team {
+                let found = sqlx::query("SELECT 1 FROM teams WHERE workspace_id = $1 AND id = $2")
+                    .bind(ws.0)
+                    .bind(t.0)
+                    .fetch_optional(pool)
+                    .await
+                    .map_err(db_err)?;
+                if found.is_none() {
+                    return Err(store::StoreError::Invalid(format!("team {t} does not exist in this workspace")));
+                }
+            }
+            Ok(())
+        }
+
+        pub(crate) async fn create_agent(pool: &Pool, ws: WorkspaceId, a: &NewAgent) -> StoreResult<Agent> {
+            if a.name.trim().is_empty() || a.email.trim().is_empty() {
+                return Err(store::StoreError::Invalid("an agent needs a name and an email".into()));
+            }
+            check_team(pool, ws, a.team_id).await?;
+            let row = sqlx::query(
+                "INSERT INTO agents (workspace_id, name, email, team_id) VALUES ($1, $2, $3, $4) \
+                 RETURNING id, workspace_id, name, email, team_id",
+            )
+            .bind(ws.0)
+            .bind(&a.name)
+            .bind(&a.email)
+            .bind(a.team_id.map(|t| t.0))
+            .fetch_one(pool)
+            .await
+            .map_err(db_err)?;
+            agent(&row)
+        }
+
+        pub(crate) async fn list_agents(pool: &Pool, ws: WorkspaceId) -> StoreResult<Vec<Agent>> {
+            sqlx::query("SELECT id, workspace_id, name, email, team_id FROM agents WHERE workspace_id = $1 ORDER BY id")
+                .bind(ws.0)
+                .fetch_all(pool)
+                .await
+                .map_err(db_err)?
+                .iter()
+                .map(agent)
+                .collect()
+        }
+
+        pub(crate) async fn assign_conversation(
+            pool: &Pool,
+            ws: WorkspaceId,
+            id: ConversationId,
+            agent: Option<AgentId>,
+            team: Option<TeamId>,
+        ) -> StoreResult<Conversation> {
+            if let Some(a) = agent {
+                let found = sqlx::query("SELECT 1 FROM agents WHERE workspace_id = $1 AND id = $2")
+                    .bind(ws.0)
+                    .bind(a.0)
+                    .fetch_optional(pool)
+                    .await
+                    .map_err(db_err)?;
+                if found.is_none() {
+                    return Err(store::StoreError::Invalid(format!("agent {a} does not exist in this workspace")));
+                }
+            }
+            check_team(pool, ws, team).await?;
+            let done = sqlx::query(
+                "UPDATE conversations SET assignee_id = $1, team_id = $2, updated_at = $3 WHERE workspace_id = $4 AND id = $5",
+            )
+            .bind(agent.map(|a| a.0))
+            .bind(team.map(|t| t.0))
+            .bind(to_millis(now()))
+            .bind(ws.0)
+            .bind(id.0)
+            .execute(pool)
+            .await
+            .map_err(db_err)?;
+            if done.rows_affected() == 0 {
+                return Err(store::StoreError::NotFound { what: "conversation", id: id.0 });
+            }
+            get_conversation(pool, ws, id)
+                .await?
+                .ok_or(store::StoreError::NotFound { what: "conversation", id: id.0 })
+        }
+
+        pub(crate) async fn set_conversation_status(
+            pool: &Pool,
+            ws: WorkspaceId,
+            id: ConversationId,
+            status: ConversationStatus,
+        ) -> StoreResult<Conversation> {
+            let done = sqlx::query(
+                "UPDATE conversations SET status = $1, updated_at = $2 WHERE workspace_id = $3 AND id = $4",
+            )
+            .bind(status.as_str())
+            .bind(to_millis(now()))
+            .bind(ws.0)
+            .bind(id.0)
+            .execute(pool)
+            .await
+            .map_err(db_err)?;
+            if done.rows_affected() == 0 {
+                return Err(store::StoreError::NotFound { what: "conversation", id: id.0 });
+            }
+            get_conversation(pool, ws, id)
+                .await?
+                .ok_or(store::StoreError::NotFound { what: "conversation", id: id.0 })
+        }
+
+        pub(crate) async fn counts(pool: &Pool, ws: WorkspaceId) -> StoreResult<Counts> {
+            let row = sqlx::query(
+                "SELECT (SELECT COUNT(*) FROM channels WHERE workspace_id = $1), \
+                        (SELECT COUNT(*) FROM contacts WHERE workspace_id = $1), \
+                        (SELECT COUNT(*) FROM identities WHERE workspace_id = $1), \
+                        (SELECT COUNT(*) FROM conversations WHERE workspace_id = $1), \
+                        (SELECT COUNT(*) FROM messages WHERE workspace_id = $1)",
+            )
+            .bind(ws.0)
+            .fetch_one(pool)
+            .await
+            .map_err(db_err)?;
+            Ok(Counts {
+                channels: row.try_get(0).map_err(db_err)?,
+                contacts: row.try_get(1).map_err(db_err)?,
+                identities: row.try_get(2).map_err(db_err)?,
+                conversations: row.try_get(3).map_err(db_err)?,
+                messages: row.try_get(4).map_err(db_err)?,
+            })
+        }
+    };
+}
+
+pub(crate) use shared_queries;

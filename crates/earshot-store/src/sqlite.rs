@@ -1,0 +1,478 @@
+//! SQLite, the embedded default: one file in WAL mode. Writes go through a single-connection
+//! pool with `BEGIN IMMEDIATE` (SQLite has one writer anyway; this makes it explicit and
+//! avoids upgrade deadlocks), reads through a pool of readers that never block the writer.
+//! Batches are passed to SQLite as JSON arrays and expanded with `json_each`, so an ingest
+//! batch costs a handful of statements, not a handful per message.
+
+use crate::ingest::{
+    self, ContactRow, ConversationRow, ConversationUpdate, IdTable, IdentityRow, IngestTx,
+    MessageRow,
+};
+use crate::{corrupt, db_err};
+use async_trait::async_trait;
+use earshot_core::store::{IngestOutcome, StoreError, StoreResult};
+use earshot_core::timeline::TimelineEntry;
+use earshot_core::{
+    ChannelId, ChannelKind, ChannelRole, ConversationId, ConversationStatus, Inbound, MessageId,
+    WorkspaceId,
+};
+use serde_json::json;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+mod q {
+    crate::queries::shared_queries!(sqlx::Sqlite, sqlx::sqlite::SqliteRow);
+}
+
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `url` (`sqlite://PATH`) and migrates it.
+    pub async fn open(url: &str) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Invalid(format!("bad SQLite URL `{url}`: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // Durable: a committed batch survives power loss, not only a crash.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", "-65536");
+        let in_memory = url.contains(":memory:");
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .map_err(db_err)?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&writer)
+            .await
+            .map_err(|e| StoreError::Database(Box::new(e)))?;
+        let reader = if in_memory {
+            writer.clone()
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options.read_only(true))
+                .await
+                .map_err(db_err)?
+        };
+        Ok(Self { writer, reader })
+    }
+}
+
+struct SqliteTx {
+    tx: Transaction<'static, Sqlite>,
+}
+
+fn json_text<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("plain values serialize")
+}
+
+#[async_trait]
+impl IngestTx for SqliteTx {
+    async fn channel(
+        &mut self,
+        ws: WorkspaceId,
+        kind: ChannelKind,
+        name: &str,
+        role: ChannelRole,
+        now: i64,
+    ) -> StoreResult<ChannelId> {
+        let row = sqlx::query(
+            "INSERT INTO channels (workspace_id, kind, name, role, created_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (workspace_id, kind, name) DO UPDATE SET name = excluded.name RETURNING id",
+        )
+        .bind(ws.0)
+        .bind(kind.as_str())
+        .bind(name)
+        .bind(role.as_str())
+        .bind(now)
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        Ok(ChannelId(row.try_get(0).map_err(db_err)?))
+    }
+
+    async fn stored_messages(
+        &mut self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        external_ids: &[&str],
+    ) -> StoreResult<HashMap<String, MessageId>> {
+        let rows = sqlx::query(
+            "SELECT external_id, id FROM messages WHERE workspace_id = $1 AND channel_id = $2 \
+             AND external_id IN (SELECT value FROM json_each($3))",
+        )
+        .bind(ws.0)
+        .bind(channel.0)
+        .bind(json_text(&external_ids))
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        pairs(&rows, MessageId)
+    }
+
+    async fn conversations_of(
+        &mut self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        external_ids: &[&str],
+    ) -> StoreResult<HashMap<String, ConversationId>> {
+        let rows = sqlx::query(
+            "SELECT external_id, conversation_id FROM messages WHERE workspace_id = $1 AND channel_id = $2 \
+             AND external_id IN (SELECT value FROM json_each($3))",
+        )
+        .bind(ws.0)
+        .bind(channel.0)
+        .bind(json_text(&external_ids))
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        pairs(&rows, ConversationId)
+    }
+
+    async fn conversations_of_replies_to(
+        &mut self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        external_ids: &[&str],
+    ) -> StoreResult<Vec<(String, ConversationId)>> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT in_reply_to, conversation_id FROM messages WHERE workspace_id = $1 AND channel_id = $2 \
+             AND in_reply_to IN (SELECT value FROM json_each($3))",
+        )
+        .bind(ws.0)
+        .bind(channel.0)
+        .bind(json_text(&external_ids))
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        pair_list(&rows, ConversationId)
+    }
+
+    async fn identities(
+        &mut self,
+        ws: WorkspaceId,
+        kind: ChannelKind,
+        external_ids: &[&str],
+    ) -> StoreResult<Vec<IdentityRow>> {
+        let rows = sqlx::query(
+            "SELECT id, contact_id, external_id, handle, display_name, followers, verified FROM identities \
+             WHERE workspace_id = $1 AND kind = $2 AND external_id IN (SELECT value FROM json_each($3))",
+        )
+        .bind(ws.0)
+        .bind(kind.as_str())
+        .bind(json_text(&external_ids))
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(|r| identity_row(r, kind)).collect()
+    }
+
+    async fn allocate_ids(&mut self, table: IdTable, n: usize) -> StoreResult<Vec<i64>> {
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        // Safe because this transaction holds SQLite's write lock (BEGIN IMMEDIATE).
+        let sql = format!("SELECT COALESCE(MAX(id), 0) FROM {}", table.name());
+        let max: i64 = sqlx::query_scalar(&sql).fetch_one(&mut *self.tx).await.map_err(db_err)?;
+        Ok((max + 1..=max + n as i64).collect())
+    }
+
+    async fn insert_contacts(
+        &mut self,
+        ws: WorkspaceId,
+        rows: &[ContactRow],
+        now: i64,
+    ) -> StoreResult<()> {
+        let data: Vec<_> = rows.iter().map(|r| json!([r.id, r.display_name])).collect();
+        sqlx::query(
+            "INSERT INTO contacts (id, workspace_id, display_name, created_at, updated_at) \
+             SELECT value->>0, $1, value->>1, $2, $2 FROM json_each($3)",
+        )
+        .bind(ws.0)
+        .bind(now)
+        .bind(json_text(&data))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn insert_identities(
+        &mut self,
+        ws: WorkspaceId,
+        rows: &[IdentityRow],
+        now: i64,
+    ) -> StoreResult<()> {
+        let data: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                json!([r.id, r.contact_id, r.kind.as_str(), r.external_id, r.handle, r.display_name, r.followers, r.verified])
+            })
+            .collect();
+        sqlx::query(
+            "INSERT INTO identities (id, workspace_id, contact_id, kind, external_id, handle, display_name, followers, verified, created_at, updated_at) \
+             SELECT value->>0, $1, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, $2, $2 FROM json_each($3)",
+        )
+        .bind(ws.0)
+        .bind(now)
+        .bind(json_text(&data))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn update_identity(
+        &mut self,
+        ws: WorkspaceId,
+        r: &IdentityRow,
+        now: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE identities SET handle = $1, display_name = $2, followers = $3, verified = $4, updated_at = $5 \
+             WHERE workspace_id = $6 AND id = $7",
+        )
+        .bind(&r.handle)
+        .bind(&r.display_name)
+        .bind(r.followers)
+        .bind(r.verified)
+        .bind(now)
+        .bind(ws.0)
+        .bind(r.id)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn insert_conversations(
+        &mut self,
+        ws: WorkspaceId,
+        rows: &[ConversationRow],
+        now: i64,
+    ) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let data: Vec<_> =
+            rows.iter().map(|r| json!([r.id, r.channel_id, r.contact_id, r.sent_at])).collect();
+        sqlx::query(
+            "INSERT INTO conversations (id, workspace_id, channel_id, contact_id, status, priority, message_count, \
+             first_message_at, last_message_at, waiting_key, created_at, updated_at) \
+             SELECT value->>0, $1, value->>1, value->>2, 'new', 0, 0, value->>3, value->>3, $2, $3, $3 FROM json_each($4)",
+        )
+        .bind(ws.0)
+        .bind(i64::MAX)
+        .bind(now)
+        .bind(json_text(&data))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn merge_conversation(
+        &mut self,
+        ws: WorkspaceId,
+        from: ConversationId,
+        into: ConversationId,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE messages SET conversation_id = $1 WHERE workspace_id = $2 AND conversation_id = $3")
+            .bind(into.0)
+            .bind(ws.0)
+            .bind(from.0)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db_err)?;
+        sqlx::query("DELETE FROM conversations WHERE workspace_id = $1 AND id = $2")
+            .bind(ws.0)
+            .bind(from.0)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn insert_messages(
+        &mut self,
+        ws: WorkspaceId,
+        rows: &[MessageRow<'_>],
+        now: i64,
+    ) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let data: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                let m = r.inbound;
+                json!([
+                    r.id,
+                    r.channel_id,
+                    r.conversation_id,
+                    r.identity_id,
+                    m.external_id,
+                    m.direction.as_str(),
+                    m.visibility.as_str(),
+                    m.text,
+                    m.created_at.timestamp_millis(),
+                    m.in_reply_to,
+                    r.raw
+                ])
+            })
+            .collect();
+        sqlx::query(
+            "INSERT INTO messages (id, workspace_id, channel_id, conversation_id, identity_id, external_id, direction, \
+             visibility, text, sent_at, received_at, in_reply_to, raw) \
+             SELECT value->>0, $1, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, \
+             value->>8, $2, value->>9, value->>10 FROM json_each($3)",
+        )
+        .bind(ws.0)
+        .bind(now)
+        .bind(json_text(&data))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn timelines(
+        &mut self,
+        ws: WorkspaceId,
+        ids: &[i64],
+    ) -> StoreResult<HashMap<i64, (ConversationStatus, Vec<TimelineEntry>)>> {
+        let ids = json_text(&ids);
+        let statuses = sqlx::query(
+            "SELECT id, status FROM conversations WHERE workspace_id = $1 AND id IN (SELECT value FROM json_each($2))",
+        )
+        .bind(ws.0)
+        .bind(&ids)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        let entries = sqlx::query(
+            "SELECT conversation_id, direction, sent_at FROM messages WHERE workspace_id = $1 \
+             AND conversation_id IN (SELECT value FROM json_each($2))",
+        )
+        .bind(ws.0)
+        .bind(&ids)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        timelines_from_rows(&statuses, &entries)
+    }
+
+    async fn update_conversations(
+        &mut self,
+        ws: WorkspaceId,
+        rows: &[ConversationUpdate],
+        now: i64,
+    ) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let data: Vec<_> = rows
+            .iter()
+            .map(|u| {
+                let t = &u.timeline;
+                json!([
+                    u.id,
+                    u.status.as_str(),
+                    t.message_count,
+                    t.first_message_at.timestamp_millis(),
+                    t.last_message_at.timestamp_millis(),
+                    t.first_response_at.map(|x| x.timestamp_millis()),
+                    t.waiting_since.map(|x| x.timestamp_millis()),
+                    u.waiting_key()
+                ])
+            })
+            .collect();
+        sqlx::query(
+            "UPDATE conversations SET status = u.value->>1, message_count = u.value->>2, \
+             first_message_at = u.value->>3, last_message_at = u.value->>4, first_response_at = u.value->>5, \
+             waiting_since = u.value->>6, waiting_key = u.value->>7, updated_at = $2 \
+             FROM json_each($3) AS u WHERE conversations.workspace_id = $1 AND conversations.id = u.value->>0",
+        )
+        .bind(ws.0)
+        .bind(now)
+        .bind(json_text(&data))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+}
+
+fn pair_list<T>(rows: &[SqliteRow], wrap: fn(i64) -> T) -> StoreResult<Vec<(String, T)>> {
+    rows.iter()
+        .map(|r| Ok((r.try_get(0).map_err(db_err)?, wrap(r.try_get(1).map_err(db_err)?))))
+        .collect()
+}
+
+fn pairs<T>(rows: &[SqliteRow], wrap: fn(i64) -> T) -> StoreResult<HashMap<String, T>> {
+    Ok(pair_list(rows, wrap)?.into_iter().collect())
+}
+
+fn identity_row(r: &SqliteRow, kind: ChannelKind) -> StoreResult<IdentityRow> {
+    Ok(IdentityRow {
+        id: r.try_get(0).map_err(db_err)?,
+        contact_id: r.try_get(1).map_err(db_err)?,
+        kind,
+        external_id: r.try_get(2).map_err(db_err)?,
+        handle: r.try_get(3).map_err(db_err)?,
+        display_name: r.try_get(4).map_err(db_err)?,
+        followers: r.try_get(5).map_err(db_err)?,
+        verified: r.try_get(6).map_err(db_err)?,
+    })
+}
+
+fn timelines_from_rows(
+    statuses: &[SqliteRow],
+    entries: &[SqliteRow],
+) -> StoreResult<HashMap<i64, (ConversationStatus, Vec<TimelineEntry>)>> {
+    let mut out = HashMap::new();
+    for r in statuses {
+        let status: String = r.try_get(1).map_err(db_err)?;
+        let status = status.parse().map_err(|_| corrupt("status", &status))?;
+        out.insert(r.try_get::<i64, _>(0).map_err(db_err)?, (status, Vec::new()));
+    }
+    for r in entries {
+        let id: i64 = r.try_get(0).map_err(db_err)?;
+        let direction: String = r.try_get(1).map_err(db_err)?;
+        let entry = TimelineEntry {
+            direction: direction.parse().map_err(|_| corrupt("direction", &direction))?,
+            sent_at: earshot_core::time::from_millis(r.try_get(2).map_err(db_err)?),
+        };
+        if let Some((_, list)) = out.get_mut(&id) {
+            list.push(entry);
+        }
+    }
+    Ok(out)
+}
+
+impl SqliteStore {
+    async fn ingest_batch(
+        &self,
+        ws: WorkspaceId,
+        batch: &[Inbound],
+    ) -> StoreResult<Vec<IngestOutcome>> {
+        let tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
+        let mut tx = SqliteTx { tx };
+        let outcomes = ingest::run(&mut tx, ws, batch, earshot_core::time::now()).await?;
+        tx.tx.commit().await.map_err(db_err)?;
+        Ok(outcomes)
+    }
+}
+
+crate::store_impl!(SqliteStore, "sqlite", reader, writer);
