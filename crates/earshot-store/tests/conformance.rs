@@ -1,0 +1,430 @@
+//! The conformance story: every `Store` method, against SQLite always and against PostgreSQL
+//! when `EARSHOT_TEST_POSTGRES_URL` is set (each test gets a fresh database there).
+
+use chrono::{Duration, TimeZone, Utc};
+use earshot_core::store::{
+    AssigneeFilter, ContactQuery, ConversationQuery, IngestOutcome, StoreError,
+};
+use earshot_core::*;
+use sqlx::Connection;
+use std::sync::Arc;
+
+struct Backend {
+    name: &'static str,
+    store: Arc<dyn Store>,
+    _dir: Option<tempfile::TempDir>,
+    pg_cleanup: Option<(String, String)>,
+}
+
+impl Backend {
+    async fn finish(self) {
+        drop(self.store);
+        if let Some((admin_url, db)) = self.pg_cleanup {
+            let mut conn = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+async fn backends() -> Vec<Backend> {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("conformance.db").display());
+    let mut all = vec![Backend {
+        name: "sqlite",
+        store: earshot_store::open(&url).await.unwrap(),
+        _dir: Some(dir),
+        pg_cleanup: None,
+    }];
+    if let Ok(admin_url) = std::env::var("EARSHOT_TEST_POSTGRES_URL") {
+        let db = format!("earshot_t_{}", rand::random::<u64>());
+        let mut conn = sqlx::PgConnection::connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("EARSHOT_TEST_POSTGRES_URL is set but unreachable: {e}"));
+        sqlx::query(&format!("CREATE DATABASE {db}")).execute(&mut conn).await.unwrap();
+        let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(b, _)| b);
+        all.push(Backend {
+            name: "postgres",
+            store: earshot_store::open(&format!("{base}/{db}")).await.unwrap(),
+            _dir: None,
+            pg_cleanup: Some((admin_url.clone(), db)),
+        });
+    } else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must set EARSHOT_TEST_POSTGRES_URL so the PostgreSQL store is tested"
+        );
+        eprintln!("PostgreSQL conformance SKIPPED: EARSHOT_TEST_POSTGRES_URL is not set");
+    }
+    all
+}
+
+fn at(minutes: i64) -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2017, 10, 31, 12, 0, 0).unwrap() + Duration::minutes(minutes)
+}
+
+fn msg(id: &str, author: &str, direction: Direction, minutes: i64, parent: Option<&str>) -> Inbound {
+    Inbound {
+        channel: ChannelKind::X,
+        account: None,
+        source: ChannelRole::Owned,
+        external_id: id.into(),
+        direction,
+        visibility: Visibility::Public,
+        author: InboundAuthor {
+            external_id: author.into(),
+            handle: Some(format!("h_{author}")),
+            display_name: None,
+            followers: Some(10),
+            verified: false,
+        },
+        text: format!("message {id}"),
+        created_at: at(minutes),
+        in_reply_to: parent.map(str::to_string),
+        raw: Some(serde_json::json!({"id": id})),
+    }
+}
+
+fn stored(o: &IngestOutcome) -> (MessageId, ConversationId, bool) {
+    match *o {
+        IngestOutcome::Stored { message_id, conversation_id, awaiting_parent } => {
+            (message_id, conversation_id, awaiting_parent)
+        }
+        other => panic!("expected stored, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn workspaces_and_tokens() {
+    for b in backends().await {
+        let s = &b.store;
+        let a = s.ensure_workspace("acme").await.unwrap();
+        assert_eq!(s.ensure_workspace("acme").await.unwrap().id, a.id, "{}", b.name);
+        assert_eq!(s.workspace_by_name("acme").await.unwrap(), Some(a.clone()));
+        assert_eq!(s.workspace_by_name("nobody").await.unwrap(), None);
+        assert!(matches!(s.ensure_workspace(" ").await, Err(StoreError::Invalid(_))));
+        let other = s.ensure_workspace("globex").await.unwrap();
+        s.create_api_token(a.id, "ci", "hash-a").await.unwrap();
+        s.create_api_token(other.id, "ci", "hash-b").await.unwrap();
+        assert_eq!(s.workspace_for_token("hash-a").await.unwrap().unwrap().id, a.id);
+        assert_eq!(s.workspace_for_token("hash-b").await.unwrap().unwrap().id, other.id);
+        assert_eq!(s.workspace_for_token("hash-c").await.unwrap(), None);
+        assert!(matches!(
+            s.create_api_token(a.id, "again", "hash-a").await,
+            Err(StoreError::Conflict(_))
+        ));
+        s.ping().await.unwrap();
+        assert_eq!(s.backend(), b.name);
+        b.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn channels_are_created_once_per_kind_and_name() {
+    for b in backends().await {
+        let s = &b.store;
+        let ws = s.ensure_workspace("acme").await.unwrap().id;
+        let c1 = s.ensure_channel(ws, ChannelKind::X, "@acme", ChannelRole::Owned).await.unwrap();
+        let c2 = s.ensure_channel(ws, ChannelKind::X, "@acme", ChannelRole::Owned).await.unwrap();
+        let c3 = s
+            .ensure_channel(ws, ChannelKind::Reddit, "r/acme", ChannelRole::Listening)
+            .await
+            .unwrap();
+        assert_eq!(c1, c2);
+        assert_ne!(c1.id, c3.id);
+        assert_eq!(c3.role, ChannelRole::Listening);
+        assert_eq!(s.list_channels(ws).await.unwrap(), vec![c1, c3]);
+        b.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn ingest_threads_a_conversation_and_is_idempotent() {
+    for b in backends().await {
+        let s = &b.store;
+        let ws = s.ensure_workspace("acme").await.unwrap().id;
+        let batch = vec![
+            msg("1", "cust", Direction::In, 0, None),
+            msg("2", "brand", Direction::Out, 10, Some("1")),
+            msg("3", "cust", Direction::In, 20, Some("2")),
+            msg("9", "other", Direction::In, 5, None),
+            msg("3", "cust", Direction::In, 20, Some("2")),
+        ];
+        let out = s.ingest(ws, &batch).await.unwrap();
+        let (m1, c1, _) = stored(&out[0]);
+        let (_, c2, _) = stored(&out[1]);
+        let (_, c3, _) = stored(&out[2]);
+        let (_, c9, _) = stored(&out[3]);
+        assert_eq!((c1, c2, c3), (c1, c1, c1), "{}", b.name);
+        assert_ne!(c1, c9);
+        assert!(matches!(out[4], IngestOutcome::Duplicate { .. }), "in-batch duplicate");
+
+        let conv = s.get_conversation(ws, c1).await.unwrap().unwrap();
+        assert_eq!(conv.message_count, 3);
+        assert_eq!(conv.status, ConversationStatus::Open, "the brand answered");
+        assert_eq!(conv.first_response_at, Some(at(10)));
+        assert_eq!(conv.waiting_since, Some(at(20)), "the customer wrote again");
+        assert_eq!(conv.first_message_at, at(0));
+        assert_eq!(conv.last_message_at, at(20));
+        let lone = s.get_conversation(ws, c9).await.unwrap().unwrap();
+        assert_eq!(lone.status, ConversationStatus::New);
+        assert_eq!(lone.waiting_since, Some(at(5)));
+
+        let messages = s.conversation_messages(ws, c1).await.unwrap();
+        let ids: Vec<_> = messages.iter().map(|m| m.external_id.as_str()).collect();
+        assert_eq!(ids, ["1", "2", "3"]);
+        assert_eq!(messages[0].id, m1);
+        assert_eq!(messages[1].direction, Direction::Out);
+        assert_eq!(messages[1].in_reply_to.as_deref(), Some("1"));
+        assert_eq!(messages[0].raw, serde_json::json!({"id": "1"}));
+
+        let again = s.ingest(ws, &batch).await.unwrap();
+        assert!(again.iter().all(|o| matches!(o, IngestOutcome::Duplicate { .. })));
+        let counts = s.counts(ws).await.unwrap();
+        assert_eq!((counts.messages, counts.conversations), (4, 2));
+        assert_eq!((counts.identities, counts.contacts, counts.channels), (3, 3, 1));
+
+        let found = s.message_by_external_id(ws, ChannelKind::X, "x", "2").await.unwrap().unwrap();
+        assert_eq!(found.conversation_id, c1);
+        assert!(s.message_by_external_id(ws, ChannelKind::X, "x", "404").await.unwrap().is_none());
+        b.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn arrival_order_does_not_matter() {
+    for b in backends().await {
+        let s = &b.store;
+        let ws = s.ensure_workspace("acme").await.unwrap().id;
+        // The brand's reply arrives first: it waits for its parent.
+        let out = s.ingest(ws, &[msg("2", "brand", Direction::Out, 10, Some("1"))]).await.unwrap();
+        let (_, early, awaiting) = stored(&out[0]);
+        assert!(awaiting, "{}", b.name);
+        // A reply to a message that links to nothing yet opens a second conversation.
+        let out = s.ingest(ws, &[msg("4", "cust", Direction::In, 40, Some("3"))]).await.unwrap();
+        let (_, later, _) = stored(&out[0]);
+        assert_ne!(early, later);
+        // The root arrives and joins the reply's conversation.
+        let out = s.ingest(ws, &[msg("1", "cust", Direction::In, 0, None)]).await.unwrap();
+        let (_, root, awaiting) = stored(&out[0]);
+        assert_eq!(root, early);
+        assert!(!awaiting);
+        // The missing link arrives: both conversations become one, the older survives.
+        let out = s.ingest(ws, &[msg("3", "brand", Direction::Out, 30, Some("2"))]).await.unwrap();
+        let (_, link, _) = stored(&out[0]);
+        assert_eq!(link, early.min(later));
+        let gone = early.max(later);
+        assert!(s.get_conversation(ws, gone).await.unwrap().is_none());
+        let conv = s.get_conversation(ws, link).await.unwrap().unwrap();
+        assert_eq!(conv.message_count, 4);
+        assert_eq!(conv.first_response_at, Some(at(10)));
+        assert_eq!(conv.waiting_since, Some(at(40)));
+        let ids: Vec<_> = s
+            .conversation_messages(ws, link)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.external_id)
+            .collect();
+        assert_eq!(ids, ["1", "2", "3", "4"]);
+        assert_eq!(s.counts(ws).await.unwrap().conversations, 1);
+        b.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_customer_writing_again_reopens_a_resolved_conversation() {
+    for b in backends().await {
+        let s = &b.store;
+        let ws = s.ensure_workspace("acme").await.unwrap().id;
+        let out = s.ingest(ws, &[msg("1", "cust", Direction::In, 0, None)]).await.unwrap();
+        let (_, c, _) = stored(&out[0]);
+        let resolved = s.set_conversation_status(ws, c, ConversationStatus::Resolved).await.unwrap();
+        assert_eq!(resolved.status, ConversationStatus::Resolved);
+        s.ingest(ws, &[msg("2", "cust", Direction::In, 60, Some("1"))]).await.unwrap();
+        let conv = s.get_conversation(ws, c).await.unwrap().unwrap();
+        assert_eq!(conv.status, ConversationStatus::Open, "{}", b.name);
+        assert!(matches!(
+            s.set_conversation_status(ws, ConversationId(999_999), ConversationStatus::Open).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        b.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn authors_resolve_to_one_identity_and_contact_with_fresh_profiles() {
+    for b in backends().await {
+        let s = &b.store;
+        let ws = s.ensure_workspace("acme").await.unwrap().id;
+        let mut first = msg("1", "cust", Direction::In, 0, None);
+        first.author.display_name = Some("Cus Tomer".into());
+        s.ingest(ws, &[first]).await.unwrap();
+        let mut second = msg("2", "cust", Direction::In, 5, None);
+        second.author.followers = Some(1234);
+        second.author.display_name = None;
+        let out = s.ingest(ws, &[second]).await.unwrap();
+        let (_, c, _) = stored(&out[0]);
+        let conv = s.get_conversation(ws, c).await.unwrap().unwrap();
+        let profile = s.get_contact(ws, conv.contact_id).await.unwrap().unwrap();
+        assert_eq!(profile.contact.display_name.as_deref(), Some("Cus Tomer"), "{}", b.name);
+        assert_eq!(profile.identities.len(), 1);
+        let identity = &profile.identities[0];
+        assert_eq!(identity.followers, Some(1234), "profile refreshed");
+        assert_eq!(identity.display_name.as_deref(), Some("Cus Tomer"), "kept when not resent");
+        assert_eq!(identity.handle.as_deref(), Some("h_cust"));
+        assert_eq!(s.counts(ws).await.unwrap().contacts, 1);
+        assert!(s.get_contact(ws, ContactId(424242)).await.unwrap().is_none());
+        b.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_inbox_orders_filters_and_pages_without_gaps() {
+    for b in backends().await {
+        let s = &b.store;
+        let ws = s.ensure_workspace("acme").await.unwrap().id;
+        // 25 lone customer tweets: the longest waiting comes first.
+        let batch: Vec<_> = (0..25)
+            .map(|i| msg(&format!("t{i}"), &format!("c{i}"), Direction::In, 100 - i, None))
+            .collect();
+        s.ingest(ws, &batch).await.unwrap();
+        // One answered (nobody waiting: sorts last), one on another channel.
+        s.ingest(ws, &[msg("r", "brand", Direction::Out, 200, Some("t0"))]).await.unwrap();
+        let mut reddit = msg("p1", "redditor", Direction::In, 1, None);
+        reddit.channel = ChannelKind::Reddit;
+        s.ingest(ws, &[reddit]).await.unwrap();
+
+        let mut seen = Vec::new();
+        let mut query = ConversationQuery { limit: 7, ..Default::default() };
+        loop {
+            let page = s.list_conversations(ws, &query).await.unwrap();
+            assert!(page.items.len() <= 7);
+            seen.extend(page.items.iter().map(|c| (c.waiting_since, c.id)));
+            match page.next_cursor {
+                Some(cursor) => {
+                    query.after = Some(store::ConversationCursor::decode(&cursor).unwrap())
+                }
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 26, "{}", b.name);
+        let waits: Vec<_> = seen.iter().map(|(w, _)| *w).collect();
+        assert_eq!(waits[0], Some(at(1)), "the reddit post waits longest");
+        assert_eq!(waits[1], Some(at(76)));
+        assert_eq!(*waits.last().unwrap(), None, "the answered conversation comes last");
+        let mut sorted = waits[..25].to_vec();
+        sorted.sort();
+        assert_eq!(sorted, waits[..25]);
+
+        let x_only = ConversationQuery { channel: Some(ChannelKind::Reddit), limit: 50, ..Default::default() };
+        assert_eq!(s.list_conversations(ws, &x_only).await.unwrap().items.len(), 1);
+        let open = ConversationQuery { status: Some(ConversationStatus::Open), limit: 50, ..Default::default() };
+        let open = s.list_conversations(ws, &open).await.unwrap().items;
+        assert_eq!(open.len(), 1);
+
+        let team = s.create_team(ws, "Tier 1").await.unwrap();
+        let agent = s
+            .create_agent(ws, &NewAgent { name: "Ana".into(), email: "ana@acme.test".into(), team_id: Some(team.id) })
+            .await
+            .unwrap();
+        let assigned = s.assign_conversation(ws, open[0].id, Some(agent.id), Some(team.id)).await.unwrap();
+        assert_eq!(assigned.assignee_id, Some(agent.id));
+        let mine = ConversationQuery {
+            assignee: Some(AssigneeFilter::Agent(agent.id)),
+            limit: 50,
+            ..Default::default()
+        };
+        assert_eq!(s.list_conversations(ws, &mine).await.unwrap().items, vec![assigned.clone()]);
+        let unassigned = ConversationQuery { assignee: Some(AssigneeFilter::Unassigned), limit: 50, ..Default::default() };
+        assert_eq!(s.list_conversations(ws, &unassigned).await.unwrap().items.len(), 25);
+        let recent = ConversationQuery { updated_since: Some(assigned.updated_at), limit: 50, ..Default::default() };
+        let recent = s.list_conversations(ws, &recent).await.unwrap().items;
+        assert!(recent.iter().any(|c| c.id == assigned.id));
+        assert!(recent.len() < 26);
+        b.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn contacts_page_in_id_order() {
+    for b in backends().await {
+        let s = &b.store;
+        let ws = s.ensure_workspace("acme").await.unwrap().id;
+        let batch: Vec<_> = (0..12)
+            .map(|i| msg(&format!("t{i}"), &format!("c{i}"), Direction::In, i, None))
+            .collect();
+        s.ingest(ws, &batch).await.unwrap();
+        let mut ids = Vec::new();
+        let mut query = ContactQuery { after: None, limit: 5 };
+        loop {
+            let page = s.list_contacts(ws, &query).await.unwrap();
+            ids.extend(page.items.iter().map(|c| c.id));
+            match page.next_cursor {
+                Some(c) => query.after = Some(ContactId(c.parse().unwrap())),
+                None => break,
+            }
+        }
+        assert_eq!(ids.len(), 12, "{}", b.name);
+        assert!(ids.windows(2).all(|w| w[0] < w[1]));
+        b.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn teams_and_agents_belong_to_their_workspace() {
+    for b in backends().await {
+        let s = &b.store;
+        let ws = s.ensure_workspace("acme").await.unwrap().id;
+        let other = s.ensure_workspace("globex").await.unwrap().id;
+        let team = s.create_team(ws, "Billing").await.unwrap();
+        assert!(matches!(s.create_team(ws, "Billing").await, Err(StoreError::Conflict(_))), "{}", b.name);
+        s.create_team(other, "Billing").await.unwrap();
+        assert_eq!(s.list_teams(ws).await.unwrap(), vec![team.clone()]);
+        let foreign_team = NewAgent { name: "Bo".into(), email: "bo@x.test".into(), team_id: Some(TeamId(team.id.0 + 1)) };
+        assert!(matches!(s.create_agent(ws, &foreign_team).await, Err(StoreError::Invalid(_))));
+        let agent = s
+            .create_agent(ws, &NewAgent { name: "Bo".into(), email: "bo@x.test".into(), team_id: None })
+            .await
+            .unwrap();
+        assert_eq!(s.list_agents(ws).await.unwrap(), vec![agent.clone()]);
+        assert!(s.list_agents(other).await.unwrap().is_empty());
+
+        let out = s.ingest(other, &[msg("1", "cust", Direction::In, 0, None)]).await.unwrap();
+        let (_, theirs, _) = stored(&out[0]);
+        assert!(matches!(
+            s.assign_conversation(other, theirs, Some(agent.id), None).await,
+            Err(StoreError::Invalid(_))
+        ));
+        assert!(matches!(
+            s.assign_conversation(ws, theirs, Some(agent.id), None).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        b.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn workspaces_never_see_each_other() {
+    for b in backends().await {
+        let s = &b.store;
+        let a = s.ensure_workspace("acme").await.unwrap().id;
+        let g = s.ensure_workspace("globex").await.unwrap().id;
+        let out_a = s.ingest(a, &[msg("1", "cust", Direction::In, 0, None)]).await.unwrap();
+        // The same platform id in another workspace is another message, not a duplicate.
+        let out_g = s.ingest(g, &[msg("1", "cust", Direction::In, 0, None)]).await.unwrap();
+        let (_, ca, _) = stored(&out_a[0]);
+        let (_, cg, _) = stored(&out_g[0]);
+        assert_ne!(ca, cg, "{}", b.name);
+        assert!(s.get_conversation(g, ca).await.unwrap().is_none());
+        assert!(s.conversation_messages(g, ca).await.unwrap().is_empty());
+        let contact_a = s.get_conversation(a, ca).await.unwrap().unwrap().contact_id;
+        assert!(s.get_contact(g, contact_a).await.unwrap().is_none());
+        let all_g = s.list_conversations(g, &ConversationQuery { limit: 50, ..Default::default() }).await.unwrap();
+        assert_eq!(all_g.items.iter().map(|c| c.id).collect::<Vec<_>>(), vec![cg]);
+        assert_eq!(s.counts(g).await.unwrap().messages, 1);
+        b.finish().await;
+    }
+}
