@@ -1,1 +1,45 @@
+//! Earshot's HTTP server (axum): the REST API under `/api/v1`, bearer-token auth, and the
+//! health checks. Build the app with [`app`]; run it on a listener with [`serve`].
 
+pub mod api;
+pub mod auth;
+pub mod error;
+mod extract;
+mod health;
+
+use axum::Router;
+use earshot_core::Store;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+/// Largest accepted request body. A batch of messages bigger than this should be split.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+}
+
+/// The whole application: health checks, the authenticated API, JSON 404/405 for the rest.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(health::router())
+        .nest("/api/v1", api::router(state.clone()))
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then finishes in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+}

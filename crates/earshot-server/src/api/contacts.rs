@@ -1,0 +1,52 @@
+//! Contacts: the people behind conversations, with their identities across channels.
+
+use crate::error::ApiError;
+use crate::extract::{Path, Query};
+use crate::AppState;
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use earshot_core::store::{ContactQuery, Page};
+use earshot_core::{Contact, ContactId, ContactProfile, Workspace};
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/contacts", get(list)).route("/contacts/{id}", get(show))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListParams {
+    cursor: Option<String>,
+    limit: Option<u32>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Query(params): Query<ListParams>,
+) -> Result<Json<Page<Contact>>, ApiError> {
+    let after = params
+        .cursor
+        .map(|c| {
+            c.parse().map(ContactId).map_err(|_| {
+                ApiError::bad_request("invalid_query", format!("cursor `{c}` is not one this API handed out"))
+            })
+        })
+        .transpose()?;
+    let query = ContactQuery { after, limit: params.limit.unwrap_or(50) };
+    Ok(Json(state.store.list_contacts(ws.id, &query).await?))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Path(id): Path<i64>,
+) -> Result<Json<ContactProfile>, ApiError> {
+    state
+        .store
+        .get_contact(ws.id, ContactId(id))
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("contact {id} not found")))
+}

@@ -1,0 +1,100 @@
+//! The inbox: conversations in priority order, and one conversation with its thread.
+
+use crate::error::ApiError;
+use crate::extract::{Path, Query};
+use crate::AppState;
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use chrono::{DateTime, Utc};
+use earshot_core::store::{AssigneeFilter, ConversationCursor, ConversationQuery, Page};
+use earshot_core::{
+    AgentId, ChannelKind, ContactProfile, Conversation, ConversationId, ConversationStatus,
+    Message, Workspace,
+};
+use serde::{Deserialize, Serialize};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/conversations", get(list))
+        .route("/conversations/{id}", get(show))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListParams {
+    status: Option<String>,
+    channel: Option<String>,
+    /// An agent id, or `none` for unassigned conversations.
+    assignee: Option<String>,
+    /// RFC 3339.
+    updated_since: Option<String>,
+    cursor: Option<String>,
+    limit: Option<u32>,
+}
+
+fn parse<T, E: std::fmt::Display>(
+    value: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Result<Option<T>, ApiError> {
+    value
+        .map(|v| parse(v).map_err(|e| ApiError::bad_request("invalid_query", e.to_string())))
+        .transpose()
+}
+
+impl ListParams {
+    fn into_query(self) -> Result<ConversationQuery, ApiError> {
+        Ok(ConversationQuery {
+            status: parse(self.status.as_deref(), str::parse::<ConversationStatus>)?,
+            channel: parse(self.channel.as_deref(), str::parse::<ChannelKind>)?,
+            assignee: parse(self.assignee.as_deref(), |a| match a {
+                "none" => Ok(AssigneeFilter::Unassigned),
+                id => id.parse().map(|id| AssigneeFilter::Agent(AgentId(id))).map_err(|_| {
+                    format!("assignee `{id}` is neither an agent id nor `none`")
+                }),
+            })?,
+            updated_since: parse(self.updated_since.as_deref(), |s| {
+                DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|e| {
+                    format!("updated_since `{s}` is not an RFC 3339 time ({e}), e.g. 2017-10-31T22:10:47Z")
+                })
+            })?,
+            after: parse(self.cursor.as_deref(), |c| {
+                ConversationCursor::decode(c)
+                    .ok_or_else(|| format!("cursor `{c}` is not one this API handed out"))
+            })?,
+            limit: self.limit.unwrap_or(50),
+        })
+    }
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Query(params): Query<ListParams>,
+) -> Result<Json<Page<Conversation>>, ApiError> {
+    let query = params.into_query()?;
+    Ok(Json(state.store.list_conversations(ws.id, &query).await?))
+}
+
+#[derive(Debug, Serialize)]
+struct ConversationDetail {
+    conversation: Conversation,
+    messages: Vec<Message>,
+    contact: Option<ContactProfile>,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Path(id): Path<i64>,
+) -> Result<Json<ConversationDetail>, ApiError> {
+    let id = ConversationId(id);
+    let conversation = state
+        .store
+        .get_conversation(ws.id, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("conversation {id} not found")))?;
+    let messages = state.store.conversation_messages(ws.id, id).await?;
+    let contact = state.store.get_contact(ws.id, conversation.contact_id).await?;
+    Ok(Json(ConversationDetail { conversation, messages, contact }))
+}

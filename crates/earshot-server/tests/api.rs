@@ -1,0 +1,238 @@
+//! The HTTP API as a client sees it: status codes, JSON bodies, auth, isolation.
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use earshot_core::auth::{generate_token, hash_token};
+use earshot_server::{app, AppState};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+struct TestApp {
+    router: axum::Router,
+    token: String,
+    other_token: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("api.db").display());
+    let store = earshot_store::open(&url).await.unwrap();
+    let mut tokens = Vec::new();
+    for name in ["acme", "globex"] {
+        let ws = store.ensure_workspace(name).await.unwrap();
+        let token = generate_token();
+        store.create_api_token(ws.id, "test", &hash_token(&token)).await.unwrap();
+        tokens.push(token);
+    }
+    TestApp {
+        router: app(AppState { store }),
+        other_token: tokens.pop().unwrap(),
+        token: tokens.pop().unwrap(),
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    async fn send(&self, method: Method, path: &str, token: Option<&str>, body: Vec<u8>) -> (StatusCode, Value) {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let request = request.header(header::CONTENT_TYPE, "application/json").body(Body::from(body)).unwrap();
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("non-JSON body: {bytes:?}"))
+        };
+        (status, value)
+    }
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(Method::GET, path, Some(&self.token), Vec::new()).await
+    }
+    async fn post_messages(&self, body: &Value) -> (StatusCode, Value) {
+        self.send(Method::POST, "/api/v1/messages", Some(&self.token), body.to_string().into_bytes()).await
+    }
+}
+
+fn message(id: &str, author: &str, direction: &str, parent: Option<&str>) -> Value {
+    let mut m = json!({
+        "channel": "x", "external_id": id, "direction": direction,
+        "author": {"external_id": author, "handle": author, "followers": 12},
+        "text": format!("text of {id}"), "created_at": format!("2017-10-31T22:{:02}:00Z", id.len() * 7 % 60),
+    });
+    if let Some(p) = parent {
+        m["in_reply_to"] = json!(p);
+    }
+    m
+}
+
+fn assert_error(body: &Value, code: &str) {
+    assert_eq!(body["code"], code, "{body}");
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+}
+
+#[tokio::test]
+async fn health_checks_need_no_token() {
+    let app = spawn_app().await;
+    let (status, body) = app.send(Method::GET, "/healthz", None, vec![]).await;
+    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("ok")));
+    let (status, body) = app.send(Method::GET, "/readyz", None, vec![]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["database"], "sqlite");
+}
+
+#[tokio::test]
+async fn every_api_endpoint_refuses_requests_without_a_valid_token() {
+    let app = spawn_app().await;
+    for path in ["/api/v1/conversations", "/api/v1/conversations/1", "/api/v1/contacts", "/api/v1/contacts/1"] {
+        let (status, body) = app.send(Method::GET, path, None, vec![]).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
+        assert_error(&body, "unauthorized");
+        let (status, _) = app.send(Method::GET, path, Some("esk_not_a_real_token"), vec![]).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
+    }
+    let (status, _) = app.send(Method::POST, "/api/v1/messages", None, b"{}".to_vec()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn posted_messages_thread_into_a_conversation_with_its_contact() {
+    let app = spawn_app().await;
+    let batch = json!([
+        message("100", "cust", "in", None),
+        message("101", "acmecare", "out", Some("100")),
+    ]);
+    let (status, body) = app.post_messages(&batch).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["stored"], 2);
+    let conversation = body["results"][0]["conversation_id"].clone();
+    assert_eq!(body["results"][1]["conversation_id"], conversation);
+
+    let (status, again) = app.post_messages(&batch).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!((again["stored"].as_u64(), again["duplicates"].as_u64()), (Some(0), Some(2)));
+    assert_eq!(again["results"][0]["status"], "duplicate");
+
+    let (status, detail) = app.get(&format!("/api/v1/conversations/{conversation}")).await;
+    assert_eq!(status, StatusCode::OK, "{detail}");
+    assert_eq!(detail["conversation"]["status"], "open");
+    assert!(detail["conversation"]["first_response_at"].is_string());
+    assert_eq!(detail["messages"].as_array().unwrap().len(), 2);
+    assert_eq!(detail["messages"][1]["direction"], "out");
+    assert_eq!(detail["contact"]["identities"][0]["handle"], "cust");
+    assert_eq!(detail["contact"]["identities"][0]["followers"], 12);
+
+    let contact = detail["contact"]["id"].clone();
+    let (status, profile) = app.get(&format!("/api/v1/contacts/{contact}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(profile["identities"][0]["external_id"], "cust");
+    let (_, contacts) = app.get("/api/v1/contacts?limit=1").await;
+    assert_eq!(contacts["items"].as_array().unwrap().len(), 1);
+    assert!(contacts["next_cursor"].is_string(), "two contacts, pages of one");
+}
+
+#[tokio::test]
+async fn an_invalid_batch_is_refused_whole_with_every_reason() {
+    let app = spawn_app().await;
+    let mut empty_text = message("2", "c", "in", None);
+    empty_text["text"] = json!("");
+    let mut wrong_type = message("3", "c", "in", None);
+    wrong_type["author"]["followers"] = json!("lots");
+    let mut unknown = message("4", "c", "in", None);
+    unknown["sentiment"] = json!("angry");
+    let batch = json!([message("1", "c", "in", None), empty_text, wrong_type, unknown]);
+    let (status, body) = app.post_messages(&batch).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_error(&body, "invalid_message");
+    let indexes: Vec<_> = body["errors"].as_array().unwrap().iter().map(|e| e["index"].as_u64().unwrap()).collect();
+    assert_eq!(indexes, [1, 2, 3]);
+    assert_eq!(body["errors"][0]["code"], "empty_field");
+    assert!(body["errors"][2]["message"].as_str().unwrap().contains("sentiment"));
+    let (_, list) = app.get("/api/v1/conversations").await;
+    assert!(list["items"].as_array().unwrap().is_empty(), "nothing stored");
+}
+
+#[tokio::test]
+async fn malformed_bodies_get_client_errors_never_a_500() {
+    let app = spawn_app().await;
+    let cases: Vec<(Vec<u8>, StatusCode, &str)> = vec![
+        (b"{\"channel\": \"x\", \"external_id\":".to_vec(), StatusCode::BAD_REQUEST, "invalid_json"),
+        (b"\xff\xfe not utf-8".to_vec(), StatusCode::BAD_REQUEST, "invalid_json"),
+        (b"42".to_vec(), StatusCode::BAD_REQUEST, "invalid_json"),
+        (b"[]".to_vec(), StatusCode::BAD_REQUEST, "empty_batch"),
+        (b"".to_vec(), StatusCode::BAD_REQUEST, "invalid_json"),
+        (vec![b'x'; 10 * 1024 * 1024], StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+    ];
+    for (body, expected, code) in cases {
+        let (status, json) = app.send(Method::POST, "/api/v1/messages", Some(&app.token), body).await;
+        assert_eq!(status, expected, "{json}");
+        assert_error(&json, code);
+    }
+    let many = Value::Array((0..1001).map(|i| message(&i.to_string(), "c", "in", None)).collect());
+    let (status, json) = app.post_messages(&many).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_error(&json, "payload_too_large");
+}
+
+#[tokio::test]
+async fn the_inbox_lists_filters_and_pages() {
+    let app = spawn_app().await;
+    let batch = Value::Array((0..5).map(|i| message(&format!("m{i}"), &format!("c{i}"), "in", None)).collect());
+    app.post_messages(&batch).await;
+    let (status, first) = app.get("/api/v1/conversations?limit=2").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(first["items"].as_array().unwrap().len(), 2);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let (_, second) = app.get(&format!("/api/v1/conversations?limit=2&cursor={cursor}")).await;
+    assert_ne!(first["items"][0]["id"], second["items"][0]["id"]);
+    let (_, new) = app.get("/api/v1/conversations?status=new&channel=x&assignee=none&updated_since=2000-01-01T00:00:00Z").await;
+    assert_eq!(new["items"].as_array().unwrap().len(), 5);
+    let (_, none) = app.get("/api/v1/conversations?status=resolved").await;
+    assert!(none["items"].as_array().unwrap().is_empty());
+
+    for (query, needle) in [
+        ("status=closed", "closed"),
+        ("channel=myspace", "myspace"),
+        ("assignee=bob", "bob"),
+        ("updated_since=yesterday", "yesterday"),
+        ("cursor=garbage", "garbage"),
+        ("limit=-1", "limit"),
+        ("colour=red", "colour"),
+    ] {
+        let (status, body) = app.get(&format!("/api/v1/conversations?{query}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+        assert_error(&body, "invalid_query");
+        assert!(body["message"].as_str().unwrap().contains(needle), "{query}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_things_are_json_404s_and_wrong_methods_405s() {
+    let app = spawn_app().await;
+    for path in ["/api/v1/conversations/999", "/api/v1/conversations/abc", "/api/v1/contacts/7", "/api/v1/nope"] {
+        let (status, body) = app.get(path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_error(&body, "not_found");
+    }
+    let (status, body) = app.send(Method::DELETE, "/api/v1/conversations", Some(&app.token), vec![]).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_error(&body, "method_not_allowed");
+}
+
+#[tokio::test]
+async fn a_workspace_never_sees_another_workspaces_conversations() {
+    let app = spawn_app().await;
+    let (_, body) = app.post_messages(&json!(message("1", "c", "in", None))).await;
+    let conversation = &body["results"][0]["conversation_id"];
+    let (status, _) = app
+        .send(Method::GET, &format!("/api/v1/conversations/{conversation}"), Some(&app.other_token), vec![])
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, list) = app.send(Method::GET, "/api/v1/conversations", Some(&app.other_token), vec![]).await;
+    assert!(list["items"].as_array().unwrap().is_empty());
+}
