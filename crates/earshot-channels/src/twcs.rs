@@ -23,7 +23,12 @@ struct Columns {
 }
 
 pub fn decode<R: Read>(reader: R, options: DecodeOptions) -> impl Iterator<Item = Decoded> {
-    let mut csv = csv::ReaderBuilder::new().has_headers(true).from_reader(reader);
+    // Only `\n` ends a record: real TWCS rows carry bare carriage returns inside unquoted
+    // text (row 2484 of the sample), which a CR terminator would split into broken records.
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_reader(reader);
     let columns = csv.byte_headers().map_err(|e| e.to_string()).and_then(|h| columns(h));
     let mut header_error = Some(columns.as_ref().err().cloned());
     let mut record = csv::ByteRecord::new();
@@ -83,6 +88,8 @@ fn field<'r>(record: &'r csv::ByteRecord, index: usize, name: &str) -> Result<&'
     let bytes = record
         .get(index)
         .ok_or_else(|| Reject::new("missing_field", format!("`{name}` is missing")))?;
+    // A CRLF file leaves `\r` on the last field.
+    let bytes = if index + 1 == record.len() { bytes.strip_suffix(b"\r").unwrap_or(bytes) } else { bytes };
     std::str::from_utf8(bytes).map_err(|e| {
         Reject::new("invalid_utf8", format!("`{name}` is not valid UTF-8 (byte {})", e.valid_up_to()))
     })
@@ -209,6 +216,17 @@ mod tests {
             ["invalid_value", "invalid_timestamp", "invalid_id", "empty_field", "bad_csv_record", "ok"]
         );
         assert_eq!(rows[4].location, Location::Line(6));
+    }
+
+    #[test]
+    fn carriage_returns_inside_text_and_crlf_line_ends_are_not_record_ends() {
+        let rows = decode_str(&format!(
+            "{HEADER}0,1,a,True,Tue Oct 31 22:10:47 +0000 2017,@b \r\rI just love it,,\r\n\
+             1,2,b,False,Tue Oct 31 22:11:47 +0000 2017,@a thanks,,1.0\r\n"
+        ));
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].result.as_ref().unwrap().text, "@b \r\rI just love it");
+        assert_eq!(rows[1].result.as_ref().unwrap().in_reply_to.as_deref(), Some("1"));
     }
 
     #[test]

@@ -1,1 +1,110 @@
-fn main() {}
+//! `earshot`: the command line. The only place that picks a concrete store.
+
+mod bench;
+mod config;
+mod demo;
+mod ingest;
+mod serve;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(name = "earshot", version, about = "Earshot, the open-source social CRM")]
+struct Cli {
+    /// Configuration file [default: ./earshot.toml when present].
+    #[arg(long, global = true, env = "EARSHOT_CONFIG")]
+    config: Option<PathBuf>,
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB [default: sqlite://earshot.db].
+    #[arg(long, global = true, env = "EARSHOT_DATABASE")]
+    database: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP API.
+    Serve(serve::ServeArgs),
+    /// Store messages from files (normalized JSONL, TWCS CSV, X API v2 JSON).
+    Ingest(ingest::IngestArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Open ./earshot-demo.db, load demo conversations, print a token and serve.
+    Demo(demo::DemoArgs),
+    /// Measure Earshot's speed (see BENCHMARKS.md).
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Mint an API token for a workspace (created if new). The token is printed once.
+    Create {
+        #[arg(long, env = "EARSHOT_WORKSPACE")]
+        workspace: String,
+        /// A note on what the token is for.
+        #[arg(long, default_value = "cli")]
+        label: String,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("EARSHOT_LOG")
+                .unwrap_or_else(|_| "earshot=info,earshot_server=info,warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();
+    let runtime = match runtime {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: could not start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let file = config::FileConfig::load(cli.config.as_deref())?;
+    let database = cli.database.clone().or(file.database.clone());
+    match cli.command {
+        Command::Serve(args) => serve::run(&file, database, args).await,
+        Command::Ingest(args) => ingest::run(&file, database, args).await,
+        Command::Migrate => {
+            let url = config::database_url(database);
+            let store = earshot_store::open(&url).await?;
+            eprintln!("{} database at {url} is migrated", store.backend());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token { command: TokenCommand::Create { workspace, label } } => {
+            let store = earshot_store::open(&config::database_url(database)).await?;
+            let ws = store.ensure_workspace(&workspace).await?;
+            let token = earshot_core::auth::generate_token();
+            store.create_api_token(ws.id, &label, &earshot_core::auth::hash_token(&token)).await?;
+            eprintln!("token for workspace `{}` (shown once; store it safely):", ws.name);
+            println!("{token}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo(args) => demo::run(&file, database, args).await,
+        Command::Bench { command } => bench::run(database, command).await,
+    }
+}
