@@ -42,14 +42,20 @@ impl FromStr for Format {
             "jsonl" | "normalized" => Ok(Self::Jsonl),
             "twcs" | "twcs-csv" => Ok(Self::Twcs),
             "x-v2" | "x" => Ok(Self::XV2),
-            other => Err(format!("unknown format `{other}`; expected jsonl, twcs or x-v2")),
+            other => Err(format!(
+                "unknown format `{other}`; expected jsonl, twcs or x-v2"
+            )),
         }
     }
 }
 
 /// Guesses the format from the file name and its first bytes.
 pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let text = String::from_utf8_lossy(head);
     let first_line = text.lines().next().unwrap_or("");
     if ext == "csv" || first_line.contains("tweet_id") && first_line.contains("inbound") {
@@ -100,13 +106,19 @@ pub struct Reject {
 
 impl Reject {
     pub fn new(code: &'static str, reason: impl Into<String>) -> Self {
-        Self { code, reason: reason.into() }
+        Self {
+            code,
+            reason: reason.into(),
+        }
     }
 }
 
 impl From<earshot_core::InboundError> for Reject {
     fn from(e: earshot_core::InboundError) -> Self {
-        Self { code: e.code(), reason: e.to_string() }
+        Self {
+            code: e.code(),
+            reason: e.to_string(),
+        }
     }
 }
 
@@ -182,7 +194,11 @@ pub(crate) fn read_line<R: BufRead>(
             if buf.last() == Some(&b'\r') {
                 buf.pop();
             }
-            return Ok(Some(if total > MAX_LINE_BYTES { Err(total) } else { Ok(()) }));
+            return Ok(Some(if total > MAX_LINE_BYTES {
+                Err(total)
+            } else {
+                Ok(())
+            }));
         }
     }
 }

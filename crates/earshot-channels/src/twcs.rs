@@ -9,8 +9,14 @@ use earshot_core::{ChannelKind, ChannelRole, Direction, Inbound, InboundAuthor, 
 use serde_json::{Map, Value};
 use std::io::Read;
 
-const REQUIRED: [&str; 6] =
-    ["tweet_id", "author_id", "inbound", "created_at", "text", "in_response_to_tweet_id"];
+const REQUIRED: [&str; 6] = [
+    "tweet_id",
+    "author_id",
+    "inbound",
+    "created_at",
+    "text",
+    "in_response_to_tweet_id",
+];
 
 struct Columns {
     names: Vec<String>,
@@ -29,7 +35,10 @@ pub fn decode<R: Read>(reader: R, options: DecodeOptions) -> impl Iterator<Item 
         .has_headers(true)
         .terminator(csv::Terminator::Any(b'\n'))
         .from_reader(reader);
-    let columns = csv.byte_headers().map_err(|e| e.to_string()).and_then(|h| columns(h));
+    let columns = csv
+        .byte_headers()
+        .map_err(|e| e.to_string())
+        .and_then(columns);
     let mut header_error = Some(columns.as_ref().err().cloned());
     let mut record = csv::ByteRecord::new();
     let mut finished = false;
@@ -49,7 +58,10 @@ pub fn decode<R: Read>(reader: R, options: DecodeOptions) -> impl Iterator<Item 
             Ok(false) => None,
             Ok(true) => {
                 let line = record.position().map_or(0, |p| p.line());
-                Some(Decoded { location: Location::Line(line), result: row(columns, &record, &options) })
+                Some(Decoded {
+                    location: Location::Line(line),
+                    result: row(columns, &record, &options),
+                })
             }
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
@@ -66,11 +78,16 @@ pub fn decode<R: Read>(reader: R, options: DecodeOptions) -> impl Iterator<Item 
 }
 
 fn columns(header: &csv::ByteRecord) -> Result<Columns, String> {
-    let names: Vec<String> =
-        header.iter().map(|h| String::from_utf8_lossy(h).trim().to_string()).collect();
+    let names: Vec<String> = header
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).trim().to_string())
+        .collect();
     let find = |name: &str| {
         names.iter().position(|n| n == name).ok_or_else(|| {
-            format!("the header has no `{name}` column; TWCS files need {}", REQUIRED.join(", "))
+            format!(
+                "the header has no `{name}` column; TWCS files need {}",
+                REQUIRED.join(", ")
+            )
         })
     };
     Ok(Columns {
@@ -89,9 +106,16 @@ fn field<'r>(record: &'r csv::ByteRecord, index: usize, name: &str) -> Result<&'
         .get(index)
         .ok_or_else(|| Reject::new("missing_field", format!("`{name}` is missing")))?;
     // A CRLF file leaves `\r` on the last field.
-    let bytes = if index + 1 == record.len() { bytes.strip_suffix(b"\r").unwrap_or(bytes) } else { bytes };
+    let bytes = if index + 1 == record.len() {
+        bytes.strip_suffix(b"\r").unwrap_or(bytes)
+    } else {
+        bytes
+    };
     std::str::from_utf8(bytes).map_err(|e| {
-        Reject::new("invalid_utf8", format!("`{name}` is not valid UTF-8 (byte {})", e.valid_up_to()))
+        Reject::new(
+            "invalid_utf8",
+            format!("`{name}` is not valid UTF-8 (byte {})", e.valid_up_to()),
+        )
     })
 }
 
@@ -99,7 +123,10 @@ fn field<'r>(record: &'r csv::ByteRecord, index: usize, name: &str) -> Result<&'
 fn tweet_id(value: &str, name: &str) -> Result<String, Reject> {
     let digits = value.strip_suffix(".0").unwrap_or(value);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Reject::new("invalid_id", format!("`{name}` is `{value}`, not a tweet id")));
+        return Err(Reject::new(
+            "invalid_id",
+            format!("`{name}` is `{value}`, not a tweet id"),
+        ));
     }
     Ok(digits.to_string())
 }
@@ -141,7 +168,10 @@ fn row(c: &Columns, record: &csv::ByteRecord, options: &DecodeOptions) -> Result
         if name.is_empty() {
             continue;
         }
-        let value = record.get(i).map(String::from_utf8_lossy).unwrap_or_default();
+        let value = record
+            .get(i)
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default();
         raw.insert(name.clone(), Value::String(value.into_owned()));
     }
     let inbound = Inbound {
@@ -213,7 +243,14 @@ mod tests {
             .collect();
         assert_eq!(
             codes,
-            ["invalid_value", "invalid_timestamp", "invalid_id", "empty_field", "bad_csv_record", "ok"]
+            [
+                "invalid_value",
+                "invalid_timestamp",
+                "invalid_id",
+                "empty_field",
+                "bad_csv_record",
+                "ok"
+            ]
         );
         assert_eq!(rows[4].location, Location::Line(6));
     }
@@ -225,8 +262,14 @@ mod tests {
              1,2,b,False,Tue Oct 31 22:11:47 +0000 2017,@a thanks,,1.0\r\n"
         ));
         assert_eq!(rows.len(), 2);
-        assert_eq!(rows[0].result.as_ref().unwrap().text, "@b \r\rI just love it");
-        assert_eq!(rows[1].result.as_ref().unwrap().in_reply_to.as_deref(), Some("1"));
+        assert_eq!(
+            rows[0].result.as_ref().unwrap().text,
+            "@b \r\rI just love it"
+        );
+        assert_eq!(
+            rows[1].result.as_ref().unwrap().in_reply_to.as_deref(),
+            Some("1")
+        );
     }
 
     #[test]

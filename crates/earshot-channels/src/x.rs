@@ -22,12 +22,20 @@ pub fn decode_document(bytes: &[u8], options: &DecodeOptions) -> Vec<Decoded> {
         Err(e) => {
             return vec![Decoded {
                 location: Location::Path("document".into()),
-                result: Err(Reject::new("invalid_json", format!("not a valid X API response: {e}"))),
+                result: Err(Reject::new(
+                    "invalid_json",
+                    format!("not a valid X API response: {e}"),
+                )),
             }]
         }
     };
     let mut users: HashMap<&str, User<'_>> = HashMap::new();
-    for u in document.pointer("/includes/users").and_then(Value::as_array).into_iter().flatten() {
+    for u in document
+        .pointer("/includes/users")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         if let Some(id) = u.get("id").and_then(Value::as_str) {
             users.insert(
                 id,
@@ -46,12 +54,16 @@ pub fn decode_document(bytes: &[u8], options: &DecodeOptions) -> Vec<Decoded> {
 
     let mut out = Vec::new();
     let mut visit = |path: String, item: &Value| {
-        out.push(Decoded { result: item_to_inbound(item, &users, options), location: Location::Path(path) })
+        out.push(Decoded {
+            result: item_to_inbound(item, &users, options),
+            location: Location::Path(path),
+        })
     };
     match document.get("data") {
-        Some(Value::Array(items)) => {
-            items.iter().enumerate().for_each(|(i, t)| visit(format!("data[{i}]"), t))
-        }
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .for_each(|(i, t)| visit(format!("data[{i}]"), t)),
         Some(item @ Value::Object(_)) => visit("data".into(), item),
         _ => {}
     }
@@ -64,17 +76,29 @@ pub fn decode_document(bytes: &[u8], options: &DecodeOptions) -> Vec<Decoded> {
     {
         visit(format!("includes.tweets[{i}]"), t);
     }
-    for (i, e) in document.get("errors").and_then(Value::as_array).into_iter().flatten().enumerate() {
+    for (i, e) in document
+        .get("errors")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         let text = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("").to_string();
         out.push(Decoded {
             location: Location::Path(format!("errors[{i}]")),
-            result: Err(Reject::new("platform_error", format!("{}: {}", text("title"), text("detail")))),
+            result: Err(Reject::new(
+                "platform_error",
+                format!("{}: {}", text("title"), text("detail")),
+            )),
         });
     }
     if out.is_empty() {
         out.push(Decoded {
             location: Location::Path("document".into()),
-            result: Err(Reject::new("no_messages", "the document has no `data` and no `errors`")),
+            result: Err(Reject::new(
+                "no_messages",
+                "the document has no `data` and no `errors`",
+            )),
         });
     }
     out
@@ -101,7 +125,11 @@ fn item_to_inbound(
             "missing_field",
             format!(
                 "`{author_field}` is missing: Earshot needs the author (request it with {})",
-                if is_dm { "dm_event.fields=sender_id" } else { "tweet.fields=author_id" }
+                if is_dm {
+                    "dm_event.fields=sender_id"
+                } else {
+                    "tweet.fields=author_id"
+                }
             ),
         )
     })?;
@@ -115,7 +143,12 @@ fn item_to_inbound(
         )
     })?;
     let created_at: DateTime<Utc> = DateTime::parse_from_rfc3339(created)
-        .map_err(|e| Reject::new("invalid_timestamp", format!("`created_at` is `{created}`: {e}")))?
+        .map_err(|e| {
+            Reject::new(
+                "invalid_timestamp",
+                format!("`created_at` is `{created}`: {e}"),
+            )
+        })?
         .to_utc();
     let text = str_field(item, "text")
         .ok_or_else(|| Reject::new("missing_field", "`text` is missing"))?
@@ -140,7 +173,11 @@ fn item_to_inbound(
         source: ChannelRole::Owned,
         external_id: id.to_string(),
         direction: if ours { Direction::Out } else { Direction::In },
-        visibility: if is_dm { Visibility::Private } else { Visibility::Public },
+        visibility: if is_dm {
+            Visibility::Private
+        } else {
+            Visibility::Public
+        },
         author: InboundAuthor {
             external_id: author_id.to_string(),
             handle: handle.map(str::to_string),

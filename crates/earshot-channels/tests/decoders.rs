@@ -6,17 +6,29 @@ use std::path::PathBuf;
 
 /// `../shared/fixtures/…`, or `None` (with a message) outside CI when shared data is absent.
 fn fixture(rel: &str) -> Option<PathBuf> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures").join(rel);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures")
+        .join(rel);
     if path.exists() {
         return Some(path);
     }
-    assert!(std::env::var_os("CI").is_none(), "CI must have ../shared: {} is missing", path.display());
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must have ../shared: {} is missing",
+        path.display()
+    );
     eprintln!("SKIPPED: {} is not present", path.display());
     None
 }
 
-fn decode_file(path: &PathBuf, format: Format, account: Option<&str>) -> Vec<earshot_channels::Decoded> {
-    let options = DecodeOptions { account: account.map(str::to_string) };
+fn decode_file(
+    path: &PathBuf,
+    format: Format,
+    account: Option<&str>,
+) -> Vec<earshot_channels::Decoded> {
+    let options = DecodeOptions {
+        account: account.map(str::to_string),
+    };
     let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
     decode(file, format, &options).unwrap().collect()
 }
@@ -27,9 +39,15 @@ fn x_search_with_expanded_users_threads_replies_and_keeps_profiles() {
         return;
     };
     let head = std::fs::read(&path).unwrap();
-    assert_eq!(detect(&path, &head[..head.len().min(4096)]), Some(Format::XV2));
+    assert_eq!(
+        detect(&path, &head[..head.len().min(4096)]),
+        Some(Format::XV2)
+    );
     let decoded = decode_file(&path, Format::XV2, Some("@snowman"));
-    let ok: Vec<_> = decoded.iter().filter_map(|d| d.result.as_ref().ok()).collect();
+    let ok: Vec<_> = decoded
+        .iter()
+        .filter_map(|d| d.result.as_ref().ok())
+        .collect();
     assert!(ok.len() >= 4, "{decoded:?}");
     let first = ok[0];
     assert_eq!(first.external_id, "1276035977375477760");
@@ -37,26 +55,42 @@ fn x_search_with_expanded_users_threads_replies_and_keeps_profiles() {
     assert_eq!(first.in_reply_to.as_deref(), Some("1275653067283759104"));
     assert_eq!(first.direction, Direction::In);
     // @snowman is the owned account here, so its tweets are the brand speaking.
-    assert!(ok.iter().any(|m| m.author.handle.as_deref() == Some("snowman") && m.direction == Direction::Out));
+    assert!(ok
+        .iter()
+        .any(|m| m.author.handle.as_deref() == Some("snowman") && m.direction == Direction::Out));
     // The parent tweet comes from includes.tweets, so the reply can join it.
     assert!(ok.iter().any(|m| m.external_id == "1275653067283759104"));
-    assert!(decoded.iter().any(|d| matches!(&d.location, Location::Path(p) if p.starts_with("includes.tweets"))));
+    assert!(decoded
+        .iter()
+        .any(|d| matches!(&d.location, Location::Path(p) if p.starts_with("includes.tweets"))));
 }
 
 #[test]
 fn x_errors_and_tweets_without_an_author_are_rejected_with_reasons() {
-    let Some(deleted) = fixture("x_twitter/v2_single_tweet_deleted_error.json") else { return };
+    let Some(deleted) = fixture("x_twitter/v2_single_tweet_deleted_error.json") else {
+        return;
+    };
     let decoded = decode_file(&deleted, Format::XV2, None);
     assert_eq!(decoded.len(), 1);
     let reject = decoded[0].result.as_ref().unwrap_err();
     assert_eq!(reject.code, "platform_error");
-    assert!(reject.reason.contains("Could not find tweet"), "{}", reject.reason);
+    assert!(
+        reject.reason.contains("Could not find tweet"),
+        "{}",
+        reject.reason
+    );
     assert_eq!(decoded[0].location, Location::Path("errors[0]".into()));
 
-    let Some(bare) = fixture("x_twitter/v2_get_tweet_default_fields_recorded.json") else { return };
+    let Some(bare) = fixture("x_twitter/v2_get_tweet_default_fields_recorded.json") else {
+        return;
+    };
     let decoded = decode_file(&bare, Format::XV2, None);
     let reject = decoded[0].result.as_ref().unwrap_err();
-    assert!(reject.reason.contains("tweet.fields=author_id"), "{}", reject.reason);
+    assert!(
+        reject.reason.contains("tweet.fields=author_id"),
+        "{}",
+        reject.reason
+    );
 }
 
 #[test]
@@ -69,15 +103,24 @@ fn normalized_jsonl_reports_every_bad_line_and_keeps_the_good_ones() {
     input.extend_from_slice(b"\n{\"channel\":\"x\",\"text\":\"caf\xc3\x28\"}\n"); // invalid UTF-8
     input.extend_from_slice(br#"{"channel":"x","external_id":"3","author":{"external_id":"u"},"text":"","created_at":"2020-01-01T00:00:00Z"}"#);
     input.extend_from_slice(b"\n\n");
-    input.extend_from_slice(format!("{{\"text\":\"{}\"}}\n", "a".repeat(11 * 1024 * 1024)).as_bytes());
+    input.extend_from_slice(
+        format!("{{\"text\":\"{}\"}}\n", "a".repeat(11 * 1024 * 1024)).as_bytes(),
+    );
     input.extend_from_slice(br#"{"channel":"x","external_id":"4","author":{"external_id":"u"},"text":"hi","created_at":"2020-01-01T00:00:00Z","mood":"sad"}"#);
     input.push(b'\n');
     input.extend_from_slice(ok.replace("\"1\"", "\"5\"").as_bytes());
 
-    let decoded: Vec<_> = decode(&input[..], Format::Jsonl, &DecodeOptions::default()).unwrap().collect();
+    let decoded: Vec<_> = decode(&input[..], Format::Jsonl, &DecodeOptions::default())
+        .unwrap()
+        .collect();
     let summary: Vec<(String, &str)> = decoded
         .iter()
-        .map(|d| (d.location.to_string(), d.result.as_ref().map(|_| "ok").unwrap_or_else(|r| r.code)))
+        .map(|d| {
+            (
+                d.location.to_string(),
+                d.result.as_ref().map(|_| "ok").unwrap_or_else(|r| r.code),
+            )
+        })
         .collect();
     assert_eq!(
         summary,
@@ -93,8 +136,19 @@ fn normalized_jsonl_reports_every_bad_line_and_keeps_the_good_ones() {
         ]
     );
     let wrong_type = decoded[2].result.as_ref().unwrap_err();
-    assert!(wrong_type.reason.contains("invalid type"), "{}", wrong_type.reason);
+    assert!(
+        wrong_type.reason.contains("invalid type"),
+        "{}",
+        wrong_type.reason
+    );
     let unknown = decoded[6].result.as_ref().unwrap_err();
-    assert!(unknown.reason.contains("unknown field `mood`"), "{}", unknown.reason);
-    assert_eq!(decoded[0].result.as_ref().unwrap().visibility, Visibility::Public);
+    assert!(
+        unknown.reason.contains("unknown field `mood`"),
+        "{}",
+        unknown.reason
+    );
+    assert_eq!(
+        decoded[0].result.as_ref().unwrap().visibility,
+        Visibility::Public
+    );
 }

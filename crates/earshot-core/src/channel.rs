@@ -104,7 +104,9 @@ impl FromStr for ChannelRole {
         match s {
             "owned" => Ok(Self::Owned),
             "listening" => Ok(Self::Listening),
-            other => Err(format!("unknown channel role `{other}`; expected owned or listening")),
+            other => Err(format!(
+                "unknown channel role `{other}`; expected owned or listening"
+            )),
         }
     }
 }
@@ -130,6 +132,10 @@ mod tests {
             let json = serde_json::to_string(&kind).unwrap();
             assert_eq!(json, format!("\"{}\"", kind.as_str()));
         }
-        assert!("twitter".parse::<ChannelKind>().unwrap_err().to_string().contains("twitter"));
+        assert!("twitter"
+            .parse::<ChannelKind>()
+            .unwrap_err()
+            .to_string()
+            .contains("twitter"));
     }
 }

@@ -58,7 +58,9 @@ impl FromStr for ConversationStatus {
             .into_iter()
             .find(|k| k.as_str() == s)
             .ok_or_else(|| {
-                format!("unknown status `{s}`; expected one of new, open, pending, snoozed, resolved")
+                format!(
+                    "unknown status `{s}`; expected one of new, open, pending, snoozed, resolved"
+                )
             })
     }
 }

@@ -60,7 +60,11 @@ pub enum InboundError {
     #[error("`{field}` is empty")]
     Empty { field: &'static str },
     #[error("`{field}` is {len} bytes, longer than the {max}-byte limit")]
-    TooLong { field: &'static str, len: usize, max: usize },
+    TooLong {
+        field: &'static str,
+        len: usize,
+        max: usize,
+    },
     #[error("`{field}` contains a control character (U+{code:04X})")]
     ControlCharacter { field: &'static str, code: u32 },
     #[error("`in_reply_to` names the message itself")]
@@ -84,8 +88,8 @@ impl Inbound {
     /// Parses one normalized record and validates it. When the record carries no `raw`, the
     /// record itself becomes the raw payload.
     pub fn from_json(value: serde_json::Value) -> Result<Self, InboundError> {
-        let mut inbound: Inbound = serde_json::from_value(value.clone())
-            .map_err(|e| InboundError::Json(e.to_string()))?;
+        let mut inbound: Inbound =
+            serde_json::from_value(value.clone()).map_err(|e| InboundError::Json(e.to_string()))?;
         if inbound.raw.is_none() {
             inbound.raw = Some(value);
         }
@@ -128,7 +132,11 @@ impl Inbound {
 
 fn limit(field: &'static str, value: &str, max: usize) -> Result<(), InboundError> {
     if value.len() > max {
-        return Err(InboundError::TooLong { field, len: value.len(), max });
+        return Err(InboundError::TooLong {
+            field,
+            len: value.len(),
+            max,
+        });
     }
     Ok(())
 }
@@ -139,7 +147,10 @@ fn id_field(field: &'static str, value: &str) -> Result<(), InboundError> {
     }
     limit(field, value, MAX_ID_BYTES)?;
     if let Some(c) = value.chars().find(|c| c.is_control()) {
-        return Err(InboundError::ControlCharacter { field, code: c as u32 });
+        return Err(InboundError::ControlCharacter {
+            field,
+            code: c as u32,
+        });
     }
     Ok(())
 }
@@ -174,7 +185,10 @@ mod tests {
     fn errors_name_the_field_that_is_wrong() {
         let mut v = valid();
         v["text"] = json!("   ");
-        assert_eq!(Inbound::from_json(v).unwrap_err().to_string(), "`text` is empty");
+        assert_eq!(
+            Inbound::from_json(v).unwrap_err().to_string(),
+            "`text` is empty"
+        );
 
         let mut v = valid();
         v["author"]["followers"] = json!("many");
@@ -190,7 +204,10 @@ mod tests {
         v["external_id"] = json!("a\u{0}b");
         assert_eq!(
             Inbound::from_json(v).unwrap_err(),
-            InboundError::ControlCharacter { field: "external_id", code: 0 }
+            InboundError::ControlCharacter {
+                field: "external_id",
+                code: 0
+            }
         );
 
         let mut v = valid();
@@ -199,7 +216,10 @@ mod tests {
 
         let mut v = valid();
         v["in_reply_to"] = json!("1001");
-        assert_eq!(Inbound::from_json(v).unwrap_err(), InboundError::RepliesToItself);
+        assert_eq!(
+            Inbound::from_json(v).unwrap_err(),
+            InboundError::RepliesToItself
+        );
 
         let mut v = valid();
         v["created_at"] = json!("yesterday");

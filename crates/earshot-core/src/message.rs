@@ -59,7 +59,9 @@ impl FromStr for Visibility {
         match s {
             "public" => Ok(Self::Public),
             "private" => Ok(Self::Private),
-            other => Err(format!("unknown visibility `{other}`; expected public or private")),
+            other => Err(format!(
+                "unknown visibility `{other}`; expected public or private"
+            )),
         }
     }
 }

@@ -4,12 +4,12 @@
 
 use crate::inbound::Inbound;
 use crate::time::Timestamp;
+use crate::{Agent, ChannelRole};
 use crate::{
     AgentId, ApiTokenId, Channel, ChannelKind, Contact, ContactId, ContactProfile, Conversation,
     ConversationId, ConversationStatus, Message, MessageId, NewAgent, Team, TeamId, Workspace,
     WorkspaceId,
 };
-use crate::{Agent, ChannelRole};
 use async_trait::async_trait;
 use serde::Serialize;
 
@@ -82,7 +82,11 @@ impl ConversationCursor {
         let priority = parts.next()?.parse().ok()?;
         let waiting_key = parts.next()?.parse().ok()?;
         let id = ConversationId(parts.next()?.parse().ok()?);
-        Some(Self { priority, waiting_key, id })
+        Some(Self {
+            priority,
+            waiting_key,
+            id,
+        })
     }
 }
 
@@ -226,4 +230,3 @@ pub trait Store: Send + Sync + 'static {
 
     async fn counts(&self, workspace: WorkspaceId) -> StoreResult<Counts>;
 }
-

@@ -60,8 +60,11 @@ pub fn plan(batch: &[ThreadInput<'_>], known: &KnownThreads) -> ThreadPlan {
             uf.push()
         })
     };
-    let index: HashMap<&str, usize> =
-        batch.iter().enumerate().map(|(i, m)| (m.external_id, i)).collect();
+    let index: HashMap<&str, usize> = batch
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.external_id, i))
+        .collect();
 
     let mut awaiting_parent = vec![false; n];
     for (i, m) in batch.iter().enumerate() {
@@ -85,7 +88,10 @@ pub fn plan(batch: &[ThreadInput<'_>], known: &KnownThreads) -> ThreadPlan {
     let mut survivor: HashMap<usize, ConversationId> = HashMap::new();
     for (k, &c) in node_conversation.iter().enumerate() {
         let root = uf.find(n + k);
-        survivor.entry(root).and_modify(|s| *s = (*s).min(c)).or_insert(c);
+        survivor
+            .entry(root)
+            .and_modify(|s| *s = (*s).min(c))
+            .or_insert(c);
     }
     let mut merges: Vec<(ConversationId, ConversationId)> = node_conversation
         .iter()
@@ -110,7 +116,12 @@ pub fn plan(batch: &[ThreadInput<'_>], known: &KnownThreads) -> ThreadPlan {
             }
         })
         .collect();
-    ThreadPlan { targets, new_conversations: new_index.len(), merges, awaiting_parent }
+    ThreadPlan {
+        targets,
+        new_conversations: new_index.len(),
+        merges,
+        awaiting_parent,
+    }
 }
 
 struct UnionFind {
@@ -119,7 +130,9 @@ struct UnionFind {
 
 impl UnionFind {
     fn new(n: usize) -> Self {
-        Self { parent: (0..n).collect() }
+        Self {
+            parent: (0..n).collect(),
+        }
     }
     fn push(&mut self) -> usize {
         self.parent.push(self.parent.len());
@@ -145,12 +158,20 @@ mod tests {
     use super::*;
 
     fn input<'a>(id: &'a str, parent: Option<&'a str>) -> ThreadInput<'a> {
-        ThreadInput { external_id: id, in_reply_to: parent }
+        ThreadInput {
+            external_id: id,
+            in_reply_to: parent,
+        }
     }
 
     #[test]
     fn a_thread_inside_one_batch_shares_one_new_conversation() {
-        let batch = [input("3", Some("2")), input("1", None), input("2", Some("1")), input("9", None)];
+        let batch = [
+            input("3", Some("2")),
+            input("1", None),
+            input("2", Some("1")),
+            input("9", None),
+        ];
         let p = plan(&batch, &KnownThreads::default());
         assert_eq!(p.new_conversations, 2);
         assert_eq!(p.targets[0], p.targets[1]);

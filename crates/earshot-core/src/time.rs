@@ -12,9 +12,11 @@ pub fn to_millis(t: Timestamp) -> i64 {
 /// Converts stored milliseconds back; values outside chrono's range clamp to its bounds
 /// rather than panic (they can only come from a hand-edited database).
 pub fn from_millis(ms: i64) -> Timestamp {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .unwrap_or(if ms < 0 { DateTime::<Utc>::MIN_UTC } else { DateTime::<Utc>::MAX_UTC })
+    Utc.timestamp_millis_opt(ms).single().unwrap_or(if ms < 0 {
+        DateTime::<Utc>::MIN_UTC
+    } else {
+        DateTime::<Utc>::MAX_UTC
+    })
 }
 
 pub fn now() -> Timestamp {

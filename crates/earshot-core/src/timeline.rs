@@ -28,7 +28,12 @@ impl Timeline {
     pub fn from_entries(entries: &[TimelineEntry]) -> Option<Self> {
         let first_message_at = entries.iter().map(|e| e.sent_at).min()?;
         let last_message_at = entries.iter().map(|e| e.sent_at).max()?;
-        let at = |d: Direction| entries.iter().filter(move |e| e.direction == d).map(|e| e.sent_at);
+        let at = |d: Direction| {
+            entries
+                .iter()
+                .filter(move |e| e.direction == d)
+                .map(|e| e.sent_at)
+        };
         let first_inbound = at(Direction::In).min();
         let last_outbound = at(Direction::Out).max();
         let first_response_at =
@@ -57,7 +62,10 @@ mod tests {
         Utc.with_ymd_and_hms(2017, 10, 31, 22, 0, 0).unwrap() + Duration::minutes(minutes)
     }
     fn e(direction: Direction, minutes: i64) -> TimelineEntry {
-        TimelineEntry { direction, sent_at: t(minutes) }
+        TimelineEntry {
+            direction,
+            sent_at: t(minutes),
+        }
     }
 
     #[test]

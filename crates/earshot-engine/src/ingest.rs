@@ -21,7 +21,10 @@ pub struct IngestOptions {
 
 impl Default for IngestOptions {
     fn default() -> Self {
-        Self { batch_size: 1000, source: String::new() }
+        Self {
+            batch_size: 1000,
+            source: String::new(),
+        }
     }
 }
 
@@ -111,7 +114,11 @@ where
                 }),
             }
             if batch.len() >= batch_size {
-                if !rejects.is_empty() && tx.blocking_send(Chunk::Rejects(std::mem::take(&mut rejects))).is_err() {
+                if !rejects.is_empty()
+                    && tx
+                        .blocking_send(Chunk::Rejects(std::mem::take(&mut rejects)))
+                        .is_err()
+                {
                     return;
                 }
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
@@ -161,7 +168,9 @@ where
 fn tally(report: &mut IngestReport, outcomes: &[IngestOutcome]) {
     for outcome in outcomes {
         match outcome {
-            IngestOutcome::Stored { awaiting_parent, .. } => {
+            IngestOutcome::Stored {
+                awaiting_parent, ..
+            } => {
                 report.stored += 1;
                 report.awaiting_parent += u64::from(*awaiting_parent);
             }

@@ -16,12 +16,32 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 
 const BRANDS: [&str; 12] = [
-    "AppleSupport", "AmazonHelp", "Uber_Support", "SpotifyCares", "comcastcares", "Delta",
-    "TMobileHelp", "sprintcare", "AskPlayStation", "British_Airways", "SouthwestAir", "hulu_support",
+    "AppleSupport",
+    "AmazonHelp",
+    "Uber_Support",
+    "SpotifyCares",
+    "comcastcares",
+    "Delta",
+    "TMobileHelp",
+    "sprintcare",
+    "AskPlayStation",
+    "British_Airways",
+    "SouthwestAir",
+    "hulu_support",
 ];
 const PRODUCTS: [&str; 12] = [
-    "phone", "order", "flight", "account", "app", "subscription", "package", "router", "bill",
-    "card", "update", "booking",
+    "phone",
+    "order",
+    "flight",
+    "account",
+    "app",
+    "subscription",
+    "package",
+    "router",
+    "bill",
+    "card",
+    "update",
+    "booking",
 ];
 const OPENERS: [&str; 10] = [
     "my {p} still hasn't arrived and nobody is answering",
@@ -102,9 +122,15 @@ fn thread(
         let id = next_tweet.to_string();
         *next_tweet += 1;
         let text = if brand_turn {
-            format!("@{customer} {}", REPLIES.choose(rng).unwrap().replace("{p}", product))
+            format!(
+                "@{customer} {}",
+                REPLIES.choose(rng).unwrap().replace("{p}", product)
+            )
         } else if k == 0 {
-            format!("@{brand} {}", OPENERS.choose(rng).unwrap().replace("{p}", product))
+            format!(
+                "@{brand} {}",
+                OPENERS.choose(rng).unwrap().replace("{p}", product)
+            )
         } else {
             format!("@{brand} {}", FOLLOW_UPS.choose(rng).unwrap())
         };
@@ -125,7 +151,11 @@ fn thread(
                 verified: false,
             }
         };
-        let direction = if brand_turn { Direction::Out } else { Direction::In };
+        let direction = if brand_turn {
+            Direction::Out
+        } else {
+            Direction::In
+        };
         let raw = json!({
             "tweet_id": id, "author_id": author.external_id, "inbound": !brand_turn,
             "created_at": at.to_rfc3339(), "text": text, "in_response_to_tweet_id": parent,
@@ -156,9 +186,21 @@ mod tests {
 
     #[test]
     fn same_seed_same_messages_and_exact_count() {
-        let a: Vec<_> = generate(SynthConfig { seed: 7, messages: 500 }).collect();
-        let b: Vec<_> = generate(SynthConfig { seed: 7, messages: 500 }).collect();
-        let c: Vec<_> = generate(SynthConfig { seed: 8, messages: 500 }).collect();
+        let a: Vec<_> = generate(SynthConfig {
+            seed: 7,
+            messages: 500,
+        })
+        .collect();
+        let b: Vec<_> = generate(SynthConfig {
+            seed: 7,
+            messages: 500,
+        })
+        .collect();
+        let c: Vec<_> = generate(SynthConfig {
+            seed: 8,
+            messages: 500,
+        })
+        .collect();
         assert_eq!(a.len(), 500);
         assert_eq!(a, b);
         assert_ne!(a, c);
@@ -166,7 +208,11 @@ mod tests {
 
     #[test]
     fn messages_are_valid_threads_delivered_slightly_out_of_order() {
-        let all: Vec<_> = generate(SynthConfig { seed: 1, messages: 2_000 }).collect();
+        let all: Vec<_> = generate(SynthConfig {
+            seed: 1,
+            messages: 2_000,
+        })
+        .collect();
         let ids: HashSet<_> = all.iter().map(|m| m.external_id.as_str()).collect();
         assert_eq!(ids.len(), all.len(), "external ids are unique");
         for m in &all {
@@ -179,10 +225,15 @@ mod tests {
             .iter()
             .enumerate()
             .filter(|(i, m)| {
-                m.in_reply_to.as_ref().is_some_and(|p| all[i + 1..].iter().any(|n| &n.external_id == p))
+                m.in_reply_to
+                    .as_ref()
+                    .is_some_and(|p| all[i + 1..].iter().any(|n| &n.external_id == p))
             })
             .count();
-        assert!(replies_before_parent > 100, "only {replies_before_parent} arrive before their parent");
+        assert!(
+            replies_before_parent > 100,
+            "only {replies_before_parent} arrive before their parent"
+        );
         let outbound = all.iter().filter(|m| m.direction == Direction::Out).count();
         assert!((600..1000).contains(&outbound), "{outbound} brand replies");
     }

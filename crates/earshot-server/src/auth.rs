@@ -17,14 +17,21 @@ pub async fn require_token(
     let header = request
         .headers()
         .get(AUTHORIZATION)
-        .ok_or(ApiError::Unauthorized("send an API token as `Authorization: Bearer <token>`"))?;
+        .ok_or(ApiError::Unauthorized(
+            "send an API token as `Authorization: Bearer <token>`",
+        ))?;
     let token = header
         .to_str()
         .ok()
-        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or(ApiError::Unauthorized("the Authorization header must be `Bearer <token>`"))?;
+        .ok_or(ApiError::Unauthorized(
+            "the Authorization header must be `Bearer <token>`",
+        ))?;
     let workspace = state
         .store
         .workspace_for_token(&hash_token(token))

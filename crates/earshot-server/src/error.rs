@@ -18,7 +18,10 @@ pub enum ApiError {
     /// 400: a malformed request (query string, path, JSON syntax).
     BadRequest { code: &'static str, message: String },
     /// 422: well-formed, but the messages in it are not valid; `errors` says which and why.
-    InvalidMessages { message: String, errors: Vec<ItemError> },
+    InvalidMessages {
+        message: String,
+        errors: Vec<ItemError>,
+    },
     /// 422: well-formed, but refers to something unusable.
     Unprocessable(String),
     /// 409
@@ -41,7 +44,10 @@ pub struct ItemError {
 
 impl ApiError {
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::BadRequest { code, message: message.into() }
+        Self::BadRequest {
+            code,
+            message: message.into(),
+        }
     }
 
     fn parts(&self) -> (StatusCode, &'static str, String) {
@@ -49,12 +55,20 @@ impl ApiError {
             Self::Unauthorized(m) => (StatusCode::UNAUTHORIZED, "unauthorized", (*m).to_string()),
             Self::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m.clone()),
             Self::BadRequest { code, message } => (StatusCode::BAD_REQUEST, code, message.clone()),
-            Self::InvalidMessages { message, .. } => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_message", message.clone())
+            Self::InvalidMessages { message, .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_message",
+                message.clone(),
+            ),
+            Self::Unprocessable(m) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", m.clone())
             }
-            Self::Unprocessable(m) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", m.clone()),
             Self::Conflict(m) => (StatusCode::CONFLICT, "conflict", m.clone()),
-            Self::PayloadTooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", m.clone()),
+            Self::PayloadTooLarge(m) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                m.clone(),
+            ),
             Self::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", m.clone()),
             Self::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -90,9 +104,10 @@ impl IntoResponse for ApiError {
         }
         let mut response = (status, Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
         }
         response
     }

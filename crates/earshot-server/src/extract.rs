@@ -38,15 +38,18 @@ pub struct Body(pub axum::body::Bytes);
 impl<S: Send + Sync> FromRequest<S> for Body {
     type Rejection = ApiError;
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        axum::body::Bytes::from_request(req, state).await.map(Body).map_err(|e: BytesRejection| {
-            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge(format!(
-                    "the body is larger than {} bytes; send messages in smaller batches",
-                    crate::MAX_BODY_BYTES
-                ))
-            } else {
-                ApiError::bad_request("invalid_body", e.body_text())
-            }
-        })
+        axum::body::Bytes::from_request(req, state)
+            .await
+            .map(Body)
+            .map_err(|e: BytesRejection| {
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge(format!(
+                        "the body is larger than {} bytes; send messages in smaller batches",
+                        crate::MAX_BODY_BYTES
+                    ))
+                } else {
+                    ApiError::bad_request("invalid_body", e.body_text())
+                }
+            })
     }
 }

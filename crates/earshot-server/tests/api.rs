@@ -23,7 +23,10 @@ async fn spawn_app() -> TestApp {
     for name in ["acme", "globex"] {
         let ws = store.ensure_workspace(name).await.unwrap();
         let token = generate_token();
-        store.create_api_token(ws.id, "test", &hash_token(&token)).await.unwrap();
+        store
+            .create_api_token(ws.id, "test", &hash_token(&token))
+            .await
+            .unwrap();
         tokens.push(token);
     }
     TestApp {
@@ -35,12 +38,21 @@ async fn spawn_app() -> TestApp {
 }
 
 impl TestApp {
-    async fn send(&self, method: Method, path: &str, token: Option<&str>, body: Vec<u8>) -> (StatusCode, Value) {
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Vec<u8>,
+    ) -> (StatusCode, Value) {
         let mut request = Request::builder().method(method).uri(path);
         if let Some(t) = token {
             request = request.header(header::AUTHORIZATION, format!("Bearer {t}"));
         }
-        let request = request.header(header::CONTENT_TYPE, "application/json").body(Body::from(body)).unwrap();
+        let request = request
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body))
+            .unwrap();
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
@@ -52,10 +64,17 @@ impl TestApp {
         (status, value)
     }
     async fn get(&self, path: &str) -> (StatusCode, Value) {
-        self.send(Method::GET, path, Some(&self.token), Vec::new()).await
+        self.send(Method::GET, path, Some(&self.token), Vec::new())
+            .await
     }
     async fn post_messages(&self, body: &Value) -> (StatusCode, Value) {
-        self.send(Method::POST, "/api/v1/messages", Some(&self.token), body.to_string().into_bytes()).await
+        self.send(
+            Method::POST,
+            "/api/v1/messages",
+            Some(&self.token),
+            body.to_string().into_bytes(),
+        )
+        .await
     }
 }
 
@@ -73,14 +92,20 @@ fn message(id: &str, author: &str, direction: &str, parent: Option<&str>) -> Val
 
 fn assert_error(body: &Value, code: &str) {
     assert_eq!(body["code"], code, "{body}");
-    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
 }
 
 #[tokio::test]
 async fn health_checks_need_no_token() {
     let app = spawn_app().await;
     let (status, body) = app.send(Method::GET, "/healthz", None, vec![]).await;
-    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("ok")));
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("ok"))
+    );
     let (status, body) = app.send(Method::GET, "/readyz", None, vec![]).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["database"], "sqlite");
@@ -89,14 +114,23 @@ async fn health_checks_need_no_token() {
 #[tokio::test]
 async fn every_api_endpoint_refuses_requests_without_a_valid_token() {
     let app = spawn_app().await;
-    for path in ["/api/v1/conversations", "/api/v1/conversations/1", "/api/v1/contacts", "/api/v1/contacts/1"] {
+    for path in [
+        "/api/v1/conversations",
+        "/api/v1/conversations/1",
+        "/api/v1/contacts",
+        "/api/v1/contacts/1",
+    ] {
         let (status, body) = app.send(Method::GET, path, None, vec![]).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
         assert_error(&body, "unauthorized");
-        let (status, _) = app.send(Method::GET, path, Some("esk_not_a_real_token"), vec![]).await;
+        let (status, _) = app
+            .send(Method::GET, path, Some("esk_not_a_real_token"), vec![])
+            .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
     }
-    let (status, _) = app.send(Method::POST, "/api/v1/messages", None, b"{}".to_vec()).await;
+    let (status, _) = app
+        .send(Method::POST, "/api/v1/messages", None, b"{}".to_vec())
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
@@ -115,10 +149,15 @@ async fn posted_messages_thread_into_a_conversation_with_its_contact() {
 
     let (status, again) = app.post_messages(&batch).await;
     assert_eq!(status, StatusCode::ACCEPTED);
-    assert_eq!((again["stored"].as_u64(), again["duplicates"].as_u64()), (Some(0), Some(2)));
+    assert_eq!(
+        (again["stored"].as_u64(), again["duplicates"].as_u64()),
+        (Some(0), Some(2))
+    );
     assert_eq!(again["results"][0]["status"], "duplicate");
 
-    let (status, detail) = app.get(&format!("/api/v1/conversations/{conversation}")).await;
+    let (status, detail) = app
+        .get(&format!("/api/v1/conversations/{conversation}"))
+        .await;
     assert_eq!(status, StatusCode::OK, "{detail}");
     assert_eq!(detail["conversation"]["status"], "open");
     assert!(detail["conversation"]["first_response_at"].is_string());
@@ -133,7 +172,10 @@ async fn posted_messages_thread_into_a_conversation_with_its_contact() {
     assert_eq!(profile["identities"][0]["external_id"], "cust");
     let (_, contacts) = app.get("/api/v1/contacts?limit=1").await;
     assert_eq!(contacts["items"].as_array().unwrap().len(), 1);
-    assert!(contacts["next_cursor"].is_string(), "two contacts, pages of one");
+    assert!(
+        contacts["next_cursor"].is_string(),
+        "two contacts, pages of one"
+    );
 }
 
 #[tokio::test]
@@ -145,35 +187,69 @@ async fn an_invalid_batch_is_refused_whole_with_every_reason() {
     wrong_type["author"]["followers"] = json!("lots");
     let mut unknown = message("4", "c", "in", None);
     unknown["sentiment"] = json!("angry");
-    let batch = json!([message("1", "c", "in", None), empty_text, wrong_type, unknown]);
+    let batch = json!([
+        message("1", "c", "in", None),
+        empty_text,
+        wrong_type,
+        unknown
+    ]);
     let (status, body) = app.post_messages(&batch).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_error(&body, "invalid_message");
-    let indexes: Vec<_> = body["errors"].as_array().unwrap().iter().map(|e| e["index"].as_u64().unwrap()).collect();
+    let indexes: Vec<_> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["index"].as_u64().unwrap())
+        .collect();
     assert_eq!(indexes, [1, 2, 3]);
     assert_eq!(body["errors"][0]["code"], "empty_field");
-    assert!(body["errors"][2]["message"].as_str().unwrap().contains("sentiment"));
+    assert!(body["errors"][2]["message"]
+        .as_str()
+        .unwrap()
+        .contains("sentiment"));
     let (_, list) = app.get("/api/v1/conversations").await;
-    assert!(list["items"].as_array().unwrap().is_empty(), "nothing stored");
+    assert!(
+        list["items"].as_array().unwrap().is_empty(),
+        "nothing stored"
+    );
 }
 
 #[tokio::test]
 async fn malformed_bodies_get_client_errors_never_a_500() {
     let app = spawn_app().await;
     let cases: Vec<(Vec<u8>, StatusCode, &str)> = vec![
-        (b"{\"channel\": \"x\", \"external_id\":".to_vec(), StatusCode::BAD_REQUEST, "invalid_json"),
-        (b"\xff\xfe not utf-8".to_vec(), StatusCode::BAD_REQUEST, "invalid_json"),
+        (
+            b"{\"channel\": \"x\", \"external_id\":".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+        ),
+        (
+            b"\xff\xfe not utf-8".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+        ),
         (b"42".to_vec(), StatusCode::BAD_REQUEST, "invalid_json"),
         (b"[]".to_vec(), StatusCode::BAD_REQUEST, "empty_batch"),
         (b"".to_vec(), StatusCode::BAD_REQUEST, "invalid_json"),
-        (vec![b'x'; 10 * 1024 * 1024], StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+        (
+            vec![b'x'; 10 * 1024 * 1024],
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+        ),
     ];
     for (body, expected, code) in cases {
-        let (status, json) = app.send(Method::POST, "/api/v1/messages", Some(&app.token), body).await;
+        let (status, json) = app
+            .send(Method::POST, "/api/v1/messages", Some(&app.token), body)
+            .await;
         assert_eq!(status, expected, "{json}");
         assert_error(&json, code);
     }
-    let many = Value::Array((0..1001).map(|i| message(&i.to_string(), "c", "in", None)).collect());
+    let many = Value::Array(
+        (0..1001)
+            .map(|i| message(&i.to_string(), "c", "in", None))
+            .collect(),
+    );
     let (status, json) = app.post_messages(&many).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_error(&json, "payload_too_large");
@@ -182,13 +258,19 @@ async fn malformed_bodies_get_client_errors_never_a_500() {
 #[tokio::test]
 async fn the_inbox_lists_filters_and_pages() {
     let app = spawn_app().await;
-    let batch = Value::Array((0..5).map(|i| message(&format!("m{i}"), &format!("c{i}"), "in", None)).collect());
+    let batch = Value::Array(
+        (0..5)
+            .map(|i| message(&format!("m{i}"), &format!("c{i}"), "in", None))
+            .collect(),
+    );
     app.post_messages(&batch).await;
     let (status, first) = app.get("/api/v1/conversations?limit=2").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(first["items"].as_array().unwrap().len(), 2);
     let cursor = first["next_cursor"].as_str().unwrap();
-    let (_, second) = app.get(&format!("/api/v1/conversations?limit=2&cursor={cursor}")).await;
+    let (_, second) = app
+        .get(&format!("/api/v1/conversations?limit=2&cursor={cursor}"))
+        .await;
     assert_ne!(first["items"][0]["id"], second["items"][0]["id"]);
     let (_, new) = app.get("/api/v1/conversations?status=new&channel=x&assignee=none&updated_since=2000-01-01T00:00:00Z").await;
     assert_eq!(new["items"].as_array().unwrap().len(), 5);
@@ -207,19 +289,34 @@ async fn the_inbox_lists_filters_and_pages() {
         let (status, body) = app.get(&format!("/api/v1/conversations?{query}")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
         assert_error(&body, "invalid_query");
-        assert!(body["message"].as_str().unwrap().contains(needle), "{query}: {body}");
+        assert!(
+            body["message"].as_str().unwrap().contains(needle),
+            "{query}: {body}"
+        );
     }
 }
 
 #[tokio::test]
 async fn unknown_things_are_json_404s_and_wrong_methods_405s() {
     let app = spawn_app().await;
-    for path in ["/api/v1/conversations/999", "/api/v1/conversations/abc", "/api/v1/contacts/7", "/api/v1/nope"] {
+    for path in [
+        "/api/v1/conversations/999",
+        "/api/v1/conversations/abc",
+        "/api/v1/contacts/7",
+        "/api/v1/nope",
+    ] {
         let (status, body) = app.get(path).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
         assert_error(&body, "not_found");
     }
-    let (status, body) = app.send(Method::DELETE, "/api/v1/conversations", Some(&app.token), vec![]).await;
+    let (status, body) = app
+        .send(
+            Method::DELETE,
+            "/api/v1/conversations",
+            Some(&app.token),
+            vec![],
+        )
+        .await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
     assert_error(&body, "method_not_allowed");
 }
@@ -227,12 +324,26 @@ async fn unknown_things_are_json_404s_and_wrong_methods_405s() {
 #[tokio::test]
 async fn a_workspace_never_sees_another_workspaces_conversations() {
     let app = spawn_app().await;
-    let (_, body) = app.post_messages(&json!(message("1", "c", "in", None))).await;
+    let (_, body) = app
+        .post_messages(&json!(message("1", "c", "in", None)))
+        .await;
     let conversation = &body["results"][0]["conversation_id"];
     let (status, _) = app
-        .send(Method::GET, &format!("/api/v1/conversations/{conversation}"), Some(&app.other_token), vec![])
+        .send(
+            Method::GET,
+            &format!("/api/v1/conversations/{conversation}"),
+            Some(&app.other_token),
+            vec![],
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (_, list) = app.send(Method::GET, "/api/v1/conversations", Some(&app.other_token), vec![]).await;
+    let (_, list) = app
+        .send(
+            Method::GET,
+            "/api/v1/conversations",
+            Some(&app.other_token),
+            vec![],
+        )
+        .await;
     assert!(list["items"].as_array().unwrap().is_empty());
 }

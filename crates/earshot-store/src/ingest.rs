@@ -132,16 +132,24 @@ pub(crate) trait IngestTx: Send {
     ) -> StoreResult<Vec<IdentityRow>>;
     /// `n` fresh ids for `table`, valid for this transaction.
     async fn allocate_ids(&mut self, table: IdTable, n: usize) -> StoreResult<Vec<i64>>;
-    async fn insert_contacts(&mut self, ws: WorkspaceId, rows: &[ContactRow], now: i64)
-        -> StoreResult<()>;
+    async fn insert_contacts(
+        &mut self,
+        ws: WorkspaceId,
+        rows: &[ContactRow],
+        now: i64,
+    ) -> StoreResult<()>;
     async fn insert_identities(
         &mut self,
         ws: WorkspaceId,
         rows: &[IdentityRow],
         now: i64,
     ) -> StoreResult<()>;
-    async fn update_identity(&mut self, ws: WorkspaceId, row: &IdentityRow, now: i64)
-        -> StoreResult<()>;
+    async fn update_identity(
+        &mut self,
+        ws: WorkspaceId,
+        row: &IdentityRow,
+        now: i64,
+    ) -> StoreResult<()>;
     async fn insert_conversations(
         &mut self,
         ws: WorkspaceId,
@@ -208,7 +216,10 @@ pub(crate) async fn run(
     let mut fresh: Vec<(ChannelId, Vec<usize>)> = Vec::new();
     let mut duplicate_of: Vec<(usize, usize)> = Vec::new();
     for (channel, items) in &groups {
-        let ids: Vec<&str> = items.iter().map(|&i| batch[i].external_id.as_str()).collect();
+        let ids: Vec<&str> = items
+            .iter()
+            .map(|&i| batch[i].external_id.as_str())
+            .collect();
         let stored = tx.stored_messages(ws, *channel, &ids).await?;
         let mut first_in_batch: HashMap<&str, usize> = HashMap::new();
         let mut keep = Vec::new();
@@ -261,12 +272,18 @@ pub(crate) async fn run(
             children: HashMap::new(),
         };
         for (answered, conversation) in tx.conversations_of_replies_to(ws, *channel, &ids).await? {
-            known.children.entry(answered).or_default().push(conversation);
+            known
+                .children
+                .entry(answered)
+                .or_default()
+                .push(conversation);
         }
         let plan = threading::plan(&inputs, &known);
 
         // New conversations: the customer is the author of the earliest inbound message.
-        let new_ids = tx.allocate_ids(IdTable::Conversations, plan.new_conversations).await?;
+        let new_ids = tx
+            .allocate_ids(IdTable::Conversations, plan.new_conversations)
+            .await?;
         let mut founder: Vec<Option<usize>> = vec![None; plan.new_conversations];
         for (k, &i) in items.iter().enumerate() {
             if let Target::New(g) = plan.targets[k] {
@@ -331,7 +348,10 @@ pub(crate) async fn run(
                 conversation_id: message_conversation[&i],
                 identity_id: identity_of[&(m.channel, m.author.external_id.as_str())].0,
                 inbound: m,
-                raw: m.raw.as_ref().map_or_else(|| "null".to_string(), |r| r.to_string()),
+                raw: m
+                    .raw
+                    .as_ref()
+                    .map_or_else(|| "null".to_string(), |r| r.to_string()),
             });
         }
     }
@@ -364,9 +384,14 @@ pub(crate) async fn run(
         }
     }
     for (i, first) in duplicate_of {
-        outcomes[i] = Some(IngestOutcome::Duplicate { message_id: MessageId(message_id_of[&first]) });
+        outcomes[i] = Some(IngestOutcome::Duplicate {
+            message_id: MessageId(message_id_of[&first]),
+        });
     }
-    Ok(outcomes.into_iter().map(|o| o.expect("every message has an outcome")).collect())
+    Ok(outcomes
+        .into_iter()
+        .map(|o| o.expect("every message has an outcome"))
+        .collect())
 }
 
 /// Inbound before outbound, then the earliest.
@@ -439,7 +464,11 @@ async fn resolve_identities<'b>(
         let m = latest[key];
         contacts.push(ContactRow {
             id: contact_id,
-            display_name: m.author.display_name.clone().or_else(|| m.author.handle.clone()),
+            display_name: m
+                .author
+                .display_name
+                .clone()
+                .or_else(|| m.author.handle.clone()),
         });
         identities.push(profile_row(identity_id, contact_id, m));
         resolved.insert(*key, (identity_id, contact_id));
@@ -454,7 +483,11 @@ async fn resolve_identities<'b>(
 fn refreshed(stored: &IdentityRow, m: &Inbound) -> IdentityRow {
     IdentityRow {
         handle: m.author.handle.clone().or_else(|| stored.handle.clone()),
-        display_name: m.author.display_name.clone().or_else(|| stored.display_name.clone()),
+        display_name: m
+            .author
+            .display_name
+            .clone()
+            .or_else(|| stored.display_name.clone()),
         followers: m.author.followers.map(i64::from).or(stored.followers),
         verified: m.author.verified || stored.verified,
         ..stored.clone()

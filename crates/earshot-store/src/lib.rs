@@ -53,7 +53,10 @@ macro_rules! store_impl {
                 $backend
             }
             async fn ping(&self) -> earshot_core::store::StoreResult<()> {
-                sqlx::query("SELECT 1").execute(&self.$read).await.map_err($crate::db_err)?;
+                sqlx::query("SELECT 1")
+                    .execute(&self.$read)
+                    .await
+                    .map_err($crate::db_err)?;
                 Ok(())
             }
             async fn ensure_workspace(
@@ -111,8 +114,9 @@ macro_rules! store_impl {
                 &self,
                 ws: earshot_core::WorkspaceId,
                 query: &earshot_core::store::ConversationQuery,
-            ) -> earshot_core::store::StoreResult<earshot_core::store::Page<earshot_core::Conversation>>
-            {
+            ) -> earshot_core::store::StoreResult<
+                earshot_core::store::Page<earshot_core::Conversation>,
+            > {
                 q::list_conversations(&self.$read, ws, query).await
             }
             async fn get_conversation(
@@ -142,7 +146,8 @@ macro_rules! store_impl {
                 &self,
                 ws: earshot_core::WorkspaceId,
                 query: &earshot_core::store::ContactQuery,
-            ) -> earshot_core::store::StoreResult<earshot_core::store::Page<earshot_core::Contact>> {
+            ) -> earshot_core::store::StoreResult<earshot_core::store::Page<earshot_core::Contact>>
+            {
                 q::list_contacts(&self.$read, ws, query).await
             }
             async fn get_contact(

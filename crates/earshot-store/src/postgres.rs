@@ -54,7 +54,9 @@ impl PgStore {
         ws: WorkspaceId,
         batch: &[Inbound],
     ) -> StoreResult<Vec<IngestOutcome>> {
-        let mut tx = PgTx { tx: self.pool.begin().await.map_err(db_err)? };
+        let mut tx = PgTx {
+            tx: self.pool.begin().await.map_err(db_err)?,
+        };
         sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
             .bind(INGEST_LOCK)
             .bind(ws.0 as i32)
@@ -190,12 +192,14 @@ impl IngestTx for PgTx {
         if n == 0 {
             return Ok(Vec::new());
         }
-        sqlx::query_scalar("SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)")
-            .bind(table.name())
-            .bind(n as i64)
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(db_err)
+        sqlx::query_scalar(
+            "SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)",
+        )
+        .bind(table.name())
+        .bind(n as i64)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(db_err)
     }
 
     async fn insert_contacts(
@@ -346,13 +350,21 @@ impl IngestTx for PgTx {
         let channels: Vec<i64> = rows.iter().map(|r| r.channel_id).collect();
         let conversations: Vec<i64> = rows.iter().map(|r| r.conversation_id).collect();
         let identities: Vec<i64> = rows.iter().map(|r| r.identity_id).collect();
-        let externals: Vec<&str> = rows.iter().map(|r| r.inbound.external_id.as_str()).collect();
+        let externals: Vec<&str> = rows
+            .iter()
+            .map(|r| r.inbound.external_id.as_str())
+            .collect();
         let directions: Vec<&str> = rows.iter().map(|r| r.inbound.direction.as_str()).collect();
         let visibilities: Vec<&str> = rows.iter().map(|r| r.inbound.visibility.as_str()).collect();
         let texts: Vec<&str> = rows.iter().map(|r| r.inbound.text.as_str()).collect();
-        let sent: Vec<i64> = rows.iter().map(|r| r.inbound.created_at.timestamp_millis()).collect();
-        let parents: Vec<Option<&str>> =
-            rows.iter().map(|r| r.inbound.in_reply_to.as_deref()).collect();
+        let sent: Vec<i64> = rows
+            .iter()
+            .map(|r| r.inbound.created_at.timestamp_millis())
+            .collect();
+        let parents: Vec<Option<&str>> = rows
+            .iter()
+            .map(|r| r.inbound.in_reply_to.as_deref())
+            .collect();
         let raws: Vec<&str> = rows.iter().map(|r| r.raw.as_str()).collect();
         sqlx::query(
             "INSERT INTO messages (id, workspace_id, channel_id, conversation_id, identity_id, external_id, direction, \
@@ -387,12 +399,14 @@ impl IngestTx for PgTx {
         ws: WorkspaceId,
         ids: &[i64],
     ) -> StoreResult<HashMap<i64, (ConversationStatus, Vec<TimelineEntry>)>> {
-        let statuses = sqlx::query("SELECT id, status FROM conversations WHERE workspace_id = $1 AND id = ANY($2)")
-            .bind(ws.0)
-            .bind(ids)
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(db_err)?;
+        let statuses = sqlx::query(
+            "SELECT id, status FROM conversations WHERE workspace_id = $1 AND id = ANY($2)",
+        )
+        .bind(ws.0)
+        .bind(ids)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
         let entries = sqlx::query(
             "SELECT conversation_id, direction, sent_at FROM messages WHERE workspace_id = $1 AND conversation_id = ANY($2)",
         )
@@ -405,13 +419,18 @@ impl IngestTx for PgTx {
         for r in &statuses {
             let status: String = r.try_get(1).map_err(db_err)?;
             let status = status.parse().map_err(|_| corrupt("status", &status))?;
-            out.insert(r.try_get::<i64, _>(0).map_err(db_err)?, (status, Vec::new()));
+            out.insert(
+                r.try_get::<i64, _>(0).map_err(db_err)?,
+                (status, Vec::new()),
+            );
         }
         for r in &entries {
             let id: i64 = r.try_get(0).map_err(db_err)?;
             let direction: String = r.try_get(1).map_err(db_err)?;
             let entry = TimelineEntry {
-                direction: direction.parse().map_err(|_| corrupt("direction", &direction))?,
+                direction: direction
+                    .parse()
+                    .map_err(|_| corrupt("direction", &direction))?,
                 sent_at: earshot_core::time::from_millis(r.try_get(2).map_err(db_err)?),
             };
             if let Some((_, list)) = out.get_mut(&id) {
@@ -433,16 +452,22 @@ impl IngestTx for PgTx {
         let ids: Vec<i64> = rows.iter().map(|u| u.id).collect();
         let statuses: Vec<&str> = rows.iter().map(|u| u.status.as_str()).collect();
         let counts: Vec<i64> = rows.iter().map(|u| u.timeline.message_count).collect();
-        let firsts: Vec<i64> =
-            rows.iter().map(|u| u.timeline.first_message_at.timestamp_millis()).collect();
-        let lasts: Vec<i64> =
-            rows.iter().map(|u| u.timeline.last_message_at.timestamp_millis()).collect();
+        let firsts: Vec<i64> = rows
+            .iter()
+            .map(|u| u.timeline.first_message_at.timestamp_millis())
+            .collect();
+        let lasts: Vec<i64> = rows
+            .iter()
+            .map(|u| u.timeline.last_message_at.timestamp_millis())
+            .collect();
         let responses: Vec<Option<i64>> = rows
             .iter()
             .map(|u| u.timeline.first_response_at.map(|t| t.timestamp_millis()))
             .collect();
-        let waiting: Vec<Option<i64>> =
-            rows.iter().map(|u| u.timeline.waiting_since.map(|t| t.timestamp_millis())).collect();
+        let waiting: Vec<Option<i64>> = rows
+            .iter()
+            .map(|u| u.timeline.waiting_since.map(|t| t.timestamp_millis()))
+            .collect();
         let keys: Vec<i64> = rows.iter().map(|u| u.waiting_key()).collect();
         sqlx::query(
             "UPDATE conversations c SET status = u.status, message_count = u.message_count, \
@@ -472,7 +497,12 @@ impl IngestTx for PgTx {
 
 fn pair_list<T>(rows: &[PgRow], wrap: fn(i64) -> T) -> StoreResult<Vec<(String, T)>> {
     rows.iter()
-        .map(|r| Ok((r.try_get(0).map_err(db_err)?, wrap(r.try_get(1).map_err(db_err)?))))
+        .map(|r| {
+            Ok((
+                r.try_get(0).map_err(db_err)?,
+                wrap(r.try_get(1).map_err(db_err)?),
+            ))
+        })
         .collect()
 }
 

@@ -18,7 +18,10 @@ pub(crate) struct Sql {
 
 impl Sql {
     pub fn new(text: &str) -> Self {
-        Self { text: text.to_string(), binds: Vec::new() }
+        Self {
+            text: text.to_string(),
+            binds: Vec::new(),
+        }
     }
     pub fn push(&mut self, s: &str) -> &mut Self {
         self.text.push_str(s);
@@ -44,10 +47,12 @@ pub(crate) fn conversation_list_sql(
     ));
     sql.bind(Bind::I64(ws.0));
     if let Some(status) = q.status {
-        sql.push(" AND c.status = ").bind(Bind::Text(status.as_str().into()));
+        sql.push(" AND c.status = ")
+            .bind(Bind::Text(status.as_str().into()));
     }
     if let Some(kind) = q.channel {
-        sql.push(" AND ch.kind = ").bind(Bind::Text(kind.as_str().into()));
+        sql.push(" AND ch.kind = ")
+            .bind(Bind::Text(kind.as_str().into()));
     }
     match q.assignee {
         Some(AssigneeFilter::Agent(a)) => {
@@ -59,13 +64,18 @@ pub(crate) fn conversation_list_sql(
         None => {}
     }
     if let Some(since) = q.updated_since {
-        sql.push(" AND c.updated_at >= ").bind(Bind::I64(since.timestamp_millis()));
+        sql.push(" AND c.updated_at >= ")
+            .bind(Bind::I64(since.timestamp_millis()));
     }
     if let Some(after) = q.after {
-        sql.push(" AND (c.priority < ").bind(Bind::I32(after.priority));
-        sql.push(" OR (c.priority = ").bind(Bind::I32(after.priority));
-        sql.push(" AND (c.waiting_key > ").bind(Bind::I64(after.waiting_key));
-        sql.push(" OR (c.waiting_key = ").bind(Bind::I64(after.waiting_key));
+        sql.push(" AND (c.priority < ")
+            .bind(Bind::I32(after.priority));
+        sql.push(" OR (c.priority = ")
+            .bind(Bind::I32(after.priority));
+        sql.push(" AND (c.waiting_key > ")
+            .bind(Bind::I64(after.waiting_key));
+        sql.push(" OR (c.waiting_key = ")
+            .bind(Bind::I64(after.waiting_key));
         sql.push(" AND c.id > ").bind(Bind::I64(after.id.0));
         sql.push("))))");
     }

@@ -184,7 +184,10 @@ impl IngestTx for SqliteTx {
         }
         // Safe because this transaction holds SQLite's write lock (BEGIN IMMEDIATE).
         let sql = format!("SELECT COALESCE(MAX(id), 0) FROM {}", table.name());
-        let max: i64 = sqlx::query_scalar(&sql).fetch_one(&mut *self.tx).await.map_err(db_err)?;
+        let max: i64 = sqlx::query_scalar(&sql)
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(db_err)?;
         Ok((max + 1..=max + n as i64).collect())
     }
 
@@ -217,7 +220,16 @@ impl IngestTx for SqliteTx {
         let data: Vec<_> = rows
             .iter()
             .map(|r| {
-                json!([r.id, r.contact_id, r.kind.as_str(), r.external_id, r.handle, r.display_name, r.followers, r.verified])
+                json!([
+                    r.id,
+                    r.contact_id,
+                    r.kind.as_str(),
+                    r.external_id,
+                    r.handle,
+                    r.display_name,
+                    r.followers,
+                    r.verified
+                ])
             })
             .collect();
         sqlx::query(
@@ -265,8 +277,10 @@ impl IngestTx for SqliteTx {
         if rows.is_empty() {
             return Ok(());
         }
-        let data: Vec<_> =
-            rows.iter().map(|r| json!([r.id, r.channel_id, r.contact_id, r.sent_at])).collect();
+        let data: Vec<_> = rows
+            .iter()
+            .map(|r| json!([r.id, r.channel_id, r.contact_id, r.sent_at]))
+            .collect();
         sqlx::query(
             "INSERT INTO conversations (id, workspace_id, channel_id, contact_id, status, priority, message_count, \
              first_message_at, last_message_at, waiting_key, created_at, updated_at) \
@@ -416,7 +430,12 @@ impl IngestTx for SqliteTx {
 
 fn pair_list<T>(rows: &[SqliteRow], wrap: fn(i64) -> T) -> StoreResult<Vec<(String, T)>> {
     rows.iter()
-        .map(|r| Ok((r.try_get(0).map_err(db_err)?, wrap(r.try_get(1).map_err(db_err)?))))
+        .map(|r| {
+            Ok((
+                r.try_get(0).map_err(db_err)?,
+                wrap(r.try_get(1).map_err(db_err)?),
+            ))
+        })
         .collect()
 }
 
@@ -445,13 +464,18 @@ fn timelines_from_rows(
     for r in statuses {
         let status: String = r.try_get(1).map_err(db_err)?;
         let status = status.parse().map_err(|_| corrupt("status", &status))?;
-        out.insert(r.try_get::<i64, _>(0).map_err(db_err)?, (status, Vec::new()));
+        out.insert(
+            r.try_get::<i64, _>(0).map_err(db_err)?,
+            (status, Vec::new()),
+        );
     }
     for r in entries {
         let id: i64 = r.try_get(0).map_err(db_err)?;
         let direction: String = r.try_get(1).map_err(db_err)?;
         let entry = TimelineEntry {
-            direction: direction.parse().map_err(|_| corrupt("direction", &direction))?,
+            direction: direction
+                .parse()
+                .map_err(|_| corrupt("direction", &direction))?,
             sent_at: earshot_core::time::from_millis(r.try_get(2).map_err(db_err)?),
         };
         if let Some((_, list)) = out.get_mut(&id) {
@@ -467,7 +491,11 @@ impl SqliteStore {
         ws: WorkspaceId,
         batch: &[Inbound],
     ) -> StoreResult<Vec<IngestOutcome>> {
-        let tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
+        let tx = self
+            .writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_err)?;
         let mut tx = SqliteTx { tx };
         let outcomes = ingest::run(&mut tx, ws, batch, earshot_core::time::now()).await?;
         tx.tx.commit().await.map_err(db_err)?;

@@ -43,8 +43,13 @@ async fn backends() -> Vec<Backend> {
         let mut conn = sqlx::PgConnection::connect(&admin_url)
             .await
             .unwrap_or_else(|e| panic!("EARSHOT_TEST_POSTGRES_URL is set but unreachable: {e}"));
-        sqlx::query(&format!("CREATE DATABASE {db}")).execute(&mut conn).await.unwrap();
-        let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(b, _)| b);
+        sqlx::query(&format!("CREATE DATABASE {db}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let base = admin_url
+            .rsplit_once('/')
+            .map_or(admin_url.as_str(), |(b, _)| b);
         all.push(Backend {
             name: "postgres",
             store: earshot_store::open(&format!("{base}/{db}")).await.unwrap(),
@@ -65,7 +70,13 @@ fn at(minutes: i64) -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2017, 10, 31, 12, 0, 0).unwrap() + Duration::minutes(minutes)
 }
 
-fn msg(id: &str, author: &str, direction: Direction, minutes: i64, parent: Option<&str>) -> Inbound {
+fn msg(
+    id: &str,
+    author: &str,
+    direction: Direction,
+    minutes: i64,
+    parent: Option<&str>,
+) -> Inbound {
     Inbound {
         channel: ChannelKind::X,
         account: None,
@@ -89,9 +100,11 @@ fn msg(id: &str, author: &str, direction: Direction, minutes: i64, parent: Optio
 
 fn stored(o: &IngestOutcome) -> (MessageId, ConversationId, bool) {
     match *o {
-        IngestOutcome::Stored { message_id, conversation_id, awaiting_parent } => {
-            (message_id, conversation_id, awaiting_parent)
-        }
+        IngestOutcome::Stored {
+            message_id,
+            conversation_id,
+            awaiting_parent,
+        } => (message_id, conversation_id, awaiting_parent),
         other => panic!("expected stored, got {other:?}"),
     }
 }
@@ -101,15 +114,29 @@ async fn workspaces_and_tokens() {
     for b in backends().await {
         let s = &b.store;
         let a = s.ensure_workspace("acme").await.unwrap();
-        assert_eq!(s.ensure_workspace("acme").await.unwrap().id, a.id, "{}", b.name);
+        assert_eq!(
+            s.ensure_workspace("acme").await.unwrap().id,
+            a.id,
+            "{}",
+            b.name
+        );
         assert_eq!(s.workspace_by_name("acme").await.unwrap(), Some(a.clone()));
         assert_eq!(s.workspace_by_name("nobody").await.unwrap(), None);
-        assert!(matches!(s.ensure_workspace(" ").await, Err(StoreError::Invalid(_))));
+        assert!(matches!(
+            s.ensure_workspace(" ").await,
+            Err(StoreError::Invalid(_))
+        ));
         let other = s.ensure_workspace("globex").await.unwrap();
         s.create_api_token(a.id, "ci", "hash-a").await.unwrap();
         s.create_api_token(other.id, "ci", "hash-b").await.unwrap();
-        assert_eq!(s.workspace_for_token("hash-a").await.unwrap().unwrap().id, a.id);
-        assert_eq!(s.workspace_for_token("hash-b").await.unwrap().unwrap().id, other.id);
+        assert_eq!(
+            s.workspace_for_token("hash-a").await.unwrap().unwrap().id,
+            a.id
+        );
+        assert_eq!(
+            s.workspace_for_token("hash-b").await.unwrap().unwrap().id,
+            other.id
+        );
         assert_eq!(s.workspace_for_token("hash-c").await.unwrap(), None);
         assert!(matches!(
             s.create_api_token(a.id, "again", "hash-a").await,
@@ -126,8 +153,14 @@ async fn channels_are_created_once_per_kind_and_name() {
     for b in backends().await {
         let s = &b.store;
         let ws = s.ensure_workspace("acme").await.unwrap().id;
-        let c1 = s.ensure_channel(ws, ChannelKind::X, "@acme", ChannelRole::Owned).await.unwrap();
-        let c2 = s.ensure_channel(ws, ChannelKind::X, "@acme", ChannelRole::Owned).await.unwrap();
+        let c1 = s
+            .ensure_channel(ws, ChannelKind::X, "@acme", ChannelRole::Owned)
+            .await
+            .unwrap();
+        let c2 = s
+            .ensure_channel(ws, ChannelKind::X, "@acme", ChannelRole::Owned)
+            .await
+            .unwrap();
         let c3 = s
             .ensure_channel(ws, ChannelKind::Reddit, "r/acme", ChannelRole::Listening)
             .await
@@ -159,7 +192,10 @@ async fn ingest_threads_a_conversation_and_is_idempotent() {
         let (_, c9, _) = stored(&out[3]);
         assert_eq!((c1, c2, c3), (c1, c1, c1), "{}", b.name);
         assert_ne!(c1, c9);
-        assert!(matches!(out[4], IngestOutcome::Duplicate { .. }), "in-batch duplicate");
+        assert!(
+            matches!(out[4], IngestOutcome::Duplicate { .. }),
+            "in-batch duplicate"
+        );
 
         let conv = s.get_conversation(ws, c1).await.unwrap().unwrap();
         assert_eq!(conv.message_count, 3);
@@ -181,14 +217,27 @@ async fn ingest_threads_a_conversation_and_is_idempotent() {
         assert_eq!(messages[0].raw, serde_json::json!({"id": "1"}));
 
         let again = s.ingest(ws, &batch).await.unwrap();
-        assert!(again.iter().all(|o| matches!(o, IngestOutcome::Duplicate { .. })));
+        assert!(again
+            .iter()
+            .all(|o| matches!(o, IngestOutcome::Duplicate { .. })));
         let counts = s.counts(ws).await.unwrap();
         assert_eq!((counts.messages, counts.conversations), (4, 2));
-        assert_eq!((counts.identities, counts.contacts, counts.channels), (3, 3, 1));
+        assert_eq!(
+            (counts.identities, counts.contacts, counts.channels),
+            (3, 3, 1)
+        );
 
-        let found = s.message_by_external_id(ws, ChannelKind::X, "x", "2").await.unwrap().unwrap();
+        let found = s
+            .message_by_external_id(ws, ChannelKind::X, "x", "2")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(found.conversation_id, c1);
-        assert!(s.message_by_external_id(ws, ChannelKind::X, "x", "404").await.unwrap().is_none());
+        assert!(s
+            .message_by_external_id(ws, ChannelKind::X, "x", "404")
+            .await
+            .unwrap()
+            .is_none());
         b.finish().await;
     }
 }
@@ -199,20 +248,32 @@ async fn arrival_order_does_not_matter() {
         let s = &b.store;
         let ws = s.ensure_workspace("acme").await.unwrap().id;
         // The brand's reply arrives first: it waits for its parent.
-        let out = s.ingest(ws, &[msg("2", "brand", Direction::Out, 10, Some("1"))]).await.unwrap();
+        let out = s
+            .ingest(ws, &[msg("2", "brand", Direction::Out, 10, Some("1"))])
+            .await
+            .unwrap();
         let (_, early, awaiting) = stored(&out[0]);
         assert!(awaiting, "{}", b.name);
         // A reply to a message that links to nothing yet opens a second conversation.
-        let out = s.ingest(ws, &[msg("4", "cust", Direction::In, 40, Some("3"))]).await.unwrap();
+        let out = s
+            .ingest(ws, &[msg("4", "cust", Direction::In, 40, Some("3"))])
+            .await
+            .unwrap();
         let (_, later, _) = stored(&out[0]);
         assert_ne!(early, later);
         // The root arrives and joins the reply's conversation.
-        let out = s.ingest(ws, &[msg("1", "cust", Direction::In, 0, None)]).await.unwrap();
+        let out = s
+            .ingest(ws, &[msg("1", "cust", Direction::In, 0, None)])
+            .await
+            .unwrap();
         let (_, root, awaiting) = stored(&out[0]);
         assert_eq!(root, early);
         assert!(!awaiting);
         // The missing link arrives: both conversations become one, the older survives.
-        let out = s.ingest(ws, &[msg("3", "brand", Direction::Out, 30, Some("2"))]).await.unwrap();
+        let out = s
+            .ingest(ws, &[msg("3", "brand", Direction::Out, 30, Some("2"))])
+            .await
+            .unwrap();
         let (_, link, _) = stored(&out[0]);
         assert_eq!(link, early.min(later));
         let gone = early.max(later);
@@ -239,15 +300,24 @@ async fn a_customer_writing_again_reopens_a_resolved_conversation() {
     for b in backends().await {
         let s = &b.store;
         let ws = s.ensure_workspace("acme").await.unwrap().id;
-        let out = s.ingest(ws, &[msg("1", "cust", Direction::In, 0, None)]).await.unwrap();
+        let out = s
+            .ingest(ws, &[msg("1", "cust", Direction::In, 0, None)])
+            .await
+            .unwrap();
         let (_, c, _) = stored(&out[0]);
-        let resolved = s.set_conversation_status(ws, c, ConversationStatus::Resolved).await.unwrap();
+        let resolved = s
+            .set_conversation_status(ws, c, ConversationStatus::Resolved)
+            .await
+            .unwrap();
         assert_eq!(resolved.status, ConversationStatus::Resolved);
-        s.ingest(ws, &[msg("2", "cust", Direction::In, 60, Some("1"))]).await.unwrap();
+        s.ingest(ws, &[msg("2", "cust", Direction::In, 60, Some("1"))])
+            .await
+            .unwrap();
         let conv = s.get_conversation(ws, c).await.unwrap().unwrap();
         assert_eq!(conv.status, ConversationStatus::Open, "{}", b.name);
         assert!(matches!(
-            s.set_conversation_status(ws, ConversationId(999_999), ConversationStatus::Open).await,
+            s.set_conversation_status(ws, ConversationId(999_999), ConversationStatus::Open)
+                .await,
             Err(StoreError::NotFound { .. })
         ));
         b.finish().await;
@@ -269,14 +339,27 @@ async fn authors_resolve_to_one_identity_and_contact_with_fresh_profiles() {
         let (_, c, _) = stored(&out[0]);
         let conv = s.get_conversation(ws, c).await.unwrap().unwrap();
         let profile = s.get_contact(ws, conv.contact_id).await.unwrap().unwrap();
-        assert_eq!(profile.contact.display_name.as_deref(), Some("Cus Tomer"), "{}", b.name);
+        assert_eq!(
+            profile.contact.display_name.as_deref(),
+            Some("Cus Tomer"),
+            "{}",
+            b.name
+        );
         assert_eq!(profile.identities.len(), 1);
         let identity = &profile.identities[0];
         assert_eq!(identity.followers, Some(1234), "profile refreshed");
-        assert_eq!(identity.display_name.as_deref(), Some("Cus Tomer"), "kept when not resent");
+        assert_eq!(
+            identity.display_name.as_deref(),
+            Some("Cus Tomer"),
+            "kept when not resent"
+        );
         assert_eq!(identity.handle.as_deref(), Some("h_cust"));
         assert_eq!(s.counts(ws).await.unwrap().contacts, 1);
-        assert!(s.get_contact(ws, ContactId(424242)).await.unwrap().is_none());
+        assert!(s
+            .get_contact(ws, ContactId(424242))
+            .await
+            .unwrap()
+            .is_none());
         b.finish().await;
     }
 }
@@ -288,17 +371,30 @@ async fn the_inbox_orders_filters_and_pages_without_gaps() {
         let ws = s.ensure_workspace("acme").await.unwrap().id;
         // 25 lone customer tweets: the longest waiting comes first.
         let batch: Vec<_> = (0..25)
-            .map(|i| msg(&format!("t{i}"), &format!("c{i}"), Direction::In, 100 - i, None))
+            .map(|i| {
+                msg(
+                    &format!("t{i}"),
+                    &format!("c{i}"),
+                    Direction::In,
+                    100 - i,
+                    None,
+                )
+            })
             .collect();
         s.ingest(ws, &batch).await.unwrap();
         // One answered (nobody waiting: sorts last), one on another channel.
-        s.ingest(ws, &[msg("r", "brand", Direction::Out, 200, Some("t0"))]).await.unwrap();
+        s.ingest(ws, &[msg("r", "brand", Direction::Out, 200, Some("t0"))])
+            .await
+            .unwrap();
         let mut reddit = msg("p1", "redditor", Direction::In, 1, None);
         reddit.channel = ChannelKind::Reddit;
         s.ingest(ws, &[reddit]).await.unwrap();
 
         let mut seen = Vec::new();
-        let mut query = ConversationQuery { limit: 7, ..Default::default() };
+        let mut query = ConversationQuery {
+            limit: 7,
+            ..Default::default()
+        };
         loop {
             let page = s.list_conversations(ws, &query).await.unwrap();
             assert!(page.items.len() <= 7);
@@ -314,33 +410,76 @@ async fn the_inbox_orders_filters_and_pages_without_gaps() {
         let waits: Vec<_> = seen.iter().map(|(w, _)| *w).collect();
         assert_eq!(waits[0], Some(at(1)), "the reddit post waits longest");
         assert_eq!(waits[1], Some(at(76)));
-        assert_eq!(*waits.last().unwrap(), None, "the answered conversation comes last");
+        assert_eq!(
+            *waits.last().unwrap(),
+            None,
+            "the answered conversation comes last"
+        );
         let mut sorted = waits[..25].to_vec();
         sorted.sort();
         assert_eq!(sorted, waits[..25]);
 
-        let x_only = ConversationQuery { channel: Some(ChannelKind::Reddit), limit: 50, ..Default::default() };
-        assert_eq!(s.list_conversations(ws, &x_only).await.unwrap().items.len(), 1);
-        let open = ConversationQuery { status: Some(ConversationStatus::Open), limit: 50, ..Default::default() };
+        let x_only = ConversationQuery {
+            channel: Some(ChannelKind::Reddit),
+            limit: 50,
+            ..Default::default()
+        };
+        assert_eq!(
+            s.list_conversations(ws, &x_only).await.unwrap().items.len(),
+            1
+        );
+        let open = ConversationQuery {
+            status: Some(ConversationStatus::Open),
+            limit: 50,
+            ..Default::default()
+        };
         let open = s.list_conversations(ws, &open).await.unwrap().items;
         assert_eq!(open.len(), 1);
 
         let team = s.create_team(ws, "Tier 1").await.unwrap();
         let agent = s
-            .create_agent(ws, &NewAgent { name: "Ana".into(), email: "ana@acme.test".into(), team_id: Some(team.id) })
+            .create_agent(
+                ws,
+                &NewAgent {
+                    name: "Ana".into(),
+                    email: "ana@acme.test".into(),
+                    team_id: Some(team.id),
+                },
+            )
             .await
             .unwrap();
-        let assigned = s.assign_conversation(ws, open[0].id, Some(agent.id), Some(team.id)).await.unwrap();
+        let assigned = s
+            .assign_conversation(ws, open[0].id, Some(agent.id), Some(team.id))
+            .await
+            .unwrap();
         assert_eq!(assigned.assignee_id, Some(agent.id));
         let mine = ConversationQuery {
             assignee: Some(AssigneeFilter::Agent(agent.id)),
             limit: 50,
             ..Default::default()
         };
-        assert_eq!(s.list_conversations(ws, &mine).await.unwrap().items, vec![assigned.clone()]);
-        let unassigned = ConversationQuery { assignee: Some(AssigneeFilter::Unassigned), limit: 50, ..Default::default() };
-        assert_eq!(s.list_conversations(ws, &unassigned).await.unwrap().items.len(), 25);
-        let recent = ConversationQuery { updated_since: Some(assigned.updated_at), limit: 50, ..Default::default() };
+        assert_eq!(
+            s.list_conversations(ws, &mine).await.unwrap().items,
+            vec![assigned.clone()]
+        );
+        let unassigned = ConversationQuery {
+            assignee: Some(AssigneeFilter::Unassigned),
+            limit: 50,
+            ..Default::default()
+        };
+        assert_eq!(
+            s.list_conversations(ws, &unassigned)
+                .await
+                .unwrap()
+                .items
+                .len(),
+            25
+        );
+        let recent = ConversationQuery {
+            updated_since: Some(assigned.updated_at),
+            limit: 50,
+            ..Default::default()
+        };
         let recent = s.list_conversations(ws, &recent).await.unwrap().items;
         assert!(recent.iter().any(|c| c.id == assigned.id));
         assert!(recent.len() < 26);
@@ -358,7 +497,10 @@ async fn contacts_page_in_id_order() {
             .collect();
         s.ingest(ws, &batch).await.unwrap();
         let mut ids = Vec::new();
-        let mut query = ContactQuery { after: None, limit: 5 };
+        let mut query = ContactQuery {
+            after: None,
+            limit: 5,
+        };
         loop {
             let page = s.list_contacts(ws, &query).await.unwrap();
             ids.extend(page.items.iter().map(|c| c.id));
@@ -380,26 +522,52 @@ async fn teams_and_agents_belong_to_their_workspace() {
         let ws = s.ensure_workspace("acme").await.unwrap().id;
         let other = s.ensure_workspace("globex").await.unwrap().id;
         let team = s.create_team(ws, "Billing").await.unwrap();
-        assert!(matches!(s.create_team(ws, "Billing").await, Err(StoreError::Conflict(_))), "{}", b.name);
+        assert!(
+            matches!(
+                s.create_team(ws, "Billing").await,
+                Err(StoreError::Conflict(_))
+            ),
+            "{}",
+            b.name
+        );
         s.create_team(other, "Billing").await.unwrap();
         assert_eq!(s.list_teams(ws).await.unwrap(), vec![team.clone()]);
-        let foreign_team = NewAgent { name: "Bo".into(), email: "bo@x.test".into(), team_id: Some(TeamId(team.id.0 + 1)) };
-        assert!(matches!(s.create_agent(ws, &foreign_team).await, Err(StoreError::Invalid(_))));
+        let foreign_team = NewAgent {
+            name: "Bo".into(),
+            email: "bo@x.test".into(),
+            team_id: Some(TeamId(team.id.0 + 1)),
+        };
+        assert!(matches!(
+            s.create_agent(ws, &foreign_team).await,
+            Err(StoreError::Invalid(_))
+        ));
         let agent = s
-            .create_agent(ws, &NewAgent { name: "Bo".into(), email: "bo@x.test".into(), team_id: None })
+            .create_agent(
+                ws,
+                &NewAgent {
+                    name: "Bo".into(),
+                    email: "bo@x.test".into(),
+                    team_id: None,
+                },
+            )
             .await
             .unwrap();
         assert_eq!(s.list_agents(ws).await.unwrap(), vec![agent.clone()]);
         assert!(s.list_agents(other).await.unwrap().is_empty());
 
-        let out = s.ingest(other, &[msg("1", "cust", Direction::In, 0, None)]).await.unwrap();
+        let out = s
+            .ingest(other, &[msg("1", "cust", Direction::In, 0, None)])
+            .await
+            .unwrap();
         let (_, theirs, _) = stored(&out[0]);
         assert!(matches!(
-            s.assign_conversation(other, theirs, Some(agent.id), None).await,
+            s.assign_conversation(other, theirs, Some(agent.id), None)
+                .await,
             Err(StoreError::Invalid(_))
         ));
         assert!(matches!(
-            s.assign_conversation(ws, theirs, Some(agent.id), None).await,
+            s.assign_conversation(ws, theirs, Some(agent.id), None)
+                .await,
             Err(StoreError::NotFound { .. })
         ));
         b.finish().await;
@@ -412,9 +580,15 @@ async fn workspaces_never_see_each_other() {
         let s = &b.store;
         let a = s.ensure_workspace("acme").await.unwrap().id;
         let g = s.ensure_workspace("globex").await.unwrap().id;
-        let out_a = s.ingest(a, &[msg("1", "cust", Direction::In, 0, None)]).await.unwrap();
+        let out_a = s
+            .ingest(a, &[msg("1", "cust", Direction::In, 0, None)])
+            .await
+            .unwrap();
         // The same platform id in another workspace is another message, not a duplicate.
-        let out_g = s.ingest(g, &[msg("1", "cust", Direction::In, 0, None)]).await.unwrap();
+        let out_g = s
+            .ingest(g, &[msg("1", "cust", Direction::In, 0, None)])
+            .await
+            .unwrap();
         let (_, ca, _) = stored(&out_a[0]);
         let (_, cg, _) = stored(&out_g[0]);
         assert_ne!(ca, cg, "{}", b.name);
@@ -422,8 +596,20 @@ async fn workspaces_never_see_each_other() {
         assert!(s.conversation_messages(g, ca).await.unwrap().is_empty());
         let contact_a = s.get_conversation(a, ca).await.unwrap().unwrap().contact_id;
         assert!(s.get_contact(g, contact_a).await.unwrap().is_none());
-        let all_g = s.list_conversations(g, &ConversationQuery { limit: 50, ..Default::default() }).await.unwrap();
-        assert_eq!(all_g.items.iter().map(|c| c.id).collect::<Vec<_>>(), vec![cg]);
+        let all_g = s
+            .list_conversations(
+                g,
+                &ConversationQuery {
+                    limit: 50,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            all_g.items.iter().map(|c| c.id).collect::<Vec<_>>(),
+            vec![cg]
+        );
         assert_eq!(s.counts(g).await.unwrap().messages, 1);
         b.finish().await;
     }

@@ -60,8 +60,13 @@ async fn ingest(database: Option<String>, args: IngestBench) -> anyhow::Result<E
         Some(url) if url.starts_with("postgres") => {
             let db = format!("earshot_bench_{}", std::process::id());
             let mut admin = sqlx::PgConnection::connect(&url).await?;
-            sqlx::query(&format!("CREATE DATABASE {db}")).execute(&mut admin).await?;
-            let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b).to_string();
+            sqlx::query(&format!("CREATE DATABASE {db}"))
+                .execute(&mut admin)
+                .await?;
+            let base = url
+                .rsplit_once('/')
+                .map_or(url.as_str(), |(b, _)| b)
+                .to_string();
             if !args.keep {
                 drop_after = Some((url.clone(), db.clone()));
             }
@@ -71,27 +76,44 @@ async fn ingest(database: Option<String>, args: IngestBench) -> anyhow::Result<E
     };
     let store = earshot_store::open(&url).await?;
     let ws = store.ensure_workspace(&args.workspace).await?;
-    let config = SynthConfig { seed: args.seed, messages: args.messages };
+    let config = SynthConfig {
+        seed: args.seed,
+        messages: args.messages,
+    };
 
     // Baseline in the same run: generating the messages alone, the ceiling of this harness.
     let started = Instant::now();
     let generated = generate(config).count();
     let generate_secs = started.elapsed().as_secs_f64();
 
-    let records = generate(config)
-        .enumerate()
-        .map(|(i, m)| Decoded { location: Location::Line(i as u64 + 1), result: Ok(m) });
-    let options = IngestOptions { batch_size: args.batch_size, source: "bench".into() };
-    let report = earshot_engine::ingest(store.as_ref(), ws.id, records, &options, |_| {}, |_| {}).await?;
+    let records = generate(config).enumerate().map(|(i, m)| Decoded {
+        location: Location::Line(i as u64 + 1),
+        result: Ok(m),
+    });
+    let options = IngestOptions {
+        batch_size: args.batch_size,
+        source: "bench".into(),
+    };
+    let report =
+        earshot_engine::ingest(store.as_ref(), ws.id, records, &options, |_| {}, |_| {}).await?;
     let counts = store.counts(ws.id).await?;
     drop(store);
     if let Some((admin_url, db)) = drop_after {
         let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).execute(&mut admin).await?;
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+            .execute(&mut admin)
+            .await?;
     }
 
-    let backend = if url.starts_with("postgres") { "postgres" } else { "sqlite" };
-    println!("bench ingest ({backend}, seed {}, batch {})", args.seed, args.batch_size);
+    let backend = if url.starts_with("postgres") {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    println!(
+        "bench ingest ({backend}, seed {}, batch {})",
+        args.seed, args.batch_size
+    );
     println!("  generate only (baseline): {generated} messages in {generate_secs:.2} s = {:.0} messages/s", generated as f64 / generate_secs);
     println!(
         "  durable ingest:           {} messages in {:.2} s = {:.0} messages/s ({:.1}% of the baseline rate)",

@@ -47,7 +47,11 @@ mod tests {
     fn the_file_is_optional_but_must_be_valid_when_named() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("earshot.toml");
-        std::fs::write(&path, "database = \"postgres://db/x\"\nbind = \"0.0.0.0:9000\"\n").unwrap();
+        std::fs::write(
+            &path,
+            "database = \"postgres://db/x\"\nbind = \"0.0.0.0:9000\"\n",
+        )
+        .unwrap();
         let c = FileConfig::load(Some(&path)).unwrap();
         assert_eq!(c.database.as_deref(), Some("postgres://db/x"));
         assert_eq!(c.bind.as_deref(), Some("0.0.0.0:9000"));

@@ -27,7 +27,11 @@ pub struct DemoArgs {
     pub data: Option<PathBuf>,
 }
 
-pub async fn run(file: &FileConfig, database: Option<String>, args: DemoArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    file: &FileConfig,
+    database: Option<String>,
+    args: DemoArgs,
+) -> anyhow::Result<ExitCode> {
     let url = database.unwrap_or_else(|| DEMO_DATABASE.to_string());
     let store = earshot_store::open(&url).await?;
     let ws = store.ensure_workspace(DEMO_WORKSPACE).await?;
@@ -36,13 +40,23 @@ pub async fn run(file: &FileConfig, database: Option<String>, args: DemoArgs) ->
     }
     let counts = store.counts(ws.id).await?;
     let token = earshot_core::auth::generate_token();
-    store.create_api_token(ws.id, "demo", &earshot_core::auth::hash_token(&token)).await?;
-    let bind = args.bind.or(file.bind.clone()).unwrap_or_else(|| config::DEFAULT_BIND.into());
+    store
+        .create_api_token(ws.id, "demo", &earshot_core::auth::hash_token(&token))
+        .await?;
+    let bind = args
+        .bind
+        .or(file.bind.clone())
+        .unwrap_or_else(|| config::DEFAULT_BIND.into());
     crate::serve::serve(store, &bind, |addr| {
-        println!("Earshot demo: {} conversations, {} messages, {} contacts in {url}", counts.conversations, counts.messages, counts.contacts);
+        println!(
+            "Earshot demo: {} conversations, {} messages, {} contacts in {url}",
+            counts.conversations, counts.messages, counts.contacts
+        );
         println!("  URL:   http://{addr}");
         println!("  Token: {token}");
-        println!("  Try:   curl -H 'Authorization: Bearer {token}' http://{addr}/api/v1/conversations");
+        println!(
+            "  Try:   curl -H 'Authorization: Bearer {token}' http://{addr}/api/v1/conversations"
+        );
         println!("Press Ctrl-C to stop.");
     })
     .await?;
@@ -55,7 +69,9 @@ fn find_twcs(explicit: Option<&Path>) -> Option<PathBuf> {
     }
     [
         PathBuf::from("..").join(TWCS),
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../..").join(TWCS),
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../..")
+            .join(TWCS),
     ]
     .into_iter()
     .find(|p| p.exists())
@@ -68,14 +84,24 @@ async fn load(store: &dyn Store, ws: WorkspaceId, explicit: Option<&Path>) -> an
             eprintln!("loading real customer-care threads from {}", path.display());
             let file = std::fs::File::open(&path)
                 .map_err(|e| anyhow::anyhow!("could not open {}: {e}", path.display()))?;
-            let records = decode(BufReader::new(file), Format::Twcs, &DecodeOptions::default())?;
+            let records = decode(
+                BufReader::new(file),
+                Format::Twcs,
+                &DecodeOptions::default(),
+            )?;
             earshot_engine::ingest(store, ws, records, &options, |_| {}, |_| {}).await?
         }
         None => {
             eprintln!("../shared/data is not here: loading 2,000 generated messages instead");
-            let records = generate(SynthConfig { seed: 42, messages: 2_000 })
-                .enumerate()
-                .map(|(i, m)| Decoded { location: Location::Line(i as u64 + 1), result: Ok(m) });
+            let records = generate(SynthConfig {
+                seed: 42,
+                messages: 2_000,
+            })
+            .enumerate()
+            .map(|(i, m)| Decoded {
+                location: Location::Line(i as u64 + 1),
+                result: Ok(m),
+            });
             earshot_engine::ingest(store, ws, records, &options, |_| {}, |_| {}).await?
         }
     };

@@ -39,7 +39,11 @@ pub struct IngestArgs {
     pub batch_size: usize,
 }
 
-pub async fn run(file: &FileConfig, database: Option<String>, args: IngestArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    file: &FileConfig,
+    database: Option<String>,
+    args: IngestArgs,
+) -> anyhow::Result<ExitCode> {
     let store = earshot_store::open(&config::database_url(database)).await?;
     let workspace_name = args
         .workspace
@@ -99,7 +103,9 @@ async fn ingest_file(
             })?
         }
     };
-    let options = DecodeOptions { account: args.account.clone() };
+    let options = DecodeOptions {
+        account: args.account.clone(),
+    };
     let records = decode(reader, format, &options).context("could not read")?;
 
     let bar = ProgressBar::new(size.max(1));
@@ -109,7 +115,10 @@ async fn ingest_file(
             .progress_chars("=> "),
     );
     bar.set_prefix(path.display().to_string());
-    let ingest_options = IngestOptions { batch_size: args.batch_size, source: path.display().to_string() };
+    let ingest_options = IngestOptions {
+        batch_size: args.batch_size,
+        source: path.display().to_string(),
+    };
     let mut shown = 0;
     let report = earshot_engine::ingest(
         store,
@@ -118,7 +127,12 @@ async fn ingest_file(
         &ingest_options,
         |reject| {
             if shown < 10 {
-                bar.suspend(|| eprintln!("rejected {} {}: {} ({})", reject.source, reject.at, reject.reason, reject.code));
+                bar.suspend(|| {
+                    eprintln!(
+                        "rejected {} {}: {} ({})",
+                        reject.source, reject.at, reject.reason, reject.code
+                    )
+                });
             } else if shown == 10 {
                 bar.suspend(|| eprintln!("… more rejects in {}", args.rejects.display()));
             }
@@ -161,7 +175,11 @@ struct RejectsFile {
 impl RejectsFile {
     fn new(path: &Path) -> Self {
         let _ = std::fs::remove_file(path);
-        Self { path: path.to_path_buf(), writer: None, error: None }
+        Self {
+            path: path.to_path_buf(),
+            writer: None,
+            error: None,
+        }
     }
 
     fn write(&mut self, reject: &RejectRecord) {
@@ -183,10 +201,12 @@ impl RejectsFile {
 
     fn finish(mut self) -> anyhow::Result<()> {
         if let Some(e) = self.error.take() {
-            return Err(e).with_context(|| format!("could not write rejects to {}", self.path.display()));
+            return Err(e)
+                .with_context(|| format!("could not write rejects to {}", self.path.display()));
         }
         if let Some(mut w) = self.writer.take() {
-            w.flush().with_context(|| format!("could not write rejects to {}", self.path.display()))?;
+            w.flush()
+                .with_context(|| format!("could not write rejects to {}", self.path.display()))?;
         }
         Ok(())
     }

@@ -11,7 +11,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
-#[command(name = "earshot", version, about = "Earshot, the open-source social CRM")]
+#[command(
+    name = "earshot",
+    version,
+    about = "Earshot, the open-source social CRM"
+)]
 struct Cli {
     /// Configuration file [default: ./earshot.toml when present].
     #[arg(long, global = true, env = "EARSHOT_CONFIG")]
@@ -66,7 +70,9 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build();
     let runtime = match runtime {
         Ok(r) => r,
         Err(e) => {
@@ -95,12 +101,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             eprintln!("{} database at {url} is migrated", store.backend());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Token { command: TokenCommand::Create { workspace, label } } => {
+        Command::Token {
+            command: TokenCommand::Create { workspace, label },
+        } => {
             let store = earshot_store::open(&config::database_url(database)).await?;
             let ws = store.ensure_workspace(&workspace).await?;
             let token = earshot_core::auth::generate_token();
-            store.create_api_token(ws.id, &label, &earshot_core::auth::hash_token(&token)).await?;
-            eprintln!("token for workspace `{}` (shown once; store it safely):", ws.name);
+            store
+                .create_api_token(ws.id, &label, &earshot_core::auth::hash_token(&token))
+                .await?;
+            eprintln!(
+                "token for workspace `{}` (shown once; store it safely):",
+                ws.name
+            );
             println!("{token}");
             Ok(ExitCode::SUCCESS)
         }

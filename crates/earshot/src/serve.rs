@@ -13,10 +13,20 @@ pub struct ServeArgs {
     pub bind: Option<String>,
 }
 
-pub async fn run(file: &FileConfig, database: Option<String>, args: ServeArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    file: &FileConfig,
+    database: Option<String>,
+    args: ServeArgs,
+) -> anyhow::Result<ExitCode> {
     let store = earshot_store::open(&config::database_url(database)).await?;
-    let bind = args.bind.or(file.bind.clone()).unwrap_or_else(|| config::DEFAULT_BIND.into());
-    serve(store, &bind, |addr| eprintln!("Earshot API listening on http://{addr}")).await?;
+    let bind = args
+        .bind
+        .or(file.bind.clone())
+        .unwrap_or_else(|| config::DEFAULT_BIND.into());
+    serve(store, &bind, |addr| {
+        eprintln!("Earshot API listening on http://{addr}")
+    })
+    .await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -30,7 +40,12 @@ pub async fn serve(
         .await
         .map_err(|e| anyhow::anyhow!("could not listen on {bind}: {e}"))?;
     on_listening(listener.local_addr()?);
-    earshot_server::serve(listener, earshot_server::AppState { store }, shutdown_signal()).await?;
+    earshot_server::serve(
+        listener,
+        earshot_server::AppState { store },
+        shutdown_signal(),
+    )
+    .await?;
     Ok(())
 }
 

@@ -16,7 +16,11 @@ fn twcs() -> Option<PathBuf> {
     if p.exists() {
         return Some(p);
     }
-    assert!(std::env::var_os("CI").is_none(), "CI must have ../shared: {} is missing", p.display());
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must have ../shared: {} is missing",
+        p.display()
+    );
     eprintln!("SKIPPED: {} is not present", p.display());
     None
 }
@@ -34,7 +38,10 @@ fn earshot(dir: &Path, args: &[&str]) -> Output {
 /// `read N, stored N, duplicates N, rejected N` from the summary line.
 fn summary(out: &Output) -> HashMap<String, u64> {
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout.lines().find(|l| l.contains("read ")).unwrap_or_else(|| panic!("no summary in {stdout}"));
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("read "))
+        .unwrap_or_else(|| panic!("no summary in {stdout}"));
     ["read", "stored", "duplicates", "rejected"]
         .iter()
         .map(|k| {
@@ -46,19 +53,38 @@ fn summary(out: &Output) -> HashMap<String, u64> {
 }
 
 /// external id → conversation, for every message of the TWCS file.
-async fn threads(url: &str, csv_path: &Path) -> (HashMap<String, ConversationId>, Vec<(String, String, bool)>) {
+async fn threads(
+    url: &str,
+    csv_path: &Path,
+) -> (HashMap<String, ConversationId>, Vec<(String, String, bool)>) {
     let store = earshot_store::open(url).await.unwrap();
-    let ws = store.workspace_by_name("default").await.unwrap().unwrap().id;
+    let ws = store
+        .workspace_by_name("default")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
     let mut rows = Vec::new();
-    let mut reader = csv::ReaderBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_path(csv_path).unwrap();
+    let mut reader = csv::ReaderBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_path(csv_path)
+        .unwrap();
     let headers = reader.headers().unwrap().clone();
     let col = |n: &str| headers.iter().position(|h| h == n).unwrap();
-    let (id, inbound, parent) = (col("tweet_id"), col("inbound"), col("in_response_to_tweet_id"));
+    let (id, inbound, parent) = (
+        col("tweet_id"),
+        col("inbound"),
+        col("in_response_to_tweet_id"),
+    );
     let mut conversation_of = HashMap::new();
     for record in reader.records() {
         let r = record.unwrap();
         let tweet = r[id].to_string();
-        let m = store.message_by_external_id(ws, ChannelKind::X, "x", &tweet).await.unwrap().unwrap();
+        let m = store
+            .message_by_external_id(ws, ChannelKind::X, "x", &tweet)
+            .await
+            .unwrap()
+            .unwrap();
         conversation_of.insert(tweet.clone(), m.conversation_id);
         let p = r[parent].trim().trim_end_matches(".0").to_string();
         rows.push((tweet, p, &r[inbound] == "True"));
@@ -78,9 +104,17 @@ fn partition(conversation_of: &HashMap<String, ConversationId>) -> BTreeSet<BTre
 async fn check_twcs_ingest(url: &str, csv_path: &Path, dir: &Path) -> BTreeSet<BTreeSet<String>> {
     let csv = csv_path.to_str().unwrap();
     let first = earshot(dir, &["--database", url, "ingest", csv]);
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     let s = summary(&first);
-    assert_eq!(s["stored"] + s["duplicates"] + s["rejected"], s["read"], "{s:?}");
+    assert_eq!(
+        s["stored"] + s["duplicates"] + s["rejected"],
+        s["read"],
+        "{s:?}"
+    );
     assert_eq!(s["read"], 5000);
     assert_eq!(s["stored"], 5000, "every real row is a valid message");
 
@@ -92,13 +126,19 @@ async fn check_twcs_ingest(url: &str, csv_path: &Path, dir: &Path) -> BTreeSet<B
     let mut brand_replies = 0;
     for (tweet, parent, inbound) in &rows {
         if let Some(parent_conversation) = conversation_of.get(parent) {
-            assert_eq!(conversation_of[tweet], *parent_conversation, "{tweet} answers {parent}");
+            assert_eq!(
+                conversation_of[tweet], *parent_conversation,
+                "{tweet} answers {parent}"
+            );
             if !inbound {
                 brand_replies += 1;
             }
         }
     }
-    assert!(brand_replies > 2000, "{brand_replies} brand replies checked");
+    assert!(
+        brand_replies > 2000,
+        "{brand_replies} brand replies checked"
+    );
     partition(&conversation_of)
 }
 
@@ -108,21 +148,34 @@ async fn twcs_ingest_is_complete_idempotent_and_threaded_on_both_databases() {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = format!("sqlite://{}", dir.path().join("twcs.db").display());
     let sqlite_threads = check_twcs_ingest(&sqlite, &csv_path, dir.path()).await;
-    assert!(sqlite_threads.len() > 1000, "{} conversations", sqlite_threads.len());
+    assert!(
+        sqlite_threads.len() > 1000,
+        "{} conversations",
+        sqlite_threads.len()
+    );
 
     match std::env::var("EARSHOT_TEST_POSTGRES_URL") {
         Ok(admin) => {
             use sqlx::Connection;
             let db = format!("earshot_cli_{}", std::process::id());
             let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
-            sqlx::query(&format!("CREATE DATABASE {db}")).execute(&mut conn).await.unwrap();
+            sqlx::query(&format!("CREATE DATABASE {db}"))
+                .execute(&mut conn)
+                .await
+                .unwrap();
             let url = format!("{}/{db}", admin.rsplit_once('/').unwrap().0);
             let pg_threads = check_twcs_ingest(&url, &csv_path, dir.path()).await;
-            sqlx::query(&format!("DROP DATABASE {db} WITH (FORCE)")).execute(&mut conn).await.unwrap();
+            sqlx::query(&format!("DROP DATABASE {db} WITH (FORCE)"))
+                .execute(&mut conn)
+                .await
+                .unwrap();
             assert_eq!(pg_threads, sqlite_threads, "same threads on both databases");
         }
         Err(_) => {
-            assert!(std::env::var_os("CI").is_none(), "CI must set EARSHOT_TEST_POSTGRES_URL");
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must set EARSHOT_TEST_POSTGRES_URL"
+            );
             eprintln!("PostgreSQL half SKIPPED: EARSHOT_TEST_POSTGRES_URL is not set");
         }
     }
@@ -131,7 +184,9 @@ async fn twcs_ingest_is_complete_idempotent_and_threaded_on_both_databases() {
 /// A file with one of each kind of bad record between good ones, and what each should give.
 fn bad_input() -> (Vec<u8>, Vec<(u64, &'static str)>) {
     let good = |id: &str| {
-        format!(r#"{{"channel":"x","external_id":"{id}","author":{{"external_id":"u{id}"}},"text":"hello {id}","created_at":"2020-01-01T00:00:00Z"}}"#)
+        format!(
+            r#"{{"channel":"x","external_id":"{id}","author":{{"external_id":"u{id}"}},"text":"hello {id}","created_at":"2020-01-01T00:00:00Z"}}"#
+        )
     };
     let mut lines: Vec<Vec<u8>> = vec![
         good("1").into_bytes(),
@@ -167,8 +222,23 @@ async fn bad_records_are_reported_by_line_and_the_good_ones_stored() {
     let input = dir.path().join("bad.jsonl");
     std::fs::write(&input, &bytes).unwrap();
     let url = format!("sqlite://{}", dir.path().join("bad.db").display());
-    let out = earshot(dir.path(), &["--database", &url, "ingest", input.to_str().unwrap(), "--rejects", "rejects.jsonl"]);
-    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = earshot(
+        dir.path(),
+        &[
+            "--database",
+            &url,
+            "ingest",
+            input.to_str().unwrap(),
+            "--rejects",
+            "rejects.jsonl",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let s = summary(&out);
     assert_eq!((s["read"], s["stored"], s["rejected"]), (9, 3, 6), "{s:?}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 awaiting parent"));
@@ -178,18 +248,48 @@ async fn bad_records_are_reported_by_line_and_the_good_ones_stored() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let got: Vec<(u64, String)> =
-        rejects.iter().map(|r| (r["line"].as_u64().unwrap(), r["code"].as_str().unwrap().to_string())).collect();
+    let got: Vec<(u64, String)> = rejects
+        .iter()
+        .map(|r| {
+            (
+                r["line"].as_u64().unwrap(),
+                r["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
     let want: Vec<(u64, String)> = expected.iter().map(|(l, c)| (*l, c.to_string())).collect();
     assert_eq!(got, want);
-    assert!(rejects.iter().all(|r| !r["reason"].as_str().unwrap().is_empty()));
+    assert!(rejects
+        .iter()
+        .all(|r| !r["reason"].as_str().unwrap().is_empty()));
     assert!(rejects[5]["reason"].as_str().unwrap().contains("mood"));
 
     // The same lines over HTTP to a running server: client errors or 202, never a 500.
-    let token_out = earshot(dir.path(), &["--database", &url, "token", "create", "--workspace", "default"]);
-    let token = String::from_utf8(token_out.stdout).unwrap().trim().to_string();
-    let (mut server, addr) = spawn(dir.path(), &["--database", &url, "serve", "--bind", "127.0.0.1:0"], "listening on http://");
-    for (i, line) in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()).enumerate() {
+    let token_out = earshot(
+        dir.path(),
+        &[
+            "--database",
+            &url,
+            "token",
+            "create",
+            "--workspace",
+            "default",
+        ],
+    );
+    let token = String::from_utf8(token_out.stdout)
+        .unwrap()
+        .trim()
+        .to_string();
+    let (server, addr) = spawn(
+        dir.path(),
+        &["--database", &url, "serve", "--bind", "127.0.0.1:0"],
+        "listening on http://",
+    );
+    for (i, line) in bytes
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .enumerate()
+    {
         let (status, body) = http(&addr, "POST", "/api/v1/messages", Some(&token), line);
         assert!(
             status == 202 || (400..500).contains(&status),
@@ -203,12 +303,22 @@ async fn bad_records_are_reported_by_line_and_the_good_ones_stored() {
     }
     let (status, _) = http(&addr, "GET", "/healthz", None, b"");
     assert_eq!(status, 200, "the server is still up");
-    server.kill().unwrap();
+    drop(server);
 }
 
 /// Starts `earshot ARGS`, waits for a line containing `marker` on stdout or stderr and returns
 /// the address after it.
-fn spawn(dir: &Path, args: &[&str], marker: &str) -> (Child, String) {
+/// A running `earshot`, killed and reaped when dropped (also when a test panics).
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn(dir: &Path, args: &[&str], marker: &str) -> (Running, String) {
     let (child, addr, rx) = spawn_with_output(dir, args, marker);
     // Keep draining output so the child never blocks on a full pipe.
     std::thread::spawn(move || for _ in rx {});
@@ -220,17 +330,22 @@ fn spawn_with_output(
     dir: &Path,
     args: &[&str],
     marker: &str,
-) -> (Child, String, std::sync::mpsc::Receiver<String>) {
-    let mut child = Command::new(BIN)
-        .current_dir(dir)
-        .env_remove("EARSHOT_DATABASE")
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+) -> (Running, String, std::sync::mpsc::Receiver<String>) {
+    let mut child = Running(
+        Command::new(BIN)
+            .current_dir(dir)
+            .env_remove("EARSHOT_DATABASE")
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     let (tx, rx) = std::sync::mpsc::channel::<String>();
-    for stream in [Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>, Box::new(child.stderr.take().unwrap())] {
+    for stream in [
+        Box::new(child.0.stdout.take().unwrap()) as Box<dyn Read + Send>,
+        Box::new(child.0.stderr.take().unwrap()),
+    ] {
         let tx = tx.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stream).lines().map_while(Result::ok) {
@@ -254,7 +369,9 @@ fn spawn_with_output(
 /// A minimal HTTP/1.1 client: one request, `Connection: close`, status and body back.
 fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).unwrap();
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
     let head = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
@@ -265,8 +382,15 @@ fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &[u8]) 
     let mut response = Vec::new();
     let _ = stream.read_to_end(&mut response);
     let text = String::from_utf8_lossy(&response).to_string();
-    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     (status, body)
 }
 
@@ -274,31 +398,48 @@ fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &[u8]) 
 fn the_demo_serves_real_conversations_with_a_printed_token() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("demo.db").display());
-    let (mut demo, addr, output) =
-        spawn_with_output(dir.path(), &["--database", &url, "demo", "--bind", "127.0.0.1:0"], "URL:   http://");
+    let (demo, addr, output) = spawn_with_output(
+        dir.path(),
+        &["--database", &url, "demo", "--bind", "127.0.0.1:0"],
+        "URL:   http://",
+    );
     let token = loop {
-        let line = output.recv_timeout(std::time::Duration::from_secs(10)).expect("a token line");
+        let line = output
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("a token line");
         if let Some(t) = line.split("Token: ").nth(1) {
             break t.trim().to_string();
         }
     };
     assert!(token.starts_with("esk_"), "{token}");
-    let (status, body) = http(&addr, "GET", "/api/v1/conversations?limit=5", Some(&token), b"");
+    let (status, body) = http(
+        &addr,
+        "GET",
+        "/api/v1/conversations?limit=5",
+        Some(&token),
+        b"",
+    );
     assert_eq!(status, 200, "{body}");
     let json: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(json["items"].as_array().unwrap().len(), 5);
     let (status, _) = http(&addr, "GET", "/api/v1/conversations", None, b"");
     assert_eq!(status, 401);
-    demo.kill().unwrap();
+    drop(demo);
 }
 
 #[test]
 fn flags_beat_environment_beats_earshot_toml() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("earshot.toml"), "database = \"sqlite://from-toml.db\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("earshot.toml"),
+        "database = \"sqlite://from-toml.db\"\n",
+    )
+    .unwrap();
     let run = |env: Option<&str>, flag: Option<&str>| {
         let mut cmd = Command::new(BIN);
-        cmd.current_dir(dir.path()).env_remove("EARSHOT_DATABASE").env_remove("EARSHOT_CONFIG");
+        cmd.current_dir(dir.path())
+            .env_remove("EARSHOT_DATABASE")
+            .env_remove("EARSHOT_CONFIG");
         if let Some(e) = env {
             cmd.env("EARSHOT_DATABASE", e);
         }
@@ -306,13 +447,23 @@ fn flags_beat_environment_beats_earshot_toml() {
             cmd.args(["--database", f]);
         }
         let out = cmd.arg("migrate").output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stderr).to_string()
     };
     assert!(run(None, None).contains("from-toml.db"));
     assert!(run(Some("sqlite://from-env.db"), None).contains("from-env.db"));
-    assert!(run(Some("sqlite://from-env.db"), Some("sqlite://from-flag.db")).contains("from-flag.db"));
-    let bad = Command::new(BIN).current_dir(dir.path()).args(["--database", "mysql://x", "migrate"]).output().unwrap();
+    assert!(
+        run(Some("sqlite://from-env.db"), Some("sqlite://from-flag.db")).contains("from-flag.db")
+    );
+    let bad = Command::new(BIN)
+        .current_dir(dir.path())
+        .args(["--database", "mysql://x", "migrate"])
+        .output()
+        .unwrap();
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unsupported database URL"));
 }

@@ -11,7 +11,9 @@ use earshot_core::{Contact, ContactId, ContactProfile, Workspace};
 use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/contacts", get(list)).route("/contacts/{id}", get(show))
+    Router::new()
+        .route("/contacts", get(list))
+        .route("/contacts/{id}", get(show))
 }
 
 #[derive(Debug, Deserialize)]
@@ -30,11 +32,17 @@ async fn list(
         .cursor
         .map(|c| {
             c.parse().map(ContactId).map_err(|_| {
-                ApiError::bad_request("invalid_query", format!("cursor `{c}` is not one this API handed out"))
+                ApiError::bad_request(
+                    "invalid_query",
+                    format!("cursor `{c}` is not one this API handed out"),
+                )
             })
         })
         .transpose()?;
-    let query = ContactQuery { after, limit: params.limit.unwrap_or(50) };
+    let query = ContactQuery {
+        after,
+        limit: params.limit.unwrap_or(50),
+    };
     Ok(Json(state.store.list_contacts(ws.id, &query).await?))
 }
 

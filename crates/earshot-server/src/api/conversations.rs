@@ -49,9 +49,10 @@ impl ListParams {
             channel: parse(self.channel.as_deref(), str::parse::<ChannelKind>)?,
             assignee: parse(self.assignee.as_deref(), |a| match a {
                 "none" => Ok(AssigneeFilter::Unassigned),
-                id => id.parse().map(|id| AssigneeFilter::Agent(AgentId(id))).map_err(|_| {
-                    format!("assignee `{id}` is neither an agent id nor `none`")
-                }),
+                id => id
+                    .parse()
+                    .map(|id| AssigneeFilter::Agent(AgentId(id)))
+                    .map_err(|_| format!("assignee `{id}` is neither an agent id nor `none`")),
             })?,
             updated_since: parse(self.updated_since.as_deref(), |s| {
                 DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|e| {
@@ -95,6 +96,13 @@ async fn show(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("conversation {id} not found")))?;
     let messages = state.store.conversation_messages(ws.id, id).await?;
-    let contact = state.store.get_contact(ws.id, conversation.contact_id).await?;
-    Ok(Json(ConversationDetail { conversation, messages, contact }))
+    let contact = state
+        .store
+        .get_contact(ws.id, conversation.contact_id)
+        .await?;
+    Ok(Json(ConversationDetail {
+        conversation,
+        messages,
+        contact,
+    }))
 }

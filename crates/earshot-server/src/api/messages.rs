@@ -50,7 +50,10 @@ async fn create(
         }
     };
     if items.is_empty() {
-        return Err(ApiError::bad_request("empty_batch", "the batch has no messages"));
+        return Err(ApiError::bad_request(
+            "empty_batch",
+            "the batch has no messages",
+        ));
     }
     if items.len() > MAX_BATCH {
         return Err(ApiError::PayloadTooLarge(format!(
@@ -64,19 +67,33 @@ async fn create(
     for (index, item) in items.into_iter().enumerate() {
         match Inbound::from_json(item) {
             Ok(m) => messages.push(m),
-            Err(e) => errors.push(ItemError { index, code: e.code(), message: e.to_string() }),
+            Err(e) => errors.push(ItemError {
+                index,
+                code: e.code(),
+                message: e.to_string(),
+            }),
         }
     }
     if !errors.is_empty() {
         return Err(ApiError::InvalidMessages {
-            message: format!("{} of {total} messages are invalid; nothing was stored", errors.len()),
+            message: format!(
+                "{} of {total} messages are invalid; nothing was stored",
+                errors.len()
+            ),
             errors,
         });
     }
     let results = state.store.ingest(ws.id, &messages).await?;
-    let stored = results.iter().filter(|r| matches!(r, IngestOutcome::Stored { .. })).count();
+    let stored = results
+        .iter()
+        .filter(|r| matches!(r, IngestOutcome::Stored { .. }))
+        .count();
     Ok((
         StatusCode::ACCEPTED,
-        Json(Accepted { stored, duplicates: results.len() - stored, results }),
+        Json(Accepted {
+            stored,
+            duplicates: results.len() - stored,
+            results,
+        }),
     ))
 }
