@@ -11,6 +11,11 @@ use earshot_core::{Inbound, Store, WorkspaceId};
 use serde::Serialize;
 use std::time::{Duration, Instant};
 
+/// Messages per store transaction. Each commit of a durable store costs a sync to disk
+/// (≈ 20 ms on the benchmark machine), so larger batches amortize it; 5,000 messages keep a
+/// batch's memory small (a few MB) while making that cost a small share (BENCHMARKS.md).
+pub const DEFAULT_BATCH: usize = 5000;
+
 #[derive(Debug, Clone)]
 pub struct IngestOptions {
     /// Messages per store transaction.
@@ -22,7 +27,7 @@ pub struct IngestOptions {
 impl Default for IngestOptions {
     fn default() -> Self {
         Self {
-            batch_size: 1000,
+            batch_size: DEFAULT_BATCH,
             source: String::new(),
         }
     }

@@ -290,7 +290,8 @@ macro_rules! shared_queries {
         ) -> StoreResult<Option<Message>> {
             let sql = format!(
                 "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN channels ch ON ch.id = m.channel_id \
-                 WHERE m.workspace_id = $1 AND ch.kind = $2 AND ch.name = $3 AND m.external_id = $4"
+                 WHERE m.workspace_id = $1 AND m.external_id = $4 AND m.channel_id = \
+                 (SELECT id FROM channels WHERE workspace_id = $1 AND kind = $2 AND name = $3)"
             );
             sqlx::query(&sql)
                 .bind(ws.0)

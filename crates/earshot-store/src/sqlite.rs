@@ -17,9 +17,7 @@ use earshot_core::{
     WorkspaceId,
 };
 use serde_json::json;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -77,6 +75,25 @@ fn json_text<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).expect("plain values serialize")
 }
 
+impl SqliteTx {
+    /// Runs a query whose single row is a `json_group_array(...)` and decodes it. sqlx hands
+    /// every result row from SQLite's worker thread to the runtime with a wake-up; folding a
+    /// lookup's rows into one JSON value makes it one hand-off instead of thousands per batch.
+    async fn json_rows<'q, T: serde::de::DeserializeOwned>(
+        &mut self,
+        query: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    ) -> StoreResult<Vec<T>> {
+        let text: Option<String> = query
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(db_err)?
+            .try_get(0)
+            .map_err(db_err)?;
+        let text = text.unwrap_or_else(|| "[]".into());
+        serde_json::from_str(&text).map_err(|e| corrupt("lookup result", &e.to_string()))
+    }
+}
+
 #[async_trait]
 impl IngestTx for SqliteTx {
     async fn channel(
@@ -108,17 +125,15 @@ impl IngestTx for SqliteTx {
         channel: ChannelId,
         external_ids: &[&str],
     ) -> StoreResult<HashMap<String, MessageId>> {
-        let rows = sqlx::query(
-            "SELECT external_id, id FROM messages WHERE workspace_id = $1 AND channel_id = $2 \
-             AND external_id IN (SELECT value FROM json_each($3))",
+        let query = sqlx::query(
+            "SELECT json_group_array(json_array(external_id, id)) FROM messages \
+             WHERE workspace_id = $1 AND channel_id = $2 AND external_id IN (SELECT value FROM json_each($3))",
         )
         .bind(ws.0)
         .bind(channel.0)
-        .bind(json_text(&external_ids))
-        .fetch_all(&mut *self.tx)
-        .await
-        .map_err(db_err)?;
-        pairs(&rows, MessageId)
+        .bind(json_text(&external_ids));
+        let rows: Vec<(String, i64)> = self.json_rows(query).await?;
+        Ok(rows.into_iter().map(|(e, id)| (e, MessageId(id))).collect())
     }
 
     async fn conversations_of(
@@ -127,17 +142,18 @@ impl IngestTx for SqliteTx {
         channel: ChannelId,
         external_ids: &[&str],
     ) -> StoreResult<HashMap<String, ConversationId>> {
-        let rows = sqlx::query(
-            "SELECT external_id, conversation_id FROM messages WHERE workspace_id = $1 AND channel_id = $2 \
-             AND external_id IN (SELECT value FROM json_each($3))",
+        let query = sqlx::query(
+            "SELECT json_group_array(json_array(external_id, conversation_id)) FROM messages \
+             WHERE workspace_id = $1 AND channel_id = $2 AND external_id IN (SELECT value FROM json_each($3))",
         )
         .bind(ws.0)
         .bind(channel.0)
-        .bind(json_text(&external_ids))
-        .fetch_all(&mut *self.tx)
-        .await
-        .map_err(db_err)?;
-        pairs(&rows, ConversationId)
+        .bind(json_text(&external_ids));
+        let rows: Vec<(String, i64)> = self.json_rows(query).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(e, c)| (e, ConversationId(c)))
+            .collect())
     }
 
     async fn conversations_of_replies_to(
@@ -146,17 +162,19 @@ impl IngestTx for SqliteTx {
         channel: ChannelId,
         external_ids: &[&str],
     ) -> StoreResult<Vec<(String, ConversationId)>> {
-        let rows = sqlx::query(
-            "SELECT DISTINCT in_reply_to, conversation_id FROM messages WHERE workspace_id = $1 AND channel_id = $2 \
-             AND in_reply_to IN (SELECT value FROM json_each($3))",
+        let query = sqlx::query(
+            "SELECT json_group_array(json_array(in_reply_to, conversation_id)) FROM \
+             (SELECT DISTINCT in_reply_to, conversation_id FROM messages WHERE workspace_id = $1 AND channel_id = $2 \
+              AND in_reply_to IN (SELECT value FROM json_each($3)))",
         )
         .bind(ws.0)
         .bind(channel.0)
-        .bind(json_text(&external_ids))
-        .fetch_all(&mut *self.tx)
-        .await
-        .map_err(db_err)?;
-        pair_list(&rows, ConversationId)
+        .bind(json_text(&external_ids));
+        let rows: Vec<(String, i64)> = self.json_rows(query).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(e, c)| (e, ConversationId(c)))
+            .collect())
     }
 
     async fn identities(
@@ -165,17 +183,40 @@ impl IngestTx for SqliteTx {
         kind: ChannelKind,
         external_ids: &[&str],
     ) -> StoreResult<Vec<IdentityRow>> {
-        let rows = sqlx::query(
-            "SELECT id, contact_id, external_id, handle, display_name, followers, verified FROM identities \
-             WHERE workspace_id = $1 AND kind = $2 AND external_id IN (SELECT value FROM json_each($3))",
+        let query = sqlx::query(
+            "SELECT json_group_array(json_array(id, contact_id, external_id, handle, display_name, followers, verified)) \
+             FROM identities WHERE workspace_id = $1 AND kind = $2 AND external_id IN (SELECT value FROM json_each($3))",
         )
         .bind(ws.0)
         .bind(kind.as_str())
-        .bind(json_text(&external_ids))
-        .fetch_all(&mut *self.tx)
-        .await
-        .map_err(db_err)?;
-        rows.iter().map(|r| identity_row(r, kind)).collect()
+        .bind(json_text(&external_ids));
+        type Row = (
+            i64,
+            i64,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+            i64,
+        );
+        let rows: Vec<Row> = self.json_rows(query).await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, contact_id, external_id, handle, display_name, followers, verified)| {
+                    IdentityRow {
+                        id,
+                        contact_id,
+                        kind,
+                        external_id,
+                        handle,
+                        display_name,
+                        followers,
+                        verified: verified != 0,
+                    }
+                },
+            )
+            .collect())
     }
 
     async fn allocate_ids(&mut self, table: IdTable, n: usize) -> StoreResult<Vec<i64>> {
@@ -302,7 +343,7 @@ impl IngestTx for SqliteTx {
         from: ConversationId,
         into: ConversationId,
     ) -> StoreResult<()> {
-        sqlx::query("UPDATE messages SET conversation_id = $1 WHERE workspace_id = $2 AND conversation_id = $3")
+        sqlx::query("UPDATE messages SET conversation_id = $1 WHERE conversation_id = $3 AND +workspace_id = $2")
             .bind(into.0)
             .bind(ws.0)
             .bind(from.0)
@@ -366,27 +407,44 @@ impl IngestTx for SqliteTx {
         ws: WorkspaceId,
         ids: &[i64],
     ) -> StoreResult<HashMap<i64, (ConversationStatus, Vec<TimelineEntry>)>> {
+        // `+workspace_id`: see `update_conversations`; the batch's ids must drive the lookup.
         let ids = json_text(&ids);
         let statuses = sqlx::query(
-            "SELECT id, status FROM conversations WHERE workspace_id = $1 AND id IN (SELECT value FROM json_each($2))",
+            "SELECT json_group_array(json_array(id, status)) FROM conversations \
+             WHERE id IN (SELECT value FROM json_each($2)) AND +workspace_id = $1",
         )
         .bind(ws.0)
-        .bind(&ids)
-        .fetch_all(&mut *self.tx)
-        .await
-        .map_err(db_err)?;
+        .bind(&ids);
+        let statuses: Vec<(i64, String)> = self.json_rows(statuses).await?;
         let entries = sqlx::query(
-            "SELECT conversation_id, direction, sent_at FROM messages WHERE workspace_id = $1 \
-             AND conversation_id IN (SELECT value FROM json_each($2))",
+            "SELECT json_group_array(json_array(conversation_id, direction, sent_at)) FROM messages \
+             WHERE conversation_id IN (SELECT value FROM json_each($2)) AND +workspace_id = $1",
         )
         .bind(ws.0)
-        .bind(&ids)
-        .fetch_all(&mut *self.tx)
-        .await
-        .map_err(db_err)?;
-        timelines_from_rows(&statuses, &entries)
+        .bind(&ids);
+        let entries: Vec<(i64, String, i64)> = self.json_rows(entries).await?;
+        let mut out = HashMap::new();
+        for (id, status) in statuses {
+            let status = status.parse().map_err(|_| corrupt("status", &status))?;
+            out.insert(id, (status, Vec::new()));
+        }
+        for (id, direction, sent_at) in entries {
+            let entry = TimelineEntry {
+                direction: direction
+                    .parse()
+                    .map_err(|_| corrupt("direction", &direction))?,
+                sent_at: earshot_core::time::from_millis(sent_at),
+            };
+            if let Some((_, list)) = out.get_mut(&id) {
+                list.push(entry);
+            }
+        }
+        Ok(out)
     }
 
+    /// The unary `+` on the workspace term keeps SQLite from driving this join from an
+    /// index on `conversations.workspace_id` (a scan of the whole workspace per batch); this
+    /// way `json_each` drives and each row is a primary-key lookup.
     async fn update_conversations(
         &mut self,
         ws: WorkspaceId,
@@ -416,7 +474,7 @@ impl IngestTx for SqliteTx {
             "UPDATE conversations SET status = u.value->>1, message_count = u.value->>2, \
              first_message_at = u.value->>3, last_message_at = u.value->>4, first_response_at = u.value->>5, \
              waiting_since = u.value->>6, waiting_key = u.value->>7, updated_at = $2 \
-             FROM json_each($3) AS u WHERE conversations.workspace_id = $1 AND conversations.id = u.value->>0",
+             FROM json_each($3) AS u WHERE conversations.id = u.value->>0 AND +conversations.workspace_id = $1",
         )
         .bind(ws.0)
         .bind(now)
@@ -426,63 +484,6 @@ impl IngestTx for SqliteTx {
         .map_err(db_err)?;
         Ok(())
     }
-}
-
-fn pair_list<T>(rows: &[SqliteRow], wrap: fn(i64) -> T) -> StoreResult<Vec<(String, T)>> {
-    rows.iter()
-        .map(|r| {
-            Ok((
-                r.try_get(0).map_err(db_err)?,
-                wrap(r.try_get(1).map_err(db_err)?),
-            ))
-        })
-        .collect()
-}
-
-fn pairs<T>(rows: &[SqliteRow], wrap: fn(i64) -> T) -> StoreResult<HashMap<String, T>> {
-    Ok(pair_list(rows, wrap)?.into_iter().collect())
-}
-
-fn identity_row(r: &SqliteRow, kind: ChannelKind) -> StoreResult<IdentityRow> {
-    Ok(IdentityRow {
-        id: r.try_get(0).map_err(db_err)?,
-        contact_id: r.try_get(1).map_err(db_err)?,
-        kind,
-        external_id: r.try_get(2).map_err(db_err)?,
-        handle: r.try_get(3).map_err(db_err)?,
-        display_name: r.try_get(4).map_err(db_err)?,
-        followers: r.try_get(5).map_err(db_err)?,
-        verified: r.try_get(6).map_err(db_err)?,
-    })
-}
-
-fn timelines_from_rows(
-    statuses: &[SqliteRow],
-    entries: &[SqliteRow],
-) -> StoreResult<HashMap<i64, (ConversationStatus, Vec<TimelineEntry>)>> {
-    let mut out = HashMap::new();
-    for r in statuses {
-        let status: String = r.try_get(1).map_err(db_err)?;
-        let status = status.parse().map_err(|_| corrupt("status", &status))?;
-        out.insert(
-            r.try_get::<i64, _>(0).map_err(db_err)?,
-            (status, Vec::new()),
-        );
-    }
-    for r in entries {
-        let id: i64 = r.try_get(0).map_err(db_err)?;
-        let direction: String = r.try_get(1).map_err(db_err)?;
-        let entry = TimelineEntry {
-            direction: direction
-                .parse()
-                .map_err(|_| corrupt("direction", &direction))?,
-            sent_at: earshot_core::time::from_millis(r.try_get(2).map_err(db_err)?),
-        };
-        if let Some((_, list)) = out.get_mut(&id) {
-            list.push(entry);
-        }
-    }
-    Ok(out)
 }
 
 impl SqliteStore {

@@ -4,7 +4,6 @@ use clap::{Args, Subcommand};
 use earshot_channels::{Decoded, Location};
 use earshot_engine::synth::{generate, SynthConfig};
 use earshot_engine::IngestOptions;
-use sqlx::Connection;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -23,14 +22,11 @@ pub struct IngestBench {
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Messages per transaction.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = earshot_engine::ingest::DEFAULT_BATCH)]
     pub batch_size: usize,
     /// Workspace to store into.
     #[arg(long, default_value = "bench")]
     pub workspace: String,
-    /// For PostgreSQL: keep the fresh benchmark database instead of dropping it.
-    #[arg(long)]
-    pub keep: bool,
 }
 
 pub async fn run(database: Option<String>, command: BenchCommand) -> anyhow::Result<ExitCode> {
@@ -48,34 +44,25 @@ fn peak_rss_mib() -> Option<f64> {
 }
 
 async fn ingest(database: Option<String>, args: IngestBench) -> anyhow::Result<ExitCode> {
-    // Where: a temporary SQLite file by default; for PostgreSQL a fresh database on the
-    // named server, so every run starts empty.
+    // A temporary SQLite file unless a database is named.
     let _tmp;
-    let mut drop_after: Option<(String, String)> = None;
     let url = match database {
+        Some(url) => url,
         None => {
             _tmp = tempfile::tempdir()?;
             format!("sqlite://{}", _tmp.path().join("bench.db").display())
         }
-        Some(url) if url.starts_with("postgres") => {
-            let db = format!("earshot_bench_{}", std::process::id());
-            let mut admin = sqlx::PgConnection::connect(&url).await?;
-            sqlx::query(&format!("CREATE DATABASE {db}"))
-                .execute(&mut admin)
-                .await?;
-            let base = url
-                .rsplit_once('/')
-                .map_or(url.as_str(), |(b, _)| b)
-                .to_string();
-            if !args.keep {
-                drop_after = Some((url.clone(), db.clone()));
-            }
-            format!("{base}/{db}")
-        }
-        Some(url) => url,
     };
     let store = earshot_store::open(&url).await?;
     let ws = store.ensure_workspace(&args.workspace).await?;
+    let already = store.counts(ws.id).await?.messages;
+    if already > 0 {
+        anyhow::bail!(
+            "workspace `{}` already holds {already} messages, which would make this run count duplicates; \
+             use an empty database or another --workspace",
+            args.workspace
+        );
+    }
     let config = SynthConfig {
         seed: args.seed,
         messages: args.messages,
@@ -94,16 +81,29 @@ async fn ingest(database: Option<String>, args: IngestBench) -> anyhow::Result<E
         batch_size: args.batch_size,
         source: "bench".into(),
     };
-    let report =
-        earshot_engine::ingest(store.as_ref(), ws.id, records, &options, |_| {}, |_| {}).await?;
+    // Every 100,000 messages, the rate of the last stretch: shows whether it holds as the
+    // database grows.
+    let mut mark = (0u64, Instant::now());
+    let report = earshot_engine::ingest(
+        store.as_ref(),
+        ws.id,
+        records,
+        &options,
+        |_| {},
+        |r| {
+            if r.read - mark.0 >= 100_000 {
+                let rate = (r.read - mark.0) as f64 / mark.1.elapsed().as_secs_f64();
+                eprintln!(
+                    "  {:>9} messages: {rate:.0} messages/s over the last stretch",
+                    r.read
+                );
+                mark = (r.read, Instant::now());
+            }
+        },
+    )
+    .await?;
     let counts = store.counts(ws.id).await?;
     drop(store);
-    if let Some((admin_url, db)) = drop_after {
-        let mut admin = sqlx::PgConnection::connect(&admin_url).await?;
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
-            .execute(&mut admin)
-            .await?;
-    }
 
     let backend = if url.starts_with("postgres") {
         "postgres"
@@ -128,9 +128,6 @@ async fn ingest(database: Option<String>, args: IngestBench) -> anyhow::Result<E
     );
     if let Some(rss) = peak_rss_mib() {
         println!("  peak RSS of earshot: {rss:.0} MiB");
-    }
-    if backend == "postgres" && !args.keep {
-        println!("  (the benchmark database was dropped)");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -35,7 +35,7 @@ pub struct IngestArgs {
     #[arg(long, default_value = "earshot-rejects.jsonl")]
     pub rejects: PathBuf,
     /// Messages per database transaction.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = earshot_engine::ingest::DEFAULT_BATCH)]
     pub batch_size: usize,
 }
 

@@ -107,4 +107,5 @@ CREATE TABLE messages (
     UNIQUE (workspace_id, channel_id, external_id)
 );
 CREATE INDEX messages_by_parent ON messages (workspace_id, channel_id, in_reply_to) WHERE in_reply_to IS NOT NULL;
+-- Leads with conversation_id: the thread query and the foreign-key check on merges need it.
 CREATE INDEX messages_by_conversation ON messages (conversation_id, sent_at, id);
