@@ -8,6 +8,43 @@ use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::Response;
 use earshot_core::auth::hash_token;
+use earshot_core::Workspace;
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+/// How long a known token is trusted without asking the database again.
+pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(30);
+const TOKEN_CACHE_MAX: usize = 10_000;
+
+/// Known tokens (by hash) and their workspace, so that a busy client costs one database
+/// lookup per 30 seconds instead of one per request. Unknown tokens are never cached, so a
+/// newly minted token works at once.
+#[derive(Default)]
+pub struct TokenCache {
+    entries: RwLock<HashMap<String, (Workspace, Instant)>>,
+}
+
+impl TokenCache {
+    fn get(&self, hash: &str) -> Option<Workspace> {
+        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(hash)
+            .filter(|(_, at)| at.elapsed() < TOKEN_CACHE_TTL)
+            .map(|(w, _)| w.clone())
+    }
+
+    fn put(&self, hash: String, workspace: Workspace) {
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= TOKEN_CACHE_MAX {
+            entries.retain(|_, (_, at)| at.elapsed() < TOKEN_CACHE_TTL);
+            if entries.len() >= TOKEN_CACHE_MAX {
+                entries.clear();
+            }
+        }
+        entries.insert(hash, (workspace, Instant::now()));
+    }
+}
 
 pub async fn require_token(
     State(state): State<AppState>,
@@ -32,11 +69,19 @@ pub async fn require_token(
         .ok_or(ApiError::Unauthorized(
             "the Authorization header must be `Bearer <token>`",
         ))?;
-    let workspace = state
-        .store
-        .workspace_for_token(&hash_token(token))
-        .await?
-        .ok_or(ApiError::Unauthorized("unknown API token"))?;
+    let hash = hash_token(token);
+    let workspace = match state.tokens.get(&hash) {
+        Some(w) => w,
+        None => {
+            let w = state
+                .store
+                .workspace_for_token(&hash)
+                .await?
+                .ok_or(ApiError::Unauthorized("unknown API token"))?;
+            state.tokens.put(hash, w.clone());
+            w
+        }
+    };
     request.extensions_mut().insert(workspace);
     Ok(next.run(request).await)
 }

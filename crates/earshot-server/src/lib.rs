@@ -21,6 +21,16 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    pub(crate) tokens: Arc<auth::TokenCache>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            tokens: Arc::new(auth::TokenCache::default()),
+        }
+    }
 }
 
 /// The whole application: health checks, the authenticated API, JSON 404/405 for the rest.

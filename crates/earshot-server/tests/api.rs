@@ -30,7 +30,7 @@ async fn spawn_app() -> TestApp {
         tokens.push(token);
     }
     TestApp {
-        router: app(AppState { store }),
+        router: app(AppState::new(store)),
         other_token: tokens.pop().unwrap(),
         token: tokens.pop().unwrap(),
         _dir: dir,

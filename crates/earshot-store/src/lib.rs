@@ -117,7 +117,7 @@ macro_rules! store_impl {
             ) -> earshot_core::store::StoreResult<
                 earshot_core::store::Page<earshot_core::Conversation>,
             > {
-                q::list_conversations(&self.$read, ws, query).await
+                self.list_conversations_page(ws, query).await
             }
             async fn get_conversation(
                 &self,

@@ -137,6 +137,25 @@ impl PgStore {
     }
 }
 
+impl PgStore {
+    async fn list_conversations_page(
+        &self,
+        ws: WorkspaceId,
+        query: &earshot_core::store::ConversationQuery,
+    ) -> StoreResult<earshot_core::store::Page<earshot_core::Conversation>> {
+        let sql = crate::queries::conversation_list_sql(q::CONVERSATION_COLUMNS, ws, query);
+        let rows = q::bind_all(sqlx::query(&sql.text), &sql.binds)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        let items = rows
+            .iter()
+            .map(q::conversation)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(crate::queries::conversation_page(items, query.limit))
+    }
+}
+
 crate::store_impl!(PgStore, "postgres", pool, pool);
 
 struct PgTx {

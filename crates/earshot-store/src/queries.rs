@@ -35,6 +35,23 @@ impl Sql {
     }
 }
 
+/// Cuts a fetched inbox page (the query asks for one row more than the limit) and sets the
+/// cursor of the next page when there is one.
+pub(crate) fn conversation_page(
+    mut items: Vec<earshot_core::Conversation>,
+    limit: u32,
+) -> earshot_core::store::Page<earshot_core::Conversation> {
+    use earshot_core::store::{clamp_limit, ConversationCursor};
+    let limit = clamp_limit(limit) as usize;
+    let next_cursor = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|c| ConversationCursor::of(c).encode())
+    } else {
+        None
+    };
+    earshot_core::store::Page { items, next_cursor }
+}
+
 /// The inbox query: filters, keyset cursor and order, shared by both databases.
 pub(crate) fn conversation_list_sql(
     columns: &str,
@@ -86,20 +103,17 @@ pub(crate) fn conversation_list_sql(
 
 macro_rules! shared_queries {
     ($db:ty, $row:ty) => {
-        use earshot_core::store::{
-            clamp_limit, ContactQuery, ConversationCursor, ConversationQuery, Counts, Page,
-            StoreResult,
-        };
+        use earshot_core::store::{clamp_limit, ContactQuery, Counts, Page, StoreResult};
         use earshot_core::time::{now, to_millis};
         use earshot_core::*;
-        use $crate::queries::{conversation_list_sql, Bind};
+        use $crate::queries::Bind;
         use $crate::db_err;
 
         $crate::rows::row_mappers!($row);
 
         type Pool = sqlx::Pool<$db>;
 
-        fn bind_all<'q>(
+        pub(crate) fn bind_all<'q>(
             mut q: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
             binds: &'q [Bind],
         ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>> {
@@ -219,27 +233,6 @@ macro_rules! shared_queries {
             .iter()
             .map(channel)
             .collect()
-        }
-
-        pub(crate) async fn list_conversations(
-            pool: &Pool,
-            ws: WorkspaceId,
-            q: &ConversationQuery,
-        ) -> StoreResult<Page<Conversation>> {
-            let sql = conversation_list_sql(CONVERSATION_COLUMNS, ws, q);
-            let rows = bind_all(sqlx::query(&sql.text), &sql.binds)
-                .fetch_all(pool)
-                .await
-                .map_err(db_err)?;
-            let limit = clamp_limit(q.limit) as usize;
-            let mut items = rows.iter().map(conversation).collect::<StoreResult<Vec<_>>>()?;
-            let next_cursor = if items.len() > limit {
-                items.truncate(limit);
-                items.last().map(|c| ConversationCursor::of(c).encode())
-            } else {
-                None
-            };
-            Ok(Page { items, next_cursor })
         }
 
         pub(crate) async fn get_conversation(

@@ -504,4 +504,104 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// The inbox page, folded into one JSON row by SQLite: sqlx-sqlite hands each result row
+    /// to the runtime separately (a channel message and a wake-up, and a copy of every value),
+    /// which cost more than the query itself at 50 rows a page.
+    async fn list_conversations_page(
+        &self,
+        ws: WorkspaceId,
+        query: &earshot_core::store::ConversationQuery,
+    ) -> StoreResult<earshot_core::store::Page<earshot_core::Conversation>> {
+        let inner = crate::queries::conversation_list_sql(LIST_COLUMNS, ws, query);
+        let text = format!(
+            "SELECT json_group_array(json_array(id, workspace_id, channel_id, kind, contact_id, status, priority, \
+             assignee_id, team_id, message_count, first_message_at, last_message_at, first_response_at, \
+             waiting_since, created_at, updated_at) ORDER BY priority DESC, waiting_key ASC, id ASC) FROM ({})",
+            inner.text
+        );
+        let row = q::bind_all(sqlx::query(&text), &inner.binds)
+            .fetch_one(&self.reader)
+            .await
+            .map_err(db_err)?;
+        let json: Option<String> = row.try_get(0).map_err(db_err)?;
+        let rows: Vec<ConversationJson> = serde_json::from_str(json.as_deref().unwrap_or("[]"))
+            .map_err(|e| corrupt("conversation page", &e.to_string()))?;
+        let items = rows
+            .into_iter()
+            .map(ConversationJson::into_conversation)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(crate::queries::conversation_page(items, query.limit))
+    }
+}
+
+/// The inner query's columns, named for the JSON fold above (it also orders by waiting_key).
+const LIST_COLUMNS: &str = "c.id, c.workspace_id, c.channel_id, ch.kind, c.contact_id, c.status, c.priority, \
+     c.assignee_id, c.team_id, c.message_count, c.first_message_at, c.last_message_at, c.first_response_at, \
+     c.waiting_since, c.created_at, c.updated_at, c.waiting_key";
+
+/// One conversation as the JSON fold returns it.
+#[derive(serde::Deserialize)]
+struct ConversationJson(
+    i64,
+    i64,
+    i64,
+    String,
+    i64,
+    String,
+    i32,
+    Option<i64>,
+    Option<i64>,
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    i64,
+    i64,
+);
+
+impl ConversationJson {
+    fn into_conversation(self) -> StoreResult<earshot_core::Conversation> {
+        use earshot_core::time::from_millis;
+        use earshot_core::*;
+        let Self(
+            id,
+            ws,
+            channel,
+            kind,
+            contact,
+            status,
+            priority,
+            assignee,
+            team,
+            count,
+            first,
+            last,
+            response,
+            waiting,
+            created,
+            updated,
+        ) = self;
+        Ok(Conversation {
+            id: ConversationId(id),
+            workspace_id: WorkspaceId(ws),
+            channel_id: ChannelId(channel),
+            channel_kind: kind.parse().map_err(|_| corrupt("channel kind", &kind))?,
+            contact_id: ContactId(contact),
+            status: status.parse().map_err(|_| corrupt("status", &status))?,
+            priority,
+            assignee_id: assignee.map(AgentId),
+            team_id: team.map(TeamId),
+            message_count: count,
+            first_message_at: from_millis(first),
+            last_message_at: from_millis(last),
+            first_response_at: response.map(from_millis),
+            waiting_since: waiting.map(from_millis),
+            created_at: from_millis(created),
+            updated_at: from_millis(updated),
+        })
+    }
+}
+
 crate::store_impl!(SqliteStore, "sqlite", reader, writer);

@@ -42,7 +42,7 @@ pub async fn serve(
     on_listening(listener.local_addr()?);
     earshot_server::serve(
         listener,
-        earshot_server::AppState { store },
+        earshot_server::AppState::new(store),
         shutdown_signal(),
     )
     .await?;
