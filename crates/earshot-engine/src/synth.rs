@@ -3,8 +3,8 @@
 //! follows up, and so on. Used by `earshot bench` and by `earshot demo` when the real data is
 //! absent. The same seed always gives the same messages, in the same order.
 //!
-//! Shape (from TWCS): threads of 1–7 messages (mean ≈ 2.9), customers reused across threads
-//! (one customer per ≈ 2.5 threads), brand replies 2 minutes to 6 hours after the customer,
+//! Shape: threads of 1–7 messages (mean 3.5), customers reused across threads (≈ 2.3
+//! threads each at a million messages), the brand answering 2 minutes to 6 hours later,
 //! and arrival slightly out of order (messages are emitted shuffled within a window of 32),
 //! as real exports and webhooks deliver them.
 
