@@ -507,6 +507,82 @@ macro_rules! shared_queries {
                 messages: row.try_get(4).map_err(db_err)?,
             })
         }
+
+        /// Ingest statements identical on both databases, run in the caller's transaction.
+        pub(crate) mod tx {
+            use super::*;
+            type Conn = <$db as sqlx::Database>::Connection;
+
+            pub(crate) async fn upsert_channel(
+                conn: &mut Conn,
+                ws: WorkspaceId,
+                kind: ChannelKind,
+                name: &str,
+                role: ChannelRole,
+                now: i64,
+            ) -> StoreResult<ChannelId> {
+                let row = sqlx::query(
+                    "INSERT INTO channels (workspace_id, kind, name, role, created_at) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (workspace_id, kind, name) DO UPDATE SET name = excluded.name RETURNING id",
+                )
+                .bind(ws.0)
+                .bind(kind.as_str())
+                .bind(name)
+                .bind(role.as_str())
+                .bind(now)
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(db_err)?;
+                Ok(ChannelId(row.try_get(0).map_err(db_err)?))
+            }
+
+            pub(crate) async fn update_identity(
+                conn: &mut Conn,
+                ws: WorkspaceId,
+                r: &$crate::ingest::IdentityRow,
+                now: i64,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "UPDATE identities SET handle = $1, display_name = $2, followers = $3, verified = $4, updated_at = $5 \
+                     WHERE workspace_id = $6 AND id = $7",
+                )
+                .bind(&r.handle)
+                .bind(&r.display_name)
+                .bind(r.followers)
+                .bind(r.verified)
+                .bind(now)
+                .bind(ws.0)
+                .bind(r.id)
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            /// Moves every message of `from` into `into` and deletes `from`. (The unary `+`
+            /// keeps SQLite on the conversation index; PostgreSQL reads it as plain `=`.)
+            pub(crate) async fn merge_conversation(
+                conn: &mut Conn,
+                ws: WorkspaceId,
+                from: ConversationId,
+                into: ConversationId,
+            ) -> StoreResult<()> {
+                sqlx::query("UPDATE messages SET conversation_id = $1 WHERE conversation_id = $3 AND +workspace_id = $2")
+                    .bind(into.0)
+                    .bind(ws.0)
+                    .bind(from.0)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(db_err)?;
+                sqlx::query("DELETE FROM conversations WHERE workspace_id = $1 AND id = $2")
+                    .bind(ws.0)
+                    .bind(from.0)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+        }
     };
 }
 

@@ -104,19 +104,7 @@ impl IngestTx for SqliteTx {
         role: ChannelRole,
         now: i64,
     ) -> StoreResult<ChannelId> {
-        let row = sqlx::query(
-            "INSERT INTO channels (workspace_id, kind, name, role, created_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (workspace_id, kind, name) DO UPDATE SET name = excluded.name RETURNING id",
-        )
-        .bind(ws.0)
-        .bind(kind.as_str())
-        .bind(name)
-        .bind(role.as_str())
-        .bind(now)
-        .fetch_one(&mut *self.tx)
-        .await
-        .map_err(db_err)?;
-        Ok(ChannelId(row.try_get(0).map_err(db_err)?))
+        q::tx::upsert_channel(&mut self.tx, ws, kind, name, role, now).await
     }
 
     async fn stored_messages(
@@ -292,21 +280,7 @@ impl IngestTx for SqliteTx {
         r: &IdentityRow,
         now: i64,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE identities SET handle = $1, display_name = $2, followers = $3, verified = $4, updated_at = $5 \
-             WHERE workspace_id = $6 AND id = $7",
-        )
-        .bind(&r.handle)
-        .bind(&r.display_name)
-        .bind(r.followers)
-        .bind(r.verified)
-        .bind(now)
-        .bind(ws.0)
-        .bind(r.id)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(db_err)?;
-        Ok(())
+        q::tx::update_identity(&mut self.tx, ws, r, now).await
     }
 
     async fn insert_conversations(
@@ -343,20 +317,7 @@ impl IngestTx for SqliteTx {
         from: ConversationId,
         into: ConversationId,
     ) -> StoreResult<()> {
-        sqlx::query("UPDATE messages SET conversation_id = $1 WHERE conversation_id = $3 AND +workspace_id = $2")
-            .bind(into.0)
-            .bind(ws.0)
-            .bind(from.0)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(db_err)?;
-        sqlx::query("DELETE FROM conversations WHERE workspace_id = $1 AND id = $2")
-            .bind(ws.0)
-            .bind(from.0)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(db_err)?;
-        Ok(())
+        q::tx::merge_conversation(&mut self.tx, ws, from, into).await
     }
 
     async fn insert_messages(
