@@ -4,6 +4,7 @@ mod bench;
 mod config;
 mod demo;
 mod ingest;
+mod listen;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -40,6 +41,8 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Test listening queries offline: which queries each post matches.
+    Listen(listen::ListenArgs),
     /// Open ./earshot-demo.db, load demo conversations, print a token and serve.
     Demo(demo::DemoArgs),
     /// Measure Earshot's speed (see BENCHMARKS.md).
@@ -117,6 +120,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{token}");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Listen(args) => listen::run(args),
         Command::Demo(args) => demo::run(&file, database, args).await,
         Command::Bench { command } => bench::run(database, command).await,
     }

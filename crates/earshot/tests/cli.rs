@@ -467,3 +467,57 @@ fn flags_beat_environment_beats_earshot_toml() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unsupported database URL"));
 }
+
+#[test]
+fn listen_prints_the_matching_query_ids_of_each_post_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("queries.tsv"),
+        "refunds\trefund* AND NOT spam\nlate\t\"late delivery\"~2 OR delay NEAR/3 flight\nangry\t😡 OR #fail\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("posts.txt"),
+        "Where is my REFUND?\nthe delivery was late again 😡\nnothing to see\nrefund spam spam\nflight delay, want refunds #fail\n",
+    )
+    .unwrap();
+    let out = earshot(
+        dir.path(),
+        &["listen", "--queries", "queries.tsv", "--file", "posts.txt"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        lines,
+        ["refunds", "late angry", "", "", "refunds late angry"]
+    );
+
+    std::fs::write(
+        dir.path().join("bad.tsv"),
+        "ok\trefund\nbroken\t(refund OR\nno tab here\n",
+    )
+    .unwrap();
+    let out = earshot(
+        dir.path(),
+        &["listen", "--queries", "bad.tsv", "--file", "posts.txt"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("line 2 (query `broken`), column 11: the query ends here"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("line 3: expected `id<TAB>query`"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}
