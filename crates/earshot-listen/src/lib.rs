@@ -13,6 +13,7 @@ mod ast;
 mod eval;
 mod matcher;
 mod parser;
+pub mod synth;
 pub mod text;
 
 pub use ast::{Comparison, Field, Query, Term};

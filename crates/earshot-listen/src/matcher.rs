@@ -3,7 +3,8 @@
 //!
 //! Like Lucene Monitor's term-filtered presearcher: each query is indexed under *anchors*,
 //! terms at least one of which any matching post must contain (for `a AND b` the anchors of
-//! one side, preferring longer terms as rarer; for `a OR b` the anchors of both; a query with
+//! the side whose terms fewest other queries share, then the longer; for `a OR b` the anchors
+//! of both; a query with
 //! no such terms, such as `NOT spam` or `followers:>1000`, is checked against every post).
 //! A post looks up its own distinct tokens (and, for `refund*` queries, their prefixes) to
 //! find candidate queries, and only those are evaluated exactly.
@@ -14,36 +15,60 @@ use crate::text::fold;
 use std::collections::HashMap;
 
 /// A term a matching post must contain (at least one of a query's anchors).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum Anchor {
     Word(String),
     Prefix(String),
 }
 
-impl Anchor {
-    fn weight(&self) -> usize {
-        match self {
-            Anchor::Word(w) => w.chars().count() + 1,
-            Anchor::Prefix(p) => p.chars().count(),
+/// Every term anchor anywhere in `query` (for counting how common each term is).
+fn all_anchors(query: &Query, out: &mut Vec<Anchor>) {
+    match query {
+        Query::Term(t) => out.extend(term_anchor(t)),
+        Query::Phrase { terms, .. } => out.extend(terms.iter().filter_map(term_anchor)),
+        Query::Near { left, right, .. } => {
+            out.extend([left, right].into_iter().filter_map(term_anchor))
         }
+        Query::And(parts) | Query::Or(parts) => parts.iter().for_each(|p| all_anchors(p, out)),
+        Query::Not(inner) => all_anchors(inner, out),
+        Query::Field(_) => {}
     }
 }
 
+/// How many queries mention each anchor: a query indexed under a term many queries share is
+/// a candidate for every post with that term, so rarer terms make better anchors.
+type Frequencies = HashMap<Anchor, u32>;
+
+/// The cost of indexing a query under `set`: the queries sharing its terms (a longer term
+/// wins a tie, as in Lucene's default weighting by length).
+fn cost(set: &[Anchor], freq: &Frequencies) -> (u64, std::cmp::Reverse<usize>) {
+    let shared: u64 = set
+        .iter()
+        .map(|a| u64::from(freq.get(a).copied().unwrap_or(0)))
+        .sum();
+    let shortest = set
+        .iter()
+        .map(|a| match a {
+            Anchor::Word(w) => w.chars().count() + 1,
+            Anchor::Prefix(p) => p.chars().count(),
+        })
+        .min()
+        .unwrap_or(0);
+    (shared, std::cmp::Reverse(shortest))
+}
+
 /// `None`: no anchor can be named; the query is checked against every post.
-fn anchors(query: &Query) -> Option<Vec<Anchor>> {
+fn anchors(query: &Query, freq: &Frequencies) -> Option<Vec<Anchor>> {
+    let one = |t: &Term| term_anchor(t).map(|a| vec![a]);
     match query {
-        Query::Term(t) => term_anchor(t).map(|a| vec![a]),
-        Query::Phrase { terms, .. } => best(terms.iter().map(|t| term_anchor(t).map(|a| vec![a]))),
-        Query::Near { left, right, .. } => best(
-            [left, right]
-                .into_iter()
-                .map(|t| term_anchor(t).map(|a| vec![a])),
-        ),
-        Query::And(parts) => best(parts.iter().map(anchors)),
+        Query::Term(t) => one(t),
+        Query::Phrase { terms, .. } => best(terms.iter().map(one), freq),
+        Query::Near { left, right, .. } => best([left, right].into_iter().map(one), freq),
+        Query::And(parts) => best(parts.iter().map(|p| anchors(p, freq)), freq),
         Query::Or(parts) => {
             let mut all = Vec::new();
             for p in parts {
-                all.extend(anchors(p)?);
+                all.extend(anchors(p, freq)?);
             }
             Some(all)
         }
@@ -51,12 +76,15 @@ fn anchors(query: &Query) -> Option<Vec<Anchor>> {
     }
 }
 
-/// Of several conjuncts' anchor sets, the one whose weakest anchor is strongest.
-fn best(options: impl Iterator<Item = Option<Vec<Anchor>>>) -> Option<Vec<Anchor>> {
+/// Of several conjuncts' anchor sets, the cheapest (any one of them must be in a match).
+fn best(
+    options: impl Iterator<Item = Option<Vec<Anchor>>>,
+    freq: &Frequencies,
+) -> Option<Vec<Anchor>> {
     options
         .flatten()
         .filter(|set| !set.is_empty())
-        .max_by_key(|set| set.iter().map(Anchor::weight).min().unwrap_or(0))
+        .min_by_key(|set| cost(set, freq))
 }
 
 fn term_anchor(term: &Term) -> Option<Anchor> {
@@ -92,9 +120,19 @@ impl<Id: Clone> Matcher<Id> {
         let mut by_word: HashMap<String, Vec<u32>> = HashMap::new();
         let mut by_prefix: HashMap<String, Vec<u32>> = HashMap::new();
         let mut always = Vec::new();
+        let mut freq = Frequencies::new();
+        for (_, q) in &queries {
+            let mut terms = Vec::new();
+            all_anchors(q, &mut terms);
+            terms.sort_unstable();
+            terms.dedup();
+            for t in terms {
+                *freq.entry(t).or_default() += 1;
+            }
+        }
         for (i, (_, q)) in queries.iter().enumerate() {
             let i = i as u32;
-            match anchors(q) {
+            match anchors(q, &freq) {
                 None => always.push(i),
                 Some(set) => {
                     for a in set {
@@ -147,20 +185,16 @@ impl<Id: Clone> Matcher<Id> {
             if let Some(ids) = self.by_word.get(t) {
                 candidates.extend_from_slice(ids);
             }
-            if !self.prefix_lengths.is_empty() {
-                let boundaries: Vec<usize> = t
-                    .char_indices()
-                    .map(|(i, _)| i)
-                    .skip(1)
-                    .chain([t.len()])
-                    .collect();
-                for &len in &self.prefix_lengths {
-                    let Some(&end) = boundaries.get(len - 1) else {
-                        break;
-                    };
-                    if let Some(ids) = self.by_prefix.get(&t[..end]) {
-                        candidates.extend_from_slice(ids);
-                    }
+            for &len in &self.prefix_lengths {
+                // The byte end of the first `len` characters (ASCII: `len` itself).
+                let end = if t.is_ascii() {
+                    (len <= t.len()).then_some(len)
+                } else {
+                    t.char_indices().map(|(i, _)| i).chain([t.len()]).nth(len)
+                };
+                let Some(end) = end else { break };
+                if let Some(ids) = self.by_prefix.get(&t[..end]) {
+                    candidates.extend_from_slice(ids);
                 }
             }
         }

@@ -20,6 +20,10 @@ pub struct Token {
 /// Folds `s` the way ordinary query terms and post words are compared: NFKC, lowercase,
 /// accents removed (`Café` → `cafe`).
 pub fn fold(s: &str) -> String {
+    if s.is_ascii() {
+        // NFKC and accent folding leave ASCII as it is.
+        return s.to_ascii_lowercase();
+    }
     let lower: String = s.nfkc().flat_map(char::to_lowercase).collect();
     if lower.is_ascii() {
         return lower;
@@ -47,6 +51,56 @@ fn is_symbol_term(c: char) -> bool {
 
 /// Splits `text` into positioned tokens.
 pub fn tokenize(text: &str) -> Vec<Token> {
+    if text.is_ascii() {
+        return tokenize_ascii(text);
+    }
+    tokenize_unicode(text)
+}
+
+/// The same rules as [`tokenize_unicode`] for ASCII text (most posts), without NFKC (the
+/// identity on ASCII) or a copy of the text as chars.
+fn tokenize_ascii(text: &str) -> Vec<Token> {
+    let b = text.as_bytes();
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let mut tokens = Vec::with_capacity(b.len() / 5);
+    let mut position = 0u32;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let sigil = (c == b'#' || c == b'@') && b.get(i + 1).is_some_and(|&n| word(n));
+        if sigil || word(c) {
+            let start = if sigil { i + 1 } else { i };
+            let mut end = start;
+            while end < b.len()
+                && (word(b[end])
+                    || (b[end] == b'\'' && end > start && b.get(end + 1).is_some_and(|&n| word(n))))
+            {
+                end += 1;
+            }
+            if sigil {
+                let tagged = &text[i..end];
+                tokens.push(Token {
+                    folded: tagged.to_ascii_lowercase(),
+                    exact: tagged.to_string(),
+                    position,
+                });
+            }
+            let w = &text[start..end];
+            tokens.push(Token {
+                folded: w.to_ascii_lowercase(),
+                exact: w.to_string(),
+                position,
+            });
+            position += 1;
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    tokens
+}
+
+fn tokenize_unicode(text: &str) -> Vec<Token> {
     let normalized: String = text.nfkc().collect();
     let chars: Vec<char> = normalized.chars().collect();
     let mut tokens = Vec::new();
@@ -149,6 +203,13 @@ mod tests {
         );
         let exact: Vec<_> = tokenize("Apple pie").into_iter().map(|t| t.exact).collect();
         assert_eq!(exact, ["Apple", "pie"]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_ascii_fast_path_tokenizes_like_the_general_one(text in "[ -~]{0,60}") {
+            proptest::prop_assert_eq!(tokenize_ascii(&text), tokenize_unicode(&text));
+        }
     }
 
     #[test]

@@ -11,6 +11,25 @@ use std::time::Instant;
 pub enum BenchCommand {
     /// Durable ingest of generated TWCS-shaped messages into SQLite or PostgreSQL.
     Ingest(IngestBench),
+    /// Listening queries against generated posts: compiled matcher, plain evaluator and a raw
+    /// Aho-Corasick scan of the same text, on one core.
+    Listen(ListenBench),
+}
+
+#[derive(Debug, Args)]
+pub struct ListenBench {
+    /// Posts to match.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub posts: usize,
+    /// Numbers of queries to measure, comma-separated.
+    #[arg(long, value_delimiter = ',', default_values_t = [10_000usize, 100_000])]
+    pub queries: Vec<usize>,
+    /// Posts for the plain evaluator (every query on every post is slow by design).
+    #[arg(long, default_value_t = 2_000)]
+    pub plain_posts: usize,
+    /// Generator seed.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]
@@ -32,15 +51,132 @@ pub struct IngestBench {
 pub async fn run(database: Option<String>, command: BenchCommand) -> anyhow::Result<ExitCode> {
     match command {
         BenchCommand::Ingest(args) => ingest(database, args).await,
+        BenchCommand::Listen(args) => listen(args),
     }
 }
 
 /// Peak resident set size of this process, from /proc (Linux).
 fn peak_rss_mib() -> Option<f64> {
+    proc_status_mib("VmHWM:")
+}
+
+/// Current resident set size of this process.
+fn rss_mib() -> Option<f64> {
+    proc_status_mib("VmRSS:")
+}
+
+fn proc_status_mib(key: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+fn listen(args: ListenBench) -> anyhow::Result<ExitCode> {
+    use earshot_listen::{parse, synth, Matcher, Post};
+    println!(
+        "bench listen: {} posts, seed {}, one core",
+        args.posts, args.seed
+    );
+    for &count in &args.queries {
+        let texts = synth::queries(count, args.seed);
+        let posts = synth::posts(args.posts, count / 10, args.seed);
+        let bytes: usize = posts.iter().map(String::len).sum();
+        let queries: Vec<(String, earshot_listen::Query)> = texts
+            .iter()
+            .map(|(id, q)| {
+                parse(q)
+                    .map(|p| (id.clone(), p))
+                    .map_err(|e| anyhow::anyhow!("{q}: {e}"))
+            })
+            .collect::<anyhow::Result<_>>()?;
+
+        let rss_before = rss_mib().unwrap_or(0.0);
+        let started = Instant::now();
+        let matcher = Matcher::new(queries.clone());
+        let build = started.elapsed().as_secs_f64();
+        let rss_after = rss_mib().unwrap_or(0.0);
+
+        // Ceiling: a raw Aho-Corasick scan of the same text for every literal word of the queries.
+        let mut words: Vec<String> = texts
+            .iter()
+            .flat_map(|(_, q)| {
+                q.split(|c: char| !(c.is_alphanumeric() || c == '#' || c == '@'))
+                    .filter(|w| {
+                        w.len() > 1 && !matches!(*w, "AND" | "OR" | "NOT" | "NEAR" | "followers")
+                    })
+                    .map(str::to_lowercase)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        words.sort_unstable();
+        words.dedup();
+        let ac = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&words)?;
+        let started = Instant::now();
+        let ac_hits: usize = posts.iter().map(|p| ac.find_iter(p).count()).sum();
+        let ac_secs = started.elapsed().as_secs_f64();
+
+        let started = Instant::now();
+        let tokens: usize = posts.iter().map(|p| Post::new(p).tokens.len()).sum();
+        let tokenize_secs = started.elapsed().as_secs_f64();
+
+        let started = Instant::now();
+        let mut matched = 0usize;
+        for p in &posts {
+            matched += matcher.matches(&Post::new(p)).len();
+        }
+        let match_secs = started.elapsed().as_secs_f64();
+
+        let plain = args.plain_posts.min(posts.len());
+        let started = Instant::now();
+        let mut plain_matched = 0usize;
+        let mut compiled_matched = 0usize;
+        for p in &posts[..plain] {
+            let post = Post::new(p);
+            plain_matched += queries.iter().filter(|(_, q)| q.matches(&post)).count();
+            compiled_matched += matcher.matches(&post).len();
+        }
+        let plain_secs = started.elapsed().as_secs_f64();
+        anyhow::ensure!(
+            plain_matched == compiled_matched,
+            "the compiled matcher disagrees with the plain evaluator"
+        );
+
+        let rate = |n: usize, s: f64| n as f64 / s.max(1e-9);
+        let compiled = rate(posts.len(), match_secs);
+        println!(
+            "  {count} queries ({} unfiltered), {} posts ({:.1} MB of text)",
+            matcher.unfiltered(),
+            posts.len(),
+            bytes as f64 / 1e6
+        );
+        println!(
+            "    build matcher:           {build:.2} s, memory +{:.0} MiB",
+            rss_after - rss_before
+        );
+        println!("    compiled matcher:        {compiled:.0} posts/s ({matched} matches, {:.2} per post)", matched as f64 / posts.len() as f64);
+        println!(
+            "    tokenize only:           {:.0} posts/s ({tokens} tokens)",
+            rate(posts.len(), tokenize_secs)
+        );
+        println!(
+            "    plain evaluator:         {:.0} posts/s (every query on each of {plain} posts; compiled is {:.0}x faster)",
+            rate(plain, plain_secs),
+            compiled / rate(plain, plain_secs)
+        );
+        println!(
+            "    raw Aho-Corasick scan:   {:.0} posts/s over {} words ({ac_hits} hits; compiled runs at {:.0}% of it)",
+            rate(posts.len(), ac_secs),
+            words.len(),
+            100.0 * compiled / rate(posts.len(), ac_secs)
+        );
+    }
+    if let Some(rss) = peak_rss_mib() {
+        println!("  peak RSS: {rss:.0} MiB");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn ingest(database: Option<String>, args: IngestBench) -> anyhow::Result<ExitCode> {
