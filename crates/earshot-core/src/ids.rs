@@ -43,3 +43,5 @@ typed_id!(/// A person who answers customers.
     AgentId);
 typed_id!(/// A bearer token for the API.
     ApiTokenId);
+typed_id!(/// A listening topic.
+    TopicId);

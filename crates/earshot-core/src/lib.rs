@@ -15,6 +15,7 @@ pub mod team;
 pub mod threading;
 pub mod time;
 pub mod timeline;
+pub mod topic;
 
 pub use channel::{Channel, ChannelKind, ChannelRole};
 pub use contact::{Contact, ContactProfile, Identity};
@@ -24,6 +25,7 @@ pub use inbound::{Inbound, InboundAuthor, InboundError};
 pub use message::{Direction, Message, Visibility};
 pub use store::{Store, StoreError};
 pub use team::{Agent, NewAgent, Team};
+pub use topic::{MessageSample, Topic, TopicDraft};
 
 /// A tenant: every stored row belongs to exactly one workspace, and every store query is
 /// scoped by it.

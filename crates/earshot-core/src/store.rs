@@ -7,8 +7,8 @@ use crate::time::Timestamp;
 use crate::{Agent, ChannelRole};
 use crate::{
     AgentId, ApiTokenId, Channel, ChannelKind, Contact, ContactId, ContactProfile, Conversation,
-    ConversationId, ConversationStatus, Message, MessageId, NewAgent, Team, TeamId, Workspace,
-    WorkspaceId,
+    ConversationId, ConversationStatus, Message, MessageId, MessageSample, NewAgent, Team, TeamId,
+    Topic, TopicDraft, TopicId, Workspace, WorkspaceId,
 };
 use async_trait::async_trait;
 use serde::Serialize;
@@ -229,4 +229,23 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Conversation>;
 
     async fn counts(&self, workspace: WorkspaceId) -> StoreResult<Counts>;
+
+    /// Saves a listening topic; its name is unique in the workspace.
+    async fn create_topic(&self, workspace: WorkspaceId, draft: &TopicDraft) -> StoreResult<Topic>;
+    async fn list_topics(&self, workspace: WorkspaceId) -> StoreResult<Vec<Topic>>;
+    async fn get_topic(&self, workspace: WorkspaceId, id: TopicId) -> StoreResult<Option<Topic>>;
+    async fn update_topic(
+        &self,
+        workspace: WorkspaceId,
+        id: TopicId,
+        draft: &TopicDraft,
+    ) -> StoreResult<Topic>;
+    async fn delete_topic(&self, workspace: WorkspaceId, id: TopicId) -> StoreResult<()>;
+
+    /// The most recently stored inbound messages (newest first), for previewing queries.
+    async fn recent_messages(
+        &self,
+        workspace: WorkspaceId,
+        limit: u32,
+    ) -> StoreResult<Vec<MessageSample>>;
 }

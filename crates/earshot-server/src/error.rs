@@ -22,6 +22,8 @@ pub enum ApiError {
         message: String,
         errors: Vec<ItemError>,
     },
+    /// 422: a listening query that does not parse; `column` is where (1-based).
+    InvalidTopicQuery { column: usize, message: String },
     /// 422: well-formed, but refers to something unusable.
     Unprocessable(String),
     /// 409
@@ -59,6 +61,11 @@ impl ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_message",
                 message.clone(),
+            ),
+            Self::InvalidTopicQuery { column, message } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_topic_query",
+                format!("column {column}: {message}"),
             ),
             Self::Unprocessable(m) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", m.clone())
@@ -99,8 +106,10 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         let mut body = json!({"code": code, "message": message});
-        if let Self::InvalidMessages { errors, .. } = &self {
-            body["errors"] = json!(errors);
+        match &self {
+            Self::InvalidMessages { errors, .. } => body["errors"] = json!(errors),
+            Self::InvalidTopicQuery { column, .. } => body["column"] = json!(column),
+            _ => {}
         }
         let mut response = (status, Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {

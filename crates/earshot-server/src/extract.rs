@@ -53,3 +53,19 @@ impl<S: Send + Sync> FromRequest<S> for Body {
             })
     }
 }
+
+/// `Json<T>` with our error format: 400 `invalid_json` for bad syntax or shape.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let Body(bytes) = Body::from_request(req, state).await?;
+        serde_json::from_slice(&bytes).map(Json).map_err(|e| {
+            ApiError::bad_request(
+                "invalid_json",
+                format!("the body is not the expected JSON: {e}"),
+            )
+        })
+    }
+}

@@ -347,3 +347,127 @@ async fn a_workspace_never_sees_another_workspaces_conversations() {
         .await;
     assert!(list["items"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn topics_are_validated_on_save_and_previewed_on_recent_messages() {
+    let app = spawn_app().await;
+    let send = |method: Method, path: &str, body: Value| {
+        let body = body.to_string().into_bytes();
+        let path = path.to_string();
+        let token = app.token.clone();
+        let app = &app;
+        async move { app.send(method, &path, Some(&token), body).await }
+    };
+    let (status, body) = send(
+        Method::POST,
+        "/api/v1/topics",
+        json!({"name": "Refunds", "query": "(refund OR return"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_error(&body, "invalid_topic_query");
+    assert_eq!(body["column"], 1, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("never closed"),
+        "{body}"
+    );
+
+    let (status, topic) = send(
+        Method::POST,
+        "/api/v1/topics",
+        json!({"name": "Refunds", "query": "refund* AND NOT spam"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{topic}");
+    assert_eq!(topic["active"], true);
+    let id = topic["id"].clone();
+    let (status, _) = send(
+        Method::POST,
+        "/api/v1/topics",
+        json!({"name": "Refunds", "query": "x"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+
+    let (status, updated) = send(
+        Method::PUT,
+        &format!("/api/v1/topics/{id}"),
+        json!({"name": "Refunds", "query": "refund*", "active": false}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(updated["active"], false);
+    let (status, body) = send(
+        Method::PUT,
+        &format!("/api/v1/topics/{id}"),
+        json!({"name": "Refunds", "query": "NEAR/2"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (_, list) = app.get("/api/v1/topics").await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let (status, _) = app
+        .send(
+            Method::GET,
+            &format!("/api/v1/topics/{id}"),
+            Some(&app.other_token),
+            vec![],
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another workspace's topic");
+
+    let mut batch = Vec::new();
+    for (i, text) in [
+        "where is my refund",
+        "refunds take forever",
+        "love it",
+        "refund spam",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut m = message(&format!("p{i}"), "c", "in", None);
+        m["text"] = json!(text);
+        batch.push(m);
+    }
+    app.post_messages(&Value::Array(batch)).await;
+    let (status, preview) = send(
+        Method::POST,
+        "/api/v1/topics/preview",
+        json!({"query": "refund* AND NOT spam", "samples": 1}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert_eq!(
+        (preview["scanned"].as_u64(), preview["matched"].as_u64()),
+        (Some(4), Some(2))
+    );
+    assert_eq!(preview["samples"].as_array().unwrap().len(), 1);
+    let (status, body) = send(
+        Method::POST,
+        "/api/v1/topics/preview",
+        json!({"query": "\"unclosed"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["column"], 1);
+
+    let (status, _) = app
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/topics/{id}"),
+            Some(&app.token),
+            vec![],
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/topics/{id}"),
+            Some(&app.token),
+            vec![],
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -206,6 +206,48 @@ macro_rules! store_impl {
             ) -> earshot_core::store::StoreResult<earshot_core::store::Counts> {
                 q::counts(&self.$read, ws).await
             }
+            async fn create_topic(
+                &self,
+                ws: earshot_core::WorkspaceId,
+                draft: &earshot_core::TopicDraft,
+            ) -> earshot_core::store::StoreResult<earshot_core::Topic> {
+                q::create_topic(&self.$write, ws, draft).await
+            }
+            async fn list_topics(
+                &self,
+                ws: earshot_core::WorkspaceId,
+            ) -> earshot_core::store::StoreResult<Vec<earshot_core::Topic>> {
+                q::list_topics(&self.$read, ws).await
+            }
+            async fn get_topic(
+                &self,
+                ws: earshot_core::WorkspaceId,
+                id: earshot_core::TopicId,
+            ) -> earshot_core::store::StoreResult<Option<earshot_core::Topic>> {
+                q::get_topic(&self.$read, ws, id).await
+            }
+            async fn update_topic(
+                &self,
+                ws: earshot_core::WorkspaceId,
+                id: earshot_core::TopicId,
+                draft: &earshot_core::TopicDraft,
+            ) -> earshot_core::store::StoreResult<earshot_core::Topic> {
+                q::update_topic(&self.$write, ws, id, draft).await
+            }
+            async fn delete_topic(
+                &self,
+                ws: earshot_core::WorkspaceId,
+                id: earshot_core::TopicId,
+            ) -> earshot_core::store::StoreResult<()> {
+                q::delete_topic(&self.$write, ws, id).await
+            }
+            async fn recent_messages(
+                &self,
+                ws: earshot_core::WorkspaceId,
+                limit: u32,
+            ) -> earshot_core::store::StoreResult<Vec<earshot_core::MessageSample>> {
+                q::recent_messages(&self.$read, ws, limit).await
+            }
         }
     };
 }

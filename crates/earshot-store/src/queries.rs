@@ -508,6 +508,107 @@ macro_rules! shared_queries {
             })
         }
 
+        fn check_topic(draft: &TopicDraft) -> StoreResult<()> {
+            if draft.name.trim().is_empty() || draft.query.trim().is_empty() {
+                return Err(store::StoreError::Invalid("a topic needs a name and a query".into()));
+            }
+            Ok(())
+        }
+
+        pub(crate) async fn create_topic(pool: &Pool, ws: WorkspaceId, draft: &TopicDraft) -> StoreResult<Topic> {
+            check_topic(draft)?;
+            let now = to_millis(now());
+            let sql = format!(
+                "INSERT INTO topics (workspace_id, name, query, active, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5) RETURNING {TOPIC_COLUMNS}"
+            );
+            let row = sqlx::query(&sql)
+                .bind(ws.0)
+                .bind(draft.name.trim())
+                .bind(&draft.query)
+                .bind(draft.active)
+                .bind(now)
+                .fetch_one(pool)
+                .await
+                .map_err(db_err)?;
+            topic(&row)
+        }
+
+        pub(crate) async fn list_topics(pool: &Pool, ws: WorkspaceId) -> StoreResult<Vec<Topic>> {
+            let sql = format!("SELECT {TOPIC_COLUMNS} FROM topics WHERE workspace_id = $1 ORDER BY id");
+            sqlx::query(&sql).bind(ws.0).fetch_all(pool).await.map_err(db_err)?.iter().map(topic).collect()
+        }
+
+        pub(crate) async fn get_topic(pool: &Pool, ws: WorkspaceId, id: TopicId) -> StoreResult<Option<Topic>> {
+            let sql = format!("SELECT {TOPIC_COLUMNS} FROM topics WHERE workspace_id = $1 AND id = $2");
+            sqlx::query(&sql)
+                .bind(ws.0)
+                .bind(id.0)
+                .fetch_optional(pool)
+                .await
+                .map_err(db_err)?
+                .map(|r| topic(&r))
+                .transpose()
+        }
+
+        pub(crate) async fn update_topic(
+            pool: &Pool,
+            ws: WorkspaceId,
+            id: TopicId,
+            draft: &TopicDraft,
+        ) -> StoreResult<Topic> {
+            check_topic(draft)?;
+            let sql = format!(
+                "UPDATE topics SET name = $1, query = $2, active = $3, updated_at = $4 \
+                 WHERE workspace_id = $5 AND id = $6 RETURNING {TOPIC_COLUMNS}"
+            );
+            let row = sqlx::query(&sql)
+                .bind(draft.name.trim())
+                .bind(&draft.query)
+                .bind(draft.active)
+                .bind(to_millis(now()))
+                .bind(ws.0)
+                .bind(id.0)
+                .fetch_optional(pool)
+                .await
+                .map_err(db_err)?
+                .ok_or(store::StoreError::NotFound { what: "topic", id: id.0 })?;
+            topic(&row)
+        }
+
+        pub(crate) async fn delete_topic(pool: &Pool, ws: WorkspaceId, id: TopicId) -> StoreResult<()> {
+            let done = sqlx::query("DELETE FROM topics WHERE workspace_id = $1 AND id = $2")
+                .bind(ws.0)
+                .bind(id.0)
+                .execute(pool)
+                .await
+                .map_err(db_err)?;
+            if done.rows_affected() == 0 {
+                return Err(store::StoreError::NotFound { what: "topic", id: id.0 });
+            }
+            Ok(())
+        }
+
+        pub(crate) async fn recent_messages(
+            pool: &Pool,
+            ws: WorkspaceId,
+            limit: u32,
+        ) -> StoreResult<Vec<MessageSample>> {
+            sqlx::query(
+                "SELECT m.id, ch.kind, m.text, m.sent_at, i.external_id, i.handle, i.followers, i.verified \
+                 FROM messages m JOIN channels ch ON ch.id = m.channel_id JOIN identities i ON i.id = m.identity_id \
+                 WHERE m.workspace_id = $1 AND m.direction = 'in' ORDER BY m.id DESC LIMIT $2",
+            )
+            .bind(ws.0)
+            .bind(i64::from(limit.clamp(1, 100_000)))
+            .fetch_all(pool)
+            .await
+            .map_err(db_err)?
+            .iter()
+            .map(sample)
+            .collect()
+        }
+
         /// Ingest statements identical on both databases, run in the caller's transaction.
         pub(crate) mod tx {
             use super::*;

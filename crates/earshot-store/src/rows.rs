@@ -144,6 +144,34 @@ macro_rules! row_mappers {
             })
         }
 
+        pub(crate) const TOPIC_COLUMNS: &str = "id, workspace_id, name, query, active, created_at, updated_at";
+
+        pub(crate) fn topic(r: &$row) -> earshot_core::store::StoreResult<earshot_core::Topic> {
+            Ok(earshot_core::Topic {
+                id: earshot_core::TopicId(r.try_get(0).map_err($crate::db_err)?),
+                workspace_id: earshot_core::WorkspaceId(r.try_get(1).map_err($crate::db_err)?),
+                name: r.try_get(2).map_err($crate::db_err)?,
+                query: r.try_get(3).map_err($crate::db_err)?,
+                active: r.try_get(4).map_err($crate::db_err)?,
+                created_at: from_millis(r.try_get(5).map_err($crate::db_err)?),
+                updated_at: from_millis(r.try_get(6).map_err($crate::db_err)?),
+            })
+        }
+
+        pub(crate) fn sample(r: &$row) -> earshot_core::store::StoreResult<earshot_core::MessageSample> {
+            let kind: String = r.try_get(1).map_err($crate::db_err)?;
+            Ok(earshot_core::MessageSample {
+                id: earshot_core::MessageId(r.try_get(0).map_err($crate::db_err)?),
+                channel_kind: kind.parse().map_err(|_| $crate::corrupt("channel kind", &kind))?,
+                text: r.try_get(2).map_err($crate::db_err)?,
+                sent_at: from_millis(r.try_get(3).map_err($crate::db_err)?),
+                author_external_id: r.try_get(4).map_err($crate::db_err)?,
+                author_handle: r.try_get(5).map_err($crate::db_err)?,
+                author_followers: r.try_get(6).map_err($crate::db_err)?,
+                author_verified: r.try_get(7).map_err($crate::db_err)?,
+            })
+        }
+
         pub(crate) fn team(r: &$row) -> earshot_core::store::StoreResult<earshot_core::Team> {
             Ok(earshot_core::Team {
                 id: earshot_core::TeamId(r.try_get(0).map_err($crate::db_err)?),

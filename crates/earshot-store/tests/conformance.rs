@@ -614,3 +614,91 @@ async fn workspaces_never_see_each_other() {
         b.finish().await;
     }
 }
+
+#[tokio::test]
+async fn topics_are_kept_per_workspace_with_unique_names() {
+    for b in backends().await {
+        let s = &b.store;
+        let ws = s.ensure_workspace("acme").await.unwrap().id;
+        let other = s.ensure_workspace("globex").await.unwrap().id;
+        let draft = TopicDraft {
+            name: "Refunds".into(),
+            query: "refund* AND NOT spam".into(),
+            active: true,
+        };
+        let t = s.create_topic(ws, &draft).await.unwrap();
+        assert_eq!(
+            (t.name.as_str(), t.query.as_str(), t.active),
+            ("Refunds", "refund* AND NOT spam", true),
+            "{}",
+            b.name
+        );
+        assert!(matches!(
+            s.create_topic(ws, &draft).await,
+            Err(StoreError::Conflict(_))
+        ));
+        s.create_topic(other, &draft).await.unwrap();
+        assert!(matches!(
+            s.create_topic(
+                ws,
+                &TopicDraft {
+                    name: " ".into(),
+                    query: "x".into(),
+                    active: true
+                }
+            )
+            .await,
+            Err(StoreError::Invalid(_))
+        ));
+
+        let changed = TopicDraft {
+            name: "Refunds".into(),
+            query: "refund*".into(),
+            active: false,
+        };
+        let updated = s.update_topic(ws, t.id, &changed).await.unwrap();
+        assert_eq!((updated.query.as_str(), updated.active), ("refund*", false));
+        assert_eq!(s.get_topic(ws, t.id).await.unwrap(), Some(updated.clone()));
+        assert_eq!(s.list_topics(ws).await.unwrap(), vec![updated]);
+        assert!(
+            s.get_topic(other, t.id).await.unwrap().is_none(),
+            "another workspace's topic"
+        );
+        assert!(matches!(
+            s.update_topic(other, t.id, &changed).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        assert!(matches!(
+            s.delete_topic(other, t.id).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        s.delete_topic(ws, t.id).await.unwrap();
+        assert!(s.list_topics(ws).await.unwrap().is_empty());
+        b.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn recent_messages_are_the_newest_inbound_with_their_authors() {
+    for b in backends().await {
+        let s = &b.store;
+        let ws = s.ensure_workspace("acme").await.unwrap().id;
+        let mut batch: Vec<_> = (0..5)
+            .map(|i| msg(&format!("m{i}"), "cust", Direction::In, i, None))
+            .collect();
+        batch.push(msg("r", "brand", Direction::Out, 9, Some("m0")));
+        s.ingest(ws, &batch).await.unwrap();
+        let recent = s.recent_messages(ws, 3).await.unwrap();
+        let texts: Vec<_> = recent.iter().map(|m| m.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            ["message m4", "message m3", "message m2"],
+            "{}",
+            b.name
+        );
+        assert_eq!(recent[0].author_handle.as_deref(), Some("h_cust"));
+        assert_eq!(recent[0].author_followers, Some(10));
+        assert_eq!(recent[0].channel_kind, ChannelKind::X);
+        b.finish().await;
+    }
+}

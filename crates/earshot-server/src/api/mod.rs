@@ -3,6 +3,7 @@
 mod contacts;
 mod conversations;
 mod messages;
+mod topics;
 
 use crate::{auth, AppState, MAX_BODY_BYTES};
 use axum::extract::DefaultBodyLimit;
@@ -14,6 +15,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(conversations::router())
         .merge(contacts::router())
         .merge(messages::router())
+        .merge(topics::router())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .route_layer(from_fn_with_state(state, auth::require_token))
 }
