@@ -4,7 +4,7 @@
 
 use crate::inbound::Inbound;
 use crate::time::Timestamp;
-use crate::{Agent, ChannelRole};
+use crate::{Agent, ChannelId, ChannelRole};
 use crate::{
     AgentId, ApiTokenId, Channel, ChannelKind, Contact, ContactId, ContactProfile, Conversation,
     ConversationId, ConversationStatus, Message, MessageId, MessageSample, NewAgent, Team, TeamId,
@@ -44,6 +44,16 @@ pub enum IngestOutcome {
     },
     /// Already stored (same channel and external id); nothing changed.
     Duplicate { message_id: MessageId },
+    /// A post from a listening source that matched no topic: counted for share of voice,
+    /// not stored as a message, opening no conversation (again: still counted once).
+    Counted,
+}
+
+/// What the pipeline's stages found out about one inbound message before it is stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Annotations {
+    /// The workspace's active topics the message matched.
+    pub topics: Vec<TopicId>,
 }
 
 /// Which assignee a conversation list asks for.
@@ -170,7 +180,33 @@ pub trait Store: Send + Sync + 'static {
         &self,
         workspace: WorkspaceId,
         batch: &[Inbound],
+    ) -> StoreResult<Vec<IngestOutcome>> {
+        let none = vec![Annotations::default(); batch.len()];
+        self.ingest_annotated(workspace, batch, &none).await
+    }
+
+    /// [`Store::ingest`] with what the pipeline found about each message (same order and
+    /// length as `batch`): matched topics are recorded, and listening-source posts that
+    /// matched no topic are only counted.
+    async fn ingest_annotated(
+        &self,
+        workspace: WorkspaceId,
+        batch: &[Inbound],
+        annotations: &[Annotations],
     ) -> StoreResult<Vec<IngestOutcome>>;
+
+    /// Topics matched by each of the given messages (only those with any).
+    async fn message_topics(
+        &self,
+        workspace: WorkspaceId,
+        messages: &[MessageId],
+    ) -> StoreResult<Vec<(MessageId, TopicId)>>;
+
+    /// Listening posts counted without a topic, per channel.
+    async fn unmatched_listening_counts(
+        &self,
+        workspace: WorkspaceId,
+    ) -> StoreResult<Vec<(ChannelId, i64)>>;
 
     /// The inbox: ordered by priority (highest first), then the longest waiting, then id.
     async fn list_conversations(

@@ -5,9 +5,10 @@
 //! instead of filling memory. Bad records are counted and handed to the caller's reject sink
 //! with their location; they never stop the run.
 
+use crate::Pipeline;
 use earshot_channels::Decoded;
 use earshot_core::store::{IngestOutcome, StoreError};
-use earshot_core::{Inbound, Store, WorkspaceId};
+use earshot_core::{Inbound, WorkspaceId};
 use serde::Serialize;
 use std::time::{Duration, Instant};
 
@@ -33,12 +34,14 @@ impl Default for IngestOptions {
     }
 }
 
-/// Counts of a run. `read = stored + duplicates + rejected` always holds.
+/// Counts of a run. `read = stored + duplicates + counted + rejected` always holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct IngestReport {
     pub read: u64,
     pub stored: u64,
     pub duplicates: u64,
+    /// Listening posts that matched no topic: counted, not stored.
+    pub counted: u64,
     pub rejected: u64,
     /// Stored replies whose parent has not arrived (yet); they wait in their own
     /// conversation and join the parent's when it comes.
@@ -57,6 +60,7 @@ impl IngestReport {
         self.read += other.read;
         self.stored += other.stored;
         self.duplicates += other.duplicates;
+        self.counted += other.counted;
         self.rejected += other.rejected;
         self.awaiting_parent += other.awaiting_parent;
         self.elapsed += other.elapsed;
@@ -85,7 +89,7 @@ enum Chunk {
 /// running counts after each batch. Fails only when the store fails; batches committed
 /// before that stay committed.
 pub async fn ingest<I>(
-    store: &dyn Store,
+    pipeline: &Pipeline,
     workspace: WorkspaceId,
     records: I,
     options: &IngestOptions,
@@ -149,7 +153,7 @@ where
             }
             Chunk::Batch(batch, read) => {
                 report.read += read;
-                match store.ingest(workspace, &batch).await {
+                match pipeline.ingest(workspace, &batch).await {
                     Ok(outcomes) => tally(&mut report, &outcomes),
                     Err(e) => {
                         failure = Some(e);
@@ -180,6 +184,7 @@ fn tally(report: &mut IngestReport, outcomes: &[IngestOutcome]) {
                 report.awaiting_parent += u64::from(*awaiting_parent);
             }
             IngestOutcome::Duplicate { .. } => report.duplicates += 1,
+            IngestOutcome::Counted => report.counted += 1,
         }
     }
 }

@@ -21,12 +21,15 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    /// Where inbound messages go (listen stage, then the store).
+    pub pipeline: Arc<earshot_engine::Pipeline>,
     pub(crate) tokens: Arc<auth::TokenCache>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>) -> Self {
         Self {
+            pipeline: Arc::new(earshot_engine::Pipeline::new(store.clone())),
             store,
             tokens: Arc::new(auth::TokenCache::default()),
         }

@@ -471,3 +471,85 @@ async fn topics_are_validated_on_save_and_previewed_on_recent_messages() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn listening_posts_are_matched_against_topics_changed_while_running() {
+    let app = spawn_app().await;
+    let listening = |id: &str, text: &str| {
+        let mut m = message(id, &format!("a{id}"), "in", None);
+        m["source"] = json!("listening");
+        m["account"] = json!("public-stream");
+        m["text"] = json!(text);
+        m
+    };
+    // No topic yet: a listening post is only counted, while an owned-account message opens a
+    // conversation whatever it says.
+    let (_, body) = app
+        .post_messages(&json!([
+            listening("1", "my refund is late"),
+            message("2", "c", "in", None)
+        ]))
+        .await;
+    assert_eq!(body["results"][0]["status"], "counted", "{body}");
+    assert_eq!(body["results"][1]["status"], "stored");
+
+    // A topic added to the running server applies to the very next message.
+    let (status, topic) = app
+        .send(
+            Method::POST,
+            "/api/v1/topics",
+            Some(&app.token),
+            json!({"name": "Refunds", "query": "refund*"})
+                .to_string()
+                .into_bytes(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, body) = app
+        .post_messages(&json!([
+            listening("3", "still waiting for refunds"),
+            listening("4", "nice weather")
+        ]))
+        .await;
+    assert_eq!(body["results"][0]["status"], "stored", "{body}");
+    assert_eq!(body["results"][1]["status"], "counted");
+    let conversation = &body["results"][0]["conversation_id"];
+    let (_, detail) = app
+        .get(&format!("/api/v1/conversations/{conversation}"))
+        .await;
+    assert_eq!(
+        detail["messages"][0]["topics"],
+        json!([topic["id"]]),
+        "{detail}"
+    );
+
+    // Changing the topic changes what the next message matches.
+    let id = &topic["id"];
+    let (status, updated) = app
+        .send(
+            Method::PUT,
+            &format!("/api/v1/topics/{id}"),
+            Some(&app.token),
+            json!({"name": "Refunds", "query": "cancel*"})
+                .to_string()
+                .into_bytes(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    let (_, body) = app
+        .post_messages(&json!([
+            listening("5", "refund please"),
+            listening("6", "cancelling now")
+        ]))
+        .await;
+    assert_eq!(body["results"][0]["status"], "counted", "{body}");
+    assert_eq!(body["results"][1]["status"], "stored");
+    assert_eq!(
+        (
+            body["stored"].as_u64(),
+            body["duplicates"].as_u64(),
+            body["counted"].as_u64()
+        ),
+        (Some(1), Some(0), Some(1))
+    );
+}

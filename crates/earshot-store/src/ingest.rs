@@ -4,7 +4,7 @@
 //! made here and in `earshot-core`, inside the caller's transaction.
 
 use async_trait::async_trait;
-use earshot_core::store::{waiting_key, IngestOutcome, StoreResult};
+use earshot_core::store::{waiting_key, Annotations, IngestOutcome, StoreResult};
 use earshot_core::threading::{self, KnownThreads, Target, ThreadInput};
 use earshot_core::time::{to_millis, Timestamp};
 use earshot_core::timeline::{Timeline, TimelineEntry};
@@ -181,6 +181,26 @@ pub(crate) trait IngestTx: Send {
         rows: &[ConversationUpdate],
         now: i64,
     ) -> StoreResult<()>;
+    /// Which of `external_ids` were already counted as unmatched listening posts.
+    async fn counted_unmatched(
+        &mut self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        external_ids: &[&str],
+    ) -> StoreResult<HashSet<String>>;
+    /// Remembers unmatched listening posts: (external id, sent at).
+    async fn insert_unmatched(
+        &mut self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        rows: &[(&str, i64)],
+    ) -> StoreResult<()>;
+    /// (message id, topic id) pairs.
+    async fn insert_message_topics(
+        &mut self,
+        ws: WorkspaceId,
+        rows: &[(i64, i64)],
+    ) -> StoreResult<()>;
 }
 
 /// Runs one batch. `now` is the received time stamped on every stored message.
@@ -188,8 +208,16 @@ pub(crate) async fn run(
     tx: &mut dyn IngestTx,
     ws: WorkspaceId,
     batch: &[Inbound],
+    annotations: &[Annotations],
     now: Timestamp,
 ) -> StoreResult<Vec<IngestOutcome>> {
+    if annotations.len() != batch.len() {
+        return Err(earshot_core::store::StoreError::Invalid(format!(
+            "{} annotations for {} messages",
+            annotations.len(),
+            batch.len()
+        )));
+    }
     let now_ms = to_millis(now);
     let mut outcomes: Vec<Option<IngestOutcome>> = vec![None; batch.len()];
 
@@ -232,6 +260,31 @@ pub(crate) async fn run(
             } else {
                 first_in_batch.insert(ext, i);
                 keep.push(i);
+            }
+        }
+        // Listening posts that matched no topic are counted, not stored.
+        let (unmatched, keep): (Vec<usize>, Vec<usize>) = keep.into_iter().partition(|&i| {
+            batch[i].source == ChannelRole::Listening && annotations[i].topics.is_empty()
+        });
+        if !unmatched.is_empty() {
+            let ids: Vec<&str> = unmatched
+                .iter()
+                .map(|&i| batch[i].external_id.as_str())
+                .collect();
+            let counted = tx.counted_unmatched(ws, *channel, &ids).await?;
+            let new: Vec<(&str, i64)> = unmatched
+                .iter()
+                .map(|&i| {
+                    (
+                        batch[i].external_id.as_str(),
+                        to_millis(batch[i].created_at),
+                    )
+                })
+                .filter(|(e, _)| !counted.contains(*e))
+                .collect();
+            tx.insert_unmatched(ws, *channel, &new).await?;
+            for i in unmatched {
+                outcomes[i] = Some(IngestOutcome::Counted);
             }
         }
         if !keep.is_empty() {
@@ -356,6 +409,14 @@ pub(crate) async fn run(
         }
     }
     tx.insert_messages(ws, &rows, now_ms).await?;
+    let topic_rows: Vec<(i64, i64)> = rows
+        .iter()
+        .zip(fresh.iter().flat_map(|(_, items)| items.iter()))
+        .flat_map(|(row, &i)| annotations[i].topics.iter().map(move |t| (row.id, t.0)))
+        .collect();
+    if !topic_rows.is_empty() {
+        tx.insert_message_topics(ws, &topic_rows).await?;
+    }
 
     // Timelines and statuses of every conversation the batch touched.
     let touched: Vec<i64> = touched.into_iter().collect();

@@ -100,15 +100,31 @@ macro_rules! store_impl {
             ) -> earshot_core::store::StoreResult<Vec<earshot_core::Channel>> {
                 q::list_channels(&self.$read, ws).await
             }
-            async fn ingest(
+            async fn ingest_annotated(
                 &self,
                 ws: earshot_core::WorkspaceId,
                 batch: &[earshot_core::Inbound],
+                annotations: &[earshot_core::store::Annotations],
             ) -> earshot_core::store::StoreResult<Vec<earshot_core::store::IngestOutcome>> {
                 if batch.is_empty() {
                     return Ok(Vec::new());
                 }
-                self.ingest_batch(ws, batch).await
+                self.ingest_batch(ws, batch, annotations).await
+            }
+            async fn message_topics(
+                &self,
+                ws: earshot_core::WorkspaceId,
+                messages: &[earshot_core::MessageId],
+            ) -> earshot_core::store::StoreResult<
+                Vec<(earshot_core::MessageId, earshot_core::TopicId)>,
+            > {
+                self.message_topics_of(ws, messages).await
+            }
+            async fn unmatched_listening_counts(
+                &self,
+                ws: earshot_core::WorkspaceId,
+            ) -> earshot_core::store::StoreResult<Vec<(earshot_core::ChannelId, i64)>> {
+                q::unmatched_listening_counts(&self.$read, ws).await
             }
             async fn list_conversations(
                 &self,

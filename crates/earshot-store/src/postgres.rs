@@ -116,6 +116,7 @@ impl PgStore {
         &self,
         ws: WorkspaceId,
         batch: &[Inbound],
+        annotations: &[earshot_core::store::Annotations],
     ) -> StoreResult<Vec<IngestOutcome>> {
         let mut tx = PgTx {
             tx: self.pool.begin().await.map_err(db_err)?,
@@ -126,7 +127,8 @@ impl PgStore {
             .execute(&mut *tx.tx)
             .await
             .map_err(db_err)?;
-        let outcomes = ingest::run(&mut tx, ws, batch, earshot_core::time::now()).await?;
+        let outcomes =
+            ingest::run(&mut tx, ws, batch, annotations, earshot_core::time::now()).await?;
         tx.tx.commit().await.map_err(db_err)?;
         let stored = outcomes
             .iter()
@@ -138,6 +140,31 @@ impl PgStore {
 }
 
 impl PgStore {
+    async fn message_topics_of(
+        &self,
+        ws: WorkspaceId,
+        ids: &[MessageId],
+    ) -> StoreResult<Vec<(MessageId, earshot_core::TopicId)>> {
+        let ids: Vec<i64> = ids.iter().map(|m| m.0).collect();
+        let rows = sqlx::query(
+            "SELECT message_id, topic_id FROM message_topics WHERE workspace_id = $1 AND message_id = ANY($2) \
+             ORDER BY message_id, topic_id",
+        )
+        .bind(ws.0)
+        .bind(&ids)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    MessageId(r.try_get(0).map_err(db_err)?),
+                    earshot_core::TopicId(r.try_get(1).map_err(db_err)?),
+                ))
+            })
+            .collect()
+    }
+
     async fn list_conversations_page(
         &self,
         ws: WorkspaceId,
@@ -536,6 +563,70 @@ impl IngestTx for PgTx {
         .bind(&responses)
         .bind(&waiting)
         .bind(&keys)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn counted_unmatched(
+        &mut self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        external_ids: &[&str],
+    ) -> StoreResult<std::collections::HashSet<String>> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT external_id FROM listening_unmatched WHERE workspace_id = $1 AND channel_id = $2 \
+             AND external_id = ANY($3)",
+        )
+        .bind(ws.0)
+        .bind(channel.0)
+        .bind(external_ids)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        Ok(ids.into_iter().collect())
+    }
+
+    async fn insert_unmatched(
+        &mut self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        rows: &[(&str, i64)],
+    ) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<&str> = rows.iter().map(|r| r.0).collect();
+        let sent: Vec<i64> = rows.iter().map(|r| r.1).collect();
+        sqlx::query(
+            "INSERT INTO listening_unmatched (workspace_id, channel_id, external_id, sent_at) \
+             SELECT $1, $2, u.e, u.s FROM UNNEST($3::text[], $4::bigint[]) AS u(e, s) ON CONFLICT DO NOTHING",
+        )
+        .bind(ws.0)
+        .bind(channel.0)
+        .bind(&ids)
+        .bind(&sent)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn insert_message_topics(
+        &mut self,
+        ws: WorkspaceId,
+        rows: &[(i64, i64)],
+    ) -> StoreResult<()> {
+        let messages: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        let topics: Vec<i64> = rows.iter().map(|r| r.1).collect();
+        sqlx::query(
+            "INSERT INTO message_topics (workspace_id, message_id, topic_id) \
+             SELECT $1, u.m, u.t FROM UNNEST($2::bigint[], $3::bigint[]) AS u(m, t) ON CONFLICT DO NOTHING",
+        )
+        .bind(ws.0)
+        .bind(&messages)
+        .bind(&topics)
         .execute(&mut *self.tx)
         .await
         .map_err(db_err)?;

@@ -609,6 +609,23 @@ macro_rules! shared_queries {
             .collect()
         }
 
+        pub(crate) async fn unmatched_listening_counts(
+            pool: &Pool,
+            ws: WorkspaceId,
+        ) -> StoreResult<Vec<(ChannelId, i64)>> {
+            let rows = sqlx::query(
+                "SELECT channel_id, COUNT(*) FROM listening_unmatched WHERE workspace_id = $1 \
+                 GROUP BY channel_id ORDER BY channel_id",
+            )
+            .bind(ws.0)
+            .fetch_all(pool)
+            .await
+            .map_err(db_err)?;
+            rows.iter()
+                .map(|r| Ok((ChannelId(r.try_get(0).map_err(db_err)?), r.try_get(1).map_err(db_err)?)))
+                .collect()
+        }
+
         /// Ingest statements identical on both databases, run in the caller's transaction.
         pub(crate) mod tx {
             use super::*;

@@ -445,6 +445,62 @@ impl IngestTx for SqliteTx {
         .map_err(db_err)?;
         Ok(())
     }
+
+    async fn counted_unmatched(
+        &mut self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        external_ids: &[&str],
+    ) -> StoreResult<std::collections::HashSet<String>> {
+        let query = sqlx::query(
+            "SELECT json_group_array(external_id) FROM listening_unmatched \
+             WHERE workspace_id = $1 AND channel_id = $2 AND external_id IN (SELECT value FROM json_each($3))",
+        )
+        .bind(ws.0)
+        .bind(channel.0)
+        .bind(json_text(&external_ids));
+        let ids: Vec<String> = self.json_rows(query).await?;
+        Ok(ids.into_iter().collect())
+    }
+
+    async fn insert_unmatched(
+        &mut self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        rows: &[(&str, i64)],
+    ) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO listening_unmatched (workspace_id, channel_id, external_id, sent_at) \
+             SELECT $1, $2, value->>0, value->>1 FROM json_each($3) WHERE true ON CONFLICT DO NOTHING",
+        )
+        .bind(ws.0)
+        .bind(channel.0)
+        .bind(json_text(&rows))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn insert_message_topics(
+        &mut self,
+        ws: WorkspaceId,
+        rows: &[(i64, i64)],
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO message_topics (workspace_id, message_id, topic_id) \
+             SELECT $1, value->>0, value->>1 FROM json_each($2) WHERE true ON CONFLICT DO NOTHING",
+        )
+        .bind(ws.0)
+        .bind(json_text(&rows))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
 }
 
 impl SqliteStore {
@@ -452,6 +508,7 @@ impl SqliteStore {
         &self,
         ws: WorkspaceId,
         batch: &[Inbound],
+        annotations: &[earshot_core::store::Annotations],
     ) -> StoreResult<Vec<IngestOutcome>> {
         let tx = self
             .writer
@@ -459,13 +516,39 @@ impl SqliteStore {
             .await
             .map_err(db_err)?;
         let mut tx = SqliteTx { tx };
-        let outcomes = ingest::run(&mut tx, ws, batch, earshot_core::time::now()).await?;
+        let outcomes =
+            ingest::run(&mut tx, ws, batch, annotations, earshot_core::time::now()).await?;
         tx.tx.commit().await.map_err(db_err)?;
         Ok(outcomes)
     }
 }
 
 impl SqliteStore {
+    async fn message_topics_of(
+        &self,
+        ws: WorkspaceId,
+        ids: &[MessageId],
+    ) -> StoreResult<Vec<(MessageId, earshot_core::TopicId)>> {
+        let ids: Vec<i64> = ids.iter().map(|m| m.0).collect();
+        let rows = sqlx::query(
+            "SELECT message_id, topic_id FROM message_topics WHERE workspace_id = $1 \
+             AND message_id IN (SELECT value FROM json_each($2)) ORDER BY message_id, topic_id",
+        )
+        .bind(ws.0)
+        .bind(json_text(&ids))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    MessageId(r.try_get(0).map_err(db_err)?),
+                    earshot_core::TopicId(r.try_get(1).map_err(db_err)?),
+                ))
+            })
+            .collect()
+    }
+
     /// The inbox page, folded into one JSON row by SQLite: sqlx-sqlite hands each result row
     /// to the runtime separately (a channel message and a wake-up, and a copy of every value),
     /// which cost more than the query itself at 50 rows a page.

@@ -702,3 +702,67 @@ async fn recent_messages_are_the_newest_inbound_with_their_authors() {
         b.finish().await;
     }
 }
+
+#[tokio::test]
+async fn matched_topics_are_recorded_and_unmatched_listening_posts_only_counted() {
+    use earshot_core::store::Annotations;
+    for b in backends().await {
+        let s = &b.store;
+        let ws = s.ensure_workspace("acme").await.unwrap().id;
+        let topic = s
+            .create_topic(
+                ws,
+                &TopicDraft {
+                    name: "Refunds".into(),
+                    query: "refund".into(),
+                    active: true,
+                },
+            )
+            .await
+            .unwrap()
+            .id;
+        let owned = msg("o1", "cust", Direction::In, 0, None);
+        let mut heard = msg("l1", "stranger", Direction::In, 1, None);
+        heard.source = ChannelRole::Listening;
+        heard.account = Some("public".into());
+        let mut noise = msg("l2", "stranger", Direction::In, 2, None);
+        noise.source = ChannelRole::Listening;
+        noise.account = Some("public".into());
+        let batch = vec![owned, heard, noise];
+        let annotations = vec![
+            Annotations::default(),
+            Annotations {
+                topics: vec![topic],
+            },
+            Annotations::default(),
+        ];
+        let out = s.ingest_annotated(ws, &batch, &annotations).await.unwrap();
+        let (owned_id, _, _) = stored(&out[0]);
+        let (heard_id, _, _) = stored(&out[1]);
+        assert_eq!(out[2], IngestOutcome::Counted, "{}", b.name);
+        assert_eq!(
+            s.counts(ws).await.unwrap().conversations,
+            2,
+            "the unmatched post opens none"
+        );
+        assert_eq!(
+            s.message_topics(ws, &[owned_id, heard_id]).await.unwrap(),
+            vec![(heard_id, topic)]
+        );
+        let counts = s.unmatched_listening_counts(ws).await.unwrap();
+        assert_eq!(counts.iter().map(|(_, n)| *n).collect::<Vec<_>>(), vec![1]);
+
+        // Again: the counted post is counted once; stored ones are duplicates.
+        let again = s.ingest_annotated(ws, &batch, &annotations).await.unwrap();
+        assert_eq!(again[2], IngestOutcome::Counted);
+        assert!(matches!(again[1], IngestOutcome::Duplicate { .. }));
+        assert_eq!(s.unmatched_listening_counts(ws).await.unwrap()[0].1, 1);
+        assert!(
+            s.ingest_annotated(ws, &batch, &annotations[..1])
+                .await
+                .is_err(),
+            "one annotation per message"
+        );
+        b.finish().await;
+    }
+}

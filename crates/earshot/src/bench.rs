@@ -220,8 +220,9 @@ async fn ingest(database: Option<String>, args: IngestBench) -> anyhow::Result<E
     // Every 100,000 messages, the rate of the last stretch: shows whether it holds as the
     // database grows.
     let mut mark = (0u64, Instant::now());
+    let pipeline = earshot_engine::Pipeline::new(store.clone());
     let report = earshot_engine::ingest(
-        store.as_ref(),
+        &pipeline,
         ws.id,
         records,
         &options,

@@ -12,6 +12,7 @@ use earshot_engine::IngestOptions;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 pub const DEMO_DATABASE: &str = "sqlite://earshot-demo.db";
 pub const DEMO_WORKSPACE: &str = "demo";
@@ -36,7 +37,7 @@ pub async fn run(
     let store = earshot_store::open(&url).await?;
     let ws = store.ensure_workspace(DEMO_WORKSPACE).await?;
     if store.counts(ws.id).await?.messages == 0 {
-        load(store.as_ref(), ws.id, args.data.as_deref()).await?;
+        load(&store, ws.id, args.data.as_deref()).await?;
     }
     let counts = store.counts(ws.id).await?;
     let token = earshot_core::auth::generate_token();
@@ -77,7 +78,12 @@ fn find_twcs(explicit: Option<&Path>) -> Option<PathBuf> {
     .find(|p| p.exists())
 }
 
-async fn load(store: &dyn Store, ws: WorkspaceId, explicit: Option<&Path>) -> anyhow::Result<()> {
+async fn load(
+    store: &Arc<dyn Store>,
+    ws: WorkspaceId,
+    explicit: Option<&Path>,
+) -> anyhow::Result<()> {
+    let pipeline = earshot_engine::Pipeline::new(store.clone());
     let options = IngestOptions::default();
     let report = match find_twcs(explicit) {
         Some(path) => {
@@ -89,7 +95,7 @@ async fn load(store: &dyn Store, ws: WorkspaceId, explicit: Option<&Path>) -> an
                 Format::Twcs,
                 &DecodeOptions::default(),
             )?;
-            earshot_engine::ingest(store, ws, records, &options, |_| {}, |_| {}).await?
+            earshot_engine::ingest(&pipeline, ws, records, &options, |_| {}, |_| {}).await?
         }
         None => {
             eprintln!("../shared/data is not here: loading 2,000 generated messages instead");
@@ -102,7 +108,7 @@ async fn load(store: &dyn Store, ws: WorkspaceId, explicit: Option<&Path>) -> an
                 location: Location::Line(i as u64 + 1),
                 result: Ok(m),
             });
-            earshot_engine::ingest(store, ws, records, &options, |_| {}, |_| {}).await?
+            earshot_engine::ingest(&pipeline, ws, records, &options, |_| {}, |_| {}).await?
         }
     };
     eprintln!(

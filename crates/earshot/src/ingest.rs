@@ -6,8 +6,8 @@ use crate::config::{self, FileConfig};
 use anyhow::Context;
 use clap::Args;
 use earshot_channels::{decode, detect, DecodeOptions, Format};
-use earshot_core::{Store, WorkspaceId};
-use earshot_engine::{IngestOptions, IngestReport, RejectRecord};
+use earshot_core::WorkspaceId;
+use earshot_engine::{IngestOptions, IngestReport, Pipeline, RejectRecord};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -51,11 +51,12 @@ pub async fn run(
         .or(file.workspace.clone())
         .unwrap_or_else(|| config::DEFAULT_WORKSPACE.into());
     let workspace = store.ensure_workspace(&workspace_name).await?;
+    let pipeline = Pipeline::new(store);
     let mut rejects = RejectsFile::new(&args.rejects);
     let mut total = IngestReport::default();
     let mut unreadable = 0;
     for path in &args.files {
-        match ingest_file(store.as_ref(), workspace.id, path, &args, &mut rejects).await {
+        match ingest_file(&pipeline, workspace.id, path, &args, &mut rejects).await {
             Ok(report) => total.merge(&report),
             Err(e) => {
                 unreadable += 1;
@@ -84,7 +85,7 @@ pub async fn run(
 }
 
 async fn ingest_file(
-    store: &dyn Store,
+    pipeline: &Pipeline,
     workspace: WorkspaceId,
     path: &Path,
     args: &IngestArgs,
@@ -121,7 +122,7 @@ async fn ingest_file(
     };
     let mut shown = 0;
     let report = earshot_engine::ingest(
-        store,
+        pipeline,
         workspace,
         records,
         &ingest_options,
@@ -153,10 +154,11 @@ async fn ingest_file(
 
 fn print_summary(label: &str, r: &IngestReport) {
     println!(
-        "{label}: read {}, stored {}, duplicates {}, rejected {} ({} awaiting parent); {:.0} messages/s in {:.2} s",
+        "{label}: read {}, stored {}, duplicates {}, counted {}, rejected {} ({} awaiting parent); {:.0} messages/s in {:.2} s",
         r.read,
         r.stored,
         r.duplicates,
+        r.counted,
         r.rejected,
         r.awaiting_parent,
         r.rate(),

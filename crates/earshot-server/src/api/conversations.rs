@@ -80,8 +80,16 @@ async fn list(
 #[derive(Debug, Serialize)]
 struct ConversationDetail {
     conversation: Conversation,
-    messages: Vec<Message>,
+    messages: Vec<MessageWithTopics>,
     contact: Option<ContactProfile>,
+}
+
+#[derive(Debug, Serialize)]
+struct MessageWithTopics {
+    #[serde(flatten)]
+    message: Message,
+    /// Listening topics the message matched when it arrived.
+    topics: Vec<earshot_core::TopicId>,
 }
 
 async fn show(
@@ -96,6 +104,18 @@ async fn show(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("conversation {id} not found")))?;
     let messages = state.store.conversation_messages(ws.id, id).await?;
+    let ids: Vec<_> = messages.iter().map(|m| m.id).collect();
+    let mut topics: std::collections::HashMap<_, Vec<_>> = std::collections::HashMap::new();
+    for (message, topic) in state.store.message_topics(ws.id, &ids).await? {
+        topics.entry(message).or_default().push(topic);
+    }
+    let messages = messages
+        .into_iter()
+        .map(|m| MessageWithTopics {
+            topics: topics.remove(&m.id).unwrap_or_default(),
+            message: m,
+        })
+        .collect();
     let contact = state
         .store
         .get_contact(ws.id, conversation.contact_id)

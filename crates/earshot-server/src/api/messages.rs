@@ -27,6 +27,8 @@ pub fn router() -> Router<AppState> {
 struct Accepted {
     stored: usize,
     duplicates: usize,
+    /// Listening posts that matched no topic: counted for share of voice, not stored.
+    counted: usize,
     /// One entry per message, in the order sent.
     results: Vec<IngestOutcome>,
 }
@@ -83,16 +85,17 @@ async fn create(
             errors,
         });
     }
-    let results = state.store.ingest(ws.id, &messages).await?;
-    let stored = results
-        .iter()
-        .filter(|r| matches!(r, IngestOutcome::Stored { .. }))
-        .count();
+    let results = state.pipeline.ingest(ws.id, &messages).await?;
+    let count = |f: fn(&IngestOutcome) -> bool| results.iter().filter(|r| f(r)).count();
+    let stored = count(|r| matches!(r, IngestOutcome::Stored { .. }));
+    let duplicates = count(|r| matches!(r, IngestOutcome::Duplicate { .. }));
+    let counted = count(|r| matches!(r, IngestOutcome::Counted));
     Ok((
         StatusCode::ACCEPTED,
         Json(Accepted {
             stored,
-            duplicates: results.len() - stored,
+            duplicates,
+            counted,
             results,
         }),
     ))

@@ -66,6 +66,7 @@ async fn create(
     Json(body): Json<TopicBody>,
 ) -> Result<(StatusCode, axum::Json<Topic>), ApiError> {
     let topic = state.store.create_topic(ws.id, &body.draft()?).await?;
+    state.pipeline.topics_changed(ws.id);
     Ok((StatusCode::CREATED, axum::Json(topic)))
 }
 
@@ -88,12 +89,12 @@ async fn update(
     Path(id): Path<i64>,
     Json(body): Json<TopicBody>,
 ) -> Result<axum::Json<Topic>, ApiError> {
-    Ok(axum::Json(
-        state
-            .store
-            .update_topic(ws.id, TopicId(id), &body.draft()?)
-            .await?,
-    ))
+    let topic = state
+        .store
+        .update_topic(ws.id, TopicId(id), &body.draft()?)
+        .await?;
+    state.pipeline.topics_changed(ws.id);
+    Ok(axum::Json(topic))
 }
 
 async fn remove(
@@ -102,6 +103,7 @@ async fn remove(
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
     state.store.delete_topic(ws.id, TopicId(id)).await?;
+    state.pipeline.topics_changed(ws.id);
     Ok(StatusCode::NO_CONTENT)
 }
 

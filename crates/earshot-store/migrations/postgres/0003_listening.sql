@@ -1,0 +1,18 @@
+-- Topics each stored message matched.
+CREATE TABLE message_topics (
+    workspace_id  BIGINT NOT NULL REFERENCES workspaces(id),
+    message_id    BIGINT NOT NULL REFERENCES messages(id),
+    topic_id      BIGINT NOT NULL,
+    PRIMARY KEY (message_id, topic_id)
+);
+CREATE INDEX message_topics_by_topic ON message_topics (workspace_id, topic_id);
+
+-- Posts from listening sources that matched no topic: not stored as messages and opening no
+-- conversation, but remembered (for dedupe) and counted (for share of voice).
+CREATE TABLE listening_unmatched (
+    workspace_id  BIGINT NOT NULL REFERENCES workspaces(id),
+    channel_id    BIGINT NOT NULL REFERENCES channels(id),
+    external_id   TEXT    NOT NULL,
+    sent_at       BIGINT NOT NULL,
+    PRIMARY KEY (workspace_id, channel_id, external_id)
+);
