@@ -41,18 +41,30 @@ impl Pipeline {
         self.store.ingest_annotated(ws, batch, &annotations).await
     }
 
-    /// Call after a workspace's topics change: the next message is matched against them.
-    pub fn topics_changed(&self, ws: WorkspaceId) {
-        self.listen.invalidate(ws);
+    /// Call after a workspace's topics change: builds the new matcher and swaps it in, so
+    /// every message after this returns is matched against the new topics. Ingestion keeps
+    /// using the previous matcher while the new one is built, so it never waits on a change.
+    pub async fn topics_changed(&self, ws: WorkspaceId) -> StoreResult<()> {
+        self.listen
+            .rebuild(self.store.as_ref(), ws)
+            .await
+            .map(|_| ())
     }
 }
 
-/// Compiled topic matchers per workspace, built on first use and rebuilt after a change.
+/// A workspace's compiled topics and the generation they were built at.
+type Versioned = (u64, Arc<Matcher<TopicId>>);
+
+/// Compiled topic matchers per workspace, built on first use and rebuilt when topics change.
 /// A matcher is immutable: a rebuild makes a new one and swaps the `Arc`, so matching never
 /// waits on an update.
 #[derive(Default)]
 struct ListenStage {
-    matchers: RwLock<HashMap<WorkspaceId, Arc<Matcher<TopicId>>>>,
+    /// Per workspace: the generation it was built at, and the matcher.
+    matchers: RwLock<HashMap<WorkspaceId, Versioned>>,
+    /// Taken before a rebuild reads the topics: a rebuild that read older topics never
+    /// replaces one that read newer (a slow first load racing a topic change).
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl ListenStage {
@@ -67,8 +79,21 @@ impl ListenStage {
             .unwrap_or_else(|e| e.into_inner())
             .get(&ws)
         {
-            return Ok(m.clone());
+            return Ok(m.1.clone());
         }
+        self.rebuild(store, ws).await
+    }
+
+    /// Builds the workspace's matcher from its active topics and swaps it in; the lock is
+    /// held only for the swap.
+    async fn rebuild(
+        &self,
+        store: &dyn Store,
+        ws: WorkspaceId,
+    ) -> StoreResult<Arc<Matcher<TopicId>>> {
+        let generation = self
+            .generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let mut queries = Vec::new();
         for topic in store
             .list_topics(ws)
@@ -86,18 +111,14 @@ impl ListenStage {
             }
         }
         let matcher = Arc::new(Matcher::new(queries));
-        self.matchers
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(ws, matcher.clone());
-        Ok(matcher)
-    }
-
-    fn invalidate(&self, ws: WorkspaceId) {
-        self.matchers
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&ws);
+        let mut matchers = self.matchers.write().unwrap_or_else(|e| e.into_inner());
+        match matchers.get(&ws) {
+            Some((newer, current)) if *newer > generation => Ok(current.clone()),
+            _ => {
+                matchers.insert(ws, (generation, matcher.clone()));
+                Ok(matcher)
+            }
+        }
     }
 }
 

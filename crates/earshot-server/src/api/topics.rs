@@ -66,7 +66,7 @@ async fn create(
     Json(body): Json<TopicBody>,
 ) -> Result<(StatusCode, axum::Json<Topic>), ApiError> {
     let topic = state.store.create_topic(ws.id, &body.draft()?).await?;
-    state.pipeline.topics_changed(ws.id);
+    state.pipeline.topics_changed(ws.id).await?;
     Ok((StatusCode::CREATED, axum::Json(topic)))
 }
 
@@ -93,7 +93,7 @@ async fn update(
         .store
         .update_topic(ws.id, TopicId(id), &body.draft()?)
         .await?;
-    state.pipeline.topics_changed(ws.id);
+    state.pipeline.topics_changed(ws.id).await?;
     Ok(axum::Json(topic))
 }
 
@@ -103,7 +103,7 @@ async fn remove(
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
     state.store.delete_topic(ws.id, TopicId(id)).await?;
-    state.pipeline.topics_changed(ws.id);
+    state.pipeline.topics_changed(ws.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
