@@ -5,6 +5,7 @@ mod config;
 mod demo;
 mod ingest;
 mod listen;
+mod nlp;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -41,6 +42,12 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Train a model on ../shared/data (writes the model file and prints val figures).
+    Train(nlp::TrainArgs),
+    /// Evaluate a model on the val split: per-class precision, recall, F1, confusion.
+    Eval(nlp::EvalArgs),
+    /// Classify a text (label, scores and the features behind them), or a file of texts.
+    Classify(nlp::ClassifyArgs),
     /// Test listening queries offline: which queries each post matches.
     Listen(listen::ListenArgs),
     /// Open ./earshot-demo.db, load demo conversations, print a token and serve.
@@ -121,6 +128,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Listen(args) => listen::run(args),
+        Command::Train(args) => nlp::train(args),
+        Command::Eval(args) => nlp::eval(args),
+        Command::Classify(args) => nlp::classify(args),
         Command::Demo(args) => demo::run(&file, database, args).await,
         Command::Bench { command } => bench::run(database, command).await,
     }
