@@ -119,8 +119,8 @@ impl SentimentModel {
         for (w, a) in model.weights.iter_mut().zip(&acc) {
             *w -= a / step;
         }
-        for c in 0..3 {
-            model.bias[c] -= acc_bias[c] / step;
+        for (b, a) in model.bias.iter_mut().zip(acc_bias) {
+            *b -= a / step;
         }
         model.quantized()
     }
