@@ -521,3 +521,41 @@ fn listen_prints_the_matching_query_ids_of_each_post_in_order() {
     );
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn classify_labels_and_explains_texts_one_json_line_per_input_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = earshot(
+        dir.path(),
+        &["classify", "worst airline ever, my bag is lost again"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("sentiment: negative"), "{text}");
+    assert!(text.contains("because "), "{text}");
+
+    std::fs::write(
+        dir.path().join("texts.txt"),
+        "thank you so much, wonderful crew!\n\n😡😡😡 NOT ok\n",
+    )
+    .unwrap();
+    let out = earshot(dir.path(), &["classify", "--file", "texts.txt"]);
+    assert!(out.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines.len(),
+        3,
+        "one line out per line in, empty ones included"
+    );
+    assert_eq!(lines[0]["sentiment"], "positive");
+    assert!(lines[1]["scores"]["neutral"].is_number());
+    assert_eq!(lines[2]["sentiment"], "negative");
+}
