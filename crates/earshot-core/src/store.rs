@@ -195,11 +195,11 @@ pub trait Store: Send + Sync + 'static {
         annotations: &[Annotations],
     ) -> StoreResult<Vec<IngestOutcome>>;
 
-    /// Topics matched by each of the given messages (only those with any).
-    async fn message_topics(
+    /// The topics each message of a conversation matched, as (message, topic) pairs.
+    async fn conversation_topics(
         &self,
         workspace: WorkspaceId,
-        messages: &[MessageId],
+        conversation: ConversationId,
     ) -> StoreResult<Vec<(MessageId, TopicId)>>;
 
     /// Listening posts counted without a topic, per channel.

@@ -111,14 +111,14 @@ macro_rules! store_impl {
                 }
                 self.ingest_batch(ws, batch, annotations).await
             }
-            async fn message_topics(
+            async fn conversation_topics(
                 &self,
                 ws: earshot_core::WorkspaceId,
-                messages: &[earshot_core::MessageId],
+                conversation: earshot_core::ConversationId,
             ) -> earshot_core::store::StoreResult<
                 Vec<(earshot_core::MessageId, earshot_core::TopicId)>,
             > {
-                self.message_topics_of(ws, messages).await
+                q::conversation_topics(&self.$read, ws, conversation).await
             }
             async fn unmatched_listening_counts(
                 &self,

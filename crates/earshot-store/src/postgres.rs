@@ -140,31 +140,6 @@ impl PgStore {
 }
 
 impl PgStore {
-    async fn message_topics_of(
-        &self,
-        ws: WorkspaceId,
-        ids: &[MessageId],
-    ) -> StoreResult<Vec<(MessageId, earshot_core::TopicId)>> {
-        let ids: Vec<i64> = ids.iter().map(|m| m.0).collect();
-        let rows = sqlx::query(
-            "SELECT message_id, topic_id FROM message_topics WHERE workspace_id = $1 AND message_id = ANY($2) \
-             ORDER BY message_id, topic_id",
-        )
-        .bind(ws.0)
-        .bind(&ids)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    MessageId(r.try_get(0).map_err(db_err)?),
-                    earshot_core::TopicId(r.try_get(1).map_err(db_err)?),
-                ))
-            })
-            .collect()
-    }
-
     async fn list_conversations_page(
         &self,
         ws: WorkspaceId,

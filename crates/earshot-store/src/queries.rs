@@ -609,6 +609,25 @@ macro_rules! shared_queries {
             .collect()
         }
 
+        pub(crate) async fn conversation_topics(
+            pool: &Pool,
+            ws: WorkspaceId,
+            conversation: ConversationId,
+        ) -> StoreResult<Vec<(MessageId, TopicId)>> {
+            let rows = sqlx::query(
+                "SELECT mt.message_id, mt.topic_id FROM message_topics mt JOIN messages m ON m.id = mt.message_id \
+                 WHERE m.workspace_id = $1 AND m.conversation_id = $2 ORDER BY mt.message_id, mt.topic_id",
+            )
+            .bind(ws.0)
+            .bind(conversation.0)
+            .fetch_all(pool)
+            .await
+            .map_err(db_err)?;
+            rows.iter()
+                .map(|r| Ok((MessageId(r.try_get(0).map_err(db_err)?), TopicId(r.try_get(1).map_err(db_err)?))))
+                .collect()
+        }
+
         pub(crate) async fn unmatched_listening_counts(
             pool: &Pool,
             ws: WorkspaceId,

@@ -524,31 +524,6 @@ impl SqliteStore {
 }
 
 impl SqliteStore {
-    async fn message_topics_of(
-        &self,
-        ws: WorkspaceId,
-        ids: &[MessageId],
-    ) -> StoreResult<Vec<(MessageId, earshot_core::TopicId)>> {
-        let ids: Vec<i64> = ids.iter().map(|m| m.0).collect();
-        let rows = sqlx::query(
-            "SELECT message_id, topic_id FROM message_topics WHERE workspace_id = $1 \
-             AND message_id IN (SELECT value FROM json_each($2)) ORDER BY message_id, topic_id",
-        )
-        .bind(ws.0)
-        .bind(json_text(&ids))
-        .fetch_all(&self.reader)
-        .await
-        .map_err(db_err)?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    MessageId(r.try_get(0).map_err(db_err)?),
-                    earshot_core::TopicId(r.try_get(1).map_err(db_err)?),
-                ))
-            })
-            .collect()
-    }
-
     /// The inbox page, folded into one JSON row by SQLite: sqlx-sqlite hands each result row
     /// to the runtime separately (a channel message and a wake-up, and a copy of every value),
     /// which cost more than the query itself at 50 rows a page.

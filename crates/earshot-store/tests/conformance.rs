@@ -737,8 +737,8 @@ async fn matched_topics_are_recorded_and_unmatched_listening_posts_only_counted(
             Annotations::default(),
         ];
         let out = s.ingest_annotated(ws, &batch, &annotations).await.unwrap();
-        let (owned_id, _, _) = stored(&out[0]);
-        let (heard_id, _, _) = stored(&out[1]);
+        let (_, owned_conversation, _) = stored(&out[0]);
+        let (heard_id, heard_conversation, _) = stored(&out[1]);
         assert_eq!(out[2], IngestOutcome::Counted, "{}", b.name);
         assert_eq!(
             s.counts(ws).await.unwrap().conversations,
@@ -746,9 +746,20 @@ async fn matched_topics_are_recorded_and_unmatched_listening_posts_only_counted(
             "the unmatched post opens none"
         );
         assert_eq!(
-            s.message_topics(ws, &[owned_id, heard_id]).await.unwrap(),
+            s.conversation_topics(ws, heard_conversation).await.unwrap(),
             vec![(heard_id, topic)]
         );
+        assert!(s
+            .conversation_topics(ws, owned_conversation)
+            .await
+            .unwrap()
+            .is_empty());
+        let other = s.ensure_workspace("globex").await.unwrap().id;
+        assert!(s
+            .conversation_topics(other, heard_conversation)
+            .await
+            .unwrap()
+            .is_empty());
         let counts = s.unmatched_listening_counts(ws).await.unwrap();
         assert_eq!(counts.iter().map(|(_, n)| *n).collect::<Vec<_>>(), vec![1]);
 

@@ -104,9 +104,8 @@ async fn show(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("conversation {id} not found")))?;
     let messages = state.store.conversation_messages(ws.id, id).await?;
-    let ids: Vec<_> = messages.iter().map(|m| m.id).collect();
     let mut topics: std::collections::HashMap<_, Vec<_>> = std::collections::HashMap::new();
-    for (message, topic) in state.store.message_topics(ws.id, &ids).await? {
+    for (message, topic) in state.store.conversation_topics(ws.id, id).await? {
         topics.entry(message).or_default().push(topic);
     }
     let messages = messages
