@@ -198,27 +198,13 @@ macro_rules! shared_queries {
             name: &str,
             role: ChannelRole,
         ) -> StoreResult<Channel> {
-            sqlx::query(
-                "INSERT INTO channels (workspace_id, kind, name, role, created_at) VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (workspace_id, kind, name) DO NOTHING",
-            )
-            .bind(ws.0)
-            .bind(kind.as_str())
-            .bind(name)
-            .bind(role.as_str())
-            .bind(to_millis(now()))
-            .execute(pool)
-            .await
-            .map_err(db_err)?;
-            let row = sqlx::query(
-                "SELECT id, workspace_id, kind, name, role FROM channels WHERE workspace_id = $1 AND kind = $2 AND name = $3",
-            )
-            .bind(ws.0)
-            .bind(kind.as_str())
-            .bind(name)
-            .fetch_one(pool)
-            .await
-            .map_err(db_err)?;
+            let mut conn = pool.acquire().await.map_err(db_err)?;
+            let id = tx::upsert_channel(&mut conn, ws, kind, name, role, to_millis(now())).await?;
+            let row = sqlx::query("SELECT id, workspace_id, kind, name, role FROM channels WHERE id = $1")
+                .bind(id.0)
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(db_err)?;
             channel(&row)
         }
 
@@ -650,6 +636,8 @@ macro_rules! shared_queries {
             use super::*;
             type Conn = <$db as sqlx::Database>::Connection;
 
+            /// The channel's id, creating it if it is new. An existing channel (every batch
+            /// but the first) costs one read, not a write.
             pub(crate) async fn upsert_channel(
                 conn: &mut Conn,
                 ws: WorkspaceId,
@@ -658,19 +646,38 @@ macro_rules! shared_queries {
                 role: ChannelRole,
                 now: i64,
             ) -> StoreResult<ChannelId> {
-                let row = sqlx::query(
+                let select = "SELECT id FROM channels WHERE workspace_id = $1 AND kind = $2 AND name = $3";
+                let found: Option<i64> = sqlx::query_scalar(select)
+                    .bind(ws.0)
+                    .bind(kind.as_str())
+                    .bind(name)
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(db_err)?;
+                if let Some(id) = found {
+                    return Ok(ChannelId(id));
+                }
+                sqlx::query(
                     "INSERT INTO channels (workspace_id, kind, name, role, created_at) VALUES ($1, $2, $3, $4, $5) \
-                     ON CONFLICT (workspace_id, kind, name) DO UPDATE SET name = excluded.name RETURNING id",
+                     ON CONFLICT (workspace_id, kind, name) DO NOTHING",
                 )
                 .bind(ws.0)
                 .bind(kind.as_str())
                 .bind(name)
                 .bind(role.as_str())
                 .bind(now)
-                .fetch_one(&mut *conn)
+                .execute(&mut *conn)
                 .await
                 .map_err(db_err)?;
-                Ok(ChannelId(row.try_get(0).map_err(db_err)?))
+                // Whoever inserted it (this call or a concurrent one), it exists now.
+                let id: i64 = sqlx::query_scalar(select)
+                    .bind(ws.0)
+                    .bind(kind.as_str())
+                    .bind(name)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(db_err)?;
+                Ok(ChannelId(id))
             }
 
             pub(crate) async fn update_identity(
