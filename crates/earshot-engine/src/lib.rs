@@ -11,3 +11,6 @@ pub mod synth;
 
 pub use ingest::{ingest, IngestOptions, IngestReport, RejectRecord};
 pub use pipeline::Pipeline;
+
+/// The listening query language, for callers that validate or preview queries (the server).
+pub use earshot_listen as listen;

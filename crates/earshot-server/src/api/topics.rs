@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use earshot_core::{MessageSample, Topic, TopicDraft, TopicId, Workspace};
-use earshot_listen::{parse, Post, Query};
+use earshot_engine::listen::{parse, Post, Query};
 use serde::{Deserialize, Serialize};
 
 /// Messages a preview scans by default, and at most.
