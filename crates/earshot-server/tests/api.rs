@@ -67,14 +67,28 @@ impl TestApp {
         self.send(Method::GET, path, Some(&self.token), Vec::new())
             .await
     }
-    async fn post_messages(&self, body: &Value) -> (StatusCode, Value) {
+    /// A GET by the other workspace's token.
+    async fn get_as_other(&self, path: &str) -> (StatusCode, Value) {
+        self.send(Method::GET, path, Some(&self.other_token), Vec::new())
+            .await
+    }
+    async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.send(Method::DELETE, path, Some(&self.token), Vec::new())
+            .await
+    }
+    /// A request with a JSON body.
+    async fn json(&self, method: Method, path: &str, body: Value) -> (StatusCode, Value) {
         self.send(
-            Method::POST,
-            "/api/v1/messages",
+            method,
+            path,
             Some(&self.token),
             body.to_string().into_bytes(),
         )
         .await
+    }
+    async fn post_messages(&self, body: &Value) -> (StatusCode, Value) {
+        self.json(Method::POST, "/api/v1/messages", body.clone())
+            .await
     }
 }
 
@@ -309,14 +323,7 @@ async fn unknown_things_are_json_404s_and_wrong_methods_405s() {
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
         assert_error(&body, "not_found");
     }
-    let (status, body) = app
-        .send(
-            Method::DELETE,
-            "/api/v1/conversations",
-            Some(&app.token),
-            vec![],
-        )
-        .await;
+    let (status, body) = app.delete("/api/v1/conversations").await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
     assert_error(&body, "method_not_allowed");
 }
@@ -329,41 +336,23 @@ async fn a_workspace_never_sees_another_workspaces_conversations() {
         .await;
     let conversation = &body["results"][0]["conversation_id"];
     let (status, _) = app
-        .send(
-            Method::GET,
-            &format!("/api/v1/conversations/{conversation}"),
-            Some(&app.other_token),
-            vec![],
-        )
+        .get_as_other(&format!("/api/v1/conversations/{conversation}"))
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (_, list) = app
-        .send(
-            Method::GET,
-            "/api/v1/conversations",
-            Some(&app.other_token),
-            vec![],
-        )
-        .await;
+    let (_, list) = app.get_as_other("/api/v1/conversations").await;
     assert!(list["items"].as_array().unwrap().is_empty());
 }
 
 #[tokio::test]
 async fn topics_are_validated_on_save_and_previewed_on_recent_messages() {
     let app = spawn_app().await;
-    let send = |method: Method, path: &str, body: Value| {
-        let body = body.to_string().into_bytes();
-        let path = path.to_string();
-        let token = app.token.clone();
-        let app = &app;
-        async move { app.send(method, &path, Some(&token), body).await }
-    };
-    let (status, body) = send(
-        Method::POST,
-        "/api/v1/topics",
-        json!({"name": "Refunds", "query": "(refund OR return"}),
-    )
-    .await;
+    let (status, body) = app
+        .json(
+            Method::POST,
+            "/api/v1/topics",
+            json!({"name": "Refunds", "query": "(refund OR return"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_error(&body, "invalid_topic_query");
     assert_eq!(body["column"], 1, "{body}");
@@ -372,48 +361,45 @@ async fn topics_are_validated_on_save_and_previewed_on_recent_messages() {
         "{body}"
     );
 
-    let (status, topic) = send(
-        Method::POST,
-        "/api/v1/topics",
-        json!({"name": "Refunds", "query": "refund* AND NOT spam"}),
-    )
-    .await;
+    let (status, topic) = app
+        .json(
+            Method::POST,
+            "/api/v1/topics",
+            json!({"name": "Refunds", "query": "refund* AND NOT spam"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{topic}");
     assert_eq!(topic["active"], true);
     let id = topic["id"].clone();
-    let (status, _) = send(
-        Method::POST,
-        "/api/v1/topics",
-        json!({"name": "Refunds", "query": "x"}),
-    )
-    .await;
+    let (status, _) = app
+        .json(
+            Method::POST,
+            "/api/v1/topics",
+            json!({"name": "Refunds", "query": "x"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
 
-    let (status, updated) = send(
-        Method::PUT,
-        &format!("/api/v1/topics/{id}"),
-        json!({"name": "Refunds", "query": "refund*", "active": false}),
-    )
-    .await;
+    let (status, updated) = app
+        .json(
+            Method::PUT,
+            &format!("/api/v1/topics/{id}"),
+            json!({"name": "Refunds", "query": "refund*", "active": false}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{updated}");
     assert_eq!(updated["active"], false);
-    let (status, body) = send(
-        Method::PUT,
-        &format!("/api/v1/topics/{id}"),
-        json!({"name": "Refunds", "query": "NEAR/2"}),
-    )
-    .await;
+    let (status, body) = app
+        .json(
+            Method::PUT,
+            &format!("/api/v1/topics/{id}"),
+            json!({"name": "Refunds", "query": "NEAR/2"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let (_, list) = app.get("/api/v1/topics").await;
     assert_eq!(list.as_array().unwrap().len(), 1);
-    let (status, _) = app
-        .send(
-            Method::GET,
-            &format!("/api/v1/topics/{id}"),
-            Some(&app.other_token),
-            vec![],
-        )
-        .await;
+    let (status, _) = app.get_as_other(&format!("/api/v1/topics/{id}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "another workspace's topic");
 
     let mut batch = Vec::new();
@@ -431,44 +417,32 @@ async fn topics_are_validated_on_save_and_previewed_on_recent_messages() {
         batch.push(m);
     }
     app.post_messages(&Value::Array(batch)).await;
-    let (status, preview) = send(
-        Method::POST,
-        "/api/v1/topics/preview",
-        json!({"query": "refund* AND NOT spam", "samples": 1}),
-    )
-    .await;
+    let (status, preview) = app
+        .json(
+            Method::POST,
+            "/api/v1/topics/preview",
+            json!({"query": "refund* AND NOT spam", "samples": 1}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{preview}");
     assert_eq!(
         (preview["scanned"].as_u64(), preview["matched"].as_u64()),
         (Some(4), Some(2))
     );
     assert_eq!(preview["samples"].as_array().unwrap().len(), 1);
-    let (status, body) = send(
-        Method::POST,
-        "/api/v1/topics/preview",
-        json!({"query": "\"unclosed"}),
-    )
-    .await;
+    let (status, body) = app
+        .json(
+            Method::POST,
+            "/api/v1/topics/preview",
+            json!({"query": "\"unclosed"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["column"], 1);
 
-    let (status, _) = app
-        .send(
-            Method::DELETE,
-            &format!("/api/v1/topics/{id}"),
-            Some(&app.token),
-            vec![],
-        )
-        .await;
+    let (status, _) = app.delete(&format!("/api/v1/topics/{id}")).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) = app
-        .send(
-            Method::DELETE,
-            &format!("/api/v1/topics/{id}"),
-            Some(&app.token),
-            vec![],
-        )
-        .await;
+    let (status, _) = app.delete(&format!("/api/v1/topics/{id}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -495,13 +469,10 @@ async fn listening_posts_are_matched_against_topics_changed_while_running() {
 
     // A topic added to the running server applies to the very next message.
     let (status, topic) = app
-        .send(
+        .json(
             Method::POST,
             "/api/v1/topics",
-            Some(&app.token),
-            json!({"name": "Refunds", "query": "refund*"})
-                .to_string()
-                .into_bytes(),
+            json!({"name": "Refunds", "query": "refund*"}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);
@@ -526,13 +497,10 @@ async fn listening_posts_are_matched_against_topics_changed_while_running() {
     // Changing the topic changes what the next message matches.
     let id = &topic["id"];
     let (status, updated) = app
-        .send(
+        .json(
             Method::PUT,
             &format!("/api/v1/topics/{id}"),
-            Some(&app.token),
-            json!({"name": "Refunds", "query": "cancel*"})
-                .to_string()
-                .into_bytes(),
+            json!({"name": "Refunds", "query": "cancel*"}),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{updated}");
