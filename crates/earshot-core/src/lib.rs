@@ -7,6 +7,7 @@ pub mod auth;
 pub mod channel;
 pub mod contact;
 pub mod conversation;
+pub mod enrichment;
 pub mod ids;
 pub mod inbound;
 pub mod message;

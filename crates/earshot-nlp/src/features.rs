@@ -4,7 +4,8 @@
 //! (`sooooo` → `soo`) and flagged; all-caps words are flagged; emoji and `!`/`?` are tokens;
 //! words after a negator (`not`, `never`, `no`, `…n't`) up to the next punctuation get a
 //! `neg_` prefix (so "not good" is not "good"). Features: word unigrams and bigrams, and
-//! character 3–5-grams of each word, each with weight 1, the vector L2-normalized.
+//! character 3–5-grams of each word, and the VADER lexicon's hits (`l:…`, see [`crate::lexicon`]),
+//! each with weight 1, the vector L2-normalized.
 
 /// One feature: its bucket and value.
 pub type Feature = (u32, f32);
@@ -121,62 +122,119 @@ fn hash(parts: &[&str]) -> u64 {
     h
 }
 
-/// Calls `f` with the hash of every feature of `text` (the same features [`named`] lists,
-/// without building their names).
-fn for_each_hash(text: &str, mut f: impl FnMut(u64)) {
+/// Calls `f` with every feature of `text` as the parts of its name (`["w:", token]`), in one
+/// fixed order: word unigrams, bigrams, character n-grams, lexicon features.
+fn for_each_feature(text: &str, mut f: impl FnMut(&[&str])) {
     let toks = tokens(text);
     for t in &toks {
-        f(hash(&["w:", t]));
+        f(&["w:", t]);
     }
     for pair in toks.windows(2) {
-        f(hash(&["b:", &pair[0], " ", &pair[1]]));
+        f(&["b:", &pair[0], " ", &pair[1]]);
     }
+    let mut wrapped = String::new();
+    let mut bounds: Vec<usize> = Vec::new();
     for t in &toks {
         if t.starts_with('<') {
             continue;
         }
-        let wrapped = format!("<{t}>");
-        let bounds: Vec<usize> = wrapped
-            .char_indices()
-            .map(|(i, _)| i)
-            .chain([wrapped.len()])
-            .collect();
+        wrapped.clear();
+        wrapped.push('<');
+        wrapped.push_str(t);
+        wrapped.push('>');
+        bounds.clear();
+        bounds.extend(wrapped.char_indices().map(|(i, _)| i));
+        bounds.push(wrapped.len());
         for n in 3..=5 {
             for start in 0..bounds.len().saturating_sub(n) {
-                f(hash(&["c:", &wrapped[bounds[start]..bounds[start + n]]]));
+                f(&["c:", &wrapped[bounds[start]..bounds[start + n]]]);
             }
         }
     }
+    crate::lexicon::features(&toks, |name| f(&[name]));
+}
+
+/// Calls `f` with the hash of every feature of `text` (the same features [`named`] lists,
+/// without building their names).
+fn for_each_hash(text: &str, mut f: impl FnMut(u64)) {
+    for_each_feature(text, |parts| f(hash(parts)));
 }
 
 /// The named features of `text` (for explanations), before hashing.
 pub fn named(text: &str) -> Vec<String> {
-    let toks = tokens(text);
-    let mut names = Vec::with_capacity(toks.len() * 6);
-    for t in &toks {
-        names.push(format!("w:{t}"));
-    }
-    for pair in toks.windows(2) {
-        names.push(format!("b:{} {}", pair[0], pair[1]));
-    }
-    for t in &toks {
-        if t.starts_with('<') {
-            continue;
+    let mut names = Vec::new();
+    for_each_feature(text, |parts| names.push(parts.concat()));
+    names
+}
+
+/// A text analysed once for every model that reads it: the hash of each feature, in the order
+/// [`named`] lists them, and the names themselves, built only if an explanation asks.
+pub struct Analysis<'a> {
+    text: &'a str,
+    hashes: Vec<u64>,
+    /// The features in the last bucket count asked for (the intent models share one).
+    features: std::cell::RefCell<Option<(u32, std::rc::Rc<Vec<Feature>>)>>,
+}
+
+impl<'a> Analysis<'a> {
+    pub fn new(text: &'a str) -> Self {
+        let mut hashes = Vec::with_capacity(text.len() * 3);
+        for_each_hash(text, |h| hashes.push(h));
+        Self {
+            text,
+            hashes,
+            features: std::cell::RefCell::new(None),
         }
-        let chars: Vec<char> = format!("<{t}>").chars().collect();
-        for n in 3..=5 {
-            for w in chars.windows(n) {
-                names.push(format!("c:{}", w.iter().collect::<String>()));
+    }
+
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
+
+    /// No feature at all (no word, emoji or sign): nothing to judge.
+    pub fn is_empty(&self) -> bool {
+        self.hashes.is_empty()
+    }
+
+    /// Hashed, L2-normalized features in `buckets` buckets (a power of two).
+    pub fn features(&self, buckets: u32) -> std::rc::Rc<Vec<Feature>> {
+        if let Some((b, f)) = &*self.features.borrow() {
+            if *b == buckets {
+                return f.clone();
             }
         }
+        let f = std::rc::Rc::new(to_features(
+            self.hashes.iter().map(|&h| (h as u32) & (buckets - 1)),
+        ));
+        *self.features.borrow_mut() = Some((buckets, f.clone()));
+        f
     }
-    names
+
+    /// The name of the first feature in each bucket of `wanted`, for explanations: only
+    /// those names are built.
+    pub fn names_of(&self, buckets: u32, wanted: &[u32]) -> Vec<(u32, String)> {
+        let mut out: Vec<(u32, String)> = Vec::with_capacity(wanted.len());
+        let mut i = 0;
+        for_each_feature(self.text, |parts| {
+            let b = (self.hashes[i] as u32) & (buckets - 1);
+            i += 1;
+            if wanted.contains(&b) && !out.iter().any(|(seen, _)| *seen == b) {
+                out.push((b, parts.concat()));
+            }
+        });
+        out
+    }
 }
 
 /// Hashed, L2-normalized features of `text` in `buckets` buckets (a power of two).
 pub fn extract(text: &str, buckets: u32) -> Vec<Feature> {
     let mut idx: Vec<u32> = Vec::with_capacity(text.len() * 3);
     for_each_hash(text, |h| idx.push((h as u32) & (buckets - 1)));
+    to_features(idx)
+}
+
+fn to_features(idx: impl IntoIterator<Item = u32>) -> Vec<Feature> {
+    let mut idx: Vec<u32> = idx.into_iter().collect();
     idx.sort_unstable();
     let mut out: Vec<Feature> = Vec::with_capacity(idx.len());
     for i in idx {

@@ -535,7 +535,10 @@ fn classify_labels_and_explains_texts_one_json_line_per_input_line() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.starts_with("sentiment: negative"), "{text}");
+    assert!(text.starts_with("language:  en"), "{text}");
+    assert!(text.contains("sentiment: negative"), "{text}");
+    assert!(text.contains("intent:    complaint"), "{text}");
+    assert!(text.contains("urgency:   "), "{text}");
     assert!(text.contains("because "), "{text}");
 
     std::fs::write(
@@ -555,7 +558,16 @@ fn classify_labels_and_explains_texts_one_json_line_per_input_line() {
         3,
         "one line out per line in, empty ones included"
     );
-    assert_eq!(lines[0]["sentiment"], "positive");
-    assert!(lines[1]["scores"]["neutral"].is_number());
-    assert_eq!(lines[2]["sentiment"], "negative");
+    assert_eq!(lines[0]["sentiment"]["label"], "positive");
+    assert_eq!(lines[0]["language"], "en");
+    assert!(lines[0]["intents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["name"] == "praise" && i["confidence"].is_number()));
+    assert_eq!(lines[1]["sentiment"]["label"], "unknown", "an empty line");
+    assert_eq!(lines[1]["language"], "unknown");
+    assert!(lines[1]["urgency"]["score"].is_number());
+    assert_eq!(lines[2]["sentiment"]["label"], "negative");
+    assert!(lines[2]["sentiment"]["scores"]["neutral"].is_number());
 }
