@@ -50,10 +50,13 @@ pub enum IngestOutcome {
 }
 
 /// What the pipeline's stages found out about one inbound message before it is stored.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Annotations {
     /// The workspace's active topics the message matched.
     pub topics: Vec<TopicId>,
+    /// Language, sentiment, intents and urgency (inbound messages; `None` when the pipeline
+    /// runs without the enrich stage).
+    pub enrichment: Option<crate::enrichment::Enrichment>,
 }
 
 /// Which assignee a conversation list asks for.
@@ -201,6 +204,13 @@ pub trait Store: Send + Sync + 'static {
         workspace: WorkspaceId,
         conversation: ConversationId,
     ) -> StoreResult<Vec<(MessageId, TopicId)>>;
+
+    /// What the enrich stage found in each message of a conversation that has an enrichment.
+    async fn conversation_enrichments(
+        &self,
+        workspace: WorkspaceId,
+        conversation: ConversationId,
+    ) -> StoreResult<Vec<(MessageId, crate::enrichment::Enrichment)>>;
 
     /// Listening posts counted without a topic, per channel.
     async fn unmatched_listening_counts(

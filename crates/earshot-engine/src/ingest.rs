@@ -7,7 +7,7 @@
 
 use crate::Pipeline;
 use earshot_channels::Decoded;
-use earshot_core::store::{IngestOutcome, StoreError};
+use earshot_core::store::{Annotations, IngestOutcome, StoreError};
 use earshot_core::{Inbound, WorkspaceId};
 use serde::Serialize;
 use std::time::{Duration, Instant};
@@ -145,23 +145,57 @@ where
 
     let mut report = IngestReport::default();
     let mut failure = None;
-    while let Some(chunk) = rx.recv().await {
-        match chunk {
-            Chunk::Rejects(rejects) => {
+    // Two batches in flight: while the store writes one, the listen and enrich stages
+    // annotate the next (on other cores), so the enrich stage costs little throughput.
+    let mut annotated: Option<(Vec<Inbound>, u64, Vec<Annotations>)> = None;
+    loop {
+        let chunk = rx.recv().await;
+        let (batch, read) = match chunk {
+            Some(Chunk::Rejects(rejects)) => {
                 report.rejected += rejects.len() as u64;
                 rejects.iter().for_each(&mut on_reject);
+                continue;
             }
-            Chunk::Batch(batch, read) => {
-                report.read += read;
-                match pipeline.ingest(workspace, &batch).await {
-                    Ok(outcomes) => tally(&mut report, &outcomes),
-                    Err(e) => {
-                        failure = Some(e);
-                        break;
-                    }
+            Some(Chunk::Batch(batch, read)) => (batch, read),
+            None => (Vec::new(), 0),
+        };
+        let done = batch.is_empty() && read == 0;
+        let store = async {
+            match annotated.take() {
+                Some((b, r, a)) => {
+                    Some((r, pipeline.store.ingest_annotated(workspace, &b, &a).await))
                 }
-                report.elapsed = started.elapsed();
-                on_progress(&report);
+                None => None,
+            }
+        };
+        let annotate = async {
+            if done {
+                Ok(Vec::new())
+            } else {
+                pipeline.annotate(workspace, &batch).await
+            }
+        };
+        let (stored, next) = tokio::join!(store, annotate);
+        if let Some((r, result)) = stored {
+            report.read += r;
+            match result {
+                Ok(outcomes) => tally(&mut report, &outcomes),
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+            report.elapsed = started.elapsed();
+            on_progress(&report);
+        }
+        if done {
+            break;
+        }
+        match next {
+            Ok(a) => annotated = Some((batch, read, a)),
+            Err(e) => {
+                failure = Some(e);
+                break;
             }
         }
     }

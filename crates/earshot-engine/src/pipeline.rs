@@ -1,23 +1,38 @@
 //! The pipeline every inbound message goes through, whatever its entry (file, API):
-//! the listen stage annotates each message with the workspace's topics it matches, then the
-//! store dedupes, resolves, threads and stores (see `earshot-store`).
+//! the listen stage annotates each message with the workspace's topics it matches, the enrich
+//! stage with its language, sentiment, intents and urgency (`earshot-nlp`), then the store
+//! dedupes, resolves, threads and stores (see `earshot-store`).
 
+use earshot_core::enrichment::Enrichment;
 use earshot_core::store::{Annotations, IngestOutcome, StoreResult};
-use earshot_core::{Inbound, Store, TopicId, WorkspaceId};
+use earshot_core::{ChannelRole, Direction, Inbound, Store, TopicId, WorkspaceId};
 use earshot_listen::{parse, Matcher, Post};
+use earshot_nlp::Understanding;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 pub struct Pipeline {
     pub store: Arc<dyn Store>,
     listen: ListenStage,
+    enrich: Option<Arc<Understanding>>,
 }
 
+/// Below this many messages the enrich stage runs on the calling task; above it, on blocking
+/// threads, one slice per core.
+const PARALLEL_FROM: usize = 64;
+
 impl Pipeline {
+    /// The full pipeline, with Earshot's built-in models in the enrich stage.
     pub fn new(store: Arc<dyn Store>) -> Self {
+        Self::with_understanding(store, Some(Arc::new(Understanding::builtin())))
+    }
+
+    /// A pipeline with the given enrich stage (`None`: messages are stored without one).
+    pub fn with_understanding(store: Arc<dyn Store>, enrich: Option<Arc<Understanding>>) -> Self {
         Self {
             store,
             listen: ListenStage::default(),
+            enrich,
         }
     }
 
@@ -27,8 +42,19 @@ impl Pipeline {
         ws: WorkspaceId,
         batch: &[Inbound],
     ) -> StoreResult<Vec<IngestOutcome>> {
+        let annotations = self.annotate(ws, batch).await?;
+        self.store.ingest_annotated(ws, batch, &annotations).await
+    }
+
+    /// The stages before the store (listen, enrich), one annotation per message. A file
+    /// import runs this for the next batch while the store writes the current one.
+    pub async fn annotate(
+        &self,
+        ws: WorkspaceId,
+        batch: &[Inbound],
+    ) -> StoreResult<Vec<Annotations>> {
         let matcher = self.listen.matcher(self.store.as_ref(), ws).await?;
-        let annotations: Vec<Annotations> = batch
+        let mut annotations: Vec<Annotations> = batch
             .iter()
             .map(|m| Annotations {
                 topics: if matcher.is_empty() {
@@ -36,9 +62,25 @@ impl Pipeline {
                 } else {
                     matcher.matches(&post_of(m))
                 },
+                enrichment: None,
             })
             .collect();
-        self.store.ingest_annotated(ws, batch, &annotations).await
+        if let Some(u) = &self.enrich {
+            // Customers' messages only (the brand's own replies need no triage), and not
+            // listening posts that matched no topic: those are counted, not stored.
+            let wanted: Vec<usize> = (0..batch.len())
+                .filter(|&i| {
+                    batch[i].direction == Direction::In
+                        && !(batch[i].source == ChannelRole::Listening
+                            && annotations[i].topics.is_empty())
+                })
+                .collect();
+            let texts: Vec<String> = wanted.iter().map(|&i| batch[i].text.clone()).collect();
+            for (i, e) in wanted.into_iter().zip(enrich_all(u.clone(), texts).await) {
+                annotations[i].enrichment = Some(e);
+            }
+        }
+        Ok(annotations)
     }
 
     /// Call after a workspace's topics change: builds the new matcher and swaps it in, so
@@ -50,6 +92,35 @@ impl Pipeline {
             .await
             .map(|_| ())
     }
+}
+
+/// Enriches `texts` in order: small batches inline, large ones on blocking threads, one
+/// contiguous slice per core, so a file import uses every core and the async runtime never
+/// stalls on model arithmetic.
+async fn enrich_all(u: Arc<Understanding>, texts: Vec<String>) -> Vec<Enrichment> {
+    if texts.len() < PARALLEL_FROM {
+        return texts.iter().map(|t| u.enrich(t)).collect();
+    }
+    let work = move || {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = texts.len().div_ceil(cores);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = texts
+                .chunks(chunk)
+                .map(|slice| {
+                    let u = &u;
+                    scope.spawn(move || slice.iter().map(|t| u.enrich(t)).collect::<Vec<_>>())
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("an enricher panicked"))
+                .collect::<Vec<_>>()
+        })
+    };
+    tokio::task::spawn_blocking(work)
+        .await
+        .expect("the enrich task panicked")
 }
 
 /// A workspace's compiled topics and the generation they were built at.

@@ -193,6 +193,38 @@ async fn posted_messages_thread_into_a_conversation_with_its_contact() {
 }
 
 #[tokio::test]
+async fn customers_messages_are_enriched_and_the_detail_explains_each_label() {
+    let app = spawn_app().await;
+    let mut angry = message("200", "cust", "in", None);
+    angry["text"] = json!("@acmecare worst service ever, my order never arrived and nobody answers. I want a refund NOW");
+    let batch = json!([angry, message("201", "acmecare", "out", Some("200"))]);
+    let (status, body) = app.post_messages(&batch).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let conversation = body["results"][0]["conversation_id"].clone();
+    let (_, detail) = app
+        .get(&format!("/api/v1/conversations/{conversation}"))
+        .await;
+    let e = &detail["messages"][0]["enrichment"];
+    assert_eq!(e["language"], "en", "{e}");
+    assert_eq!(e["sentiment"]["label"], "negative", "{e}");
+    assert!(e["sentiment"]["score"].as_f64().unwrap() < 0.0);
+    assert!(!e["sentiment"]["because"].as_array().unwrap().is_empty());
+    let complaint = e["intents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "complaint")
+        .unwrap_or_else(|| panic!("a complaint: {e}"));
+    assert!(complaint["confidence"].as_f64().unwrap() >= 0.5);
+    assert!(!complaint["because"].as_array().unwrap().is_empty());
+    assert!(e["urgency"]["score"].as_f64().unwrap() > 0.0);
+    assert!(
+        detail["messages"][1]["enrichment"].is_null(),
+        "the brand's reply is not triaged: {detail}"
+    );
+}
+
+#[tokio::test]
 async fn an_invalid_batch_is_refused_whole_with_every_reason() {
     let app = spawn_app().await;
     let mut empty_text = message("2", "c", "in", None);
@@ -244,6 +276,12 @@ async fn malformed_bodies_get_client_errors_never_a_500() {
             "invalid_json",
         ),
         (b"42".to_vec(), StatusCode::BAD_REQUEST, "invalid_json"),
+        // A lone UTF-16 surrogate is not a character: refused, with where it is.
+        (
+            br#"[{"channel": "x", "text": "hi \ud800 there"}]"#.to_vec(),
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+        ),
         (b"[]".to_vec(), StatusCode::BAD_REQUEST, "empty_batch"),
         (b"".to_vec(), StatusCode::BAD_REQUEST, "invalid_json"),
         (

@@ -201,6 +201,37 @@ pub(crate) trait IngestTx: Send {
         ws: WorkspaceId,
         rows: &[(i64, i64)],
     ) -> StoreResult<()>;
+    async fn insert_enrichments(
+        &mut self,
+        ws: WorkspaceId,
+        rows: &[EnrichmentRow],
+    ) -> StoreResult<()>;
+}
+
+/// One message's enrichment as stored: the filterable columns and the whole as JSON.
+pub(crate) struct EnrichmentRow {
+    pub message_id: i64,
+    pub language: String,
+    pub sentiment: String,
+    pub polarity: f32,
+    pub urgency: f32,
+    pub intents: String,
+    pub detail: String,
+}
+
+impl EnrichmentRow {
+    fn new(message_id: i64, e: &earshot_core::enrichment::Enrichment) -> Self {
+        let intents: Vec<&str> = e.intents.iter().map(|i| i.name.as_str()).collect();
+        Self {
+            message_id,
+            language: e.language.clone(),
+            sentiment: e.sentiment.label.clone(),
+            polarity: e.sentiment.score,
+            urgency: e.urgency.score,
+            intents: serde_json::to_string(&intents).expect("strings serialize"),
+            detail: serde_json::to_string(e).expect("an enrichment serializes"),
+        }
+    }
 }
 
 /// Runs one batch. `now` is the received time stamped on every stored message.
@@ -416,6 +447,19 @@ pub(crate) async fn run(
         .collect();
     if !topic_rows.is_empty() {
         tx.insert_message_topics(ws, &topic_rows).await?;
+    }
+    let enrichment_rows: Vec<EnrichmentRow> = rows
+        .iter()
+        .zip(fresh.iter().flat_map(|(_, items)| items.iter()))
+        .filter_map(|(row, &i)| {
+            annotations[i]
+                .enrichment
+                .as_ref()
+                .map(|e| EnrichmentRow::new(row.id, e))
+        })
+        .collect();
+    if !enrichment_rows.is_empty() {
+        tx.insert_enrichments(ws, &enrichment_rows).await?;
     }
 
     // Timelines and statuses of every conversation the batch touched.

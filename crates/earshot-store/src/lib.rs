@@ -120,6 +120,19 @@ macro_rules! store_impl {
             > {
                 q::conversation_topics(&self.$read, ws, conversation).await
             }
+
+            async fn conversation_enrichments(
+                &self,
+                ws: earshot_core::WorkspaceId,
+                conversation: earshot_core::ConversationId,
+            ) -> earshot_core::store::StoreResult<
+                Vec<(
+                    earshot_core::MessageId,
+                    earshot_core::enrichment::Enrichment,
+                )>,
+            > {
+                q::conversation_enrichments(&self.$read, ws, conversation).await
+            }
             async fn unmatched_listening_counts(
                 &self,
                 ws: earshot_core::WorkspaceId,

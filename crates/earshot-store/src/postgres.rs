@@ -3,8 +3,8 @@
 //! per-workspace advisory lock so that two writers can't thread the same conversation twice.
 
 use crate::ingest::{
-    self, ContactRow, ConversationRow, ConversationUpdate, IdTable, IdentityRow, IngestTx,
-    MessageRow,
+    self, ContactRow, ConversationRow, ConversationUpdate, EnrichmentRow, IdTable, IdentityRow,
+    IngestTx, MessageRow,
 };
 use crate::{corrupt, db_err};
 use async_trait::async_trait;
@@ -602,6 +602,39 @@ impl IngestTx for PgTx {
         .bind(ws.0)
         .bind(&messages)
         .bind(&topics)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn insert_enrichments(
+        &mut self,
+        ws: WorkspaceId,
+        rows: &[EnrichmentRow],
+    ) -> StoreResult<()> {
+        let ids: Vec<i64> = rows.iter().map(|r| r.message_id).collect();
+        let language: Vec<&str> = rows.iter().map(|r| r.language.as_str()).collect();
+        let sentiment: Vec<&str> = rows.iter().map(|r| r.sentiment.as_str()).collect();
+        let polarity: Vec<f32> = rows.iter().map(|r| r.polarity).collect();
+        let urgency: Vec<f32> = rows.iter().map(|r| r.urgency).collect();
+        let intents: Vec<&str> = rows.iter().map(|r| r.intents.as_str()).collect();
+        let detail: Vec<&str> = rows.iter().map(|r| r.detail.as_str()).collect();
+        sqlx::query(
+            "INSERT INTO message_enrichments \
+             (message_id, workspace_id, language, sentiment, polarity, urgency, intents, detail) \
+             SELECT u.m, $1, u.l, u.s, u.p, u.u, u.i, u.d \
+             FROM UNNEST($2::bigint[], $3::text[], $4::text[], $5::real[], $6::real[], $7::text[], $8::text[]) \
+             AS u(m, l, s, p, u, i, d) ON CONFLICT DO NOTHING",
+        )
+        .bind(ws.0)
+        .bind(&ids)
+        .bind(&language)
+        .bind(&sentiment)
+        .bind(&polarity)
+        .bind(&urgency)
+        .bind(&intents)
+        .bind(&detail)
         .execute(&mut *self.tx)
         .await
         .map_err(db_err)?;

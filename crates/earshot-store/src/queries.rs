@@ -614,6 +614,30 @@ macro_rules! shared_queries {
                 .collect()
         }
 
+        pub(crate) async fn conversation_enrichments(
+            pool: &Pool,
+            ws: WorkspaceId,
+            conversation: ConversationId,
+        ) -> StoreResult<Vec<(MessageId, earshot_core::enrichment::Enrichment)>> {
+            let rows = sqlx::query(
+                "SELECT e.message_id, e.detail FROM message_enrichments e JOIN messages m ON m.id = e.message_id \
+                 WHERE m.workspace_id = $1 AND m.conversation_id = $2 ORDER BY e.message_id",
+            )
+            .bind(ws.0)
+            .bind(conversation.0)
+            .fetch_all(pool)
+            .await
+            .map_err(db_err)?;
+            rows.iter()
+                .map(|r| {
+                    let detail: String = r.try_get(1).map_err(db_err)?;
+                    let e = serde_json::from_str(&detail)
+                        .map_err(|_| crate::corrupt("enrichment", &detail))?;
+                    Ok((MessageId(r.try_get(0).map_err(db_err)?), e))
+                })
+                .collect()
+        }
+
         pub(crate) async fn unmatched_listening_counts(
             pool: &Pool,
             ws: WorkspaceId,

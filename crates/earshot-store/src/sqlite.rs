@@ -5,8 +5,8 @@
 //! batch costs a handful of statements, not a handful per message.
 
 use crate::ingest::{
-    self, ContactRow, ConversationRow, ConversationUpdate, IdTable, IdentityRow, IngestTx,
-    MessageRow,
+    self, ContactRow, ConversationRow, ConversationUpdate, EnrichmentRow, IdTable, IdentityRow,
+    IngestTx, MessageRow,
 };
 use crate::{corrupt, db_err};
 use async_trait::async_trait;
@@ -493,6 +493,39 @@ impl IngestTx for SqliteTx {
         sqlx::query(
             "INSERT INTO message_topics (workspace_id, message_id, topic_id) \
              SELECT $1, value->>0, value->>1 FROM json_each($2) WHERE true ON CONFLICT DO NOTHING",
+        )
+        .bind(ws.0)
+        .bind(json_text(&rows))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn insert_enrichments(
+        &mut self,
+        ws: WorkspaceId,
+        rows: &[EnrichmentRow],
+    ) -> StoreResult<()> {
+        let rows: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.message_id,
+                    &r.language,
+                    &r.sentiment,
+                    r.polarity,
+                    r.urgency,
+                    &r.intents,
+                    &r.detail,
+                )
+            })
+            .collect();
+        sqlx::query(
+            "INSERT INTO message_enrichments \
+             (message_id, workspace_id, language, sentiment, polarity, urgency, intents, detail) \
+             SELECT value->>0, $1, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6 \
+             FROM json_each($2) WHERE true ON CONFLICT DO NOTHING",
         )
         .bind(ws.0)
         .bind(json_text(&rows))

@@ -733,6 +733,7 @@ async fn matched_topics_are_recorded_and_unmatched_listening_posts_only_counted(
             Annotations::default(),
             Annotations {
                 topics: vec![topic],
+                enrichment: None,
             },
             Annotations::default(),
         ];
@@ -774,6 +775,64 @@ async fn matched_topics_are_recorded_and_unmatched_listening_posts_only_counted(
                 .is_err(),
             "one annotation per message"
         );
+        b.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn enrichments_are_stored_with_their_reasons_and_read_per_conversation() {
+    use earshot_core::enrichment::{Enrichment, IntentLabel, Reason};
+    use earshot_core::store::Annotations;
+    for b in backends().await {
+        let s = &b.store;
+        let ws = s.ensure_workspace("acme").await.unwrap().id;
+        let mut e = Enrichment {
+            language: "en".into(),
+            language_confidence: 0.9,
+            ..Enrichment::default()
+        };
+        e.sentiment.label = "negative".into();
+        e.sentiment.score = -0.75;
+        e.sentiment.scores.negative = 0.8;
+        e.sentiment.because = vec![Reason {
+            feature: "w:worst".into(),
+            weight: 0.4,
+        }];
+        e.intents.push(IntentLabel {
+            name: "complaint".into(),
+            confidence: 0.93,
+            because: vec![Reason {
+                feature: "rule:refund".into(),
+                weight: 0.5,
+            }],
+        });
+        e.urgency.score = 0.25;
+        let question = msg("m1", "cust", Direction::In, 0, None);
+        let reply = msg("m2", "brand", Direction::Out, 1, Some("m1"));
+        let annotations = vec![
+            Annotations {
+                topics: vec![],
+                enrichment: Some(e.clone()),
+            },
+            Annotations::default(),
+        ];
+        let out = s
+            .ingest_annotated(ws, &[question, reply], &annotations)
+            .await
+            .unwrap();
+        let (asked, conversation, _) = stored(&out[0]);
+        assert_eq!(
+            s.conversation_enrichments(ws, conversation).await.unwrap(),
+            vec![(asked, e.clone())],
+            "{}: the customer's message has its enrichment, the reply none",
+            b.name
+        );
+        let other = s.ensure_workspace("globex").await.unwrap().id;
+        assert!(s
+            .conversation_enrichments(other, conversation)
+            .await
+            .unwrap()
+            .is_empty());
         b.finish().await;
     }
 }

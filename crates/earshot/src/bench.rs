@@ -14,6 +14,21 @@ pub enum BenchCommand {
     /// Listening queries against generated posts: compiled matcher, plain evaluator and a raw
     /// Aho-Corasick scan of the same text, on one core.
     Listen(ListenBench),
+    /// Understanding on one core: sentiment alone, each enricher, and the whole enrich stage,
+    /// on TweetEval val (with sentiment's macro-averaged recall).
+    Nlp(NlpBench),
+}
+
+#[derive(Debug, Args)]
+pub struct NlpBench {
+    #[arg(long, default_value = "../shared/data")]
+    pub data: std::path::PathBuf,
+    /// Texts to classify per measurement (the val texts, repeated).
+    #[arg(long, default_value_t = 200_000)]
+    pub texts: usize,
+    /// Print one JSON object (for scripts/bench-nlp) instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -46,13 +61,79 @@ pub struct IngestBench {
     /// Workspace to store into.
     #[arg(long, default_value = "bench")]
     pub workspace: String,
+    /// Leave out the enrich stage (language, sentiment, intents, urgency), to see its cost.
+    #[arg(long)]
+    pub no_enrich: bool,
 }
 
 pub async fn run(database: Option<String>, command: BenchCommand) -> anyhow::Result<ExitCode> {
     match command {
         BenchCommand::Ingest(args) => ingest(database, args).await,
         BenchCommand::Listen(args) => listen(args),
+        BenchCommand::Nlp(args) => nlp(args),
     }
+}
+
+/// Texts per second of `f` over `texts` (cycled until `n`), on this thread.
+fn rate(texts: &[String], n: usize, mut f: impl FnMut(&str) -> usize) -> (f64, usize) {
+    let started = Instant::now();
+    let mut checksum = 0usize;
+    for t in texts.iter().cycle().take(n) {
+        checksum = checksum.wrapping_add(f(t));
+    }
+    (n as f64 / started.elapsed().as_secs_f64(), checksum)
+}
+
+fn nlp(args: NlpBench) -> anyhow::Result<ExitCode> {
+    use earshot_nlp::enrich::{builtin, Understanding};
+    use earshot_nlp::metrics::Confusion;
+    use earshot_nlp::sentiment::LABELS;
+    use earshot_nlp::SentimentModel;
+    let val = earshot_nlp::data::tweeteval(&args.data.join("sentiment/tweeteval"), "val")?;
+    let texts: Vec<String> = val.iter().map(|(t, _)| t.clone()).collect();
+    let sentiment = SentimentModel::from_bytes(builtin::SENTIMENT)?;
+    let u = Understanding::builtin();
+    let mut confusion = Confusion::new(&LABELS);
+    for (t, y) in &val {
+        confusion.add(*y, sentiment.predict(t));
+    }
+    let n = args.texts;
+    // Baseline in the same run: splitting the texts into words, the floor of any tokenizer.
+    let (baseline, _) = rate(&texts, n, |t| t.split_whitespace().count());
+    let (label_only, _) = rate(&texts, n, |t| sentiment.predict(t));
+    let (explained, _) = rate(&texts, n / 4, |t| sentiment.classify(t, 5).because.len());
+    let (language, _) = rate(&texts, n / 4, |t| {
+        earshot_nlp::language::detect(t).code.len()
+    });
+    let (enrich, _) = rate(&texts, n / 4, |t| u.enrich(t).intents.len());
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "texts": val.len(),
+                "macro_recall": confusion.macro_recall(),
+                "accuracy": confusion.accuracy(),
+                "sentiment_label_per_s": label_only,
+                "sentiment_explained_per_s": explained,
+                "language_per_s": language,
+                "enrich_per_s": enrich,
+                "split_words_per_s": baseline,
+            })
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("bench nlp (TweetEval val, {} texts, one core)", val.len());
+    println!(
+        "  sentiment macro-averaged recall {:.3}, accuracy {:.3}",
+        confusion.macro_recall(),
+        confusion.accuracy()
+    );
+    println!("  split into words (baseline):        {baseline:>12.0} texts/s");
+    println!("  sentiment, label only:              {label_only:>12.0} texts/s");
+    println!("  sentiment with its explanation:     {explained:>12.0} texts/s");
+    println!("  language alone:                     {language:>12.0} texts/s");
+    println!("  enrich stage (language, sentiment, intents, urgency, all explained): {enrich:.0} texts/s");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Peak resident set size of this process, from /proc (Linux).
@@ -220,7 +301,11 @@ async fn ingest(database: Option<String>, args: IngestBench) -> anyhow::Result<E
     // Every 100,000 messages, the rate of the last stretch: shows whether it holds as the
     // database grows.
     let mut mark = (0u64, Instant::now());
-    let pipeline = earshot_engine::Pipeline::new(store.clone());
+    let pipeline = if args.no_enrich {
+        earshot_engine::Pipeline::with_understanding(store.clone(), None)
+    } else {
+        earshot_engine::Pipeline::new(store.clone())
+    };
     let report = earshot_engine::ingest(
         &pipeline,
         ws.id,
@@ -248,8 +333,10 @@ async fn ingest(database: Option<String>, args: IngestBench) -> anyhow::Result<E
         "sqlite"
     };
     println!(
-        "bench ingest ({backend}, seed {}, batch {})",
-        args.seed, args.batch_size
+        "bench ingest ({backend}, seed {}, batch {}, enrich stage {})",
+        args.seed,
+        args.batch_size,
+        if args.no_enrich { "off" } else { "on" }
     );
     println!("  generate only (baseline): {generated} messages in {generate_secs:.2} s = {:.0} messages/s", generated as f64 / generate_secs);
     println!(

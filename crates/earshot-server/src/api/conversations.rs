@@ -80,16 +80,19 @@ async fn list(
 #[derive(Debug, Serialize)]
 struct ConversationDetail {
     conversation: Conversation,
-    messages: Vec<MessageWithTopics>,
+    messages: Vec<AnnotatedMessage>,
     contact: Option<ContactProfile>,
 }
 
 #[derive(Debug, Serialize)]
-struct MessageWithTopics {
+struct AnnotatedMessage {
     #[serde(flatten)]
     message: Message,
     /// Listening topics the message matched when it arrived.
     topics: Vec<earshot_core::TopicId>,
+    /// Language, sentiment, intents and urgency with their reasons (customers' messages;
+    /// `null` for the brand's replies).
+    enrichment: Option<earshot_core::enrichment::Enrichment>,
 }
 
 async fn show(
@@ -108,10 +111,17 @@ async fn show(
     for (message, topic) in state.store.conversation_topics(ws.id, id).await? {
         topics.entry(message).or_default().push(topic);
     }
+    let mut enrichments: std::collections::HashMap<_, _> = state
+        .store
+        .conversation_enrichments(ws.id, id)
+        .await?
+        .into_iter()
+        .collect();
     let messages = messages
         .into_iter()
-        .map(|m| MessageWithTopics {
+        .map(|m| AnnotatedMessage {
             topics: topics.remove(&m.id).unwrap_or_default(),
+            enrichment: enrichments.remove(&m.id),
             message: m,
         })
         .collect();
