@@ -12,6 +12,22 @@ pub struct Reason {
     pub weight: f32,
 }
 
+impl Reason {
+    /// A reason with its weight rounded to three decimals (what is stored and shown).
+    pub fn new(feature: impl Into<String>, weight: f32) -> Self {
+        Self {
+            feature: feature.into(),
+            weight: round3(weight),
+        }
+    }
+}
+
+/// Rounded to three decimals: probabilities and weights are stored and shown this way (more
+/// digits say nothing to an agent and triple the stored size).
+pub fn round3(x: f32) -> f32 {
+    (x * 1000.0).round() / 1000.0
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SentimentScores {
     pub negative: f32,

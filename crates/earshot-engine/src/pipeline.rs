@@ -83,6 +83,13 @@ impl Pipeline {
         Ok(annotations)
     }
 
+    /// Fills in the reasons of a stored enrichment of `text` (the stage stores labels only).
+    pub fn explain(&self, text: &str, e: &mut Enrichment) {
+        if let Some(u) = &self.enrich {
+            u.explain(text, e);
+        }
+    }
+
     /// Call after a workspace's topics change: builds the new matcher and swaps it in, so
     /// every message after this returns is matched against the new topics. Ingestion keeps
     /// using the previous matcher while the new one is built, so it never waits on a change.
@@ -99,7 +106,7 @@ impl Pipeline {
 /// stalls on model arithmetic.
 async fn enrich_all(u: Arc<Understanding>, texts: Vec<String>) -> Vec<Enrichment> {
     if texts.len() < PARALLEL_FROM {
-        return texts.iter().map(|t| u.enrich(t)).collect();
+        return texts.iter().map(|t| u.label(t)).collect();
     }
     let work = move || {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -109,7 +116,7 @@ async fn enrich_all(u: Arc<Understanding>, texts: Vec<String>) -> Vec<Enrichment
                 .chunks(chunk)
                 .map(|slice| {
                     let u = &u;
-                    scope.spawn(move || slice.iter().map(|t| u.enrich(t)).collect::<Vec<_>>())
+                    scope.spawn(move || slice.iter().map(|t| u.label(t)).collect::<Vec<_>>())
                 })
                 .collect();
             handles

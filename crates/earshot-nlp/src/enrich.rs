@@ -8,14 +8,19 @@ use crate::language;
 use crate::linear::ModelError;
 use crate::sentiment::SentimentModel;
 use crate::urgency::Urgency;
-use earshot_core::enrichment::{Enrichment, Reason, SentimentLabel, SentimentScores};
+use earshot_core::enrichment::{round3, Enrichment, Reason, SentimentLabel, SentimentScores};
 
 /// One step of understanding: synchronous, one message in (its text, analysed once into the
 /// features every model shares), its part of the enrichment out. Must give a defined result
 /// for any string (never panic, `unknown` when nothing can be said).
 pub trait Enricher: Send + Sync {
     fn name(&self) -> &'static str;
+    /// Adds this enricher's labels (and reasons only where they cost nothing extra).
     fn enrich(&self, message: &Analysis, so_far: &mut Enrichment);
+    /// Adds the reasons behind this enricher's labels in `e`, which may have been stored
+    /// earlier: explanations cost several times the labels, so the enrich stage stores labels
+    /// and the API explains the messages a person opens.
+    fn explain(&self, _message: &Analysis, _e: &mut Enrichment) {}
 }
 
 pub struct LanguageEnricher;
@@ -27,7 +32,7 @@ impl Enricher for LanguageEnricher {
     fn enrich(&self, message: &Analysis, so_far: &mut Enrichment) {
         let l = language::detect(message.text());
         so_far.language = l.code.to_string();
-        so_far.language_confidence = l.confidence;
+        so_far.language_confidence = round3(l.confidence);
     }
 }
 
@@ -42,21 +47,33 @@ impl Enricher for SentimentEnricher {
         if message.is_empty() {
             return;
         }
-        let s = self.0.classify_of(message, 5);
+        let scores = self.0.scores_of(message);
+        let class = crate::linear::argmax(&scores);
         so_far.sentiment = SentimentLabel {
-            label: s.label.to_string(),
-            score: s.polarity(),
+            label: crate::sentiment::LABELS[class].to_string(),
+            score: round3(scores[2] - scores[0]),
             scores: SentimentScores {
-                negative: s.scores[0],
-                neutral: s.scores[1],
-                positive: s.scores[2],
+                negative: round3(scores[0]),
+                neutral: round3(scores[1]),
+                positive: round3(scores[2]),
             },
-            because: s
-                .because
-                .into_iter()
-                .map(|(feature, weight)| Reason { feature, weight })
-                .collect(),
+            because: Vec::new(),
         };
+    }
+
+    fn explain(&self, message: &Analysis, e: &mut Enrichment) {
+        let Some(class) = crate::sentiment::LABELS
+            .iter()
+            .position(|l| *l == e.sentiment.label)
+        else {
+            return;
+        };
+        e.sentiment.because = self
+            .0
+            .explain_of(message, class, 5)
+            .into_iter()
+            .map(|(feature, weight)| Reason::new(feature, weight))
+            .collect();
     }
 }
 
@@ -70,7 +87,21 @@ impl Enricher for IntentEnricher {
         if so_far.sentiment.label == "unknown" {
             return;
         }
-        so_far.intents = self.0.holding(message, so_far.sentiment.scores.positive);
+        so_far.intents = self
+            .0
+            .holding(message, so_far.sentiment.scores.positive, false);
+    }
+
+    fn explain(&self, message: &Analysis, e: &mut Enrichment) {
+        if e.intents.is_empty() {
+            return;
+        }
+        let all = self.0.score_of(message, e.sentiment.scores.positive, true);
+        for intent in &mut e.intents {
+            if let Some(now) = all.iter().find(|i| i.name == intent.name) {
+                intent.because = now.because.clone();
+            }
+        }
     }
 }
 
@@ -89,6 +120,15 @@ impl Enricher for UrgencyEnricher {
 /// social message or an email's opening says what it is about, and 100 KB of pasted logs
 /// must not stall the pipeline.
 pub const MAX_TEXT_BYTES: usize = 4096;
+
+/// The first [`MAX_TEXT_BYTES`] of `text`, cut at a character boundary.
+fn opening(text: &str) -> &str {
+    let mut end = text.len().min(MAX_TEXT_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
 
 /// All enrichers, in order.
 pub struct Understanding {
@@ -139,16 +179,31 @@ impl Understanding {
         self.enrichers.iter().map(|e| e.name()).collect()
     }
 
+    /// Labels and their reasons: what `earshot classify` prints.
     pub fn enrich(&self, text: &str) -> Enrichment {
-        let mut end = text.len().min(MAX_TEXT_BYTES);
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        let message = Analysis::new(&text[..end]);
+        let mut e = self.label(text);
+        self.explain(text, &mut e);
+        e
+    }
+
+    /// Labels only (urgency keeps its reasons, which cost nothing extra): what the enrich
+    /// stage stores.
+    pub fn label(&self, text: &str) -> Enrichment {
+        let message = Analysis::new(opening(text));
         let mut e = Enrichment::default();
         for enricher in &self.enrichers {
             enricher.enrich(&message, &mut e);
         }
         e
+    }
+
+    /// Fills in the reasons of the labels in `e` (as [`Self::label`] gave them for `text`,
+    /// perhaps stored long ago; a label the current models would not give still gets the
+    /// features that speak for it).
+    pub fn explain(&self, text: &str, e: &mut Enrichment) {
+        let message = Analysis::new(opening(text));
+        for enricher in &self.enrichers {
+            enricher.explain(&message, e);
+        }
     }
 }

@@ -122,15 +122,16 @@ fn hash(parts: &[&str]) -> u64 {
     h
 }
 
-/// Calls `f` with every feature of `text` as the parts of its name (`["w:", token]`), in one
-/// fixed order: word unigrams, bigrams, character n-grams, lexicon features.
-fn for_each_feature(text: &str, mut f: impl FnMut(&[&str])) {
+/// Calls `f` with every feature of `text` as the parts of its name (`["w:", token]`) and, for
+/// a character n-gram, the token it came from; in one fixed order: word unigrams, bigrams,
+/// character n-grams, lexicon features.
+fn for_each_feature(text: &str, mut f: impl FnMut(&[&str], &str)) {
     let toks = tokens(text);
     for t in &toks {
-        f(&["w:", t]);
+        f(&["w:", t], "");
     }
     for pair in toks.windows(2) {
-        f(&["b:", &pair[0], " ", &pair[1]]);
+        f(&["b:", &pair[0], " ", &pair[1]], "");
     }
     let mut wrapped = String::new();
     let mut bounds: Vec<usize> = Vec::new();
@@ -147,23 +148,23 @@ fn for_each_feature(text: &str, mut f: impl FnMut(&[&str])) {
         bounds.push(wrapped.len());
         for n in 3..=5 {
             for start in 0..bounds.len().saturating_sub(n) {
-                f(&["c:", &wrapped[bounds[start]..bounds[start + n]]]);
+                f(&["c:", &wrapped[bounds[start]..bounds[start + n]]], t);
             }
         }
     }
-    crate::lexicon::features(&toks, |name| f(&[name]));
+    crate::lexicon::features(&toks, |name| f(&[name], ""));
 }
 
 /// Calls `f` with the hash of every feature of `text` (the same features [`named`] lists,
 /// without building their names).
 fn for_each_hash(text: &str, mut f: impl FnMut(u64)) {
-    for_each_feature(text, |parts| f(hash(parts)));
+    for_each_feature(text, |parts, _| f(hash(parts)));
 }
 
 /// The named features of `text` (for explanations), before hashing.
 pub fn named(text: &str) -> Vec<String> {
     let mut names = Vec::new();
-    for_each_feature(text, |parts| names.push(parts.concat()));
+    for_each_feature(text, |parts, _| names.push(parts.concat()));
     names
 }
 
@@ -211,18 +212,37 @@ impl<'a> Analysis<'a> {
     }
 
     /// The name of the first feature in each bucket of `wanted`, for explanations: only
-    /// those names are built.
+    /// those names are built, in the form an agent reads ([`display`]).
     pub fn names_of(&self, buckets: u32, wanted: &[u32]) -> Vec<(u32, String)> {
         let mut out: Vec<(u32, String)> = Vec::with_capacity(wanted.len());
         let mut i = 0;
-        for_each_feature(self.text, |parts| {
+        for_each_feature(self.text, |parts, of| {
             let b = (self.hashes[i] as u32) & (buckets - 1);
             i += 1;
             if wanted.contains(&b) && !out.iter().any(|(seen, _)| *seen == b) {
-                out.push((b, parts.concat()));
+                out.push((b, display(&parts.concat(), of)));
             }
         });
         out
+    }
+}
+
+/// A feature's name as an explanation shows it: a negated word reads `word (negated)`, a
+/// character n-gram names the word it is part of (`c:<los in lost`), placeholders and lexicon
+/// features keep their names.
+pub fn display(name: &str, of: &str) -> String {
+    let negated = |t: &str| match t.strip_prefix("neg_") {
+        Some(w) => format!("{w} (negated)"),
+        None => t.to_string(),
+    };
+    match name.split_once(':') {
+        Some(("w", t)) => format!("w:{}", negated(t)),
+        Some(("b", pair)) => match pair.split_once(' ') {
+            Some((a, b)) => format!("b:{} {}", negated(a), negated(b)),
+            None => name.to_string(),
+        },
+        Some(("c", _)) if !of.is_empty() => format!("{name} in {}", negated(of)),
+        _ => name.to_string(),
     }
 }
 

@@ -26,6 +26,9 @@ pub const INTENTS: [&str; 7] = [
 pub const THRESHOLD: f32 = 0.5;
 
 pub struct Intents {
+    /// The five learned models' margins side by side, one row per bucket: one memory fetch
+    /// per feature scores all five (they share features and bucket count).
+    packed: Packed,
     complaint: LinearModel,
     question: LinearModel,
     suggestion: LinearModel,
@@ -49,27 +52,72 @@ pub struct IntentFiles<'a> {
 
 fn reasons(hits: &[Hit]) -> Vec<Reason> {
     hits.iter()
-        .map(|h| Reason {
-            feature: format!("rule:{}", h.phrase),
-            weight: h.weight,
-        })
+        .map(|h| Reason::new(format!("rule:{}", h.phrase), h.weight))
         .collect()
 }
 
-fn learned(model: &LinearModel, a: &Analysis) -> f32 {
-    model.scores_of(a)[1]
+const LEARNED: usize = 5;
+const COMPLAINT: usize = 0;
+const QUESTION: usize = 1;
+const SUGGESTION: usize = 2;
+const CHURN: usize = 3;
+const SPAM: usize = 4;
+
+struct Packed {
+    buckets: u32,
+    /// `margins[bucket * LEARNED + model]`
+    margins: Vec<f32>,
+    bias: [f32; LEARNED],
 }
 
-/// The model's reasons, worked out only for an intent that holds (they cost more than the
-/// score).
-fn model_reasons(model: &LinearModel, a: &Analysis, confidence: f32) -> Vec<Reason> {
-    if confidence < THRESHOLD {
+impl Packed {
+    fn new(models: [&LinearModel; LEARNED]) -> Result<Self, ModelError> {
+        let buckets = models[0].buckets();
+        let mut margins = vec![0.0; buckets as usize * LEARNED];
+        let mut bias = [0.0; LEARNED];
+        for (k, m) in models.iter().enumerate() {
+            if m.buckets() != buckets {
+                return Err(ModelError::Corrupt("intent models of different sizes"));
+            }
+            let (w, b) = m.margins().ok_or(ModelError::Classes {
+                expected: 2,
+                found: m.classes(),
+            })?;
+            for (i, w) in w.into_iter().enumerate() {
+                margins[i * LEARNED + k] = w;
+            }
+            bias[k] = b;
+        }
+        Ok(Self {
+            buckets,
+            margins,
+            bias,
+        })
+    }
+
+    /// P(intent) of each learned model.
+    fn scores(&self, a: &Analysis) -> [f32; LEARNED] {
+        let mut z = self.bias;
+        for &(f, v) in a.features(self.buckets).iter() {
+            let row = &self.margins[f as usize * LEARNED..f as usize * LEARNED + LEARNED];
+            for k in 0..LEARNED {
+                z[k] += row[k] * v;
+            }
+        }
+        z.map(|z| 1.0 / (1.0 + (-z).exp()))
+    }
+}
+
+/// The model's reasons, worked out only when asked and for an intent that holds (they cost
+/// several times the score).
+fn model_reasons(model: &LinearModel, a: &Analysis, confidence: f32, explain: bool) -> Vec<Reason> {
+    if !explain || confidence < THRESHOLD {
         return Vec::new();
     }
     model
-        .explain_of(a, 1, 5)
+        .explain_of(a, 1, 3)
         .into_iter()
-        .map(|(feature, weight)| Reason { feature, weight })
+        .map(|(feature, weight)| Reason::new(feature, weight))
         .collect()
 }
 
@@ -79,12 +127,18 @@ fn noisy_or(a: f32, b: f32) -> f32 {
 
 impl Intents {
     pub fn from_files(files: &IntentFiles) -> Result<Self, ModelError> {
+        let complaint = LinearModel::from_bytes_with(files.complaint, 2)?;
+        let question = LinearModel::from_bytes_with(files.question, 2)?;
+        let suggestion = LinearModel::from_bytes_with(files.suggestion, 2)?;
+        let churn = LinearModel::from_bytes_with(files.churn_risk, 2)?;
+        let spam = LinearModel::from_bytes_with(files.spam, 2)?;
         Ok(Self {
-            complaint: LinearModel::from_bytes_with(files.complaint, 2)?,
-            question: LinearModel::from_bytes_with(files.question, 2)?,
-            suggestion: LinearModel::from_bytes_with(files.suggestion, 2)?,
-            churn: LinearModel::from_bytes_with(files.churn_risk, 2)?,
-            spam: LinearModel::from_bytes_with(files.spam, 2)?,
+            packed: Packed::new([&complaint, &question, &suggestion, &churn, &spam])?,
+            complaint,
+            question,
+            suggestion,
+            churn,
+            spam,
             suggestion_cues: CueSet::new("suggestion", rules::SUGGESTION),
             question_cues: CueSet::new("question", rules::QUESTION),
             praise_cues: CueSet::new("praise", rules::PRAISE),
@@ -105,66 +159,60 @@ impl Intents {
         }
     }
 
-    /// Every intent with its confidence, in [`INTENTS`] order; the reasons of each intent
+    /// Every intent with its confidence, in [`INTENTS`] order, and the reasons of each intent
     /// that holds (confidence ≥ [`THRESHOLD`]). `positive` is the sentiment model's
     /// P(positive) for the message (praise needs it).
     pub fn score(&self, text: &str, positive: f32) -> Vec<IntentLabel> {
-        self.score_of(&Analysis::new(text), positive)
+        self.score_of(&Analysis::new(text), positive, true)
     }
 
-    pub fn score_of(&self, a: &Analysis, positive: f32) -> Vec<IntentLabel> {
+    /// [`Self::score`] for an analysed text; without `explain`, no reasons (the enrich stage
+    /// stores labels; the API explains them when a conversation is opened).
+    pub fn score_of(&self, a: &Analysis, positive: f32, explain: bool) -> Vec<IntentLabel> {
         let lower = rules::normalize(a.text());
         let label = |name: &str, confidence: f32, because: Vec<Reason>| IntentLabel {
             name: name.to_string(),
-            confidence: confidence.clamp(0.0, 1.0),
-            because,
+            confidence: earshot_core::enrichment::round3(confidence.clamp(0.0, 1.0)),
+            because: if explain { because } else { Vec::new() },
         };
         // The complaint model learned from airline tweets, where negative means complaint;
         // a message the sentiment model finds more likely positive than not is rarely one.
-        let complaint = learned(&self.complaint, a);
+        let p = self.packed.scores(a);
+        let complaint = p[COMPLAINT];
         let complaint = if positive > 0.5 {
             complaint * (1.0 - positive)
         } else {
             complaint
         };
-        let mut complaint_why = model_reasons(&self.complaint, a, complaint);
+        let mut complaint_why = model_reasons(&self.complaint, a, complaint, explain);
         if positive > 0.5 && complaint >= THRESHOLD {
-            complaint_why.push(Reason {
-                feature: "sentiment:positive (discounts)".into(),
-                weight: -positive,
-            });
+            complaint_why.push(Reason::new("sentiment:positive (discounts)", -positive));
         }
 
         let question_hits = self.question_cues.hits(&lower);
-        let question = noisy_or(learned(&self.question, a), rules::combine(&question_hits));
+        let question = noisy_or(p[QUESTION], rules::combine(&question_hits));
         let mut question_why = reasons(&question_hits);
-        question_why.extend(model_reasons(&self.question, a, question));
+        question_why.extend(model_reasons(&self.question, a, question, explain));
 
         let praise_hits = self.praise_cues.hits(&lower);
         let praise = positive * (0.6 + 0.4 * rules::combine(&praise_hits));
         let mut praise_why = reasons(&praise_hits);
-        praise_why.push(Reason {
-            feature: "sentiment:positive".into(),
-            weight: positive,
-        });
+        praise_why.push(Reason::new("sentiment:positive", positive));
 
         let suggestion_hits = self.suggestion_cues.hits(&lower);
-        let suggestion = noisy_or(
-            learned(&self.suggestion, a),
-            rules::combine(&suggestion_hits),
-        );
+        let suggestion = noisy_or(p[SUGGESTION], rules::combine(&suggestion_hits));
         let mut suggestion_why = reasons(&suggestion_hits);
-        suggestion_why.extend(model_reasons(&self.suggestion, a, suggestion));
+        suggestion_why.extend(model_reasons(&self.suggestion, a, suggestion, explain));
 
         let purchase_hits = self.purchase_cues.hits(&lower);
 
         let churn_hits = self.churn_cues.hits(&lower);
-        let churn = noisy_or(learned(&self.churn, a), rules::combine(&churn_hits));
+        let churn = noisy_or(p[CHURN], rules::combine(&churn_hits));
         let mut churn_why = reasons(&churn_hits);
-        churn_why.extend(model_reasons(&self.churn, a, churn));
+        churn_why.extend(model_reasons(&self.churn, a, churn, explain));
 
-        let spam = learned(&self.spam, a);
-        let spam_why = model_reasons(&self.spam, a, spam);
+        let spam = p[SPAM];
+        let spam_why = model_reasons(&self.spam, a, spam, explain);
 
         vec![
             label("complaint", complaint, complaint_why),
@@ -182,9 +230,9 @@ impl Intents {
     }
 
     /// The intents that hold, most confident first.
-    pub fn holding(&self, a: &Analysis, positive: f32) -> Vec<IntentLabel> {
+    pub fn holding(&self, a: &Analysis, positive: f32, explain: bool) -> Vec<IntentLabel> {
         let mut all: Vec<IntentLabel> = self
-            .score_of(a, positive)
+            .score_of(a, positive, explain)
             .into_iter()
             .filter(|i| i.confidence >= THRESHOLD)
             .collect();

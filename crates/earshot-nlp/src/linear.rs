@@ -137,6 +137,22 @@ impl LinearModel {
         self.classes
     }
 
+    pub fn buckets(&self) -> u32 {
+        self.buckets
+    }
+
+    /// For a two-class model: the margin of class 1 over class 0 per bucket, and of the
+    /// biases, so P(class 1) = sigmoid(bias + Σ margin · value) (what softmax over two
+    /// classes is).
+    pub fn margins(&self) -> Option<(Vec<f32>, f32)> {
+        (self.classes == 2).then(|| {
+            (
+                self.weights.chunks_exact(2).map(|w| w[1] - w[0]).collect(),
+                self.bias[1] - self.bias[0],
+            )
+        })
+    }
+
     fn logits(&self, x: &[Feature]) -> Vec<f32> {
         let k = self.classes;
         let mut z = self.bias.clone();

@@ -62,6 +62,11 @@ impl SentimentModel {
         }
     }
 
+    /// The `top` features that favour `class` most, for a text already analysed.
+    pub fn explain_of(&self, a: &Analysis, class: usize, top: usize) -> Vec<(String, f32)> {
+        self.0.explain_of(a, class, top)
+    }
+
     pub fn to_bytes(&self) -> Vec<u8> {
         self.0.to_bytes()
     }

@@ -52,31 +52,25 @@ impl Urgency {
             .cues
             .hits(&rules::normalize(text))
             .into_iter()
-            .map(|h| Reason {
-                feature: format!("rule:{}", h.phrase),
-                weight: h.weight,
-            })
+            .map(|h| Reason::new(format!("rule:{}", h.phrase), h.weight))
             .collect();
         let negative = so_far.sentiment.scores.negative;
         if negative > 0.5 {
-            because.push(Reason {
-                feature: "sentiment:negative".into(),
-                weight: (negative - 0.5) * 2.0 * 0.5,
-            });
+            because.push(Reason::new(
+                "sentiment:negative",
+                (negative - 0.5) * 2.0 * 0.5,
+            ));
         }
         let intense = intensity(text);
         if intense > 0 {
-            because.push(Reason {
-                feature: "intensity".into(),
-                weight: (0.05 * intense as f32).min(0.2),
-            });
+            because.push(Reason::new("intensity", (0.05 * intense as f32).min(0.2)));
         }
         for (intent, share) in [("churn_risk", 0.4), ("complaint", 0.2)] {
             if let Some(i) = so_far.intents.iter().find(|i| i.name == intent) {
-                because.push(Reason {
-                    feature: format!("intent:{intent}"),
-                    weight: share * i.confidence,
-                });
+                because.push(Reason::new(
+                    format!("intent:{intent}"),
+                    share * i.confidence,
+                ));
             }
         }
         let score = 1.0
@@ -86,7 +80,7 @@ impl Urgency {
                 .product::<f32>();
         because.sort_by(|a, b| b.weight.total_cmp(&a.weight));
         UrgencyLabel {
-            score: score.clamp(0.0, 1.0),
+            score: earshot_core::enrichment::round3(score.clamp(0.0, 1.0)),
             because,
         }
     }

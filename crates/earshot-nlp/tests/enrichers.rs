@@ -124,3 +124,22 @@ fn care_messages_get_the_labels_an_agent_would_give() {
         "negative"
     );
 }
+
+#[test]
+fn labels_stored_without_reasons_are_explained_later_exactly_as_at_once() {
+    for text in [
+        "@Delta worst airline ever, lost my bag and nobody answers. Refund NOW",
+        "Please add a dark mode, it would be great",
+        "thanks so much, wonderful crew!",
+        "",
+    ] {
+        let stored = U.label(text);
+        assert!(stored.sentiment.because.is_empty());
+        assert!(stored.intents.iter().all(|i| i.because.is_empty()));
+        // What the store keeps is small: no reasons but urgency's.
+        assert!(serde_json::to_string(&stored).unwrap().len() < 600);
+        let mut later = stored.clone();
+        U.explain(text, &mut later);
+        assert_eq!(later, U.enrich(text), "{text:?}");
+    }
+}

@@ -121,7 +121,10 @@ async fn show(
         .into_iter()
         .map(|m| AnnotatedMessage {
             topics: topics.remove(&m.id).unwrap_or_default(),
-            enrichment: enrichments.remove(&m.id),
+            enrichment: enrichments.remove(&m.id).map(|mut e| {
+                state.pipeline.explain(&m.text, &mut e);
+                e
+            }),
             message: m,
         })
         .collect();
