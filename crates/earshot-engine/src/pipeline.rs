@@ -208,6 +208,12 @@ fn post_of(m: &Inbound) -> Post {
     }
     post.channel = Some(m.channel);
     post.followers = m.author.followers.map(u64::from);
+    // `lang:` queries: the language the enrich stage will also find (the detector's English
+    // fast path makes this cheap; it runs only when the workspace has topics).
+    let lang = earshot_nlp::language::detect(&m.text).code;
+    if lang != "unknown" {
+        post.lang = Some(lang.to_string());
+    }
     post.verified = m.author.verified;
     post
 }

@@ -558,4 +558,25 @@ async fn listening_posts_are_matched_against_topics_changed_while_running() {
         ),
         (Some(1), Some(0), Some(1))
     );
+
+    // `lang:` sees the language the enrich stage would find.
+    let (status, _) = app
+        .json(
+            Method::POST,
+            "/api/v1/topics",
+            json!({"name": "Colis en français", "query": "lang:fr colis"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, body) = app
+        .post_messages(&json!([
+            listening(
+                "7",
+                "Mon colis n'est toujours pas arrivé, je fais comment ?"
+            ),
+            listening("8", "colis is a word my English friend uses for parcels")
+        ]))
+        .await;
+    assert_eq!(body["results"][0]["status"], "stored", "{body}");
+    assert_eq!(body["results"][1]["status"], "counted", "{body}");
 }
