@@ -11,6 +11,7 @@ pub mod enrichment;
 pub mod ids;
 pub mod inbound;
 pub mod message;
+pub mod priority;
 pub mod store;
 pub mod team;
 pub mod threading;

@@ -57,6 +57,9 @@ pub struct Annotations {
     /// Language, sentiment, intents and urgency (inbound messages; `None` when the pipeline
     /// runs without the enrich stage).
     pub enrichment: Option<crate::enrichment::Enrichment>,
+    /// The priority this message gives its conversation (customers' enriched messages); the
+    /// newest such message of a batch sets it.
+    pub priority: Option<crate::priority::Priority>,
 }
 
 /// Which assignee a conversation list asks for.
@@ -204,6 +207,13 @@ pub trait Store: Send + Sync + 'static {
         workspace: WorkspaceId,
         conversation: ConversationId,
     ) -> StoreResult<Vec<(MessageId, TopicId)>>;
+
+    /// The conversation's priority with its parts, once a customer message was scored.
+    async fn conversation_priority(
+        &self,
+        workspace: WorkspaceId,
+        conversation: ConversationId,
+    ) -> StoreResult<Option<crate::priority::Priority>>;
 
     /// What the enrich stage found in each message of a conversation that has an enrichment.
     async fn conversation_enrichments(

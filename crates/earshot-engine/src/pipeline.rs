@@ -4,6 +4,7 @@
 //! dedupes, resolves, threads and stores (see `earshot-store`).
 
 use earshot_core::enrichment::Enrichment;
+use earshot_core::priority;
 use earshot_core::store::{Annotations, IngestOutcome, StoreResult};
 use earshot_core::{ChannelRole, Direction, Inbound, Store, TopicId, WorkspaceId};
 use earshot_listen::{parse, Matcher, Post};
@@ -63,6 +64,7 @@ impl Pipeline {
                     matcher.matches(&post_of(m))
                 },
                 enrichment: None,
+                priority: None,
             })
             .collect();
         if let Some(u) = &self.enrich {
@@ -77,6 +79,11 @@ impl Pipeline {
                 .collect();
             let texts: Vec<String> = wanted.iter().map(|&i| batch[i].text.clone()).collect();
             for (i, e) in wanted.into_iter().zip(enrich_all(u.clone(), texts).await) {
+                let author = priority::Author {
+                    followers: batch[i].author.followers,
+                    verified: batch[i].author.verified,
+                };
+                annotations[i].priority = Some(priority::score(&e, author));
                 annotations[i].enrichment = Some(e);
             }
         }

@@ -225,6 +225,38 @@ async fn customers_messages_are_enriched_and_the_detail_explains_each_label() {
 }
 
 #[tokio::test]
+async fn the_inbox_puts_the_urgent_complaint_above_the_thanks_and_says_why() {
+    let app = spawn_app().await;
+    let mut thanks = message("300", "fan", "in", None);
+    thanks["text"] = json!("@acmecare thank you so much, the new app is great!");
+    let mut fire = message("301", "cust", "in", None);
+    fire["text"] = json!("@acmecare my charger caught fire and burned my hand, this is dangerous. I want a refund now");
+    let mut question = message("302", "asker", "in", None);
+    question["text"] = json!("@acmecare how do I change my delivery address?");
+    let (status, body) = app.post_messages(&json!([thanks, fire, question])).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let (_, inbox) = app.get("/api/v1/conversations").await;
+    let order: Vec<&Value> = inbox["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["id"])
+        .collect();
+    let id = |k: usize| &body["results"][k]["conversation_id"];
+    assert_eq!(order, [id(1), id(2), id(0)], "{inbox}");
+    let (_, detail) = app.get(&format!("/api/v1/conversations/{}", id(1))).await;
+    let p = &detail["priority"];
+    assert!(
+        matches!(p["label"].as_str(), Some("urgent" | "high")),
+        "{p}"
+    );
+    assert_eq!(p["score"], detail["conversation"]["priority"]);
+    assert_eq!(p["parts"][0]["part"], "urgency", "{p}");
+    let (_, thanked) = app.get(&format!("/api/v1/conversations/{}", id(0))).await;
+    assert_eq!(thanked["priority"]["label"], "low", "{thanked}");
+}
+
+#[tokio::test]
 async fn an_invalid_batch_is_refused_whole_with_every_reason() {
     let app = spawn_app().await;
     let mut empty_text = message("2", "c", "in", None);

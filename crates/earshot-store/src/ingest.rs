@@ -84,6 +84,9 @@ pub(crate) struct ConversationUpdate {
     pub id: i64,
     pub status: ConversationStatus,
     pub timeline: Timeline,
+    /// The new priority score and its serialized detail, when a customer message of this
+    /// batch was scored (otherwise the stored priority stays).
+    pub priority: Option<(i32, String)>,
 }
 
 impl ConversationUpdate {
@@ -329,6 +332,8 @@ pub(crate) async fn run(
     let mut awaiting: HashSet<usize> = HashSet::new();
     let mut touched: BTreeSet<i64> = BTreeSet::new();
     let mut new_inbound: HashSet<i64> = HashSet::new();
+    // Per conversation, the newest customer message of the batch that carries a priority.
+    let mut scored: HashMap<i64, usize> = HashMap::new();
     let mut new_outbound: HashSet<i64> = HashSet::new();
     let mut rows: Vec<MessageRow<'_>> = Vec::new();
 
@@ -410,6 +415,15 @@ pub(crate) async fn run(
                 Direction::In => new_inbound.insert(conversation),
                 Direction::Out => new_outbound.insert(conversation),
             };
+            if batch[i].direction == Direction::In && annotations[i].priority.is_some() {
+                let newer = match scored.get(&conversation) {
+                    None => true,
+                    Some(&j) => batch[i].created_at >= batch[j].created_at,
+                };
+                if newer {
+                    scored.insert(conversation, i);
+                }
+            }
             if plan.awaiting_parent[k] {
                 awaiting.insert(i);
             }
@@ -473,6 +487,13 @@ pub(crate) async fn run(
                 id: *id,
                 status: status.after_messages(new_inbound.contains(id), new_outbound.contains(id)),
                 timeline: Timeline::from_entries(entries)?,
+                priority: scored.get(id).and_then(|&i| {
+                    let p = annotations[i].priority.as_ref()?;
+                    Some((
+                        p.score,
+                        serde_json::to_string(p).expect("a priority serializes"),
+                    ))
+                }),
             })
         })
         .collect();

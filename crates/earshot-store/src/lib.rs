@@ -121,6 +121,14 @@ macro_rules! store_impl {
                 q::conversation_topics(&self.$read, ws, conversation).await
             }
 
+            async fn conversation_priority(
+                &self,
+                ws: earshot_core::WorkspaceId,
+                conversation: earshot_core::ConversationId,
+            ) -> earshot_core::store::StoreResult<Option<earshot_core::priority::Priority>> {
+                q::conversation_priority(&self.$read, ws, conversation).await
+            }
+
             async fn conversation_enrichments(
                 &self,
                 ws: earshot_core::WorkspaceId,

@@ -519,13 +519,24 @@ impl IngestTx for PgTx {
             .map(|u| u.timeline.waiting_since.map(|t| t.timestamp_millis()))
             .collect();
         let keys: Vec<i64> = rows.iter().map(|u| u.waiting_key()).collect();
+        let priorities: Vec<Option<i32>> = rows
+            .iter()
+            .map(|u| u.priority.as_ref().map(|p| p.0))
+            .collect();
+        let details: Vec<Option<&str>> = rows
+            .iter()
+            .map(|u| u.priority.as_ref().map(|p| p.1.as_str()))
+            .collect();
         sqlx::query(
             "UPDATE conversations c SET status = u.status, message_count = u.message_count, \
              first_message_at = u.first_message_at, last_message_at = u.last_message_at, \
              first_response_at = u.first_response_at, waiting_since = u.waiting_since, waiting_key = u.waiting_key, \
-             updated_at = $2 \
-             FROM UNNEST($3::bigint[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[]) \
-             AS u(id, status, message_count, first_message_at, last_message_at, first_response_at, waiting_since, waiting_key) \
+             updated_at = $2, priority = COALESCE(u.priority, c.priority), \
+             priority_detail = COALESCE(u.priority_detail, c.priority_detail) \
+             FROM UNNEST($3::bigint[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], \
+             $11::int[], $12::text[]) \
+             AS u(id, status, message_count, first_message_at, last_message_at, first_response_at, waiting_since, waiting_key, \
+             priority, priority_detail) \
              WHERE c.workspace_id = $1 AND c.id = u.id",
         )
         .bind(ws.0)
@@ -538,6 +549,8 @@ impl IngestTx for PgTx {
         .bind(&responses)
         .bind(&waiting)
         .bind(&keys)
+        .bind(&priorities)
+        .bind(&details)
         .execute(&mut *self.tx)
         .await
         .map_err(db_err)?;

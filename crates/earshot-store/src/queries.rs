@@ -614,6 +614,27 @@ macro_rules! shared_queries {
                 .collect()
         }
 
+        pub(crate) async fn conversation_priority(
+            pool: &Pool,
+            ws: WorkspaceId,
+            conversation: ConversationId,
+        ) -> StoreResult<Option<earshot_core::priority::Priority>> {
+            let detail: Option<Option<String>> = sqlx::query_scalar(
+                "SELECT priority_detail FROM conversations WHERE workspace_id = $1 AND id = $2",
+            )
+            .bind(ws.0)
+            .bind(conversation.0)
+            .fetch_optional(pool)
+            .await
+            .map_err(db_err)?;
+            match detail.flatten() {
+                None => Ok(None),
+                Some(text) => serde_json::from_str(&text)
+                    .map(Some)
+                    .map_err(|_| crate::corrupt("priority", &text)),
+            }
+        }
+
         pub(crate) async fn conversation_enrichments(
             pool: &Pool,
             ws: WorkspaceId,

@@ -427,14 +427,18 @@ impl IngestTx for SqliteTx {
                     t.last_message_at.timestamp_millis(),
                     t.first_response_at.map(|x| x.timestamp_millis()),
                     t.waiting_since.map(|x| x.timestamp_millis()),
-                    u.waiting_key()
+                    u.waiting_key(),
+                    u.priority.as_ref().map(|p| p.0),
+                    u.priority.as_ref().map(|p| p.1.as_str())
                 ])
             })
             .collect();
         sqlx::query(
             "UPDATE conversations SET status = u.value->>1, message_count = u.value->>2, \
              first_message_at = u.value->>3, last_message_at = u.value->>4, first_response_at = u.value->>5, \
-             waiting_since = u.value->>6, waiting_key = u.value->>7, updated_at = $2 \
+             waiting_since = u.value->>6, waiting_key = u.value->>7, updated_at = $2, \
+             priority = COALESCE(u.value->>8, conversations.priority), \
+             priority_detail = COALESCE(u.value->>9, conversations.priority_detail) \
              FROM json_each($3) AS u WHERE conversations.id = u.value->>0 AND +conversations.workspace_id = $1",
         )
         .bind(ws.0)

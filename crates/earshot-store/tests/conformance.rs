@@ -733,7 +733,7 @@ async fn matched_topics_are_recorded_and_unmatched_listening_posts_only_counted(
             Annotations::default(),
             Annotations {
                 topics: vec![topic],
-                enrichment: None,
+                ..Annotations::default()
             },
             Annotations::default(),
         ];
@@ -811,8 +811,8 @@ async fn enrichments_are_stored_with_their_reasons_and_read_per_conversation() {
         let reply = msg("m2", "brand", Direction::Out, 1, Some("m1"));
         let annotations = vec![
             Annotations {
-                topics: vec![],
                 enrichment: Some(e.clone()),
+                ..Annotations::default()
             },
             Annotations::default(),
         ];
@@ -833,6 +833,59 @@ async fn enrichments_are_stored_with_their_reasons_and_read_per_conversation() {
             .await
             .unwrap()
             .is_empty());
+        b.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_newest_scored_customer_message_sets_the_conversation_priority() {
+    use earshot_core::priority::{Priority, PriorityPart};
+    use earshot_core::store::Annotations;
+    let scored = |score: i32| Annotations {
+        priority: Some(Priority {
+            score,
+            label: earshot_core::priority::label(score).into(),
+            parts: vec![PriorityPart {
+                part: "urgency".into(),
+                points: score,
+            }],
+        }),
+        ..Annotations::default()
+    };
+    for b in backends().await {
+        let s = &b.store;
+        let ws = s.ensure_workspace("acme").await.unwrap().id;
+        // Delivered newest first: the later message (sent at minute 5) still decides.
+        let later = msg("m2", "cust", Direction::In, 5, Some("m1"));
+        let first = msg("m1", "cust", Direction::In, 0, None);
+        let out = s
+            .ingest_annotated(ws, &[later, first], &[scored(30), scored(80)])
+            .await
+            .unwrap();
+        let (_, conversation, _) = stored(&out[0]);
+        let c = s.get_conversation(ws, conversation).await.unwrap().unwrap();
+        assert_eq!(c.priority, 30, "{}", b.name);
+        let p = s
+            .conversation_priority(ws, conversation)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((p.score, p.label.as_str()), (30, "medium"));
+        assert_eq!(p.parts[0].points, 30);
+
+        // The brand's reply carries no priority: the conversation keeps its own.
+        let reply = msg("m3", "brand", Direction::Out, 6, Some("m2"));
+        s.ingest_annotated(ws, &[reply], &[Annotations::default()])
+            .await
+            .unwrap();
+        let c = s.get_conversation(ws, conversation).await.unwrap().unwrap();
+        assert_eq!(c.priority, 30);
+        let other = s.ensure_workspace("globex").await.unwrap().id;
+        assert!(s
+            .conversation_priority(other, conversation)
+            .await
+            .unwrap()
+            .is_none());
         b.finish().await;
     }
 }

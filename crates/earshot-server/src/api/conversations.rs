@@ -80,6 +80,8 @@ async fn list(
 #[derive(Debug, Serialize)]
 struct ConversationDetail {
     conversation: Conversation,
+    /// The priority's score, label and parts (`null` until a customer message was scored).
+    priority: Option<earshot_core::priority::Priority>,
     messages: Vec<AnnotatedMessage>,
     contact: Option<ContactProfile>,
 }
@@ -132,8 +134,10 @@ async fn show(
         .store
         .get_contact(ws.id, conversation.contact_id)
         .await?;
+    let priority = state.store.conversation_priority(ws.id, id).await?;
     Ok(Json(ConversationDetail {
         conversation,
+        priority,
         messages,
         contact,
     }))
