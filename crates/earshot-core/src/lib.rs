@@ -12,6 +12,7 @@ pub mod ids;
 pub mod inbound;
 pub mod message;
 pub mod priority;
+pub mod sla;
 pub mod store;
 pub mod team;
 pub mod threading;

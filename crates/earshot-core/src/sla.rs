@@ -1,0 +1,488 @@
+//! Service levels on business calendars (issue 5, item 4): pure time arithmetic, no storage.
+//!
+//! A [`Calendar`] is a time zone, working windows per weekday (several a day, in local time)
+//! and holidays (local dates). Business time is real elapsed time inside the windows: a window
+//! that a daylight-saving change shortens is shorter, one it lengthens is longer, and a window
+//! edge that falls in a spring-forward gap opens when the local clock passes it. An [`SlaClock`]
+//! counts business time towards a target and pauses (a pending or snoozed conversation); it is
+//! plain data, so a worker that restarts from what was stored computes the same due time.
+//! Due times are computed when the clock's state changes and stored, so a timer worker finds
+//! what is due with an index.
+
+use crate::time::Timestamp;
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Weekday};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// A working window within one local day, in minutes after midnight: `from` < `to` ≤ 1440.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    pub from: u16,
+    pub to: u16,
+}
+
+impl Window {
+    /// `09:00`–`17:30` style; `24:00` is the end of the day.
+    pub fn parse(from: &str, to: &str) -> Result<Self, CalendarError> {
+        let minutes = |s: &str| -> Result<u16, CalendarError> {
+            let bad = || {
+                CalendarError(format!(
+                    "`{s}` is not a time of day (HH:MM, 00:00 to 24:00)"
+                ))
+            };
+            let (h, m) = s.split_once(':').ok_or_else(bad)?;
+            let (h, m): (u16, u16) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+            if m >= 60 || h > 24 || (h == 24 && m > 0) {
+                return Err(bad());
+            }
+            Ok(h * 60 + m)
+        };
+        let w = Window {
+            from: minutes(from)?,
+            to: minutes(to)?,
+        };
+        if w.from >= w.to {
+            return Err(CalendarError(format!(
+                "the window {from}–{to} ends before it starts"
+            )));
+        }
+        Ok(w)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct CalendarError(pub String);
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Calendar {
+    pub time_zone: Tz,
+    /// Monday first.
+    pub week: [Vec<Window>; 7],
+    pub holidays: BTreeSet<NaiveDate>,
+}
+
+/// The most days a search for business time walks before giving up (ten years).
+const HORIZON_DAYS: i64 = 3_660;
+
+impl Calendar {
+    /// Around the clock, every day, in UTC: the default for "first response within 24 hours".
+    pub fn always() -> Self {
+        Self::new(
+            chrono_tz::UTC,
+            std::array::from_fn(|_| vec![Window { from: 0, to: 1440 }]),
+            BTreeSet::new(),
+        )
+        .expect("a valid calendar")
+    }
+
+    /// Checks that each day's windows are ordered and do not overlap, and that some day works.
+    pub fn new(
+        time_zone: Tz,
+        mut week: [Vec<Window>; 7],
+        holidays: BTreeSet<NaiveDate>,
+    ) -> Result<Self, CalendarError> {
+        for (day, windows) in week.iter_mut().enumerate() {
+            windows.sort_by_key(|w| w.from);
+            for pair in windows.windows(2) {
+                if pair[1].from < pair[0].to {
+                    return Err(CalendarError(format!(
+                        "{}: windows overlap",
+                        Weekday::try_from(day as u8).map_or("a day".into(), |d| d.to_string())
+                    )));
+                }
+            }
+            if let Some(w) = windows.iter().find(|w| w.from >= w.to || w.to > 1440) {
+                return Err(CalendarError(format!(
+                    "window {w:?} is empty or past midnight"
+                )));
+            }
+        }
+        if week.iter().all(Vec::is_empty) {
+            return Err(CalendarError("the calendar has no working window".into()));
+        }
+        Ok(Self {
+            time_zone,
+            week,
+            holidays,
+        })
+    }
+
+    /// The instant the local clock shows `minute` after midnight on `date`: the earlier one
+    /// when the time happens twice (autumn), the end of the gap when it never happens (spring).
+    fn instant(&self, date: NaiveDate, minute: u16) -> Timestamp {
+        let local: NaiveDateTime =
+            date.and_hms_opt(0, 0, 0).expect("midnight") + Duration::minutes(i64::from(minute));
+        let mut probe = local;
+        loop {
+            if let Some(t) = self.time_zone.from_local_datetime(&probe).earliest() {
+                return t.with_timezone(&chrono::Utc);
+            }
+            // In a gap: the first local minute after it (gaps are at most a few hours).
+            probe += Duration::minutes(1);
+        }
+    }
+
+    /// The working intervals of a local date, in UTC, in order.
+    fn intervals(&self, date: NaiveDate) -> impl Iterator<Item = (Timestamp, Timestamp)> + '_ {
+        let windows: &[Window] = if self.holidays.contains(&date) {
+            &[]
+        } else {
+            &self.week[date.weekday().num_days_from_monday() as usize]
+        };
+        windows
+            .iter()
+            .map(move |w| (self.instant(date, w.from), self.instant(date, w.to)))
+            .filter(|(a, b)| a < b)
+    }
+
+    fn local_date(&self, t: Timestamp) -> NaiveDate {
+        t.with_timezone(&self.time_zone).date_naive()
+    }
+
+    /// The instant `business` of working time after `start` (`start` itself, or the next
+    /// opening, when `business` is zero). `None` if the calendar has no working time within
+    /// ten years (every day a holiday).
+    pub fn add(&self, start: Timestamp, business: Duration) -> Option<Timestamp> {
+        let mut remaining = business.max(Duration::zero());
+        // The day before too: a window of the previous local date can still be open.
+        let mut date = self.local_date(start).pred_opt()?;
+        for _ in 0..HORIZON_DAYS {
+            for (a, b) in self.intervals(date) {
+                let from = a.max(start);
+                if b <= from {
+                    continue;
+                }
+                let available = b - from;
+                if available > remaining || (available == remaining && !remaining.is_zero()) {
+                    return Some(from + remaining);
+                }
+                remaining -= available;
+            }
+            date = date.succ_opt()?;
+        }
+        None
+    }
+
+    /// Working time between `from` and `to` (zero when `to` is not after `from`).
+    pub fn between(&self, from: Timestamp, to: Timestamp) -> Duration {
+        let mut total = Duration::zero();
+        if to <= from {
+            return total;
+        }
+        let mut date = match self.local_date(from).pred_opt() {
+            Some(d) => d,
+            None => return total,
+        };
+        let last = self.local_date(to);
+        while date <= last {
+            for (a, b) in self.intervals(date) {
+                let (a, b) = (a.max(from), b.min(to));
+                if b > a {
+                    total += b - a;
+                }
+            }
+            match date.succ_opt() {
+                Some(d) => date = d,
+                None => break,
+            }
+        }
+        total
+    }
+
+    /// Whether `t` falls inside working time.
+    pub fn is_open(&self, t: Timestamp) -> bool {
+        let date = self.local_date(t);
+        [date.pred_opt(), Some(date)]
+            .into_iter()
+            .flatten()
+            .any(|d| self.intervals(d).any(|(a, b)| a <= t && t < b))
+    }
+}
+
+/// Business time counted towards a target, pausable. Plain data: store it, reload it, and the
+/// due time is the same.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SlaClock {
+    /// The business time allowed.
+    #[serde(with = "seconds")]
+    pub target: Duration,
+    /// Business time counted before the current run (or before the pause).
+    #[serde(with = "seconds")]
+    pub used: Duration,
+    /// When the current run started; `None` while paused.
+    pub running_since: Option<Timestamp>,
+}
+
+mod seconds {
+    use chrono::Duration;
+    use serde::{Deserialize, Deserializer, Serializer};
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(d.num_seconds())
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        Ok(Duration::seconds(i64::deserialize(d)?))
+    }
+}
+
+impl SlaClock {
+    /// A clock started at `at` (the customer wrote).
+    pub fn start(target: Duration, at: Timestamp) -> Self {
+        Self {
+            target,
+            used: Duration::zero(),
+            running_since: Some(at),
+        }
+    }
+
+    /// Stops counting at `at` (the conversation went pending or was snoozed).
+    pub fn pause(&mut self, calendar: &Calendar, at: Timestamp) {
+        if let Some(since) = self.running_since.take() {
+            self.used += calendar.between(since, at);
+        }
+    }
+
+    /// Counts again from `at`.
+    pub fn resume(&mut self, at: Timestamp) {
+        if self.running_since.is_none() {
+            self.running_since = Some(at);
+        }
+    }
+
+    /// When the target is reached if the clock keeps running; `None` while paused.
+    pub fn due(&self, calendar: &Calendar) -> Option<Timestamp> {
+        let since = self.running_since?;
+        calendar.add(since, self.target - self.used)
+    }
+
+    /// When `share` (0–1) of the target is reached, for warnings; `None` while paused or when
+    /// that share was already used before this run.
+    pub fn warn_at(&self, calendar: &Calendar, share: f64) -> Option<Timestamp> {
+        let since = self.running_since?;
+        let at = Duration::milliseconds((self.target.num_milliseconds() as f64 * share) as i64);
+        (at > self.used).then(|| calendar.add(since, at - self.used))?
+    }
+
+    /// Business time used by `now`.
+    pub fn used_at(&self, calendar: &Calendar, now: Timestamp) -> Duration {
+        self.used
+            + self
+                .running_since
+                .map_or(Duration::zero(), |s| calendar.between(s, now))
+    }
+
+    pub fn breached(&self, calendar: &Calendar, now: Timestamp) -> bool {
+        self.used_at(calendar, now) >= self.target
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+
+    fn utc(s: &str) -> Timestamp {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    /// Monday to Friday 09:00–12:00 and 13:00–17:00 in Berlin; Saturday 10:00–14:00.
+    fn berlin(holidays: &[&str]) -> Calendar {
+        let day = || {
+            vec![
+                Window::parse("09:00", "12:00").unwrap(),
+                Window::parse("13:00", "17:00").unwrap(),
+            ]
+        };
+        Calendar::new(
+            chrono_tz::Europe::Berlin,
+            [
+                day(),
+                day(),
+                day(),
+                day(),
+                day(),
+                vec![Window::parse("10:00", "14:00").unwrap()],
+                vec![],
+            ],
+            holidays.iter().map(|d| d.parse().unwrap()).collect(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn around_the_clock_is_plain_addition() {
+        let c = Calendar::always();
+        let t = utc("2026-11-24T10:00:00Z");
+        assert_eq!(
+            c.add(t, Duration::hours(24)),
+            Some(utc("2026-11-25T10:00:00Z"))
+        );
+        assert_eq!(
+            c.between(t, utc("2026-11-25T10:00:00Z")),
+            Duration::hours(24)
+        );
+    }
+
+    #[test]
+    fn lunch_breaks_evenings_and_the_weekend_are_skipped() {
+        let c = berlin(&[]);
+        // Friday 2026-11-27 16:00 Berlin (15:00 UTC) plus 3 working hours: 1 h on Friday,
+        // then Saturday 10:00–12:00 Berlin.
+        let due = c.add(utc("2026-11-27T15:00:00Z"), Duration::hours(3));
+        assert_eq!(due, Some(utc("2026-11-28T11:00:00Z")));
+        // Saturday's 4 hours used up, Sunday closed: Monday 09:00 + 1 h = 10:00 Berlin.
+        let due = c.add(utc("2026-11-27T15:00:00Z"), Duration::hours(6));
+        assert_eq!(due, Some(utc("2026-11-30T09:00:00Z")));
+        // Written at 12:30 (lunch): the clock starts at 13:00.
+        let due = c.add(utc("2026-11-24T11:30:00Z"), Duration::minutes(30));
+        assert_eq!(due, Some(utc("2026-11-24T12:30:00Z")));
+        assert!(!c.is_open(utc("2026-11-24T11:30:00Z")));
+        assert!(c.is_open(utc("2026-11-24T12:30:00Z")));
+    }
+
+    #[test]
+    fn a_holiday_is_closed_all_day() {
+        let c = berlin(&["2026-12-25"]);
+        // Thursday 24 Dec 16:00 Berlin + 2 h: 1 h on the 24th, Christmas closed, then
+        // Saturday 26th 10:00 + 1 h.
+        let due = c.add(utc("2026-12-24T15:00:00Z"), Duration::hours(2));
+        assert_eq!(due, Some(utc("2026-12-26T10:00:00Z")));
+        assert_eq!(
+            c.between(utc("2026-12-24T23:00:00Z"), utc("2026-12-25T23:00:00Z")),
+            Duration::zero()
+        );
+    }
+
+    #[test]
+    fn daylight_saving_changes_shift_utc_and_keep_local_windows() {
+        let c = berlin(&[]);
+        // Friday 27 March 2026, 16:00 CET (15:00 UTC) + 4 working hours: 1 h Friday, Saturday
+        // 28 March 10:00–13:00 CET (09:00–12:00 UTC). Then the clocks go forward on Sunday
+        // 29 March; Monday's 09:00 is 07:00 UTC.
+        assert_eq!(
+            c.add(utc("2026-03-27T15:00:00Z"), Duration::hours(4)),
+            Some(utc("2026-03-28T12:00:00Z"))
+        );
+        assert_eq!(
+            c.add(utc("2026-03-27T15:00:00Z"), Duration::hours(6)),
+            Some(utc("2026-03-30T08:00:00Z")),
+            "Monday 10:00 CEST"
+        );
+        // Autumn: back on Sunday 25 October; Monday 26th 09:00 CET is 08:00 UTC.
+        assert_eq!(
+            c.add(utc("2026-10-24T11:00:00Z"), Duration::hours(2)),
+            Some(utc("2026-10-26T09:00:00Z")),
+            "Saturday 13:00–14:00 CEST, then Monday 09:00–10:00 CET"
+        );
+    }
+
+    #[test]
+    fn a_window_across_the_spring_gap_is_an_hour_shorter() {
+        // Open all Sunday, New York: on 8 March 2026 the day has 23 hours.
+        let c = Calendar::new(
+            chrono_tz::America::New_York,
+            std::array::from_fn(|d| {
+                if d == 6 {
+                    vec![Window::parse("00:00", "24:00").unwrap()]
+                } else {
+                    vec![]
+                }
+            }),
+            BTreeSet::new(),
+        )
+        .unwrap();
+        let start = utc("2026-03-08T05:00:00Z"); // midnight EST
+        assert_eq!(
+            c.between(start, utc("2026-03-09T05:00:00Z")),
+            Duration::hours(23)
+        );
+        // A window edge inside the gap (02:30 does not exist) opens at 03:00 EDT.
+        let gap = Calendar::new(
+            chrono_tz::America::New_York,
+            std::array::from_fn(|d| {
+                if d == 6 {
+                    vec![Window::parse("02:30", "04:00").unwrap()]
+                } else {
+                    vec![]
+                }
+            }),
+            BTreeSet::new(),
+        )
+        .unwrap();
+        assert_eq!(
+            gap.add(start, Duration::minutes(30)),
+            Some(utc("2026-03-08T07:30:00Z"))
+        );
+    }
+
+    #[test]
+    fn a_pending_pause_stops_the_clock_and_a_restart_changes_nothing() {
+        let c = berlin(&[]);
+        // Monday 23 Nov 09:00 Berlin (08:00 UTC), target 8 working hours.
+        let mut clock = SlaClock::start(Duration::hours(8), utc("2026-11-23T08:00:00Z"));
+        assert_eq!(
+            c.add(utc("2026-11-23T08:00:00Z"), Duration::hours(8)),
+            Some(utc("2026-11-24T09:00:00Z"))
+        );
+        assert_eq!(clock.due(&c), Some(utc("2026-11-24T09:00:00Z")));
+        // Pending at 11:00 Berlin (2 h used), until Tuesday 14:00 Berlin.
+        clock.pause(&c, utc("2026-11-23T10:00:00Z"));
+        assert_eq!(clock.used, Duration::hours(2));
+        assert_eq!(clock.due(&c), None);
+        assert!(
+            !clock.breached(&c, utc("2026-11-30T10:00:00Z")),
+            "no time passes while paused"
+        );
+        // The worker restarts here: the stored state is all it has.
+        let stored = serde_json::to_string(&clock).unwrap();
+        let mut clock: SlaClock = serde_json::from_str(&stored).unwrap();
+        clock.resume(utc("2026-11-24T13:00:00Z"));
+        // 6 h left from Tuesday 14:00: 3 h Tuesday, Wednesday 09:00–12:00.
+        assert_eq!(clock.due(&c), Some(utc("2026-11-25T11:00:00Z")));
+        assert!(!clock.breached(&c, utc("2026-11-25T10:59:00Z")));
+        assert!(clock.breached(&c, utc("2026-11-25T11:00:00Z")));
+        // Warning at 80%: 6.4 h used, 4.4 h after resuming: 3 h on Tuesday, then 1 h 24 min
+        // on Wednesday: 10:24 Berlin.
+        assert_eq!(clock.warn_at(&c, 0.8), Some(utc("2026-11-25T09:24:00Z")));
+    }
+
+    proptest::proptest! {
+        /// Across weekends, holidays and both 2026 daylight-saving changes: the business time
+        /// between a start and its due time is exactly the duration asked for.
+        #[test]
+        fn adding_then_measuring_gives_the_duration_back(
+            start_min in 0i64..(366 * 24 * 60), minutes in 0i64..(60 * 60),
+        ) {
+            let c = berlin(&["2026-12-25", "2026-04-03", "2026-10-26"]);
+            let start = utc("2026-01-01T00:00:00Z") + Duration::minutes(start_min);
+            let due = c.add(start, Duration::minutes(minutes)).unwrap();
+            proptest::prop_assert!(due >= start);
+            proptest::prop_assert_eq!(c.between(start, due), Duration::minutes(minutes));
+        }
+    }
+
+    #[test]
+    fn bad_calendars_are_refused_with_what_is_wrong() {
+        assert!(Window::parse("17:00", "09:00")
+            .unwrap_err()
+            .0
+            .contains("ends before"));
+        assert!(Window::parse("25:00", "26:00").is_err());
+        assert!(Window::parse("9", "10:00").is_err());
+        let overlap = Calendar::new(
+            chrono_tz::UTC,
+            std::array::from_fn(|_| {
+                vec![
+                    Window::parse("09:00", "12:00").unwrap(),
+                    Window::parse("11:00", "13:00").unwrap(),
+                ]
+            }),
+            BTreeSet::new(),
+        );
+        assert!(overlap.unwrap_err().0.contains("overlap"));
+        assert!(Calendar::new(chrono_tz::UTC, Default::default(), BTreeSet::new()).is_err());
+    }
+}
