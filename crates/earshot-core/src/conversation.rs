@@ -85,6 +85,9 @@ pub struct Conversation {
     pub first_response_at: Option<Timestamp>,
     /// The oldest customer message not yet answered; `None` when the brand spoke last.
     pub waiting_since: Option<Timestamp>,
+    /// When the current service-level target (first or next response) is due; `None` when
+    /// nobody waits. See `sla::Policy`.
+    pub sla_due_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

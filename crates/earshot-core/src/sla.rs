@@ -201,6 +201,55 @@ impl Calendar {
     }
 }
 
+/// Response targets on a calendar. [`Policy::out_of_the_box`] is what every workspace has
+/// until it defines its own (issue 5: policies chosen by rules).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub name: &'static str,
+    /// The brand's first answer, counted from the customer's first message.
+    pub first_response: Duration,
+    /// Each later answer, counted from the oldest customer message not yet answered.
+    pub next_response: Duration,
+    pub calendar: Calendar,
+}
+
+impl Policy {
+    /// First (and next) response within 24 hours around the clock; within 1 hour for an
+    /// `urgent` conversation.
+    pub fn out_of_the_box(priority_label: &str) -> Self {
+        let target = if priority_label == "urgent" {
+            Duration::hours(1)
+        } else {
+            Duration::hours(24)
+        };
+        Self {
+            name: if priority_label == "urgent" {
+                "urgent: 1 hour"
+            } else {
+                "standard: 24 hours"
+            },
+            first_response: target,
+            next_response: target,
+            calendar: Calendar::always(),
+        }
+    }
+
+    /// When the answer the customer waits for is due: `waiting_since` plus the first-response
+    /// target (never answered) or the next-response one, on the calendar.
+    pub fn response_due(
+        &self,
+        waiting_since: Timestamp,
+        answered_before: bool,
+    ) -> Option<Timestamp> {
+        let target = if answered_before {
+            self.next_response
+        } else {
+            self.first_response
+        };
+        self.calendar.add(waiting_since, target)
+    }
+}
+
 /// Business time counted towards a target, pausable. Plain data: store it, reload it, and the
 /// due time is the same.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -310,6 +359,19 @@ mod tests {
             holidays.iter().map(|d| d.parse().unwrap()).collect(),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn out_of_the_box_a_day_and_an_hour_when_urgent() {
+        let t = utc("2026-11-24T10:00:00Z");
+        assert_eq!(
+            Policy::out_of_the_box("high").response_due(t, false),
+            Some(utc("2026-11-25T10:00:00Z"))
+        );
+        assert_eq!(
+            Policy::out_of_the_box("urgent").response_due(t, true),
+            Some(utc("2026-11-24T11:00:00Z"))
+        );
     }
 
     #[test]

@@ -208,6 +208,14 @@ pub trait Store: Send + Sync + 'static {
         conversation: ConversationId,
     ) -> StoreResult<Vec<(MessageId, TopicId)>>;
 
+    /// Conversations of every workspace whose SLA is due at or before `before`, earliest
+    /// first, at most `limit`: what the SLA worker acts on (an index scan).
+    async fn sla_due(
+        &self,
+        before: crate::time::Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<(WorkspaceId, ConversationId, crate::time::Timestamp)>>;
+
     /// The conversation's priority with its parts, once a customer message was scored.
     async fn conversation_priority(
         &self,

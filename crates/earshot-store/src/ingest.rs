@@ -87,12 +87,34 @@ pub(crate) struct ConversationUpdate {
     /// The new priority score and its serialized detail, when a customer message of this
     /// batch was scored (otherwise the stored priority stays).
     pub priority: Option<(i32, String)>,
+    /// `None`: keep the stored due time; `Some(None)`: nobody waits any more;
+    /// `Some(Some(ms))`: the new due time.
+    pub sla_due: Option<Option<i64>>,
 }
 
 impl ConversationUpdate {
     pub(crate) fn waiting_key(&self) -> i64 {
         waiting_key(self.timeline.waiting_since)
     }
+}
+
+/// The SLA due time after a batch: cleared when nobody waits; when a customer message of the
+/// batch was scored, its priority picks the out-of-the-box policy (urgent: 1 hour, otherwise
+/// 24 hours) counted from the oldest unanswered customer message; otherwise unchanged.
+fn sla_due(
+    t: &Timeline,
+    priority: Option<&earshot_core::priority::Priority>,
+) -> Option<Option<i64>> {
+    let Some(waiting) = t.waiting_since else {
+        return Some(None);
+    };
+    let p = priority?;
+    let policy = earshot_core::sla::Policy::out_of_the_box(&p.label);
+    Some(
+        policy
+            .response_due(waiting, t.first_response_at.is_some())
+            .map(|d| d.timestamp_millis()),
+    )
 }
 
 /// The database side of one ingest transaction.
@@ -483,10 +505,10 @@ pub(crate) async fn run(
         .iter()
         .filter_map(|id| {
             let (status, entries) = current.get(id)?;
+            let timeline = Timeline::from_entries(entries)?;
             Some(ConversationUpdate {
                 id: *id,
                 status: status.after_messages(new_inbound.contains(id), new_outbound.contains(id)),
-                timeline: Timeline::from_entries(entries)?,
                 priority: scored.get(id).and_then(|&i| {
                     let p = annotations[i].priority.as_ref()?;
                     Some((
@@ -494,6 +516,13 @@ pub(crate) async fn run(
                         serde_json::to_string(p).expect("a priority serializes"),
                     ))
                 }),
+                sla_due: sla_due(
+                    &timeline,
+                    scored
+                        .get(id)
+                        .and_then(|&i| annotations[i].priority.as_ref()),
+                ),
+                timeline,
             })
         })
         .collect();

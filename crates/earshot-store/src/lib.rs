@@ -111,6 +111,20 @@ macro_rules! store_impl {
                 }
                 self.ingest_batch(ws, batch, annotations).await
             }
+            async fn sla_due(
+                &self,
+                before: earshot_core::time::Timestamp,
+                limit: u32,
+            ) -> earshot_core::store::StoreResult<
+                Vec<(
+                    earshot_core::WorkspaceId,
+                    earshot_core::ConversationId,
+                    earshot_core::time::Timestamp,
+                )>,
+            > {
+                q::sla_due(&self.$read, before, limit).await
+            }
+
             async fn conversation_topics(
                 &self,
                 ws: earshot_core::WorkspaceId,

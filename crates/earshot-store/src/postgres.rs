@@ -527,16 +527,19 @@ impl IngestTx for PgTx {
             .iter()
             .map(|u| u.priority.as_ref().map(|p| p.1.as_str()))
             .collect();
+        let due_set: Vec<bool> = rows.iter().map(|u| u.sla_due.is_some()).collect();
+        let due: Vec<Option<i64>> = rows.iter().map(|u| u.sla_due.flatten()).collect();
         sqlx::query(
             "UPDATE conversations c SET status = u.status, message_count = u.message_count, \
              first_message_at = u.first_message_at, last_message_at = u.last_message_at, \
              first_response_at = u.first_response_at, waiting_since = u.waiting_since, waiting_key = u.waiting_key, \
              updated_at = $2, priority = COALESCE(u.priority, c.priority), \
-             priority_detail = COALESCE(u.priority_detail, c.priority_detail) \
+             priority_detail = COALESCE(u.priority_detail, c.priority_detail), \
+             sla_due_at = CASE WHEN u.due_set THEN u.sla_due_at ELSE c.sla_due_at END \
              FROM UNNEST($3::bigint[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], \
-             $11::int[], $12::text[]) \
+             $11::int[], $12::text[], $13::bool[], $14::bigint[]) \
              AS u(id, status, message_count, first_message_at, last_message_at, first_response_at, waiting_since, waiting_key, \
-             priority, priority_detail) \
+             priority, priority_detail, due_set, sla_due_at) \
              WHERE c.workspace_id = $1 AND c.id = u.id",
         )
         .bind(ws.0)
@@ -551,6 +554,8 @@ impl IngestTx for PgTx {
         .bind(&keys)
         .bind(&priorities)
         .bind(&details)
+        .bind(&due_set)
+        .bind(&due)
         .execute(&mut *self.tx)
         .await
         .map_err(db_err)?;

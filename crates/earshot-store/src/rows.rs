@@ -10,7 +10,7 @@ macro_rules! row_mappers {
         pub(crate) const CONVERSATION_COLUMNS: &str = "c.id, c.workspace_id, c.channel_id, ch.kind, \
              c.contact_id, c.status, c.priority, c.assignee_id, c.team_id, c.message_count, \
              c.first_message_at, c.last_message_at, c.first_response_at, c.waiting_since, \
-             c.created_at, c.updated_at";
+             c.created_at, c.updated_at, c.sla_due_at";
 
         pub(crate) fn conversation(
             r: &$row,
@@ -38,6 +38,10 @@ macro_rules! row_mappers {
                 last_message_at: from_millis(r.try_get(11).map_err($crate::db_err)?),
                 first_response_at: r
                     .try_get::<Option<i64>, _>(12)
+                    .map_err($crate::db_err)?
+                    .map(from_millis),
+                sla_due_at: r
+                    .try_get::<Option<i64>, _>(16)
                     .map_err($crate::db_err)?
                     .map(from_millis),
                 waiting_since: r

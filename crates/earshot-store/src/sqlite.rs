@@ -429,7 +429,9 @@ impl IngestTx for SqliteTx {
                     t.waiting_since.map(|x| x.timestamp_millis()),
                     u.waiting_key(),
                     u.priority.as_ref().map(|p| p.0),
-                    u.priority.as_ref().map(|p| p.1.as_str())
+                    u.priority.as_ref().map(|p| p.1.as_str()),
+                    u.sla_due.is_some(),
+                    u.sla_due.flatten()
                 ])
             })
             .collect();
@@ -438,7 +440,8 @@ impl IngestTx for SqliteTx {
              first_message_at = u.value->>3, last_message_at = u.value->>4, first_response_at = u.value->>5, \
              waiting_since = u.value->>6, waiting_key = u.value->>7, updated_at = $2, \
              priority = COALESCE(u.value->>8, conversations.priority), \
-             priority_detail = COALESCE(u.value->>9, conversations.priority_detail) \
+             priority_detail = COALESCE(u.value->>9, conversations.priority_detail), \
+             sla_due_at = CASE WHEN u.value->>10 THEN u.value->>11 ELSE conversations.sla_due_at END \
              FROM json_each($3) AS u WHERE conversations.id = u.value->>0 AND +conversations.workspace_id = $1",
         )
         .bind(ws.0)
@@ -573,7 +576,7 @@ impl SqliteStore {
         let text = format!(
             "SELECT json_group_array(json_array(id, workspace_id, channel_id, kind, contact_id, status, priority, \
              assignee_id, team_id, message_count, first_message_at, last_message_at, first_response_at, \
-             waiting_since, created_at, updated_at) ORDER BY priority DESC, waiting_key ASC, id ASC) FROM ({})",
+             waiting_since, created_at, updated_at, sla_due_at) ORDER BY priority DESC, waiting_key ASC, id ASC) FROM ({})",
             inner.text
         );
         let row = q::bind_all(sqlx::query(&text), &inner.binds)
@@ -594,7 +597,7 @@ impl SqliteStore {
 /// The inner query's columns, named for the JSON fold above (it also orders by waiting_key).
 const LIST_COLUMNS: &str = "c.id, c.workspace_id, c.channel_id, ch.kind, c.contact_id, c.status, c.priority, \
      c.assignee_id, c.team_id, c.message_count, c.first_message_at, c.last_message_at, c.first_response_at, \
-     c.waiting_since, c.created_at, c.updated_at, c.waiting_key";
+     c.waiting_since, c.created_at, c.updated_at, c.waiting_key, c.sla_due_at";
 
 /// One conversation as the JSON fold returns it.
 #[derive(serde::Deserialize)]
@@ -615,6 +618,7 @@ struct ConversationJson(
     Option<i64>,
     i64,
     i64,
+    Option<i64>,
 );
 
 impl ConversationJson {
@@ -638,6 +642,7 @@ impl ConversationJson {
             waiting,
             created,
             updated,
+            due,
         ) = self;
         Ok(Conversation {
             id: ConversationId(id),
@@ -654,6 +659,7 @@ impl ConversationJson {
             last_message_at: from_millis(last),
             first_response_at: response.map(from_millis),
             waiting_since: waiting.map(from_millis),
+            sla_due_at: due.map(from_millis),
             created_at: from_millis(created),
             updated_at: from_millis(updated),
         })

@@ -889,3 +889,63 @@ async fn the_newest_scored_customer_message_sets_the_conversation_priority() {
         b.finish().await;
     }
 }
+
+#[tokio::test]
+async fn the_sla_due_time_follows_who_waits_and_the_priority() {
+    use earshot_core::priority::Priority;
+    use earshot_core::store::Annotations;
+    let labelled = |label: &str| Annotations {
+        priority: Some(Priority {
+            score: if label == "urgent" { 80 } else { 30 },
+            label: label.into(),
+            parts: vec![],
+        }),
+        ..Annotations::default()
+    };
+    for b in backends().await {
+        let s = &b.store;
+        let ws = s.ensure_workspace("acme").await.unwrap().id;
+        // An urgent first message at minute 0: first response due within the hour.
+        let out = s
+            .ingest_annotated(
+                ws,
+                &[msg("u1", "cust", Direction::In, 0, None)],
+                &[labelled("urgent")],
+            )
+            .await
+            .unwrap();
+        let (_, conversation, _) = stored(&out[0]);
+        let due = |c: &earshot_core::Conversation| c.sla_due_at;
+        let c = s.get_conversation(ws, conversation).await.unwrap().unwrap();
+        assert_eq!(due(&c), Some(at(60)), "{}", b.name);
+        assert_eq!(
+            s.sla_due(at(60), 10).await.unwrap(),
+            vec![(ws, conversation, at(60))]
+        );
+        assert!(s.sla_due(at(59), 10).await.unwrap().is_empty());
+
+        // The brand answers: nobody waits, nothing is due.
+        s.ingest_annotated(
+            ws,
+            &[msg("u2", "brand", Direction::Out, 30, Some("u1"))],
+            &[Annotations::default()],
+        )
+        .await
+        .unwrap();
+        let c = s.get_conversation(ws, conversation).await.unwrap().unwrap();
+        assert_eq!(due(&c), None);
+        assert!(s.sla_due(at(100_000), 10).await.unwrap().is_empty());
+
+        // The customer writes again, not urgent now: the next response within 24 hours.
+        s.ingest_annotated(
+            ws,
+            &[msg("u3", "cust", Direction::In, 45, Some("u2"))],
+            &[labelled("medium")],
+        )
+        .await
+        .unwrap();
+        let c = s.get_conversation(ws, conversation).await.unwrap().unwrap();
+        assert_eq!(due(&c), Some(at(45 + 24 * 60)));
+        b.finish().await;
+    }
+}
