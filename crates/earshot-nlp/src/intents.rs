@@ -111,7 +111,9 @@ impl Packed {
 /// The model's reasons, worked out only when asked and for an intent that holds (they cost
 /// several times the score).
 fn model_reasons(model: &LinearModel, a: &Analysis, confidence: f32, explain: bool) -> Vec<Reason> {
-    if !explain || confidence < THRESHOLD {
+    // The same rounding as the confidence shown, so an intent held at 0.4996 → 0.5 is
+    // explained too.
+    if !explain || earshot_core::enrichment::round3(confidence) < THRESHOLD {
         return Vec::new();
     }
     model
@@ -185,7 +187,7 @@ impl Intents {
             complaint
         };
         let mut complaint_why = model_reasons(&self.complaint, a, complaint, explain);
-        if positive > 0.5 && complaint >= THRESHOLD {
+        if positive > 0.5 && earshot_core::enrichment::round3(complaint) >= THRESHOLD {
             complaint_why.push(Reason::new("sentiment:positive (discounts)", -positive));
         }
 

@@ -180,7 +180,8 @@ impl LinearModel {
 
     /// The `top` named features that favour `class` most over the other classes (the feature's
     /// weight for the class minus its mean weight for the others, times its value), strongest
-    /// first; only features that favour the class.
+    /// first; only features that favour the class, or `prior` and the bias margin when none
+    /// does (the label then rests on what the model expects before reading anything).
     pub fn explain(&self, text: &str, class: usize, top: usize) -> Vec<(String, f32)> {
         self.explain_of(&Analysis::new(text), class, top)
     }
@@ -202,13 +203,19 @@ impl LinearModel {
         contributions.truncate(top);
         let wanted: Vec<u32> = contributions.iter().map(|(b, _)| *b).collect();
         let mut names = a.names_of(self.buckets, &wanted);
-        contributions
+        let mut out: Vec<(String, f32)> = contributions
             .into_iter()
             .filter_map(|(b, c)| {
                 let k = names.iter().position(|(nb, _)| *nb == b)?;
                 Some((std::mem::take(&mut names[k].1), c))
             })
-            .collect()
+            .collect();
+        if out.is_empty() {
+            // No feature speaks for the class: the model's prior (its bias) is why.
+            let others = (self.bias.iter().sum::<f32>() - self.bias[class]) / (k - 1) as f32;
+            out.push(("prior".to_string(), self.bias[class] - others));
+        }
+        out
     }
 
     /// The weights rounded to 16-bit steps, as the model file stores them.
