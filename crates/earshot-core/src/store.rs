@@ -208,11 +208,13 @@ pub trait Store: Send + Sync + 'static {
         conversation: ConversationId,
     ) -> StoreResult<Vec<(MessageId, TopicId)>>;
 
-    /// Conversations of every workspace whose SLA is due at or before `before`, earliest
-    /// first, at most `limit`: what the SLA worker acts on (an index scan).
+    /// Conversations of every workspace whose SLA fell due after `after` and by `until`,
+    /// earliest first, at most `limit`: what an SLA worker pass acts on (an index range scan).
+    /// The worker keeps `until` of its last pass as the next `after`.
     async fn sla_due(
         &self,
-        before: crate::time::Timestamp,
+        after: crate::time::Timestamp,
+        until: crate::time::Timestamp,
         limit: u32,
     ) -> StoreResult<Vec<(WorkspaceId, ConversationId, crate::time::Timestamp)>>;
 

@@ -113,7 +113,8 @@ macro_rules! store_impl {
             }
             async fn sla_due(
                 &self,
-                before: earshot_core::time::Timestamp,
+                after: earshot_core::time::Timestamp,
+                until: earshot_core::time::Timestamp,
                 limit: u32,
             ) -> earshot_core::store::StoreResult<
                 Vec<(
@@ -122,7 +123,7 @@ macro_rules! store_impl {
                     earshot_core::time::Timestamp,
                 )>,
             > {
-                q::sla_due(&self.$read, before, limit).await
+                self.sla_due_page(after, until, limit).await
             }
 
             async fn conversation_topics(

@@ -140,6 +140,34 @@ impl PgStore {
 }
 
 impl PgStore {
+    /// The SLA worker's range query (see `Store::sla_due`).
+    async fn sla_due_page(
+        &self,
+        after: earshot_core::time::Timestamp,
+        until: earshot_core::time::Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<(WorkspaceId, ConversationId, earshot_core::time::Timestamp)>> {
+        let rows = sqlx::query(
+            "SELECT workspace_id, id, sla_due_at FROM conversations \
+             WHERE sla_due_at > $1 AND sla_due_at <= $2 ORDER BY sla_due_at, id LIMIT $3",
+        )
+        .bind(after.timestamp_millis())
+        .bind(until.timestamp_millis())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    WorkspaceId(r.try_get(0).map_err(db_err)?),
+                    ConversationId(r.try_get(1).map_err(db_err)?),
+                    earshot_core::time::from_millis(r.try_get(2).map_err(db_err)?),
+                ))
+            })
+            .collect()
+    }
+
     async fn list_conversations_page(
         &self,
         ws: WorkspaceId,

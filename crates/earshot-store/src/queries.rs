@@ -614,31 +614,6 @@ macro_rules! shared_queries {
                 .collect()
         }
 
-        pub(crate) async fn sla_due(
-            pool: &Pool,
-            before: earshot_core::time::Timestamp,
-            limit: u32,
-        ) -> StoreResult<Vec<(WorkspaceId, ConversationId, earshot_core::time::Timestamp)>> {
-            let rows = sqlx::query(
-                "SELECT workspace_id, id, sla_due_at FROM conversations \
-                 WHERE sla_due_at IS NOT NULL AND sla_due_at <= $1 ORDER BY sla_due_at, id LIMIT $2",
-            )
-            .bind(before.timestamp_millis())
-            .bind(i64::from(limit))
-            .fetch_all(pool)
-            .await
-            .map_err(db_err)?;
-            rows.iter()
-                .map(|r| {
-                    Ok((
-                        WorkspaceId(r.try_get(0).map_err(db_err)?),
-                        ConversationId(r.try_get(1).map_err(db_err)?),
-                        earshot_core::time::from_millis(r.try_get(2).map_err(db_err)?),
-                    ))
-                })
-                .collect()
-        }
-
         pub(crate) async fn conversation_priority(
             pool: &Pool,
             ws: WorkspaceId,

@@ -564,6 +564,45 @@ impl SqliteStore {
 }
 
 impl SqliteStore {
+    /// The SLA worker's range query (see `Store::sla_due`), folded into one JSON row like the
+    /// inbox page: a million due rows handed over one by one took 5.2 s.
+    async fn sla_due_page(
+        &self,
+        after: earshot_core::time::Timestamp,
+        until: earshot_core::time::Timestamp,
+        limit: u32,
+    ) -> StoreResult<
+        Vec<(
+            WorkspaceId,
+            earshot_core::ConversationId,
+            earshot_core::time::Timestamp,
+        )>,
+    > {
+        let json: Option<String> = sqlx::query_scalar(
+            "SELECT json_group_array(json_array(workspace_id, id, sla_due_at) ORDER BY sla_due_at, id) FROM \
+             (SELECT workspace_id, id, sla_due_at FROM conversations \
+              WHERE sla_due_at > $1 AND sla_due_at <= $2 ORDER BY sla_due_at, id LIMIT $3)",
+        )
+        .bind(after.timestamp_millis())
+        .bind(until.timestamp_millis())
+        .bind(i64::from(limit))
+        .fetch_one(&self.reader)
+        .await
+        .map_err(db_err)?;
+        let rows: Vec<(i64, i64, i64)> = serde_json::from_str(json.as_deref().unwrap_or("[]"))
+            .map_err(|e| corrupt("due conversations", &e.to_string()))?;
+        Ok(rows
+            .into_iter()
+            .map(|(ws, id, due)| {
+                (
+                    WorkspaceId(ws),
+                    earshot_core::ConversationId(id),
+                    earshot_core::time::from_millis(due),
+                )
+            })
+            .collect())
+    }
+
     /// The inbox page, folded into one JSON row by SQLite: sqlx-sqlite hands each result row
     /// to the runtime separately (a channel message and a wake-up, and a copy of every value),
     /// which cost more than the query itself at 50 rows a page.

@@ -919,10 +919,14 @@ async fn the_sla_due_time_follows_who_waits_and_the_priority() {
         let c = s.get_conversation(ws, conversation).await.unwrap().unwrap();
         assert_eq!(due(&c), Some(at(60)), "{}", b.name);
         assert_eq!(
-            s.sla_due(at(60), 10).await.unwrap(),
+            s.sla_due(at(0), at(60), 10).await.unwrap(),
             vec![(ws, conversation, at(60))]
         );
-        assert!(s.sla_due(at(59), 10).await.unwrap().is_empty());
+        assert!(s.sla_due(at(0), at(59), 10).await.unwrap().is_empty());
+        assert!(
+            s.sla_due(at(60), at(120), 10).await.unwrap().is_empty(),
+            "a pass after the last"
+        );
 
         // The brand answers: nobody waits, nothing is due.
         s.ingest_annotated(
@@ -934,7 +938,7 @@ async fn the_sla_due_time_follows_who_waits_and_the_priority() {
         .unwrap();
         let c = s.get_conversation(ws, conversation).await.unwrap().unwrap();
         assert_eq!(due(&c), None);
-        assert!(s.sla_due(at(100_000), 10).await.unwrap().is_empty());
+        assert!(s.sla_due(at(0), at(100_000), 10).await.unwrap().is_empty());
 
         // The customer writes again, not urgent now: the next response within 24 hours.
         s.ingest_annotated(

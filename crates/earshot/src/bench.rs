@@ -14,9 +14,21 @@ pub enum BenchCommand {
     /// Listening queries against generated posts: compiled matcher, plain evaluator and a raw
     /// Aho-Corasick scan of the same text, on one core.
     Listen(ListenBench),
+    /// The SLA worker's query with N open conversations waiting for an answer: what is due
+    /// now (a typical pass) and everything at once (the worst case).
+    Sla(SlaBench),
     /// Understanding on one core: sentiment alone, each enricher, and the whole enrich stage,
     /// on TweetEval val (with sentiment's macro-averaged recall).
     Nlp(NlpBench),
+}
+
+#[derive(Debug, Args)]
+pub struct SlaBench {
+    /// Open conversations (each one customer message, enriched and scored, waiting).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub conversations: u64,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Args)]
@@ -71,6 +83,7 @@ pub async fn run(database: Option<String>, command: BenchCommand) -> anyhow::Res
         BenchCommand::Ingest(args) => ingest(database, args).await,
         BenchCommand::Listen(args) => listen(args),
         BenchCommand::Nlp(args) => nlp(args),
+        BenchCommand::Sla(args) => sla(database, args).await,
     }
 }
 
@@ -360,5 +373,98 @@ async fn ingest(database: Option<String>, args: IngestBench) -> anyhow::Result<E
     if let Some(rss) = peak_rss_mib() {
         println!("  peak RSS of earshot: {rss:.0} MiB");
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn sla(database: Option<String>, args: SlaBench) -> anyhow::Result<ExitCode> {
+    let _tmp;
+    let url = match database {
+        Some(url) => url,
+        None => {
+            _tmp = tempfile::tempdir()?;
+            format!("sqlite://{}", _tmp.path().join("bench.db").display())
+        }
+    };
+    let store = earshot_store::open(&url).await?;
+    let ws = store.ensure_workspace("bench-sla").await?;
+    if store.counts(ws.id).await?.conversations > 0 {
+        anyhow::bail!("workspace `bench-sla` is not empty; use an empty database");
+    }
+    // The first message of each generated thread: a customer waiting for a first answer.
+    let firsts = generate(SynthConfig {
+        seed: args.seed,
+        messages: args.conversations * 5,
+    })
+    .filter(|m| m.in_reply_to.is_none() && m.direction == earshot_core::Direction::In)
+    .take(args.conversations as usize);
+    let records = firsts.enumerate().map(|(i, m)| Decoded {
+        location: Location::Line(i as u64 + 1),
+        result: Ok(m),
+    });
+    let pipeline = earshot_engine::Pipeline::new(store.clone());
+    let options = IngestOptions {
+        batch_size: earshot_engine::ingest::DEFAULT_BATCH,
+        source: "bench".into(),
+    };
+    let fill = earshot_engine::ingest(&pipeline, ws.id, records, &options, |_| {}, |_| {}).await?;
+    let open = store.counts(ws.id).await?.conversations;
+    eprintln!(
+        "filled {open} open conversations in {:.1} s",
+        fill.elapsed.as_secs_f64()
+    );
+    // The generated threads start on 2017-10-01 and spread over the following weeks.
+    let epoch = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+    let everything = store
+        .sla_due(
+            epoch,
+            chrono::Utc::now() + chrono::Duration::days(36_500),
+            u32::MAX,
+        )
+        .await?;
+    let first_due = everything
+        .first()
+        .map(|d| d.2)
+        .ok_or_else(|| anyhow::anyhow!("nothing due"))?;
+    let last_due = everything.last().map(|d| d.2).unwrap_or(first_due);
+    let mid = first_due + (last_due - first_due) / 2;
+    let time = |f: std::time::Duration| f.as_secs_f64() * 1000.0;
+    // Baseline in the same run: the store's cheapest read.
+    let started = Instant::now();
+    for _ in 0..20 {
+        store.counts(ws.id).await?;
+    }
+    let baseline = started.elapsed() / 20;
+    // A typical pass: the worker runs every few seconds and asks for what fell due since its
+    // last pass; here, the minute before mid-range (20 times, median).
+    let mut typical = Vec::new();
+    let mut found = 0;
+    for _ in 0..20 {
+        let started = Instant::now();
+        found = store
+            .sla_due(mid - chrono::Duration::minutes(1), mid, 10_000)
+            .await?
+            .len();
+        typical.push(started.elapsed());
+    }
+    typical.sort();
+    let started = Instant::now();
+    let all = store.sla_due(epoch, last_due, u32::MAX).await?;
+    let worst = started.elapsed();
+    let backend = if url.starts_with("postgres") {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    println!("bench sla ({backend}, {open} open conversations waiting for an answer)");
+    println!("  counts() (baseline): {:.2} ms", time(baseline));
+    println!(
+        "  typical pass (what fell due in one minute at mid-range: {found} conversations): median {:.2} ms",
+        time(typical[typical.len() / 2])
+    );
+    println!(
+        "  worst case (all {} due at once, one query): {:.0} ms",
+        all.len(),
+        time(worst)
+    );
     Ok(ExitCode::SUCCESS)
 }
