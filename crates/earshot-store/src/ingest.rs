@@ -84,9 +84,11 @@ pub(crate) struct ConversationUpdate {
     pub id: i64,
     pub status: ConversationStatus,
     pub timeline: Timeline,
-    /// The new priority score and its serialized detail, when a customer message of this
-    /// batch was scored (otherwise the stored priority stays).
-    pub priority: Option<(i32, String)>,
+    /// The new priority score and its serialized detail: set when a customer message of
+    /// this batch was scored, `(0, None)` when nobody waits any more (the brand answered: the
+    /// conversation needs no attention until the customer writes again); `None` keeps the
+    /// stored one.
+    pub priority: Option<(i32, Option<String>)>,
     /// `None`: keep the stored due time; `Some(None)`: nobody waits any more;
     /// `Some(Some(ms))`: the new due time.
     pub sla_due: Option<Option<i64>>,
@@ -509,13 +511,17 @@ pub(crate) async fn run(
             Some(ConversationUpdate {
                 id: *id,
                 status: status.after_messages(new_inbound.contains(id), new_outbound.contains(id)),
-                priority: scored.get(id).and_then(|&i| {
-                    let p = annotations[i].priority.as_ref()?;
-                    Some((
+                priority: match scored
+                    .get(id)
+                    .and_then(|&i| annotations[i].priority.as_ref())
+                {
+                    _ if timeline.waiting_since.is_none() => Some((0, None)),
+                    Some(p) => Some((
                         p.score,
-                        serde_json::to_string(p).expect("a priority serializes"),
-                    ))
-                }),
+                        Some(serde_json::to_string(p).expect("a priority serializes")),
+                    )),
+                    None => None,
+                },
                 sla_due: sla_due(
                     &timeline,
                     scored

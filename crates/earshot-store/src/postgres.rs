@@ -553,7 +553,7 @@ impl IngestTx for PgTx {
             .collect();
         let details: Vec<Option<&str>> = rows
             .iter()
-            .map(|u| u.priority.as_ref().map(|p| p.1.as_str()))
+            .map(|u| u.priority.as_ref().and_then(|p| p.1.as_deref()))
             .collect();
         let due_set: Vec<bool> = rows.iter().map(|u| u.sla_due.is_some()).collect();
         let due: Vec<Option<i64>> = rows.iter().map(|u| u.sla_due.flatten()).collect();
@@ -562,7 +562,7 @@ impl IngestTx for PgTx {
              first_message_at = u.first_message_at, last_message_at = u.last_message_at, \
              first_response_at = u.first_response_at, waiting_since = u.waiting_since, waiting_key = u.waiting_key, \
              updated_at = $2, priority = COALESCE(u.priority, c.priority), \
-             priority_detail = COALESCE(u.priority_detail, c.priority_detail), \
+             priority_detail = CASE WHEN u.priority IS NOT NULL THEN u.priority_detail ELSE c.priority_detail END, \
              sla_due_at = CASE WHEN u.due_set THEN u.sla_due_at ELSE c.sla_due_at END \
              FROM UNNEST($3::bigint[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], \
              $11::int[], $12::text[], $13::bool[], $14::bigint[]) \

@@ -429,7 +429,7 @@ impl IngestTx for SqliteTx {
                     t.waiting_since.map(|x| x.timestamp_millis()),
                     u.waiting_key(),
                     u.priority.as_ref().map(|p| p.0),
-                    u.priority.as_ref().map(|p| p.1.as_str()),
+                    u.priority.as_ref().and_then(|p| p.1.as_deref()),
                     u.sla_due.is_some(),
                     u.sla_due.flatten()
                 ])
@@ -440,7 +440,7 @@ impl IngestTx for SqliteTx {
              first_message_at = u.value->>3, last_message_at = u.value->>4, first_response_at = u.value->>5, \
              waiting_since = u.value->>6, waiting_key = u.value->>7, updated_at = $2, \
              priority = COALESCE(u.value->>8, conversations.priority), \
-             priority_detail = COALESCE(u.value->>9, conversations.priority_detail), \
+             priority_detail = CASE WHEN u.value->>8 IS NOT NULL THEN u.value->>9 ELSE conversations.priority_detail END, \
              sla_due_at = CASE WHEN u.value->>10 THEN u.value->>11 ELSE conversations.sla_due_at END \
              FROM json_each($3) AS u WHERE conversations.id = u.value->>0 AND +conversations.workspace_id = $1",
         )

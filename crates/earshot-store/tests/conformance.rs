@@ -873,13 +873,32 @@ async fn the_newest_scored_customer_message_sets_the_conversation_priority() {
         assert_eq!((p.score, p.label.as_str()), (30, "medium"));
         assert_eq!(p.parts[0].points, 30);
 
-        // The brand's reply carries no priority: the conversation keeps its own.
+        // A message that is not scored (the enrich stage off) keeps the priority...
+        let unscored = msg("m2b", "cust", Direction::In, 5, Some("m2"));
+        s.ingest_annotated(ws, &[unscored], &[Annotations::default()])
+            .await
+            .unwrap();
+        let c = s.get_conversation(ws, conversation).await.unwrap().unwrap();
+        assert_eq!(c.priority, 30);
+        // ...and the brand's answer drops it: nobody waits, nothing needs attention.
         let reply = msg("m3", "brand", Direction::Out, 6, Some("m2"));
         s.ingest_annotated(ws, &[reply], &[Annotations::default()])
             .await
             .unwrap();
         let c = s.get_conversation(ws, conversation).await.unwrap().unwrap();
-        assert_eq!(c.priority, 30);
+        assert_eq!(c.priority, 0);
+        assert!(s
+            .conversation_priority(ws, conversation)
+            .await
+            .unwrap()
+            .is_none());
+        // The customer writes again: scored afresh.
+        let again = msg("m4", "cust", Direction::In, 7, Some("m3"));
+        s.ingest_annotated(ws, &[again], &[scored(55)])
+            .await
+            .unwrap();
+        let c = s.get_conversation(ws, conversation).await.unwrap().unwrap();
+        assert_eq!(c.priority, 55);
         let other = s.ensure_workspace("globex").await.unwrap().id;
         assert!(s
             .conversation_priority(other, conversation)
