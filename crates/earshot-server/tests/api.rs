@@ -133,6 +133,8 @@ async fn every_api_endpoint_refuses_requests_without_a_valid_token() {
         "/api/v1/conversations/1",
         "/api/v1/contacts",
         "/api/v1/contacts/1",
+        "/api/v1/teams",
+        "/api/v1/agents",
     ] {
         let (status, body) = app.send(Method::GET, path, None, vec![]).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
@@ -254,6 +256,124 @@ async fn the_inbox_puts_the_urgent_complaint_above_the_thanks_and_says_why() {
     assert_eq!(p["parts"][0]["part"], "urgency", "{p}");
     let (_, thanked) = app.get(&format!("/api/v1/conversations/{}", id(0))).await;
     assert_eq!(thanked["priority"]["label"], "low", "{thanked}");
+}
+
+#[tokio::test]
+async fn agents_take_assignments_and_change_status_within_their_workspace() {
+    let app = spawn_app().await;
+    let (status, team) = app
+        .json(
+            Method::POST,
+            "/api/v1/teams",
+            json!({"name": "Social care"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{team}");
+    let (status, again) = app
+        .json(
+            Method::POST,
+            "/api/v1/teams",
+            json!({"name": "Social care"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+    let (status, ana) = app
+        .json(
+            Method::POST,
+            "/api/v1/agents",
+            json!({"name": "Ana", "email": "ana@acme.test", "team_id": team["id"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{ana}");
+    let (status, bad) = app
+        .json(
+            Method::POST,
+            "/api/v1/agents",
+            json!({"name": "Bo", "email": "not-an-address"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad["message"].as_str().unwrap().contains("email"), "{bad}");
+    let (_, agents) = app.get("/api/v1/agents").await;
+    assert_eq!(agents.as_array().unwrap().len(), 1);
+    let (_, theirs) = app.get_as_other("/api/v1/agents").await;
+    assert!(theirs.as_array().unwrap().is_empty(), "{theirs}");
+
+    let (_, body) = app
+        .post_messages(&json!(message("1", "c", "in", None)))
+        .await;
+    let id = &body["results"][0]["conversation_id"];
+    let (status, c) = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/conversations/{id}/assign"),
+            json!({"agent_id": ana["id"], "team_id": team["id"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{c}");
+    assert_eq!(c["assignee_id"], ana["id"]);
+    let (_, mine) = app
+        .get(&format!("/api/v1/conversations?assignee={}", ana["id"]))
+        .await;
+    assert_eq!(mine["items"][0]["id"], *id);
+    let (status, c) = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/conversations/{id}/status"),
+            json!({"status": "resolved"}),
+        )
+        .await;
+    assert_eq!(
+        (status, c["status"].as_str()),
+        (StatusCode::OK, Some("resolved"))
+    );
+    let (status, e) = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/conversations/{id}/status"),
+            json!({"status": "done"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(e["message"].as_str().unwrap().contains("done"), "{e}");
+    // Another workspace can neither see nor assign this conversation.
+    let (status, _) = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/conversations/{id}/assign"),
+            Some(&app.other_token),
+            json!({"agent_id": null}).to_string().into_bytes(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // An agent of another workspace can't be given this conversation.
+    let (_, stranger) = app
+        .send(
+            Method::POST,
+            "/api/v1/agents",
+            Some(&app.other_token),
+            json!({"name": "Zed", "email": "zed@globex.test"})
+                .to_string()
+                .into_bytes(),
+        )
+        .await;
+    let (status, e) = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/conversations/{id}/assign"),
+            json!({"agent_id": stranger["id"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    // Unassign.
+    let (_, c) = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/conversations/{id}/assign"),
+            json!({"agent_id": null}),
+        )
+        .await;
+    assert!(c["assignee_id"].is_null(), "{c}");
 }
 
 #[tokio::test]

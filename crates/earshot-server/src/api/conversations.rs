@@ -18,6 +18,55 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/conversations", get(list))
         .route("/conversations/{id}", get(show))
+        .route("/conversations/{id}/assign", axum::routing::post(assign))
+        .route(
+            "/conversations/{id}/status",
+            axum::routing::post(set_status),
+        )
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssignBody {
+    /// The agent, or `null` to unassign.
+    agent_id: Option<AgentId>,
+    #[serde(default)]
+    team_id: Option<earshot_core::TeamId>,
+}
+
+/// Assign, transfer (assign to another) or unassign; an agent or team of another workspace
+/// is refused (422).
+async fn assign(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Path(id): Path<i64>,
+    crate::extract::Json(body): crate::extract::Json<AssignBody>,
+) -> Result<Json<Conversation>, ApiError> {
+    let c = state
+        .store
+        .assign_conversation(ws.id, ConversationId(id), body.agent_id, body.team_id)
+        .await?;
+    Ok(Json(c))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusBody {
+    status: String,
+}
+
+async fn set_status(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Path(id): Path<i64>,
+    crate::extract::Json(body): crate::extract::Json<StatusBody>,
+) -> Result<Json<Conversation>, ApiError> {
+    let status: ConversationStatus = body.status.parse().map_err(ApiError::Unprocessable)?;
+    let c = state
+        .store
+        .set_conversation_status(ws.id, ConversationId(id), status)
+        .await?;
+    Ok(Json(c))
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,6 +3,7 @@
 mod contacts;
 mod conversations;
 mod messages;
+mod people;
 mod topics;
 
 use crate::{auth, AppState, MAX_BODY_BYTES};
@@ -16,6 +17,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(contacts::router())
         .merge(messages::router())
         .merge(topics::router())
+        .merge(people::router())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .route_layer(from_fn_with_state(state, auth::require_token))
 }
