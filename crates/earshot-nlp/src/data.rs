@@ -49,34 +49,6 @@ pub fn tweeteval(dir: &Path, split: &str) -> Result<Vec<Example>, DataError> {
         .collect()
 }
 
-/// Twitter US Airline Sentiment CSV: `airline_sentiment` and `text` columns.
-pub fn airline(path: &Path) -> Result<Vec<Example>, DataError> {
-    let mut reader = csv::Reader::from_path(path).map_err(|e| bad(path, e.to_string()))?;
-    let headers = reader
-        .headers()
-        .map_err(|e| bad(path, e.to_string()))?
-        .clone();
-    let col = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| bad(path, format!("no `{name}` column")))
-    };
-    let (sentiment, text) = (col("airline_sentiment")?, col("text")?);
-    let mut out = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let r = record.map_err(|e| bad(path, e.to_string()))?;
-        let label = match &r[sentiment] {
-            "negative" => 0,
-            "neutral" => 1,
-            "positive" => 2,
-            other => return Err(bad(path, format!("record {}: sentiment `{other}`", i + 1))),
-        };
-        out.push((r[text].to_string(), label));
-    }
-    Ok(out)
-}
-
 /// Reads a CSV file with headers and calls `row` with a column lookup for each record.
 fn csv_rows(
     path: &Path,
@@ -161,20 +133,42 @@ pub fn sms(path: &Path) -> Result<Vec<Example>, DataError> {
         .collect()
 }
 
-/// Airline tweets as complaints: 1 when the tweet is negative (every negative tweet carries
-/// one of the ten `negativereason` labels), 0 for neutral and positive ones. With the reason.
-pub fn airline_complaints(path: &Path) -> Result<Vec<(String, usize, String)>, DataError> {
+/// One tweet of the Twitter US Airline Sentiment set.
+#[derive(Debug, Clone)]
+pub struct AirlineTweet {
+    pub text: String,
+    /// 0 negative, 1 neutral, 2 positive.
+    pub sentiment: usize,
+    /// One of ten complaint reasons (`Late Flight`, `Lost Luggage`, …) on every negative
+    /// tweet; empty otherwise.
+    pub reason: String,
+}
+
+impl AirlineTweet {
+    /// A complaint: every negative tweet carries a `negativereason`.
+    pub fn is_complaint(&self) -> bool {
+        self.sentiment == 0
+    }
+}
+
+/// Twitter US Airline Sentiment CSV: `airline_sentiment`, `negativereason` and `text`.
+pub fn airline(path: &Path) -> Result<Vec<AirlineTweet>, DataError> {
     let mut out = Vec::new();
     csv_rows(
         path,
         &["airline_sentiment", "negativereason", "text"],
         |v| {
-            let label = match v[0] {
-                "negative" => 1,
-                "neutral" | "positive" => 0,
+            let sentiment = match v[0] {
+                "negative" => 0,
+                "neutral" => 1,
+                "positive" => 2,
                 other => return Err(format!("sentiment `{other}`")),
             };
-            out.push((v[2].to_string(), label, v[1].to_string()));
+            out.push(AirlineTweet {
+                text: v[2].to_string(),
+                sentiment,
+                reason: v[1].to_string(),
+            });
             Ok(())
         },
     )?;

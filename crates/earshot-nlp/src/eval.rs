@@ -3,7 +3,7 @@
 //! enrich stage decides it (model, rules and sentiment together) on every labelled set that
 //! says something about it.
 
-use crate::data::{airline_complaints, bitext, clinc150, holdout, tweeteval, DataError, Example};
+use crate::data::{airline, bitext, clinc150, holdout, tweeteval, DataError, Example};
 use crate::enrich::Understanding;
 use crate::linear::LinearModel;
 use crate::metrics::Confusion;
@@ -58,16 +58,12 @@ pub fn intents(u: &Understanding, data: &Path) -> Result<Vec<Report>, DataError>
         let (split, dev) = kind.dev_set(data)?;
         out.push(intent_on(u, kind.name(), split, &dev));
     }
-    // Praise: the airline tweets rated positive, against the rest (held-out fifth).
-    let airline = holdout(&airline_complaints(
-        &data.join("sentiment/airline/train.csv"),
-    )?)
-    .1;
-    let path = data.join("sentiment/airline/train.csv");
-    let sentiment: Vec<Example> = holdout(&crate::data::airline(&path)?).1;
-    let praise: Vec<Example> = sentiment
-        .into_iter()
-        .map(|(t, s)| (t, usize::from(s == 2)))
+    // The held-out airline tweets, read once: praise is the positive ones against the rest;
+    // complaint recall per negative reason.
+    let airline = holdout(&airline(&data.join("sentiment/airline/train.csv"))?).1;
+    let praise: Vec<Example> = airline
+        .iter()
+        .map(|t| (t.text.clone(), usize::from(t.sentiment == 2)))
         .collect();
     out.push(intent_on(
         u,
@@ -75,19 +71,18 @@ pub fn intents(u: &Understanding, data: &Path) -> Result<Vec<Report>, DataError>
         "airline-holdout-20 (positive = praise)",
         &praise,
     ));
-    // Complaint reasons: recall of complaint per airline negative reason.
-    let mut reasons: Vec<String> = airline
+    let mut reasons: Vec<&str> = airline
         .iter()
-        .filter(|(_, y, _)| *y == 1)
-        .map(|(_, _, r)| r.clone())
+        .filter(|t| t.is_complaint())
+        .map(|t| t.reason.as_str())
         .collect();
     reasons.sort();
     reasons.dedup();
     for reason in reasons {
         let of: Vec<Example> = airline
             .iter()
-            .filter(|(_, y, r)| *y == 1 && *r == reason)
-            .map(|(t, _, _)| (t.clone(), 1))
+            .filter(|t| t.is_complaint() && t.reason == reason)
+            .map(|t| (t.text.clone(), 1))
             .collect();
         out.push(intent_on(
             u,

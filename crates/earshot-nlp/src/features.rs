@@ -155,21 +155,14 @@ fn for_each_feature(text: &str, mut f: impl FnMut(&[&str], &str)) {
     crate::lexicon::features(&toks, |name| f(&[name], ""));
 }
 
-/// Calls `f` with the hash of every feature of `text` (the same features [`named`] lists,
-/// without building their names).
+/// Calls `f` with the hash of every feature of `text`, without building their names.
 fn for_each_hash(text: &str, mut f: impl FnMut(u64)) {
     for_each_feature(text, |parts, _| f(hash(parts)));
 }
 
-/// The named features of `text` (for explanations), before hashing.
-pub fn named(text: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    for_each_feature(text, |parts, _| names.push(parts.concat()));
-    names
-}
-
-/// A text analysed once for every model that reads it: the hash of each feature, in the order
-/// [`named`] lists them, and the names themselves, built only if an explanation asks.
+/// A text analysed once for every model that reads it: the hash of each feature, in
+/// [`for_each_feature`]'s order; names are built only when an explanation asks
+/// ([`Analysis::names_of`]).
 pub struct Analysis<'a> {
     text: &'a str,
     hashes: Vec<u64>,
@@ -270,14 +263,19 @@ fn to_features(idx: impl IntoIterator<Item = u32>) -> Vec<Feature> {
     out
 }
 
-/// The bucket of a named feature, for explanations.
-pub fn bucket(name: &str, buckets: u32) -> u32 {
-    (hash(&[name]) as u32) & (buckets - 1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn named(text: &str) -> Vec<String> {
+        let mut names = Vec::new();
+        for_each_feature(text, |parts, _| names.push(parts.concat()));
+        names
+    }
+
+    fn bucket(name: &str, buckets: u32) -> u32 {
+        (hash(&[name]) as u32) & (buckets - 1)
+    }
 
     #[test]
     fn tweets_are_tokenized_with_negation_elongation_caps_and_emoji() {

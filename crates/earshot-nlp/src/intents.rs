@@ -1,5 +1,5 @@
 //! Intents: several may hold at once, each with a confidence and its reasons. Five are
-//! learned ([`Learned`] models: complaint, question, suggestion, churn risk, spam); purchase
+//! learned ([`Learned`](crate::recipes::Learned) models: complaint, question, suggestion, churn risk, spam); purchase
 //! intent is documented rules only ([`crate::rules`]); praise is the sentiment model's positive
 //! score weighed by praise cues; question, suggestion and churn risk combine their model with
 //! their cue phrases (noisy-or), because their training data is thin or not social text.
@@ -7,11 +7,10 @@
 
 use crate::features::Analysis;
 use crate::linear::{LinearModel, ModelError};
-use crate::recipes::Learned;
 use crate::rules::{self, CueSet, Hit};
 use earshot_core::enrichment::{IntentLabel, Reason};
 
-/// Every intent, in the order [`Intents::score`] returns them.
+/// Every intent, in the order [`Intents::score_of`] returns them.
 pub const INTENTS: [&str; 7] = [
     "complaint",
     "question",
@@ -41,7 +40,7 @@ pub struct Intents {
     churn_cues: CueSet,
 }
 
-/// The model files Intents needs, by [`Learned`] kind.
+/// The model files Intents needs, by [`Learned`](crate::recipes::Learned) kind.
 pub struct IntentFiles<'a> {
     pub complaint: &'a [u8],
     pub question: &'a [u8],
@@ -149,27 +148,10 @@ impl Intents {
         })
     }
 
-    /// The learned model of one intent, for evaluation.
-    pub fn model(&self, kind: Learned) -> Option<&LinearModel> {
-        match kind {
-            Learned::Complaint => Some(&self.complaint),
-            Learned::Question => Some(&self.question),
-            Learned::Suggestion => Some(&self.suggestion),
-            Learned::ChurnRisk => Some(&self.churn),
-            Learned::Spam => Some(&self.spam),
-            Learned::Sentiment => None,
-        }
-    }
-
-    /// Every intent with its confidence, in [`INTENTS`] order, and the reasons of each intent
-    /// that holds (confidence ≥ [`THRESHOLD`]). `positive` is the sentiment model's
-    /// P(positive) for the message (praise needs it).
-    pub fn score(&self, text: &str, positive: f32) -> Vec<IntentLabel> {
-        self.score_of(&Analysis::new(text), positive, true)
-    }
-
-    /// [`Self::score`] for an analysed text; without `explain`, no reasons (the enrich stage
-    /// stores labels; the API explains them when a conversation is opened).
+    /// Every intent with its confidence, in [`INTENTS`] order, and, with `explain`, the
+    /// reasons of each intent that holds (confidence ≥ [`THRESHOLD`]; the enrich stage stores
+    /// labels, the API explains them when a conversation is opened). `positive` is the
+    /// sentiment model's P(positive) for the message (praise needs it).
     pub fn score_of(&self, a: &Analysis, positive: f32, explain: bool) -> Vec<IntentLabel> {
         let lower = rules::normalize(a.text());
         let label = |name: &str, confidence: f32, because: Vec<Reason>| IntentLabel {

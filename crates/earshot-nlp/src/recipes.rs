@@ -3,8 +3,7 @@
 //! reproduction test all read these recipes, so the model cards describe one thing.
 
 use crate::data::{
-    airline_complaints, banking77, bitext, clinc150, holdout, semeval_suggestions, sms, tweeteval,
-    DataError, Example,
+    banking77, bitext, clinc150, holdout, semeval_suggestions, sms, tweeteval, DataError, Example,
 };
 use crate::linear::TrainConfig;
 use std::path::Path;
@@ -41,15 +40,21 @@ impl Learned {
         }
     }
 
-    /// The model file under `crates/earshot-nlp/models/`.
-    pub fn file_name(self) -> &'static str {
+    /// The model file under `crates/earshot-nlp/models/`: `<name>.bin`.
+    pub fn file_name(self) -> String {
+        format!("{}.bin", self.name())
+    }
+
+    /// The committed model file, as built into Earshot.
+    pub fn builtin(self) -> &'static [u8] {
+        use crate::enrich::builtin;
         match self {
-            Learned::Sentiment => "sentiment.bin",
-            Learned::Complaint => "complaint.bin",
-            Learned::Question => "question.bin",
-            Learned::Suggestion => "suggestion.bin",
-            Learned::ChurnRisk => "churn_risk.bin",
-            Learned::Spam => "spam.bin",
+            Learned::Sentiment => builtin::SENTIMENT,
+            Learned::Complaint => builtin::COMPLAINT,
+            Learned::Question => builtin::QUESTION,
+            Learned::Suggestion => builtin::SUGGESTION,
+            Learned::ChurnRisk => builtin::CHURN_RISK,
+            Learned::Spam => builtin::SPAM,
         }
     }
 
@@ -171,11 +176,15 @@ fn requests(data: &Path) -> Result<Vec<Example>, DataError> {
     Ok(out)
 }
 
+/// Airline tweets as complaints (1) or not (0).
 fn airline(data: &Path) -> Result<Vec<Example>, DataError> {
     Ok(
-        airline_complaints(&data.join("sentiment/airline/train.csv"))?
+        crate::data::airline(&data.join("sentiment/airline/train.csv"))?
             .into_iter()
-            .map(|(t, y, _)| (t, y))
+            .map(|t| {
+                let y = usize::from(t.is_complaint());
+                (t.text, y)
+            })
             .collect(),
     )
 }

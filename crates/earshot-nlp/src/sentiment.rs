@@ -20,13 +20,6 @@ pub struct Sentiment {
     pub because: Vec<(String, f32)>,
 }
 
-impl Sentiment {
-    /// A single number from -1 (certainly negative) to +1 (certainly positive).
-    pub fn polarity(&self) -> f32 {
-        self.scores[2] - self.scores[0]
-    }
-}
-
 impl SentimentModel {
     pub fn train(examples: &[Example], config: &TrainConfig) -> Self {
         Self(LinearModel::train(examples, 3, config))

@@ -2,7 +2,6 @@
 //! (so the model cards' figures are reproducible), and the models and the enrich stage meet
 //! the figures the cards report and the targets of issue 3.
 
-use earshot_nlp::enrich::builtin;
 use earshot_nlp::eval;
 use earshot_nlp::recipes::Learned;
 use earshot_nlp::{LinearModel, Understanding};
@@ -22,17 +21,6 @@ fn data() -> Option<PathBuf> {
     None
 }
 
-fn committed(kind: Learned) -> &'static [u8] {
-    match kind {
-        Learned::Sentiment => builtin::SENTIMENT,
-        Learned::Complaint => builtin::COMPLAINT,
-        Learned::Question => builtin::QUESTION,
-        Learned::Suggestion => builtin::SUGGESTION,
-        Learned::ChurnRisk => builtin::CHURN_RISK,
-        Learned::Spam => builtin::SPAM,
-    }
-}
-
 #[test]
 fn training_from_scratch_reproduces_every_committed_model() {
     let Some(data) = data() else { return };
@@ -40,7 +28,7 @@ fn training_from_scratch_reproduces_every_committed_model() {
         let examples = kind.training_set(&data).unwrap();
         let model = LinearModel::train(&examples, kind.labels().len(), &kind.config());
         assert!(
-            model.to_bytes() == committed(kind),
+            model.to_bytes() == kind.builtin(),
             "{}: retrain with `earshot train {}` and update its model card",
             kind.name(),
             kind.name().replace('_', "-")
@@ -52,7 +40,7 @@ fn training_from_scratch_reproduces_every_committed_model() {
 fn the_committed_models_meet_their_model_card_figures() {
     let Some(data) = data() else { return };
     let figure = |kind: Learned| {
-        let model = LinearModel::from_bytes_with(committed(kind), kind.labels().len()).unwrap();
+        let model = LinearModel::from_bytes_with(kind.builtin(), kind.labels().len()).unwrap();
         eval::learned(kind, &model, &data).unwrap().confusion
     };
     // models/sentiment.md: macro-averaged recall on TweetEval val (issue 3 asks ≥ 0.68).

@@ -508,13 +508,13 @@ pub(crate) async fn run(
         .filter_map(|id| {
             let (status, entries) = current.get(id)?;
             let timeline = Timeline::from_entries(entries)?;
+            let priority = scored
+                .get(id)
+                .and_then(|&i| annotations[i].priority.as_ref());
             Some(ConversationUpdate {
                 id: *id,
                 status: status.after_messages(new_inbound.contains(id), new_outbound.contains(id)),
-                priority: match scored
-                    .get(id)
-                    .and_then(|&i| annotations[i].priority.as_ref())
-                {
+                priority: match priority {
                     _ if timeline.waiting_since.is_none() => Some((0, None)),
                     Some(p) => Some((
                         p.score,
@@ -522,12 +522,7 @@ pub(crate) async fn run(
                     )),
                     None => None,
                 },
-                sla_due: sla_due(
-                    &timeline,
-                    scored
-                        .get(id)
-                        .and_then(|&i| annotations[i].priority.as_ref()),
-                ),
+                sla_due: sla_due(&timeline, priority),
                 timeline,
             })
         })

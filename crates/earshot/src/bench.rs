@@ -156,6 +156,24 @@ fn nlp(args: NlpBench) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The database a benchmark writes to: `--database`, or a temporary SQLite file that lives as
+/// long as the returned directory.
+async fn bench_store(
+    database: Option<String>,
+) -> anyhow::Result<(
+    std::sync::Arc<dyn earshot_core::Store>,
+    Option<tempfile::TempDir>,
+)> {
+    Ok(match database {
+        Some(url) => (earshot_store::open(&url).await?, None),
+        None => {
+            let dir = tempfile::tempdir()?;
+            let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+            (earshot_store::open(&url).await?, Some(dir))
+        }
+    })
+}
+
 /// Peak resident set size of this process, from /proc (Linux).
 fn peak_rss_mib() -> Option<f64> {
     proc_status_mib("VmHWM:")
@@ -282,15 +300,7 @@ fn listen(args: ListenBench) -> anyhow::Result<ExitCode> {
 
 async fn ingest(database: Option<String>, args: IngestBench) -> anyhow::Result<ExitCode> {
     // A temporary SQLite file unless a database is named.
-    let _tmp;
-    let url = match database {
-        Some(url) => url,
-        None => {
-            _tmp = tempfile::tempdir()?;
-            format!("sqlite://{}", _tmp.path().join("bench.db").display())
-        }
-    };
-    let store = earshot_store::open(&url).await?;
+    let (store, _tmp) = bench_store(database).await?;
     let ws = store.ensure_workspace(&args.workspace).await?;
     let already = store.counts(ws.id).await?.messages;
     if already > 0 {
@@ -345,13 +355,8 @@ async fn ingest(database: Option<String>, args: IngestBench) -> anyhow::Result<E
     )
     .await?;
     let counts = store.counts(ws.id).await?;
+    let backend = store.backend();
     drop(store);
-
-    let backend = if url.starts_with("postgres") {
-        "postgres"
-    } else {
-        "sqlite"
-    };
     println!(
         "bench ingest ({backend}, seed {}, batch {}, enrich stage {})",
         args.seed,
@@ -377,15 +382,7 @@ async fn ingest(database: Option<String>, args: IngestBench) -> anyhow::Result<E
 }
 
 async fn sla(database: Option<String>, args: SlaBench) -> anyhow::Result<ExitCode> {
-    let _tmp;
-    let url = match database {
-        Some(url) => url,
-        None => {
-            _tmp = tempfile::tempdir()?;
-            format!("sqlite://{}", _tmp.path().join("bench.db").display())
-        }
-    };
-    let store = earshot_store::open(&url).await?;
+    let (store, _tmp) = bench_store(database).await?;
     let ws = store.ensure_workspace("bench-sla").await?;
     if store.counts(ws.id).await?.conversations > 0 {
         anyhow::bail!("workspace `bench-sla` is not empty; use an empty database");
@@ -450,11 +447,7 @@ async fn sla(database: Option<String>, args: SlaBench) -> anyhow::Result<ExitCod
     let started = Instant::now();
     let all = store.sla_due(epoch, last_due, u32::MAX).await?;
     let worst = started.elapsed();
-    let backend = if url.starts_with("postgres") {
-        "postgres"
-    } else {
-        "sqlite"
-    };
+    let backend = store.backend();
     println!("bench sla ({backend}, {open} open conversations waiting for an answer)");
     println!("  counts() (baseline): {:.2} ms", time(baseline));
     println!(

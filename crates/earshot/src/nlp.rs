@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use earshot_nlp::enrich::{builtin, Understanding};
+use earshot_nlp::enrich::Understanding;
 use earshot_nlp::eval;
 use earshot_nlp::intents::{IntentFiles, Intents};
 use earshot_nlp::recipes::Learned;
@@ -115,64 +115,49 @@ pub fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn read_model(
-    dir: Option<&Path>,
-    kind: Learned,
-    builtin: &'static [u8],
-) -> anyhow::Result<Vec<u8>> {
-    match dir {
-        Some(d) => {
-            let p = d.join(kind.file_name());
-            std::fs::read(&p).with_context(|| format!("could not read {}", p.display()))
-        }
-        None => Ok(builtin.to_vec()),
-    }
-}
-
-struct Models {
-    sentiment: Vec<u8>,
-    complaint: Vec<u8>,
-    question: Vec<u8>,
-    suggestion: Vec<u8>,
-    churn_risk: Vec<u8>,
-    spam: Vec<u8>,
-}
+/// Each learned model's file, in [`Learned::ALL`] order: read from `--models`, or built in.
+struct Models(Vec<std::borrow::Cow<'static, [u8]>>);
 
 impl Models {
     fn load(dir: Option<&Path>) -> anyhow::Result<Self> {
-        Ok(Self {
-            sentiment: read_model(dir, Learned::Sentiment, builtin::SENTIMENT)?,
-            complaint: read_model(dir, Learned::Complaint, builtin::COMPLAINT)?,
-            question: read_model(dir, Learned::Question, builtin::QUESTION)?,
-            suggestion: read_model(dir, Learned::Suggestion, builtin::SUGGESTION)?,
-            churn_risk: read_model(dir, Learned::ChurnRisk, builtin::CHURN_RISK)?,
-            spam: read_model(dir, Learned::Spam, builtin::SPAM)?,
-        })
+        Learned::ALL
+            .iter()
+            .map(|kind| match dir {
+                Some(d) => {
+                    let p = d.join(kind.file_name());
+                    std::fs::read(&p)
+                        .map(std::borrow::Cow::Owned)
+                        .with_context(|| format!("could not read {}", p.display()))
+                }
+                None => Ok(std::borrow::Cow::Borrowed(kind.builtin())),
+            })
+            .collect::<anyhow::Result<_>>()
+            .map(Self)
+    }
+
+    fn bytes(&self, kind: Learned) -> &[u8] {
+        let k = Learned::ALL
+            .iter()
+            .position(|l| *l == kind)
+            .expect("every kind is in Learned::ALL");
+        &self.0[k]
     }
 
     fn files(&self) -> IntentFiles<'_> {
         IntentFiles {
-            complaint: &self.complaint,
-            question: &self.question,
-            suggestion: &self.suggestion,
-            churn_risk: &self.churn_risk,
-            spam: &self.spam,
-        }
-    }
-
-    fn bytes(&self, kind: Learned) -> &[u8] {
-        match kind {
-            Learned::Sentiment => &self.sentiment,
-            Learned::Complaint => &self.complaint,
-            Learned::Question => &self.question,
-            Learned::Suggestion => &self.suggestion,
-            Learned::ChurnRisk => &self.churn_risk,
-            Learned::Spam => &self.spam,
+            complaint: self.bytes(Learned::Complaint),
+            question: self.bytes(Learned::Question),
+            suggestion: self.bytes(Learned::Suggestion),
+            churn_risk: self.bytes(Learned::ChurnRisk),
+            spam: self.bytes(Learned::Spam),
         }
     }
 
     fn understanding(&self) -> anyhow::Result<Understanding> {
-        Ok(Understanding::from_models(&self.sentiment, &self.files())?)
+        Ok(Understanding::from_models(
+            self.bytes(Learned::Sentiment),
+            &self.files(),
+        )?)
     }
 }
 
