@@ -3,6 +3,7 @@
 //! care work (threading, conversation timelines). Nothing here does I/O; every other crate
 //! depends inward on this one.
 
+pub mod assign;
 pub mod auth;
 pub mod channel;
 pub mod contact;
@@ -12,6 +13,7 @@ pub mod ids;
 pub mod inbound;
 pub mod message;
 pub mod priority;
+pub mod rules;
 pub mod sla;
 pub mod store;
 pub mod team;
