@@ -13,6 +13,7 @@ pub mod ids;
 pub mod inbound;
 pub mod message;
 pub mod priority;
+pub mod route;
 pub mod rules;
 pub mod sla;
 pub mod store;

@@ -1049,16 +1049,17 @@ pub fn apply_to_facts(action: &Action, facts: &mut Facts) {
             );
         }
         Action::AddTag { tag } | Action::RemoveTag { tag } => {
-            let tag = tag.to_lowercase();
-            let mut tags = match facts.get(Field::ConversationTags) {
-                Value::List(l) => l.clone(),
-                _ => Vec::new(),
-            };
-            tags.retain(|t| *t != tag);
-            if matches!(action, Action::AddTag { .. }) {
-                tags.push(tag);
+            let slot = &mut facts.values[Field::ConversationTags as usize];
+            if !matches!(slot, Value::List(_)) {
+                *slot = Value::List(Vec::new());
             }
-            facts.set(Field::ConversationTags, Value::List(tags));
+            if let Value::List(tags) = slot {
+                let tag = tag.to_lowercase();
+                tags.retain(|t| *t != tag);
+                if matches!(action, Action::AddTag { .. }) {
+                    tags.push(tag);
+                }
+            }
         }
         Action::SetStatus { status } => {
             facts.set(Field::ConversationStatus, Value::text(status.as_str()));

@@ -20,6 +20,9 @@ pub enum BenchCommand {
     /// Understanding on one core: sentiment alone, each enricher, and the whole enrich stage,
     /// on TweetEval val (with sentiment's macro-averaged recall).
     Nlp(NlpBench),
+    /// One routing decision (priority, automation rules, assignment by skill and capacity)
+    /// with many agents and rules, on one core: latency percentiles.
+    Route(crate::bench_route::RouteBench),
 }
 
 #[derive(Debug, Args)]
@@ -84,6 +87,7 @@ pub async fn run(database: Option<String>, command: BenchCommand) -> anyhow::Res
         BenchCommand::Listen(args) => listen(args),
         BenchCommand::Nlp(args) => nlp(args),
         BenchCommand::Sla(args) => sla(database, args).await,
+        BenchCommand::Route(args) => crate::bench_route::run(args),
     }
 }
 

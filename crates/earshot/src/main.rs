@@ -1,6 +1,7 @@
 //! `earshot`: the command line. The only place that picks a concrete store.
 
 mod bench;
+mod bench_route;
 mod config;
 mod demo;
 mod ingest;
