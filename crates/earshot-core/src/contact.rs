@@ -25,6 +25,12 @@ pub struct Contact {
     pub id: ContactId,
     pub workspace_id: WorkspaceId,
     pub display_name: Option<String>,
+    /// The customer chose not to be engaged: no automated reply ever goes to them.
+    pub opted_out: bool,
+    /// A loyalty or contract tier from the brand's own systems (`gold`, `enterprise`, …).
+    pub tier: Option<String>,
+    /// The customer's value to the brand (lifetime spend, ARR…), in the brand's unit.
+    pub value: Option<f64>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -35,4 +41,15 @@ pub struct ContactProfile {
     #[serde(flatten)]
     pub contact: Contact,
     pub identities: Vec<Identity>,
+}
+
+/// A change to a contact; absent fields stay as they are, `null` clears.
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactPatch {
+    pub opted_out: Option<bool>,
+    #[serde(default, with = "crate::patch")]
+    pub tier: Option<Option<String>>,
+    #[serde(default, with = "crate::patch")]
+    pub value: Option<Option<f64>>,
 }

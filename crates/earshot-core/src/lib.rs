@@ -12,6 +12,7 @@ pub mod enrichment;
 pub mod ids;
 pub mod inbound;
 pub mod message;
+pub mod patch;
 pub mod priority;
 pub mod route;
 pub mod rules;
@@ -22,15 +23,16 @@ pub mod threading;
 pub mod time;
 pub mod timeline;
 pub mod topic;
+pub mod workflow;
 
 pub use channel::{Channel, ChannelKind, ChannelRole};
-pub use contact::{Contact, ContactProfile, Identity};
+pub use contact::{Contact, ContactPatch, ContactProfile, Identity};
 pub use conversation::{Conversation, ConversationStatus};
 pub use ids::*;
 pub use inbound::{Inbound, InboundAuthor, InboundError};
 pub use message::{Direction, Message, Visibility};
 pub use store::{Store, StoreError};
-pub use team::{Agent, NewAgent, Team};
+pub use team::{Agent, AgentPatch, NewAgent, Team};
 pub use topic::{MessageSample, Topic, TopicDraft};
 
 /// A tenant: every stored row belongs to exactly one workspace, and every store query is

@@ -202,14 +202,18 @@ impl Calendar {
 }
 
 /// Response targets on a calendar. [`Policy::out_of_the_box`] is what every workspace has
-/// until it defines its own (issue 5: policies chosen by rules).
+/// until a rule applies one of its own ([`PolicyDraft`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
-    pub name: &'static str,
+    pub name: String,
     /// The brand's first answer, counted from the customer's first message.
     pub first_response: Duration,
     /// Each later answer, counted from the oldest customer message not yet answered.
     pub next_response: Duration,
+    /// Resolution, counted from the conversation's first message (reported, not a timer).
+    pub resolution: Option<Duration>,
+    /// The share of a target after which a warning is due (0.8: at 80%).
+    pub warn_share: f64,
     pub calendar: Calendar,
 }
 
@@ -217,21 +221,47 @@ impl Policy {
     /// First (and next) response within 24 hours around the clock; within 1 hour for an
     /// `urgent` conversation.
     pub fn out_of_the_box(priority_label: &str) -> Self {
-        let target = if priority_label == "urgent" {
+        let urgent = priority_label == "urgent";
+        let target = if urgent {
             Duration::hours(1)
         } else {
             Duration::hours(24)
         };
         Self {
-            name: if priority_label == "urgent" {
+            name: if urgent {
                 "urgent: 1 hour"
             } else {
                 "standard: 24 hours"
-            },
+            }
+            .into(),
             first_response: target,
             next_response: target,
+            resolution: None,
+            warn_share: DEFAULT_WARN_SHARE,
             calendar: Calendar::always(),
         }
+    }
+
+    /// The target the customer's current wait is measured against.
+    pub fn target(&self, answered_before: bool) -> Duration {
+        if answered_before {
+            self.next_response
+        } else {
+            self.first_response
+        }
+    }
+
+    /// When the warning for the current wait is due: the warning share of the target, on the
+    /// calendar.
+    pub fn warning_due(
+        &self,
+        waiting_since: Timestamp,
+        answered_before: bool,
+    ) -> Option<Timestamp> {
+        let target = self.target(answered_before);
+        let share =
+            Duration::milliseconds((target.num_milliseconds() as f64 * self.warn_share) as i64);
+        self.calendar.add(waiting_since, share)
     }
 
     /// When the answer the customer waits for is due: `waiting_since` plus the first-response
@@ -241,12 +271,8 @@ impl Policy {
         waiting_since: Timestamp,
         answered_before: bool,
     ) -> Option<Timestamp> {
-        let target = if answered_before {
-            self.next_response
-        } else {
-            self.first_response
-        };
-        self.calendar.add(waiting_since, target)
+        self.calendar
+            .add(waiting_since, self.target(answered_before))
     }
 }
 
@@ -323,6 +349,112 @@ impl SlaClock {
 
     pub fn breached(&self, calendar: &Calendar, now: Timestamp) -> bool {
         self.used_at(calendar, now) >= self.target
+    }
+}
+
+/// Warnings are due at 80% of a target unless a policy says otherwise.
+pub const DEFAULT_WARN_SHARE: f64 = 0.8;
+
+/// An SLA policy as the API takes and stores it.
+///
+/// ```json
+/// {"name": "Business hours, Berlin", "first_response_minutes": 240, "next_response_minutes": 480,
+///  "warn_at": 0.75,
+///  "calendar": {"time_zone": "Europe/Berlin",
+///               "week": {"mon": [["09:00", "12:30"], ["13:30", "18:00"]], "tue": [["09:00", "18:00"]]},
+///               "holidays": ["2026-12-25", "2026-12-26"]}}
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyDraft {
+    pub name: String,
+    pub first_response_minutes: u32,
+    /// Defaults to the first-response target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_response_minutes: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution_minutes: Option<u32>,
+    /// The share of a target at which to warn, 0 < share < 1.
+    #[serde(default = "default_warn")]
+    pub warn_at: f64,
+    /// Around the clock in UTC when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<CalendarDraft>,
+}
+
+fn default_warn() -> f64 {
+    DEFAULT_WARN_SHARE
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarDraft {
+    /// An IANA time zone, e.g. `Europe/Berlin`.
+    pub time_zone: String,
+    /// `mon` … `sun` → working windows `[["09:00", "17:00"], …]`; a missing day is off.
+    pub week: std::collections::BTreeMap<String, Vec<[String; 2]>>,
+    #[serde(default)]
+    pub holidays: Vec<NaiveDate>,
+}
+
+const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+impl CalendarDraft {
+    pub fn compile(&self) -> Result<Calendar, CalendarError> {
+        let time_zone: Tz = self.time_zone.parse().map_err(|_| {
+            CalendarError(format!(
+                "time_zone: `{}` is not an IANA time zone (e.g. Europe/Berlin)",
+                self.time_zone
+            ))
+        })?;
+        let mut week: [Vec<Window>; 7] = Default::default();
+        for (day, windows) in &self.week {
+            let i = DAYS.iter().position(|d| d == day).ok_or_else(|| {
+                CalendarError(format!("week: `{day}` is not a day; use mon … sun"))
+            })?;
+            for [from, to] in windows {
+                week[i].push(
+                    Window::parse(from, to)
+                        .map_err(|e| CalendarError(format!("week.{day}: {e}")))?,
+                );
+            }
+        }
+        Calendar::new(time_zone, week, self.holidays.iter().copied().collect())
+            .map_err(|e| CalendarError(format!("calendar: {e}")))
+    }
+}
+
+impl PolicyDraft {
+    /// Checks and builds the policy; the error says which field is wrong.
+    pub fn compile(&self) -> Result<Policy, CalendarError> {
+        if self.name.trim().is_empty() {
+            return Err(CalendarError("name: is empty".into()));
+        }
+        if self.first_response_minutes == 0 || self.next_response_minutes == Some(0) {
+            return Err(CalendarError(
+                "response targets are at least 1 minute".into(),
+            ));
+        }
+        if !(self.warn_at > 0.0 && self.warn_at < 1.0) {
+            return Err(CalendarError(
+                "warn_at: must be between 0 and 1 (e.g. 0.8)".into(),
+            ));
+        }
+        let minutes = |m: u32| Duration::minutes(i64::from(m));
+        Ok(Policy {
+            name: self.name.clone(),
+            first_response: minutes(self.first_response_minutes),
+            next_response: minutes(
+                self.next_response_minutes
+                    .unwrap_or(self.first_response_minutes),
+            ),
+            resolution: self.resolution_minutes.map(minutes),
+            warn_share: self.warn_at,
+            calendar: match &self.calendar {
+                Some(c) => c.compile()?,
+                None => Calendar::always(),
+            },
+        })
     }
 }
 

@@ -314,4 +314,125 @@ pub trait Store: Send + Sync + 'static {
         workspace: WorkspaceId,
         limit: u32,
     ) -> StoreResult<Vec<MessageSample>>;
+
+    // ----- The care workflow (issue 5) -----
+
+    async fn update_agent(
+        &self,
+        workspace: WorkspaceId,
+        id: AgentId,
+        patch: &crate::AgentPatch,
+    ) -> StoreResult<Agent>;
+    async fn set_team_strategy(
+        &self,
+        workspace: WorkspaceId,
+        id: TeamId,
+        strategy: crate::assign::Strategy,
+    ) -> StoreResult<Team>;
+    async fn update_contact(
+        &self,
+        workspace: WorkspaceId,
+        id: ContactId,
+        patch: &crate::ContactPatch,
+    ) -> StoreResult<Contact>;
+
+    /// Applies a change to a conversation in one transaction, recording an event (with
+    /// `actor`) for every field that really changed, then `extra` events (rule firings, notes,
+    /// replies…). An agent or team of another workspace is `Invalid`.
+    async fn change_conversation(
+        &self,
+        workspace: WorkspaceId,
+        id: ConversationId,
+        change: &crate::workflow::ConversationChange,
+        actor: crate::rules::Actor,
+        extra: &[crate::workflow::NewEvent],
+    ) -> StoreResult<crate::workflow::Changed>;
+    /// The conversation's history, oldest first.
+    async fn conversation_events(
+        &self,
+        workspace: WorkspaceId,
+        id: ConversationId,
+    ) -> StoreResult<Vec<crate::workflow::ConversationEvent>>;
+    async fn conversation_tags(
+        &self,
+        workspace: WorkspaceId,
+        id: ConversationId,
+    ) -> StoreResult<Vec<String>>;
+    async fn sla_state(
+        &self,
+        workspace: WorkspaceId,
+        id: ConversationId,
+    ) -> StoreResult<crate::workflow::SlaState>;
+    /// Unresolved conversations that belong to a team (assigned or waiting in its backlog).
+    async fn team_conversations(
+        &self,
+        workspace: WorkspaceId,
+    ) -> StoreResult<Vec<crate::workflow::TeamConversation>>;
+    /// Like [`Store::sla_due`], for another stored time.
+    async fn timers_due(
+        &self,
+        timer: crate::workflow::Timer,
+        after: crate::time::Timestamp,
+        until: crate::time::Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<(WorkspaceId, ConversationId, crate::time::Timestamp)>>;
+    /// Where a timer worker got to (`None` before its first pass).
+    async fn timer_cursor(&self, name: &str) -> StoreResult<Option<crate::time::Timestamp>>;
+    async fn set_timer_cursor(&self, name: &str, until: crate::time::Timestamp) -> StoreResult<()>;
+
+    /// Saves a rule (validated by the caller) at `position`, or after the last rule.
+    async fn create_rule(
+        &self,
+        workspace: WorkspaceId,
+        position: Option<i64>,
+        rule: &crate::rules::RuleDraft,
+    ) -> StoreResult<crate::workflow::RuleRecord>;
+    /// The workspace's rules in the order they run.
+    async fn list_rules(
+        &self,
+        workspace: WorkspaceId,
+    ) -> StoreResult<Vec<crate::workflow::RuleRecord>>;
+    async fn update_rule(
+        &self,
+        workspace: WorkspaceId,
+        id: i64,
+        position: Option<i64>,
+        rule: &crate::rules::RuleDraft,
+    ) -> StoreResult<crate::workflow::RuleRecord>;
+    async fn delete_rule(&self, workspace: WorkspaceId, id: i64) -> StoreResult<()>;
+
+    async fn create_sla_policy(
+        &self,
+        workspace: WorkspaceId,
+        policy: &crate::sla::PolicyDraft,
+    ) -> StoreResult<crate::workflow::SlaPolicyRecord>;
+    async fn list_sla_policies(
+        &self,
+        workspace: WorkspaceId,
+    ) -> StoreResult<Vec<crate::workflow::SlaPolicyRecord>>;
+
+    /// Queues deliveries; returns their ids.
+    async fn enqueue(
+        &self,
+        workspace: WorkspaceId,
+        items: &[crate::workflow::NewOutbox],
+    ) -> StoreResult<Vec<i64>>;
+    /// Queued deliveries of every workspace whose next attempt is due by `now`, oldest first.
+    async fn outbox_due(
+        &self,
+        now: crate::time::Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::workflow::OutboxItem>>;
+    /// Records how an attempt ended.
+    async fn outbox_result(
+        &self,
+        id: i64,
+        delivery: &crate::workflow::Delivery,
+        at: crate::time::Timestamp,
+    ) -> StoreResult<()>;
+    async fn list_outbox(
+        &self,
+        workspace: WorkspaceId,
+        conversation: Option<ConversationId>,
+    ) -> StoreResult<Vec<crate::workflow::OutboxItem>>;
 }

@@ -163,7 +163,15 @@ where
         let store = async {
             match annotated.take() {
                 Some((b, r, a)) => {
-                    Some((r, pipeline.store.ingest_annotated(workspace, &b, &a).await))
+                    let stored = match pipeline.store.ingest_annotated(workspace, &b, &a).await {
+                        Ok(outcomes) => pipeline
+                            .workflow
+                            .after_ingest(workspace, &b, &a, &outcomes)
+                            .await
+                            .map(|_| outcomes),
+                        Err(e) => Err(e),
+                    };
+                    Some((r, stored))
                 }
                 None => None,
             }

@@ -8,6 +8,8 @@
 pub mod ingest;
 pub mod pipeline;
 pub mod synth;
+pub mod timers;
+pub mod workflow;
 
 pub use ingest::{ingest, IngestOptions, IngestReport, RejectRecord};
 pub use pipeline::Pipeline;

@@ -14,6 +14,8 @@ use std::sync::{Arc, RwLock};
 
 pub struct Pipeline {
     pub store: Arc<dyn Store>,
+    /// The rules and assign stages, and the agent actions around them.
+    pub workflow: Arc<crate::workflow::Workflow>,
     listen: ListenStage,
     enrich: Option<Arc<Understanding>>,
 }
@@ -31,6 +33,7 @@ impl Pipeline {
     /// A pipeline with the given enrich stage (`None`: messages are stored without one).
     pub fn with_understanding(store: Arc<dyn Store>, enrich: Option<Arc<Understanding>>) -> Self {
         Self {
+            workflow: Arc::new(crate::workflow::Workflow::new(store.clone())),
             store,
             listen: ListenStage::default(),
             enrich,
@@ -44,7 +47,11 @@ impl Pipeline {
         batch: &[Inbound],
     ) -> StoreResult<Vec<IngestOutcome>> {
         let annotations = self.annotate(ws, batch).await?;
-        self.store.ingest_annotated(ws, batch, &annotations).await
+        let outcomes = self.store.ingest_annotated(ws, batch, &annotations).await?;
+        self.workflow
+            .after_ingest(ws, batch, &annotations, &outcomes)
+            .await?;
+        Ok(outcomes)
     }
 
     /// The stages before the store (listen, enrich), one annotation per message. A file
@@ -88,6 +95,12 @@ impl Pipeline {
             }
         }
         Ok(annotations)
+    }
+
+    /// Language, sentiment, intents and urgency of a text with their reasons (for dry runs);
+    /// `None` when the pipeline runs without the enrich stage.
+    pub fn understand(&self, text: &str) -> Option<Enrichment> {
+        self.enrich.as_ref().map(|u| u.enrich(text))
     }
 
     /// Fills in the reasons of a stored enrichment of `text` (the stage stores labels only).

@@ -28,6 +28,10 @@ pub enum ApiError {
     Unprocessable(String),
     /// 409
     Conflict(String),
+    /// 422: a rule that does not validate; `errors` lists every problem with its path.
+    InvalidRule(Vec<earshot_core::rules::RuleError>),
+    /// 409: another reply went out after the one the agent last saw.
+    ReplyCollision { message: String, message_id: i64 },
     /// 413
     PayloadTooLarge(String),
     /// 503: the database does not answer.
@@ -71,6 +75,19 @@ impl ApiError {
                 (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", m.clone())
             }
             Self::Conflict(m) => (StatusCode::CONFLICT, "conflict", m.clone()),
+            Self::InvalidRule(errors) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_rule",
+                format!(
+                    "the rule has {} problem{}: {}",
+                    errors.len(),
+                    if errors.len() == 1 { "" } else { "s" },
+                    errors.first().map(|e| e.to_string()).unwrap_or_default()
+                ),
+            ),
+            Self::ReplyCollision { message, .. } => {
+                (StatusCode::CONFLICT, "reply_collision", message.clone())
+            }
             Self::PayloadTooLarge(m) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
@@ -109,6 +126,8 @@ impl IntoResponse for ApiError {
         match &self {
             Self::InvalidMessages { errors, .. } => body["errors"] = json!(errors),
             Self::InvalidTopicQuery { column, .. } => body["column"] = json!(column),
+            Self::InvalidRule(errors) => body["errors"] = json!(errors),
+            Self::ReplyCollision { message_id, .. } => body["message_id"] = json!(message_id),
             _ => {}
         }
         let mut response = (status, Json(body)).into_response();
@@ -140,4 +159,18 @@ pub fn panic_response(detail: Box<dyn std::any::Any + Send + 'static>) -> Respon
         .or_else(|| detail.downcast_ref::<&str>().map(|s| s.to_string()))
         .unwrap_or_default();
     ApiError::Internal(format!("handler panicked: {detail}")).into_response()
+}
+
+impl From<earshot_engine::workflow::ActionError> for ApiError {
+    fn from(e: earshot_engine::workflow::ActionError) -> Self {
+        use earshot_engine::workflow::ActionError;
+        match e {
+            ActionError::Store(s) => s.into(),
+            ActionError::Collision { message_id, .. } => Self::ReplyCollision {
+                message: e.to_string(),
+                message_id,
+            },
+            ActionError::Invalid(m) => Self::Unprocessable(m),
+        }
+    }
 }

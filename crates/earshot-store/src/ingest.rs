@@ -90,8 +90,8 @@ pub(crate) struct ConversationUpdate {
     /// stored one.
     pub priority: Option<(i32, Option<String>)>,
     /// `None`: keep the stored due time; `Some(None)`: nobody waits any more;
-    /// `Some(Some(ms))`: the new due time.
-    pub sla_due: Option<Option<i64>>,
+    /// `Some(Some((due, warn)))`: the new due and warning times (ms).
+    pub sla_due: Option<Option<(i64, i64)>>,
 }
 
 impl ConversationUpdate {
@@ -106,17 +106,16 @@ impl ConversationUpdate {
 fn sla_due(
     t: &Timeline,
     priority: Option<&earshot_core::priority::Priority>,
-) -> Option<Option<i64>> {
+) -> Option<Option<(i64, i64)>> {
     let Some(waiting) = t.waiting_since else {
         return Some(None);
     };
     let p = priority?;
     let policy = earshot_core::sla::Policy::out_of_the_box(&p.label);
-    Some(
-        policy
-            .response_due(waiting, t.first_response_at.is_some())
-            .map(|d| d.timestamp_millis()),
-    )
+    let answered = t.first_response_at.is_some();
+    let due = policy.response_due(waiting, answered)?;
+    let warn = policy.warning_due(waiting, answered).unwrap_or(due);
+    Some(Some((due.timestamp_millis(), warn.timestamp_millis())))
 }
 
 /// The database side of one ingest transaction.

@@ -8,6 +8,7 @@ pub mod postgres;
 mod queries;
 mod rows;
 pub mod sqlite;
+mod workflow;
 
 use earshot_core::store::StoreError;
 use earshot_core::Store;
@@ -299,6 +300,170 @@ macro_rules! store_impl {
                 limit: u32,
             ) -> earshot_core::store::StoreResult<Vec<earshot_core::MessageSample>> {
                 q::recent_messages(&self.$read, ws, limit).await
+            }
+            async fn update_agent(
+                &self,
+                ws: earshot_core::WorkspaceId,
+                id: earshot_core::AgentId,
+                patch: &earshot_core::AgentPatch,
+            ) -> earshot_core::store::StoreResult<earshot_core::Agent> {
+                q::update_agent(&self.$write, ws, id, patch).await
+            }
+            async fn set_team_strategy(
+                &self,
+                ws: earshot_core::WorkspaceId,
+                id: earshot_core::TeamId,
+                strategy: earshot_core::assign::Strategy,
+            ) -> earshot_core::store::StoreResult<earshot_core::Team> {
+                q::set_team_strategy(&self.$write, ws, id, strategy).await
+            }
+            async fn update_contact(
+                &self,
+                ws: earshot_core::WorkspaceId,
+                id: earshot_core::ContactId,
+                patch: &earshot_core::ContactPatch,
+            ) -> earshot_core::store::StoreResult<earshot_core::Contact> {
+                q::update_contact(&self.$write, ws, id, patch).await
+            }
+            async fn change_conversation(
+                &self,
+                ws: earshot_core::WorkspaceId,
+                id: earshot_core::ConversationId,
+                change: &earshot_core::workflow::ConversationChange,
+                actor: earshot_core::rules::Actor,
+                extra: &[earshot_core::workflow::NewEvent],
+            ) -> earshot_core::store::StoreResult<earshot_core::workflow::Changed> {
+                q::change_conversation(&self.$write, ws, id, change, actor, extra).await
+            }
+            async fn conversation_events(
+                &self,
+                ws: earshot_core::WorkspaceId,
+                id: earshot_core::ConversationId,
+            ) -> earshot_core::store::StoreResult<Vec<earshot_core::workflow::ConversationEvent>>
+            {
+                q::conversation_events(&self.$read, ws, id).await
+            }
+            async fn conversation_tags(
+                &self,
+                ws: earshot_core::WorkspaceId,
+                id: earshot_core::ConversationId,
+            ) -> earshot_core::store::StoreResult<Vec<String>> {
+                q::conversation_tags(&self.$read, ws, id).await
+            }
+            async fn sla_state(
+                &self,
+                ws: earshot_core::WorkspaceId,
+                id: earshot_core::ConversationId,
+            ) -> earshot_core::store::StoreResult<earshot_core::workflow::SlaState> {
+                q::sla_state(&self.$read, ws, id).await
+            }
+            async fn team_conversations(
+                &self,
+                ws: earshot_core::WorkspaceId,
+            ) -> earshot_core::store::StoreResult<Vec<earshot_core::workflow::TeamConversation>>
+            {
+                q::team_conversations(&self.$read, ws).await
+            }
+            async fn timers_due(
+                &self,
+                timer: earshot_core::workflow::Timer,
+                after: earshot_core::time::Timestamp,
+                until: earshot_core::time::Timestamp,
+                limit: u32,
+            ) -> earshot_core::store::StoreResult<
+                Vec<(
+                    earshot_core::WorkspaceId,
+                    earshot_core::ConversationId,
+                    earshot_core::time::Timestamp,
+                )>,
+            > {
+                q::timers_due(&self.$read, timer, after, until, limit).await
+            }
+            async fn timer_cursor(
+                &self,
+                name: &str,
+            ) -> earshot_core::store::StoreResult<Option<earshot_core::time::Timestamp>> {
+                q::timer_cursor(&self.$read, name).await
+            }
+            async fn set_timer_cursor(
+                &self,
+                name: &str,
+                until: earshot_core::time::Timestamp,
+            ) -> earshot_core::store::StoreResult<()> {
+                q::set_timer_cursor(&self.$write, name, until).await
+            }
+            async fn create_rule(
+                &self,
+                ws: earshot_core::WorkspaceId,
+                position: Option<i64>,
+                rule: &earshot_core::rules::RuleDraft,
+            ) -> earshot_core::store::StoreResult<earshot_core::workflow::RuleRecord> {
+                q::create_rule(&self.$write, ws, position, rule).await
+            }
+            async fn list_rules(
+                &self,
+                ws: earshot_core::WorkspaceId,
+            ) -> earshot_core::store::StoreResult<Vec<earshot_core::workflow::RuleRecord>> {
+                q::list_rules(&self.$read, ws).await
+            }
+            async fn update_rule(
+                &self,
+                ws: earshot_core::WorkspaceId,
+                id: i64,
+                position: Option<i64>,
+                rule: &earshot_core::rules::RuleDraft,
+            ) -> earshot_core::store::StoreResult<earshot_core::workflow::RuleRecord> {
+                q::update_rule(&self.$write, ws, id, position, rule).await
+            }
+            async fn delete_rule(
+                &self,
+                ws: earshot_core::WorkspaceId,
+                id: i64,
+            ) -> earshot_core::store::StoreResult<()> {
+                q::delete_rule(&self.$write, ws, id).await
+            }
+            async fn create_sla_policy(
+                &self,
+                ws: earshot_core::WorkspaceId,
+                policy: &earshot_core::sla::PolicyDraft,
+            ) -> earshot_core::store::StoreResult<earshot_core::workflow::SlaPolicyRecord> {
+                q::create_sla_policy(&self.$write, ws, policy).await
+            }
+            async fn list_sla_policies(
+                &self,
+                ws: earshot_core::WorkspaceId,
+            ) -> earshot_core::store::StoreResult<Vec<earshot_core::workflow::SlaPolicyRecord>>
+            {
+                q::list_sla_policies(&self.$read, ws).await
+            }
+            async fn enqueue(
+                &self,
+                ws: earshot_core::WorkspaceId,
+                items: &[earshot_core::workflow::NewOutbox],
+            ) -> earshot_core::store::StoreResult<Vec<i64>> {
+                q::enqueue(&self.$write, ws, items).await
+            }
+            async fn outbox_due(
+                &self,
+                now: earshot_core::time::Timestamp,
+                limit: u32,
+            ) -> earshot_core::store::StoreResult<Vec<earshot_core::workflow::OutboxItem>> {
+                q::outbox_due(&self.$read, now, limit).await
+            }
+            async fn outbox_result(
+                &self,
+                id: i64,
+                delivery: &earshot_core::workflow::Delivery,
+                at: earshot_core::time::Timestamp,
+            ) -> earshot_core::store::StoreResult<()> {
+                q::outbox_result(&self.$write, id, delivery, at).await
+            }
+            async fn list_outbox(
+                &self,
+                ws: earshot_core::WorkspaceId,
+                conversation: Option<earshot_core::ConversationId>,
+            ) -> earshot_core::store::StoreResult<Vec<earshot_core::workflow::OutboxItem>> {
+                q::list_outbox(&self.$read, ws, conversation).await
             }
         }
     };

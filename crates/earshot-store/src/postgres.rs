@@ -22,6 +22,7 @@ use std::time::Duration;
 
 mod q {
     crate::queries::shared_queries!(sqlx::Postgres, sqlx::postgres::PgRow);
+    crate::workflow::workflow_queries!(sqlx::Postgres);
 }
 
 /// First key of the advisory lock that serializes ingest within a workspace.
@@ -556,18 +557,26 @@ impl IngestTx for PgTx {
             .map(|u| u.priority.as_ref().and_then(|p| p.1.as_deref()))
             .collect();
         let due_set: Vec<bool> = rows.iter().map(|u| u.sla_due.is_some()).collect();
-        let due: Vec<Option<i64>> = rows.iter().map(|u| u.sla_due.flatten()).collect();
+        let due: Vec<Option<i64>> = rows
+            .iter()
+            .map(|u| u.sla_due.flatten().map(|d| d.0))
+            .collect();
+        let warn: Vec<Option<i64>> = rows
+            .iter()
+            .map(|u| u.sla_due.flatten().map(|d| d.1))
+            .collect();
         sqlx::query(
             "UPDATE conversations c SET status = u.status, message_count = u.message_count, \
              first_message_at = u.first_message_at, last_message_at = u.last_message_at, \
              first_response_at = u.first_response_at, waiting_since = u.waiting_since, waiting_key = u.waiting_key, \
              updated_at = $2, priority = COALESCE(u.priority, c.priority), \
              priority_detail = CASE WHEN u.priority IS NOT NULL THEN u.priority_detail ELSE c.priority_detail END, \
-             sla_due_at = CASE WHEN u.due_set THEN u.sla_due_at ELSE c.sla_due_at END \
+             sla_due_at = CASE WHEN u.due_set THEN u.sla_due_at ELSE c.sla_due_at END, \
+             sla_warn_at = CASE WHEN u.due_set THEN u.sla_warn_at ELSE c.sla_warn_at END \
              FROM UNNEST($3::bigint[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], \
-             $11::int[], $12::text[], $13::bool[], $14::bigint[]) \
+             $11::int[], $12::text[], $13::bool[], $14::bigint[], $15::bigint[]) \
              AS u(id, status, message_count, first_message_at, last_message_at, first_response_at, waiting_since, waiting_key, \
-             priority, priority_detail, due_set, sla_due_at) \
+             priority, priority_detail, due_set, sla_due_at, sla_warn_at) \
              WHERE c.workspace_id = $1 AND c.id = u.id",
         )
         .bind(ws.0)
@@ -584,6 +593,7 @@ impl IngestTx for PgTx {
         .bind(&details)
         .bind(&due_set)
         .bind(&due)
+        .bind(&warn)
         .execute(&mut *self.tx)
         .await
         .map_err(db_err)?;

@@ -7,6 +7,10 @@ pub(crate) enum Bind {
     I64(i64),
     I32(i32),
     Text(String),
+    Bool(bool),
+    OptI64(Option<i64>),
+    OptText(Option<String>),
+    OptF64(Option<f64>),
 }
 
 /// SQL text with `$N` placeholders numbered as values are pushed.
@@ -122,6 +126,10 @@ macro_rules! shared_queries {
                     Bind::I64(v) => q.bind(*v),
                     Bind::I32(v) => q.bind(*v),
                     Bind::Text(v) => q.bind(v.as_str()),
+                    Bind::Bool(v) => q.bind(*v),
+                    Bind::OptI64(v) => q.bind(*v),
+                    Bind::OptText(v) => q.bind(v.as_deref()),
+                    Bind::OptF64(v) => q.bind(*v),
                 };
             }
             q
@@ -344,9 +352,9 @@ macro_rules! shared_queries {
             if name.trim().is_empty() {
                 return Err(store::StoreError::Invalid("team name is empty".into()));
             }
-            let row = sqlx::query(
-                "INSERT INTO teams (workspace_id, name) VALUES ($1, $2) RETURNING id, workspace_id, name",
-            )
+            let row = sqlx::query(&format!(
+                "INSERT INTO teams (workspace_id, name) VALUES ($1, $2) RETURNING {TEAM_COLUMNS}"
+            ))
             .bind(ws.0)
             .bind(name)
             .fetch_one(pool)
@@ -356,7 +364,7 @@ macro_rules! shared_queries {
         }
 
         pub(crate) async fn list_teams(pool: &Pool, ws: WorkspaceId) -> StoreResult<Vec<Team>> {
-            sqlx::query("SELECT id, workspace_id, name FROM teams WHERE workspace_id = $1 ORDER BY id")
+            sqlx::query(&format!("SELECT {TEAM_COLUMNS} FROM teams WHERE workspace_id = $1 ORDER BY id"))
                 .bind(ws.0)
                 .fetch_all(pool)
                 .await
@@ -386,14 +394,18 @@ macro_rules! shared_queries {
                 return Err(store::StoreError::Invalid("an agent needs a name and an email".into()));
             }
             check_team(pool, ws, a.team_id).await?;
-            let row = sqlx::query(
-                "INSERT INTO agents (workspace_id, name, email, team_id) VALUES ($1, $2, $3, $4) \
-                 RETURNING id, workspace_id, name, email, team_id",
-            )
+            check_capacity(a.capacity)?;
+            let row = sqlx::query(&format!(
+                "INSERT INTO agents (workspace_id, name, email, team_id, skills, capacity, availability) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {AGENT_COLUMNS}"
+            ))
             .bind(ws.0)
             .bind(&a.name)
             .bind(&a.email)
             .bind(a.team_id.map(|t| t.0))
+            .bind(skills_json(&a.skills))
+            .bind(a.capacity as i32)
+            .bind(a.availability.as_str())
             .fetch_one(pool)
             .await
             .map_err(db_err)?;
@@ -401,7 +413,7 @@ macro_rules! shared_queries {
         }
 
         pub(crate) async fn list_agents(pool: &Pool, ws: WorkspaceId) -> StoreResult<Vec<Agent>> {
-            sqlx::query("SELECT id, workspace_id, name, email, team_id FROM agents WHERE workspace_id = $1 ORDER BY id")
+            sqlx::query(&format!("SELECT {AGENT_COLUMNS} FROM agents WHERE workspace_id = $1 ORDER BY id"))
                 .bind(ws.0)
                 .fetch_all(pool)
                 .await

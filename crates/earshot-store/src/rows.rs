@@ -83,7 +83,8 @@ macro_rules! row_mappers {
             })
         }
 
-        pub(crate) const CONTACT_COLUMNS: &str = "id, workspace_id, display_name, created_at, updated_at";
+        pub(crate) const CONTACT_COLUMNS: &str =
+            "id, workspace_id, display_name, created_at, updated_at, opted_out, tier, value";
 
         pub(crate) fn contact(r: &$row) -> earshot_core::store::StoreResult<earshot_core::Contact> {
             Ok(earshot_core::Contact {
@@ -92,6 +93,9 @@ macro_rules! row_mappers {
                 display_name: r.try_get(2).map_err($crate::db_err)?,
                 created_at: from_millis(r.try_get(3).map_err($crate::db_err)?),
                 updated_at: from_millis(r.try_get(4).map_err($crate::db_err)?),
+                opted_out: r.try_get(5).map_err($crate::db_err)?,
+                tier: r.try_get(6).map_err($crate::db_err)?,
+                value: r.try_get(7).map_err($crate::db_err)?,
             })
         }
 
@@ -135,7 +139,13 @@ macro_rules! row_mappers {
             })
         }
 
+        pub(crate) const AGENT_COLUMNS: &str =
+            "id, workspace_id, name, email, team_id, skills, capacity, availability, last_assigned_at";
+
         pub(crate) fn agent(r: &$row) -> earshot_core::store::StoreResult<earshot_core::Agent> {
+            let skills: String = r.try_get(5).map_err($crate::db_err)?;
+            let availability: String = r.try_get(7).map_err($crate::db_err)?;
+            let capacity: i32 = r.try_get(6).map_err($crate::db_err)?;
             Ok(earshot_core::Agent {
                 id: earshot_core::AgentId(r.try_get(0).map_err($crate::db_err)?),
                 workspace_id: earshot_core::WorkspaceId(r.try_get(1).map_err($crate::db_err)?),
@@ -145,6 +155,15 @@ macro_rules! row_mappers {
                     .try_get::<Option<i64>, _>(4)
                     .map_err($crate::db_err)?
                     .map(earshot_core::TeamId),
+                skills: serde_json::from_str(&skills).map_err(|_| $crate::corrupt("agent skills", &skills))?,
+                capacity: capacity.max(0) as u32,
+                availability: availability
+                    .parse()
+                    .map_err(|_| $crate::corrupt("availability", &availability))?,
+                last_assigned_at: r
+                    .try_get::<Option<i64>, _>(8)
+                    .map_err($crate::db_err)?
+                    .map(from_millis),
             })
         }
 
@@ -176,11 +195,15 @@ macro_rules! row_mappers {
             })
         }
 
+        pub(crate) const TEAM_COLUMNS: &str = "id, workspace_id, name, strategy";
+
         pub(crate) fn team(r: &$row) -> earshot_core::store::StoreResult<earshot_core::Team> {
+            let strategy: String = r.try_get(3).map_err($crate::db_err)?;
             Ok(earshot_core::Team {
                 id: earshot_core::TeamId(r.try_get(0).map_err($crate::db_err)?),
                 workspace_id: earshot_core::WorkspaceId(r.try_get(1).map_err($crate::db_err)?),
                 name: r.try_get(2).map_err($crate::db_err)?,
+                strategy: strategy.parse().map_err(|_| $crate::corrupt("strategy", &strategy))?,
             })
         }
     };

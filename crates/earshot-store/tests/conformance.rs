@@ -438,14 +438,7 @@ async fn the_inbox_orders_filters_and_pages_without_gaps() {
 
         let team = s.create_team(ws, "Tier 1").await.unwrap();
         let agent = s
-            .create_agent(
-                ws,
-                &NewAgent {
-                    name: "Ana".into(),
-                    email: "ana@acme.test".into(),
-                    team_id: Some(team.id),
-                },
-            )
+            .create_agent(ws, &NewAgent::new("Ana", "ana@acme.test", Some(team.id)))
             .await
             .unwrap();
         let assigned = s
@@ -532,24 +525,13 @@ async fn teams_and_agents_belong_to_their_workspace() {
         );
         s.create_team(other, "Billing").await.unwrap();
         assert_eq!(s.list_teams(ws).await.unwrap(), vec![team.clone()]);
-        let foreign_team = NewAgent {
-            name: "Bo".into(),
-            email: "bo@x.test".into(),
-            team_id: Some(TeamId(team.id.0 + 1)),
-        };
+        let foreign_team = NewAgent::new("Bo", "bo@x.test", Some(TeamId(team.id.0 + 1)));
         assert!(matches!(
             s.create_agent(ws, &foreign_team).await,
             Err(StoreError::Invalid(_))
         ));
         let agent = s
-            .create_agent(
-                ws,
-                &NewAgent {
-                    name: "Bo".into(),
-                    email: "bo@x.test".into(),
-                    team_id: None,
-                },
-            )
+            .create_agent(ws, &NewAgent::new("Bo", "bo@x.test", None))
             .await
             .unwrap();
         assert_eq!(s.list_agents(ws).await.unwrap(), vec![agent.clone()]);

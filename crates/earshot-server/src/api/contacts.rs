@@ -13,7 +13,22 @@ use serde::Deserialize;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/contacts", get(list))
-        .route("/contacts/{id}", get(show))
+        .route("/contacts/{id}", get(show).patch(update))
+}
+
+/// Opt-out of engagement, tier and value (from the brand's own systems).
+async fn update(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Path(id): Path<i64>,
+    crate::extract::Json(body): crate::extract::Json<earshot_core::ContactPatch>,
+) -> Result<Json<Contact>, ApiError> {
+    Ok(Json(
+        state
+            .store
+            .update_contact(ws.id, ContactId(id), &body)
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]

@@ -28,31 +28,43 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AssignBody {
-    /// The agent, or `null` to unassign.
+    /// The agent, or `null` to unassign (the conversation goes back to its team's desk).
     agent_id: Option<AgentId>,
     #[serde(default)]
     team_id: Option<earshot_core::TeamId>,
+    /// Who does it (for the history); the workspace itself when absent.
+    #[serde(default)]
+    by_agent_id: Option<AgentId>,
 }
 
 /// Assign, transfer (assign to another) or unassign; an agent or team of another workspace
-/// is refused (422).
+/// is refused (422). Recorded on the conversation's history; assignment rules run.
 async fn assign(
     State(state): State<AppState>,
     Extension(ws): Extension<Workspace>,
     Path(id): Path<i64>,
     crate::extract::Json(body): crate::extract::Json<AssignBody>,
 ) -> Result<Json<Conversation>, ApiError> {
-    let c = state
-        .store
-        .assign_conversation(ws.id, ConversationId(id), body.agent_id, body.team_id)
+    let actor = super::workflow::actor(&state, ws.id, body.by_agent_id).await?;
+    let change = earshot_core::workflow::ConversationChange {
+        assignee: Some(body.agent_id),
+        team: Some(body.team_id),
+        ..Default::default()
+    };
+    let changed = state
+        .pipeline
+        .workflow
+        .change(ws.id, ConversationId(id), change, actor, &[])
         .await?;
-    Ok(Json(c))
+    Ok(Json(changed.after))
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StatusBody {
     status: String,
+    #[serde(default)]
+    agent_id: Option<AgentId>,
 }
 
 async fn set_status(
@@ -62,11 +74,12 @@ async fn set_status(
     crate::extract::Json(body): crate::extract::Json<StatusBody>,
 ) -> Result<Json<Conversation>, ApiError> {
     let status: ConversationStatus = body.status.parse().map_err(ApiError::Unprocessable)?;
-    let c = state
-        .store
-        .set_conversation_status(ws.id, ConversationId(id), status)
-        .await?;
-    Ok(Json(c))
+    if status == ConversationStatus::Snoozed {
+        return Err(ApiError::Unprocessable(
+            "snooze with POST /conversations/{id}/snooze, which takes the time to wake it".into(),
+        ));
+    }
+    super::workflow::change_status(&state, ws.id, id, status, body.agent_id).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -133,6 +146,10 @@ struct ConversationDetail {
     priority: Option<earshot_core::priority::Priority>,
     messages: Vec<AnnotatedMessage>,
     contact: Option<ContactProfile>,
+    tags: Vec<String>,
+    /// The SLA policy applied by a rule (`null`: the out-of-the-box one), business time left
+    /// while paused, and the end of a snooze.
+    sla: earshot_core::workflow::SlaState,
 }
 
 #[derive(Debug, Serialize)]
@@ -184,10 +201,14 @@ async fn show(
         .get_contact(ws.id, conversation.contact_id)
         .await?;
     let priority = state.store.conversation_priority(ws.id, id).await?;
+    let tags = state.store.conversation_tags(ws.id, id).await?;
+    let sla = state.store.sla_state(ws.id, id).await?;
     Ok(Json(ConversationDetail {
         conversation,
         priority,
         messages,
         contact,
+        tags,
+        sla,
     }))
 }

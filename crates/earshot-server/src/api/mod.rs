@@ -5,6 +5,7 @@ mod conversations;
 mod messages;
 mod people;
 mod topics;
+mod workflow;
 
 use crate::{auth, AppState, MAX_BODY_BYTES};
 use axum::extract::DefaultBodyLimit;
@@ -18,6 +19,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(messages::router())
         .merge(topics::router())
         .merge(people::router())
+        .merge(workflow::router())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .route_layer(from_fn_with_state(state, auth::require_token))
 }

@@ -2,33 +2,64 @@
 
 use crate::error::ApiError;
 use crate::extract::Json;
+use crate::extract::Path;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, patch};
 use axum::{Extension, Router};
-use earshot_core::{Agent, NewAgent, Team, TeamId, Workspace};
+use earshot_core::assign::Strategy;
+use earshot_core::{Agent, AgentId, AgentPatch, NewAgent, Team, TeamId, Workspace};
 use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/teams", get(list_teams).post(create_team))
+        .route("/teams/{id}", patch(update_team))
         .route("/agents", get(list_agents).post(create_agent))
+        .route("/agents/{id}", patch(update_agent))
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TeamBody {
     name: String,
+    /// `least_loaded` (default) or `round_robin`.
+    #[serde(default)]
+    strategy: Option<Strategy>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct AgentBody {
-    name: String,
-    email: String,
-    #[serde(default)]
-    team_id: Option<TeamId>,
+struct TeamPatch {
+    strategy: Strategy,
+}
+
+async fn update_team(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Path(id): Path<i64>,
+    Json(body): Json<TeamPatch>,
+) -> Result<axum::Json<Team>, ApiError> {
+    let team = state
+        .store
+        .set_team_strategy(ws.id, TeamId(id), body.strategy)
+        .await?;
+    state.pipeline.workflow.team_changed(ws.id, &team).await?;
+    Ok(axum::Json(team))
+}
+
+/// Skills, capacity, availability or team of an agent; whoever gains room takes from their
+/// team's backlog straight away.
+async fn update_agent(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Path(id): Path<i64>,
+    Json(body): Json<AgentPatch>,
+) -> Result<axum::Json<Agent>, ApiError> {
+    let agent = state.store.update_agent(ws.id, AgentId(id), &body).await?;
+    state.pipeline.workflow.agent_changed(ws.id, &agent).await?;
+    Ok(axum::Json(agent))
 }
 
 fn required(field: &str, value: &str) -> Result<String, ApiError> {
@@ -59,7 +90,14 @@ async fn create_team(
     Json(body): Json<TeamBody>,
 ) -> Result<(StatusCode, axum::Json<Team>), ApiError> {
     let name = required("name", &body.name)?;
-    let team = state.store.create_team(ws.id, &name).await?;
+    let mut team = state.store.create_team(ws.id, &name).await?;
+    if let Some(strategy) = body.strategy {
+        team = state
+            .store
+            .set_team_strategy(ws.id, team.id, strategy)
+            .await?;
+    }
+    state.pipeline.workflow.team_changed(ws.id, &team).await?;
     Ok((StatusCode::CREATED, axum::Json(team)))
 }
 
@@ -73,7 +111,7 @@ async fn list_agents(
 async fn create_agent(
     State(state): State<AppState>,
     Extension(ws): Extension<Workspace>,
-    Json(body): Json<AgentBody>,
+    Json(body): Json<NewAgent>,
 ) -> Result<(StatusCode, axum::Json<Agent>), ApiError> {
     let email = required("email", &body.email)?;
     if !email.contains('@') || email.starts_with('@') || email.ends_with('@') {
@@ -84,8 +122,9 @@ async fn create_agent(
     let agent = NewAgent {
         name: required("name", &body.name)?,
         email,
-        team_id: body.team_id,
+        ..body
     };
     let agent = state.store.create_agent(ws.id, &agent).await?;
+    state.pipeline.workflow.agent_changed(ws.id, &agent).await?;
     Ok((StatusCode::CREATED, axum::Json(agent)))
 }

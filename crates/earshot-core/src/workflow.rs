@@ -1,0 +1,183 @@
+//! The care workflow's records: the audit trail of a conversation (every change of status,
+//! assignee, team, priority, tags, SLA, every rule firing, note and reply is an event), the
+//! change an agent, a rule or Earshot makes to a conversation, and the outbox of replies,
+//! notifications and webhooks waiting to be delivered.
+
+use crate::rules::Actor;
+use crate::time::Timestamp;
+use crate::{AgentId, ConversationId, ConversationStatus, MessageId, TeamId, WorkspaceId};
+use serde::{Deserialize, Serialize};
+
+/// One entry of a conversation's history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConversationEvent {
+    pub id: i64,
+    pub conversation_id: ConversationId,
+    pub at: Timestamp,
+    /// `status_changed`, `assigned`, `priority_changed`, `tagged`, `untagged`, `snoozed`,
+    /// `sla_due`, `sla_warning`, `sla_breach`, `rule_fired`, `rule_skipped`, `note`,
+    /// `reply_queued`, `reply_sent`, `reply_failed`, `notification`, `webhook_queued`,
+    /// `backlogged`.
+    pub kind: String,
+    pub actor: Actor,
+    /// What changed (`from`/`to`), or the note, rule, reply… of the event.
+    pub data: serde_json::Value,
+}
+
+/// An event to record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub kind: &'static str,
+    pub data: serde_json::Value,
+}
+
+impl NewEvent {
+    pub fn new(kind: &'static str, data: serde_json::Value) -> Self {
+        Self { kind, data }
+    }
+}
+
+/// A change to a conversation; `None` fields stay as they are. The store records an event for
+/// each field that really changes, with the change's actor.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ConversationChange {
+    pub status: Option<ConversationStatus>,
+    pub assignee: Option<Option<AgentId>>,
+    pub team: Option<Option<TeamId>>,
+    pub priority: Option<i32>,
+    /// Until when it sleeps (with status `snoozed`), or `Some(None)` to clear.
+    pub snoozed_until: Option<Option<Timestamp>>,
+    pub add_tags: Vec<String>,
+    pub remove_tags: Vec<String>,
+    /// A new SLA due time, or `Some(None)` when no target runs (nobody waits, or paused).
+    pub sla_due_at: Option<Option<Timestamp>>,
+    /// Business time left on the target while the clock is paused (pending, snoozed), or
+    /// `Some(None)` to clear it when the clock runs again.
+    pub sla_remaining: Option<Option<chrono::Duration>>,
+    /// The SLA policy chosen by a rule, or `Some(None)` for the default.
+    pub sla_policy: Option<Option<i64>>,
+}
+
+impl ConversationChange {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// What a change did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Changed {
+    pub before: crate::Conversation,
+    pub after: crate::Conversation,
+    pub tags: Vec<String>,
+    /// The events recorded (the changes', then the extra ones given).
+    pub events: Vec<ConversationEvent>,
+}
+
+/// The SLA state of a conversation beyond its due time.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct SlaState {
+    pub policy_id: Option<i64>,
+    /// Business time left while paused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remaining_seconds: Option<i64>,
+    pub snoozed_until: Option<Timestamp>,
+}
+
+/// Something to deliver: a reply on the customer's channel, a notification, a webhook.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub workspace_id: WorkspaceId,
+    pub conversation_id: Option<ConversationId>,
+    /// `reply`, `notification` or `webhook`.
+    pub kind: String,
+    /// For replies: the stored outbound message.
+    pub message_id: Option<MessageId>,
+    pub payload: serde_json::Value,
+    /// `queued`, `sent` or `failed` (gave up after the last retry).
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: Option<Timestamp>,
+    pub last_error: Option<String>,
+    pub created_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewOutbox {
+    pub conversation_id: Option<ConversationId>,
+    pub kind: &'static str,
+    pub message_id: Option<MessageId>,
+    pub payload: serde_json::Value,
+}
+
+/// How a delivery attempt ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Delivery {
+    Sent,
+    /// Try again at this time.
+    Retry {
+        error: String,
+        at: Timestamp,
+    },
+    /// Give up.
+    Failed {
+        error: String,
+    },
+}
+
+/// Retries: 1 min, 5 min, 30 min, 2 h, 6 h, then give up.
+pub const RETRY_BACKOFF_MINUTES: [i64; 5] = [1, 5, 30, 120, 360];
+
+/// What happens after a failed attempt number `attempts` (1-based).
+pub fn after_failure(attempts: i32, error: String, now: Timestamp) -> Delivery {
+    match RETRY_BACKOFF_MINUTES.get(attempts.saturating_sub(1) as usize) {
+        Some(m) => Delivery::Retry {
+            error,
+            at: now + chrono::Duration::minutes(*m),
+        },
+        None => Delivery::Failed { error },
+    }
+}
+
+/// A stored automation rule.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RuleRecord {
+    pub id: i64,
+    /// Rules run in ascending position, then id.
+    pub position: i64,
+    #[serde(flatten)]
+    pub rule: crate::rules::RuleDraft,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A stored SLA policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SlaPolicyRecord {
+    pub id: i64,
+    #[serde(flatten)]
+    pub policy: crate::sla::PolicyDraft,
+}
+
+/// An unresolved conversation that belongs to a team, as the assignment desk loads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeamConversation {
+    pub id: ConversationId,
+    pub team: TeamId,
+    pub assignee: Option<AgentId>,
+    pub channel: crate::ChannelKind,
+    pub priority: i32,
+    /// The customer's oldest unanswered message, or the first message when nobody waits.
+    pub waiting_since: Timestamp,
+}
+
+/// A stored time a timer worker acts on (besides the SLA due time, see `Store::sla_due`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timer {
+    /// The SLA warning time.
+    SlaWarning,
+    /// The end of a snooze.
+    SnoozeEnd,
+}

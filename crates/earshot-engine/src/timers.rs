@@ -1,0 +1,225 @@
+//! The timer worker: SLA warnings and breaches, snoozes that end, and the outbox's deliveries.
+//! Each pass asks the store for what fell due since the last pass (index range scans on the
+//! stored due times) and saves how far it got, so a worker that stops and starts again carries
+//! on where it was: nothing due while it was down is lost. A fresh database starts at the
+//! worker's first pass. Events are recorded before the cursor moves on: at least once.
+
+use crate::workflow::Workflow;
+use async_trait::async_trait;
+use earshot_core::rules::Trigger;
+use earshot_core::store::StoreResult;
+use earshot_core::time::Timestamp;
+use earshot_core::workflow::{after_failure, Delivery, NewEvent, OutboxItem, Timer};
+use earshot_core::{ConversationId, Store, WorkspaceId};
+use serde_json::json;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// Delivers one outbox item: a reply on its channel, a notification, a webhook.
+#[async_trait]
+pub trait Sender: Send + Sync {
+    async fn send(&self, item: &OutboxItem) -> Result<(), String>;
+}
+
+/// Until real channel connectors exist: a delivery is the outbox row marked sent, with its
+/// attempt and time (the "sender that records to an outbox table").
+pub struct RecordingSender;
+
+#[async_trait]
+impl Sender for RecordingSender {
+    async fn send(&self, _item: &OutboxItem) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PassReport {
+    pub warnings: usize,
+    pub breaches: usize,
+    pub woken: usize,
+    pub delivered: usize,
+    pub retried: usize,
+    pub failed: usize,
+}
+
+pub struct Timers {
+    store: Arc<dyn Store>,
+    workflow: Arc<Workflow>,
+    sender: Arc<dyn Sender>,
+}
+
+const PAGE: u32 = 1_000;
+
+impl Timers {
+    pub fn new(store: Arc<dyn Store>, workflow: Arc<Workflow>, sender: Arc<dyn Sender>) -> Self {
+        Self {
+            store,
+            workflow,
+            sender,
+        }
+    }
+
+    /// Everything due by `now`.
+    pub async fn pass(&self, now: Timestamp) -> StoreResult<PassReport> {
+        let mut report = PassReport {
+            warnings: self.due("sla_warning", now, Kind::Warning).await?,
+            breaches: self.due("sla_breach", now, Kind::Breach).await?,
+            woken: self.due("snooze", now, Kind::Snooze).await?,
+            ..Default::default()
+        };
+        self.deliver(now, &mut report).await?;
+        Ok(report)
+    }
+
+    async fn due(&self, cursor: &str, now: Timestamp, kind: Kind) -> StoreResult<usize> {
+        let Some(mut after) = self.store.timer_cursor(cursor).await? else {
+            self.store.set_timer_cursor(cursor, now).await?;
+            return Ok(0);
+        };
+        if after >= now {
+            return Ok(0);
+        }
+        let mut done = 0;
+        // Rows at the same instant as the last one of a full page come again on the next
+        // page (the range is after-exclusive): skip those already handled.
+        let mut seen_at_edge: HashSet<ConversationId> = HashSet::new();
+        loop {
+            let page = match kind {
+                Kind::Breach => self.store.sla_due(after, now, PAGE).await?,
+                Kind::Warning => {
+                    self.store
+                        .timers_due(Timer::SlaWarning, after, now, PAGE)
+                        .await?
+                }
+                Kind::Snooze => {
+                    self.store
+                        .timers_due(Timer::SnoozeEnd, after, now, PAGE)
+                        .await?
+                }
+            };
+            let full = page.len() == PAGE as usize;
+            for &(ws, id, at) in &page {
+                if seen_at_edge.contains(&id) {
+                    continue;
+                }
+                self.fire(kind, ws, id, at).await?;
+                done += 1;
+            }
+            match page.last() {
+                Some(&(_, _, last)) if full => {
+                    let edge = last - chrono::Duration::milliseconds(1);
+                    seen_at_edge = page.iter().filter(|p| p.2 == last).map(|p| p.1).collect();
+                    after = edge;
+                    self.store.set_timer_cursor(cursor, edge).await?;
+                }
+                _ => break,
+            }
+        }
+        self.store.set_timer_cursor(cursor, now).await?;
+        Ok(done)
+    }
+
+    async fn fire(
+        &self,
+        kind: Kind,
+        ws: WorkspaceId,
+        id: ConversationId,
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        match kind {
+            Kind::Warning => {
+                self.workflow
+                    .sla_event(ws, id, Trigger::SlaWarning, at)
+                    .await
+            }
+            Kind::Breach => {
+                self.workflow
+                    .sla_event(ws, id, Trigger::SlaBreach, at)
+                    .await
+            }
+            Kind::Snooze => self.workflow.wake(ws, id).await,
+        }
+    }
+
+    async fn deliver(&self, now: Timestamp, report: &mut PassReport) -> StoreResult<()> {
+        loop {
+            let due = self.store.outbox_due(now, PAGE).await?;
+            let full = due.len() == PAGE as usize;
+            for item in &due {
+                let delivery = match self.sender.send(item).await {
+                    Ok(()) => Delivery::Sent,
+                    Err(e) => after_failure(item.attempts + 1, e, now),
+                };
+                self.store.outbox_result(item.id, &delivery, now).await?;
+                let event = match &delivery {
+                    Delivery::Sent => {
+                        report.delivered += 1;
+                        (item.kind == "reply").then(|| {
+                            NewEvent::new(
+                                "reply_sent",
+                                json!({"outbox_id": item.id, "message_id": item.message_id}),
+                            )
+                        })
+                    }
+                    Delivery::Retry { error, at } => {
+                        report.retried += 1;
+                        (item.kind == "reply").then(|| NewEvent::new("reply_retry", json!({"outbox_id": item.id, "error": error, "next_attempt_at": at})))
+                    }
+                    Delivery::Failed { error } => {
+                        report.failed += 1;
+                        Some(NewEvent::new(
+                            "delivery_failed",
+                            json!({"outbox_id": item.id, "kind": item.kind, "error": error}),
+                        ))
+                    }
+                };
+                if let (Some(e), Some(c)) = (event, item.conversation_id) {
+                    self.store
+                        .change_conversation(
+                            item.workspace_id,
+                            c,
+                            &Default::default(),
+                            earshot_core::rules::Actor::System,
+                            &[e],
+                        )
+                        .await?;
+                }
+            }
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Runs a pass every `every` until `shutdown` resolves; a failed pass is logged and
+    /// retried on the next tick.
+    pub async fn run(
+        self: Arc<Self>,
+        every: std::time::Duration,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => return,
+                _ = tick.tick() => {
+                    match self.pass(earshot_core::time::now()).await {
+                        Ok(r) if r != PassReport::default() => tracing::info!(?r, "timer pass"),
+                        Ok(_) => {}
+                        Err(e) => tracing::error!(error = %e, "timer pass failed"),
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Warning,
+    Breach,
+    Snooze,
+}

@@ -1,0 +1,894 @@
+//! The care workflow around the store: the rules and assign stages after a batch is stored,
+//! agents' actions (reply, note, assign, status, snooze, tags), and what follows from each
+//! change (rules on status changes and assignments, the backlog served when someone frees
+//! up, SLA clocks paused and resumed). Every change goes through
+//! [`Store::change_conversation`], which records it on the conversation's audit trail.
+//!
+//! Each workspace has one in-memory state (its compiled rules, SLA policies and the
+//! assignment [`Desk`]), loaded from the store on first use and kept current by the calls
+//! here; one process owns it (`earshot serve`). Events caused by rules never run rules again.
+
+use earshot_core::assign::{AgentLoad, Assignment, Desk, Waiting};
+use earshot_core::route::{decide, Event, Subject};
+use earshot_core::rules::{
+    render_template, Action, Actor, Facts, Field, Firing, MessageFacts, Rule, RuleSet, Trigger,
+    Value,
+};
+use earshot_core::sla::Policy;
+use earshot_core::store::{Annotations, IngestOutcome, StoreError, StoreResult};
+use earshot_core::time::{now, Timestamp};
+use earshot_core::workflow::{Changed, ConversationChange, NewEvent, NewOutbox};
+use earshot_core::{
+    Agent, AgentId, ChannelRole, Conversation, ConversationId, ConversationStatus, Direction,
+    Inbound, InboundAuthor, MessageId, Store, TeamId, WorkspaceId,
+};
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::Mutex;
+
+/// One workspace's workflow state.
+struct State {
+    rules: RuleSet,
+    policies: HashMap<i64, Policy>,
+    desk: Desk,
+    /// No rules and no teams: nothing to do after ingest.
+    idle: bool,
+}
+
+/// Why an agent action was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Someone else answered after the agent last loaded the conversation.
+    #[error("message {message_id} was sent after message {seen} that you last saw; reload the conversation, or send with force")]
+    Collision { seen: i64, message_id: i64 },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// What an agent reply did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Replied {
+    pub message_id: MessageId,
+    pub outbox_id: i64,
+    pub conversation: Conversation,
+}
+
+pub struct Workflow {
+    store: Arc<dyn Store>,
+    states: Mutex<HashMap<WorkspaceId, Arc<Mutex<State>>>>,
+}
+
+fn waiting_of(
+    c: &Conversation,
+    team: TeamId,
+    language: Option<String>,
+    topics: Vec<String>,
+) -> Waiting {
+    Waiting {
+        id: c.id,
+        team,
+        language,
+        channel: c.channel_kind,
+        topics,
+        priority: c.priority,
+        waiting_since: c.waiting_since.unwrap_or(c.first_message_at),
+    }
+}
+
+fn load_of(a: &Agent) -> AgentLoad {
+    AgentLoad {
+        id: a.id,
+        team: a.team_id,
+        skills: a.skills.clone(),
+        capacity: a.capacity,
+        open: 0,
+        availability: a.availability,
+        last_assigned_at: a.last_assigned_at,
+    }
+}
+
+/// The change a rule's actions make (besides replies, notes, notifications, webhooks).
+fn change_of(actions: &[Action], at: Timestamp) -> ConversationChange {
+    let mut c = ConversationChange::default();
+    for a in actions {
+        match a {
+            Action::AssignTeam { team_id } => c.team = Some(Some(*team_id)),
+            Action::AssignAgent { agent_id } => c.assignee = Some(Some(*agent_id)),
+            Action::SetPriority { priority } => c.priority = Some(*priority),
+            Action::AddTag { tag } => {
+                c.remove_tags.retain(|t| t != tag);
+                c.add_tags.push(tag.clone());
+            }
+            Action::RemoveTag { tag } => {
+                c.add_tags.retain(|t| t != tag);
+                c.remove_tags.push(tag.clone());
+            }
+            Action::SetStatus { status } => c.status = Some(*status),
+            Action::Snooze { minutes } => {
+                c.status = Some(ConversationStatus::Snoozed);
+                c.snoozed_until = Some(Some(at + chrono::Duration::minutes(i64::from(*minutes))));
+            }
+            Action::ApplySla { policy_id } => c.sla_policy = Some(Some(*policy_id)),
+            _ => {}
+        }
+    }
+    c
+}
+
+impl Workflow {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            states: Mutex::new(HashMap::new()),
+        }
+    }
+
+    async fn state(&self, ws: WorkspaceId) -> StoreResult<Arc<Mutex<State>>> {
+        if let Some(s) = self.states.lock().await.get(&ws) {
+            return Ok(s.clone());
+        }
+        let state = Arc::new(Mutex::new(self.load(ws).await?));
+        let mut states = self.states.lock().await;
+        Ok(states.entry(ws).or_insert(state).clone())
+    }
+
+    async fn load(&self, ws: WorkspaceId) -> StoreResult<State> {
+        let store = &self.store;
+        let rules = store
+            .list_rules(ws)
+            .await?
+            .into_iter()
+            .filter_map(|r| match Rule::from_draft(r.id, &r.rule) {
+                Ok(rule) => Some(rule),
+                Err(e) => {
+                    tracing::error!(rule = r.id, ?e, "a stored rule no longer parses; skipped");
+                    None
+                }
+            })
+            .collect();
+        let mut policies = HashMap::new();
+        for p in store.list_sla_policies(ws).await? {
+            if let Ok(policy) = p.policy.compile() {
+                policies.insert(p.id, policy);
+            }
+        }
+        let teams = store.list_teams(ws).await?;
+        let agents = store.list_agents(ws).await?;
+        let mut desk = Desk::new();
+        for t in &teams {
+            desk.set_strategy(t.id, t.strategy);
+        }
+        let at = now();
+        // Load agents as offline first so that loading the backlog assigns nothing; then
+        // their real availability drains the backlogs (assignments stored below).
+        for a in &agents {
+            let mut load = load_of(a);
+            load.availability = earshot_core::assign::Availability::Offline;
+            desk.upsert_agent(load, at);
+        }
+        let held = store.team_conversations(ws).await?;
+        for c in &held {
+            let w = Waiting {
+                id: c.id,
+                team: c.team,
+                language: None,
+                channel: c.channel,
+                topics: Vec::new(),
+                priority: c.priority,
+                waiting_since: c.waiting_since,
+            };
+            match c.assignee {
+                Some(agent) => desk.hold(w, agent),
+                None => {
+                    desk.route(w, at);
+                }
+            }
+        }
+        let mut state = State {
+            idle: false,
+            rules: RuleSet::new(rules),
+            policies,
+            desk,
+        };
+        state.idle = state.rules.is_empty() && teams.is_empty();
+        let mut made = Vec::new();
+        for a in &agents {
+            made.extend(state.desk.set_availability(a.id, a.availability, at));
+        }
+        self.store_assignments(ws, &made).await?;
+        Ok(state)
+    }
+
+    /// Rules, SLA policies, teams or agents changed: reload the workspace's state.
+    pub async fn reload(&self, ws: WorkspaceId) -> StoreResult<()> {
+        let state = self.load(ws).await?;
+        let mut states = self.states.lock().await;
+        states.insert(ws, Arc::new(Mutex::new(state)));
+        Ok(())
+    }
+
+    /// The compiled rules of a workspace (for dry runs).
+    pub async fn rules(&self, ws: WorkspaceId) -> StoreResult<RuleSet> {
+        Ok(self.state(ws).await?.lock().await.rules.clone())
+    }
+
+    async fn store_assignments(&self, ws: WorkspaceId, made: &[Assignment]) -> StoreResult<()> {
+        for a in made {
+            let change = ConversationChange {
+                assignee: Some(Some(a.agent)),
+                team: Some(Some(a.team)),
+                ..Default::default()
+            };
+            let why = NewEvent::new(
+                "auto_assigned",
+                json!({"agent": a.agent, "team": a.team, "from_backlog": a.from_backlog}),
+            );
+            self.store
+                .change_conversation(ws, a.conversation, &change, Actor::System, &[why])
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Facts about a conversation now (its newest customer message's enrichment included).
+    async fn facts(
+        &self,
+        ws: WorkspaceId,
+        c: &Conversation,
+        message: Option<(&Inbound, Option<&earshot_core::enrichment::Enrichment>)>,
+    ) -> StoreResult<Facts> {
+        let tags = self.store.conversation_tags(ws, c.id).await?;
+        let topics = self.topic_names(ws, c.id).await?;
+        let profile = self.store.get_contact(ws, c.contact_id).await?;
+        let mut facts = Facts::default();
+        if let Some((m, e)) = message {
+            facts = facts.with_message(&MessageFacts {
+                channel: Some(m.channel),
+                text: &m.text,
+                enrichment: e,
+                followers: m.author.followers,
+                verified: m.author.verified,
+                handle: m.author.handle.as_deref().unwrap_or(""),
+            });
+        }
+        let mut facts = facts.with_conversation(c, &tags, &topics, now());
+        if let Some(p) = profile {
+            facts = facts.with_contact(
+                p.contact.tier.as_deref(),
+                p.contact.value,
+                p.contact.opted_out,
+            );
+        }
+        Ok(facts)
+    }
+
+    async fn topic_names(&self, ws: WorkspaceId, c: ConversationId) -> StoreResult<Vec<String>> {
+        let pairs = self.store.conversation_topics(ws, c).await?;
+        if pairs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let topics = self.store.list_topics(ws).await?;
+        let mut names: Vec<String> = pairs
+            .iter()
+            .filter_map(|(_, t)| {
+                topics
+                    .iter()
+                    .find(|x| x.id == *t)
+                    .map(|x| x.name.to_lowercase())
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        Ok(names)
+    }
+
+    /// The rules and assign stages for a stored batch: for each customer message stored
+    /// (not duplicates, not counted listening posts), `conversation_created` rules (when it
+    /// opened the conversation) and `message_received` rules run, then the conversation goes
+    /// to its team's desk. Nothing happens in a workspace without rules or teams.
+    pub async fn after_ingest(
+        &self,
+        ws: WorkspaceId,
+        batch: &[Inbound],
+        annotations: &[Annotations],
+        outcomes: &[IngestOutcome],
+    ) -> StoreResult<()> {
+        let state = self.state(ws).await?;
+        if state.lock().await.idle {
+            return Ok(());
+        }
+        for (i, outcome) in outcomes.iter().enumerate() {
+            let IngestOutcome::Stored {
+                conversation_id, ..
+            } = outcome
+            else {
+                continue;
+            };
+            let m = &batch[i];
+            if m.direction != Direction::In {
+                continue;
+            }
+            let Some(c) = self.store.get_conversation(ws, *conversation_id).await? else {
+                continue;
+            };
+            let enrichment = annotations.get(i).and_then(|a| a.enrichment.as_ref());
+            let mut triggers = Vec::with_capacity(2);
+            if c.message_count == 1 {
+                triggers.push(Trigger::ConversationCreated);
+            }
+            triggers.push(Trigger::MessageReceived);
+            for trigger in triggers {
+                let c = self
+                    .store
+                    .get_conversation(ws, c.id)
+                    .await?
+                    .unwrap_or_else(|| c.clone());
+                let facts = self.facts(ws, &c, Some((m, enrichment))).await?;
+                self.run(ws, &state, &c, trigger, Actor::Customer, facts)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the rules for one event and stores what they and the desk decided.
+    async fn run(
+        &self,
+        ws: WorkspaceId,
+        state: &Mutex<State>,
+        c: &Conversation,
+        trigger: Trigger,
+        actor: Actor,
+        mut facts: Facts,
+    ) -> StoreResult<()> {
+        let topics = match facts.get(Field::ConversationTopics) {
+            Value::List(l) => l.clone(),
+            _ => Vec::new(),
+        };
+        let subject = Subject {
+            id: c.id,
+            channel: c.channel_kind,
+            waiting_since: c.waiting_since.unwrap_or(c.first_message_at),
+            topics,
+        };
+        let at = now();
+        let decision = {
+            let mut s = state.lock().await;
+            let s = &mut *s;
+            decide(
+                &s.rules,
+                &mut s.desk,
+                Event { trigger, actor, at },
+                &mut facts,
+                &subject,
+                true,
+            )
+        };
+        let opted_out = facts.get(Field::ContactOptedOut) == &Value::Bool(true);
+        for firing in &decision.firings {
+            self.apply_firing(ws, state, c, firing, opted_out, at)
+                .await?;
+        }
+        if let Some(a) = decision.assignment {
+            self.store_assignments(ws, &[a]).await?;
+        } else if decision.backlogged {
+            self.store
+                .change_conversation(
+                    ws,
+                    c.id,
+                    &ConversationChange::default(),
+                    Actor::System,
+                    &[NewEvent::new("backlogged", json!({"team": decision.team}))],
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn apply_firing(
+        &self,
+        ws: WorkspaceId,
+        state: &Mutex<State>,
+        c: &Conversation,
+        firing: &Firing,
+        opted_out: bool,
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        let actor = Actor::Rule(firing.rule_id);
+        let mut change = change_of(&firing.actions, at);
+        let mut extra = vec![NewEvent::new(
+            "rule_fired",
+            json!({"rule_id": firing.rule_id, "rule": firing.rule, "because": firing.because,
+                   "actions": firing.actions.iter().map(Action::name).collect::<Vec<_>>()}),
+        )];
+        if let Some(Some(policy_id)) = change.sla_policy {
+            let s = state.lock().await;
+            match s.policies.get(&policy_id) {
+                Some(policy) => {
+                    if let Some(waiting) = c.waiting_since {
+                        let answered = c.first_response_at.is_some();
+                        change.sla_due_at = Some(policy.response_due(waiting, answered));
+                    }
+                }
+                None => {
+                    change.sla_policy = None;
+                    extra.push(NewEvent::new(
+                        "rule_skipped",
+                        json!({"rule_id": firing.rule_id, "action": "apply_sla",
+                               "reason": format!("SLA policy {policy_id} does not exist")}),
+                    ));
+                }
+            }
+        }
+        if matches!(
+            change.status,
+            Some(ConversationStatus::Pending | ConversationStatus::Snoozed)
+        ) {
+            self.pause_sla(ws, c, &mut change).await?;
+        }
+        let mut outbox = Vec::new();
+        for action in &firing.actions {
+            match action {
+                Action::Reply { template } => {
+                    if opted_out {
+                        extra.push(NewEvent::new(
+                            "rule_skipped",
+                            json!({"rule_id": firing.rule_id, "action": "reply",
+                                   "reason": "the contact opted out of engagement"}),
+                        ));
+                    } else {
+                        outbox.push(template.clone());
+                    }
+                }
+                Action::Note { text } => extra.push(NewEvent::new(
+                    "note",
+                    json!({"text": text, "rule_id": firing.rule_id}),
+                )),
+                Action::Notify { agent_id, message } => {
+                    let ids = self
+                        .store
+                        .enqueue(ws, &[NewOutbox {
+                            conversation_id: Some(c.id),
+                            kind: "notification",
+                            message_id: None,
+                            payload: json!({"agent_id": agent_id, "message": message, "conversation_id": c.id}),
+                        }])
+                        .await?;
+                    extra.push(NewEvent::new(
+                        "notification",
+                        json!({"agent_id": agent_id, "message": message, "outbox_id": ids[0]}),
+                    ));
+                }
+                Action::Webhook { url } => {
+                    let ids = self
+                        .store
+                        .enqueue(ws, &[NewOutbox {
+                            conversation_id: Some(c.id),
+                            kind: "webhook",
+                            message_id: None,
+                            payload: json!({"url": url, "event": "rule_fired", "rule_id": firing.rule_id,
+                                            "conversation_id": c.id}),
+                        }])
+                        .await?;
+                    extra.push(NewEvent::new(
+                        "webhook_queued",
+                        json!({"url": url, "outbox_id": ids[0]}),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        let changed = self
+            .store
+            .change_conversation(ws, c.id, &change, actor, &extra)
+            .await?;
+        self.follow(ws, state, &changed, actor).await?;
+        for template in outbox {
+            let profile = self.store.get_contact(ws, c.contact_id).await?;
+            let (name, handle) = profile
+                .map(|p| {
+                    let handle = p
+                        .identities
+                        .iter()
+                        .find_map(|i| i.handle.clone())
+                        .unwrap_or_default();
+                    (
+                        p.contact.display_name.unwrap_or_else(|| handle.clone()),
+                        handle,
+                    )
+                })
+                .unwrap_or_default();
+            let text = render_template(&template, &name, &handle, c.id.0);
+            self.send_reply(ws, c.id, actor, &text, None, true)
+                .await
+                .map_err(|e| match e {
+                    ActionError::Store(s) => s,
+                    other => StoreError::Invalid(other.to_string()),
+                })?;
+        }
+        Ok(())
+    }
+
+    /// Keeps the desk in step with a stored change (and runs rules for changes not made by
+    /// rules): a resolved or reassigned conversation frees its agent, who takes from the
+    /// backlog; a conversation given to a team without an agent goes to the desk.
+    async fn follow(
+        &self,
+        ws: WorkspaceId,
+        state: &Mutex<State>,
+        changed: &Changed,
+        actor: Actor,
+    ) -> StoreResult<()> {
+        let (b, a) = (&changed.before, &changed.after);
+        let at = now();
+        let made = {
+            let mut s = state.lock().await;
+            let mut made = Vec::new();
+            let resolved = a.status == ConversationStatus::Resolved;
+            if resolved || b.assignee_id != a.assignee_id || b.team_id != a.team_id {
+                made.extend(s.desk.release(a.id, at));
+                if !resolved {
+                    if let (Some(team), Some(agent)) = (a.team_id, a.assignee_id) {
+                        s.desk.hold(waiting_of(a, team, None, Vec::new()), agent);
+                    }
+                }
+            }
+            if b.priority != a.priority {
+                s.desk.reprioritize(a.id, a.priority);
+            }
+            made
+        };
+        self.store_assignments(ws, &made).await?;
+        if matches!(actor, Actor::Rule(_)) {
+            return Ok(()); // the loop guard: a rule's effects run no rules
+        }
+        let state_rules_empty = state.lock().await.rules.is_empty();
+        if state_rules_empty {
+            return Ok(());
+        }
+        let mut triggers = Vec::new();
+        if b.status != a.status {
+            triggers.push(Trigger::StatusChanged);
+        }
+        if b.assignee_id != a.assignee_id || b.team_id != a.team_id {
+            triggers.push(Trigger::Assigned);
+        }
+        if !triggers.is_empty() || b.priority != a.priority || !changed.events.is_empty() {
+            triggers.push(Trigger::ConversationUpdated);
+        }
+        for trigger in triggers {
+            let current = self
+                .store
+                .get_conversation(ws, a.id)
+                .await?
+                .unwrap_or_else(|| a.clone());
+            let mut before_facts = self.facts(ws, b, None).await?;
+            before_facts.set(Field::ConversationStatus, Value::text(b.status.as_str()));
+            let facts = self
+                .facts(ws, &current, None)
+                .await?
+                .with_before(&before_facts);
+            Box::pin(self.run(ws, state, &current, trigger, actor, facts)).await?;
+        }
+        Ok(())
+    }
+
+    /// Pauses the SLA clock of a conversation going pending or snoozed: the business time
+    /// left is kept, the due time cleared.
+    async fn pause_sla(
+        &self,
+        ws: WorkspaceId,
+        c: &Conversation,
+        change: &mut ConversationChange,
+    ) -> StoreResult<()> {
+        if let Some(due) = c.sla_due_at {
+            let policy = self.policy_of(ws, c).await?;
+            let left = policy.calendar.between(now(), due);
+            change.sla_due_at = Some(None);
+            change.sla_remaining = Some(Some(left.max(chrono::Duration::zero())));
+        }
+        Ok(())
+    }
+
+    /// Resumes a paused clock: due after the business time that was left.
+    async fn resume_sla(
+        &self,
+        ws: WorkspaceId,
+        c: &Conversation,
+        change: &mut ConversationChange,
+    ) -> StoreResult<()> {
+        let sla = self.store.sla_state(ws, c.id).await?;
+        if let Some(secs) = sla.remaining_seconds {
+            let policy = self.policy_of(ws, c).await?;
+            change.sla_due_at = Some(policy.calendar.add(now(), chrono::Duration::seconds(secs)));
+            change.sla_remaining = Some(None);
+        }
+        Ok(())
+    }
+
+    async fn policy_of(&self, ws: WorkspaceId, c: &Conversation) -> StoreResult<Policy> {
+        let sla = self.store.sla_state(ws, c.id).await?;
+        let state = self.state(ws).await?;
+        let s = state.lock().await;
+        Ok(sla
+            .policy_id
+            .and_then(|p| s.policies.get(&p).cloned())
+            .unwrap_or_else(|| Policy::out_of_the_box(earshot_core::priority::label(c.priority))))
+    }
+
+    /// An agent's (or the API's) change: stored with its events, then the desk and the rules
+    /// follow. Going pending or snoozed pauses the SLA clock; coming back resumes it.
+    pub async fn change(
+        &self,
+        ws: WorkspaceId,
+        id: ConversationId,
+        mut change: ConversationChange,
+        actor: Actor,
+        extra: &[NewEvent],
+    ) -> StoreResult<Changed> {
+        let state = self.state(ws).await?;
+        let c = self
+            .store
+            .get_conversation(ws, id)
+            .await?
+            .ok_or(StoreError::NotFound {
+                what: "conversation",
+                id: id.0,
+            })?;
+        let paused = matches!(
+            c.status,
+            ConversationStatus::Pending | ConversationStatus::Snoozed
+        );
+        match change.status {
+            Some(ConversationStatus::Pending | ConversationStatus::Snoozed) if !paused => {
+                self.pause_sla(ws, &c, &mut change).await?
+            }
+            Some(s)
+                if paused
+                    && !matches!(s, ConversationStatus::Pending | ConversationStatus::Snoozed) =>
+            {
+                self.resume_sla(ws, &c, &mut change).await?;
+                if c.status == ConversationStatus::Snoozed {
+                    change.snoozed_until = Some(None);
+                }
+            }
+            _ => {}
+        }
+        let changed = self
+            .store
+            .change_conversation(ws, id, &change, actor, extra)
+            .await?;
+        self.follow(ws, &state, &changed, actor).await?;
+        Ok(changed)
+    }
+
+    /// An agent's reply: refused when someone answered after `last_seen` (unless `force`);
+    /// stored as an outbound message on the conversation's channel (so first/next response
+    /// times and the SLA see it) and queued in the outbox for the channel's sender.
+    pub async fn reply(
+        &self,
+        ws: WorkspaceId,
+        id: ConversationId,
+        agent: AgentId,
+        text: &str,
+        last_seen: Option<MessageId>,
+        force: bool,
+    ) -> Result<Replied, ActionError> {
+        self.send_reply(ws, id, Actor::Agent(agent), text, last_seen, force)
+            .await
+    }
+
+    async fn send_reply(
+        &self,
+        ws: WorkspaceId,
+        id: ConversationId,
+        actor: Actor,
+        text: &str,
+        last_seen: Option<MessageId>,
+        force: bool,
+    ) -> Result<Replied, ActionError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(ActionError::Invalid("`text` must not be empty".into()));
+        }
+        let store = &self.store;
+        let before = store
+            .get_conversation(ws, id)
+            .await?
+            .ok_or(StoreError::NotFound {
+                what: "conversation",
+                id: id.0,
+            })?;
+        let messages = store.conversation_messages(ws, id).await?;
+        if let (Some(seen), false) = (last_seen, force) {
+            if let Some(newer) = messages
+                .iter()
+                .filter(|m| m.direction == Direction::Out && m.id.0 > seen.0)
+                .max_by_key(|m| m.id)
+            {
+                return Err(ActionError::Collision {
+                    seen: seen.0,
+                    message_id: newer.id.0,
+                });
+            }
+        }
+        let channel = store
+            .list_channels(ws)
+            .await?
+            .into_iter()
+            .find(|ch| ch.id == before.channel_id)
+            .ok_or(StoreError::NotFound {
+                what: "channel",
+                id: before.channel_id.0,
+            })?;
+        let last_in = messages.iter().rev().find(|m| m.direction == Direction::In);
+        let at = now();
+        let external_id = format!(
+            "earshot-reply-{}-{}",
+            id.0,
+            at.timestamp_nanos_opt().unwrap_or_default()
+        );
+        let inbound = Inbound {
+            channel: channel.kind,
+            account: Some(channel.name.clone()),
+            source: ChannelRole::Owned,
+            external_id: external_id.clone(),
+            direction: Direction::Out,
+            visibility: last_in.map(|m| m.visibility).unwrap_or_default(),
+            author: InboundAuthor {
+                external_id: channel.name.clone(),
+                handle: Some(channel.name.clone()),
+                display_name: None,
+                followers: None,
+                verified: false,
+            },
+            text: text.to_string(),
+            created_at: at,
+            in_reply_to: last_in.map(|m| m.external_id.clone()),
+            raw: None,
+        };
+        let outcome = store.ingest(ws, &[inbound]).await?;
+        let message_id = match outcome.first() {
+            Some(IngestOutcome::Stored { message_id, .. }) => *message_id,
+            other => {
+                return Err(ActionError::Invalid(format!(
+                    "the reply was not stored: {other:?}"
+                )));
+            }
+        };
+        let ids = store
+            .enqueue(
+                ws,
+                &[NewOutbox {
+                    conversation_id: Some(id),
+                    kind: "reply",
+                    message_id: Some(message_id),
+                    payload: json!({"channel": channel.kind, "account": channel.name, "text": text,
+                                "in_reply_to": last_in.map(|m| m.external_id.clone()),
+                                "external_id": external_id}),
+                }],
+            )
+            .await?;
+        let after = store
+            .get_conversation(ws, id)
+            .await?
+            .ok_or(StoreError::NotFound {
+                what: "conversation",
+                id: id.0,
+            })?;
+        let mut extra = vec![NewEvent::new(
+            "reply_queued",
+            json!({"message_id": message_id, "outbox_id": ids[0]}),
+        )];
+        if before.status != after.status {
+            extra.push(NewEvent::new(
+                "status_changed",
+                json!({"from": before.status, "to": after.status}),
+            ));
+        }
+        if let (Some(due), Some(_)) = (before.sla_due_at, before.waiting_since) {
+            extra.push(NewEvent::new(
+                "sla_answered",
+                json!({"target": if before.first_response_at.is_some() { "next_response" } else { "first_response" },
+                       "due": due, "answered_at": at, "met": at <= due}),
+            ));
+        }
+        let changed = store
+            .change_conversation(ws, id, &ConversationChange::default(), actor, &extra)
+            .await?;
+        Ok(Replied {
+            message_id,
+            outbox_id: ids[0],
+            conversation: changed.after,
+        })
+    }
+
+    /// An agent or the availability of one changed: the desk takes it in, and whoever has
+    /// room now takes from the backlog.
+    pub async fn agent_changed(&self, ws: WorkspaceId, agent: &Agent) -> StoreResult<()> {
+        let state = self.state(ws).await?;
+        let made = {
+            let mut s = state.lock().await;
+            s.idle = false;
+            let current_open = s.desk.agent(agent.id).map_or(0, |a| a.open);
+            let mut load = load_of(agent);
+            load.open = current_open;
+            s.desk.upsert_agent(load, now())
+        };
+        self.store_assignments(ws, &made).await
+    }
+
+    /// A team's strategy or a new team.
+    pub async fn team_changed(
+        &self,
+        ws: WorkspaceId,
+        team: &earshot_core::Team,
+    ) -> StoreResult<()> {
+        let state = self.state(ws).await?;
+        let mut s = state.lock().await;
+        s.idle = false;
+        s.desk.set_strategy(team.id, team.strategy);
+        Ok(())
+    }
+
+    /// The timer worker found an SLA warning or breach due: recorded, and rules run.
+    pub async fn sla_event(
+        &self,
+        ws: WorkspaceId,
+        id: ConversationId,
+        trigger: Trigger,
+        due: Timestamp,
+    ) -> StoreResult<()> {
+        let kind = match trigger {
+            Trigger::SlaWarning => "sla_warning",
+            _ => "sla_breach",
+        };
+        let state = self.state(ws).await?;
+        let Some(c) = self.store.get_conversation(ws, id).await? else {
+            return Ok(());
+        };
+        self.store
+            .change_conversation(
+                ws,
+                id,
+                &ConversationChange::default(),
+                Actor::System,
+                &[NewEvent::new(kind, json!({"due": due}))],
+            )
+            .await?;
+        let facts = self.facts(ws, &c, None).await?;
+        self.run(ws, &state, &c, trigger, Actor::System, facts)
+            .await
+    }
+
+    /// A snooze ended: the conversation opens again and its SLA clock resumes.
+    pub async fn wake(&self, ws: WorkspaceId, id: ConversationId) -> StoreResult<()> {
+        let Some(c) = self.store.get_conversation(ws, id).await? else {
+            return Ok(());
+        };
+        if c.status != ConversationStatus::Snoozed {
+            return Ok(());
+        }
+        let change = ConversationChange {
+            status: Some(ConversationStatus::Open),
+            ..Default::default()
+        };
+        self.change(
+            ws,
+            id,
+            change,
+            Actor::System,
+            &[NewEvent::new("snooze_ended", json!({}))],
+        )
+        .await
+        .map(|_| ())
+    }
+}
+
+/// For callers that only hold the agent id of an actor.
+pub fn agent_actor(agent: Option<AgentId>) -> Actor {
+    agent.map_or(Actor::System, Actor::Agent)
+}

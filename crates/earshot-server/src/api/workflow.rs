@@ -1,0 +1,601 @@
+//! The care workflow over the API: automation rules (with validation and dry runs), SLA
+//! policies, and agents' actions on a conversation (reply, note, snooze, resolve, reopen,
+//! tags) with its history of events and its outbox.
+
+use crate::error::ApiError;
+use crate::extract::{Json, Path, Query};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use chrono::{DateTime, Utc};
+use earshot_core::rules::{Actor, Facts, Field, MessageFacts, Rule, RuleSet, Trigger, Value};
+use earshot_core::sla::PolicyDraft;
+use earshot_core::workflow::{
+    ConversationChange, ConversationEvent, NewEvent, OutboxItem, RuleRecord, SlaPolicyRecord,
+};
+use earshot_core::{
+    AgentId, ChannelKind, Conversation, ConversationId, ConversationStatus, MessageId, Workspace,
+    WorkspaceId,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value as JsonValue};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/rules", get(list_rules).post(create_rule))
+        .route("/rules/dry-run", post(dry_run))
+        .route(
+            "/rules/{id}",
+            get(show_rule).put(update_rule).delete(delete_rule),
+        )
+        .route("/sla-policies", get(list_policies).post(create_policy))
+        .route("/conversations/{id}/events", get(events))
+        .route("/conversations/{id}/reply", post(reply))
+        .route("/conversations/{id}/notes", post(note))
+        .route("/conversations/{id}/snooze", post(snooze))
+        .route("/conversations/{id}/resolve", post(resolve))
+        .route("/conversations/{id}/reopen", post(reopen))
+        .route("/conversations/{id}/tags", post(tags))
+        .route("/outbox", get(outbox))
+}
+
+/// The acting agent, checked to belong to the workspace; the workspace itself without one.
+pub(crate) async fn actor(
+    state: &AppState,
+    ws: WorkspaceId,
+    agent: Option<AgentId>,
+) -> Result<Actor, ApiError> {
+    match agent {
+        None => Ok(Actor::System),
+        Some(a) => {
+            if state.store.list_agents(ws).await?.iter().any(|x| x.id == a) {
+                Ok(Actor::Agent(a))
+            } else {
+                Err(ApiError::Unprocessable(format!(
+                    "agent {a} does not exist in this workspace"
+                )))
+            }
+        }
+    }
+}
+
+/// A rule body: the rule, and optionally where it goes in the order.
+fn parse_rule(body: &JsonValue) -> Result<(Option<i64>, earshot_core::rules::RuleDraft), ApiError> {
+    let position = match body.get("position") {
+        None | Some(JsonValue::Null) => None,
+        Some(p) => Some(p.as_i64().ok_or_else(|| {
+            ApiError::InvalidRule(vec![earshot_core::rules::RuleError {
+                path: "position".into(),
+                message: "expected an integer".into(),
+            }])
+        })?),
+    };
+    let (draft, _) = Rule::from_json(0, body).map_err(ApiError::InvalidRule)?;
+    Ok((position, draft))
+}
+
+/// Team and agent ids a rule names must exist in the workspace.
+async fn check_refs(
+    state: &AppState,
+    ws: WorkspaceId,
+    draft: &earshot_core::rules::RuleDraft,
+) -> Result<(), ApiError> {
+    use earshot_core::rules::{Action, RuleError};
+    let teams = state.store.list_teams(ws).await?;
+    let agents = state.store.list_agents(ws).await?;
+    let policies = state.store.list_sla_policies(ws).await?;
+    let mut errors = Vec::new();
+    for (i, a) in draft.actions.iter().enumerate() {
+        let missing = match a {
+            Action::AssignTeam { team_id } if !teams.iter().any(|t| t.id == *team_id) => {
+                Some(format!("team {team_id} does not exist"))
+            }
+            Action::AssignAgent { agent_id } if !agents.iter().any(|t| t.id == *agent_id) => {
+                Some(format!("agent {agent_id} does not exist"))
+            }
+            Action::Notify {
+                agent_id: Some(agent_id),
+                ..
+            } if !agents.iter().any(|t| t.id == *agent_id) => {
+                Some(format!("agent {agent_id} does not exist"))
+            }
+            Action::ApplySla { policy_id } if !policies.iter().any(|p| p.id == *policy_id) => {
+                Some(format!("SLA policy {policy_id} does not exist"))
+            }
+            _ => None,
+        };
+        if let Some(message) = missing {
+            errors.push(RuleError {
+                path: format!("actions[{i}]"),
+                message,
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::InvalidRule(errors))
+    }
+}
+
+async fn list_rules(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+) -> Result<axum::Json<Vec<RuleRecord>>, ApiError> {
+    Ok(axum::Json(state.store.list_rules(ws.id).await?))
+}
+
+async fn show_rule(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<RuleRecord>, ApiError> {
+    state
+        .store
+        .list_rules(ws.id)
+        .await?
+        .into_iter()
+        .find(|r| r.id == id)
+        .map(axum::Json)
+        .ok_or_else(|| ApiError::NotFound(format!("rule {id} not found")))
+}
+
+async fn create_rule(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Json(body): Json<JsonValue>,
+) -> Result<(StatusCode, axum::Json<RuleRecord>), ApiError> {
+    let (position, draft) = parse_rule(&body)?;
+    check_refs(&state, ws.id, &draft).await?;
+    let rule = state.store.create_rule(ws.id, position, &draft).await?;
+    state.pipeline.workflow.reload(ws.id).await?;
+    Ok((StatusCode::CREATED, axum::Json(rule)))
+}
+
+async fn update_rule(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Path(id): Path<i64>,
+    Json(body): Json<JsonValue>,
+) -> Result<axum::Json<RuleRecord>, ApiError> {
+    let (position, draft) = parse_rule(&body)?;
+    check_refs(&state, ws.id, &draft).await?;
+    let rule = state.store.update_rule(ws.id, id, position, &draft).await?;
+    state.pipeline.workflow.reload(ws.id).await?;
+    Ok(axum::Json(rule))
+}
+
+async fn delete_rule(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    state.store.delete_rule(ws.id, id).await?;
+    state.pipeline.workflow.reload(ws.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DryRunMessage {
+    text: String,
+    #[serde(default)]
+    channel: Option<ChannelKind>,
+    #[serde(default)]
+    followers: Option<u32>,
+    #[serde(default)]
+    verified: bool,
+    #[serde(default)]
+    handle: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DryRunContact {
+    #[serde(default)]
+    tier: Option<String>,
+    #[serde(default)]
+    value: Option<f64>,
+    #[serde(default)]
+    opted_out: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DryRunBody {
+    /// Defaults to `message_received`.
+    #[serde(default)]
+    trigger: Option<Trigger>,
+    message: Option<DryRunMessage>,
+    /// Take the conversation, contact and tags from a stored conversation.
+    #[serde(default)]
+    conversation_id: Option<ConversationId>,
+    #[serde(default)]
+    contact: Option<DryRunContact>,
+    /// Test these rules instead of the workspace's (not saved).
+    #[serde(default)]
+    rules: Option<Vec<JsonValue>>,
+}
+
+#[derive(Debug, Serialize)]
+struct DryRunResult {
+    trigger: Trigger,
+    enrichment: Option<earshot_core::enrichment::Enrichment>,
+    priority: Option<earshot_core::priority::Priority>,
+    rules: Vec<earshot_core::rules::DryRunRule>,
+}
+
+/// Which rules would fire for a message (and a stored conversation or a described contact),
+/// in order, each with the tests that decided it. Nothing is stored or changed.
+async fn dry_run(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Json(body): Json<DryRunBody>,
+) -> Result<axum::Json<DryRunResult>, ApiError> {
+    let trigger = body.trigger.unwrap_or(Trigger::MessageReceived);
+    let set = match &body.rules {
+        Some(rules) => {
+            let mut compiled = Vec::new();
+            let mut errors = Vec::new();
+            for (i, r) in rules.iter().enumerate() {
+                match Rule::from_json(i as i64 + 1, r) {
+                    Ok((_, rule)) => compiled.push(rule),
+                    Err(es) => errors.extend(es.into_iter().map(|mut e| {
+                        e.path = format!("rules[{i}].{}", e.path);
+                        e
+                    })),
+                }
+            }
+            if !errors.is_empty() {
+                return Err(ApiError::InvalidRule(errors));
+            }
+            RuleSet::new(compiled)
+        }
+        None => state.pipeline.workflow.rules(ws.id).await?,
+    };
+    let mut facts = Facts::default();
+    let mut enrichment = None;
+    let mut priority = None;
+    if let Some(m) = &body.message {
+        if m.text.trim().is_empty() {
+            return Err(ApiError::Unprocessable(
+                "`message.text` must not be empty".into(),
+            ));
+        }
+        enrichment = state.pipeline.understand(&m.text);
+        facts = facts.with_message(&MessageFacts {
+            channel: m.channel,
+            text: &m.text,
+            enrichment: enrichment.as_ref(),
+            followers: m.followers,
+            verified: m.verified,
+            handle: m.handle.as_deref().unwrap_or(""),
+        });
+        priority = enrichment.as_ref().map(|e| {
+            earshot_core::priority::score(
+                e,
+                earshot_core::priority::Author {
+                    followers: m.followers,
+                    verified: m.verified,
+                },
+            )
+        });
+    }
+    if let Some(id) = body.conversation_id {
+        let c = state
+            .store
+            .get_conversation(ws.id, id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("conversation {id} not found")))?;
+        let tags = state.store.conversation_tags(ws.id, id).await?;
+        facts = facts.with_conversation(&c, &tags, &[], Utc::now());
+        if let Some(p) = state.store.get_contact(ws.id, c.contact_id).await? {
+            facts = facts.with_contact(
+                p.contact.tier.as_deref(),
+                p.contact.value,
+                p.contact.opted_out,
+            );
+        }
+    } else {
+        facts.set(Field::ConversationStatus, Value::text("new"));
+        facts.set(Field::ConversationMessages, Value::Number(1.0));
+    }
+    if let Some(p) = &priority {
+        if body.conversation_id.is_none() {
+            facts.set(
+                Field::ConversationPriority,
+                Value::Number(f64::from(p.score)),
+            );
+            facts.set(Field::ConversationPriorityLabel, Value::text(&p.label));
+        }
+    }
+    if let Some(c) = &body.contact {
+        facts = facts.with_contact(c.tier.as_deref(), c.value, c.opted_out);
+    }
+    let rules = set.dry_run(trigger, &facts);
+    Ok(axum::Json(DryRunResult {
+        trigger,
+        enrichment,
+        priority,
+        rules,
+    }))
+}
+
+async fn list_policies(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+) -> Result<axum::Json<Vec<SlaPolicyRecord>>, ApiError> {
+    Ok(axum::Json(state.store.list_sla_policies(ws.id).await?))
+}
+
+async fn create_policy(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Json(body): Json<PolicyDraft>,
+) -> Result<(StatusCode, axum::Json<SlaPolicyRecord>), ApiError> {
+    body.compile()
+        .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+    let p = state.store.create_sla_policy(ws.id, &body).await?;
+    state.pipeline.workflow.reload(ws.id).await?;
+    Ok((StatusCode::CREATED, axum::Json(p)))
+}
+
+async fn events(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<Vec<ConversationEvent>>, ApiError> {
+    let id = ConversationId(id);
+    if state.store.get_conversation(ws.id, id).await?.is_none() {
+        return Err(ApiError::NotFound(format!("conversation {id} not found")));
+    }
+    Ok(axum::Json(
+        state.store.conversation_events(ws.id, id).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReplyBody {
+    text: String,
+    #[serde(default)]
+    agent_id: Option<AgentId>,
+    /// The newest message the agent saw; a reply sent after it by someone else refuses this
+    /// one (409 `reply_collision`) unless `force`.
+    #[serde(default)]
+    last_seen_message_id: Option<MessageId>,
+    #[serde(default)]
+    force: bool,
+}
+
+async fn reply(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Path(id): Path<i64>,
+    Json(body): Json<ReplyBody>,
+) -> Result<(StatusCode, axum::Json<earshot_engine::workflow::Replied>), ApiError> {
+    let actor = actor(&state, ws.id, body.agent_id).await?;
+    let agent = match actor {
+        Actor::Agent(a) => Some(a),
+        _ => None,
+    };
+    let replied = match agent {
+        Some(a) => {
+            state
+                .pipeline
+                .workflow
+                .reply(
+                    ws.id,
+                    ConversationId(id),
+                    a,
+                    &body.text,
+                    body.last_seen_message_id,
+                    body.force,
+                )
+                .await?
+        }
+        None => {
+            return Err(ApiError::Unprocessable(
+                "`agent_id`: a reply is sent by an agent of the workspace".into(),
+            ));
+        }
+    };
+    Ok((StatusCode::CREATED, axum::Json(replied)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoteBody {
+    text: String,
+    #[serde(default)]
+    agent_id: Option<AgentId>,
+}
+
+async fn note(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Path(id): Path<i64>,
+    Json(body): Json<NoteBody>,
+) -> Result<(StatusCode, axum::Json<Vec<ConversationEvent>>), ApiError> {
+    let text = body.text.trim();
+    if text.is_empty() || text.len() > 10_000 {
+        return Err(ApiError::Unprocessable(
+            "`text`: 1 to 10000 characters".into(),
+        ));
+    }
+    let actor = actor(&state, ws.id, body.agent_id).await?;
+    let changed = state
+        .pipeline
+        .workflow
+        .change(
+            ws.id,
+            ConversationId(id),
+            ConversationChange::default(),
+            actor,
+            &[NewEvent::new("note", json!({"text": text}))],
+        )
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(changed.events)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SnoozeBody {
+    /// RFC 3339.
+    until: DateTime<Utc>,
+    #[serde(default)]
+    agent_id: Option<AgentId>,
+}
+
+async fn snooze(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Path(id): Path<i64>,
+    Json(body): Json<SnoozeBody>,
+) -> Result<axum::Json<Conversation>, ApiError> {
+    if body.until <= Utc::now() {
+        return Err(ApiError::Unprocessable("`until` is in the past".into()));
+    }
+    let actor = actor(&state, ws.id, body.agent_id).await?;
+    let change = ConversationChange {
+        status: Some(ConversationStatus::Snoozed),
+        snoozed_until: Some(Some(body.until)),
+        ..Default::default()
+    };
+    let changed = state
+        .pipeline
+        .workflow
+        .change(ws.id, ConversationId(id), change, actor, &[])
+        .await?;
+    Ok(axum::Json(changed.after))
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ActorBody {
+    #[serde(default)]
+    agent_id: Option<AgentId>,
+}
+
+async fn set_status(
+    state: &AppState,
+    ws: WorkspaceId,
+    id: i64,
+    status: ConversationStatus,
+    agent: Option<AgentId>,
+) -> Result<axum::Json<Conversation>, ApiError> {
+    let actor = actor(state, ws, agent).await?;
+    let change = ConversationChange {
+        status: Some(status),
+        ..Default::default()
+    };
+    let changed = state
+        .pipeline
+        .workflow
+        .change(ws, ConversationId(id), change, actor, &[])
+        .await?;
+    Ok(axum::Json(changed.after))
+}
+
+/// An optional `{"agent_id": …}` body.
+fn optional_actor(body: &[u8]) -> Result<Option<AgentId>, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    serde_json::from_slice::<ActorBody>(body)
+        .map(|b| b.agent_id)
+        .map_err(|e| ApiError::bad_request("invalid_json", e.to_string()))
+}
+
+async fn resolve(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Path(id): Path<i64>,
+    crate::extract::Body(body): crate::extract::Body,
+) -> Result<axum::Json<Conversation>, ApiError> {
+    let agent = optional_actor(&body)?;
+    set_status(&state, ws.id, id, ConversationStatus::Resolved, agent).await
+}
+
+async fn reopen(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Path(id): Path<i64>,
+    crate::extract::Body(body): crate::extract::Body,
+) -> Result<axum::Json<Conversation>, ApiError> {
+    let agent = optional_actor(&body)?;
+    set_status(&state, ws.id, id, ConversationStatus::Open, agent).await
+}
+
+/// Status changes through the workflow (for `/conversations/{id}/status`).
+pub(crate) async fn change_status(
+    state: &AppState,
+    ws: WorkspaceId,
+    id: i64,
+    status: ConversationStatus,
+    agent: Option<AgentId>,
+) -> Result<axum::Json<Conversation>, ApiError> {
+    set_status(state, ws, id, status, agent).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TagsBody {
+    #[serde(default)]
+    add: Vec<String>,
+    #[serde(default)]
+    remove: Vec<String>,
+    #[serde(default)]
+    agent_id: Option<AgentId>,
+}
+
+#[derive(Debug, Serialize)]
+struct Tagged {
+    tags: Vec<String>,
+}
+
+async fn tags(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Path(id): Path<i64>,
+    Json(body): Json<TagsBody>,
+) -> Result<axum::Json<Tagged>, ApiError> {
+    if body.add.is_empty() && body.remove.is_empty() {
+        return Err(ApiError::Unprocessable(
+            "give tags to `add` or `remove`".into(),
+        ));
+    }
+    let actor = actor(&state, ws.id, body.agent_id).await?;
+    let change = ConversationChange {
+        add_tags: body.add,
+        remove_tags: body.remove,
+        ..Default::default()
+    };
+    let changed = state
+        .pipeline
+        .workflow
+        .change(ws.id, ConversationId(id), change, actor, &[])
+        .await?;
+    Ok(axum::Json(Tagged { tags: changed.tags }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutboxParams {
+    conversation_id: Option<i64>,
+}
+
+async fn outbox(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Query(p): Query<OutboxParams>,
+) -> Result<axum::Json<Vec<OutboxItem>>, ApiError> {
+    Ok(axum::Json(
+        state
+            .store
+            .list_outbox(ws.id, p.conversation_id.map(ConversationId))
+            .await?,
+    ))
+}
