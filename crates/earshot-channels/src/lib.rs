@@ -5,6 +5,7 @@
 //! record never stops the others.
 
 pub mod normalized;
+pub mod outbound;
 pub mod twcs;
 pub mod x;
 

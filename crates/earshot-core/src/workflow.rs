@@ -112,6 +112,13 @@ pub struct NewOutbox {
     pub payload: serde_json::Value,
 }
 
+/// Delivers one outbox item: a reply on its channel, a notification, a webhook. An error is
+/// retried (see [`after_failure`]).
+#[async_trait::async_trait]
+pub trait Sender: Send + Sync {
+    async fn send(&self, item: &OutboxItem) -> Result<(), String>;
+}
+
 /// How a delivery attempt ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Delivery {

@@ -5,32 +5,17 @@
 //! worker's first pass. Events are recorded before the cursor moves on: at least once.
 
 use crate::workflow::Workflow;
-use async_trait::async_trait;
 use earshot_core::rules::Trigger;
 use earshot_core::store::StoreResult;
 use earshot_core::time::Timestamp;
-use earshot_core::workflow::{after_failure, Delivery, NewEvent, OutboxItem, Timer};
+pub use earshot_core::workflow::Sender;
+use earshot_core::workflow::{after_failure, Delivery, NewEvent, Timer};
 use earshot_core::{ConversationId, Store, WorkspaceId};
 use serde_json::json;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-/// Delivers one outbox item: a reply on its channel, a notification, a webhook.
-#[async_trait]
-pub trait Sender: Send + Sync {
-    async fn send(&self, item: &OutboxItem) -> Result<(), String>;
-}
-
-/// Until real channel connectors exist: a delivery is the outbox row marked sent, with its
-/// attempt and time (the "sender that records to an outbox table").
-pub struct RecordingSender;
-
-#[async_trait]
-impl Sender for RecordingSender {
-    async fn send(&self, _item: &OutboxItem) -> Result<(), String> {
-        Ok(())
-    }
-}
+pub use earshot_channels::outbound::{signature, Outbound};
 
 /// What one pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]

@@ -316,7 +316,9 @@ impl Workflow {
             };
             let enrichment = annotations.get(i).and_then(|a| a.enrichment.as_ref());
             let mut triggers = Vec::with_capacity(2);
-            if c.message_count == 1 {
+            // The message that opened the conversation (also when a whole thread arrives in
+            // one batch, as imports do).
+            if c.first_message_at.timestamp_millis() == m.created_at.timestamp_millis() {
                 triggers.push(Trigger::ConversationCreated);
             }
             triggers.push(Trigger::MessageReceived);
@@ -528,12 +530,20 @@ impl Workflow {
             let mut s = state.lock().await;
             let mut made = Vec::new();
             let resolved = a.status == ConversationStatus::Resolved;
-            if resolved || b.assignee_id != a.assignee_id || b.team_id != a.team_id {
+            if resolved || b.assignee_id != a.assignee_id {
+                // Whoever had it is free (and takes from the backlog); a new holder holds it.
                 made.extend(s.desk.release(a.id, at));
                 if !resolved {
                     if let (Some(team), Some(agent)) = (a.team_id, a.assignee_id) {
                         s.desk.hold(waiting_of(a, team, None, Vec::new()), agent);
                     }
+                }
+            }
+            if !resolved && a.assignee_id.is_none() && b.team_id != a.team_id {
+                // Moved to a team without an agent: the team's desk (a no-op when the rules
+                // stage already routed it).
+                if let Some(team) = a.team_id {
+                    made.extend(s.desk.route(waiting_of(a, team, None, Vec::new()), at));
                 }
             }
             if b.priority != a.priority {

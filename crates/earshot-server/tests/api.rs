@@ -1,96 +1,10 @@
 //! The HTTP API as a client sees it: status codes, JSON bodies, auth, isolation.
 
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
-use earshot_core::auth::{generate_token, hash_token};
-use earshot_server::{app, AppState};
-use http_body_util::BodyExt;
+use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
-struct TestApp {
-    router: axum::Router,
-    token: String,
-    other_token: String,
-    _dir: tempfile::TempDir,
-}
-
-async fn spawn_app() -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("api.db").display());
-    let store = earshot_store::open(&url).await.unwrap();
-    let mut tokens = Vec::new();
-    for name in ["acme", "globex"] {
-        let ws = store.ensure_workspace(name).await.unwrap();
-        let token = generate_token();
-        store
-            .create_api_token(ws.id, "test", &hash_token(&token))
-            .await
-            .unwrap();
-        tokens.push(token);
-    }
-    TestApp {
-        router: app(AppState::new(store)),
-        other_token: tokens.pop().unwrap(),
-        token: tokens.pop().unwrap(),
-        _dir: dir,
-    }
-}
-
-impl TestApp {
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Vec<u8>,
-    ) -> (StatusCode, Value) {
-        let mut request = Request::builder().method(method).uri(path);
-        if let Some(t) = token {
-            request = request.header(header::AUTHORIZATION, format!("Bearer {t}"));
-        }
-        let request = request
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(body))
-            .unwrap();
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let value = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("non-JSON body: {bytes:?}"))
-        };
-        (status, value)
-    }
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
-        self.send(Method::GET, path, Some(&self.token), Vec::new())
-            .await
-    }
-    /// A GET by the other workspace's token.
-    async fn get_as_other(&self, path: &str) -> (StatusCode, Value) {
-        self.send(Method::GET, path, Some(&self.other_token), Vec::new())
-            .await
-    }
-    async fn delete(&self, path: &str) -> (StatusCode, Value) {
-        self.send(Method::DELETE, path, Some(&self.token), Vec::new())
-            .await
-    }
-    /// A request with a JSON body.
-    async fn json(&self, method: Method, path: &str, body: Value) -> (StatusCode, Value) {
-        self.send(
-            method,
-            path,
-            Some(&self.token),
-            body.to_string().into_bytes(),
-        )
-        .await
-    }
-    async fn post_messages(&self, body: &Value) -> (StatusCode, Value) {
-        self.json(Method::POST, "/api/v1/messages", body.clone())
-            .await
-    }
-}
+mod common;
+use common::*;
 
 fn message(id: &str, author: &str, direction: &str, parent: Option<&str>) -> Value {
     let mut m = json!({

@@ -954,3 +954,473 @@ async fn the_sla_due_time_follows_who_waits_and_the_priority() {
         b.finish().await;
     }
 }
+
+#[tokio::test]
+async fn agents_teams_and_contacts_keep_their_workflow_settings() {
+    use earshot_core::assign::{Availability, Skills, Strategy};
+    for b in backends().await {
+        let s = &b.store;
+        let ws = s.ensure_workspace("acme").await.unwrap().id;
+        let other = s.ensure_workspace("globex").await.unwrap().id;
+        let team = s.create_team(ws, "Billing").await.unwrap();
+        assert_eq!(team.strategy, Strategy::LeastLoaded);
+        let team = s
+            .set_team_strategy(ws, team.id, Strategy::RoundRobin)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.list_teams(ws).await.unwrap()[0].strategy,
+            Strategy::RoundRobin,
+            "{}",
+            b.name
+        );
+        assert!(matches!(
+            s.set_team_strategy(other, team.id, Strategy::LeastLoaded)
+                .await,
+            Err(StoreError::NotFound { .. })
+        ));
+        let mut new = NewAgent::new("Ana", "ana@acme.test", None);
+        new.capacity = 3;
+        new.skills = Skills {
+            languages: vec!["es".into()],
+            channels: vec![ChannelKind::Email],
+            topics: vec![],
+        };
+        let agent = s.create_agent(ws, &new).await.unwrap();
+        assert_eq!(
+            (agent.capacity, agent.availability),
+            (3, Availability::Online)
+        );
+        assert_eq!(agent.skills.languages, ["es"]);
+        let patch = AgentPatch {
+            team_id: Some(Some(team.id)),
+            capacity: Some(7),
+            availability: Some(Availability::Away),
+            skills: None,
+        };
+        let agent = s.update_agent(ws, agent.id, &patch).await.unwrap();
+        assert_eq!(
+            (agent.team_id, agent.capacity, agent.availability),
+            (Some(team.id), 7, Availability::Away),
+            "{}",
+            b.name
+        );
+        assert_eq!(agent.skills.channels, [ChannelKind::Email], "untouched");
+        let cleared = AgentPatch {
+            team_id: Some(None),
+            ..AgentPatch::default()
+        };
+        assert_eq!(
+            s.update_agent(ws, agent.id, &cleared)
+                .await
+                .unwrap()
+                .team_id,
+            None
+        );
+        assert!(matches!(
+            s.update_agent(other, agent.id, &cleared).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        let foreign = AgentPatch {
+            team_id: Some(Some(TeamId(team.id.0 + 100))),
+            ..AgentPatch::default()
+        };
+        assert!(matches!(
+            s.update_agent(ws, agent.id, &foreign).await,
+            Err(StoreError::Invalid(_))
+        ));
+
+        let out = s
+            .ingest(ws, &[msg("c1", "cust", Direction::In, 0, None)])
+            .await
+            .unwrap();
+        let (_, conversation, _) = stored(&out[0]);
+        let contact = s
+            .get_conversation(ws, conversation)
+            .await
+            .unwrap()
+            .unwrap()
+            .contact_id;
+        let patch = ContactPatch {
+            opted_out: Some(true),
+            tier: Some(Some("gold".into())),
+            value: Some(Some(1250.5)),
+        };
+        let c = s.update_contact(ws, contact, &patch).await.unwrap();
+        assert_eq!(
+            (c.opted_out, c.tier.as_deref(), c.value),
+            (true, Some("gold"), Some(1250.5)),
+            "{}",
+            b.name
+        );
+        let profile = s.get_contact(ws, contact).await.unwrap().unwrap();
+        assert!(profile.contact.opted_out);
+        let c = s
+            .update_contact(
+                ws,
+                contact,
+                &ContactPatch {
+                    tier: Some(None),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!((c.opted_out, c.tier, c.value), (true, None, Some(1250.5)));
+        assert!(matches!(
+            s.update_contact(other, contact, &patch).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        b.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn every_change_to_a_conversation_is_an_event_with_its_actor() {
+    use earshot_core::rules::Actor;
+    use earshot_core::workflow::{ConversationChange, NewEvent};
+    for b in backends().await {
+        let s = &b.store;
+        let ws = s.ensure_workspace("acme").await.unwrap().id;
+        let other = s.ensure_workspace("globex").await.unwrap().id;
+        let team = s.create_team(ws, "Care").await.unwrap();
+        let agent = s
+            .create_agent(ws, &NewAgent::new("Ana", "ana@acme.test", Some(team.id)))
+            .await
+            .unwrap();
+        let out = s
+            .ingest(ws, &[msg("e1", "cust", Direction::In, 0, None)])
+            .await
+            .unwrap();
+        let (_, id, _) = stored(&out[0]);
+        let change = ConversationChange {
+            status: Some(ConversationStatus::Open),
+            assignee: Some(Some(agent.id)),
+            team: Some(Some(team.id)),
+            priority: Some(70),
+            add_tags: vec!["VIP".into(), "refund".into()],
+            ..Default::default()
+        };
+        let changed = s
+            .change_conversation(
+                ws,
+                id,
+                &change,
+                Actor::Agent(agent.id),
+                &[NewEvent::new(
+                    "note",
+                    serde_json::json!({"text": "called her"}),
+                )],
+            )
+            .await
+            .unwrap();
+        assert_eq!(changed.after.assignee_id, Some(agent.id));
+        assert_eq!(changed.after.priority, 70);
+        assert_eq!(
+            changed.tags,
+            ["refund", "vip"],
+            "lowercased, sorted: {}",
+            b.name
+        );
+        let kinds: Vec<&str> = changed.events.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "status_changed",
+                "assigned",
+                "priority_changed",
+                "tagged",
+                "tagged",
+                "note"
+            ]
+        );
+        // The same change again changes nothing, so only the extra event is recorded.
+        let again = s
+            .change_conversation(ws, id, &change, Actor::Rule(4), &[])
+            .await
+            .unwrap();
+        assert!(again.events.is_empty(), "{:?}", again.events);
+        let remove = ConversationChange {
+            remove_tags: vec!["vip".into()],
+            ..Default::default()
+        };
+        let removed = s
+            .change_conversation(ws, id, &remove, Actor::Rule(4), &[])
+            .await
+            .unwrap();
+        assert_eq!(removed.events[0].kind, "untagged");
+        let stored_events = s.conversation_events(ws, id).await.unwrap();
+        assert_eq!(stored_events.len(), 7);
+        assert_eq!(stored_events[0].actor, Actor::Agent(agent.id));
+        assert_eq!(stored_events[6].actor, Actor::Rule(4));
+        assert_eq!(stored_events[1].data["to"]["agent"], agent.id.0);
+        assert_eq!(s.conversation_tags(ws, id).await.unwrap(), ["refund"]);
+        assert!(s.conversation_events(other, id).await.unwrap().is_empty());
+        // The agent's last assignment time is kept for "longest idle".
+        let a = s.list_agents(ws).await.unwrap().remove(0);
+        assert!(a.last_assigned_at.is_some());
+        // Nothing of another workspace can be named, and nothing is half-applied.
+        let bad = ConversationChange {
+            priority: Some(10),
+            assignee: Some(Some(AgentId(agent.id.0 + 100))),
+            ..Default::default()
+        };
+        assert!(matches!(
+            s.change_conversation(ws, id, &bad, Actor::System, &[])
+                .await,
+            Err(StoreError::Invalid(_))
+        ));
+        assert_eq!(
+            s.get_conversation(ws, id).await.unwrap().unwrap().priority,
+            70
+        );
+        assert!(matches!(
+            s.change_conversation(
+                other,
+                id,
+                &ConversationChange::default(),
+                Actor::System,
+                &[]
+            )
+            .await,
+            Err(StoreError::NotFound { .. })
+        ));
+        // Unresolved conversations with a team, for the assignment desk.
+        let held = s.team_conversations(ws).await.unwrap();
+        assert_eq!(held.len(), 1);
+        assert_eq!(
+            (held[0].team, held[0].assignee, held[0].priority),
+            (team.id, Some(agent.id), 70)
+        );
+        let resolve = ConversationChange {
+            status: Some(ConversationStatus::Resolved),
+            ..Default::default()
+        };
+        s.change_conversation(ws, id, &resolve, Actor::System, &[])
+            .await
+            .unwrap();
+        assert!(s.team_conversations(ws).await.unwrap().is_empty());
+        b.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn sla_pauses_snoozes_and_warnings_are_stored_for_the_timer_worker() {
+    use earshot_core::priority::Priority;
+    use earshot_core::rules::Actor;
+    use earshot_core::store::Annotations;
+    use earshot_core::workflow::{ConversationChange, Timer};
+    for b in backends().await {
+        let s = &b.store;
+        let ws = s.ensure_workspace("acme").await.unwrap().id;
+        let scored = Annotations {
+            priority: Some(Priority {
+                score: 30,
+                label: "medium".into(),
+                parts: vec![],
+            }),
+            ..Annotations::default()
+        };
+        let out = s
+            .ingest_annotated(ws, &[msg("p1", "cust", Direction::In, 0, None)], &[scored])
+            .await
+            .unwrap();
+        let (_, id, _) = stored(&out[0]);
+        // Due after 24 hours; the warning at 80%, after 19.2 hours.
+        let warn = at(0) + Duration::minutes(19 * 60 + 12);
+        assert_eq!(
+            s.timers_due(Timer::SlaWarning, at(0), warn, 10)
+                .await
+                .unwrap(),
+            vec![(ws, id, warn)],
+            "{}",
+            b.name
+        );
+        assert!(s
+            .timers_due(Timer::SlaWarning, warn, at(24 * 60), 10)
+            .await
+            .unwrap()
+            .is_empty());
+        // Snoozed with the clock paused: nothing due, the time left kept.
+        let change = ConversationChange {
+            status: Some(ConversationStatus::Snoozed),
+            snoozed_until: Some(Some(at(120))),
+            sla_due_at: Some(None),
+            sla_remaining: Some(Some(Duration::hours(23))),
+            ..Default::default()
+        };
+        let changed = s
+            .change_conversation(ws, id, &change, Actor::System, &[])
+            .await
+            .unwrap();
+        assert_eq!(changed.after.sla_due_at, None);
+        assert!(s.sla_due(at(0), at(100_000), 10).await.unwrap().is_empty());
+        assert!(
+            s.timers_due(Timer::SlaWarning, at(0), at(100_000), 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "the warning goes with the due time"
+        );
+        assert_eq!(
+            s.timers_due(Timer::SnoozeEnd, at(0), at(200), 10)
+                .await
+                .unwrap(),
+            vec![(ws, id, at(120))]
+        );
+        let sla = s.sla_state(ws, id).await.unwrap();
+        assert_eq!(
+            (sla.remaining_seconds, sla.snoozed_until),
+            (Some(23 * 3600), Some(at(120)))
+        );
+        let kinds: Vec<String> = changed.events.iter().map(|e| e.kind.clone()).collect();
+        assert_eq!(
+            kinds,
+            ["status_changed", "snoozed", "sla_due"],
+            "{}",
+            b.name
+        );
+        // The worker's cursor survives a restart.
+        assert_eq!(s.timer_cursor("sla_breach").await.unwrap(), None);
+        s.set_timer_cursor("sla_breach", at(5)).await.unwrap();
+        s.set_timer_cursor("sla_breach", at(6)).await.unwrap();
+        assert_eq!(s.timer_cursor("sla_breach").await.unwrap(), Some(at(6)));
+        b.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn rules_policies_and_the_outbox_are_kept_per_workspace() {
+    use earshot_core::workflow::{Delivery, NewOutbox};
+    for b in backends().await {
+        let s = &b.store;
+        let ws = s.ensure_workspace("acme").await.unwrap().id;
+        let other = s.ensure_workspace("globex").await.unwrap().id;
+        let rule = |name: &str| -> earshot_core::rules::RuleDraft {
+            serde_json::from_value(
+                serde_json::json!({"name": name, "trigger": {"event": "message_received"},
+                "actions": [{"type": "add_tag", "tag": name}]}),
+            )
+            .unwrap()
+        };
+        let a = s.create_rule(ws, None, &rule("a")).await.unwrap();
+        let b2 = s.create_rule(ws, None, &rule("b")).await.unwrap();
+        let first = s.create_rule(ws, Some(0), &rule("first")).await.unwrap();
+        assert_eq!(
+            (a.position, b2.position, first.position),
+            (1, 2, 0),
+            "{}",
+            b.name
+        );
+        let names: Vec<String> = s
+            .list_rules(ws)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.rule.name)
+            .collect();
+        assert_eq!(names, ["first", "a", "b"]);
+        let moved = s.update_rule(ws, a.id, Some(5), &rule("a2")).await.unwrap();
+        assert_eq!((moved.position, moved.rule.name.as_str()), (5, "a2"));
+        assert!(s.list_rules(other).await.unwrap().is_empty());
+        assert!(matches!(
+            s.update_rule(other, a.id, None, &rule("x")).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        assert!(matches!(
+            s.delete_rule(other, a.id).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        s.delete_rule(ws, a.id).await.unwrap();
+        assert_eq!(s.list_rules(ws).await.unwrap().len(), 2);
+
+        let policy: earshot_core::sla::PolicyDraft = serde_json::from_value(serde_json::json!({
+            "name": "Berlin office hours", "first_response_minutes": 240,
+            "calendar": {"time_zone": "Europe/Berlin", "week": {"mon": [["09:00", "17:00"]]}, "holidays": ["2026-12-25"]}}))
+        .unwrap();
+        let p = s.create_sla_policy(ws, &policy).await.unwrap();
+        assert_eq!(s.list_sla_policies(ws).await.unwrap()[0].id, p.id);
+        assert!(
+            matches!(
+                s.create_sla_policy(ws, &policy).await,
+                Err(StoreError::Conflict(_))
+            ),
+            "names are unique"
+        );
+        let mut bad = policy.clone();
+        bad.name = "bad".into();
+        bad.warn_at = 1.5;
+        assert!(matches!(
+            s.create_sla_policy(ws, &bad).await,
+            Err(StoreError::Invalid(_))
+        ));
+
+        let out = s
+            .ingest(ws, &[msg("o1", "cust", Direction::In, 0, None)])
+            .await
+            .unwrap();
+        let (_, id, _) = stored(&out[0]);
+        let ids = s
+            .enqueue(
+                ws,
+                &[
+                    NewOutbox {
+                        conversation_id: Some(id),
+                        kind: "reply",
+                        message_id: None,
+                        payload: serde_json::json!({"text": "hi"}),
+                    },
+                    NewOutbox {
+                        conversation_id: None,
+                        kind: "webhook",
+                        message_id: None,
+                        payload: serde_json::json!({"url": "https://x.test"}),
+                    },
+                ],
+            )
+            .await
+            .unwrap();
+        let now = Utc::now() + Duration::seconds(1);
+        let due = s.outbox_due(now, 10).await.unwrap();
+        assert_eq!(
+            due.iter().map(|o| o.id).collect::<Vec<_>>(),
+            ids,
+            "{}",
+            b.name
+        );
+        s.outbox_result(ids[0], &Delivery::Sent, now).await.unwrap();
+        s.outbox_result(
+            ids[1],
+            &Delivery::Retry {
+                error: "503".into(),
+                at: now + Duration::minutes(1),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        assert!(s.outbox_due(now, 10).await.unwrap().is_empty());
+        let later = s.outbox_due(now + Duration::minutes(1), 10).await.unwrap();
+        assert_eq!(
+            (later[0].attempts, later[0].last_error.as_deref()),
+            (1, Some("503"))
+        );
+        s.outbox_result(
+            ids[1],
+            &Delivery::Failed {
+                error: "gone".into(),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        let all = s.list_outbox(ws, None).await.unwrap();
+        assert_eq!(
+            all.iter().map(|o| o.status.as_str()).collect::<Vec<_>>(),
+            ["sent", "failed"]
+        );
+        assert_eq!(s.list_outbox(ws, Some(id)).await.unwrap().len(), 1);
+        assert!(s.list_outbox(other, None).await.unwrap().is_empty());
+        b.finish().await;
+    }
+}

@@ -37,6 +37,8 @@ pub async fn run(
     let store = earshot_store::open(&url).await?;
     let ws = store.ensure_workspace(DEMO_WORKSPACE).await?;
     if store.counts(ws.id).await?.messages == 0 {
+        let team = care_team(store.as_ref(), ws.id).await?;
+        eprintln!("{team}");
         load(&store, ws.id, args.data.as_deref()).await?;
     }
     let counts = store.counts(ws.id).await?;
@@ -62,6 +64,84 @@ pub async fn run(
     })
     .await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The example rule set of the README (`examples/care-team-rules.json`), with its teams
+/// (numbered 1–4 in the file) and two agents each.
+pub const CARE_TEAM_RULES: &str = include_str!("../../../examples/care-team-rules.json");
+const CARE_TEAMS: [&str; 4] = ["Escalations", "Billing", "Spanish desk", "Front line"];
+
+/// Sets up a care team in an empty workspace: the teams, agents (the Spanish desk speaks
+/// Spanish and English), and the example rules with their team numbers mapped to the teams'
+/// ids. Returns a line saying what it made.
+pub async fn care_team(store: &dyn Store, ws: WorkspaceId) -> anyhow::Result<String> {
+    let mut ids = Vec::new();
+    for (i, name) in CARE_TEAMS.iter().enumerate() {
+        let team = store.create_team(ws, name).await?;
+        ids.push(team.id);
+        for n in 1..=2 {
+            let mut agent = earshot_core::NewAgent::new(
+                &format!("{name} agent {n}"),
+                &format!("{}-{n}@demo.earshot", name.to_lowercase().replace(' ', "-")),
+                Some(team.id),
+            );
+            agent.capacity = 5;
+            if i == 2 {
+                agent.skills.languages = vec!["es".into(), "en".into()];
+            }
+            store.create_agent(ws, &agent).await?;
+        }
+    }
+    let mut rules: Vec<serde_json::Value> = serde_json::from_str(CARE_TEAM_RULES)?;
+    for rule in &mut rules {
+        for action in rule
+            .get_mut("actions")
+            .and_then(|a| a.as_array_mut())
+            .into_iter()
+            .flatten()
+        {
+            if let Some(v) = action.get_mut("team_id") {
+                if let Some(n) = v.as_i64() {
+                    *v = serde_json::json!(ids[(n - 1) as usize].0);
+                }
+            }
+        }
+        if let Some(c) = rule.get_mut("conditions") {
+            remap_team_tests(c, &ids);
+        }
+        let (draft, _) = earshot_core::rules::Rule::from_json(0, rule)
+            .map_err(|e| anyhow::anyhow!("example rule {}: {e:?}", rule["name"]))?;
+        store.create_rule(ws, None, &draft).await?;
+    }
+    Ok(format!(
+        "care team: {} teams, {} agents, {} automation rules (examples/care-team-rules.json)",
+        CARE_TEAMS.len(),
+        CARE_TEAMS.len() * 2,
+        rules.len()
+    ))
+}
+
+fn remap_team_tests(c: &mut serde_json::Value, ids: &[earshot_core::TeamId]) {
+    if c.get("field").and_then(|f| f.as_str()) == Some("conversation.team") {
+        if let Some(v) = c.get_mut("value") {
+            if let Some(n) = v.as_i64() {
+                *v = serde_json::json!(ids[(n - 1) as usize].0);
+            }
+        }
+    }
+    for key in ["all", "any"] {
+        for child in c
+            .get_mut(key)
+            .and_then(|v| v.as_array_mut())
+            .into_iter()
+            .flatten()
+        {
+            remap_team_tests(child, ids);
+        }
+    }
+    if let Some(inner) = c.get_mut("not") {
+        remap_team_tests(inner, ids);
+    }
 }
 
 fn find_twcs(explicit: Option<&Path>) -> Option<PathBuf> {

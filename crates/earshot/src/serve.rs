@@ -30,6 +30,9 @@ pub async fn run(
     Ok(ExitCode::SUCCESS)
 }
 
+/// How often the timer worker looks for what fell due.
+const TIMER_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Binds `bind`, tells `on_listening` the real address (port 0 picks one) and serves.
 pub async fn serve(
     store: Arc<dyn Store>,
@@ -40,12 +43,24 @@ pub async fn serve(
         .await
         .map_err(|e| anyhow::anyhow!("could not listen on {bind}: {e}"))?;
     on_listening(listener.local_addr()?);
-    earshot_server::serve(
-        listener,
-        earshot_server::AppState::new(store),
-        shutdown_signal(),
-    )
-    .await?;
+    let state = earshot_server::AppState::new(store.clone());
+    // The timer worker (SLA warnings and breaches, snoozes, outbox deliveries) in the same
+    // process, every few seconds, until shutdown.
+    let timers = Arc::new(earshot_engine::timers::Timers::new(
+        store,
+        state.pipeline.workflow.clone(),
+        Arc::new(earshot_engine::timers::Outbound::new(
+            std::env::var("EARSHOT_WEBHOOK_SECRET").ok(),
+        )),
+    ));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = tokio::spawn(timers.run(TIMER_EVERY, async {
+        let _ = stopped.await;
+    }));
+    let served = earshot_server::serve(listener, state, shutdown_signal()).await;
+    let _ = stop.send(());
+    let _ = worker.await;
+    served?;
     Ok(())
 }
 

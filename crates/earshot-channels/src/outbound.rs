@@ -1,0 +1,82 @@
+//! Delivering what the outbox holds. Webhooks are POSTed as JSON, signed with HMAC-SHA256 when
+//! a secret is configured (`X-Earshot-Signature: t=<unix seconds>,v1=<hex>` over
+//! `"<t>.<body>"`, so a receiver can refuse old or replayed calls), and any answer but 2xx is
+//! an error the outbox retries. Replies and notifications are recorded: the outbox row marked
+//! sent is the record, until connectors for the platforms' send APIs exist.
+
+use earshot_core::workflow::{OutboxItem, Sender};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use std::time::Duration;
+
+pub struct Outbound {
+    http: reqwest::Client,
+    secret: Option<String>,
+}
+
+/// The signature header value for `body` sent at `t` (unix seconds).
+pub fn signature(secret: &str, t: i64, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
+    mac.update(t.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+impl Outbound {
+    /// `secret` signs webhooks (`None`: unsigned).
+    pub fn new(secret: Option<String>) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .user_agent(concat!("earshot/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .expect("an HTTP client"),
+            secret: secret.filter(|s| !s.is_empty()),
+        }
+    }
+
+    async fn webhook(&self, item: &OutboxItem) -> Result<(), String> {
+        let url = item.payload["url"]
+            .as_str()
+            .ok_or("the webhook has no url")?;
+        let mut body = item.payload.clone();
+        if let Some(o) = body.as_object_mut() {
+            o.remove("url");
+            o.insert("workspace_id".into(), item.workspace_id.0.into());
+            o.insert("delivery_id".into(), item.id.into());
+            o.insert("attempt".into(), (item.attempts + 1).into());
+        }
+        let body = serde_json::to_vec(&body).map_err(|e| e.to_string())?;
+        let mut request = self
+            .http
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header("X-Earshot-Delivery", item.id.to_string());
+        if let Some(secret) = &self.secret {
+            let t = chrono::Utc::now().timestamp();
+            request = request.header("X-Earshot-Signature", signature(secret, t, &body));
+        }
+        let response = request
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| format!("POST {url}: {e}"))?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(format!("POST {url}: HTTP {}", response.status()))
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Sender for Outbound {
+    async fn send(&self, item: &OutboxItem) -> Result<(), String> {
+        match item.kind.as_str() {
+            "webhook" => self.webhook(item).await,
+            "reply" | "notification" => Ok(()),
+            other => Err(format!("unknown outbox kind `{other}`")),
+        }
+    }
+}

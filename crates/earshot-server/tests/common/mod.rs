@@ -1,0 +1,98 @@
+//! The test harness shared by the API tests: an app on a fresh SQLite file with two
+//! workspaces (`acme` and `globex`), each with a token, and JSON requests to it.
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use earshot_core::auth::{generate_token, hash_token};
+use earshot_server::{app, AppState};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+pub struct TestApp {
+    pub router: axum::Router,
+    pub state: AppState,
+    pub token: String,
+    pub other_token: String,
+    pub _dir: tempfile::TempDir,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("api.db").display());
+    let store = earshot_store::open(&url).await.unwrap();
+    let mut tokens = Vec::new();
+    for name in ["acme", "globex"] {
+        let ws = store.ensure_workspace(name).await.unwrap();
+        let token = generate_token();
+        store
+            .create_api_token(ws.id, "test", &hash_token(&token))
+            .await
+            .unwrap();
+        tokens.push(token);
+    }
+    let state = AppState::new(store);
+    TestApp {
+        router: app(state.clone()),
+        state,
+        other_token: tokens.pop().unwrap(),
+        token: tokens.pop().unwrap(),
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Vec<u8>,
+    ) -> (StatusCode, Value) {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let request = request
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body))
+            .unwrap();
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("non-JSON body: {bytes:?}"))
+        };
+        (status, value)
+    }
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(Method::GET, path, Some(&self.token), Vec::new())
+            .await
+    }
+    /// A GET by the other workspace's token.
+    pub async fn get_as_other(&self, path: &str) -> (StatusCode, Value) {
+        self.send(Method::GET, path, Some(&self.other_token), Vec::new())
+            .await
+    }
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.send(Method::DELETE, path, Some(&self.token), Vec::new())
+            .await
+    }
+    /// A request with a JSON body.
+    pub async fn json(&self, method: Method, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(
+            method,
+            path,
+            Some(&self.token),
+            body.to_string().into_bytes(),
+        )
+        .await
+    }
+    pub async fn post_messages(&self, body: &Value) -> (StatusCode, Value) {
+        self.json(Method::POST, "/api/v1/messages", body.clone())
+            .await
+    }
+}

@@ -1,0 +1,750 @@
+//! The care workflow through the API, as a care team meets it: the example rule set routes
+//! new messages, assignment respects capacity and serves the backlog, replies collide, SLA
+//! clocks pause and breach, opted-out customers get no automated reply, and every change is
+//! on the conversation's history.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use chrono::{Duration, Utc};
+use common::*;
+use earshot_engine::timers::Timers;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+fn customer(id: &str, author: &str, text: &str, minutes_ago: i64) -> Value {
+    json!({
+        "channel": "x", "external_id": id, "direction": "in",
+        "author": {"external_id": author, "handle": author, "display_name": format!("{author} N."), "followers": 80},
+        "text": text, "created_at": (Utc::now() - Duration::minutes(minutes_ago)).to_rfc3339(),
+    })
+}
+
+async fn post(app: &TestApp, path: &str, body: Value) -> Value {
+    let (status, v) = app.json(Method::POST, path, body.clone()).await;
+    assert!(status.is_success(), "POST {path} {body}: {status} {v}");
+    v
+}
+
+async fn patch(app: &TestApp, path: &str, body: Value) -> Value {
+    let (status, v) = app.json(Method::PATCH, path, body.clone()).await;
+    assert!(status.is_success(), "PATCH {path} {body}: {status} {v}");
+    v
+}
+
+async fn get(app: &TestApp, path: &str) -> Value {
+    let (status, v) = app.get(path).await;
+    assert_eq!(status, StatusCode::OK, "GET {path}: {v}");
+    v
+}
+
+/// Stores messages and returns each one's conversation id.
+async fn ingest(app: &TestApp, messages: Vec<Value>) -> Vec<i64> {
+    let v = post(app, "/api/v1/messages", json!(messages)).await;
+    v["results"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{v}"))
+        .iter()
+        .map(|r| {
+            r["conversation_id"]
+                .as_i64()
+                .unwrap_or_else(|| panic!("{v}"))
+        })
+        .collect()
+}
+
+async fn events(app: &TestApp, conversation: i64) -> Vec<Value> {
+    get(app, &format!("/api/v1/conversations/{conversation}/events"))
+        .await
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn kinds(events: &[Value]) -> Vec<&str> {
+    events.iter().map(|e| e["kind"].as_str().unwrap()).collect()
+}
+
+/// Teams 1–4 as the example rule set expects them, and the rule set.
+async fn care_team(app: &TestApp) {
+    for name in ["Escalations", "Billing", "Spanish desk", "Front line"] {
+        post(app, "/api/v1/teams", json!({"name": name})).await;
+    }
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/care-team-rules.json"
+    ))
+    .unwrap();
+    let rules: Vec<Value> = serde_json::from_str(&text).unwrap();
+    for r in rules {
+        post(app, "/api/v1/rules", r).await;
+    }
+}
+
+fn timers(app: &TestApp) -> Timers {
+    Timers::new(
+        app.state.store.clone(),
+        app.state.pipeline.workflow.clone(),
+        Arc::new(earshot_engine::timers::Outbound::new(None)),
+    )
+}
+
+#[tokio::test]
+async fn rules_route_new_messages_by_capacity_and_the_backlog_is_served_on_resolve() {
+    let app = spawn_app().await;
+    care_team(&app).await;
+    let billing = post(
+        &app,
+        "/api/v1/agents",
+        json!({"name": "Bea", "email": "bea@acme.test", "team_id": 2, "capacity": 1}),
+    )
+    .await;
+    let bea = billing["id"].as_i64().unwrap();
+    assert_eq!(billing["capacity"], 1);
+    assert_eq!(billing["availability"], "online");
+
+    let refund = "This is the worst service ever. My order never arrived and I was charged twice, I want a refund";
+    let ids = ingest(&app, vec![customer("r1", "ann", refund, 5)]).await;
+    let first = ids[0];
+    let c = get(&app, &format!("/api/v1/conversations/{first}")).await;
+    assert_eq!(c["conversation"]["team_id"], 2, "{c}");
+    assert_eq!(c["conversation"]["assignee_id"], bea);
+    assert_eq!(c["tags"], json!(["billing"]));
+    let history = events(&app, first).await;
+    let fired: Vec<&str> = history
+        .iter()
+        .filter(|e| e["kind"] == "rule_fired")
+        .map(|e| e["data"]["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fired,
+        [
+            "Acknowledge a complaint straight away",
+            "Refunds and charges to billing"
+        ],
+        "{history:#?}"
+    );
+    // The rule's own change is recorded as the rule's, with why it fired.
+    let billing_fired = history
+        .iter()
+        .find(|e| e["data"]["rule"] == "Refunds and charges to billing")
+        .unwrap();
+    assert_eq!(billing_fired["actor"]["kind"], "rule");
+    assert!(billing_fired["data"]["because"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|b| b
+            .as_str()
+            .unwrap()
+            .contains("message.text contains \"refund\": yes")));
+    let assigned: Vec<&Value> = history.iter().filter(|e| e["kind"] == "assigned").collect();
+    assert_eq!(
+        assigned.len(),
+        2,
+        "team by the rule, then agent by the desk: {history:#?}"
+    );
+    assert_eq!(assigned[1]["actor"]["kind"], "system");
+    // The acknowledgement went out as a reply, in the thread and in the outbox.
+    let outbox = get(&app, &format!("/api/v1/outbox?conversation_id={first}")).await;
+    let reply = outbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["kind"] == "reply")
+        .unwrap();
+    assert!(reply["payload"]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("Hi ann N., we're sorry"));
+    assert!(reply["payload"]["text"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("#{first}.")));
+    assert!(c["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["direction"] == "out"));
+
+    // A second refund: Bea is full, so it waits in billing's backlog.
+    let second = ingest(
+        &app,
+        vec![customer("r2", "bob", "I want a refund for the charge", 4)],
+    )
+    .await[0];
+    let c2 = get(&app, &format!("/api/v1/conversations/{second}")).await;
+    assert_eq!(c2["conversation"]["team_id"], 2);
+    assert_eq!(c2["conversation"]["assignee_id"], Value::Null);
+    assert!(kinds(&events(&app, second).await).contains(&"backlogged"));
+
+    // Bea resolves the first: she takes the second straight away.
+    let resolved = post(
+        &app,
+        &format!("/api/v1/conversations/{first}/resolve"),
+        json!({"agent_id": bea}),
+    )
+    .await;
+    assert_eq!(resolved["status"], "resolved");
+    let c2 = get(&app, &format!("/api/v1/conversations/{second}")).await;
+    assert_eq!(c2["conversation"]["assignee_id"], bea);
+    let auto = events(&app, second).await;
+    let took = auto.iter().find(|e| e["kind"] == "auto_assigned").unwrap();
+    assert_eq!(took["data"]["from_backlog"], true);
+    let status_change = events(&app, first).await;
+    // The acknowledgement (by rule 6) opened it; Bea resolved it.
+    let changes: Vec<(&Value, &Value)> = status_change
+        .iter()
+        .filter(|e| e["kind"] == "status_changed")
+        .map(|e| (&e["actor"], &e["data"]["to"]))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            (&json!({"kind": "rule", "id": 6}), &json!("open")),
+            (&json!({"kind": "agent", "id": bea}), &json!("resolved"))
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_offline_agent_coming_online_takes_the_backlog_in_priority_order() {
+    let app = spawn_app().await;
+    post(&app, "/api/v1/teams", json!({"name": "Front line"})).await;
+    post(
+        &app,
+        "/api/v1/rules",
+        json!({"name": "all to front line", "trigger": {"event": "message_received"},
+        "conditions": {"field": "conversation.team", "op": "absent"},
+        "actions": [{"type": "assign_team", "team_id": 1}]}),
+    )
+    .await;
+    let agent = post(
+        &app,
+        "/api/v1/agents",
+        json!({"name": "Cy", "email": "cy@acme.test", "team_id": 1,
+        "capacity": 1, "availability": "offline"}),
+    )
+    .await;
+    let calm = ingest(&app, vec![customer("a", "al", "thanks, all good", 30)]).await[0];
+    let angry = ingest(
+        &app,
+        vec![customer(
+            "b",
+            "bo",
+            "My phone charger caught fire and burned my hand!!! This is dangerous",
+            10,
+        )],
+    )
+    .await[0];
+    for id in [calm, angry] {
+        let c = get(&app, &format!("/api/v1/conversations/{id}")).await;
+        assert_eq!(c["conversation"]["assignee_id"], Value::Null);
+    }
+    let cy = patch(
+        &app,
+        &format!("/api/v1/agents/{}", agent["id"]),
+        json!({"availability": "online"}),
+    )
+    .await;
+    assert_eq!(cy["availability"], "online");
+    // The safety complaint (higher priority) first, though it came later.
+    let a = get(&app, &format!("/api/v1/conversations/{angry}")).await;
+    assert_eq!(a["conversation"]["assignee_id"], agent["id"], "{a}");
+    let c = get(&app, &format!("/api/v1/conversations/{calm}")).await;
+    assert_eq!(c["conversation"]["assignee_id"], Value::Null);
+    // More capacity: the calm one too.
+    patch(
+        &app,
+        &format!("/api/v1/agents/{}", agent["id"]),
+        json!({"capacity": 2}),
+    )
+    .await;
+    let c = get(&app, &format!("/api/v1/conversations/{calm}")).await;
+    assert_eq!(c["conversation"]["assignee_id"], agent["id"]);
+}
+
+#[tokio::test]
+async fn a_reply_after_someone_elses_is_refused_unless_forced_and_meets_the_sla() {
+    let app = spawn_app().await;
+    let ana = post(
+        &app,
+        "/api/v1/agents",
+        json!({"name": "Ana", "email": "ana@acme.test"}),
+    )
+    .await["id"]
+        .clone();
+    let ben = post(
+        &app,
+        "/api/v1/agents",
+        json!({"name": "Ben", "email": "ben@acme.test"}),
+    )
+    .await["id"]
+        .clone();
+    let id = ingest(
+        &app,
+        vec![customer("q1", "cat", "how do I reset my password?", 20)],
+    )
+    .await[0];
+    let c = get(&app, &format!("/api/v1/conversations/{id}")).await;
+    let seen = c["messages"].as_array().unwrap().last().unwrap()["id"].clone();
+    assert!(c["conversation"]["sla_due_at"].is_string(), "{c}");
+
+    // Ben answers first.
+    let r = post(&app, &format!("/api/v1/conversations/{id}/reply"),
+        json!({"agent_id": ben, "text": "Hi Cat, use the link on the sign-in page.", "last_seen_message_id": seen})).await;
+    assert_eq!(r["conversation"]["sla_due_at"], Value::Null);
+    assert!(r["conversation"]["first_response_at"].is_string());
+    // Ana, who loaded the conversation before Ben's reply, is stopped…
+    let (status, body) = app.json(Method::POST, &format!("/api/v1/conversations/{id}/reply"),
+        json!({"agent_id": ana, "text": "Hello! Try the reset link.", "last_seen_message_id": seen})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["code"], "reply_collision");
+    assert_eq!(body["message_id"], r["message_id"]);
+    // …unless she insists.
+    let (status, _) = app.json(Method::POST, &format!("/api/v1/conversations/{id}/reply"),
+        json!({"agent_id": ana, "text": "Hello! Try the reset link.", "last_seen_message_id": seen, "force": true})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    // A reply needs an agent of this workspace and some text.
+    let (status, body) = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/conversations/{id}/reply"),
+            json!({"text": "x"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, _) = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/conversations/{id}/reply"),
+            json!({"agent_id": ana, "text": "  "}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let history = events(&app, id).await;
+    let answered = history
+        .iter()
+        .find(|e| e["kind"] == "sla_answered")
+        .unwrap();
+    assert_eq!(answered["data"]["met"], true);
+    assert_eq!(answered["data"]["target"], "first_response");
+    assert_eq!(
+        kinds(&history)
+            .iter()
+            .filter(|k| **k == "reply_queued")
+            .count(),
+        2
+    );
+
+    // The sender delivers both; the history says so.
+    let report = timers(&app).pass(Utc::now()).await.unwrap();
+    assert_eq!(report.delivered, 2);
+    let outbox = get(&app, &format!("/api/v1/outbox?conversation_id={id}")).await;
+    assert!(outbox
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|o| o["status"] == "sent" && o["attempts"] == 1));
+    assert_eq!(
+        kinds(&events(&app, id).await)
+            .iter()
+            .filter(|k| **k == "reply_sent")
+            .count(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn snoozing_pauses_the_sla_clock_and_waking_resumes_it_with_the_time_left() {
+    let app = spawn_app().await;
+    let id = ingest(
+        &app,
+        vec![customer("s1", "dee", "my parcel is late, where is it?", 60)],
+    )
+    .await[0];
+    let c = get(&app, &format!("/api/v1/conversations/{id}")).await;
+    let due: chrono::DateTime<Utc> = c["conversation"]["sla_due_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let left = due - Utc::now();
+    let until = Utc::now() + Duration::hours(2);
+    let s = post(
+        &app,
+        &format!("/api/v1/conversations/{id}/snooze"),
+        json!({"until": until.to_rfc3339()}),
+    )
+    .await;
+    assert_eq!(s["status"], "snoozed");
+    assert_eq!(s["sla_due_at"], Value::Null, "the clock is paused: {s}");
+    let c = get(&app, &format!("/api/v1/conversations/{id}")).await;
+    let remaining = c["sla"]["remaining_seconds"].as_i64().unwrap();
+    assert!(
+        (remaining - left.num_seconds()).abs() <= 2,
+        "{remaining} vs {left}"
+    );
+
+    // The worker's first pass sets its cursor; the snooze ends two hours later.
+    let t = timers(&app);
+    t.pass(Utc::now()).await.unwrap();
+    let report = t.pass(until + Duration::seconds(1)).await.unwrap();
+    assert_eq!(report.woken, 1);
+    let c = get(&app, &format!("/api/v1/conversations/{id}")).await;
+    assert_eq!(c["conversation"]["status"], "open");
+    let due_after: chrono::DateTime<Utc> = c["conversation"]["sla_due_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // Due = when it woke (now, in real time) + what was left.
+    let expected = Utc::now() + Duration::seconds(remaining);
+    assert!(
+        (due_after - expected).num_seconds().abs() <= 3,
+        "{due_after} vs {expected}"
+    );
+    let k = kinds(&events(&app, id).await).join(",");
+    assert!(
+        k.contains("snoozed") && k.contains("snooze_ended") && k.contains("sla_due"),
+        "{k}"
+    );
+    // A past snooze is refused.
+    let (status, _) = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/conversations/{id}/snooze"),
+            json!({"until": (Utc::now() - Duration::minutes(1)).to_rfc3339()}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn a_breach_fires_once_rules_act_on_it_and_a_restarted_worker_misses_nothing() {
+    let app = spawn_app().await;
+    care_team(&app).await;
+    // Waiting for 23 hours: the 24-hour first-response target falls due in an hour.
+    let id = ingest(
+        &app,
+        vec![customer(
+            "w1",
+            "eve",
+            "Could you tell me when the new store in Leeds opens?",
+            23 * 60,
+        )],
+    )
+    .await[0];
+    let c = get(&app, &format!("/api/v1/conversations/{id}")).await;
+    let due: chrono::DateTime<Utc> = c["conversation"]["sla_due_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let now = Utc::now();
+    let first = timers(&app);
+    first.pass(now).await.unwrap();
+    assert_eq!(
+        first
+            .pass(due - Duration::seconds(1))
+            .await
+            .unwrap()
+            .breaches,
+        0
+    );
+    // The worker stops; the due time passes while it is down; a new one starts.
+    drop(first);
+    let second = timers(&app);
+    let report = second.pass(due + Duration::minutes(5)).await.unwrap();
+    assert_eq!(report.breaches, 1);
+    assert_eq!(
+        second
+            .pass(due + Duration::minutes(10))
+            .await
+            .unwrap()
+            .breaches,
+        0,
+        "once only"
+    );
+    let c = get(&app, &format!("/api/v1/conversations/{id}")).await;
+    assert_eq!(c["conversation"]["priority"], 90);
+    assert!(c["tags"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("sla-breached")));
+    let history = events(&app, id).await;
+    assert_eq!(
+        kinds(&history)
+            .iter()
+            .filter(|k| **k == "sla_breach")
+            .count(),
+        1
+    );
+    let notified = get(&app, &format!("/api/v1/outbox?conversation_id={id}")).await;
+    assert!(notified
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|o| o["kind"] == "notification" && o["payload"]["message"] == "SLA breached"));
+}
+
+#[tokio::test]
+async fn opted_out_customers_get_no_automated_reply_and_the_skip_is_logged() {
+    let app = spawn_app().await;
+    care_team(&app).await;
+    let id = ingest(
+        &app,
+        vec![customer(
+            "o1",
+            "fay",
+            "terrible service, my order never arrived",
+            10,
+        )],
+    )
+    .await[0];
+    let c = get(&app, &format!("/api/v1/conversations/{id}")).await;
+    let contact = c["contact"]["id"].as_i64().unwrap();
+    assert_eq!(c["contact"]["opted_out"], false);
+    let updated = patch(
+        &app,
+        &format!("/api/v1/contacts/{contact}"),
+        json!({"opted_out": true, "tier": "gold"}),
+    )
+    .await;
+    assert_eq!(updated["opted_out"], true);
+    assert_eq!(updated["tier"], "gold");
+    // A new conversation from the same customer.
+    let again = ingest(
+        &app,
+        vec![customer(
+            "o2",
+            "fay",
+            "still terrible service, my refund never arrived",
+            1,
+        )],
+    )
+    .await[0];
+    assert_ne!(again, id);
+    let history = events(&app, again).await;
+    let skipped = history
+        .iter()
+        .find(|e| e["kind"] == "rule_skipped")
+        .unwrap_or_else(|| panic!("{history:#?}"));
+    assert_eq!(skipped["data"]["action"], "reply");
+    assert_eq!(
+        skipped["data"]["reason"],
+        "the contact opted out of engagement"
+    );
+    let outbox = get(&app, &format!("/api/v1/outbox?conversation_id={again}")).await;
+    assert!(
+        outbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["kind"] != "reply"),
+        "{outbox}"
+    );
+    // The VIP rule saw the tier.
+    let c = get(&app, &format!("/api/v1/conversations/{again}")).await;
+    assert!(c["tags"].as_array().unwrap().contains(&json!("vip")), "{c}");
+}
+
+#[tokio::test]
+async fn rules_are_validated_on_save_dry_run_explains_and_stay_in_their_workspace() {
+    let app = spawn_app().await;
+    care_team(&app).await;
+    let (status, body) = app
+        .json(
+            Method::POST,
+            "/api/v1/rules",
+            json!({
+        "name": "broken", "trigger": {"event": "message_received"},
+        "conditions": {"all": [{"field": "message.sentiment", "op": "gt", "value": 1}]},
+        "actions": [{"type": "assign_team", "team_id": 99}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["code"], "invalid_rule");
+    assert_eq!(body["errors"][0]["path"], "conditions.all[0].op", "{body}");
+    let (status, body) = app
+        .json(
+            Method::POST,
+            "/api/v1/rules",
+            json!({
+        "name": "unknown team", "trigger": {"event": "message_received"},
+        "actions": [{"type": "assign_team", "team_id": 99}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        body["errors"][0],
+        json!({"path": "actions[0]", "message": "team 99 does not exist"})
+    );
+
+    let dry = post(
+        &app,
+        "/api/v1/rules/dry-run",
+        json!({"message": {"text": "I was charged twice, refund please", "channel": "x"},
+        "contact": {"tier": "platinum"}}),
+    )
+    .await;
+    let firing: Vec<&str> = dry["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["fires"] == true)
+        .map(|r| r["rule"].as_str().unwrap())
+        .collect();
+    assert!(
+        firing.contains(&"Refunds and charges to billing"),
+        "{dry:#}"
+    );
+    assert!(
+        firing.contains(&"VIP customers never below high"),
+        "{dry:#}"
+    );
+    assert!(dry["enrichment"]["sentiment"]["label"].is_string());
+    assert!(dry["priority"]["score"].is_number());
+    // Nothing was stored by the dry run.
+    let (_, page) = app.get("/api/v1/conversations").await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 0);
+    // Unsaved rules can be tried too, with errors by path.
+    let (status, body) = app.json(Method::POST, "/api/v1/rules/dry-run", json!({"message": {"text": "hi"},
+        "rules": [{"name": "x", "trigger": {"event": "message_received"}, "actions": [{"type": "add_tag"}]}]})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["errors"][0]["path"]
+            .as_str()
+            .unwrap()
+            .starts_with("rules[0].actions[0]"),
+        "{body}"
+    );
+
+    let rules = get(&app, "/api/v1/rules").await;
+    assert_eq!(rules.as_array().unwrap().len(), 13);
+    let id = rules[0]["id"].as_i64().unwrap();
+    let (_, other) = app.get_as_other("/api/v1/rules").await;
+    assert_eq!(other, json!([]));
+    let (status, _) = app.get_as_other(&format!("/api/v1/rules/{id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Update (disable) and delete.
+    let mut r = rules[0].clone();
+    for k in ["id", "created_at", "updated_at"] {
+        r.as_object_mut().unwrap().remove(k);
+    }
+    r["enabled"] = json!(false);
+    let (status, updated) = app
+        .json(Method::PUT, &format!("/api/v1/rules/{id}"), r)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(updated["enabled"], false);
+    let (status, _) = app.delete(&format!("/api/v1/rules/{id}")).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        get(&app, "/api/v1/rules").await.as_array().unwrap().len(),
+        12
+    );
+}
+
+#[tokio::test]
+async fn webhooks_are_signed_posted_and_retried_until_the_receiver_accepts() {
+    use axum::routing::post as route_post;
+    use std::sync::Mutex;
+    type Seen = Arc<Mutex<Vec<(axum::http::HeaderMap, Vec<u8>)>>>;
+    let seen: Seen = Arc::default();
+    let receiver = {
+        let seen = seen.clone();
+        axum::Router::new().route(
+            "/hook",
+            route_post(
+                move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                    let seen = seen.clone();
+                    async move {
+                        let mut s = seen.lock().unwrap();
+                        s.push((headers, body.to_vec()));
+                        // The first call fails, as a receiver that is briefly down would.
+                        if s.len() == 1 {
+                            StatusCode::SERVICE_UNAVAILABLE
+                        } else {
+                            StatusCode::NO_CONTENT
+                        }
+                    }
+                },
+            ),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, receiver).await.unwrap() });
+
+    let app = spawn_app().await;
+    post(
+        &app,
+        "/api/v1/rules",
+        json!({"name": "tell the CRM", "trigger": {"event": "message_received"},
+        "conditions": {"field": "message.text", "op": "contains", "value": "cancel"},
+        "actions": [{"type": "webhook", "url": format!("http://{addr}/hook")}]}),
+    )
+    .await;
+    let id = ingest(
+        &app,
+        vec![customer("k1", "gus", "I want to cancel my subscription", 1)],
+    )
+    .await[0];
+    let t = Timers::new(
+        app.state.store.clone(),
+        app.state.pipeline.workflow.clone(),
+        Arc::new(earshot_engine::timers::Outbound::new(Some("s3cret".into()))),
+    );
+    let now = Utc::now() + Duration::seconds(1);
+    let first = t.pass(now).await.unwrap();
+    assert_eq!((first.delivered, first.retried), (0, 1));
+    let outbox = get(&app, &format!("/api/v1/outbox?conversation_id={id}")).await;
+    assert_eq!(outbox[0]["status"], "queued");
+    assert!(
+        outbox[0]["last_error"].as_str().unwrap().contains("503"),
+        "{outbox}"
+    );
+    // Not before its retry time (one minute later)…
+    assert_eq!(
+        t.pass(now + Duration::seconds(30)).await.unwrap().delivered,
+        0
+    );
+    // …then delivered.
+    assert_eq!(
+        t.pass(now + Duration::minutes(2)).await.unwrap().delivered,
+        1
+    );
+    let outbox = get(&app, &format!("/api/v1/outbox?conversation_id={id}")).await;
+    assert_eq!(
+        (outbox[0]["status"].as_str(), outbox[0]["attempts"].as_i64()),
+        (Some("sent"), Some(2))
+    );
+
+    let calls = seen.lock().unwrap().clone();
+    assert_eq!(calls.len(), 2);
+    let (headers, body) = &calls[1];
+    let sig = headers["x-earshot-signature"].to_str().unwrap();
+    let t_part: i64 = sig
+        .split(',')
+        .next()
+        .unwrap()
+        .trim_start_matches("t=")
+        .parse()
+        .unwrap();
+    assert_eq!(
+        sig,
+        earshot_engine::timers::signature("s3cret", t_part, body),
+        "the receiver can verify it"
+    );
+    assert_ne!(
+        sig,
+        earshot_engine::timers::signature("wrong", t_part, body)
+    );
+    let payload: Value = serde_json::from_slice(body).unwrap();
+    assert_eq!(payload["event"], "rule_fired");
+    assert_eq!(payload["conversation_id"], id);
+    assert_eq!(payload["attempt"], 2);
+    assert!(payload.get("url").is_none());
+}
