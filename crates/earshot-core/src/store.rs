@@ -347,6 +347,13 @@ pub trait Store: Send + Sync + 'static {
         actor: crate::rules::Actor,
         extra: &[crate::workflow::NewEvent],
     ) -> StoreResult<crate::workflow::Changed>;
+    /// [`Store::change_conversation`] for several changes, applied in order in one
+    /// transaction: all or none.
+    async fn change_conversations(
+        &self,
+        workspace: WorkspaceId,
+        items: &[crate::workflow::ChangeRequest],
+    ) -> StoreResult<Vec<crate::workflow::Changed>>;
     /// The conversation's history, oldest first.
     async fn conversation_events(
         &self,

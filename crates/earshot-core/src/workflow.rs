@@ -64,6 +64,15 @@ impl ConversationChange {
     }
 }
 
+/// One change of a batch (see `Store::change_conversations`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangeRequest {
+    pub conversation: ConversationId,
+    pub change: ConversationChange,
+    pub actor: Actor,
+    pub extra: Vec<NewEvent>,
+}
+
 /// What a change did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Changed {

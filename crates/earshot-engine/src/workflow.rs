@@ -11,13 +11,12 @@
 use earshot_core::assign::{AgentLoad, Assignment, Desk, Waiting};
 use earshot_core::route::{decide, Event, Subject};
 use earshot_core::rules::{
-    render_template, Action, Actor, Facts, Field, Firing, MessageFacts, Rule, RuleSet, Trigger,
-    Value,
+    render_template, Action, Actor, Facts, Field, MessageFacts, Rule, RuleSet, Trigger, Value,
 };
 use earshot_core::sla::Policy;
 use earshot_core::store::{Annotations, IngestOutcome, StoreError, StoreResult};
 use earshot_core::time::{now, Timestamp};
-use earshot_core::workflow::{Changed, ConversationChange, NewEvent, NewOutbox};
+use earshot_core::workflow::{ChangeRequest, Changed, ConversationChange, NewEvent, NewOutbox};
 use earshot_core::{
     Agent, AgentId, ChannelRole, Conversation, ConversationId, ConversationStatus, Direction,
     Inbound, InboundAuthor, MessageId, Store, TeamId, WorkspaceId,
@@ -87,6 +86,70 @@ fn load_of(a: &Agent) -> AgentLoad {
         open: 0,
         availability: a.availability,
         last_assigned_at: a.last_assigned_at,
+    }
+}
+
+/// What one or more decisions will write, and the state they leave each conversation in (so
+/// a later message of the same conversation in the same batch sees it).
+#[derive(Default)]
+struct Plan {
+    changes: Vec<ChangeRequest>,
+    outbox: Vec<NewOutbox>,
+    replies: Vec<PendingReply>,
+    overlay: HashMap<ConversationId, Vec<(Field, Value)>>,
+}
+
+/// Fields a decision can change, carried from one message to the next of a batch.
+const CARRIED: [Field; 6] = [
+    Field::ConversationStatus,
+    Field::ConversationPriority,
+    Field::ConversationPriorityLabel,
+    Field::ConversationAssignee,
+    Field::ConversationTeam,
+    Field::ConversationTags,
+];
+
+impl Plan {
+    /// Facts read from the store before this batch's writes: bring them up to date.
+    fn overlay(&self, c: ConversationId, facts: &mut Facts) {
+        for (field, value) in self.overlay.get(&c).into_iter().flatten() {
+            facts.set(*field, value.clone());
+        }
+    }
+    fn remember(&mut self, c: ConversationId, facts: &Facts) {
+        self.overlay.insert(
+            c,
+            CARRIED
+                .iter()
+                .map(|f| (*f, facts.get(*f).clone()))
+                .collect(),
+        );
+    }
+}
+
+/// An automated reply to send once the batch's changes are stored.
+struct PendingReply {
+    conversation: ConversationId,
+    contact: earshot_core::ContactId,
+    actor: Actor,
+    template: String,
+    /// The customer message it answers.
+    answering: Option<Inbound>,
+}
+
+fn assignment_request(a: &Assignment) -> ChangeRequest {
+    ChangeRequest {
+        conversation: a.conversation,
+        change: ConversationChange {
+            assignee: Some(Some(a.agent)),
+            team: Some(Some(a.team)),
+            ..Default::default()
+        },
+        actor: Actor::System,
+        extra: vec![NewEvent::new(
+            "auto_assigned",
+            json!({"agent": a.agent, "team": a.team, "from_backlog": a.from_backlog}),
+        )],
     }
 }
 
@@ -216,20 +279,11 @@ impl Workflow {
     }
 
     async fn store_assignments(&self, ws: WorkspaceId, made: &[Assignment]) -> StoreResult<()> {
-        for a in made {
-            let change = ConversationChange {
-                assignee: Some(Some(a.agent)),
-                team: Some(Some(a.team)),
-                ..Default::default()
-            };
-            let why = NewEvent::new(
-                "auto_assigned",
-                json!({"agent": a.agent, "team": a.team, "from_backlog": a.from_backlog}),
-            );
-            self.store
-                .change_conversation(ws, a.conversation, &change, Actor::System, &[why])
-                .await?;
+        if made.is_empty() {
+            return Ok(());
         }
+        let requests: Vec<ChangeRequest> = made.iter().map(assignment_request).collect();
+        self.store.change_conversations(ws, &requests).await?;
         Ok(())
     }
 
@@ -286,9 +340,12 @@ impl Workflow {
     }
 
     /// The rules and assign stages for a stored batch: for each customer message stored
-    /// (not duplicates, not counted listening posts), `conversation_created` rules (when it
-    /// opened the conversation) and `message_received` rules run, then the conversation goes
-    /// to its team's desk. Nothing happens in a workspace without rules or teams.
+    /// (not duplicates, not counted listening posts), `conversation_created` rules (for the
+    /// message that opened its conversation) and `message_received` rules run, then the
+    /// conversation goes to its team's desk. What they decide for the whole batch is written
+    /// in one transaction (then the automated replies, in one more), so a busy batch costs a
+    /// few commits, not a few per message. Nothing happens in a workspace without rules or
+    /// teams.
     pub async fn after_ingest(
         &self,
         ws: WorkspaceId,
@@ -300,6 +357,7 @@ impl Workflow {
         if state.lock().await.idle {
             return Ok(());
         }
+        let mut plan = Plan::default();
         for (i, outcome) in outcomes.iter().enumerate() {
             let IngestOutcome::Stored {
                 conversation_id, ..
@@ -322,18 +380,24 @@ impl Workflow {
                 triggers.push(Trigger::ConversationCreated);
             }
             triggers.push(Trigger::MessageReceived);
+            let read = self.facts(ws, &c, Some((m, enrichment))).await?;
             for trigger in triggers {
-                let c = self
-                    .store
-                    .get_conversation(ws, c.id)
-                    .await?
-                    .unwrap_or_else(|| c.clone());
-                let facts = self.facts(ws, &c, Some((m, enrichment))).await?;
-                self.run(ws, &state, &c, trigger, Actor::Customer, facts)
-                    .await?;
+                let mut facts = read.clone();
+                plan.overlay(c.id, &mut facts);
+                self.plan(
+                    ws,
+                    &state,
+                    &c,
+                    trigger,
+                    Actor::Customer,
+                    facts,
+                    Some(m),
+                    &mut plan,
+                )
+                .await?;
             }
         }
-        Ok(())
+        self.flush(ws, &state, plan).await
     }
 
     /// Runs the rules for one event and stores what they and the desk decided.
@@ -344,7 +408,26 @@ impl Workflow {
         c: &Conversation,
         trigger: Trigger,
         actor: Actor,
+        facts: Facts,
+    ) -> StoreResult<()> {
+        let mut plan = Plan::default();
+        self.plan(ws, state, c, trigger, actor, facts, None, &mut plan)
+            .await?;
+        self.flush(ws, state, plan).await
+    }
+
+    /// Decides (rules, priority, desk) for one event and adds the writes to `plan`.
+    #[allow(clippy::too_many_arguments)]
+    async fn plan(
+        &self,
+        ws: WorkspaceId,
+        state: &Mutex<State>,
+        c: &Conversation,
+        trigger: Trigger,
+        actor: Actor,
         mut facts: Facts,
+        message: Option<&Inbound>,
+        plan: &mut Plan,
     ) -> StoreResult<()> {
         let topics = match facts.get(Field::ConversationTopics) {
             Value::List(l) => l.clone(),
@@ -357,8 +440,8 @@ impl Workflow {
             topics,
         };
         let at = now();
+        let mut s = state.lock().await;
         let decision = {
-            let mut s = state.lock().await;
             let s = &mut *s;
             decide(
                 &s.rules,
@@ -369,127 +452,160 @@ impl Workflow {
                 true,
             )
         };
+        plan.remember(c.id, &facts);
         let opted_out = facts.get(Field::ContactOptedOut) == &Value::Bool(true);
         for firing in &decision.firings {
-            self.apply_firing(ws, state, c, firing, opted_out, at)
-                .await?;
-        }
-        if let Some(a) = decision.assignment {
-            self.store_assignments(ws, &[a]).await?;
-        } else if decision.backlogged {
-            self.store
-                .change_conversation(
-                    ws,
-                    c.id,
-                    &ConversationChange::default(),
-                    Actor::System,
-                    &[NewEvent::new("backlogged", json!({"team": decision.team}))],
-                )
-                .await?;
-        }
-        Ok(())
-    }
-
-    async fn apply_firing(
-        &self,
-        ws: WorkspaceId,
-        state: &Mutex<State>,
-        c: &Conversation,
-        firing: &Firing,
-        opted_out: bool,
-        at: Timestamp,
-    ) -> StoreResult<()> {
-        let actor = Actor::Rule(firing.rule_id);
-        let mut change = change_of(&firing.actions, at);
-        let mut extra = vec![NewEvent::new(
-            "rule_fired",
-            json!({"rule_id": firing.rule_id, "rule": firing.rule, "because": firing.because,
-                   "actions": firing.actions.iter().map(Action::name).collect::<Vec<_>>()}),
-        )];
-        if let Some(Some(policy_id)) = change.sla_policy {
-            let s = state.lock().await;
-            match s.policies.get(&policy_id) {
-                Some(policy) => {
-                    if let Some(waiting) = c.waiting_since {
-                        let answered = c.first_response_at.is_some();
-                        change.sla_due_at = Some(policy.response_due(waiting, answered));
+            let rule_actor = Actor::Rule(firing.rule_id);
+            let mut change = change_of(&firing.actions, at);
+            let mut extra = vec![NewEvent::new(
+                "rule_fired",
+                json!({"rule_id": firing.rule_id, "rule": firing.rule, "because": firing.because,
+                       "actions": firing.actions.iter().map(Action::name).collect::<Vec<_>>()}),
+            )];
+            if let Some(Some(policy_id)) = change.sla_policy {
+                match s.policies.get(&policy_id) {
+                    Some(policy) => {
+                        if let Some(waiting) = c.waiting_since {
+                            let answered = c.first_response_at.is_some();
+                            change.sla_due_at = Some(policy.response_due(waiting, answered));
+                        }
+                    }
+                    None => {
+                        change.sla_policy = None;
+                        extra.push(NewEvent::new(
+                            "rule_skipped",
+                            json!({"rule_id": firing.rule_id, "action": "apply_sla",
+                                   "reason": format!("SLA policy {policy_id} does not exist")}),
+                        ));
                     }
                 }
-                None => {
-                    change.sla_policy = None;
-                    extra.push(NewEvent::new(
-                        "rule_skipped",
-                        json!({"rule_id": firing.rule_id, "action": "apply_sla",
-                               "reason": format!("SLA policy {policy_id} does not exist")}),
+            }
+            if matches!(
+                change.status,
+                Some(ConversationStatus::Pending | ConversationStatus::Snoozed)
+            ) {
+                if let Some(due) = c.sla_due_at {
+                    let sla = self.store.sla_state(ws, c.id).await?;
+                    let policy = sla
+                        .policy_id
+                        .and_then(|p| s.policies.get(&p).cloned())
+                        .unwrap_or_else(|| {
+                            Policy::out_of_the_box(earshot_core::priority::label(c.priority))
+                        });
+                    change.sla_due_at = Some(None);
+                    change.sla_remaining = Some(Some(
+                        policy
+                            .calendar
+                            .between(at, due)
+                            .max(chrono::Duration::zero()),
                     ));
                 }
             }
-        }
-        if matches!(
-            change.status,
-            Some(ConversationStatus::Pending | ConversationStatus::Snoozed)
-        ) {
-            self.pause_sla(ws, c, &mut change).await?;
-        }
-        let mut outbox = Vec::new();
-        for action in &firing.actions {
-            match action {
-                Action::Reply { template } => {
-                    if opted_out {
-                        extra.push(NewEvent::new(
-                            "rule_skipped",
-                            json!({"rule_id": firing.rule_id, "action": "reply",
-                                   "reason": "the contact opted out of engagement"}),
-                        ));
-                    } else {
-                        outbox.push(template.clone());
+            for action in &firing.actions {
+                match action {
+                    Action::Reply { template } => {
+                        if opted_out {
+                            extra.push(NewEvent::new(
+                                "rule_skipped",
+                                json!({"rule_id": firing.rule_id, "action": "reply",
+                                       "reason": "the contact opted out of engagement"}),
+                            ));
+                        } else {
+                            plan.replies.push(PendingReply {
+                                conversation: c.id,
+                                contact: c.contact_id,
+                                actor: rule_actor,
+                                template: template.clone(),
+                                answering: message.cloned(),
+                            });
+                        }
                     }
-                }
-                Action::Note { text } => extra.push(NewEvent::new(
-                    "note",
-                    json!({"text": text, "rule_id": firing.rule_id}),
-                )),
-                Action::Notify { agent_id, message } => {
-                    let ids = self
-                        .store
-                        .enqueue(ws, &[NewOutbox {
+                    Action::Note { text } => extra.push(NewEvent::new(
+                        "note",
+                        json!({"text": text, "rule_id": firing.rule_id}),
+                    )),
+                    Action::Notify { agent_id, message } => {
+                        plan.outbox.push(NewOutbox {
                             conversation_id: Some(c.id),
                             kind: "notification",
                             message_id: None,
                             payload: json!({"agent_id": agent_id, "message": message, "conversation_id": c.id}),
-                        }])
-                        .await?;
-                    extra.push(NewEvent::new(
-                        "notification",
-                        json!({"agent_id": agent_id, "message": message, "outbox_id": ids[0]}),
-                    ));
-                }
-                Action::Webhook { url } => {
-                    let ids = self
-                        .store
-                        .enqueue(ws, &[NewOutbox {
+                        });
+                        extra.push(NewEvent::new(
+                            "notification",
+                            json!({"agent_id": agent_id, "message": message}),
+                        ));
+                    }
+                    Action::Webhook { url } => {
+                        plan.outbox.push(NewOutbox {
                             conversation_id: Some(c.id),
                             kind: "webhook",
                             message_id: None,
                             payload: json!({"url": url, "event": "rule_fired", "rule_id": firing.rule_id,
-                                            "conversation_id": c.id}),
-                        }])
-                        .await?;
-                    extra.push(NewEvent::new(
-                        "webhook_queued",
-                        json!({"url": url, "outbox_id": ids[0]}),
-                    ));
+                                            "rule": firing.rule, "conversation_id": c.id}),
+                        });
+                        extra.push(NewEvent::new("webhook_queued", json!({"url": url})));
+                    }
+                    _ => {}
                 }
-                _ => {}
+            }
+            plan.changes.push(ChangeRequest {
+                conversation: c.id,
+                change,
+                actor: rule_actor,
+                extra,
+            });
+        }
+        if let Some(a) = decision.assignment {
+            plan.changes.push(assignment_request(&a));
+        } else if decision.backlogged {
+            plan.changes.push(ChangeRequest {
+                conversation: c.id,
+                change: ConversationChange::default(),
+                actor: Actor::System,
+                extra: vec![NewEvent::new("backlogged", json!({"team": decision.team}))],
+            });
+        }
+        Ok(())
+    }
+
+    /// Writes a plan: the changes in one transaction, then the deliveries, then the automated
+    /// replies (one ingest, one enqueue, one transaction for their events); then the desk
+    /// follows the stored changes.
+    async fn flush(&self, ws: WorkspaceId, state: &Mutex<State>, plan: Plan) -> StoreResult<()> {
+        let changed = if plan.changes.is_empty() {
+            Vec::new()
+        } else {
+            self.store.change_conversations(ws, &plan.changes).await?
+        };
+        if !plan.outbox.is_empty() {
+            self.store.enqueue(ws, &plan.outbox).await?;
+        }
+        if !plan.replies.is_empty() {
+            self.send_automated(ws, &plan.replies).await?;
+        }
+        for (c, request) in changed.iter().zip(&plan.changes) {
+            if matches!(request.actor, Actor::Rule(_)) {
+                self.follow(ws, state, c, request.actor).await?;
             }
         }
-        let changed = self
-            .store
-            .change_conversation(ws, c.id, &change, actor, &extra)
-            .await?;
-        self.follow(ws, state, &changed, actor).await?;
-        for template in outbox {
-            let profile = self.store.get_contact(ws, c.contact_id).await?;
+        Ok(())
+    }
+
+    /// Automated replies of a plan, answering the message that triggered each.
+    async fn send_automated(&self, ws: WorkspaceId, replies: &[PendingReply]) -> StoreResult<()> {
+        let channels = self.store.list_channels(ws).await?;
+        let at = now();
+        let mut inbounds = Vec::new();
+        let mut kept = Vec::new();
+        for (n, r) in replies.iter().enumerate() {
+            let Some(c) = self.store.get_conversation(ws, r.conversation).await? else {
+                continue;
+            };
+            let Some(channel) = channels.iter().find(|ch| ch.id == c.channel_id) else {
+                continue;
+            };
+            let profile = self.store.get_contact(ws, r.contact).await?;
             let (name, handle) = profile
                 .map(|p| {
                     let handle = p
@@ -503,14 +619,84 @@ impl Workflow {
                     )
                 })
                 .unwrap_or_default();
-            let text = render_template(&template, &name, &handle, c.id.0);
-            self.send_reply(ws, c.id, actor, &text, None, true)
-                .await
-                .map_err(|e| match e {
-                    ActionError::Store(s) => s,
-                    other => StoreError::Invalid(other.to_string()),
-                })?;
+            let text = render_template(&r.template, &name, &handle, c.id.0);
+            let external_id = format!(
+                "earshot-reply-{}-{}-{n}",
+                c.id.0,
+                at.timestamp_nanos_opt().unwrap_or_default()
+            );
+            inbounds.push(Inbound {
+                channel: channel.kind,
+                account: Some(channel.name.clone()),
+                source: ChannelRole::Owned,
+                external_id: external_id.clone(),
+                direction: Direction::Out,
+                visibility: r
+                    .answering
+                    .as_ref()
+                    .map(|m| m.visibility)
+                    .unwrap_or_default(),
+                author: InboundAuthor {
+                    external_id: channel.name.clone(),
+                    handle: Some(channel.name.clone()),
+                    display_name: None,
+                    followers: None,
+                    verified: false,
+                },
+                text: text.clone(),
+                created_at: at,
+                in_reply_to: r.answering.as_ref().map(|m| m.external_id.clone()),
+                raw: None,
+            });
+            kept.push((r, c, channel.clone(), text, external_id));
         }
+        if inbounds.is_empty() {
+            return Ok(());
+        }
+        let outcomes = self.store.ingest(ws, &inbounds).await?;
+        let mut outbox = Vec::new();
+        let mut placed = Vec::new();
+        for ((r, before, channel, text, external_id), outcome) in kept.iter().zip(&outcomes) {
+            if let IngestOutcome::Stored {
+                message_id,
+                conversation_id,
+                ..
+            } = outcome
+            {
+                outbox.push(NewOutbox {
+                    conversation_id: Some(*conversation_id),
+                    kind: "reply",
+                    message_id: Some(*message_id),
+                    payload: json!({"channel": channel.kind, "account": channel.name, "text": text,
+                                    "in_reply_to": r.answering.as_ref().map(|m| m.external_id.clone()),
+                                    "external_id": external_id}),
+                });
+                placed.push((r, before, *message_id, *conversation_id));
+            }
+        }
+        let ids = self.store.enqueue(ws, &outbox).await?;
+        let mut events = Vec::new();
+        for ((r, before, message_id, conversation), outbox_id) in placed.into_iter().zip(ids) {
+            let mut extra = vec![NewEvent::new(
+                "reply_queued",
+                json!({"message_id": message_id, "outbox_id": outbox_id, "automated": true}),
+            )];
+            if let Some(after) = self.store.get_conversation(ws, conversation).await? {
+                if before.status != after.status {
+                    extra.push(NewEvent::new(
+                        "status_changed",
+                        json!({"from": before.status, "to": after.status}),
+                    ));
+                }
+            }
+            events.push(ChangeRequest {
+                conversation,
+                change: ConversationChange::default(),
+                actor: r.actor,
+                extra,
+            });
+        }
+        self.store.change_conversations(ws, &events).await?;
         Ok(())
     }
 

@@ -335,6 +335,13 @@ macro_rules! store_impl {
             ) -> earshot_core::store::StoreResult<earshot_core::workflow::Changed> {
                 q::change_conversation(&self.$write, ws, id, change, actor, extra).await
             }
+            async fn change_conversations(
+                &self,
+                ws: earshot_core::WorkspaceId,
+                items: &[earshot_core::workflow::ChangeRequest],
+            ) -> earshot_core::store::StoreResult<Vec<earshot_core::workflow::Changed>> {
+                q::change_conversations(&self.$write, ws, items).await
+            }
             async fn conversation_events(
                 &self,
                 ws: earshot_core::WorkspaceId,

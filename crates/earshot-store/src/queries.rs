@@ -775,6 +775,34 @@ macro_rules! shared_queries {
                     .execute(&mut *conn)
                     .await
                     .map_err(db_err)?;
+                // Its history, deliveries and tags go with its messages.
+                for sql in [
+                    "UPDATE conversation_events SET conversation_id = $1 WHERE conversation_id = $3 AND workspace_id = $2",
+                    "UPDATE outbox SET conversation_id = $1 WHERE conversation_id = $3 AND workspace_id = $2",
+                    "INSERT INTO conversation_tags (workspace_id, conversation_id, tag) \
+                     SELECT workspace_id, $1, tag FROM conversation_tags WHERE conversation_id = $3 AND workspace_id = $2 \
+                     ON CONFLICT (conversation_id, tag) DO NOTHING",
+                    "DELETE FROM conversation_tags WHERE conversation_id = $3 AND workspace_id = $2",
+                ] {
+                    sqlx::query(sql)
+                        .bind(into.0)
+                        .bind(ws.0)
+                        .bind(from.0)
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(db_err)?;
+                }
+                sqlx::query(
+                    "INSERT INTO conversation_events (workspace_id, conversation_id, at, kind, actor, actor_id, data) \
+                     VALUES ($1, $2, $3, 'merged', 'system', NULL, $4)",
+                )
+                .bind(ws.0)
+                .bind(into.0)
+                .bind(to_millis(now()))
+                .bind(format!("{{\"from\":{}}}", from.0))
+                .execute(&mut *conn)
+                .await
+                .map_err(db_err)?;
                 sqlx::query("DELETE FROM conversations WHERE workspace_id = $1 AND id = $2")
                     .bind(ws.0)
                     .bind(from.0)

@@ -194,87 +194,174 @@ macro_rules! workflow_queries {
             actor: Actor,
             extra: &[NewEvent],
         ) -> StoreResult<Changed> {
-            let at = now();
             let mut tx = pool.begin().await.map_err(db_err)?;
-            let before = conversation_in(&mut tx, ws, id).await?;
-            let tags_before = tags_in(&mut tx, id).await?;
-            if let Some(Some(a)) = change.assignee {
-                if !exists(&mut tx, "agents", ws, a.0).await? {
-                    return Err(store::StoreError::Invalid(format!("agent {a} does not exist in this workspace")));
+            let mut cache = TxCache::default();
+            let changed = change_in(&mut tx, &mut cache, ws, id, change, actor, extra).await?;
+            tx.commit().await.map_err(db_err)?;
+            Ok(changed)
+        }
+
+        /// Several changes, in order, in one transaction (all or none).
+        pub(crate) async fn change_conversations(
+            pool: &Pool,
+            ws: WorkspaceId,
+            items: &[earshot_core::workflow::ChangeRequest],
+        ) -> StoreResult<Vec<Changed>> {
+            let mut tx = pool.begin().await.map_err(db_err)?;
+            let mut cache = TxCache::default();
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                out.push(
+                    change_in(&mut tx, &mut cache, ws, item.conversation, &item.change, item.actor, &item.extra).await?,
+                );
+            }
+            tx.commit().await.map_err(db_err)?;
+            Ok(out)
+        }
+
+        /// What one transaction of changes already read or wrote: a conversation changed twice
+        /// is read once, an agent or team checked once.
+        #[derive(Default)]
+        struct TxCache {
+            conversations: std::collections::HashMap<ConversationId, (Conversation, Vec<String>)>,
+            exists: std::collections::HashSet<(&'static str, i64)>,
+        }
+
+        async fn check_exists(
+            tx: &mut Tx<'_>,
+            cache: &mut TxCache,
+            table: &'static str,
+            ws: WorkspaceId,
+            id: i64,
+            what: &str,
+        ) -> StoreResult<()> {
+            if cache.exists.contains(&(table, id)) {
+                return Ok(());
+            }
+            if !exists(tx, table, ws, id).await? {
+                return Err(store::StoreError::Invalid(format!("{what} {id} does not exist in this workspace")));
+            }
+            cache.exists.insert((table, id));
+            Ok(())
+        }
+
+        async fn change_in(
+            tx: &mut Tx<'_>,
+            cache: &mut TxCache,
+            ws: WorkspaceId,
+            id: ConversationId,
+            change: &ConversationChange,
+            actor: Actor,
+            extra: &[NewEvent],
+        ) -> StoreResult<Changed> {
+            let at = earshot_core::time::from_millis(to_millis(now()));
+            let (before, tags_before) = match cache.conversations.get(&id) {
+                Some(known) => known.clone(),
+                None => {
+                    let c = conversation_in(tx, ws, id).await?;
+                    let tags = tags_in(tx, id).await?;
+                    (c, tags)
                 }
+            };
+            if let Some(Some(a)) = change.assignee {
+                check_exists(tx, cache, "agents", ws, a.0, "agent").await?;
             }
             if let Some(Some(t)) = change.team {
-                if !exists(&mut tx, "teams", ws, t.0).await? {
-                    return Err(store::StoreError::Invalid(format!("team {t} does not exist in this workspace")));
-                }
+                check_exists(tx, cache, "teams", ws, t.0, "team").await?;
             }
             if let Some(Some(p)) = change.sla_policy {
-                if !exists(&mut tx, "sla_policies", ws, p).await? {
-                    return Err(store::StoreError::Invalid(format!("SLA policy {p} does not exist in this workspace")));
-                }
+                check_exists(tx, cache, "sla_policies", ws, p, "SLA policy").await?;
             }
             if let Some(p) = change.priority {
                 if !(0..=100).contains(&p) {
                     return Err(store::StoreError::Invalid("priority is 0 to 100".into()));
                 }
             }
+            let mut after = before.clone();
             let mut sql = $crate::queries::Sql::new("UPDATE conversations SET updated_at = ");
             sql.bind(Bind::I64(to_millis(at)));
+            let mut fields = 0;
             if let Some(s) = change.status {
                 sql.push(", status = ").bind(Bind::Text(s.as_str().into()));
+                after.status = s;
+                fields += 1;
             }
             if let Some(a) = change.assignee {
                 sql.push(", assignee_id = ").bind(Bind::OptI64(a.map(|a| a.0)));
+                after.assignee_id = a;
+                fields += 1;
             }
             if let Some(t) = change.team {
                 sql.push(", team_id = ").bind(Bind::OptI64(t.map(|t| t.0)));
+                after.team_id = t;
+                fields += 1;
             }
             if let Some(p) = change.priority {
                 sql.push(", priority = ").bind(Bind::I32(p));
+                after.priority = p;
+                fields += 1;
             }
             if let Some(s) = change.snoozed_until {
                 sql.push(", snoozed_until = ").bind(Bind::OptI64(s.map(to_millis)));
+                fields += 1;
             }
             if let Some(d) = change.sla_due_at {
                 sql.push(", sla_due_at = ").bind(Bind::OptI64(d.map(to_millis)));
                 if d.is_none() {
                     sql.push(", sla_warn_at = NULL");
                 }
+                after.sla_due_at = d.map(|d| earshot_core::time::from_millis(to_millis(d)));
+                fields += 1;
             }
             if let Some(r) = change.sla_remaining {
                 sql.push(", sla_remaining_ms = ").bind(Bind::OptI64(r.map(|r| r.num_milliseconds())));
+                fields += 1;
             }
             if let Some(p) = change.sla_policy {
                 sql.push(", sla_policy_id = ").bind(Bind::OptI64(p));
+                fields += 1;
             }
-            sql.push(" WHERE workspace_id = ").bind(Bind::I64(ws.0));
-            sql.push(" AND id = ").bind(Bind::I64(id.0));
-            bind_all(sqlx::query(&sql.text), &sql.binds)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+            if fields > 0 {
+                sql.push(" WHERE workspace_id = ").bind(Bind::I64(ws.0));
+                sql.push(" AND id = ").bind(Bind::I64(id.0));
+                bind_all(sqlx::query(&sql.text), &sql.binds)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db_err)?;
+                after.updated_at = at;
+            }
+            let mut tags = tags_before.clone();
             for t in &change.add_tags {
+                let t = normalize_tag(t)?;
+                if tags.contains(&t) {
+                    continue;
+                }
                 sqlx::query(
                     "INSERT INTO conversation_tags (workspace_id, conversation_id, tag) VALUES ($1, $2, $3) \
                      ON CONFLICT (conversation_id, tag) DO NOTHING",
                 )
                 .bind(ws.0)
                 .bind(id.0)
-                .bind(normalize_tag(t)?)
-                .execute(&mut *tx)
+                .bind(&t)
+                .execute(&mut **tx)
                 .await
                 .map_err(db_err)?;
+                tags.push(t);
             }
             for t in &change.remove_tags {
+                let t = normalize_tag(t)?;
+                if !tags.contains(&t) {
+                    continue;
+                }
                 sqlx::query("DELETE FROM conversation_tags WHERE conversation_id = $1 AND tag = $2")
                     .bind(id.0)
-                    .bind(normalize_tag(t)?)
-                    .execute(&mut *tx)
+                    .bind(&t)
+                    .execute(&mut **tx)
                     .await
                     .map_err(db_err)?;
+                tags.retain(|x| *x != t);
             }
-            let after = conversation_in(&mut tx, ws, id).await?;
-            let tags = tags_in(&mut tx, id).await?;
+            tags.sort();
 
             // One event per real change, then the extra ones.
             let mut events: Vec<NewEvent> = Vec::new();
@@ -308,41 +395,52 @@ macro_rules! workflow_queries {
             events.extend(extra.iter().cloned());
             let (actor_kind, actor_id) = actor_parts(actor);
             let mut recorded = Vec::with_capacity(events.len());
-            for e in &events {
-                let data = e.data.to_string();
-                let (event_id,): (i64,) = sqlx::query_as(
-                    "INSERT INTO conversation_events (workspace_id, conversation_id, at, kind, actor, actor_id, data) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-                )
-                .bind(ws.0)
-                .bind(id.0)
-                .bind(to_millis(at))
-                .bind(e.kind)
-                .bind(actor_kind)
-                .bind(actor_id)
-                .bind(&data)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db_err)?;
-                recorded.push(ConversationEvent {
-                    id: event_id,
-                    conversation_id: id,
-                    at,
-                    kind: e.kind.to_string(),
-                    actor,
-                    data: e.data.clone(),
-                });
+            if !events.is_empty() {
+                // One statement for all of them; ids come back in insertion order.
+                let mut sql = $crate::queries::Sql::new(
+                    "INSERT INTO conversation_events (workspace_id, conversation_id, at, kind, actor, actor_id, data) VALUES ",
+                );
+                for (n, e) in events.iter().enumerate() {
+                    sql.push(if n == 0 { "(" } else { ", (" });
+                    sql.bind(Bind::I64(ws.0)).push(", ");
+                    sql.bind(Bind::I64(id.0)).push(", ");
+                    sql.bind(Bind::I64(to_millis(at))).push(", ");
+                    sql.bind(Bind::Text(e.kind.into())).push(", ");
+                    sql.bind(Bind::Text(actor_kind.into())).push(", ");
+                    sql.bind(Bind::OptI64(actor_id)).push(", ");
+                    sql.bind(Bind::Text(e.data.to_string())).push(")");
+                }
+                sql.push(" RETURNING id");
+                let mut ids: Vec<i64> = bind_all(sqlx::query(&sql.text), &sql.binds)
+                    .fetch_all(&mut **tx)
+                    .await
+                    .map_err(db_err)?
+                    .iter()
+                    .map(|r| sqlx::Row::try_get::<i64, _>(r, 0))
+                    .collect::<Result<_, _>>()
+                    .map_err(db_err)?;
+                ids.sort_unstable();
+                for (e, event_id) in events.iter().zip(ids) {
+                    recorded.push(ConversationEvent {
+                        id: event_id,
+                        conversation_id: id,
+                        at,
+                        kind: e.kind.to_string(),
+                        actor,
+                        data: e.data.clone(),
+                    });
+                }
             }
             if let (Some(agent), true) = (after.assignee_id, before.assignee_id != after.assignee_id) {
                 sqlx::query("UPDATE agents SET last_assigned_at = $1 WHERE workspace_id = $2 AND id = $3")
                     .bind(to_millis(at))
                     .bind(ws.0)
                     .bind(agent.0)
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await
                     .map_err(db_err)?;
             }
-            tx.commit().await.map_err(db_err)?;
+            cache.conversations.insert(id, (after.clone(), tags.clone()));
             Ok(Changed { before, after, tags, events: recorded })
         }
 

@@ -79,6 +79,10 @@ pub struct IngestBench {
     /// Leave out the enrich stage (language, sentiment, intents, urgency), to see its cost.
     #[arg(long)]
     pub no_enrich: bool,
+    /// Set up the README's care team first (4 teams, 8 agents, the 13 example rules), so
+    /// the rules and assign stages run on every customer message, to see their cost.
+    #[arg(long)]
+    pub care_team: bool,
 }
 
 pub async fn run(database: Option<String>, command: BenchCommand) -> anyhow::Result<ExitCode> {
@@ -318,6 +322,9 @@ async fn ingest(database: Option<String>, args: IngestBench) -> anyhow::Result<E
         seed: args.seed,
         messages: args.messages,
     };
+    if args.care_team {
+        eprintln!("{}", crate::demo::care_team(store.as_ref(), ws.id).await?);
+    }
 
     // Baseline in the same run: generating the messages alone, the ceiling of this harness.
     let started = Instant::now();
@@ -362,10 +369,11 @@ async fn ingest(database: Option<String>, args: IngestBench) -> anyhow::Result<E
     let backend = store.backend();
     drop(store);
     println!(
-        "bench ingest ({backend}, seed {}, batch {}, enrich stage {})",
+        "bench ingest ({backend}, seed {}, batch {}, enrich stage {}, care team rules {})",
         args.seed,
         args.batch_size,
-        if args.no_enrich { "off" } else { "on" }
+        if args.no_enrich { "off" } else { "on" },
+        if args.care_team { "on" } else { "off" }
     );
     println!("  generate only (baseline): {generated} messages in {generate_secs:.2} s = {:.0} messages/s", generated as f64 / generate_secs);
     println!(
@@ -451,6 +459,21 @@ async fn sla(database: Option<String>, args: SlaBench) -> anyhow::Result<ExitCod
     let started = Instant::now();
     let all = store.sla_due(epoch, last_due, u32::MAX).await?;
     let worst = started.elapsed();
+    // A whole timer-worker pass for the same minute: warnings, breaches (each recorded as an
+    // event, rules run), snoozes and the outbox.
+    let timers = earshot_engine::timers::Timers::new(
+        store.clone(),
+        pipeline.workflow.clone(),
+        std::sync::Arc::new(earshot_engine::timers::Outbound::new(None)),
+    );
+    for cursor in ["sla_warning", "sla_breach", "snooze"] {
+        store
+            .set_timer_cursor(cursor, mid - chrono::Duration::minutes(1))
+            .await?;
+    }
+    let started = Instant::now();
+    let pass = timers.pass(mid).await?;
+    let pass_time = started.elapsed();
     let backend = store.backend();
     println!("bench sla ({backend}, {open} open conversations waiting for an answer)");
     println!("  counts() (baseline): {:.2} ms", time(baseline));
@@ -462,6 +485,12 @@ async fn sla(database: Option<String>, args: SlaBench) -> anyhow::Result<ExitCod
         "  worst case (all {} due at once, one query): {:.0} ms",
         all.len(),
         time(worst)
+    );
+    println!(
+        "  a whole worker pass for that minute ({} warnings, {} breaches recorded as events, rules run): {:.1} ms",
+        pass.warnings,
+        pass.breaches,
+        time(pass_time)
     );
     Ok(ExitCode::SUCCESS)
 }
