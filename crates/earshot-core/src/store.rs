@@ -354,6 +354,12 @@ pub trait Store: Send + Sync + 'static {
         workspace: WorkspaceId,
         items: &[crate::workflow::ChangeRequest],
     ) -> StoreResult<Vec<crate::workflow::Changed>>;
+    /// The state rules need of each of these conversations (those that exist), in one go.
+    async fn workflow_context(
+        &self,
+        workspace: WorkspaceId,
+        ids: &[ConversationId],
+    ) -> StoreResult<Vec<crate::workflow::Context>>;
     /// The conversation's history, oldest first.
     async fn conversation_events(
         &self,

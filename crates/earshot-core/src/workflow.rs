@@ -197,3 +197,16 @@ pub enum Timer {
     /// The end of a snooze.
     SnoozeEnd,
 }
+
+/// What rules need to know about a conversation besides the message: read for a whole batch
+/// at once (`Store::workflow_context`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Context {
+    pub conversation: crate::Conversation,
+    pub tags: Vec<String>,
+    /// Names of the topics its messages matched, lowercase.
+    pub topics: Vec<String>,
+    pub contact_tier: Option<String>,
+    pub contact_value: Option<f64>,
+    pub opted_out: bool,
+}

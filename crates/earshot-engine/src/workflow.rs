@@ -357,6 +357,28 @@ impl Workflow {
         if state.lock().await.idle {
             return Ok(());
         }
+        // Everything the rules need about the batch's conversations, read at once.
+        let wanted: Vec<ConversationId> = outcomes
+            .iter()
+            .zip(batch)
+            .filter_map(|(o, m)| match o {
+                IngestOutcome::Stored {
+                    conversation_id, ..
+                } if m.direction == Direction::In => Some(*conversation_id),
+                _ => None,
+            })
+            .collect();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let contexts: HashMap<ConversationId, earshot_core::workflow::Context> = self
+            .store
+            .workflow_context(ws, &wanted)
+            .await?
+            .into_iter()
+            .map(|c| (c.conversation.id, c))
+            .collect();
+        let at = now();
         let mut plan = Plan::default();
         for (i, outcome) in outcomes.iter().enumerate() {
             let IngestOutcome::Stored {
@@ -369,9 +391,10 @@ impl Workflow {
             if m.direction != Direction::In {
                 continue;
             }
-            let Some(c) = self.store.get_conversation(ws, *conversation_id).await? else {
+            let Some(ctx) = contexts.get(conversation_id) else {
                 continue;
             };
+            let c = &ctx.conversation;
             let enrichment = annotations.get(i).and_then(|a| a.enrichment.as_ref());
             let mut triggers = Vec::with_capacity(2);
             // The message that opened the conversation (also when a whole thread arrives in
@@ -380,14 +403,28 @@ impl Workflow {
                 triggers.push(Trigger::ConversationCreated);
             }
             triggers.push(Trigger::MessageReceived);
-            let read = self.facts(ws, &c, Some((m, enrichment))).await?;
+            let read = Facts::default()
+                .with_message(&MessageFacts {
+                    channel: Some(m.channel),
+                    text: &m.text,
+                    enrichment,
+                    followers: m.author.followers,
+                    verified: m.author.verified,
+                    handle: m.author.handle.as_deref().unwrap_or(""),
+                })
+                .with_conversation(c, &ctx.tags, &ctx.topics, at)
+                .with_contact(
+                    ctx.contact_tier.as_deref(),
+                    ctx.contact_value,
+                    ctx.opted_out,
+                );
             for trigger in triggers {
                 let mut facts = read.clone();
                 plan.overlay(c.id, &mut facts);
                 self.plan(
                     ws,
                     &state,
-                    &c,
+                    c,
                     trigger,
                     Actor::Customer,
                     facts,

@@ -335,6 +335,13 @@ macro_rules! store_impl {
             ) -> earshot_core::store::StoreResult<earshot_core::workflow::Changed> {
                 q::change_conversation(&self.$write, ws, id, change, actor, extra).await
             }
+            async fn workflow_context(
+                &self,
+                ws: earshot_core::WorkspaceId,
+                ids: &[earshot_core::ConversationId],
+            ) -> earshot_core::store::StoreResult<Vec<earshot_core::workflow::Context>> {
+                q::workflow_context(&self.$read, ws, ids).await
+            }
             async fn change_conversations(
                 &self,
                 ws: earshot_core::WorkspaceId,

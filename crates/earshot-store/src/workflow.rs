@@ -444,6 +444,74 @@ macro_rules! workflow_queries {
             Ok(Changed { before, after, tags, events: recorded })
         }
 
+        /// `IN (…)` over ids, numbered after `offset` binds.
+        fn id_list(sql: &mut $crate::queries::Sql, ids: &[i64]) {
+            sql.push("(");
+            for (n, id) in ids.iter().enumerate() {
+                if n > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(Bind::I64(*id));
+            }
+            sql.push(")");
+        }
+
+        pub(crate) async fn workflow_context(
+            pool: &Pool,
+            ws: WorkspaceId,
+            ids: &[ConversationId],
+        ) -> StoreResult<Vec<earshot_core::workflow::Context>> {
+            let mut ids: Vec<i64> = ids.iter().map(|c| c.0).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let mut out = Vec::with_capacity(ids.len());
+            for chunk in ids.chunks(1000) {
+                let mut sql = $crate::queries::Sql::new(&format!(
+                    "SELECT {CONVERSATION_COLUMNS}, ct.tier, ct.value, ct.opted_out FROM conversations c \
+                     JOIN channels ch ON ch.id = c.channel_id JOIN contacts ct ON ct.id = c.contact_id \
+                     WHERE c.workspace_id = "
+                ));
+                sql.bind(Bind::I64(ws.0)).push(" AND c.id IN ");
+                id_list(&mut sql, chunk);
+                let rows = bind_all(sqlx::query(&sql.text), &sql.binds).fetch_all(pool).await.map_err(db_err)?;
+                let mut tags: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
+                let mut sql = $crate::queries::Sql::new("SELECT conversation_id, tag FROM conversation_tags WHERE workspace_id = ");
+                sql.bind(Bind::I64(ws.0)).push(" AND conversation_id IN ");
+                id_list(&mut sql, chunk);
+                sql.push(" ORDER BY conversation_id, tag");
+                for r in bind_all(sqlx::query(&sql.text), &sql.binds).fetch_all(pool).await.map_err(db_err)? {
+                    tags.entry(r.try_get(0).map_err(db_err)?).or_default().push(r.try_get(1).map_err(db_err)?);
+                }
+                let mut topics: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
+                let mut sql = $crate::queries::Sql::new(
+                    "SELECT DISTINCT m.conversation_id, t.name FROM message_topics mt JOIN messages m ON m.id = mt.message_id \
+                     JOIN topics t ON t.id = mt.topic_id WHERE m.workspace_id = ",
+                );
+                sql.bind(Bind::I64(ws.0)).push(" AND m.conversation_id IN ");
+                id_list(&mut sql, chunk);
+                for r in bind_all(sqlx::query(&sql.text), &sql.binds).fetch_all(pool).await.map_err(db_err)? {
+                    let name: String = r.try_get(1).map_err(db_err)?;
+                    topics.entry(r.try_get(0).map_err(db_err)?).or_default().push(name.to_lowercase());
+                }
+                let n = CONVERSATION_COLUMNS.split(',').count();
+                for r in &rows {
+                    let conversation = conversation(r)?;
+                    let id = conversation.id.0;
+                    let mut topic_names = topics.remove(&id).unwrap_or_default();
+                    topic_names.sort();
+                    out.push(earshot_core::workflow::Context {
+                        tags: tags.remove(&id).unwrap_or_default(),
+                        topics: topic_names,
+                        contact_tier: r.try_get(n).map_err(db_err)?,
+                        contact_value: r.try_get(n + 1).map_err(db_err)?,
+                        opted_out: r.try_get(n + 2).map_err(db_err)?,
+                        conversation,
+                    });
+                }
+            }
+            Ok(out)
+        }
+
         pub(crate) async fn conversation_events(
             pool: &Pool,
             ws: WorkspaceId,

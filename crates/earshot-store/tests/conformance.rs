@@ -1155,6 +1155,33 @@ async fn every_change_to_a_conversation_is_an_event_with_its_actor() {
         assert_eq!(stored_events[6].actor, Actor::Rule(4));
         assert_eq!(stored_events[1].data["to"]["agent"], agent.id.0);
         assert_eq!(s.conversation_tags(ws, id).await.unwrap(), ["refund"]);
+        // What the rules stage reads for a batch, in one call.
+        let contact = changed.after.contact_id;
+        s.update_contact(
+            ws,
+            contact,
+            &ContactPatch {
+                tier: Some(Some("gold".into())),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let ctx = s
+            .workflow_context(ws, &[id, id, ConversationId(id.0 + 1000)])
+            .await
+            .unwrap();
+        assert_eq!(ctx.len(), 1, "{}", b.name);
+        assert_eq!(
+            (
+                ctx[0].tags.clone(),
+                ctx[0].contact_tier.as_deref(),
+                ctx[0].opted_out
+            ),
+            (vec!["refund".to_string()], Some("gold"), false)
+        );
+        assert_eq!(ctx[0].conversation.priority, 70);
+        assert!(s.workflow_context(other, &[id]).await.unwrap().is_empty());
         assert!(s.conversation_events(other, id).await.unwrap().is_empty());
         // The agent's last assignment time is kept for "longest idle".
         let a = s.list_agents(ws).await.unwrap().remove(0);
