@@ -389,6 +389,8 @@ pub trait Store: Send + Sync + 'static {
         until: crate::time::Timestamp,
         limit: u32,
     ) -> StoreResult<Vec<(WorkspaceId, ConversationId, crate::time::Timestamp)>>;
+    /// Workspaces that have automation rules (for the timer worker's time-based rules).
+    async fn workspaces_with_rules(&self) -> StoreResult<Vec<WorkspaceId>>;
     /// Where a timer worker got to (`None` before its first pass).
     async fn timer_cursor(&self, name: &str) -> StoreResult<Option<crate::time::Timestamp>>;
     async fn set_timer_cursor(&self, name: &str, until: crate::time::Timestamp) -> StoreResult<()>;

@@ -196,6 +196,10 @@ pub enum Timer {
     SlaWarning,
     /// The end of a snooze.
     SnoozeEnd,
+    /// When the customer started waiting (not snoozed, not resolved): `unanswered` rules.
+    WaitingSince,
+    /// The last message either way (not resolved): `idle` rules.
+    LastMessage,
 }
 
 /// What rules need to know about a conversation besides the message: read for a whole batch

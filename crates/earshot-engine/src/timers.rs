@@ -23,6 +23,8 @@ pub struct PassReport {
     pub warnings: usize,
     pub breaches: usize,
     pub woken: usize,
+    /// Conversations time-based rules (`unanswered`, `idle`) were checked for.
+    pub timed: usize,
     pub delivered: usize,
     pub retried: usize,
     pub failed: usize,
@@ -51,6 +53,7 @@ impl Timers {
             warnings: self.due("sla_warning", now, Kind::Warning).await?,
             breaches: self.due("sla_breach", now, Kind::Breach).await?,
             woken: self.due("snooze", now, Kind::Snooze).await?,
+            timed: self.timed(now).await?,
             ..Default::default()
         };
         self.deliver(now, &mut report).await?;
@@ -58,51 +61,104 @@ impl Timers {
     }
 
     async fn due(&self, cursor: &str, now: Timestamp, kind: Kind) -> StoreResult<usize> {
-        let Some(mut after) = self.store.timer_cursor(cursor).await? else {
+        let Some(after) = self.store.timer_cursor(cursor).await? else {
             self.store.set_timer_cursor(cursor, now).await?;
             return Ok(0);
         };
         if after >= now {
             return Ok(0);
         }
-        let mut done = 0;
-        // Rows at the same instant as the last one of a full page come again on the next
-        // page (the range is after-exclusive): skip those already handled.
-        let mut seen_at_edge: HashSet<ConversationId> = HashSet::new();
-        loop {
-            let page = match kind {
-                Kind::Breach => self.store.sla_due(after, now, PAGE).await?,
-                Kind::Warning => {
-                    self.store
-                        .timers_due(Timer::SlaWarning, after, now, PAGE)
-                        .await?
-                }
-                Kind::Snooze => {
-                    self.store
-                        .timers_due(Timer::SnoozeEnd, after, now, PAGE)
-                        .await?
-                }
-            };
-            let full = page.len() == PAGE as usize;
-            for &(ws, id, at) in &page {
-                if seen_at_edge.contains(&id) {
-                    continue;
-                }
-                self.fire(kind, ws, id, at).await?;
-                done += 1;
-            }
-            match page.last() {
-                Some(&(_, _, last)) if full => {
-                    let edge = last - chrono::Duration::milliseconds(1);
-                    seen_at_edge = page.iter().filter(|p| p.2 == last).map(|p| p.1).collect();
-                    after = edge;
-                    self.store.set_timer_cursor(cursor, edge).await?;
-                }
-                _ => break,
-            }
+        let source = match kind {
+            Kind::Breach => Source::SlaDue,
+            Kind::Warning => Source::Stored(Timer::SlaWarning),
+            Kind::Snooze => Source::Stored(Timer::SnoozeEnd),
+        };
+        let found = self.scan(source, after, now).await?;
+        for &(ws, id, at) in &found {
+            self.fire(kind, ws, id, at).await?;
         }
         self.store.set_timer_cursor(cursor, now).await?;
-        Ok(done)
+        Ok(found.len())
+    }
+
+    /// Everything a source holds in (after, until], paging past rows that share an instant.
+    async fn scan(
+        &self,
+        source: Source,
+        mut after: Timestamp,
+        until: Timestamp,
+    ) -> StoreResult<Vec<(WorkspaceId, ConversationId, Timestamp)>> {
+        let mut out = Vec::new();
+        let mut seen_at_edge: HashSet<ConversationId> = HashSet::new();
+        loop {
+            let page = match source {
+                Source::SlaDue => self.store.sla_due(after, until, PAGE).await?,
+                Source::Stored(timer) => self.store.timers_due(timer, after, until, PAGE).await?,
+            };
+            let full = page.len() == PAGE as usize;
+            out.extend(
+                page.iter()
+                    .filter(|p| !seen_at_edge.contains(&p.1))
+                    .copied(),
+            );
+            match page.last() {
+                Some(&(_, _, last)) if full => {
+                    seen_at_edge = page.iter().filter(|p| p.2 == last).map(|p| p.1).collect();
+                    after = last - chrono::Duration::milliseconds(1);
+                }
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    /// Time-based rules: `unanswered` for N minutes fires for conversations whose customer
+    /// started waiting N minutes before a moment of (last pass, now]; `idle` the same on the
+    /// last message. Only in workspaces with such a rule.
+    async fn timed(&self, now: Timestamp) -> StoreResult<usize> {
+        let Some(after) = self.store.timer_cursor("timed_rules").await? else {
+            self.store.set_timer_cursor("timed_rules", now).await?;
+            return Ok(0);
+        };
+        if after >= now {
+            return Ok(0);
+        }
+        let mut wanted: std::collections::BTreeMap<(bool, u32), Vec<WorkspaceId>> =
+            Default::default();
+        for ws in self.store.workspaces_with_rules().await? {
+            for rule in self.workflow.rules(ws).await?.rules() {
+                let key = match rule.trigger {
+                    Trigger::Unanswered { minutes } if rule.enabled => (true, minutes),
+                    Trigger::Idle { minutes } if rule.enabled => (false, minutes),
+                    _ => continue,
+                };
+                let list = wanted.entry(key).or_default();
+                if !list.contains(&ws) {
+                    list.push(ws);
+                }
+            }
+        }
+        let mut fired = 0;
+        for ((unanswered, minutes), workspaces) in wanted {
+            let d = chrono::Duration::minutes(i64::from(minutes));
+            let timer = if unanswered {
+                Timer::WaitingSince
+            } else {
+                Timer::LastMessage
+            };
+            let trigger = if unanswered {
+                Trigger::Unanswered { minutes }
+            } else {
+                Trigger::Idle { minutes }
+            };
+            for (ws, id, _) in self.scan(Source::Stored(timer), after - d, now - d).await? {
+                if workspaces.contains(&ws) {
+                    self.workflow.timed(ws, id, trigger).await?;
+                    fired += 1;
+                }
+            }
+        }
+        self.store.set_timer_cursor("timed_rules", now).await?;
+        Ok(fired)
     }
 
     async fn fire(
@@ -200,6 +256,12 @@ impl Timers {
             }
         }
     }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    SlaDue,
+    Stored(Timer),
 }
 
 #[derive(Debug, Clone, Copy)]

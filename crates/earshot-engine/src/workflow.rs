@@ -1097,6 +1097,22 @@ impl Workflow {
             .await
     }
 
+    /// A time-based rule's moment came for a conversation: its rules for that trigger run.
+    pub async fn timed(
+        &self,
+        ws: WorkspaceId,
+        id: ConversationId,
+        trigger: Trigger,
+    ) -> StoreResult<()> {
+        let state = self.state(ws).await?;
+        let Some(c) = self.store.get_conversation(ws, id).await? else {
+            return Ok(());
+        };
+        let facts = self.facts(ws, &c, None).await?;
+        self.run(ws, &state, &c, trigger, Actor::System, facts)
+            .await
+    }
+
     /// A snooze ended: the conversation opens again and its SLA clock resumes.
     pub async fn wake(&self, ws: WorkspaceId, id: ConversationId) -> StoreResult<()> {
         let Some(c) = self.store.get_conversation(ws, id).await? else {

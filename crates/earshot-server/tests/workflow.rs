@@ -748,3 +748,86 @@ async fn webhooks_are_signed_posted_and_retried_until_the_receiver_accepts() {
     assert_eq!(payload["attempt"], 2);
     assert!(payload.get("url").is_none());
 }
+
+#[tokio::test]
+async fn time_based_rules_fire_once_when_a_conversation_crosses_their_line() {
+    let app = spawn_app().await;
+    care_team(&app).await;
+    post(
+        &app,
+        "/api/v1/rules",
+        json!({"name": "quiet for an hour", "trigger": {"event": "idle", "minutes": 60},
+        "actions": [{"type": "add_tag", "tag": "idle"}]}),
+    )
+    .await;
+    // Waiting 3 h 50 min: the "four hours unanswered" rule is due in 10 minutes; idle for
+    // an hour already happened 2 h 50 min ago, before the worker's first pass.
+    let waiting = ingest(
+        &app,
+        vec![customer(
+            "t1",
+            "hal",
+            "Could you tell me when the new store in Leeds opens?",
+            230,
+        )],
+    )
+    .await[0];
+    // Quiet for 50 minutes: idle in 10.
+    let quiet = ingest(
+        &app,
+        vec![customer(
+            "t2",
+            "ida",
+            "Could you tell me when the new store in York opens?",
+            50,
+        )],
+    )
+    .await[0];
+    let c = get(&app, &format!("/api/v1/conversations/{waiting}")).await;
+    assert_eq!(
+        c["conversation"]["team_id"], 4,
+        "the front line has it first: {c}"
+    );
+    let t = timers(&app);
+    let now = Utc::now();
+    t.pass(now).await.unwrap();
+    let report = t.pass(now + Duration::minutes(15)).await.unwrap();
+    assert_eq!(report.timed, 2, "{report:?}");
+    let c = get(&app, &format!("/api/v1/conversations/{waiting}")).await;
+    assert_eq!(c["conversation"]["team_id"], 1, "moved to escalations: {c}");
+    let history = events(&app, waiting).await;
+    assert!(history.iter().any(
+        |e| e["kind"] == "note" && e["data"]["text"] == "Moved after 4 hours without an answer"
+    ));
+    let q = get(&app, &format!("/api/v1/conversations/{quiet}")).await;
+    assert_eq!(q["tags"], json!(["idle"]));
+    // Once only.
+    assert_eq!(t.pass(now + Duration::minutes(30)).await.unwrap().timed, 0);
+    // An answered conversation is not unanswered any more (its four hours would end at
+    // minute 40, inside the next pass).
+    let ana = post(
+        &app,
+        "/api/v1/agents",
+        json!({"name": "Ana", "email": "ana@acme.test"}),
+    )
+    .await["id"]
+        .clone();
+    let answered = ingest(
+        &app,
+        vec![customer(
+            "t3",
+            "jo",
+            "Could you tell me when the new store in Hull opens?",
+            200,
+        )],
+    )
+    .await[0];
+    post(
+        &app,
+        &format!("/api/v1/conversations/{answered}/reply"),
+        json!({"agent_id": ana, "text": "Next Monday!"}),
+    )
+    .await;
+    let report = t.pass(now + Duration::minutes(45)).await.unwrap();
+    assert_eq!(report.timed, 0, "{report:?}");
+}

@@ -393,6 +393,11 @@ macro_rules! store_impl {
             > {
                 q::timers_due(&self.$read, timer, after, until, limit).await
             }
+            async fn workspaces_with_rules(
+                &self,
+            ) -> earshot_core::store::StoreResult<Vec<earshot_core::WorkspaceId>> {
+                q::workspaces_with_rules(&self.$read).await
+            }
             async fn timer_cursor(
                 &self,
                 name: &str,

@@ -611,12 +611,14 @@ macro_rules! workflow_queries {
             until: earshot_core::time::Timestamp,
             limit: u32,
         ) -> StoreResult<Vec<(WorkspaceId, ConversationId, earshot_core::time::Timestamp)>> {
-            let column = match timer {
-                Timer::SlaWarning => "sla_warn_at",
-                Timer::SnoozeEnd => "snoozed_until",
+            let (column, only) = match timer {
+                Timer::SlaWarning => ("sla_warn_at", ""),
+                Timer::SnoozeEnd => ("snoozed_until", ""),
+                Timer::WaitingSince => ("waiting_since", " AND status NOT IN ('snoozed', 'resolved')"),
+                Timer::LastMessage => ("last_message_at", " AND status <> 'resolved'"),
             };
             let rows: Vec<(i64, i64, i64)> = sqlx::query_as(&format!(
-                "SELECT workspace_id, id, {column} FROM conversations WHERE {column} > $1 AND {column} <= $2 \
+                "SELECT workspace_id, id, {column} FROM conversations WHERE {column} > $1 AND {column} <= $2{only} \
                  ORDER BY {column}, id LIMIT $3"
             ))
             .bind(to_millis(after))
@@ -629,6 +631,14 @@ macro_rules! workflow_queries {
                 .into_iter()
                 .map(|(w, c, t)| (WorkspaceId(w), ConversationId(c), earshot_core::time::from_millis(t)))
                 .collect())
+        }
+
+        pub(crate) async fn workspaces_with_rules(pool: &Pool) -> StoreResult<Vec<WorkspaceId>> {
+            let rows: Vec<(i64,)> = sqlx::query_as("SELECT DISTINCT workspace_id FROM rules ORDER BY workspace_id")
+                .fetch_all(pool)
+                .await
+                .map_err(db_err)?;
+            Ok(rows.into_iter().map(|r| WorkspaceId(r.0)).collect())
         }
 
         pub(crate) async fn timer_cursor(pool: &Pool, name: &str) -> StoreResult<Option<earshot_core::time::Timestamp>> {

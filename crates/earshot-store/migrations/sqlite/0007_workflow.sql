@@ -21,6 +21,9 @@ ALTER TABLE conversations ADD COLUMN sla_warn_at BIGINT;
 ALTER TABLE conversations ADD COLUMN sla_remaining_ms BIGINT;
 CREATE INDEX conversations_sla_warn ON conversations (sla_warn_at, id) WHERE sla_warn_at IS NOT NULL;
 CREATE INDEX conversations_snoozed ON conversations (snoozed_until, id) WHERE snoozed_until IS NOT NULL;
+-- Time-based rules ("unanswered for 4 hours", "idle for a day") find what crossed their line.
+CREATE INDEX conversations_waiting ON conversations (waiting_since, id) WHERE waiting_since IS NOT NULL;
+CREATE INDEX conversations_last_message ON conversations (last_message_at, id) WHERE status <> 'resolved';
 
 CREATE TABLE conversation_tags (
     workspace_id     INTEGER NOT NULL REFERENCES workspaces(id),
