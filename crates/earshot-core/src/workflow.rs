@@ -49,8 +49,11 @@ pub struct ConversationChange {
     pub snoozed_until: Option<Option<Timestamp>>,
     pub add_tags: Vec<String>,
     pub remove_tags: Vec<String>,
-    /// A new SLA due time, or `Some(None)` when no target runs (nobody waits, or paused).
+    /// A new SLA due time, or `Some(None)` when no target runs (nobody waits, or paused;
+    /// the warning time is cleared with it).
     pub sla_due_at: Option<Option<Timestamp>>,
+    /// A new SLA warning time (set with a due time from a policy).
+    pub sla_warn_at: Option<Option<Timestamp>>,
     /// Business time left on the target while the clock is paused (pending, snoozed), or
     /// `Some(None)` to clear it when the clock runs again.
     pub sla_remaining: Option<Option<chrono::Duration>>,
@@ -213,4 +216,6 @@ pub struct Context {
     pub contact_tier: Option<String>,
     pub contact_value: Option<f64>,
     pub opted_out: bool,
+    /// The SLA policy a rule applied, if any.
+    pub sla_policy: Option<i64>,
 }

@@ -97,6 +97,8 @@ struct Plan {
     outbox: Vec<NewOutbox>,
     replies: Vec<PendingReply>,
     overlay: HashMap<ConversationId, Vec<(Field, Value)>>,
+    /// Conversations whose policy due time this plan already sets.
+    sla_set: std::collections::HashSet<ConversationId>,
 }
 
 /// Fields a decision can change, carried from one message to the next of a batch.
@@ -395,6 +397,26 @@ impl Workflow {
                 continue;
             };
             let c = &ctx.conversation;
+            // A conversation under a rule's SLA policy: its due time follows that policy (the
+            // store computed the out-of-the-box one).
+            if let (Some(policy_id), Some(waiting)) = (ctx.sla_policy, c.waiting_since) {
+                if plan.sla_set.insert(c.id) {
+                    let s = state.lock().await;
+                    if let Some(policy) = s.policies.get(&policy_id) {
+                        let answered = c.first_response_at.is_some();
+                        plan.changes.push(ChangeRequest {
+                            conversation: c.id,
+                            change: ConversationChange {
+                                sla_due_at: Some(policy.response_due(waiting, answered)),
+                                sla_warn_at: Some(policy.warning_due(waiting, answered)),
+                                ..Default::default()
+                            },
+                            actor: Actor::System,
+                            extra: Vec::new(),
+                        });
+                    }
+                }
+            }
             let enrichment = annotations.get(i).and_then(|a| a.enrichment.as_ref());
             let mut triggers = Vec::with_capacity(2);
             // The message that opened the conversation (also when a whole thread arrives in
@@ -505,6 +527,7 @@ impl Workflow {
                         if let Some(waiting) = c.waiting_since {
                             let answered = c.first_response_at.is_some();
                             change.sla_due_at = Some(policy.response_due(waiting, answered));
+                            change.sla_warn_at = Some(policy.warning_due(waiting, answered));
                         }
                     }
                     None => {

@@ -831,3 +831,99 @@ async fn time_based_rules_fire_once_when_a_conversation_crosses_their_line() {
     let report = t.pass(now + Duration::minutes(45)).await.unwrap();
     assert_eq!(report.timed, 0, "{report:?}");
 }
+
+#[tokio::test]
+async fn a_rule_applies_an_sla_policy_on_a_business_calendar() {
+    let app = spawn_app().await;
+    let draft = json!({"name": "Berlin office hours", "first_response_minutes": 240, "warn_at": 0.5,
+        "calendar": {"time_zone": "Europe/Berlin",
+                     "week": {"mon": [["09:00", "12:30"], ["13:30", "17:00"]], "tue": [["09:00", "17:00"]],
+                              "wed": [["09:00", "17:00"]], "thu": [["09:00", "17:00"]], "fri": [["09:00", "17:00"]]},
+                     "holidays": ["2026-12-24", "2026-12-25"]}});
+    let (status, body) = app
+        .json(
+            Method::POST,
+            "/api/v1/sla-policies",
+            json!({"name": "bad", "first_response_minutes": 60,
+        "calendar": {"time_zone": "Mars/Olympus", "week": {"mon": [["09:00", "17:00"]]}}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["message"].as_str().unwrap().contains("Mars/Olympus"),
+        "{body}"
+    );
+    let policy = post(&app, "/api/v1/sla-policies", draft.clone()).await;
+    let policy_id = policy["id"].as_i64().unwrap();
+    post(
+        &app,
+        "/api/v1/rules",
+        json!({"name": "B2B invoices on office hours", "trigger": {"event": "message_received"},
+        "conditions": {"field": "message.text", "op": "contains", "value": "invoice"},
+        "actions": [{"type": "apply_sla", "policy_id": policy_id}]}),
+    )
+    .await;
+    let (status, body) = app
+        .json(
+            Method::POST,
+            "/api/v1/rules",
+            json!({"name": "x", "trigger": {"event": "message_received"},
+        "actions": [{"type": "apply_sla", "policy_id": policy_id + 1}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+
+    let id = ingest(
+        &app,
+        vec![customer(
+            "i1",
+            "kim",
+            "Where is the invoice for order 1187?",
+            3,
+        )],
+    )
+    .await[0];
+    let c = get(&app, &format!("/api/v1/conversations/{id}")).await;
+    assert_eq!(c["sla"]["policy_id"], policy_id, "{c}");
+    let waiting: chrono::DateTime<Utc> = c["conversation"]["waiting_since"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let compiled: earshot_core::sla::PolicyDraft = serde_json::from_value(draft).unwrap();
+    let compiled = compiled.compile().unwrap();
+    let expected = compiled.response_due(waiting, false).unwrap();
+    let due: chrono::DateTime<Utc> = c["conversation"]["sla_due_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        due.timestamp_millis(),
+        expected.timestamp_millis(),
+        "four business hours in Berlin"
+    );
+    let history = events(&app, id).await;
+    assert!(history
+        .iter()
+        .any(|e| e["kind"] == "sla_policy" && e["data"]["policy_id"] == policy_id));
+    // The warning is due at half the target, on the same calendar.
+    let warn = compiled.warning_due(waiting, false).unwrap();
+    let t = timers(&app);
+    t.pass(warn - Duration::seconds(1)).await.unwrap();
+    assert_eq!(
+        t.pass(warn + Duration::seconds(1)).await.unwrap().warnings,
+        1
+    );
+    // The customer writes again: the due time still follows the policy, not the 24 hours.
+    let mut again = customer("i2", "kim", "any news on that invoice?", 1);
+    again["in_reply_to"] = json!("i1");
+    ingest(&app, vec![again]).await;
+    let c = get(&app, &format!("/api/v1/conversations/{id}")).await;
+    let due: chrono::DateTime<Utc> = c["conversation"]["sla_due_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(due.timestamp_millis(), expected.timestamp_millis());
+}

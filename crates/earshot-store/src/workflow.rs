@@ -307,10 +307,14 @@ macro_rules! workflow_queries {
             }
             if let Some(d) = change.sla_due_at {
                 sql.push(", sla_due_at = ").bind(Bind::OptI64(d.map(to_millis)));
-                if d.is_none() {
+                if d.is_none() && change.sla_warn_at.is_none() {
                     sql.push(", sla_warn_at = NULL");
                 }
                 after.sla_due_at = d.map(|d| earshot_core::time::from_millis(to_millis(d)));
+                fields += 1;
+            }
+            if let Some(w) = change.sla_warn_at {
+                sql.push(", sla_warn_at = ").bind(Bind::OptI64(w.map(to_millis)));
                 fields += 1;
             }
             if let Some(r) = change.sla_remaining {
@@ -467,7 +471,7 @@ macro_rules! workflow_queries {
             let mut out = Vec::with_capacity(ids.len());
             for chunk in ids.chunks(1000) {
                 let mut sql = $crate::queries::Sql::new(&format!(
-                    "SELECT {CONVERSATION_COLUMNS}, ct.tier, ct.value, ct.opted_out FROM conversations c \
+                    "SELECT {CONVERSATION_COLUMNS}, ct.tier, ct.value, ct.opted_out, c.sla_policy_id FROM conversations c \
                      JOIN channels ch ON ch.id = c.channel_id JOIN contacts ct ON ct.id = c.contact_id \
                      WHERE c.workspace_id = "
                 ));
@@ -505,6 +509,7 @@ macro_rules! workflow_queries {
                         contact_tier: r.try_get(n).map_err(db_err)?,
                         contact_value: r.try_get(n + 1).map_err(db_err)?,
                         opted_out: r.try_get(n + 2).map_err(db_err)?,
+                        sla_policy: r.try_get(n + 3).map_err(db_err)?,
                         conversation,
                     });
                 }
