@@ -41,6 +41,10 @@ pub enum IngestOutcome {
         /// It answers a message Earshot has not seen yet; it joins that message's
         /// conversation when it arrives.
         awaiting_parent: bool,
+        /// The batch changed its conversation's status (from, to): the brand answered a new
+        /// conversation, or the customer wrote to a resolved, pending or snoozed one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        status_changed: Option<(crate::ConversationStatus, crate::ConversationStatus)>,
     },
     /// Already stored (same channel and external id); nothing changed.
     Duplicate { message_id: MessageId },

@@ -360,6 +360,22 @@ impl Workflow {
             return Ok(());
         }
         // Everything the rules need about the batch's conversations, read at once.
+        // Status changes the batch made (a customer writing to a resolved conversation, the
+        // brand answering a new one), once per conversation.
+        let mut transitions: Vec<(ConversationId, ConversationStatus, ConversationStatus)> =
+            Vec::new();
+        for o in outcomes {
+            if let IngestOutcome::Stored {
+                conversation_id,
+                status_changed: Some((from, to)),
+                ..
+            } = o
+            {
+                if !transitions.iter().any(|t| t.0 == *conversation_id) {
+                    transitions.push((*conversation_id, *from, *to));
+                }
+            }
+        }
         let wanted: Vec<ConversationId> = outcomes
             .iter()
             .zip(batch)
@@ -369,6 +385,7 @@ impl Workflow {
                 } if m.direction == Direction::In => Some(*conversation_id),
                 _ => None,
             })
+            .chain(transitions.iter().map(|t| t.0))
             .collect();
         if wanted.is_empty() {
             return Ok(());
@@ -455,6 +472,52 @@ impl Workflow {
                 )
                 .await?;
             }
+        }
+        for (id, from, to) in transitions {
+            let Some(ctx) = contexts.get(&id) else {
+                continue;
+            };
+            let c = &ctx.conversation;
+            // Back from resolved: the agent who had it has it again (the customer keeps their
+            // agent, even past that agent's capacity); without an agent, the rules stage
+            // below routes it to its team's desk.
+            if from == ConversationStatus::Resolved {
+                if let (Some(team), Some(agent)) = (c.team_id, c.assignee_id) {
+                    state
+                        .lock()
+                        .await
+                        .desk
+                        .hold(waiting_of(c, team, None, Vec::new()), agent);
+                }
+            }
+            let mut facts = Facts::default()
+                .with_conversation(c, &ctx.tags, &ctx.topics, at)
+                .with_contact(
+                    ctx.contact_tier.as_deref(),
+                    ctx.contact_value,
+                    ctx.opted_out,
+                );
+            plan.overlay(c.id, &mut facts);
+            let mut before = facts.clone();
+            before.set(Field::ConversationStatus, Value::text(from.as_str()));
+            facts.set(Field::ConversationStatus, Value::text(to.as_str()));
+            let facts = facts.with_before(&before);
+            let actor = if to == ConversationStatus::Open && from != ConversationStatus::New {
+                Actor::Customer
+            } else {
+                Actor::System
+            };
+            self.plan(
+                ws,
+                &state,
+                c,
+                Trigger::StatusChanged,
+                actor,
+                facts,
+                None,
+                &mut plan,
+            )
+            .await?;
         }
         self.flush(ws, &state, plan).await
     }
@@ -716,7 +779,7 @@ impl Workflow {
         let outcomes = self.store.ingest(ws, &inbounds).await?;
         let mut outbox = Vec::new();
         let mut placed = Vec::new();
-        for ((r, before, channel, text, external_id), outcome) in kept.iter().zip(&outcomes) {
+        for ((r, _, channel, text, external_id), outcome) in kept.iter().zip(&outcomes) {
             if let IngestOutcome::Stored {
                 message_id,
                 conversation_id,
@@ -731,24 +794,16 @@ impl Workflow {
                                     "in_reply_to": r.answering.as_ref().map(|m| m.external_id.clone()),
                                     "external_id": external_id}),
                 });
-                placed.push((r, before, *message_id, *conversation_id));
+                placed.push((r, *message_id, *conversation_id));
             }
         }
         let ids = self.store.enqueue(ws, &outbox).await?;
         let mut events = Vec::new();
-        for ((r, before, message_id, conversation), outbox_id) in placed.into_iter().zip(ids) {
-            let mut extra = vec![NewEvent::new(
+        for ((r, message_id, conversation), outbox_id) in placed.into_iter().zip(ids) {
+            let extra = vec![NewEvent::new(
                 "reply_queued",
                 json!({"message_id": message_id, "outbox_id": outbox_id, "automated": true}),
             )];
-            if let Some(after) = self.store.get_conversation(ws, conversation).await? {
-                if before.status != after.status {
-                    extra.push(NewEvent::new(
-                        "status_changed",
-                        json!({"from": before.status, "to": after.status}),
-                    ));
-                }
-            }
             events.push(ChangeRequest {
                 conversation,
                 change: ConversationChange::default(),
@@ -1028,23 +1083,10 @@ impl Workflow {
                 }],
             )
             .await?;
-        let after = store
-            .get_conversation(ws, id)
-            .await?
-            .ok_or(StoreError::NotFound {
-                what: "conversation",
-                id: id.0,
-            })?;
         let mut extra = vec![NewEvent::new(
             "reply_queued",
             json!({"message_id": message_id, "outbox_id": ids[0]}),
         )];
-        if before.status != after.status {
-            extra.push(NewEvent::new(
-                "status_changed",
-                json!({"from": before.status, "to": after.status}),
-            ));
-        }
         if let (Some(due), Some(_)) = (before.sla_due_at, before.waiting_since) {
             extra.push(NewEvent::new(
                 "sla_answered",

@@ -192,7 +192,26 @@ async fn rules_route_new_messages_by_capacity_and_the_backlog_is_served_on_resol
     let took = auto.iter().find(|e| e["kind"] == "auto_assigned").unwrap();
     assert_eq!(took["data"]["from_backlog"], true);
     let status_change = events(&app, first).await;
-    // The acknowledgement (by rule 6) opened it; Bea resolved it.
+    // The customer writes again: the conversation reopens (recorded, the reopen rule
+    // fires) and goes back to Bea.
+    let mut again = customer("r3", "ann", "it still has not arrived", 0);
+    again["in_reply_to"] = json!("r1");
+    assert_eq!(ingest(&app, vec![again]).await[0], first);
+    let c = get(&app, &format!("/api/v1/conversations/{first}")).await;
+    assert_eq!(c["conversation"]["status"], "open");
+    assert_eq!(c["conversation"]["assignee_id"], bea);
+    assert!(
+        c["tags"].as_array().unwrap().contains(&json!("reopened")),
+        "{c}"
+    );
+    let reopened = events(&app, first).await;
+    let by_customer = reopened
+        .iter()
+        .find(|e| e["kind"] == "status_changed" && e["data"]["from"] == "resolved")
+        .unwrap_or_else(|| panic!("{reopened:#?}"));
+    assert_eq!(by_customer["data"]["because"], "the customer wrote");
+    let status_change: Vec<Value> = status_change;
+    // The acknowledgement (rule 6's reply: the brand answered) opened it; Bea resolved it.
     let changes: Vec<(&Value, &Value)> = status_change
         .iter()
         .filter(|e| e["kind"] == "status_changed")
@@ -201,7 +220,7 @@ async fn rules_route_new_messages_by_capacity_and_the_backlog_is_served_on_resol
     assert_eq!(
         changes,
         [
-            (&json!({"kind": "rule", "id": 6}), &json!("open")),
+            (&json!({"kind": "system"}), &json!("open")),
             (&json!({"kind": "agent", "id": bea}), &json!("resolved"))
         ]
     );

@@ -221,6 +221,13 @@ pub(crate) trait IngestTx: Send {
         channel: ChannelId,
         rows: &[(&str, i64)],
     ) -> StoreResult<()>;
+    /// Status changes made by the batch, as `status_changed` events by the system:
+    /// (conversation id, at ms, data JSON).
+    async fn insert_status_events(
+        &mut self,
+        ws: WorkspaceId,
+        rows: &[(i64, i64, String)],
+    ) -> StoreResult<()>;
     /// (message id, topic id) pairs.
     async fn insert_message_topics(
         &mut self,
@@ -527,6 +534,34 @@ pub(crate) async fn run(
         })
         .collect();
     tx.update_conversations(ws, &updates, now_ms).await?;
+    // Status changes the messages made (the brand answering a new conversation, the customer
+    // writing to a resolved, pending or snoozed one) go on the conversations' histories.
+    let mut transitions: HashMap<i64, (ConversationStatus, ConversationStatus)> = HashMap::new();
+    for u in &updates {
+        if let Some((before, _)) = current.get(&u.id) {
+            if *before != u.status {
+                transitions.insert(u.id, (*before, u.status));
+            }
+        }
+    }
+    if !transitions.is_empty() {
+        let rows: Vec<(i64, i64, String)> = transitions
+            .iter()
+            .map(|(id, (from, to))| {
+                let by = if *to == ConversationStatus::Open && *from == ConversationStatus::New {
+                    "the brand answered"
+                } else {
+                    "the customer wrote"
+                };
+                (
+                    *id,
+                    now_ms,
+                    serde_json::json!({"from": from, "to": to, "because": by}).to_string(),
+                )
+            })
+            .collect();
+        tx.insert_status_events(ws, &rows).await?;
+    }
 
     for (_, items) in &fresh {
         for &i in items {
@@ -535,6 +570,7 @@ pub(crate) async fn run(
                 message_id: MessageId(message_id_of[&i]),
                 conversation_id: ConversationId(conversation),
                 awaiting_parent: awaiting.contains(&i),
+                status_changed: transitions.get(&conversation).copied(),
             });
         }
     }

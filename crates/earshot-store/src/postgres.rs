@@ -644,6 +644,28 @@ impl IngestTx for PgTx {
         Ok(())
     }
 
+    async fn insert_status_events(
+        &mut self,
+        ws: WorkspaceId,
+        rows: &[(i64, i64, String)],
+    ) -> StoreResult<()> {
+        let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        let at: Vec<i64> = rows.iter().map(|r| r.1).collect();
+        let data: Vec<&str> = rows.iter().map(|r| r.2.as_str()).collect();
+        sqlx::query(
+            "INSERT INTO conversation_events (workspace_id, conversation_id, at, kind, actor, actor_id, data) \
+             SELECT $1, u.c, u.at, 'status_changed', 'system', NULL, u.d FROM UNNEST($2::bigint[], $3::bigint[], $4::text[]) AS u(c, at, d)",
+        )
+        .bind(ws.0)
+        .bind(&ids)
+        .bind(&at)
+        .bind(&data)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
     async fn insert_message_topics(
         &mut self,
         ws: WorkspaceId,

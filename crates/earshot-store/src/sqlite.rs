@@ -495,6 +495,23 @@ impl IngestTx for SqliteTx {
         Ok(())
     }
 
+    async fn insert_status_events(
+        &mut self,
+        ws: WorkspaceId,
+        rows: &[(i64, i64, String)],
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO conversation_events (workspace_id, conversation_id, at, kind, actor, actor_id, data) \
+             SELECT $1, value->>0, value->>1, 'status_changed', 'system', NULL, value->>2 FROM json_each($2)",
+        )
+        .bind(ws.0)
+        .bind(json_text(&rows))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
     async fn insert_message_topics(
         &mut self,
         ws: WorkspaceId,

@@ -104,6 +104,7 @@ fn stored(o: &IngestOutcome) -> (MessageId, ConversationId, bool) {
             message_id,
             conversation_id,
             awaiting_parent,
+            ..
         } => (message_id, conversation_id, awaiting_parent),
         other => panic!("expected stored, got {other:?}"),
     }
@@ -310,11 +311,25 @@ async fn a_customer_writing_again_reopens_a_resolved_conversation() {
             .await
             .unwrap();
         assert_eq!(resolved.status, ConversationStatus::Resolved);
-        s.ingest(ws, &[msg("2", "cust", Direction::In, 60, Some("1"))])
+        let out = s
+            .ingest(ws, &[msg("2", "cust", Direction::In, 60, Some("1"))])
             .await
             .unwrap();
         let conv = s.get_conversation(ws, c).await.unwrap().unwrap();
         assert_eq!(conv.status, ConversationStatus::Open, "{}", b.name);
+        // The outcome says so, and the history records it.
+        assert!(matches!(
+            out[0],
+            IngestOutcome::Stored {
+                status_changed: Some((ConversationStatus::Resolved, ConversationStatus::Open)),
+                ..
+            }
+        ));
+        let events = s.conversation_events(ws, c).await.unwrap();
+        assert_eq!(events.len(), 1, "{}: {events:?}", b.name);
+        assert_eq!(events[0].kind, "status_changed");
+        assert_eq!(events[0].data["from"], "resolved");
+        assert_eq!(events[0].data["because"], "the customer wrote");
         assert!(matches!(
             s.set_conversation_status(ws, ConversationId(999_999), ConversationStatus::Open)
                 .await,
