@@ -356,7 +356,20 @@ impl Workflow {
         outcomes: &[IngestOutcome],
     ) -> StoreResult<()> {
         let state = self.state(ws).await?;
-        if state.lock().await.idle {
+        let woken = outcomes.iter().any(|o| {
+            matches!(
+                o,
+                IngestOutcome::Stored {
+                    status_changed: Some((
+                        ConversationStatus::Pending | ConversationStatus::Snoozed,
+                        _
+                    )),
+                    ..
+                }
+            )
+        });
+        // Without rules or teams only a woken conversation (its paused SLA clock) needs us.
+        if state.lock().await.idle && !woken {
             return Ok(());
         }
         // Everything the rules need about the batch's conversations, read at once.
@@ -478,6 +491,49 @@ impl Workflow {
                 continue;
             };
             let c = &ctx.conversation;
+            // Woken from pending or snoozed by the customer: the paused SLA clock resumes with
+            // the business time that was left (the store counted from the oldest unanswered
+            // message, which would charge the paused time).
+            if matches!(
+                from,
+                ConversationStatus::Pending | ConversationStatus::Snoozed
+            ) {
+                let sla = self.store.sla_state(ws, c.id).await?;
+                if let Some(secs) = sla.remaining_seconds {
+                    let policy = {
+                        let s = state.lock().await;
+                        sla.policy_id
+                            .and_then(|p| s.policies.get(&p).cloned())
+                            .unwrap_or_else(|| {
+                                Policy::out_of_the_box(earshot_core::priority::label(c.priority))
+                            })
+                    };
+                    let left = chrono::Duration::seconds(secs);
+                    let due = policy.calendar.add(at, left);
+                    // The warning at its share of the whole target, if that is still ahead.
+                    let target = policy.target(c.first_response_at.is_some());
+                    let used = target - left;
+                    let warn_after = chrono::Duration::milliseconds(
+                        (target.num_milliseconds() as f64 * policy.warn_share) as i64,
+                    ) - used;
+                    plan.changes.push(ChangeRequest {
+                        conversation: c.id,
+                        change: ConversationChange {
+                            sla_due_at: Some(due),
+                            sla_warn_at: Some(if warn_after > chrono::Duration::zero() {
+                                policy.calendar.add(at, warn_after)
+                            } else {
+                                None
+                            }),
+                            sla_remaining: Some(None),
+                            snoozed_until: Some(None),
+                            ..Default::default()
+                        },
+                        actor: Actor::Customer,
+                        extra: vec![NewEvent::new("sla_resumed", json!({"left_seconds": secs}))],
+                    });
+                }
+            }
             // Back from resolved: the agent who had it has it again (the customer keeps their
             // agent, even past that agent's capacity); without an agent, the rules stage
             // below routes it to its team's desk.

@@ -429,6 +429,52 @@ async fn snoozing_pauses_the_sla_clock_and_waking_resumes_it_with_the_time_left(
         k.contains("snoozed") && k.contains("snooze_ended") && k.contains("sla_due"),
         "{k}"
     );
+    // Another one, snoozed, then woken by the customer writing: the clock resumes with what
+    // was left, not from the first message.
+    let other = ingest(
+        &app,
+        vec![customer(
+            "s2",
+            "eli",
+            "my parcel is late too, where is it?",
+            120,
+        )],
+    )
+    .await[0];
+    let c = get(&app, &format!("/api/v1/conversations/{other}")).await;
+    let due: chrono::DateTime<Utc> = c["conversation"]["sla_due_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    post(
+        &app,
+        &format!("/api/v1/conversations/{other}/snooze"),
+        json!({"until": until.to_rfc3339()}),
+    )
+    .await;
+    let left = get(&app, &format!("/api/v1/conversations/{other}")).await["sla"]
+        ["remaining_seconds"]
+        .as_i64()
+        .unwrap();
+    assert!(((due - Utc::now()).num_seconds() - left).abs() <= 2);
+    let mut again = customer("s3", "eli", "hello??", 0);
+    again["in_reply_to"] = json!("s2");
+    ingest(&app, vec![again]).await;
+    let c = get(&app, &format!("/api/v1/conversations/{other}")).await;
+    assert_eq!(c["conversation"]["status"], "open");
+    assert_eq!(c["sla"]["remaining_seconds"], Value::Null, "{c}");
+    let resumed: chrono::DateTime<Utc> = c["conversation"]["sla_due_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let expected = Utc::now() + Duration::seconds(left);
+    assert!(
+        (resumed - expected).num_seconds().abs() <= 3,
+        "{resumed} vs {expected}"
+    );
+    assert!(kinds(&events(&app, other).await).contains(&"sla_resumed"));
     // A past snooze is refused.
     let (status, _) = app
         .json(
