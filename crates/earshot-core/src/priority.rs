@@ -12,8 +12,16 @@
 //! | verified author | 5 |
 //! | spam | the total is capped at 5 |
 //!
-//! Labels: urgent from 65, high from 40, medium from 20, low below. The contact's tier and the
-//! SLA time left join the parts when those exist (issue 5).
+//! Labels: urgent from 65, high from 40, medium from 20, low below.
+//!
+//! [`adjust`] adds what the message alone does not know, when the care workflow knows it:
+//!
+//! | part | points |
+//! |---|---|
+//! | customer: a premium tier (`vip`, `platinum`, `gold`, `enterprise`, `premium`) 10, another tier 3; or their value, 2 per power of ten above 100 (the larger) | up to 10 |
+//! | sla: the target is breached 15, at most 10% of it left 10, at most 25% left 5 | up to 15 |
+//!
+//! Rules can still set any priority (`set_priority`); the parts explain the computed one.
 
 use crate::enrichment::Enrichment;
 use serde::{Deserialize, Serialize};
@@ -106,6 +114,74 @@ pub fn score(e: &Enrichment, author: Author) -> Priority {
     }
 }
 
+/// What the care workflow knows beyond the message.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Context<'a> {
+    pub tier: Option<&'a str>,
+    pub value: Option<f64>,
+    /// The share of the SLA target still left (negative: breached); `None` when no target runs.
+    pub sla_left: Option<f64>,
+}
+
+const PREMIUM_TIERS: [&str; 5] = ["vip", "platinum", "gold", "enterprise", "premium"];
+
+/// `base` with the customer and SLA parts of `context` (replacing any it had), the score and
+/// label recomputed. A spam cap in `base` still caps the score at 5.
+pub fn adjust(base: &Priority, context: Context<'_>) -> Priority {
+    let mut parts: Vec<PriorityPart> = base
+        .parts
+        .iter()
+        .filter(|p| p.part != "customer" && p.part != "sla" && p.part != "spam_cap")
+        .cloned()
+        .collect();
+    let tier_points = context.tier.map_or(0, |t| {
+        if PREMIUM_TIERS.contains(&t.to_lowercase().as_str()) {
+            10
+        } else if t.trim().is_empty() {
+            0
+        } else {
+            3
+        }
+    });
+    let value_points = context.value.map_or(0, |v| {
+        (2.0 * (v.max(1.0).log10() - 2.0)).round().clamp(0.0, 10.0) as i32
+    });
+    let customer = tier_points.max(value_points);
+    if customer > 0 {
+        parts.push(PriorityPart {
+            part: "customer".into(),
+            points: customer,
+        });
+    }
+    let sla = match context.sla_left {
+        Some(left) if left <= 0.0 => 15,
+        Some(left) if left <= 0.10 => 10,
+        Some(left) if left <= 0.25 => 5,
+        _ => 0,
+    };
+    if sla > 0 {
+        parts.push(PriorityPart {
+            part: "sla".into(),
+            points: sla,
+        });
+    }
+    let mut score: i32 = parts.iter().map(|p| p.points).sum();
+    if base.parts.iter().any(|p| p.part == "spam_cap") && score > 5 {
+        parts.push(PriorityPart {
+            part: "spam_cap".into(),
+            points: 5 - score,
+        });
+        score = 5;
+    }
+    let score = score.clamp(0, 100);
+    parts.sort_by_key(|p| std::cmp::Reverse(p.points));
+    Priority {
+        score,
+        label: label(score).to_string(),
+        parts,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,5 +250,67 @@ mod tests {
             prop_assert_eq!(low.parts.iter().map(|p| p.points).sum::<i32>(), low.score);
             prop_assert_eq!(low.label.as_str(), label(low.score));
         }
+    }
+
+    #[test]
+    fn the_customer_and_the_sla_raise_a_priority_and_explain_it() {
+        let base = score(&with(0.3, 0.9, &["complaint"]), Author::default());
+        let gold = adjust(
+            &base,
+            Context {
+                tier: Some("Gold"),
+                ..Default::default()
+            },
+        );
+        assert_eq!(gold.score, base.score + 10);
+        assert!(gold
+            .parts
+            .iter()
+            .any(|p| p.part == "customer" && p.points == 10));
+        let rich = adjust(
+            &base,
+            Context {
+                value: Some(1_000_000.0),
+                ..Default::default()
+            },
+        );
+        assert_eq!(rich.score, base.score + 8, "2 per power of ten above 100");
+        let late = adjust(
+            &gold,
+            Context {
+                tier: Some("gold"),
+                sla_left: Some(-0.1),
+                ..Default::default()
+            },
+        );
+        assert_eq!(late.score, base.score + 25);
+        // Adjusting again replaces the parts, never adds them twice.
+        let again = adjust(
+            &late,
+            Context {
+                tier: None,
+                sla_left: Some(0.2),
+                ..Default::default()
+            },
+        );
+        assert_eq!(again.score, base.score + 5);
+        assert_eq!(
+            again.parts.iter().map(|p| p.points).sum::<i32>(),
+            again.score
+        );
+        // Spam stays capped.
+        let spam = score(&with(0.9, 0.9, &["spam"]), Author::default());
+        assert_eq!(
+            adjust(
+                &spam,
+                Context {
+                    tier: Some("vip"),
+                    sla_left: Some(-1.0),
+                    ..Default::default()
+                }
+            )
+            .score,
+            5
+        );
     }
 }

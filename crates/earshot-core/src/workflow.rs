@@ -45,6 +45,8 @@ pub struct ConversationChange {
     pub assignee: Option<Option<AgentId>>,
     pub team: Option<Option<TeamId>>,
     pub priority: Option<i32>,
+    /// The computed priority's parts, stored with a computed score (see `priority::adjust`).
+    pub priority_detail: Option<crate::priority::Priority>,
     /// Until when it sleeps (with status `snoozed`), or `Some(None)` to clear.
     pub snoozed_until: Option<Option<Timestamp>>,
     pub add_tags: Vec<String>,

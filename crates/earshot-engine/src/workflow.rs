@@ -89,6 +89,15 @@ fn load_of(a: &Agent) -> AgentLoad {
     }
 }
 
+/// The share of the SLA target still left at `at` (negative once breached), by the clock
+/// against the out-of-the-box target for the priority; `None` when no target runs.
+fn sla_left_share(c: &Conversation, at: Timestamp) -> Option<f64> {
+    let due = c.sla_due_at?;
+    let target = Policy::out_of_the_box(earshot_core::priority::label(c.priority))
+        .target(c.first_response_at.is_some());
+    Some((due - at).num_milliseconds() as f64 / target.num_milliseconds().max(1) as f64)
+}
+
 /// What one or more decisions will write, and the state they leave each conversation in (so
 /// a later message of the same conversation in the same batch sees it).
 #[derive(Default)]
@@ -455,6 +464,33 @@ impl Workflow {
                 triggers.push(Trigger::ConversationCreated);
             }
             triggers.push(Trigger::MessageReceived);
+            // The message's priority with what the workflow knows besides: the customer's
+            // tier or value, the SLA time left.
+            let base = annotations.get(i).and_then(|a| a.priority.as_ref());
+            let mut adjusted_score = None;
+            if let Some(base) = base {
+                let adjusted = earshot_core::priority::adjust(
+                    base,
+                    earshot_core::priority::Context {
+                        tier: ctx.contact_tier.as_deref(),
+                        value: ctx.contact_value,
+                        sla_left: sla_left_share(c, at),
+                    },
+                );
+                if adjusted.score != base.score {
+                    adjusted_score = Some(adjusted.score);
+                    plan.changes.push(ChangeRequest {
+                        conversation: c.id,
+                        change: ConversationChange {
+                            priority: Some(adjusted.score),
+                            priority_detail: Some(adjusted),
+                            ..Default::default()
+                        },
+                        actor: Actor::System,
+                        extra: Vec::new(),
+                    });
+                }
+            }
             let read = Facts::default()
                 .with_message(&MessageFacts {
                     channel: Some(m.channel),
@@ -470,6 +506,14 @@ impl Workflow {
                     ctx.contact_value,
                     ctx.opted_out,
                 );
+            let mut read = read;
+            if let Some(score) = adjusted_score {
+                read.set(Field::ConversationPriority, Value::Number(f64::from(score)));
+                read.set(
+                    Field::ConversationPriorityLabel,
+                    Value::text(earshot_core::priority::label(score)),
+                );
+            }
             for trigger in triggers {
                 let mut facts = read.clone();
                 plan.overlay(c.id, &mut facts);
@@ -1204,15 +1248,38 @@ impl Workflow {
         let Some(c) = self.store.get_conversation(ws, id).await? else {
             return Ok(());
         };
-        self.store
+        // The SLA part of the priority: 10 at the warning, 15 once breached.
+        let mut change = ConversationChange::default();
+        if let Some(base) = self.store.conversation_priority(ws, id).await? {
+            let contact = self.store.get_contact(ws, c.contact_id).await?;
+            let adjusted = earshot_core::priority::adjust(
+                &base,
+                earshot_core::priority::Context {
+                    tier: contact.as_ref().and_then(|p| p.contact.tier.as_deref()),
+                    value: contact.as_ref().and_then(|p| p.contact.value),
+                    sla_left: Some(if trigger == Trigger::SlaWarning {
+                        0.1
+                    } else {
+                        -1.0
+                    }),
+                },
+            );
+            if adjusted.score != c.priority {
+                change.priority = Some(adjusted.score);
+                change.priority_detail = Some(adjusted);
+            }
+        }
+        let c = self
+            .store
             .change_conversation(
                 ws,
                 id,
-                &ConversationChange::default(),
+                &change,
                 Actor::System,
                 &[NewEvent::new(kind, json!({"due": due}))],
             )
-            .await?;
+            .await?
+            .after;
         let facts = self.facts(ws, &c, None).await?;
         self.run(ws, &state, &c, trigger, Actor::System, facts)
             .await

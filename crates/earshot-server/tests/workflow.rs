@@ -533,7 +533,14 @@ async fn a_breach_fires_once_rules_act_on_it_and_a_restarted_worker_misses_nothi
         "once only"
     );
     let c = get(&app, &format!("/api/v1/conversations/{id}")).await;
-    assert_eq!(c["conversation"]["priority"], 90);
+    assert_eq!(c["conversation"]["priority"], 90, "the rule's priority");
+    let parts = c["priority"]["parts"].as_array().unwrap();
+    assert!(
+        parts
+            .iter()
+            .any(|p| p["part"] == "sla" && p["points"] == 15),
+        "the breach explained: {c}"
+    );
     assert!(c["tags"]
         .as_array()
         .unwrap()
@@ -610,9 +617,23 @@ async fn opted_out_customers_get_no_automated_reply_and_the_skip_is_logged() {
             .all(|o| o["kind"] != "reply"),
         "{outbox}"
     );
-    // The VIP rule saw the tier.
+    // The priority counts the gold customer (explained), which already puts it above the
+    // VIP rule's floor of 60, so that rule has nothing to do.
     let c = get(&app, &format!("/api/v1/conversations/{again}")).await;
-    assert!(c["tags"].as_array().unwrap().contains(&json!("vip")), "{c}");
+    assert!(c["conversation"]["priority"].as_i64().unwrap() >= 60, "{c}");
+    assert!(
+        !c["tags"].as_array().unwrap().contains(&json!("vip")),
+        "{c}"
+    );
+    let parts = c["priority"]["parts"].as_array().unwrap();
+    assert!(
+        parts
+            .iter()
+            .any(|p| p["part"] == "customer" && p["points"] == 10),
+        "{c}"
+    );
+    let sum: i64 = parts.iter().map(|p| p["points"].as_i64().unwrap()).sum();
+    assert_eq!(sum, c["priority"]["score"].as_i64().unwrap());
 }
 
 #[tokio::test]
@@ -665,9 +686,29 @@ async fn rules_are_validated_on_save_dry_run_explains_and_stay_in_their_workspac
         firing.contains(&"Refunds and charges to billing"),
         "{dry:#}"
     );
+    // The platinum customer lifts the priority past the VIP rule's floor, and the dry run
+    // says why that rule does not fire.
     assert!(
-        firing.contains(&"VIP customers never below high"),
+        dry["priority"]["parts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["part"] == "customer"),
         "{dry:#}"
+    );
+    let vip = dry["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "VIP customers never below high")
+        .unwrap();
+    assert_eq!(vip["fires"], false);
+    assert!(
+        vip["because"].as_array().unwrap().iter().any(|b| b
+            .as_str()
+            .unwrap()
+            .starts_with("conversation.priority lt 60")),
+        "{vip}"
     );
     assert!(dry["enrichment"]["sentiment"]["label"].is_string());
     assert!(dry["priority"]["score"].is_number());

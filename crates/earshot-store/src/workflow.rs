@@ -301,6 +301,11 @@ macro_rules! workflow_queries {
                 after.priority = p;
                 fields += 1;
             }
+            if let Some(d) = &change.priority_detail {
+                sql.push(", priority_detail = ")
+                    .bind(Bind::Text(serde_json::to_string(d).expect("a priority serializes")));
+                fields += 1;
+            }
             if let Some(s) = change.snoozed_until {
                 sql.push(", snoozed_until = ").bind(Bind::OptI64(s.map(to_millis)));
                 fields += 1;

@@ -302,6 +302,17 @@ async fn dry_run(
         facts.set(Field::ConversationStatus, Value::text("new"));
         facts.set(Field::ConversationMessages, Value::Number(1.0));
     }
+    if let (Some(p), Some(c)) = (&priority, &body.contact) {
+        // As the rules stage sees it: with the customer's tier or value.
+        priority = Some(earshot_core::priority::adjust(
+            p,
+            earshot_core::priority::Context {
+                tier: c.tier.as_deref(),
+                value: c.value,
+                sla_left: None,
+            },
+        ));
+    }
     if let Some(p) = &priority {
         if body.conversation_id.is_none() {
             facts.set(
