@@ -56,6 +56,8 @@ pub struct ConversationChange {
     pub sla_due_at: Option<Option<Timestamp>>,
     /// A new SLA warning time (set with a due time from a policy).
     pub sla_warn_at: Option<Option<Timestamp>>,
+    /// When the resolution target is due, or `Some(None)` to clear it.
+    pub resolution_due_at: Option<Option<Timestamp>>,
     /// Business time left on the target while the clock is paused (pending, snoozed), or
     /// `Some(None)` to clear it when the clock runs again.
     pub sla_remaining: Option<Option<chrono::Duration>>,
@@ -205,6 +207,8 @@ pub enum Timer {
     WaitingSince,
     /// The last message either way (not resolved): `idle` rules.
     LastMessage,
+    /// A policy's resolution target (not resolved).
+    ResolutionDue,
 }
 
 /// What rules need to know about a conversation besides the message: read for a whole batch

@@ -51,7 +51,8 @@ impl Timers {
     pub async fn pass(&self, now: Timestamp) -> StoreResult<PassReport> {
         let mut report = PassReport {
             warnings: self.due("sla_warning", now, Kind::Warning).await?,
-            breaches: self.due("sla_breach", now, Kind::Breach).await?,
+            breaches: self.due("sla_breach", now, Kind::Breach).await?
+                + self.due("resolution", now, Kind::Resolution).await?,
             woken: self.due("snooze", now, Kind::Snooze).await?,
             timed: self.timed(now).await?,
             ..Default::default()
@@ -72,6 +73,7 @@ impl Timers {
             Kind::Breach => Source::SlaDue,
             Kind::Warning => Source::Stored(Timer::SlaWarning),
             Kind::Snooze => Source::Stored(Timer::SnoozeEnd),
+            Kind::Resolution => Source::Stored(Timer::ResolutionDue),
         };
         let found = self.scan(source, after, now).await?;
         for &(ws, id, at) in &found {
@@ -171,12 +173,17 @@ impl Timers {
         match kind {
             Kind::Warning => {
                 self.workflow
-                    .sla_event(ws, id, Trigger::SlaWarning, at)
+                    .sla_event(ws, id, Trigger::SlaWarning, at, "response")
                     .await
             }
             Kind::Breach => {
                 self.workflow
-                    .sla_event(ws, id, Trigger::SlaBreach, at)
+                    .sla_event(ws, id, Trigger::SlaBreach, at, "response")
+                    .await
+            }
+            Kind::Resolution => {
+                self.workflow
+                    .sla_event(ws, id, Trigger::SlaBreach, at, "resolution")
                     .await
             }
             Kind::Snooze => self.workflow.wake(ws, id).await,
@@ -268,5 +275,7 @@ enum Source {
 enum Kind {
     Warning,
     Breach,
+    /// A policy's resolution target (recorded as an `sla_breach` with target `resolution`).
+    Resolution,
     Snooze,
 }

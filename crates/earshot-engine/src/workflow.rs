@@ -692,6 +692,10 @@ impl Workflow {
                             change.sla_due_at = Some(policy.response_due(waiting, answered));
                             change.sla_warn_at = Some(policy.warning_due(waiting, answered));
                         }
+                        if let Some(resolution) = policy.resolution {
+                            change.resolution_due_at =
+                                Some(policy.calendar.add(c.first_message_at, resolution));
+                        }
                     }
                     None => {
                         change.sla_policy = None;
@@ -1239,6 +1243,7 @@ impl Workflow {
         id: ConversationId,
         trigger: Trigger,
         due: Timestamp,
+        target: &str,
     ) -> StoreResult<()> {
         let kind = match trigger {
             Trigger::SlaWarning => "sla_warning",
@@ -1276,7 +1281,7 @@ impl Workflow {
                 id,
                 &change,
                 Actor::System,
-                &[NewEvent::new(kind, json!({"due": due}))],
+                &[NewEvent::new(kind, json!({"due": due, "target": target}))],
             )
             .await?
             .after;

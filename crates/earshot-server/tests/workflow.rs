@@ -942,6 +942,7 @@ async fn time_based_rules_fire_once_when_a_conversation_crosses_their_line() {
 async fn a_rule_applies_an_sla_policy_on_a_business_calendar() {
     let app = spawn_app().await;
     let draft = json!({"name": "Berlin office hours", "first_response_minutes": 240, "warn_at": 0.5,
+        "resolution_minutes": 960,
         "calendar": {"time_zone": "Europe/Berlin",
                      "week": {"mon": [["09:00", "12:30"], ["13:30", "17:00"]], "tue": [["09:00", "17:00"]],
                               "wed": [["09:00", "17:00"]], "thu": [["09:00", "17:00"]], "fri": [["09:00", "17:00"]]},
@@ -1032,4 +1033,39 @@ async fn a_rule_applies_an_sla_policy_on_a_business_calendar() {
         .parse()
         .unwrap();
     assert_eq!(due.timestamp_millis(), expected.timestamp_millis());
+    // The resolution target (two business days of 8 hours) breaches once, as such.
+    let first: chrono::DateTime<Utc> = c["conversation"]["first_message_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let resolution = compiled
+        .calendar
+        .add(first, Duration::minutes(960))
+        .unwrap();
+    assert!(
+        t.pass(resolution - Duration::seconds(1))
+            .await
+            .unwrap()
+            .breaches
+            <= 1
+    );
+    let before = kinds(&events(&app, id).await)
+        .iter()
+        .filter(|k| **k == "sla_breach")
+        .count();
+    t.pass(resolution + Duration::seconds(1)).await.unwrap();
+    let history = events(&app, id).await;
+    let resolution_breaches: Vec<&Value> = history
+        .iter()
+        .filter(|e| e["kind"] == "sla_breach" && e["data"]["target"] == "resolution")
+        .collect();
+    assert_eq!(resolution_breaches.len(), 1, "{history:#?}");
+    assert_eq!(
+        kinds(&history)
+            .iter()
+            .filter(|k| **k == "sla_breach")
+            .count(),
+        before + 1
+    );
 }

@@ -318,6 +318,12 @@ macro_rules! workflow_queries {
                 after.sla_due_at = d.map(|d| earshot_core::time::from_millis(to_millis(d)));
                 fields += 1;
             }
+            if let Some(r) = change.resolution_due_at {
+                sql.push(", resolution_due_at = ").bind(Bind::OptI64(r.map(to_millis)));
+                fields += 1;
+            } else if change.status == Some(ConversationStatus::Resolved) {
+                sql.push(", resolution_due_at = NULL");
+            }
             if let Some(w) = change.sla_warn_at {
                 sql.push(", sla_warn_at = ").bind(Bind::OptI64(w.map(to_millis)));
                 fields += 1;
@@ -626,6 +632,7 @@ macro_rules! workflow_queries {
                 Timer::SnoozeEnd => ("snoozed_until", ""),
                 Timer::WaitingSince => ("waiting_since", " AND status NOT IN ('snoozed', 'resolved')"),
                 Timer::LastMessage => ("last_message_at", " AND status <> 'resolved'"),
+                Timer::ResolutionDue => ("resolution_due_at", " AND status <> 'resolved'"),
             };
             let rows: Vec<(i64, i64, i64)> = sqlx::query_as(&format!(
                 "SELECT workspace_id, id, {column} FROM conversations WHERE {column} > $1 AND {column} <= $2{only} \

@@ -17,9 +17,13 @@ ALTER TABLE contacts ADD COLUMN value DOUBLE PRECISION;
 ALTER TABLE conversations ADD COLUMN snoozed_until BIGINT;
 ALTER TABLE conversations ADD COLUMN sla_policy_id BIGINT;
 ALTER TABLE conversations ADD COLUMN sla_warn_at BIGINT;
+-- When a policy's resolution target is due (set when a rule applies a policy that has one;
+-- cleared when the conversation is resolved).
+ALTER TABLE conversations ADD COLUMN resolution_due_at BIGINT;
 -- Business milliseconds left on the target while the clock is paused (pending, snoozed).
 ALTER TABLE conversations ADD COLUMN sla_remaining_ms BIGINT;
 CREATE INDEX conversations_sla_warn ON conversations (sla_warn_at, id) WHERE sla_warn_at IS NOT NULL;
+CREATE INDEX conversations_resolution_due ON conversations (resolution_due_at, id) WHERE resolution_due_at IS NOT NULL;
 CREATE INDEX conversations_snoozed ON conversations (snoozed_until, id) WHERE snoozed_until IS NOT NULL;
 -- Time-based rules ("unanswered for 4 hours", "idle for a day") find what crossed their line.
 CREATE INDEX conversations_waiting ON conversations (waiting_since, id) WHERE waiting_since IS NOT NULL;
