@@ -79,6 +79,15 @@ pub(crate) struct MessageRow<'a> {
     pub raw: String,
 }
 
+/// A conversation as a batch finds it.
+#[derive(Debug, Clone)]
+pub(crate) struct Current {
+    pub status: ConversationStatus,
+    pub priority: i32,
+    pub sla_due: Option<i64>,
+    pub entries: Vec<TimelineEntry>,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct ConversationUpdate {
     pub id: i64,
@@ -195,12 +204,13 @@ pub(crate) trait IngestTx: Send {
         rows: &[MessageRow<'_>],
         now: i64,
     ) -> StoreResult<()>;
-    /// Current status and every message's direction and time, per conversation.
+    /// Current status, priority and SLA due time, and every message's direction and time,
+    /// per conversation.
     async fn timelines(
         &mut self,
         ws: WorkspaceId,
         ids: &[i64],
-    ) -> StoreResult<HashMap<i64, (ConversationStatus, Vec<TimelineEntry>)>>;
+    ) -> StoreResult<HashMap<i64, Current>>;
     async fn update_conversations(
         &mut self,
         ws: WorkspaceId,
@@ -221,12 +231,12 @@ pub(crate) trait IngestTx: Send {
         channel: ChannelId,
         rows: &[(&str, i64)],
     ) -> StoreResult<()>;
-    /// Status changes made by the batch, as `status_changed` events by the system:
-    /// (conversation id, at ms, data JSON).
-    async fn insert_status_events(
+    /// Changes made by the batch, as events by the system: (conversation id, at ms, kind,
+    /// data JSON).
+    async fn insert_events(
         &mut self,
         ws: WorkspaceId,
-        rows: &[(i64, i64, String)],
+        rows: &[(i64, i64, &'static str, String)],
     ) -> StoreResult<()>;
     /// (message id, topic id) pairs.
     async fn insert_message_topics(
@@ -512,7 +522,9 @@ pub(crate) async fn run(
     let updates: Vec<ConversationUpdate> = touched
         .iter()
         .filter_map(|id| {
-            let (status, entries) = current.get(id)?;
+            let Current {
+                status, entries, ..
+            } = current.get(id)?;
             let timeline = Timeline::from_entries(entries)?;
             let priority = scored
                 .get(id)
@@ -534,33 +546,58 @@ pub(crate) async fn run(
         })
         .collect();
     tx.update_conversations(ws, &updates, now_ms).await?;
-    // Status changes the messages made (the brand answering a new conversation, the customer
-    // writing to a resolved, pending or snoozed one) go on the conversations' histories.
+    // What the messages changed goes on the conversations' histories (by the system): status
+    // (the brand answering a new conversation, the customer writing to a resolved, pending or
+    // snoozed one), priority (a customer message scored; nobody waiting any more) and the SLA
+    // due time.
     let mut transitions: HashMap<i64, (ConversationStatus, ConversationStatus)> = HashMap::new();
+    let mut events: Vec<(i64, i64, &'static str, String)> = Vec::new();
     for u in &updates {
-        if let Some((before, _)) = current.get(&u.id) {
-            if *before != u.status {
-                transitions.insert(u.id, (*before, u.status));
+        let Some(before) = current.get(&u.id) else {
+            continue;
+        };
+        if before.status != u.status {
+            transitions.insert(u.id, (before.status, u.status));
+            let by = if u.status == ConversationStatus::Open
+                && before.status == ConversationStatus::New
+            {
+                "the brand answered"
+            } else {
+                "the customer wrote"
+            };
+            events.push((
+                u.id,
+                now_ms,
+                "status_changed",
+                serde_json::json!({"from": before.status, "to": u.status, "because": by})
+                    .to_string(),
+            ));
+        }
+        if let Some((to, _)) = &u.priority {
+            if *to != before.priority {
+                events.push((
+                    u.id,
+                    now_ms,
+                    "priority_changed",
+                    serde_json::json!({"from": before.priority, "to": to}).to_string(),
+                ));
+            }
+        }
+        if let Some(due) = u.sla_due {
+            let to = due.map(|d| d.0);
+            if to != before.sla_due {
+                let ms = |v: Option<i64>| v.map(earshot_core::time::from_millis);
+                events.push((
+                    u.id,
+                    now_ms,
+                    "sla_due",
+                    serde_json::json!({"from": ms(before.sla_due), "to": ms(to)}).to_string(),
+                ));
             }
         }
     }
-    if !transitions.is_empty() {
-        let rows: Vec<(i64, i64, String)> = transitions
-            .iter()
-            .map(|(id, (from, to))| {
-                let by = if *to == ConversationStatus::Open && *from == ConversationStatus::New {
-                    "the brand answered"
-                } else {
-                    "the customer wrote"
-                };
-                (
-                    *id,
-                    now_ms,
-                    serde_json::json!({"from": from, "to": to, "because": by}).to_string(),
-                )
-            })
-            .collect();
-        tx.insert_status_events(ws, &rows).await?;
+    if !events.is_empty() {
+        tx.insert_events(ws, &events).await?;
     }
 
     for (_, items) in &fresh {

@@ -3,16 +3,15 @@
 //! per-workspace advisory lock so that two writers can't thread the same conversation twice.
 
 use crate::ingest::{
-    self, ContactRow, ConversationRow, ConversationUpdate, EnrichmentRow, IdTable, IdentityRow,
-    IngestTx, MessageRow,
+    self, ContactRow, ConversationRow, ConversationUpdate, Current, EnrichmentRow, IdTable,
+    IdentityRow, IngestTx, MessageRow,
 };
 use crate::{corrupt, db_err};
 use async_trait::async_trait;
 use earshot_core::store::{IngestOutcome, StoreError, StoreResult};
 use earshot_core::timeline::TimelineEntry;
 use earshot_core::{
-    ChannelId, ChannelKind, ChannelRole, ConversationId, ConversationStatus, Inbound, MessageId,
-    WorkspaceId,
+    ChannelId, ChannelKind, ChannelRole, ConversationId, Inbound, MessageId, WorkspaceId,
 };
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Postgres, Row, Transaction};
@@ -477,9 +476,9 @@ impl IngestTx for PgTx {
         &mut self,
         ws: WorkspaceId,
         ids: &[i64],
-    ) -> StoreResult<HashMap<i64, (ConversationStatus, Vec<TimelineEntry>)>> {
+    ) -> StoreResult<HashMap<i64, Current>> {
         let statuses = sqlx::query(
-            "SELECT id, status FROM conversations WHERE workspace_id = $1 AND id = ANY($2)",
+            "SELECT id, status, priority, sla_due_at FROM conversations WHERE workspace_id = $1 AND id = ANY($2)",
         )
         .bind(ws.0)
         .bind(ids)
@@ -500,7 +499,12 @@ impl IngestTx for PgTx {
             let status = status.parse().map_err(|_| corrupt("status", &status))?;
             out.insert(
                 r.try_get::<i64, _>(0).map_err(db_err)?,
-                (status, Vec::new()),
+                Current {
+                    status,
+                    priority: r.try_get(2).map_err(db_err)?,
+                    sla_due: r.try_get(3).map_err(db_err)?,
+                    entries: Vec::new(),
+                },
             );
         }
         for r in &entries {
@@ -512,8 +516,8 @@ impl IngestTx for PgTx {
                     .map_err(|_| corrupt("direction", &direction))?,
                 sent_at: earshot_core::time::from_millis(r.try_get(2).map_err(db_err)?),
             };
-            if let Some((_, list)) = out.get_mut(&id) {
-                list.push(entry);
+            if let Some(c) = out.get_mut(&id) {
+                c.entries.push(entry);
             }
         }
         Ok(out)
@@ -644,21 +648,23 @@ impl IngestTx for PgTx {
         Ok(())
     }
 
-    async fn insert_status_events(
+    async fn insert_events(
         &mut self,
         ws: WorkspaceId,
-        rows: &[(i64, i64, String)],
+        rows: &[(i64, i64, &'static str, String)],
     ) -> StoreResult<()> {
         let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
         let at: Vec<i64> = rows.iter().map(|r| r.1).collect();
-        let data: Vec<&str> = rows.iter().map(|r| r.2.as_str()).collect();
+        let kinds: Vec<&str> = rows.iter().map(|r| r.2).collect();
+        let data: Vec<&str> = rows.iter().map(|r| r.3.as_str()).collect();
         sqlx::query(
             "INSERT INTO conversation_events (workspace_id, conversation_id, at, kind, actor, actor_id, data) \
-             SELECT $1, u.c, u.at, 'status_changed', 'system', NULL, u.d FROM UNNEST($2::bigint[], $3::bigint[], $4::text[]) AS u(c, at, d)",
+             SELECT $1, u.c, u.at, u.k, 'system', NULL, u.d FROM UNNEST($2::bigint[], $3::bigint[], $4::text[], $5::text[]) AS u(c, at, k, d)",
         )
         .bind(ws.0)
         .bind(&ids)
         .bind(&at)
+        .bind(&kinds)
         .bind(&data)
         .execute(&mut *self.tx)
         .await

@@ -5,16 +5,15 @@
 //! batch costs a handful of statements, not a handful per message.
 
 use crate::ingest::{
-    self, ContactRow, ConversationRow, ConversationUpdate, EnrichmentRow, IdTable, IdentityRow,
-    IngestTx, MessageRow,
+    self, ContactRow, ConversationRow, ConversationUpdate, Current, EnrichmentRow, IdTable,
+    IdentityRow, IngestTx, MessageRow,
 };
 use crate::{corrupt, db_err};
 use async_trait::async_trait;
 use earshot_core::store::{IngestOutcome, StoreError, StoreResult};
 use earshot_core::timeline::TimelineEntry;
 use earshot_core::{
-    ChannelId, ChannelKind, ChannelRole, ConversationId, ConversationStatus, Inbound, MessageId,
-    WorkspaceId,
+    ChannelId, ChannelKind, ChannelRole, ConversationId, Inbound, MessageId, WorkspaceId,
 };
 use serde_json::json;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -368,16 +367,16 @@ impl IngestTx for SqliteTx {
         &mut self,
         ws: WorkspaceId,
         ids: &[i64],
-    ) -> StoreResult<HashMap<i64, (ConversationStatus, Vec<TimelineEntry>)>> {
+    ) -> StoreResult<HashMap<i64, Current>> {
         // `+workspace_id`: see `update_conversations`; the batch's ids must drive the lookup.
         let ids = json_text(&ids);
         let statuses = sqlx::query(
-            "SELECT json_group_array(json_array(id, status)) FROM conversations \
+            "SELECT json_group_array(json_array(id, status, priority, sla_due_at)) FROM conversations \
              WHERE id IN (SELECT value FROM json_each($2)) AND +workspace_id = $1",
         )
         .bind(ws.0)
         .bind(&ids);
-        let statuses: Vec<(i64, String)> = self.json_rows(statuses).await?;
+        let statuses: Vec<(i64, String, i32, Option<i64>)> = self.json_rows(statuses).await?;
         let entries = sqlx::query(
             "SELECT json_group_array(json_array(conversation_id, direction, sent_at)) FROM messages \
              WHERE conversation_id IN (SELECT value FROM json_each($2)) AND +workspace_id = $1",
@@ -386,9 +385,17 @@ impl IngestTx for SqliteTx {
         .bind(&ids);
         let entries: Vec<(i64, String, i64)> = self.json_rows(entries).await?;
         let mut out = HashMap::new();
-        for (id, status) in statuses {
+        for (id, status, priority, sla_due) in statuses {
             let status = status.parse().map_err(|_| corrupt("status", &status))?;
-            out.insert(id, (status, Vec::new()));
+            out.insert(
+                id,
+                Current {
+                    status,
+                    priority,
+                    sla_due,
+                    entries: Vec::new(),
+                },
+            );
         }
         for (id, direction, sent_at) in entries {
             let entry = TimelineEntry {
@@ -397,8 +404,8 @@ impl IngestTx for SqliteTx {
                     .map_err(|_| corrupt("direction", &direction))?,
                 sent_at: earshot_core::time::from_millis(sent_at),
             };
-            if let Some((_, list)) = out.get_mut(&id) {
-                list.push(entry);
+            if let Some(c) = out.get_mut(&id) {
+                c.entries.push(entry);
             }
         }
         Ok(out)
@@ -495,14 +502,14 @@ impl IngestTx for SqliteTx {
         Ok(())
     }
 
-    async fn insert_status_events(
+    async fn insert_events(
         &mut self,
         ws: WorkspaceId,
-        rows: &[(i64, i64, String)],
+        rows: &[(i64, i64, &'static str, String)],
     ) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO conversation_events (workspace_id, conversation_id, at, kind, actor, actor_id, data) \
-             SELECT $1, value->>0, value->>1, 'status_changed', 'system', NULL, value->>2 FROM json_each($2)",
+             SELECT $1, value->>0, value->>1, value->>2, 'system', NULL, value->>3 FROM json_each($2)",
         )
         .bind(ws.0)
         .bind(json_text(&rows))

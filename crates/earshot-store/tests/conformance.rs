@@ -934,6 +934,13 @@ async fn the_sla_due_time_follows_who_waits_and_the_priority() {
         let due = |c: &earshot_core::Conversation| c.sla_due_at;
         let c = s.get_conversation(ws, conversation).await.unwrap().unwrap();
         assert_eq!(due(&c), Some(at(60)), "{}", b.name);
+        // Both changes are on the history, by the system.
+        let history = s.conversation_events(ws, conversation).await.unwrap();
+        let kinds: Vec<&str> = history.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["priority_changed", "sla_due"], "{}", b.name);
+        assert_eq!(history[0].data["to"], 80);
+        assert_eq!(history[1].data["to"], serde_json::json!(at(60)));
+        assert_eq!(history[1].actor, earshot_core::rules::Actor::System);
         assert_eq!(
             s.sla_due(at(0), at(60), 10).await.unwrap(),
             vec![(ws, conversation, at(60))]
