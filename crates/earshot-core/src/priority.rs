@@ -97,8 +97,14 @@ pub fn score(e: &Enrichment, author: Author) -> Priority {
     if author.verified {
         add("verified", 5.0);
     }
+    finish(parts, e.has_intent("spam"))
+}
+
+/// The score of `parts` (capped at 5 for spam, with a `spam_cap` part so they still add up),
+/// its label, the parts largest first.
+fn finish(mut parts: Vec<PriorityPart>, spam: bool) -> Priority {
     let mut score: i32 = parts.iter().map(|p| p.points).sum();
-    if e.has_intent("spam") && score > 5 {
+    if spam && score > 5 {
         parts.push(PriorityPart {
             part: "spam_cap".into(),
             points: 5 - score,
@@ -165,21 +171,7 @@ pub fn adjust(base: &Priority, context: Context<'_>) -> Priority {
             points: sla,
         });
     }
-    let mut score: i32 = parts.iter().map(|p| p.points).sum();
-    if base.parts.iter().any(|p| p.part == "spam_cap") && score > 5 {
-        parts.push(PriorityPart {
-            part: "spam_cap".into(),
-            points: 5 - score,
-        });
-        score = 5;
-    }
-    let score = score.clamp(0, 100);
-    parts.sort_by_key(|p| std::cmp::Reverse(p.points));
-    Priority {
-        score,
-        label: label(score).to_string(),
-        parts,
-    }
+    finish(parts, base.parts.iter().any(|p| p.part == "spam_cap"))
 }
 
 #[cfg(test)]

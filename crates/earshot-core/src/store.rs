@@ -283,21 +283,6 @@ pub trait Store: Send + Sync + 'static {
     async fn create_agent(&self, workspace: WorkspaceId, agent: &NewAgent) -> StoreResult<Agent>;
     async fn list_agents(&self, workspace: WorkspaceId) -> StoreResult<Vec<Agent>>;
 
-    /// Sets (or clears, with `None`) the conversation's agent and team.
-    async fn assign_conversation(
-        &self,
-        workspace: WorkspaceId,
-        id: ConversationId,
-        agent: Option<AgentId>,
-        team: Option<TeamId>,
-    ) -> StoreResult<Conversation>;
-    async fn set_conversation_status(
-        &self,
-        workspace: WorkspaceId,
-        id: ConversationId,
-        status: ConversationStatus,
-    ) -> StoreResult<Conversation>;
-
     async fn counts(&self, workspace: WorkspaceId) -> StoreResult<Counts>;
 
     /// Saves a listening topic; its name is unique in the workspace.

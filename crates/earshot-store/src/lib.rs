@@ -236,23 +236,6 @@ macro_rules! store_impl {
             ) -> earshot_core::store::StoreResult<Vec<earshot_core::Agent>> {
                 q::list_agents(&self.$read, ws).await
             }
-            async fn assign_conversation(
-                &self,
-                ws: earshot_core::WorkspaceId,
-                id: earshot_core::ConversationId,
-                agent: Option<earshot_core::AgentId>,
-                team: Option<earshot_core::TeamId>,
-            ) -> earshot_core::store::StoreResult<earshot_core::Conversation> {
-                q::assign_conversation(&self.$write, ws, id, agent, team).await
-            }
-            async fn set_conversation_status(
-                &self,
-                ws: earshot_core::WorkspaceId,
-                id: earshot_core::ConversationId,
-                status: earshot_core::ConversationStatus,
-            ) -> earshot_core::store::StoreResult<earshot_core::Conversation> {
-                q::set_conversation_status(&self.$write, ws, id, status).await
-            }
             async fn counts(
                 &self,
                 ws: earshot_core::WorkspaceId,

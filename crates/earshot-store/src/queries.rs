@@ -423,67 +423,7 @@ macro_rules! shared_queries {
                 .collect()
         }
 
-        pub(crate) async fn assign_conversation(
-            pool: &Pool,
-            ws: WorkspaceId,
-            id: ConversationId,
-            agent: Option<AgentId>,
-            team: Option<TeamId>,
-        ) -> StoreResult<Conversation> {
-            if let Some(a) = agent {
-                let found = sqlx::query("SELECT 1 FROM agents WHERE workspace_id = $1 AND id = $2")
-                    .bind(ws.0)
-                    .bind(a.0)
-                    .fetch_optional(pool)
-                    .await
-                    .map_err(db_err)?;
-                if found.is_none() {
-                    return Err(store::StoreError::Invalid(format!("agent {a} does not exist in this workspace")));
-                }
-            }
-            check_team(pool, ws, team).await?;
-            let done = sqlx::query(
-                "UPDATE conversations SET assignee_id = $1, team_id = $2, updated_at = $3 WHERE workspace_id = $4 AND id = $5",
-            )
-            .bind(agent.map(|a| a.0))
-            .bind(team.map(|t| t.0))
-            .bind(to_millis(now()))
-            .bind(ws.0)
-            .bind(id.0)
-            .execute(pool)
-            .await
-            .map_err(db_err)?;
-            if done.rows_affected() == 0 {
-                return Err(store::StoreError::NotFound { what: "conversation", id: id.0 });
-            }
-            get_conversation(pool, ws, id)
-                .await?
-                .ok_or(store::StoreError::NotFound { what: "conversation", id: id.0 })
-        }
 
-        pub(crate) async fn set_conversation_status(
-            pool: &Pool,
-            ws: WorkspaceId,
-            id: ConversationId,
-            status: ConversationStatus,
-        ) -> StoreResult<Conversation> {
-            let done = sqlx::query(
-                "UPDATE conversations SET status = $1, updated_at = $2 WHERE workspace_id = $3 AND id = $4",
-            )
-            .bind(status.as_str())
-            .bind(to_millis(now()))
-            .bind(ws.0)
-            .bind(id.0)
-            .execute(pool)
-            .await
-            .map_err(db_err)?;
-            if done.rows_affected() == 0 {
-                return Err(store::StoreError::NotFound { what: "conversation", id: id.0 });
-            }
-            get_conversation(pool, ws, id)
-                .await?
-                .ok_or(store::StoreError::NotFound { what: "conversation", id: id.0 })
-        }
 
         pub(crate) async fn counts(pool: &Pool, ws: WorkspaceId) -> StoreResult<Counts> {
             let row = sqlx::query(

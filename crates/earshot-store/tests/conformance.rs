@@ -98,6 +98,25 @@ fn msg(
     }
 }
 
+/// A change by the system, as the workflow makes it.
+async fn change(
+    s: &Arc<dyn Store>,
+    ws: WorkspaceId,
+    id: ConversationId,
+    status: Option<ConversationStatus>,
+    assign: Option<(Option<AgentId>, Option<TeamId>)>,
+) -> Result<Conversation, StoreError> {
+    let change = earshot_core::workflow::ConversationChange {
+        status,
+        assignee: assign.map(|a| a.0),
+        team: assign.map(|a| a.1),
+        ..Default::default()
+    };
+    s.change_conversation(ws, id, &change, earshot_core::rules::Actor::System, &[])
+        .await
+        .map(|c| c.after)
+}
+
 fn stored(o: &IngestOutcome) -> (MessageId, ConversationId, bool) {
     match *o {
         IngestOutcome::Stored {
@@ -306,8 +325,7 @@ async fn a_customer_writing_again_reopens_a_resolved_conversation() {
             .await
             .unwrap();
         let (_, c, _) = stored(&out[0]);
-        let resolved = s
-            .set_conversation_status(ws, c, ConversationStatus::Resolved)
+        let resolved = change(s, ws, c, Some(ConversationStatus::Resolved), None)
             .await
             .unwrap();
         assert_eq!(resolved.status, ConversationStatus::Resolved);
@@ -326,13 +344,19 @@ async fn a_customer_writing_again_reopens_a_resolved_conversation() {
             }
         ));
         let events = s.conversation_events(ws, c).await.unwrap();
-        assert_eq!(events.len(), 1, "{}: {events:?}", b.name);
-        assert_eq!(events[0].kind, "status_changed");
-        assert_eq!(events[0].data["from"], "resolved");
-        assert_eq!(events[0].data["because"], "the customer wrote");
+        assert_eq!(events.len(), 2, "{}: {events:?}", b.name);
+        assert_eq!(events[1].kind, "status_changed");
+        assert_eq!(events[1].data["from"], "resolved");
+        assert_eq!(events[1].data["because"], "the customer wrote");
         assert!(matches!(
-            s.set_conversation_status(ws, ConversationId(999_999), ConversationStatus::Open)
-                .await,
+            change(
+                s,
+                ws,
+                ConversationId(999_999),
+                Some(ConversationStatus::Open),
+                None
+            )
+            .await,
             Err(StoreError::NotFound { .. })
         ));
         b.finish().await;
@@ -456,10 +480,15 @@ async fn the_inbox_orders_filters_and_pages_without_gaps() {
             .create_agent(ws, &NewAgent::new("Ana", "ana@acme.test", Some(team.id)))
             .await
             .unwrap();
-        let assigned = s
-            .assign_conversation(ws, open[0].id, Some(agent.id), Some(team.id))
-            .await
-            .unwrap();
+        let assigned = change(
+            s,
+            ws,
+            open[0].id,
+            None,
+            Some((Some(agent.id), Some(team.id))),
+        )
+        .await
+        .unwrap();
         assert_eq!(assigned.assignee_id, Some(agent.id));
         let mine = ConversationQuery {
             assignee: Some(AssigneeFilter::Agent(agent.id)),
@@ -558,13 +587,11 @@ async fn teams_and_agents_belong_to_their_workspace() {
             .unwrap();
         let (_, theirs, _) = stored(&out[0]);
         assert!(matches!(
-            s.assign_conversation(other, theirs, Some(agent.id), None)
-                .await,
+            change(s, other, theirs, None, Some((Some(agent.id), None))).await,
             Err(StoreError::Invalid(_))
         ));
         assert!(matches!(
-            s.assign_conversation(ws, theirs, Some(agent.id), None)
-                .await,
+            change(s, ws, theirs, None, Some((Some(agent.id), None))).await,
             Err(StoreError::NotFound { .. })
         ));
         b.finish().await;
