@@ -439,4 +439,34 @@ pub trait Store: Send + Sync + 'static {
         workspace: WorkspaceId,
         conversation: Option<ConversationId>,
     ) -> StoreResult<Vec<crate::workflow::OutboxItem>>;
+
+    // ----- Accounts (issue 6) -----
+
+    /// Adds a person who signs in; the email is unique across workspaces (`Conflict`).
+    async fn create_user(
+        &self,
+        workspace: WorkspaceId,
+        email: &str,
+        name: &str,
+        role: &str,
+        agent: Option<AgentId>,
+        password_hash: &str,
+    ) -> StoreResult<crate::auth::User>;
+    /// The person with this email (any workspace) and their password hash.
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<(crate::auth::User, String)>>;
+    async fn create_session(
+        &self,
+        user: i64,
+        token_hash: &str,
+        csrf_token: &str,
+        expires_at: crate::time::Timestamp,
+    ) -> StoreResult<()>;
+    /// The signed-in person and the session's CSRF token, if the session exists and has not
+    /// expired at `now`.
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: crate::time::Timestamp,
+    ) -> StoreResult<Option<(crate::auth::User, String)>>;
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
 }

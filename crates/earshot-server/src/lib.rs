@@ -6,6 +6,7 @@ pub mod auth;
 pub mod error;
 mod extract;
 mod health;
+pub mod web;
 
 use axum::Router;
 use earshot_core::Store;
@@ -40,6 +41,7 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
+        .merge(web::router())
         .nest("/api/v1", api::router(state.clone()))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

@@ -376,6 +376,45 @@ macro_rules! store_impl {
             > {
                 q::timers_due(&self.$read, timer, after, until, limit).await
             }
+            async fn create_user(
+                &self,
+                ws: earshot_core::WorkspaceId,
+                email: &str,
+                name: &str,
+                role: &str,
+                agent: Option<earshot_core::AgentId>,
+                password_hash: &str,
+            ) -> earshot_core::store::StoreResult<earshot_core::auth::User> {
+                q::create_user(&self.$write, ws, email, name, role, agent, password_hash).await
+            }
+            async fn user_by_email(
+                &self,
+                email: &str,
+            ) -> earshot_core::store::StoreResult<Option<(earshot_core::auth::User, String)>> {
+                q::user_by_email(&self.$read, email).await
+            }
+            async fn create_session(
+                &self,
+                user: i64,
+                token_hash: &str,
+                csrf: &str,
+                expires_at: earshot_core::time::Timestamp,
+            ) -> earshot_core::store::StoreResult<()> {
+                q::create_session(&self.$write, user, token_hash, csrf, expires_at).await
+            }
+            async fn session(
+                &self,
+                token_hash: &str,
+                now: earshot_core::time::Timestamp,
+            ) -> earshot_core::store::StoreResult<Option<(earshot_core::auth::User, String)>> {
+                q::session(&self.$read, token_hash, now).await
+            }
+            async fn delete_session(
+                &self,
+                token_hash: &str,
+            ) -> earshot_core::store::StoreResult<()> {
+                q::delete_session(&self.$write, token_hash).await
+            }
             async fn workspaces_with_rules(
                 &self,
             ) -> earshot_core::store::StoreResult<Vec<earshot_core::WorkspaceId>> {

@@ -1500,3 +1500,54 @@ async fn rules_policies_and_the_outbox_are_kept_per_workspace() {
         b.finish().await;
     }
 }
+
+#[tokio::test]
+async fn people_sign_in_with_sessions_that_expire() {
+    for b in backends().await {
+        let s = &b.store;
+        let ws = s.ensure_workspace("acme").await.unwrap().id;
+        let agent = s
+            .create_agent(ws, &NewAgent::new("Ana", "ana@acme.test", None))
+            .await
+            .unwrap();
+        let user = s
+            .create_user(
+                ws,
+                " Ana@Acme.test ",
+                "Ana",
+                "agent",
+                Some(agent.id),
+                "hash",
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (user.email.as_str(), user.agent_id),
+            ("ana@acme.test", Some(agent.id)),
+            "{}",
+            b.name
+        );
+        let (found, hash) = s.user_by_email("ANA@acme.test").await.unwrap().unwrap();
+        assert_eq!((found, hash.as_str()), (user.clone(), "hash"));
+        assert!(s.user_by_email("bob@acme.test").await.unwrap().is_none());
+        let now = Utc::now();
+        s.create_session(user.id, "h1", "csrf1", now + Duration::hours(1))
+            .await
+            .unwrap();
+        assert_eq!(
+            s.session("h1", now).await.unwrap(),
+            Some((user.clone(), "csrf1".to_string()))
+        );
+        assert!(
+            s.session("h1", now + Duration::hours(2))
+                .await
+                .unwrap()
+                .is_none(),
+            "expired"
+        );
+        assert!(s.session("nope", now).await.unwrap().is_none());
+        s.delete_session("h1").await.unwrap();
+        assert!(s.session("h1", now).await.unwrap().is_none());
+        b.finish().await;
+    }
+}

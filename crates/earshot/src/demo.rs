@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 pub const DEMO_DATABASE: &str = "sqlite://earshot-demo.db";
 pub const DEMO_WORKSPACE: &str = "demo";
+pub const DEMO_LOGIN: &str = "demo@earshot.local";
 const TWCS: &str = "shared/data/conversations/twcs/twcs_first5000.csv";
 
 #[derive(Debug, Args)]
@@ -42,6 +43,26 @@ pub async fn run(
         load(&store, ws.id, args.data.as_deref()).await?;
     }
     let counts = store.counts(ws.id).await?;
+    // A demo login for the web UI, made with the database (its password is shown then).
+    let login = match store.user_by_email(DEMO_LOGIN).await? {
+        Some(_) => format!(
+            "{DEMO_LOGIN} (password printed when this database was made; delete it to start over)"
+        ),
+        None => {
+            let password = earshot_core::auth::generate_token()[4..24].to_string();
+            store
+                .create_user(
+                    ws.id,
+                    DEMO_LOGIN,
+                    "Demo Admin",
+                    "admin",
+                    None,
+                    &earshot_core::auth::hash_password(&password),
+                )
+                .await?;
+            format!("{DEMO_LOGIN} / {password}")
+        }
+    };
     let token = earshot_core::auth::generate_token();
     store
         .create_api_token(ws.id, "demo", &earshot_core::auth::hash_token(&token))
@@ -56,6 +77,7 @@ pub async fn run(
             counts.conversations, counts.messages, counts.contacts
         );
         println!("  URL:   http://{addr}");
+        println!("  Login: {login}");
         println!("  Token: {token}");
         println!(
             "  Try:   curl -H 'Authorization: Bearer {token}' http://{addr}/api/v1/conversations"

@@ -43,6 +43,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// People who sign in to the web UI.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Train a model on ../shared/data (writes the model file and prints val figures).
     Train(nlp::TrainArgs),
     /// Evaluate a model on the val split: per-class precision, recall, F1, confusion.
@@ -69,6 +74,26 @@ enum TokenCommand {
         /// A note on what the token is for.
         #[arg(long, default_value = "cli")]
         label: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a person who signs in with email and password. The password comes from
+    /// EARSHOT_PASSWORD, or a generated one is printed once.
+    Create {
+        #[arg(long, env = "EARSHOT_WORKSPACE")]
+        workspace: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// `admin` or `agent`.
+        #[arg(long, default_value = "agent")]
+        role: String,
+        /// The agent (id) this person answers as.
+        #[arg(long)]
+        agent_id: Option<i64>,
     },
 }
 
@@ -110,6 +135,47 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let url = config::database_url(database);
             let store = earshot_store::open(&url).await?;
             eprintln!("{} database at {url} is migrated", store.backend());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User {
+            command:
+                UserCommand::Create {
+                    workspace,
+                    email,
+                    name,
+                    role,
+                    agent_id,
+                },
+        } => {
+            let store = earshot_store::open(&config::database_url(database)).await?;
+            let ws = store.ensure_workspace(&workspace).await?;
+            let (password, generated) = match std::env::var("EARSHOT_PASSWORD") {
+                Ok(p) => (p, false),
+                Err(_) => (
+                    earshot_core::auth::generate_token()[4..24].to_string(),
+                    true,
+                ),
+            };
+            earshot_core::auth::check_password(&password)
+                .map_err(|e| anyhow::anyhow!("EARSHOT_PASSWORD: {e}"))?;
+            let user = store
+                .create_user(
+                    ws.id,
+                    &email,
+                    &name,
+                    &role,
+                    agent_id.map(earshot_core::AgentId),
+                    &earshot_core::auth::hash_password(&password),
+                )
+                .await?;
+            eprintln!(
+                "{} ({}) can sign in to workspace `{}`",
+                user.email, user.role, ws.name
+            );
+            if generated {
+                eprintln!("password (shown once):");
+                println!("{password}");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Token {

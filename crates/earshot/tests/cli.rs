@@ -403,15 +403,34 @@ fn the_demo_serves_real_conversations_with_a_printed_token() {
         &["--database", &url, "demo", "--bind", "127.0.0.1:0"],
         "URL:   http://",
     );
+    let mut login = None;
     let token = loop {
         let line = output
             .recv_timeout(std::time::Duration::from_secs(10))
             .expect("a token line");
+        if let Some(l) = line.split("Login: ").nth(1) {
+            login = Some(l.trim().to_string());
+        }
         if let Some(t) = line.split("Token: ").nth(1) {
             break t.trim().to_string();
         }
     };
     assert!(token.starts_with("esk_"), "{token}");
+    // The printed demo login signs in to the web UI.
+    let login = login.expect("a Login: line");
+    let (email, password) = login.split_once(" / ").expect("email / password");
+    let form = format!("email={}&password={password}", email.replace('@', "%40"));
+    let mut stream = TcpStream::connect(&addr).unwrap();
+    write!(
+        stream,
+        "POST /login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
+        form.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    assert!(response.starts_with("HTTP/1.1 303"), "{response}");
+    assert!(response.contains("earshot_session="), "{response}");
     let (status, body) = http(
         &addr,
         "GET",
