@@ -125,7 +125,12 @@ async fn sign_in_reach_the_ui_and_sign_out() {
         "{set}"
     );
     let cookie = set.split(';').next().unwrap().to_string();
-    let home = send(&app, Method::GET, "/", Some(&cookie), None).await;
+    let r = send(&app, Method::GET, "/", Some(&cookie), None).await;
+    assert_eq!(
+        (r.status, r.location.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/inbox"))
+    );
+    let home = send(&app, Method::GET, "/inbox", Some(&cookie), None).await;
     assert_eq!(home.status, StatusCode::OK);
     assert!(home.body.contains("Signed in as <strong>Ana</strong>"));
     // The session does not open the API: that still takes a token.
@@ -218,4 +223,99 @@ async fn accounts_are_validated() {
             .await,
         Err(earshot_core::StoreError::Conflict(_))
     ));
+}
+
+#[tokio::test]
+async fn the_inbox_lists_the_workspaces_conversations_most_urgent_first() {
+    let app = spawn_app().await;
+    let store = &app.state.store;
+    let hash = earshot_core::auth::hash_password("a long password");
+    let acme = store.workspace_by_name("acme").await.unwrap().unwrap();
+    let globex = store.workspace_by_name("globex").await.unwrap().unwrap();
+    store
+        .create_user(acme.id, "ana@acme.test", "Ana", "agent", None, &hash)
+        .await
+        .unwrap();
+    store
+        .create_user(globex.id, "gus@globex.test", "Gus", "agent", None, &hash)
+        .await
+        .unwrap();
+    let calm = serde_json::json!({"channel": "x", "external_id": "m1", "author": {"external_id": "u1", "handle": "calm_carl"},
+        "text": "thanks for the quick help <3", "created_at": chrono::Utc::now().to_rfc3339()});
+    let urgent = serde_json::json!({"channel": "x", "external_id": "m2", "author": {"external_id": "u2", "handle": "burnt_bea"},
+        "text": "my charger caught fire and burned my hand, this is dangerous!!!", "created_at": chrono::Utc::now().to_rfc3339()});
+    let (status, body) = app
+        .json(
+            Method::POST,
+            "/api/v1/messages",
+            serde_json::json!([calm, urgent]),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    let urgent_id = body["results"][1]["conversation_id"].as_i64().unwrap();
+
+    let ana = sign_in(&app, "ana@acme.test").await;
+    let inbox = send(&app, Method::GET, "/inbox", Some(&ana), None).await;
+    assert_eq!(inbox.status, StatusCode::OK);
+    let (bea, carl) = (
+        inbox.body.find("burnt_bea").unwrap(),
+        inbox.body.find("calm_carl").unwrap(),
+    );
+    assert!(bea < carl, "the urgent one first");
+    assert!(
+        inbox.body.contains("left</td>"),
+        "the SLA time left is shown"
+    );
+    assert!(inbox.body.contains("&lt;3"), "text is escaped");
+    let page = send(
+        &app,
+        Method::GET,
+        &format!("/c/{urgent_id}"),
+        Some(&ana),
+        None,
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("my charger caught fire"));
+    let unassigned = send(
+        &app,
+        Method::GET,
+        "/inbox?view=unassigned",
+        Some(&ana),
+        None,
+    )
+    .await;
+    assert!(unassigned.body.contains("burnt_bea"));
+
+    // Another workspace's person sees none of it.
+    let gus = sign_in(&app, "gus@globex.test").await;
+    let theirs = send(&app, Method::GET, "/inbox", Some(&gus), None).await;
+    assert!(!theirs.body.contains("burnt_bea"));
+    let r = send(
+        &app,
+        Method::GET,
+        &format!("/c/{urgent_id}"),
+        Some(&gus),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // Nobody signed in: to the login page.
+    for path in ["/inbox", &format!("/c/{urgent_id}")] {
+        let r = send(&app, Method::GET, path, None, None).await;
+        assert_eq!(
+            (r.status, r.location.as_deref()),
+            (StatusCode::SEE_OTHER, Some("/login")),
+            "{path}"
+        );
+    }
+}
+
+async fn sign_in(app: &TestApp, email: &str) -> String {
+    let form = format!(
+        "email={}&password=a+long+password",
+        email.replace('@', "%40")
+    );
+    let r = send(app, Method::POST, "/login", None, Some(&form)).await;
+    r.cookie.unwrap().split(';').next().unwrap().to_string()
 }
