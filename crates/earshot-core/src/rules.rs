@@ -272,10 +272,6 @@ impl Facts {
     pub fn before(&self, field: Field) -> Option<&Value> {
         self.before.as_ref().map(|b| &b[field as usize])
     }
-    /// Marks the current values as "before" a change that is about to be applied.
-    pub fn snapshot_before(&mut self) {
-        self.before = Some(self.values.clone());
-    }
     pub fn with_before(mut self, before: &Facts) -> Self {
         self.before = Some(before.values.clone());
         self

@@ -35,6 +35,43 @@ struct State {
     idle: bool,
 }
 
+impl State {
+    /// The SLA policy a conversation runs on: the one a rule applied, else the
+    /// out-of-the-box one for its priority.
+    fn policy(&self, applied: Option<i64>, priority: i32) -> Policy {
+        applied
+            .and_then(|p| self.policies.get(&p).cloned())
+            .unwrap_or_else(|| Policy::out_of_the_box(earshot_core::priority::label(priority)))
+    }
+}
+
+/// Facts from what the store knows of a conversation, and the message when there is one.
+fn facts_of(
+    c: &Conversation,
+    ctx: &earshot_core::workflow::Context,
+    message: Option<(&Inbound, Option<&earshot_core::enrichment::Enrichment>)>,
+    at: Timestamp,
+) -> Facts {
+    let mut facts = Facts::default();
+    if let Some((m, enrichment)) = message {
+        facts = facts.with_message(&MessageFacts {
+            channel: Some(m.channel),
+            text: &m.text,
+            enrichment,
+            followers: m.author.followers,
+            verified: m.author.verified,
+            handle: m.author.handle.as_deref().unwrap_or(""),
+        });
+    }
+    facts
+        .with_conversation(c, &ctx.tags, &ctx.topics, at)
+        .with_contact(
+            ctx.contact_tier.as_deref(),
+            ctx.contact_value,
+            ctx.opted_out,
+        )
+}
+
 /// Why an agent action was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ActionError {
@@ -298,56 +335,14 @@ impl Workflow {
         Ok(())
     }
 
-    /// Facts about a conversation now (its newest customer message's enrichment included).
-    async fn facts(
-        &self,
-        ws: WorkspaceId,
-        c: &Conversation,
-        message: Option<(&Inbound, Option<&earshot_core::enrichment::Enrichment>)>,
-    ) -> StoreResult<Facts> {
-        let tags = self.store.conversation_tags(ws, c.id).await?;
-        let topics = self.topic_names(ws, c.id).await?;
-        let profile = self.store.get_contact(ws, c.contact_id).await?;
-        let mut facts = Facts::default();
-        if let Some((m, e)) = message {
-            facts = facts.with_message(&MessageFacts {
-                channel: Some(m.channel),
-                text: &m.text,
-                enrichment: e,
-                followers: m.author.followers,
-                verified: m.author.verified,
-                handle: m.author.handle.as_deref().unwrap_or(""),
-            });
-        }
-        let mut facts = facts.with_conversation(c, &tags, &topics, now());
-        if let Some(p) = profile {
-            facts = facts.with_contact(
-                p.contact.tier.as_deref(),
-                p.contact.value,
-                p.contact.opted_out,
-            );
-        }
-        Ok(facts)
-    }
-
-    async fn topic_names(&self, ws: WorkspaceId, c: ConversationId) -> StoreResult<Vec<String>> {
-        let pairs = self.store.conversation_topics(ws, c).await?;
-        if pairs.is_empty() {
-            return Ok(Vec::new());
-        }
-        let topics = self.store.list_topics(ws).await?;
-        let mut names: Vec<String> = pairs
-            .iter()
-            .filter_map(|(_, t)| {
-                topics
-                    .iter()
-                    .find(|x| x.id == *t)
-                    .map(|x| x.name.to_lowercase())
-            })
-            .collect();
-        names.sort();
-        names.dedup();
-        Ok(names)
+    /// Facts about a conversation (`c` may be an earlier state of it: its status, team,
+    /// priority are taken from `c`; tags, topics and contact as stored now).
+    async fn facts(&self, ws: WorkspaceId, c: &Conversation) -> StoreResult<Facts> {
+        let ctx = self.store.workflow_context(ws, &[c.id]).await?;
+        Ok(match ctx.first() {
+            Some(ctx) => facts_of(c, ctx, None, now()),
+            None => Facts::default().with_conversation(c, &[], &[], now()),
+        })
     }
 
     /// The rules and assign stages for a stored batch: for each customer message stored
@@ -491,21 +486,7 @@ impl Workflow {
                     });
                 }
             }
-            let read = Facts::default()
-                .with_message(&MessageFacts {
-                    channel: Some(m.channel),
-                    text: &m.text,
-                    enrichment,
-                    followers: m.author.followers,
-                    verified: m.author.verified,
-                    handle: m.author.handle.as_deref().unwrap_or(""),
-                })
-                .with_conversation(c, &ctx.tags, &ctx.topics, at)
-                .with_contact(
-                    ctx.contact_tier.as_deref(),
-                    ctx.contact_value,
-                    ctx.opted_out,
-                );
+            let read = facts_of(c, ctx, Some((m, enrichment)), at);
             let mut read = read;
             if let Some(score) = adjusted_score {
                 read.set(Field::ConversationPriority, Value::Number(f64::from(score)));
@@ -544,14 +525,7 @@ impl Workflow {
             ) {
                 let sla = self.store.sla_state(ws, c.id).await?;
                 if let Some(secs) = sla.remaining_seconds {
-                    let policy = {
-                        let s = state.lock().await;
-                        sla.policy_id
-                            .and_then(|p| s.policies.get(&p).cloned())
-                            .unwrap_or_else(|| {
-                                Policy::out_of_the_box(earshot_core::priority::label(c.priority))
-                            })
-                    };
+                    let policy = state.lock().await.policy(sla.policy_id, c.priority);
                     let left = chrono::Duration::seconds(secs);
                     let due = policy.calendar.add(at, left);
                     // The warning at its share of the whole target, if that is still ahead.
@@ -590,13 +564,7 @@ impl Workflow {
                         .hold(waiting_of(c, team, None, Vec::new()), agent);
                 }
             }
-            let mut facts = Facts::default()
-                .with_conversation(c, &ctx.tags, &ctx.topics, at)
-                .with_contact(
-                    ctx.contact_tier.as_deref(),
-                    ctx.contact_value,
-                    ctx.opted_out,
-                );
+            let mut facts = facts_of(c, ctx, None, at);
             plan.overlay(c.id, &mut facts);
             let mut before = facts.clone();
             before.set(Field::ConversationStatus, Value::text(from.as_str()));
@@ -713,12 +681,7 @@ impl Workflow {
             ) {
                 if let Some(due) = c.sla_due_at {
                     let sla = self.store.sla_state(ws, c.id).await?;
-                    let policy = sla
-                        .policy_id
-                        .and_then(|p| s.policies.get(&p).cloned())
-                        .unwrap_or_else(|| {
-                            Policy::out_of_the_box(earshot_core::priority::label(c.priority))
-                        });
+                    let policy = s.policy(sla.policy_id, c.priority);
                     change.sla_due_at = Some(None);
                     change.sla_remaining = Some(Some(
                         policy
@@ -980,12 +943,9 @@ impl Workflow {
                 .get_conversation(ws, a.id)
                 .await?
                 .unwrap_or_else(|| a.clone());
-            let mut before_facts = self.facts(ws, b, None).await?;
+            let mut before_facts = self.facts(ws, b).await?;
             before_facts.set(Field::ConversationStatus, Value::text(b.status.as_str()));
-            let facts = self
-                .facts(ws, &current, None)
-                .await?
-                .with_before(&before_facts);
+            let facts = self.facts(ws, &current).await?.with_before(&before_facts);
             Box::pin(self.run(ws, state, &current, trigger, actor, facts)).await?;
         }
         Ok(())
@@ -1027,11 +987,8 @@ impl Workflow {
     async fn policy_of(&self, ws: WorkspaceId, c: &Conversation) -> StoreResult<Policy> {
         let sla = self.store.sla_state(ws, c.id).await?;
         let state = self.state(ws).await?;
-        let s = state.lock().await;
-        Ok(sla
-            .policy_id
-            .and_then(|p| s.policies.get(&p).cloned())
-            .unwrap_or_else(|| Policy::out_of_the_box(earshot_core::priority::label(c.priority))))
+        let policy = state.lock().await.policy(sla.policy_id, c.priority);
+        Ok(policy)
     }
 
     /// An agent's (or the API's) change: stored with its events, then the desk and the rules
@@ -1285,7 +1242,7 @@ impl Workflow {
             )
             .await?
             .after;
-        let facts = self.facts(ws, &c, None).await?;
+        let facts = self.facts(ws, &c).await?;
         self.run(ws, &state, &c, trigger, Actor::System, facts)
             .await
     }
@@ -1301,7 +1258,7 @@ impl Workflow {
         let Some(c) = self.store.get_conversation(ws, id).await? else {
             return Ok(());
         };
-        let facts = self.facts(ws, &c, None).await?;
+        let facts = self.facts(ws, &c).await?;
         self.run(ws, &state, &c, trigger, Actor::System, facts)
             .await
     }
@@ -1328,9 +1285,4 @@ impl Workflow {
         .await
         .map(|_| ())
     }
-}
-
-/// For callers that only hold the agent id of an actor.
-pub fn agent_actor(agent: Option<AgentId>) -> Actor {
-    agent.map_or(Actor::System, Actor::Agent)
 }
