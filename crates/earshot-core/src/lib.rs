@@ -14,6 +14,7 @@ pub mod inbound;
 pub mod message;
 pub mod patch;
 pub mod priority;
+pub mod report;
 pub mod route;
 pub mod rules;
 pub mod sla;

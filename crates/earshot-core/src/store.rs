@@ -121,6 +121,17 @@ pub struct ConversationQuery {
     pub channel: Option<ChannelKind>,
     pub assignee: Option<AssigneeFilter>,
     pub updated_since: Option<Timestamp>,
+    /// The team's conversations.
+    pub team: Option<crate::TeamId>,
+    /// The sentiment of the newest enriched customer message (`negative`, …).
+    pub sentiment: Option<String>,
+    /// An intent of the newest enriched customer message (`complaint`, …).
+    pub intent: Option<String>,
+    pub tag: Option<String>,
+    /// A message of the conversation matched this listening topic.
+    pub topic: Option<crate::TopicId>,
+    /// The customer's conversations.
+    pub contact: Option<crate::ContactId>,
     pub after: Option<ConversationCursor>,
     /// 1..=200; the store clamps it.
     pub limit: u32,
@@ -469,4 +480,56 @@ pub trait Store: Send + Sync + 'static {
         now: crate::time::Timestamp,
     ) -> StoreResult<Option<(crate::auth::User, String)>>;
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+    /// The workspace's people, in the order they were added.
+    async fn list_users(&self, workspace: WorkspaceId) -> StoreResult<Vec<crate::auth::User>>;
+
+    // ----- The web inbox and dashboard (issue 6) -----
+
+    /// For each of these conversations (in the workspace; others are left out): the
+    /// customer's name, the first words of its first message, and the sentiment and intents
+    /// of its newest enriched customer message. One query for a page of the inbox.
+    async fn inbox_details(
+        &self,
+        workspace: WorkspaceId,
+        conversations: &[ConversationId],
+    ) -> StoreResult<Vec<InboxDetail>>;
+    /// Saved replies agents insert into the reply box, by name.
+    async fn list_saved_replies(&self, workspace: WorkspaceId) -> StoreResult<Vec<SavedReply>>;
+    /// A name is unique in its workspace (`Conflict`); name 1–100 characters, text 1–5000.
+    async fn create_saved_reply(
+        &self,
+        workspace: WorkspaceId,
+        name: &str,
+        text: &str,
+    ) -> StoreResult<SavedReply>;
+    async fn delete_saved_reply(&self, workspace: WorkspaceId, id: i64) -> StoreResult<()>;
+    /// The day the newest conversation began, if any (the dashboard's default range ends there).
+    async fn last_activity(&self, workspace: WorkspaceId) -> StoreResult<Option<Timestamp>>;
+    /// What the dashboard counts from `from` (inclusive) to `until` (exclusive).
+    async fn dashboard_counts(
+        &self,
+        workspace: WorkspaceId,
+        from: Timestamp,
+        until: Timestamp,
+    ) -> StoreResult<crate::report::DashboardCounts>;
+}
+
+/// A reply agents use often.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SavedReply {
+    pub id: i64,
+    pub name: String,
+    pub text: String,
+}
+
+/// What an inbox row shows beside the conversation itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxDetail {
+    pub id: ConversationId,
+    /// The contact's display name, else a handle of theirs, else `None`.
+    pub customer: Option<String>,
+    /// The first 120 characters of the first message.
+    pub first_words: String,
+    pub sentiment: Option<String>,
+    pub intents: Vec<String>,
 }

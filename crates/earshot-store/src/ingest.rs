@@ -101,6 +101,9 @@ pub(crate) struct ConversationUpdate {
     /// `None`: keep the stored due time; `Some(None)`: nobody waits any more;
     /// `Some(Some((due, warn)))`: the new due and warning times (ms).
     pub sla_due: Option<Option<(i64, i64)>>,
+    /// The sentiment and intents (a JSON array) of the newest scored customer message of the
+    /// batch; `None` keeps the stored ones.
+    pub mood: Option<(String, String)>,
 }
 
 impl ConversationUpdate {
@@ -262,16 +265,22 @@ pub(crate) struct EnrichmentRow {
     pub detail: String,
 }
 
+/// The names of the intents that hold, as the JSON array stored beside messages and
+/// conversations.
+fn intents_json(e: &earshot_core::enrichment::Enrichment) -> String {
+    let intents: Vec<&str> = e.intents.iter().map(|i| i.name.as_str()).collect();
+    serde_json::to_string(&intents).expect("strings serialize")
+}
+
 impl EnrichmentRow {
     fn new(message_id: i64, e: &earshot_core::enrichment::Enrichment) -> Self {
-        let intents: Vec<&str> = e.intents.iter().map(|i| i.name.as_str()).collect();
         Self {
             message_id,
             language: e.language.clone(),
             sentiment: e.sentiment.label.clone(),
             polarity: e.sentiment.score,
             urgency: e.urgency.score,
-            intents: serde_json::to_string(&intents).expect("strings serialize"),
+            intents: intents_json(e),
             detail: serde_json::to_string(e).expect("an enrichment serializes"),
         }
     }
@@ -529,7 +538,12 @@ pub(crate) async fn run(
             let priority = scored
                 .get(id)
                 .and_then(|&i| annotations[i].priority.as_ref());
+            let mood = scored
+                .get(id)
+                .and_then(|&i| annotations[i].enrichment.as_ref())
+                .map(|e| (e.sentiment.label.clone(), intents_json(e)));
             Some(ConversationUpdate {
+                mood,
                 id: *id,
                 status: status.after_messages(new_inbound.contains(id), new_outbound.contains(id)),
                 priority: match priority {

@@ -6,6 +6,7 @@
 mod ingest;
 pub mod postgres;
 mod queries;
+mod reports;
 mod rows;
 pub mod sqlite;
 mod workflow;
@@ -414,6 +415,54 @@ macro_rules! store_impl {
                 token_hash: &str,
             ) -> earshot_core::store::StoreResult<()> {
                 q::delete_session(&self.$write, token_hash).await
+            }
+            async fn list_users(
+                &self,
+                ws: earshot_core::WorkspaceId,
+            ) -> earshot_core::store::StoreResult<Vec<earshot_core::auth::User>> {
+                q::list_users(&self.$read, ws).await
+            }
+            async fn inbox_details(
+                &self,
+                ws: earshot_core::WorkspaceId,
+                ids: &[earshot_core::ConversationId],
+            ) -> earshot_core::store::StoreResult<Vec<earshot_core::store::InboxDetail>> {
+                q::inbox_details(&self.$read, ws, ids).await
+            }
+            async fn list_saved_replies(
+                &self,
+                ws: earshot_core::WorkspaceId,
+            ) -> earshot_core::store::StoreResult<Vec<earshot_core::store::SavedReply>> {
+                q::list_saved_replies(&self.$read, ws).await
+            }
+            async fn create_saved_reply(
+                &self,
+                ws: earshot_core::WorkspaceId,
+                name: &str,
+                text: &str,
+            ) -> earshot_core::store::StoreResult<earshot_core::store::SavedReply> {
+                q::create_saved_reply(&self.$write, ws, name, text).await
+            }
+            async fn delete_saved_reply(
+                &self,
+                ws: earshot_core::WorkspaceId,
+                id: i64,
+            ) -> earshot_core::store::StoreResult<()> {
+                q::delete_saved_reply(&self.$write, ws, id).await
+            }
+            async fn last_activity(
+                &self,
+                ws: earshot_core::WorkspaceId,
+            ) -> earshot_core::store::StoreResult<Option<earshot_core::time::Timestamp>> {
+                q::last_activity(&self.$read, ws).await
+            }
+            async fn dashboard_counts(
+                &self,
+                ws: earshot_core::WorkspaceId,
+                from: earshot_core::time::Timestamp,
+                until: earshot_core::time::Timestamp,
+            ) -> earshot_core::store::StoreResult<earshot_core::report::DashboardCounts> {
+                q::dashboard_counts(&self.$read, ws, from, until).await
             }
             async fn workspaces_with_rules(
                 &self,

@@ -22,6 +22,7 @@ use std::time::Duration;
 mod q {
     crate::queries::shared_queries!(sqlx::Postgres, sqlx::postgres::PgRow);
     crate::workflow::workflow_queries!(sqlx::Postgres);
+    crate::reports::report_queries!(sqlx::Postgres);
 }
 
 /// First key of the advisory lock that serializes ingest within a workspace.
@@ -569,6 +570,14 @@ impl IngestTx for PgTx {
             .iter()
             .map(|u| u.sla_due.flatten().map(|d| d.1))
             .collect();
+        let sentiments: Vec<Option<&str>> = rows
+            .iter()
+            .map(|u| u.mood.as_ref().map(|m| m.0.as_str()))
+            .collect();
+        let intents: Vec<Option<&str>> = rows
+            .iter()
+            .map(|u| u.mood.as_ref().map(|m| m.1.as_str()))
+            .collect();
         sqlx::query(
             "UPDATE conversations c SET status = u.status, message_count = u.message_count, \
              first_message_at = u.first_message_at, last_message_at = u.last_message_at, \
@@ -576,11 +585,12 @@ impl IngestTx for PgTx {
              updated_at = $2, priority = COALESCE(u.priority, c.priority), \
              priority_detail = CASE WHEN u.priority IS NOT NULL THEN u.priority_detail ELSE c.priority_detail END, \
              sla_due_at = CASE WHEN u.due_set THEN u.sla_due_at ELSE c.sla_due_at END, \
-             sla_warn_at = CASE WHEN u.due_set THEN u.sla_warn_at ELSE c.sla_warn_at END \
+             sla_warn_at = CASE WHEN u.due_set THEN u.sla_warn_at ELSE c.sla_warn_at END, \
+             sentiment = COALESCE(u.sentiment, c.sentiment), intents = COALESCE(u.intents, c.intents) \
              FROM UNNEST($3::bigint[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], \
-             $11::int[], $12::text[], $13::bool[], $14::bigint[], $15::bigint[]) \
+             $11::int[], $12::text[], $13::bool[], $14::bigint[], $15::bigint[], $16::text[], $17::text[]) \
              AS u(id, status, message_count, first_message_at, last_message_at, first_response_at, waiting_since, waiting_key, \
-             priority, priority_detail, due_set, sla_due_at, sla_warn_at) \
+             priority, priority_detail, due_set, sla_due_at, sla_warn_at, sentiment, intents) \
              WHERE c.workspace_id = $1 AND c.id = u.id",
         )
         .bind(ws.0)
@@ -598,6 +608,8 @@ impl IngestTx for PgTx {
         .bind(&due_set)
         .bind(&due)
         .bind(&warn)
+        .bind(&sentiments)
+        .bind(&intents)
         .execute(&mut *self.tx)
         .await
         .map_err(db_err)?;

@@ -88,6 +88,35 @@ pub(crate) fn conversation_list_sql(
         sql.push(" AND c.updated_at >= ")
             .bind(Bind::I64(since.timestamp_millis()));
     }
+    if let Some(contact) = q.contact {
+        sql.push(" AND c.contact_id = ").bind(Bind::I64(contact.0));
+    }
+    if let Some(team) = q.team {
+        sql.push(" AND c.team_id = ").bind(Bind::I64(team.0));
+    }
+    if let Some(sentiment) = &q.sentiment {
+        sql.push(" AND c.sentiment = ")
+            .bind(Bind::Text(sentiment.clone()));
+    }
+    if let Some(intent) = &q.intent {
+        // The intents column is a JSON array of names: match the quoted name.
+        let quoted = serde_json::to_string(intent).expect("a string serializes");
+        sql.push(" AND c.intents LIKE ")
+            .bind(Bind::Text(format!("%{quoted}%")));
+    }
+    if let Some(tag) = &q.tag {
+        sql.push(" AND EXISTS (SELECT 1 FROM conversation_tags t WHERE t.conversation_id = c.id AND t.tag = ")
+            .bind(Bind::Text(tag.clone()));
+        sql.push(")");
+    }
+    if let Some(topic) = q.topic {
+        sql.push(
+            " AND EXISTS (SELECT 1 FROM messages m JOIN message_topics mt ON mt.message_id = m.id \
+             WHERE m.conversation_id = c.id AND mt.topic_id = ",
+        )
+        .bind(Bind::I64(topic.0));
+        sql.push(")");
+    }
     if let Some(after) = q.after {
         sql.push(" AND (c.priority < ")
             .bind(Bind::I32(after.priority));

@@ -25,6 +25,7 @@ use std::time::Duration;
 mod q {
     crate::queries::shared_queries!(sqlx::Sqlite, sqlx::sqlite::SqliteRow);
     crate::workflow::workflow_queries!(sqlx::Sqlite);
+    crate::reports::report_queries!(sqlx::Sqlite);
 }
 
 pub struct SqliteStore {
@@ -440,7 +441,9 @@ impl IngestTx for SqliteTx {
                     u.priority.as_ref().and_then(|p| p.1.as_deref()),
                     u.sla_due.is_some(),
                     u.sla_due.flatten().map(|d| d.0),
-                    u.sla_due.flatten().map(|d| d.1)
+                    u.sla_due.flatten().map(|d| d.1),
+                    u.mood.as_ref().map(|m| m.0.as_str()),
+                    u.mood.as_ref().map(|m| m.1.as_str())
                 ])
             })
             .collect();
@@ -451,7 +454,9 @@ impl IngestTx for SqliteTx {
              priority = COALESCE(u.value->>8, conversations.priority), \
              priority_detail = CASE WHEN u.value->>8 IS NOT NULL THEN u.value->>9 ELSE conversations.priority_detail END, \
              sla_due_at = CASE WHEN u.value->>10 THEN u.value->>11 ELSE conversations.sla_due_at END, \
-             sla_warn_at = CASE WHEN u.value->>10 THEN u.value->>12 ELSE conversations.sla_warn_at END \
+             sla_warn_at = CASE WHEN u.value->>10 THEN u.value->>12 ELSE conversations.sla_warn_at END, \
+             sentiment = COALESCE(u.value->>13, conversations.sentiment), \
+             intents = COALESCE(u.value->>14, conversations.intents) \
              FROM json_each($3) AS u WHERE conversations.id = u.value->>0 AND +conversations.workspace_id = $1",
         )
         .bind(ws.0)

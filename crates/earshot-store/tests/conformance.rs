@@ -1551,3 +1551,261 @@ async fn people_sign_in_with_sessions_that_expire() {
         b.finish().await;
     }
 }
+
+#[tokio::test]
+async fn the_inbox_and_the_dashboard_read_what_ingest_and_changes_wrote() {
+    use earshot_core::enrichment::{Enrichment, IntentLabel};
+    use earshot_core::priority::Priority;
+    use earshot_core::store::Annotations;
+    use earshot_core::workflow::{ConversationChange, NewEvent};
+    let mood = |sentiment: &str, intents: &[&str], topics: Vec<TopicId>| {
+        let mut e = Enrichment::default();
+        e.sentiment.label = sentiment.into();
+        e.intents = intents
+            .iter()
+            .map(|i| IntentLabel {
+                name: i.to_string(),
+                confidence: 0.9,
+                because: Vec::new(),
+            })
+            .collect();
+        Annotations {
+            topics,
+            enrichment: Some(e),
+            priority: Some(Priority {
+                score: 50,
+                label: "high".into(),
+                parts: Vec::new(),
+            }),
+        }
+    };
+    for b in backends().await {
+        let s = &b.store;
+        let ws = s.ensure_workspace("acme").await.unwrap().id;
+        let other = s.ensure_workspace("globex").await.unwrap().id;
+        let topic = s
+            .create_topic(
+                ws,
+                &TopicDraft {
+                    name: "Refunds".into(),
+                    query: "refund".into(),
+                    active: true,
+                },
+            )
+            .await
+            .unwrap();
+        // Day 0: an angry customer, answered after 5 minutes; a happy one, waiting.
+        // Day 1 (24 h later): the angry one again (now a question), on the same thread.
+        let mut angry = msg("a1", "ann", Direction::In, 0, None);
+        angry.text = "I want a refund now, this is the worst".into();
+        let happy = msg("h1", "hal", Direction::In, 10, None);
+        let answer = msg("a2", "brand", Direction::Out, 5, Some("a1"));
+        let mut again = msg("a3", "ann", Direction::In, 24 * 60, Some("a2"));
+        again.text = "any news on my refund?".into();
+        let out = s
+            .ingest_annotated(
+                ws,
+                &[angry, happy, answer],
+                &[
+                    mood("negative", &["complaint"], vec![topic.id]),
+                    mood("positive", &["praise"], vec![]),
+                    Annotations::default(),
+                ],
+            )
+            .await
+            .unwrap();
+        let (_, ann_c, _) = stored(&out[0]);
+        let (_, hal_c, _) = stored(&out[1]);
+        s.ingest_annotated(
+            ws,
+            &[again],
+            &[mood("neutral", &["question"], vec![topic.id])],
+        )
+        .await
+        .unwrap();
+
+        // The newest enriched customer message gives the conversation its mood.
+        let details = s.inbox_details(ws, &[ann_c, hal_c]).await.unwrap();
+        let ann = details.iter().find(|d| d.id == ann_c).unwrap();
+        // The contact takes the handle as its name when the profile has none.
+        assert_eq!(ann.customer.as_deref(), Some("h_ann"), "{}", b.name);
+        assert_eq!(ann.first_words, "I want a refund now, this is the worst");
+        assert_eq!(
+            (ann.sentiment.as_deref(), ann.intents.clone()),
+            (Some("neutral"), vec!["question".to_string()])
+        );
+        assert!(
+            s.inbox_details(other, &[ann_c]).await.unwrap().is_empty(),
+            "another workspace's conversations are left out"
+        );
+        let ids = |q: ConversationQuery| async move {
+            s.list_conversations(ws, &ConversationQuery { limit: 50, ..q })
+                .await
+                .unwrap()
+                .items
+                .iter()
+                .map(|c| c.id)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            ids(ConversationQuery {
+                sentiment: Some("positive".into()),
+                ..Default::default()
+            })
+            .await,
+            vec![hal_c]
+        );
+        assert_eq!(
+            ids(ConversationQuery {
+                intent: Some("question".into()),
+                ..Default::default()
+            })
+            .await,
+            vec![ann_c]
+        );
+        assert_eq!(
+            ids(ConversationQuery {
+                topic: Some(topic.id),
+                ..Default::default()
+            })
+            .await,
+            vec![ann_c]
+        );
+        let hal = s.get_conversation(ws, hal_c).await.unwrap().unwrap();
+        assert_eq!(
+            ids(ConversationQuery {
+                contact: Some(hal.contact_id),
+                ..Default::default()
+            })
+            .await,
+            vec![hal_c]
+        );
+        let team = s.create_team(ws, "Care").await.unwrap();
+        s.change_conversation(
+            ws,
+            hal_c,
+            &ConversationChange {
+                team: Some(Some(team.id)),
+                add_tags: vec!["vip".into()],
+                ..Default::default()
+            },
+            earshot_core::rules::Actor::System,
+            &[
+                NewEvent::new("sla_answered", serde_json::json!({"met": true})),
+                NewEvent::new("sla_breach", serde_json::json!({"target": "response"})),
+            ],
+        )
+        .await
+        .unwrap();
+        for q in [
+            ConversationQuery {
+                tag: Some("vip".into()),
+                ..Default::default()
+            },
+            ConversationQuery {
+                team: Some(team.id),
+                ..Default::default()
+            },
+        ] {
+            assert_eq!(ids(q).await, vec![hal_c]);
+        }
+
+        // The dashboard's counts over both days, and over day 0 only.
+        let day0 = earshot_core::report::day_of(at(0));
+        let c = s
+            .dashboard_counts(ws, at(-60), at(2 * 24 * 60))
+            .await
+            .unwrap();
+        let mut volume: Vec<_> = c
+            .volume
+            .iter()
+            .map(|v| (v.day - day0, v.sentiment.as_str(), v.conversations))
+            .collect();
+        volume.sort();
+        assert_eq!(
+            volume,
+            vec![(0, "neutral", 1), (0, "positive", 1)],
+            "{}",
+            b.name
+        );
+        assert_eq!(c.first_response_minutes, vec![(5, 1)]);
+        // SLA events count when they happened (now), not when the conversation began.
+        assert_eq!((c.sla_met, c.sla_breaches), (0, 0));
+        let around_now = s
+            .dashboard_counts(
+                ws,
+                Utc::now() - Duration::hours(1),
+                Utc::now() + Duration::hours(1),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                around_now.sla_met,
+                around_now.sla_missed,
+                around_now.sla_breaches
+            ),
+            (1, 0, 1)
+        );
+        assert_eq!(c.topics, vec![(topic.id, 2)]);
+        let mut backlog: Vec<_> = c
+            .backlog
+            .iter()
+            .map(|r| (r.status.as_str(), r.team, r.conversations))
+            .collect();
+        backlog.sort();
+        assert_eq!(backlog, vec![("new", Some(team.id), 1), ("open", None, 1)]);
+        let later = s
+            .dashboard_counts(ws, at(12 * 60), at(2 * 24 * 60))
+            .await
+            .unwrap();
+        assert!(later.volume.is_empty() && later.first_response_minutes.is_empty());
+        assert_eq!(later.topics, vec![(topic.id, 1)]);
+        assert!(s
+            .dashboard_counts(other, at(-60), at(2 * 24 * 60))
+            .await
+            .unwrap()
+            .volume
+            .is_empty());
+        assert_eq!(s.last_activity(ws).await.unwrap(), Some(at(10)));
+        assert_eq!(s.last_activity(other).await.unwrap(), None);
+
+        // Saved replies and the people of a workspace.
+        let saved = s
+            .create_saved_reply(ws, "Ask for a DM", "Could you DM us your order number?")
+            .await
+            .unwrap();
+        assert!(matches!(
+            s.create_saved_reply(ws, "Ask for a DM", "again").await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(matches!(
+            s.create_saved_reply(ws, " ", "text").await,
+            Err(StoreError::Invalid(_))
+        ));
+        assert_eq!(s.list_saved_replies(ws).await.unwrap(), vec![saved.clone()]);
+        assert!(s.list_saved_replies(other).await.unwrap().is_empty());
+        assert!(matches!(
+            s.delete_saved_reply(other, saved.id).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        s.delete_saved_reply(ws, saved.id).await.unwrap();
+        assert!(s.list_saved_replies(ws).await.unwrap().is_empty());
+        let hash = earshot_core::auth::hash_password("a long password");
+        s.create_user(ws, "ana@acme.test", "Ana", "admin", None, &hash)
+            .await
+            .unwrap();
+        s.create_user(other, "gus@globex.test", "Gus", "agent", None, &hash)
+            .await
+            .unwrap();
+        let people: Vec<_> = s
+            .list_users(ws)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|u| u.email)
+            .collect();
+        assert_eq!(people, vec!["ana@acme.test"]);
+        b.finish().await;
+    }
+}

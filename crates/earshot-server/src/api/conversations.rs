@@ -91,6 +91,14 @@ struct ListParams {
     assignee: Option<String>,
     /// RFC 3339.
     updated_since: Option<String>,
+    team: Option<i64>,
+    /// `negative`, `neutral`, `positive` (of the newest enriched customer message).
+    sentiment: Option<String>,
+    /// An intent of the newest enriched customer message.
+    intent: Option<String>,
+    tag: Option<String>,
+    topic: Option<i64>,
+    contact: Option<i64>,
     cursor: Option<String>,
     limit: Option<u32>,
 }
@@ -125,6 +133,12 @@ impl ListParams {
                 ConversationCursor::decode(c)
                     .ok_or_else(|| format!("cursor `{c}` is not one this API handed out"))
             })?,
+            team: self.team.map(earshot_core::TeamId),
+            sentiment: self.sentiment,
+            intent: self.intent,
+            tag: self.tag,
+            topic: self.topic.map(earshot_core::TopicId),
+            contact: self.contact.map(earshot_core::ContactId),
             limit: self.limit.unwrap_or(50),
         })
     }
