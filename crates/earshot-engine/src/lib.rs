@@ -6,6 +6,7 @@
 //! between listen and store as their crates land.
 
 pub mod ingest;
+pub mod live;
 pub mod pipeline;
 pub mod synth;
 pub mod timers;

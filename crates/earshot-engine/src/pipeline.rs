@@ -16,6 +16,8 @@ pub struct Pipeline {
     pub store: Arc<dyn Store>,
     /// The rules and assign stages, and the agent actions around them.
     pub workflow: Arc<crate::workflow::Workflow>,
+    /// Tells open inboxes that a workspace changed.
+    pub changes: Arc<crate::live::Changes>,
     listen: ListenStage,
     enrich: Option<Arc<Understanding>>,
 }
@@ -32,8 +34,13 @@ impl Pipeline {
 
     /// A pipeline with the given enrich stage (`None`: messages are stored without one).
     pub fn with_understanding(store: Arc<dyn Store>, enrich: Option<Arc<Understanding>>) -> Self {
+        let changes = Arc::new(crate::live::Changes::default());
         Self {
-            workflow: Arc::new(crate::workflow::Workflow::new(store.clone())),
+            workflow: Arc::new(crate::workflow::Workflow::new(
+                store.clone(),
+                changes.clone(),
+            )),
+            changes,
             store,
             listen: ListenStage::default(),
             enrich,
@@ -48,6 +55,7 @@ impl Pipeline {
     ) -> StoreResult<Vec<IngestOutcome>> {
         let annotations = self.annotate(ws, batch).await?;
         let outcomes = self.store.ingest_annotated(ws, batch, &annotations).await?;
+        self.changes.notify(ws);
         self.workflow
             .after_ingest(ws, batch, &annotations, &outcomes)
             .await?;

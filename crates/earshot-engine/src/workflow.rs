@@ -94,6 +94,7 @@ pub struct Replied {
 
 pub struct Workflow {
     store: Arc<dyn Store>,
+    changes: Arc<crate::live::Changes>,
     states: Mutex<HashMap<WorkspaceId, Arc<Mutex<State>>>>,
 }
 
@@ -230,9 +231,10 @@ fn change_of(actions: &[Action], at: Timestamp) -> ConversationChange {
 }
 
 impl Workflow {
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    pub fn new(store: Arc<dyn Store>, changes: Arc<crate::live::Changes>) -> Self {
         Self {
             store,
+            changes,
             states: Mutex::new(HashMap::new()),
         }
     }
@@ -1034,6 +1036,7 @@ impl Workflow {
             .change_conversation(ws, id, &change, actor, extra)
             .await?;
         self.follow(ws, &state, &changed, actor).await?;
+        self.changes.notify(ws);
         Ok(changed)
     }
 
@@ -1158,6 +1161,7 @@ impl Workflow {
         let changed = store
             .change_conversation(ws, id, &ConversationChange::default(), actor, &extra)
             .await?;
+        self.changes.notify(ws);
         Ok(Replied {
             message_id,
             outbox_id: ids[0],
