@@ -263,7 +263,7 @@ async fn the_inbox_lists_the_workspaces_conversations_most_urgent_first() {
     );
     assert!(bea < carl, "the urgent one first");
     assert!(
-        inbox.body.contains("left</td>"),
+        inbox.body.contains("left</span>"),
         "the SLA time left is shown"
     );
     assert!(inbox.body.contains("&lt;3"), "text is escaped");
@@ -318,4 +318,840 @@ async fn sign_in(app: &TestApp, email: &str) -> String {
     );
     let r = send(app, Method::POST, "/login", None, Some(&form)).await;
     r.cookie.unwrap().split(';').next().unwrap().to_string()
+}
+
+/// The page's CSRF token (every form carries it).
+fn csrf_of(body: &str) -> String {
+    body.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .expect("a form with a CSRF token")
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// Acme's care team: team "Care", agents Ana (signs in, admin) and Ben, and Gus of globex.
+struct Team {
+    ana: earshot_core::Agent,
+    ben: earshot_core::Agent,
+    team: earshot_core::Team,
+}
+
+async fn care_team(app: &TestApp) -> Team {
+    let s = &app.state.store;
+    let hash = earshot_core::auth::hash_password("a long password");
+    let acme = s.workspace_by_name("acme").await.unwrap().unwrap();
+    let globex = s.workspace_by_name("globex").await.unwrap().unwrap();
+    let team = s.create_team(acme.id, "Care").await.unwrap();
+    let ana = s
+        .create_agent(
+            acme.id,
+            &earshot_core::NewAgent::new("Ana", "ana@acme.test", Some(team.id)),
+        )
+        .await
+        .unwrap();
+    let ben = s
+        .create_agent(
+            acme.id,
+            &earshot_core::NewAgent::new("Ben", "ben@acme.test", Some(team.id)),
+        )
+        .await
+        .unwrap();
+    s.create_user(
+        acme.id,
+        "ana@acme.test",
+        "Ana",
+        "admin",
+        Some(ana.id),
+        &hash,
+    )
+    .await
+    .unwrap();
+    s.create_user(
+        acme.id,
+        "ben@acme.test",
+        "Ben",
+        "agent",
+        Some(ben.id),
+        &hash,
+    )
+    .await
+    .unwrap();
+    s.create_user(globex.id, "gus@globex.test", "Gus", "admin", None, &hash)
+        .await
+        .unwrap();
+    Team { ana, ben, team }
+}
+
+async fn post_message(app: &TestApp, id: &str, handle: &str, text: &str, minutes_ago: i64) -> i64 {
+    let m = serde_json::json!({"channel": "x", "external_id": id,
+        "author": {"external_id": format!("u-{handle}"), "handle": handle},
+        "text": text, "created_at": (chrono::Utc::now() - chrono::Duration::minutes(minutes_ago)).to_rfc3339()});
+    let (status, body) = app
+        .json(Method::POST, "/api/v1/messages", serde_json::json!([m]))
+        .await;
+    assert!(status.is_success(), "{body}");
+    body["results"][0]["conversation_id"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn every_page_and_form_needs_a_session_and_the_api_a_token() {
+    let app = spawn_app().await;
+    for path in [
+        "/",
+        "/inbox",
+        "/inbox?fragment=rows",
+        "/c/1",
+        "/live",
+        "/dashboard",
+        "/dashboard?format=csv",
+        "/settings",
+        "/settings/people",
+        "/settings/teams",
+        "/settings/topics",
+        "/settings/topics/check?query=a",
+        "/settings/rules",
+        "/settings/sla",
+        "/settings/replies",
+    ] {
+        let r = send(&app, Method::GET, path, None, None).await;
+        assert_eq!(
+            (r.status, r.location.as_deref()),
+            (StatusCode::SEE_OTHER, Some("/login")),
+            "{path}"
+        );
+    }
+    for path in [
+        "/c/1/reply",
+        "/c/1/note",
+        "/c/1/assign",
+        "/c/1/status",
+        "/c/1/snooze",
+        "/c/1/tags",
+        "/settings/people",
+        "/settings/teams",
+        "/settings/agents",
+        "/settings/topics",
+        "/settings/rules",
+        "/settings/sla",
+        "/settings/replies",
+    ] {
+        let r = send(&app, Method::POST, path, None, Some("csrf=x&text=hi")).await;
+        assert_eq!(
+            (r.status, r.location.as_deref()),
+            (StatusCode::SEE_OTHER, Some("/login")),
+            "{path}"
+        );
+    }
+    for path in [
+        "/api/v1/conversations",
+        "/api/v1/contacts",
+        "/api/v1/topics",
+        "/api/v1/rules",
+        "/api/v1/agents",
+    ] {
+        let r = send(&app, Method::GET, path, None, None).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn an_agent_answers_hands_over_and_resolves_from_the_conversation_page() {
+    let app = spawn_app().await;
+    let team = care_team(&app).await;
+    let id = post_message(
+        &app,
+        "m1",
+        "jo_r",
+        "my order never arrived and nobody answers, I want a refund",
+        30,
+    )
+    .await;
+    let ana = sign_in(&app, "ana@acme.test").await;
+    let path = format!("/c/{id}");
+    let page = send(&app, Method::GET, &path, Some(&ana), None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("my order never arrived"));
+    assert!(
+        page.body.contains("<summary>Why?</summary>"),
+        "explanations on demand"
+    );
+    assert!(
+        page.body.contains("@jo_r"),
+        "the customer panel lists identities"
+    );
+    assert!(page.body.contains("left</span>"), "the SLA countdown");
+    let csrf = csrf_of(&page.body);
+    let last_seen = page
+        .body
+        .split("name=\"last_seen_message_id\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+
+    // A forged form changes nothing.
+    let r = send(
+        &app,
+        Method::POST,
+        &format!("{path}/reply"),
+        Some(&ana),
+        Some("csrf=forged&text=hello"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let store = &app.state.store;
+    let ws = store.workspace_by_name("acme").await.unwrap().unwrap().id;
+    let cid = earshot_core::ConversationId(id);
+    assert_eq!(store.conversation_messages(ws, cid).await.unwrap().len(), 1);
+
+    // Reply: stored on the conversation's channel, the SLA met, on the history.
+    let r = send(&app, Method::POST, &format!("{path}/reply"), Some(&ana),
+        Some(&format!("csrf={csrf}&last_seen_message_id={last_seen}&text=So+sorry%21+Could+you+DM+us+the+order+number%3F"))).await;
+    assert_eq!(
+        (r.status, r.location.as_deref()),
+        (StatusCode::SEE_OTHER, Some(path.as_str()))
+    );
+    let page = send(&app, Method::GET, &path, Some(&ana), None).await;
+    assert!(page
+        .body
+        .contains("So sorry! Could you DM us the order number?"));
+    assert!(
+        page.body
+            .contains("sla answered</strong> by Ana: within the SLA"),
+        "{}",
+        page.body
+    );
+    let c = store.get_conversation(ws, cid).await.unwrap().unwrap();
+    assert!(c.first_response_at.is_some() && c.waiting_since.is_none());
+
+    // Someone else answered since: the stale form is refused, the draft kept, nothing sent.
+    let r = send(
+        &app,
+        Method::POST,
+        &format!("{path}/reply"),
+        Some(&ana),
+        Some(&format!(
+            "csrf={csrf}&last_seen_message_id={last_seen}&text=My+second+thought"
+        )),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(
+        r.body.contains("Someone answered this customer") && r.body.contains("My second thought")
+    );
+    assert_eq!(store.conversation_messages(ws, cid).await.unwrap().len(), 2);
+
+    // Note, tags, assign to Ben, snooze, resolve.
+    for (action, form) in [
+        ("note", "text=Refund+approved+by+billing".to_string()),
+        ("tags", "add=refund".to_string()),
+        ("tags", "add=vip".to_string()),
+        ("tags", "remove=vip".to_string()),
+        ("assign", format!("agent_id={}&team_id=", team.ben.id)),
+    ] {
+        let r = send(
+            &app,
+            Method::POST,
+            &format!("{path}/{action}"),
+            Some(&ana),
+            Some(&format!("csrf={csrf}&{form}")),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::SEE_OTHER,
+            "{action} {form}: {}",
+            r.body
+        );
+    }
+    let c = store.get_conversation(ws, cid).await.unwrap().unwrap();
+    assert_eq!(
+        (c.assignee_id, c.team_id),
+        (Some(team.ben.id), Some(team.team.id))
+    );
+    assert_eq!(
+        store.conversation_tags(ws, cid).await.unwrap(),
+        vec!["refund"]
+    );
+    let page = send(&app, Method::GET, &path, Some(&ana), None).await;
+    assert!(page.body.contains("Refund approved by billing"));
+    assert!(page.body.contains("assigned</strong> by Ana: to Ben"));
+    let r = send(
+        &app,
+        Method::POST,
+        &format!("{path}/snooze"),
+        Some(&ana),
+        Some(&format!("csrf={csrf}&minutes=240")),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let c = store.get_conversation(ws, cid).await.unwrap().unwrap();
+    assert_eq!(c.status, earshot_core::ConversationStatus::Snoozed);
+    let r = send(
+        &app,
+        Method::POST,
+        &format!("{path}/status"),
+        Some(&ana),
+        Some(&format!("csrf={csrf}&status=resolved")),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let c = store.get_conversation(ws, cid).await.unwrap().unwrap();
+    assert_eq!(c.status, earshot_core::ConversationStatus::Resolved);
+    // Nonsense is refused with the reason, on the page.
+    for (action, form, says) in [
+        (
+            "status",
+            "status=snoozed",
+            "is not a status you can set here",
+        ),
+        ("snooze", "minutes=0", "Snooze for 1 minute to 90 days."),
+        ("note", "text=+", "A note has 1 to 10,000 characters."),
+        ("assign", "agent_id=999&team_id=", "does not exist"),
+    ] {
+        let r = send(
+            &app,
+            Method::POST,
+            &format!("{path}/{action}"),
+            Some(&ana),
+            Some(&format!("csrf={csrf}&{form}")),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{action}: {}",
+            r.body
+        );
+        assert!(r.body.contains(says), "{action}: {}", r.body);
+    }
+    let _ = team.ana;
+
+    // Another workspace's person can neither see nor change it.
+    let gus = sign_in(&app, "gus@globex.test").await;
+    let theirs = send(&app, Method::GET, &path, Some(&gus), None).await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+    let gus_page = send(&app, Method::GET, "/inbox", Some(&gus), None).await;
+    let r = send(
+        &app,
+        Method::POST,
+        &format!("{path}/status"),
+        Some(&gus),
+        Some(&format!("csrf={}&status=open", csrf_of(&gus_page.body))),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let c = store.get_conversation(ws, cid).await.unwrap().unwrap();
+    assert_eq!(c.status, earshot_core::ConversationStatus::Resolved);
+}
+
+#[tokio::test]
+async fn the_inbox_filters_by_view_sentiment_intent_tag_and_channel() {
+    let app = spawn_app().await;
+    let team = care_team(&app).await;
+    let angry = post_message(
+        &app,
+        "m1",
+        "angry_al",
+        "this is the worst service ever, my order never arrived",
+        20,
+    )
+    .await;
+    let happy = post_message(
+        &app,
+        "m2",
+        "happy_hu",
+        "thank you so much, the new app is great!",
+        10,
+    )
+    .await;
+    let ana = sign_in(&app, "ana@acme.test").await;
+    let page = send(&app, Method::GET, "/inbox", Some(&ana), None).await;
+    let csrf = csrf_of(&page.body);
+    assert!(page
+        .body
+        .contains("<span class=\"badge s-negative\">negative</span>"));
+    send(
+        &app,
+        Method::POST,
+        &format!("/c/{angry}/tags"),
+        Some(&ana),
+        Some(&format!("csrf={csrf}&add=escalate")),
+    )
+    .await;
+    send(
+        &app,
+        Method::POST,
+        &format!("/c/{happy}/assign"),
+        Some(&ana),
+        Some(&format!(
+            "csrf={csrf}&agent_id={}&team_id={}",
+            team.ana.id, team.team.id
+        )),
+    )
+    .await;
+    let shows = |body: &str| (body.contains("angry_al"), body.contains("happy_hu"));
+    for (query, expected) in [
+        ("", (true, true)),
+        ("sentiment=negative", (true, false)),
+        ("sentiment=positive", (false, true)),
+        ("intent=praise", (false, true)),
+        ("tag=escalate", (true, false)),
+        ("channel=email", (false, false)),
+        ("channel=x", (true, true)),
+        ("view=mine", (false, true)),
+        ("view=unassigned", (true, false)),
+        ("view=team", (false, true)),
+        ("status=new&view=all", (true, true)),
+        ("status=resolved", (false, false)),
+    ] {
+        let r = send(
+            &app,
+            Method::GET,
+            &format!("/inbox?{query}"),
+            Some(&ana),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{query}");
+        assert_eq!(shows(&r.body), expected, "{query}");
+    }
+    // The live refresh gets the rows alone, filtered the same way.
+    let rows = send(
+        &app,
+        Method::GET,
+        "/inbox?sentiment=negative&fragment=rows",
+        Some(&ana),
+        None,
+    )
+    .await;
+    assert!(rows.body.starts_with("<tr data-id=") && !rows.body.contains("<html"));
+    assert!(rows.body.contains("angry_al") && !rows.body.contains("happy_hu"));
+    for bad in [
+        "sentiment=furious",
+        "intent=x",
+        "view=everyone",
+        "status=lost",
+        "cursor=nope",
+    ] {
+        let r = send(
+            &app,
+            Method::GET,
+            &format!("/inbox?{bad}"),
+            Some(&ana),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn the_live_stream_says_which_conversation_changed() {
+    let app = spawn_app().await;
+    care_team(&app).await;
+    let ana = sign_in(&app, "ana@acme.test").await;
+    let request = Request::builder()
+        .uri("/live")
+        .header(header::COOKIE, &ana)
+        .body(Body::empty())
+        .unwrap();
+    let response = app.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()[header::CONTENT_TYPE],
+        "text/event-stream"
+    );
+    let mut body = response.into_body();
+    // Another workspace's message says nothing to this stream; acme's does.
+    let globex = app
+        .state
+        .store
+        .workspace_by_name("globex")
+        .await
+        .unwrap()
+        .unwrap();
+    let other = earshot_core::Inbound::from_json(
+        serde_json::json!({"channel": "x", "external_id": "g1", "author": {"external_id": "g"},
+            "text": "globex customer", "created_at": chrono::Utc::now().to_rfc3339()}),
+    )
+    .unwrap();
+    app.state
+        .pipeline
+        .ingest(globex.id, &[other])
+        .await
+        .unwrap();
+    let id = post_message(&app, "live-1", "kai", "where is my parcel?", 0).await;
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !seen.contains("event: changed") {
+        let frame = tokio::time::timeout_at(deadline, body.frame())
+            .await
+            .expect("an event within 10 s")
+            .unwrap()
+            .unwrap();
+        if let Some(data) = frame.data_ref() {
+            seen.push_str(&String::from_utf8_lossy(data));
+        }
+    }
+    assert!(seen.contains(&format!("data: [{id}]")), "{seen}");
+}
+
+#[tokio::test]
+async fn the_dashboard_counts_volume_response_times_and_the_backlog() {
+    let app = spawn_app().await;
+    let team = care_team(&app).await;
+    // Three customers yesterday: answered after 4 and 90 minutes, one still waiting.
+    let day = chrono::Utc::now().date_naive() - chrono::Duration::days(1);
+    let at = |h: u32, m: u32| day.and_hms_opt(h, m, 0).unwrap().and_utc().to_rfc3339();
+    let messages = serde_json::json!([
+        {"channel": "x", "external_id": "a", "author": {"external_id": "c1"}, "text": "my refund is late, terrible", "created_at": at(9, 0)},
+        {"channel": "x", "external_id": "a-r", "direction": "out", "author": {"external_id": "brand"}, "text": "On it!", "created_at": at(9, 4), "in_reply_to": "a"},
+        {"channel": "email", "external_id": "b", "author": {"external_id": "c2"}, "text": "how do I reset my password?", "created_at": at(10, 0)},
+        {"channel": "email", "external_id": "b-r", "direction": "out", "author": {"external_id": "brand"}, "text": "Here is how.", "created_at": at(11, 30), "in_reply_to": "b"},
+        {"channel": "x", "external_id": "c", "author": {"external_id": "c3"}, "text": "love it, thanks!", "created_at": at(12, 0)}
+    ]);
+    let (status, body) = app.json(Method::POST, "/api/v1/messages", messages).await;
+    assert!(status.is_success(), "{body}");
+    let ana = sign_in(&app, "ana@acme.test").await;
+    let ben = sign_in(&app, "ben@acme.test").await;
+    let csrf = csrf_of(
+        &send(&app, Method::GET, "/inbox", Some(&ana), None)
+            .await
+            .body,
+    );
+    let waiting = body["results"][4]["conversation_id"].as_i64().unwrap();
+    send(
+        &app,
+        Method::POST,
+        &format!("/c/{waiting}/assign"),
+        Some(&ana),
+        Some(&format!(
+            "csrf={csrf}&agent_id={}&team_id={}",
+            team.ben.id, team.team.id
+        )),
+    )
+    .await;
+
+    let d = day.format("%Y-%m-%d").to_string();
+    let page = send(
+        &app,
+        Method::GET,
+        &format!("/dashboard?from={d}&to={d}"),
+        Some(&ben),
+        None,
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("id=\"kpi-conversations\">3<"),
+        "three conversations"
+    );
+    // Median of 4 and 90 minutes by nearest rank is 4; the 90th percentile 90.
+    assert!(
+        page.body.contains("id=\"kpi-median\">4 min<"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("id=\"kpi-p90\">1 h 30 min<"));
+    assert!(
+        page.body.matches("role=\"img\"").count() >= 6,
+        "charts, not tables"
+    );
+    let csv = send(
+        &app,
+        Method::GET,
+        &format!("/dashboard?from={d}&to={d}&format=csv"),
+        Some(&ben),
+        None,
+    )
+    .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(lines[0], "metric,series,day,value");
+    for line in [
+        format!("conversations_by_channel,x,{d},2"),
+        format!("conversations_by_channel,email,{d},1"),
+        "first_response_minutes,median,,4".to_string(),
+        "first_response_minutes,p90,,90".to_string(),
+        "first_responses,under 15 min,,1".to_string(),
+        "first_responses,1–4 h,,1".to_string(),
+        "agent_open,Ben,,1".to_string(),
+        "agent_open,Ana,,0".to_string(),
+    ] {
+        assert!(lines.contains(&line.as_str()), "{line} in\n{}", csv.body);
+    }
+    // The default range ends on the newest conversation's day and shows it.
+    let default = send(&app, Method::GET, "/dashboard", Some(&ben), None).await;
+    assert!(default.body.contains(&format!("value=\"{d}\"")));
+    // Another workspace counts nothing of it; bad dates are refused with what is wrong.
+    let gus = sign_in(&app, "gus@globex.test").await;
+    let theirs = send(
+        &app,
+        Method::GET,
+        &format!("/dashboard?from={d}&to={d}"),
+        Some(&gus),
+        None,
+    )
+    .await;
+    assert!(theirs.body.contains("id=\"kpi-conversations\">0<"));
+    for (query, says) in [
+        (
+            "from=yesterday",
+            "`from`: `yesterday` is not a date like 2026-11-30",
+        ),
+        (
+            "from=2026-11-30&to=2026-11-01",
+            "the range ends before it starts",
+        ),
+        (
+            "from=2020-01-01&to=2026-01-01",
+            "a range has at most 800 days",
+        ),
+    ] {
+        let r = send(
+            &app,
+            Method::GET,
+            &format!("/dashboard?{query}"),
+            Some(&ben),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{query}");
+        assert!(r.body.contains(says), "{query}: {}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn admins_manage_people_teams_topics_rules_policies_and_saved_replies() {
+    let app = spawn_app().await;
+    let team = care_team(&app).await;
+    let ana = sign_in(&app, "ana@acme.test").await;
+    let ben = sign_in(&app, "ben@acme.test").await;
+    // Agents don't reach settings.
+    let r = send(&app, Method::GET, "/settings/people", Some(&ben), None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let inbox = send(&app, Method::GET, "/inbox", Some(&ben), None).await;
+    assert!(
+        !inbox.body.contains("href=\"/settings\""),
+        "no settings link for agents"
+    );
+    let r = send(
+        &app,
+        Method::POST,
+        "/settings/replies",
+        Some(&ben),
+        Some(&format!("csrf={}&name=x&text=y", csrf_of(&inbox.body))),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    let page = send(&app, Method::GET, "/settings/people", Some(&ana), None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csrf = csrf_of(&page.body);
+    let post = |path: &'static str, form: String| {
+        let (app, ana) = (&app, &ana);
+        async move { send(app, Method::POST, path, Some(ana), Some(&form)).await }
+    };
+    // A person added on the page signs in.
+    let r = post(
+        "/settings/people",
+        format!("csrf={csrf}&name=Cy&email=cy%40acme.test&role=agent&agent_id=&password=short"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("a password has 10 to 256 characters"));
+    let r = post("/settings/people", format!("csrf={csrf}&name=Cy&email=cy%40acme.test&role=agent&agent_id={}&password=a+long+password", team.ben.id)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    sign_in(&app, "cy@acme.test").await;
+    let r = post("/settings/people", format!("csrf={csrf}&name=Cy&email=cy%40acme.test&role=agent&agent_id=&password=a+long+password")).await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the email is taken"
+    );
+
+    // Teams and agents.
+    let r = post(
+        "/settings/teams",
+        format!("csrf={csrf}&name=Billing&strategy=round_robin"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = post("/settings/agents", format!("csrf={csrf}&name=Dee&email=dee%40acme.test&team_id={}&capacity=3&availability=away&languages=es%2C+en&channels=email&topics=", team.team.id)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = post("/settings/agents", format!("csrf={csrf}&name=Eve&email=eve%40acme.test&team_id=&capacity=3&availability=online&languages=&channels=pigeon&topics=")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("`pigeon` is not a channel"));
+    let r = post_agent_update(&app, &ana, &csrf, team.ben.id.0).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let ws = app
+        .state
+        .store
+        .workspace_by_name("acme")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let agents = app.state.store.list_agents(ws).await.unwrap();
+    let dee = agents.iter().find(|a| a.name == "Dee").unwrap();
+    assert_eq!(
+        (dee.capacity, dee.skills.languages.clone()),
+        (3, vec!["es".to_string(), "en".to_string()])
+    );
+    let ben_now = agents.iter().find(|a| a.id == team.ben.id).unwrap();
+    assert_eq!(ben_now.capacity, 7);
+    assert_eq!(
+        ben_now.availability,
+        earshot_core::assign::Availability::Offline
+    );
+    let teams = send(&app, Method::GET, "/settings/teams", Some(&ana), None).await;
+    assert!(teams.body.contains("Billing") && teams.body.contains("Dee"));
+
+    // Topics: checked as you type (where and why), previewed, saved, and refused when bad.
+    post_message(&app, "m1", "jo", "I need a refund for my order", 5).await;
+    let check = send(
+        &app,
+        Method::GET,
+        "/settings/topics/check?query=refund+AND",
+        Some(&ana),
+        None,
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&check.body).unwrap();
+    assert_eq!(v["ok"], false);
+    assert!(v["column"].as_u64().unwrap() >= 8, "{v}");
+    let check = send(
+        &app,
+        Method::GET,
+        "/settings/topics/check?query=refund*",
+        Some(&ana),
+        None,
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_str(&check.body).unwrap();
+    assert_eq!(
+        (v["ok"].as_bool(), v["matched"].as_u64()),
+        (Some(true), Some(1)),
+        "{v}"
+    );
+    assert!(v["samples"][0]["text"].as_str().unwrap().contains("refund"));
+    let r = post(
+        "/settings/topics",
+        format!("csrf={csrf}&name=Refunds&query=%28refund"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("does not parse at column"));
+    assert!(r.body.contains("(refund"), "the query is kept for fixing");
+    let r = post(
+        "/settings/topics",
+        format!("csrf={csrf}&name=Refunds&query=refund*"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    // The listen stage uses it at once.
+    let c = post_message(&app, "m2", "lu", "refunds take forever here", 0).await;
+    let rows = send(
+        &app,
+        Method::GET,
+        "/inbox?topic=1&fragment=rows",
+        Some(&ana),
+        None,
+    )
+    .await;
+    assert!(
+        rows.body.contains(&format!("data-id=\"{c}\"")),
+        "{}",
+        rows.body
+    );
+
+    // Rules and policies: every problem named; good ones saved.
+    let r = post(
+        "/settings/rules",
+        format!("csrf={csrf}&rule=%7B%22name%22%3A%22x%22%7D"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("trigger"), "{}", r.body);
+    let rule = serde_json::json!({"name": "Tag refunds", "trigger": {"event": "message_received"},
+        "conditions": {"all": [{"field": "message.text", "op": "contains", "value": "refund"}]},
+        "actions": [{"type": "add_tag", "tag": "refund"}]});
+    let r = post(
+        "/settings/rules",
+        format!("csrf={csrf}&rule={}", earshot_url(&rule.to_string())),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(app.state.store.list_rules(ws).await.unwrap().len(), 1);
+    let bad_policy = serde_json::json!({"name": "Mars", "first_response_minutes": 60,
+        "calendar": {"time_zone": "Mars/Olympus", "week": {"mon": [["09:00", "17:00"]]}}});
+    let r = post(
+        "/settings/sla",
+        format!(
+            "csrf={csrf}&policy={}",
+            earshot_url(&bad_policy.to_string())
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("Mars/Olympus"), "{}", r.body);
+    let policy = serde_json::json!({"name": "Office hours", "first_response_minutes": 240,
+        "calendar": {"time_zone": "Europe/Berlin", "week": {"mon": [["09:00", "17:00"]]}, "holidays": ["2026-12-25"]}});
+    let r = post(
+        "/settings/sla",
+        format!("csrf={csrf}&policy={}", earshot_url(&policy.to_string())),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let sla = send(&app, Method::GET, "/settings/sla", Some(&ana), None).await;
+    assert!(sla.body.contains("Office hours") && sla.body.contains("Europe/Berlin"));
+
+    // Saved replies show in every reply box of the workspace.
+    let r = post(
+        "/settings/replies",
+        format!("csrf={csrf}&name=Ask+for+a+DM&text=Could+you+DM+us+your+order+number%3F"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = send(&app, Method::GET, &format!("/c/{c}"), Some(&ben), None).await;
+    assert!(page
+        .body
+        .contains("<option value=\"Could you DM us your order number?\">Ask for a DM</option>"));
+    // Forged settings forms change nothing.
+    let r = post("/settings/replies", "csrf=forged&name=x&text=y".to_string()).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.state.store.list_saved_replies(ws).await.unwrap().len(),
+        1
+    );
+}
+
+async fn post_agent_update(app: &TestApp, cookie: &str, csrf: &str, id: i64) -> Reply {
+    send(
+        app,
+        Method::POST,
+        &format!("/settings/agents/{id}"),
+        Some(cookie),
+        Some(&format!(
+            "csrf={csrf}&team_id=&capacity=7&availability=offline&languages=en&channels=&topics="
+        )),
+    )
+    .await
+}
+
+/// Form-encodes a value.
+fn earshot_url(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

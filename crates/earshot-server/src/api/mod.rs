@@ -4,8 +4,8 @@ mod contacts;
 mod conversations;
 mod messages;
 mod people;
-mod topics;
-mod workflow;
+pub(crate) mod topics;
+pub(crate) mod workflow;
 
 use crate::{auth, AppState, MAX_BODY_BYTES};
 use axum::extract::DefaultBodyLimit;

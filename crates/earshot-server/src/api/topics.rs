@@ -118,10 +118,10 @@ struct PreviewBody {
 }
 
 #[derive(Debug, Serialize)]
-struct PreviewResult {
-    scanned: usize,
-    matched: usize,
-    samples: Vec<MessageSample>,
+pub(crate) struct PreviewResult {
+    pub scanned: usize,
+    pub matched: usize,
+    pub samples: Vec<MessageSample>,
 }
 
 async fn preview(
@@ -132,7 +132,22 @@ async fn preview(
     let query = validate(&body.query)?;
     let last = body.last.unwrap_or(PREVIEW_DEFAULT).clamp(1, PREVIEW_MAX);
     let wanted = body.samples.unwrap_or(10).min(50);
-    let recent = state.store.recent_messages(ws.id, last).await?;
+    Ok(axum::Json(
+        preview_matches(&state, ws.id, &query, last, wanted).await?,
+    ))
+}
+
+/// What `query` matches among the workspace's `last` most recent inbound messages: how many
+/// were scanned and matched, and the first `wanted` matches (the API's and the topic
+/// editor's preview).
+pub(crate) async fn preview_matches(
+    state: &AppState,
+    ws: earshot_core::WorkspaceId,
+    query: &Query,
+    last: u32,
+    wanted: usize,
+) -> Result<PreviewResult, earshot_core::StoreError> {
+    let recent = state.store.recent_messages(ws, last).await?;
     let scanned = recent.len();
     let mut matched = 0;
     let mut samples = Vec::new();
@@ -151,9 +166,9 @@ async fn preview(
             }
         }
     }
-    Ok(axum::Json(PreviewResult {
+    Ok(PreviewResult {
         scanned,
         matched,
         samples,
-    }))
+    })
 }

@@ -62,7 +62,9 @@ pub(crate) async fn actor(
 }
 
 /// A rule body: the rule, and optionally where it goes in the order.
-fn parse_rule(body: &JsonValue) -> Result<(Option<i64>, earshot_core::rules::RuleDraft), ApiError> {
+pub(crate) fn parse_rule(
+    body: &JsonValue,
+) -> Result<(Option<i64>, earshot_core::rules::RuleDraft), ApiError> {
     let position = match body.get("position") {
         None | Some(JsonValue::Null) => None,
         Some(p) => Some(p.as_i64().ok_or_else(|| {
@@ -77,7 +79,7 @@ fn parse_rule(body: &JsonValue) -> Result<(Option<i64>, earshot_core::rules::Rul
 }
 
 /// Team and agent ids a rule names must exist in the workspace.
-async fn check_refs(
+pub(crate) async fn check_refs(
     state: &AppState,
     ws: WorkspaceId,
     draft: &earshot_core::rules::RuleDraft,

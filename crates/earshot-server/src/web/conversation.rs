@@ -1,0 +1,869 @@
+//! One conversation: the thread (each message's channel, time, sentiment and intents, with
+//! their explanations on demand), the customer beside it (identities across channels,
+//! followers, past conversations, opt-out), the reply box on the conversation's own channel
+//! (with saved replies and the collision check), private notes, assign / transfer, status,
+//! snooze, tags, the SLA countdown and the history of events.
+//!
+//! Every action is a form POST with the session's CSRF token, done through the same workflow
+//! calls as the API (so rules, the desk and the SLA clock follow), answered with a redirect
+//! back to the page (`303 See Other`), or the page again with what went wrong.
+
+use super::{
+    csrf_field, escape, failed, not_found, options, priority_badge, sentiment_badge, shell,
+    sla_badge, time_tag, Section, Session,
+};
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use earshot_core::rules::Actor;
+use earshot_core::store::ConversationQuery;
+use earshot_core::workflow::{ConversationChange, ConversationEvent, NewEvent};
+use earshot_core::{
+    AgentId, ConversationId, ConversationStatus, Direction, MessageId, TeamId, WorkspaceId,
+};
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::HashMap;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/c/{id}", get(page))
+        .route("/c/{id}/reply", post(reply))
+        .route("/c/{id}/note", post(note))
+        .route("/c/{id}/assign", post(assign))
+        .route("/c/{id}/status", post(status))
+        .route("/c/{id}/snooze", post(snooze))
+        .route("/c/{id}/tags", post(tags))
+}
+
+async fn page(State(state): State<AppState>, session: Session, Path(id): Path<i64>) -> Response {
+    render(&state, &session, ConversationId(id), None, StatusCode::OK).await
+}
+
+/// A message for the agent above the page (an action that could not be done).
+struct Notice {
+    text: String,
+    /// The reply they wrote, kept when a reply was refused.
+    draft: Option<String>,
+}
+
+async fn render(
+    state: &AppState,
+    session: &Session,
+    id: ConversationId,
+    notice: Option<Notice>,
+    status: StatusCode,
+) -> Response {
+    let ws = session.user.workspace_id;
+    let store = &state.store;
+    let c = match store.get_conversation(ws, id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return not_found("conversation"),
+        Err(e) => return failed(e),
+    };
+    let past_query = ConversationQuery {
+        contact: Some(c.contact_id),
+        limit: 20,
+        ..Default::default()
+    };
+    let loaded = tokio::try_join!(
+        store.conversation_messages(ws, id),
+        store.conversation_enrichments(ws, id),
+        store.conversation_topics(ws, id),
+        store.get_contact(ws, c.contact_id),
+        store.conversation_tags(ws, id),
+        store.conversation_events(ws, id),
+        store.list_agents(ws),
+        store.list_teams(ws),
+        store.list_topics(ws),
+        store.list_saved_replies(ws),
+        store.list_conversations(ws, &past_query),
+    );
+    let (
+        messages,
+        enrichments,
+        message_topics,
+        contact,
+        tags,
+        events,
+        agents,
+        teams,
+        topics,
+        saved,
+        past,
+    ) = match loaded {
+        Ok(x) => x,
+        Err(e) => return failed(e),
+    };
+    let mut enrichments: HashMap<_, _> = enrichments.into_iter().collect();
+    let topic_names: HashMap<_, _> = topics.iter().map(|t| (t.id, t.name.as_str())).collect();
+    let mut topics_of: HashMap<MessageId, Vec<&str>> = HashMap::new();
+    for (m, t) in &message_topics {
+        if let Some(name) = topic_names.get(t) {
+            topics_of.entry(*m).or_default().push(name);
+        }
+    }
+    let agent_names: HashMap<_, _> = agents.iter().map(|a| (a.id, a.name.as_str())).collect();
+    let customer = contact
+        .as_ref()
+        .and_then(|p| {
+            p.contact.display_name.clone().or_else(|| {
+                p.identities
+                    .iter()
+                    .find_map(|i| i.handle.clone().map(|h| format!("@{h}")))
+            })
+        })
+        .unwrap_or_else(|| format!("contact {}", c.contact_id));
+
+    // The thread.
+    let mut thread = String::new();
+    for m in &messages {
+        let who = if m.direction == Direction::In {
+            escape(&customer)
+        } else {
+            "Brand".into()
+        };
+        let mut labels = String::new();
+        if let Some(mut e) = enrichments.remove(&m.id) {
+            state.pipeline.explain(&m.text, &mut e);
+            labels.push_str(&sentiment_badge(Some(&e.sentiment.label)));
+            for i in &e.intents {
+                labels.push_str(&format!(
+                    "<span class=\"chip\">{} {:.0}%</span>",
+                    escape(&i.name.replace('_', " ")),
+                    i.confidence * 100.0
+                ));
+            }
+            labels.push_str(&format!(
+                "<details class=\"why\"><summary>Why?</summary>{}</details>",
+                explanation(&e)
+            ));
+        }
+        for t in topics_of.get(&m.id).into_iter().flatten() {
+            labels.push_str(&format!("<span class=\"chip topic\">#{}</span>", escape(t)));
+        }
+        thread.push_str(&format!(
+            "<li class=\"msg {dir}\" id=\"m{id}\"><p class=\"meta\"><strong>{who}</strong> on {ch} · {time}{vis}</p>\
+             <p class=\"text\">{text}</p><div class=\"labels\">{labels}</div></li>",
+            dir = if m.direction == Direction::In { "in" } else { "out" },
+            id = m.id.0,
+            ch = escape(m.channel_kind.as_str()),
+            time = time_tag(m.sent_at),
+            vis = if m.visibility == earshot_core::Visibility::Private {
+                " · private"
+            } else {
+                ""
+            },
+            text = escape(&m.text),
+        ));
+    }
+    let last_seen = messages.iter().map(|m| m.id.0).max().unwrap_or(0);
+
+    // The reply box, notes and actions.
+    let notice_html = notice
+        .as_ref()
+        .map(|n| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(&n.text)))
+        .unwrap_or_default();
+    let opted_out = contact.as_ref().is_some_and(|p| p.contact.opted_out);
+    let saved_select = if saved.is_empty() {
+        String::new()
+    } else {
+        let mut choices = vec![(String::new(), "Insert a saved reply…".to_string())];
+        choices.extend(saved.iter().map(|s| (s.text.clone(), s.name.clone())));
+        format!(
+            "<label for=\"saved\">Saved replies</label><select id=\"saved\" data-insert=\"reply-text\">{}</select>",
+            options(&choices, None)
+        )
+    };
+    let form_start = |action: &str, label: &str| {
+        format!(
+            "<form method=\"post\" action=\"/c/{}/{action}\" aria-label=\"{label}\">{}",
+            c.id.0,
+            csrf_field(session)
+        )
+    };
+    let reply_box = format!(
+        "<section class=\"card\" aria-labelledby=\"reply-h\"><h2 id=\"reply-h\">Reply on {ch}</h2>{warn}{form}\
+         <input type=\"hidden\" name=\"last_seen_message_id\" value=\"{last_seen}\">{saved_select}\
+         <label for=\"reply-text\">Your reply to {customer}</label>\
+         <textarea id=\"reply-text\" name=\"text\" rows=\"4\" required>{draft}</textarea>\
+         <div class=\"row\"><button type=\"submit\">Send reply</button>\
+         <label class=\"inline\"><input type=\"checkbox\" name=\"force\" value=\"1\"> send even if someone answered since I loaded this</label></div></form>\
+         {note}<label for=\"note-text\">Private note (only your team sees it)</label>\
+         <textarea id=\"note-text\" name=\"text\" rows=\"2\" required></textarea><button type=\"submit\">Add note</button></form></section>",
+        ch = escape(c.channel_kind.as_str()),
+        warn = if opted_out {
+            "<p class=\"warning\" role=\"note\">This customer opted out of engagement: reply only to what they asked.</p>"
+        } else {
+            ""
+        },
+        form = form_start("reply", "Reply"),
+        customer = escape(&customer),
+        draft = escape(notice.as_ref().and_then(|n| n.draft.as_deref()).unwrap_or("")),
+        note = form_start("note", "Private note"),
+    );
+    let mut agent_choices = vec![(String::new(), "nobody (back to the team)".to_string())];
+    agent_choices.extend(agents.iter().map(|a| (a.id.0.to_string(), a.name.clone())));
+    let mut team_choices = vec![(String::new(), "no team".to_string())];
+    team_choices.extend(teams.iter().map(|t| (t.id.0.to_string(), t.name.clone())));
+    let assignee = c.assignee_id.map(|a| a.0.to_string());
+    let team = c.team_id.map(|t| t.0.to_string());
+    let status_buttons: String = [
+        ConversationStatus::Open,
+        ConversationStatus::Pending,
+        ConversationStatus::Resolved,
+    ]
+    .iter()
+    .filter(|s| **s != c.status)
+    .map(|s| {
+        let label = match s {
+            ConversationStatus::Open if c.status == ConversationStatus::Resolved => "Reopen",
+            ConversationStatus::Open => "Mark open",
+            ConversationStatus::Pending => "Mark pending",
+            _ => "Resolve",
+        };
+        format!(
+            "<button type=\"submit\" name=\"status\" value=\"{}\">{label}</button>",
+            s.as_str()
+        )
+    })
+    .collect();
+    let tag_list: String = tags
+        .iter()
+        .map(|t| {
+            format!(
+                "<li><span class=\"chip\">{0}</span><button type=\"submit\" name=\"remove\" value=\"{0}\" class=\"link\" aria-label=\"Remove tag {0}\">×</button></li>",
+                escape(t)
+            )
+        })
+        .collect();
+    let actions = format!(
+        "<section class=\"card\" aria-labelledby=\"act-h\"><h2 id=\"act-h\">Actions</h2>\
+         {assign}<label for=\"assign-agent\">Assignee</label><select id=\"assign-agent\" name=\"agent_id\">{agents}</select>\
+         <label for=\"assign-team\">Team</label><select id=\"assign-team\" name=\"team_id\">{teams}</select>\
+         <button type=\"submit\">Assign</button></form>\
+         {status}<p class=\"label\">Status: <strong id=\"status\">{current}</strong></p><div class=\"row\">{status_buttons}</div></form>\
+         {snooze}<label for=\"snooze-for\">Snooze for</label><select id=\"snooze-for\" name=\"minutes\">{snooze_choices}</select>\
+         <button type=\"submit\">Snooze</button></form>\
+         {tags_form}<p class=\"label\">Tags</p><ul class=\"tags\">{tag_list}</ul>\
+         <label for=\"tag-add\">Add a tag</label><input id=\"tag-add\" name=\"add\" maxlength=\"64\"><button type=\"submit\">Add tag</button></form></section>",
+        assign = form_start("assign", "Assign"),
+        agents = options(&agent_choices, Some(assignee.as_deref().unwrap_or(""))),
+        teams = options(&team_choices, Some(team.as_deref().unwrap_or(""))),
+        status = form_start("status", "Status"),
+        current = escape(c.status.as_str()),
+        snooze = form_start("snooze", "Snooze"),
+        snooze_choices = options(
+            &[
+                ("60".into(), "1 hour".into()),
+                ("240".into(), "4 hours".into()),
+                ("1440".into(), "1 day".into()),
+                ("4320".into(), "3 days".into()),
+            ],
+            None
+        ),
+        tags_form = form_start("tags", "Tags"),
+    );
+
+    // The customer.
+    let mut panel = format!(
+        "<section class=\"card\" aria-labelledby=\"cust-h\"><h2 id=\"cust-h\">{}</h2>",
+        escape(&customer)
+    );
+    if let Some(p) = &contact {
+        panel.push_str("<ul class=\"identities\" aria-label=\"Identities\">");
+        for i in &p.identities {
+            panel.push_str(&format!(
+                "<li><span class=\"channel ch-{k}\">{k}</span> {handle}{verified}{followers}</li>",
+                k = escape(i.kind.as_str()),
+                handle = escape(
+                    &i.handle
+                        .clone()
+                        .map(|h| format!("@{h}"))
+                        .unwrap_or_else(|| i.external_id.clone())
+                ),
+                verified = if i.verified { " ✓ verified" } else { "" },
+                followers = i
+                    .followers
+                    .map(|f| format!(" · {f} followers"))
+                    .unwrap_or_default(),
+            ));
+        }
+        panel.push_str("</ul>");
+        panel.push_str(&format!(
+            "<p>Engagement: <strong>{}</strong></p>",
+            if p.contact.opted_out {
+                "opted out"
+            } else {
+                "welcome"
+            }
+        ));
+        if let Some(t) = &p.contact.tier {
+            panel.push_str(&format!("<p>Tier: {}</p>", escape(t)));
+        }
+        if let Some(v) = p.contact.value {
+            panel.push_str(&format!("<p>Value: {v:.2}</p>"));
+        }
+    }
+    let others: Vec<_> = past.items.iter().filter(|o| o.id != c.id).collect();
+    panel.push_str("<h3>Other conversations</h3>");
+    if others.is_empty() {
+        panel.push_str("<p class=\"muted\">None.</p>");
+    } else {
+        panel.push_str("<ul>");
+        for o in others {
+            panel.push_str(&format!(
+                "<li><a href=\"/c/{0}\">Conversation {0}</a> · {1} · {2}</li>",
+                o.id.0,
+                escape(o.status.as_str()),
+                time_tag(o.first_message_at)
+            ));
+        }
+        panel.push_str("</ul>");
+    }
+    panel.push_str("</section>");
+
+    // The history.
+    let history: String = events
+        .iter()
+        .rev()
+        .map(|e| {
+            format!(
+                "<li>{} · <strong>{}</strong> by {}{}</li>",
+                time_tag(e.at),
+                escape(&e.kind.replace('_', " ")),
+                escape(&actor_name(e.actor, &agent_names)),
+                escape(&event_detail(e, &agent_names))
+            )
+        })
+        .collect();
+
+    let main = format!(
+        "<p><a href=\"/inbox\">← Inbox</a></p>\
+         <h1>Conversation {id} with {customer}</h1>{notice_html}\
+         <p class=\"summary\" id=\"summary\">{ch} · status <strong>{status}</strong> · {priority} · SLA {sla}{due} · assigned to <strong id=\"assignee\">{assigned}</strong>{team}</p>\
+         <div class=\"conversation\" data-live=\"conversation\" data-id=\"{id}\"><div class=\"thread-col\">\
+         <ol class=\"thread\" id=\"thread\" aria-label=\"Messages\">{thread}</ol>{reply_box}\
+         <section class=\"card\" aria-labelledby=\"hist-h\"><h2 id=\"hist-h\">History</h2><ol class=\"history\" id=\"history\" reversed>{history}</ol></section></div>\
+         <aside class=\"side-col\" aria-label=\"Customer and actions\">{panel}{actions}</aside></div>",
+        id = c.id.0,
+        customer = escape(&customer),
+        ch = escape(c.channel_kind.as_str()),
+        status = escape(c.status.as_str()),
+        priority = priority_badge(c.priority),
+        sla = sla_badge(c.sla_due_at),
+        due = c
+            .sla_due_at
+            .map(|d| format!(" (due {})", time_tag(d)))
+            .unwrap_or_default(),
+        assigned = c
+            .assignee_id
+            .and_then(|a| agent_names.get(&a))
+            .map(|n| escape(n))
+            .unwrap_or_else(|| "nobody".into()),
+        team = c
+            .team_id
+            .and_then(|t| teams.iter().find(|x| x.id == t))
+            .map(|t| format!(" · team {}", escape(&t.name)))
+            .unwrap_or_default(),
+    );
+    (
+        status,
+        Html(shell(
+            session,
+            Section::Inbox,
+            &format!("Conversation {}", c.id),
+            &main,
+        )),
+    )
+        .into_response()
+}
+
+/// The reasons behind each label, strongest first.
+fn explanation(e: &earshot_core::enrichment::Enrichment) -> String {
+    let reasons = |because: &[earshot_core::enrichment::Reason]| {
+        if because.is_empty() {
+            return "<span class=\"muted\">no single feature stands out</span>".to_string();
+        }
+        because
+            .iter()
+            .take(6)
+            .map(|r| format!("<code>{}</code> {:+.2}", escape(&r.feature), r.weight))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut out = format!(
+        "<dl><dt>Language</dt><dd>{} ({:.0}%)</dd><dt>Sentiment: {}</dt><dd>{}</dd>",
+        escape(&e.language),
+        e.language_confidence * 100.0,
+        escape(&e.sentiment.label),
+        reasons(&e.sentiment.because)
+    );
+    for i in &e.intents {
+        out.push_str(&format!(
+            "<dt>{} ({:.0}%)</dt><dd>{}</dd>",
+            escape(&i.name.replace('_', " ")),
+            i.confidence * 100.0,
+            reasons(&i.because)
+        ));
+    }
+    out.push_str(&format!(
+        "<dt>Urgency {:.2}</dt><dd>{}</dd></dl>",
+        e.urgency.score,
+        reasons(&e.urgency.because)
+    ));
+    out
+}
+
+fn actor_name(a: Actor, agents: &HashMap<AgentId, &str>) -> String {
+    match a {
+        Actor::Customer => "the customer".into(),
+        Actor::Agent(id) => agents
+            .get(&id)
+            .map(|n| n.to_string())
+            .unwrap_or_else(|| format!("agent {id}")),
+        Actor::Rule(id) => format!("rule {id}"),
+        Actor::System => "Earshot".into(),
+    }
+}
+
+/// The few words that say what an event changed.
+fn event_detail(e: &ConversationEvent, agents: &HashMap<AgentId, &str>) -> String {
+    let d = &e.data;
+    let s = |k: &str| d.get(k).and_then(|v| v.as_str()).map(str::to_string);
+    match e.kind.as_str() {
+        "status_changed" => format!(
+            ": {} → {}",
+            s("from").unwrap_or_default(),
+            s("to").unwrap_or_default()
+        ),
+        "assigned" => {
+            let to = d
+                .pointer("/to/agent")
+                .and_then(|v| v.as_i64())
+                .map(|a| {
+                    agents
+                        .get(&AgentId(a))
+                        .map(|n| n.to_string())
+                        .unwrap_or_else(|| format!("agent {a}"))
+                })
+                .unwrap_or_else(|| "nobody".into());
+            format!(": to {to}")
+        }
+        "sla_due" => match d.get("to") {
+            Some(serde_json::Value::Number(ms)) => ms
+                .as_i64()
+                .map(|ms| {
+                    earshot_core::time::from_millis(ms)
+                        .format(": due %Y-%m-%d %H:%M UTC")
+                        .to_string()
+                })
+                .unwrap_or_default(),
+            Some(serde_json::Value::String(t)) => format!(": due {t}"),
+            _ => ": nobody waits".into(),
+        },
+        "snoozed" => format!(": until {}", s("until").unwrap_or_default()),
+        "sla_warning" | "sla_breach" => {
+            format!(" ({})", s("target").unwrap_or_else(|| "response".into()))
+        }
+        "note" => format!(": “{}”", s("text").unwrap_or_default()),
+        "tagged" | "untagged" => format!(": {}", s("tag").unwrap_or_default()),
+        "sla_answered" => {
+            if d.get("met").and_then(|v| v.as_bool()) == Some(true) {
+                ": within the SLA".into()
+            } else {
+                ": after the SLA was breached".into()
+            }
+        }
+        "priority_changed" => format!(
+            ": {} → {}",
+            d.get("from").map(|v| v.to_string()).unwrap_or_default(),
+            d.get("to").map(|v| v.to_string()).unwrap_or_default()
+        ),
+        _ => String::new(),
+    }
+}
+
+fn back(id: i64) -> Response {
+    Redirect::to(&format!("/c/{id}")).into_response()
+}
+
+/// The signed-in person as the actor of a change: their agent, or the workspace itself.
+fn actor_of(session: &Session) -> Actor {
+    session
+        .user
+        .agent_id
+        .map(Actor::Agent)
+        .unwrap_or(Actor::System)
+}
+
+/// An action refused for a reason the agent can fix: the page again, with the reason.
+async fn refused_action(
+    state: &AppState,
+    session: &Session,
+    id: i64,
+    status: StatusCode,
+    text: String,
+    draft: Option<String>,
+) -> Response {
+    render(
+        state,
+        session,
+        ConversationId(id),
+        Some(Notice { text, draft }),
+        status,
+    )
+    .await
+}
+
+/// What a store error means for the agent.
+async fn after_change(
+    state: &AppState,
+    session: &Session,
+    id: i64,
+    result: Result<(), earshot_core::StoreError>,
+) -> Response {
+    use earshot_core::StoreError;
+    match result {
+        Ok(()) => back(id),
+        Err(StoreError::NotFound { .. }) => not_found("conversation"),
+        Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => {
+            refused_action(
+                state,
+                session,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                m,
+                None,
+            )
+            .await
+        }
+        Err(e) => failed(e),
+    }
+}
+
+async fn change(
+    state: &AppState,
+    session: &Session,
+    id: i64,
+    change: ConversationChange,
+    extra: &[NewEvent],
+) -> Response {
+    let result = state
+        .pipeline
+        .workflow
+        .change(
+            session.user.workspace_id,
+            ConversationId(id),
+            change,
+            actor_of(session),
+            extra,
+        )
+        .await
+        .map(|_| ());
+    after_change(state, session, id, result).await
+}
+
+#[derive(Debug, Deserialize)]
+struct ReplyForm {
+    #[serde(default)]
+    csrf: String,
+    text: String,
+    #[serde(default)]
+    last_seen_message_id: Option<i64>,
+    #[serde(default)]
+    force: Option<String>,
+}
+
+async fn reply(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<ReplyForm>,
+) -> Response {
+    if let Err(r) = session.check(&form.csrf) {
+        return r;
+    }
+    let Some(agent) = session.user.agent_id else {
+        return refused_action(
+            &state,
+            &session,
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Replies are sent by agents, and your account is not linked to an agent.".into(),
+            Some(form.text),
+        )
+        .await;
+    };
+    use earshot_engine::workflow::ActionError;
+    let result = state
+        .pipeline
+        .workflow
+        .reply(
+            session.user.workspace_id,
+            ConversationId(id),
+            agent,
+            &form.text,
+            form.last_seen_message_id.filter(|&m| m > 0).map(MessageId),
+            form.force.is_some(),
+        )
+        .await;
+    match result {
+        Ok(_) => back(id),
+        Err(ActionError::Collision { .. }) => {
+            refused_action(
+                &state,
+                &session,
+                id,
+                StatusCode::CONFLICT,
+                "Someone answered this customer after you opened the conversation; read their reply below, then send yours again (or tick “send even if…”).".into(),
+                Some(form.text),
+            )
+            .await
+        }
+        Err(ActionError::Invalid(m)) => {
+            refused_action(&state, &session, id, StatusCode::UNPROCESSABLE_ENTITY, m, Some(form.text)).await
+        }
+        Err(ActionError::Store(e)) => after_change(&state, &session, id, Err(e)).await,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct NoteForm {
+    #[serde(default)]
+    csrf: String,
+    text: String,
+}
+
+async fn note(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<NoteForm>,
+) -> Response {
+    if let Err(r) = session.check(&form.csrf) {
+        return r;
+    }
+    let text = form.text.trim();
+    if text.is_empty() || text.chars().count() > 10_000 {
+        return refused_action(
+            &state,
+            &session,
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "A note has 1 to 10,000 characters.".into(),
+            None,
+        )
+        .await;
+    }
+    change(
+        &state,
+        &session,
+        id,
+        ConversationChange::default(),
+        &[NewEvent::new("note", json!({ "text": text }))],
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+struct AssignForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    agent_id: String,
+    #[serde(default)]
+    team_id: String,
+}
+
+/// An id from a select, `""` for none; another workspace's is refused by the store.
+fn optional_id(s: &str) -> Result<Option<i64>, String> {
+    match s.trim() {
+        "" => Ok(None),
+        v => v
+            .parse()
+            .map(Some)
+            .map_err(|_| format!("`{v}` is not an id")),
+    }
+}
+
+async fn assign(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<AssignForm>,
+) -> Response {
+    if let Err(r) = session.check(&form.csrf) {
+        return r;
+    }
+    let ws: WorkspaceId = session.user.workspace_id;
+    let (agent, team) = match (optional_id(&form.agent_id), optional_id(&form.team_id)) {
+        (Ok(a), Ok(t)) => (a.map(AgentId), t.map(TeamId)),
+        (Err(m), _) | (_, Err(m)) => {
+            return refused_action(
+                &state,
+                &session,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                m,
+                None,
+            )
+            .await
+        }
+    };
+    // The agent's own team when none is chosen, so a transfer lands on their desk.
+    let team = match (team, agent) {
+        (Some(t), _) => Some(t),
+        (None, Some(a)) => match state.store.list_agents(ws).await {
+            Ok(agents) => agents.iter().find(|x| x.id == a).and_then(|x| x.team_id),
+            Err(e) => return failed(e),
+        },
+        (None, None) => None,
+    };
+    change(
+        &state,
+        &session,
+        id,
+        ConversationChange {
+            assignee: Some(agent),
+            team: Some(team),
+            ..Default::default()
+        },
+        &[],
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+struct StatusForm {
+    #[serde(default)]
+    csrf: String,
+    status: String,
+}
+
+async fn status(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<StatusForm>,
+) -> Response {
+    if let Err(r) = session.check(&form.csrf) {
+        return r;
+    }
+    let status = match form.status.parse::<ConversationStatus>() {
+        Ok(s) if s != ConversationStatus::Snoozed => s,
+        _ => {
+            return refused_action(
+                &state,
+                &session,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("`{}` is not a status you can set here", form.status),
+                None,
+            )
+            .await
+        }
+    };
+    change(
+        &state,
+        &session,
+        id,
+        ConversationChange {
+            status: Some(status),
+            ..Default::default()
+        },
+        &[],
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+struct SnoozeForm {
+    #[serde(default)]
+    csrf: String,
+    minutes: String,
+}
+
+async fn snooze(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<SnoozeForm>,
+) -> Response {
+    if let Err(r) = session.check(&form.csrf) {
+        return r;
+    }
+    let minutes = match form.minutes.trim().parse::<i64>() {
+        Ok(m) if (1..=60 * 24 * 90).contains(&m) => m,
+        _ => {
+            return refused_action(
+                &state,
+                &session,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Snooze for 1 minute to 90 days.".into(),
+                None,
+            )
+            .await
+        }
+    };
+    let until = earshot_core::time::now() + chrono::Duration::minutes(minutes);
+    change(
+        &state,
+        &session,
+        id,
+        ConversationChange {
+            status: Some(ConversationStatus::Snoozed),
+            snoozed_until: Some(Some(until)),
+            ..Default::default()
+        },
+        &[],
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+struct TagsForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    add: String,
+    #[serde(default)]
+    remove: String,
+}
+
+async fn tags(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<TagsForm>,
+) -> Response {
+    if let Err(r) = session.check(&form.csrf) {
+        return r;
+    }
+    let (add, remove) = (form.add.trim(), form.remove.trim());
+    if add.is_empty() && remove.is_empty() {
+        return back(id);
+    }
+    change(
+        &state,
+        &session,
+        id,
+        ConversationChange {
+            add_tags: (!add.is_empty() && remove.is_empty())
+                .then(|| add.to_string())
+                .into_iter()
+                .collect(),
+            remove_tags: (!remove.is_empty())
+                .then(|| remove.to_string())
+                .into_iter()
+                .collect(),
+            ..Default::default()
+        },
+        &[],
+    )
+    .await
+}

@@ -1,0 +1,462 @@
+//! The manager's dashboard: conversation volume over time by channel and by sentiment,
+//! first-response time (median and 90th percentile), SLA compliance, the backlog and each
+//! agent's load, and the top topics, as charts, for a range of days (UTC), with a CSV
+//! download of exactly what is shown (`?format=csv`).
+//!
+//! The store counts everything in the database over index ranges (`Store::dashboard_counts`);
+//! this module only arranges the counts ([`View`]) and draws them.
+
+use super::chart::{self, Series, PALETTE};
+use super::{escape, failed, shell, Section, Session};
+use crate::AppState;
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use chrono::NaiveDate;
+use earshot_core::report::{
+    daily_series, day_of, day_start, minutes_in_words, quantile_minutes, sla_compliance,
+    DashboardCounts, DayRange,
+};
+use earshot_core::ConversationStatus;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/dashboard", get(dashboard))
+}
+
+/// Days shown when no range is given: the month up to the newest conversation.
+const DEFAULT_DAYS: i64 = 30;
+
+#[derive(Debug, Deserialize, Default)]
+struct Params {
+    /// `YYYY-MM-DD`, inclusive.
+    #[serde(default)]
+    from: Option<String>,
+    /// `YYYY-MM-DD`, inclusive.
+    #[serde(default)]
+    to: Option<String>,
+    /// `csv` for the download.
+    #[serde(default)]
+    format: Option<String>,
+}
+
+fn parse_day(field: &str, s: &str) -> Result<i64, String> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map(|d| day_of(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc()))
+        .map_err(|_| format!("`{field}`: `{s}` is not a date like 2026-11-30"))
+}
+
+fn label(day: i64) -> String {
+    day_start(day).format("%Y-%m-%d").to_string()
+}
+
+/// The range asked for, or the default one ending on the day of the newest conversation
+/// (today when there is none, or when it is later than today).
+async fn range_of(state: &AppState, session: &Session, p: &Params) -> Result<DayRange, Response> {
+    let given = |v: &Option<String>| {
+        v.as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .map(str::to_string)
+    };
+    let bad = |m: String| super::refused(StatusCode::BAD_REQUEST, &m);
+    let today = day_of(earshot_core::time::now());
+    let to = match given(&p.to) {
+        Some(t) => parse_day("to", &t).map_err(bad)?,
+        None => {
+            let last = state
+                .store
+                .last_activity(session.user.workspace_id)
+                .await
+                .map_err(failed)?;
+            last.map(day_of).unwrap_or(today).min(today)
+        }
+    };
+    match given(&p.from) {
+        Some(f) => DayRange::new(parse_day("from", &f).map_err(bad)?, to).map_err(bad),
+        None => Ok(DayRange::ending(to, DEFAULT_DAYS)),
+    }
+}
+
+/// What the dashboard shows, arranged from the store's counts.
+struct View {
+    range: DayRange,
+    conversations: i64,
+    by_channel: Vec<(String, Vec<i64>)>,
+    by_sentiment: Vec<(String, Vec<i64>)>,
+    first_responses: i64,
+    median_minutes: Option<i64>,
+    p90_minutes: Option<i64>,
+    /// (bucket, first responses in it)
+    response_buckets: Vec<(String, i64)>,
+    compliance: Option<f64>,
+    sla_met: i64,
+    sla_missed: i64,
+    backlog: Vec<(String, i64)>,
+    /// (agent, open conversations, capacity)
+    agent_load: Vec<(String, i64, u32)>,
+    /// (team, waiting for someone of the team)
+    team_queue: Vec<(String, i64)>,
+    topics: Vec<(String, i64)>,
+}
+
+const BUCKETS: [(&str, i64); 6] = [
+    ("under 15 min", 15),
+    ("15–60 min", 60),
+    ("1–4 h", 240),
+    ("4–8 h", 480),
+    ("8–24 h", 1440),
+    ("over 24 h", i64::MAX),
+];
+
+impl View {
+    async fn load(state: &AppState, session: &Session, range: DayRange) -> Result<Self, Response> {
+        let ws = session.user.workspace_id;
+        let store = &state.store;
+        let (counts, channels, agents, teams, topics) = tokio::try_join!(
+            store.dashboard_counts(ws, range.from(), range.until()),
+            store.list_channels(ws),
+            store.list_agents(ws),
+            store.list_teams(ws),
+            store.list_topics(ws),
+        )
+        .map_err(failed)?;
+        let kinds: HashMap<_, _> = channels.iter().map(|c| (c.id, c.kind.as_str())).collect();
+        let DashboardCounts {
+            volume,
+            first_response_minutes,
+            backlog,
+            topics: topic_counts,
+            ..
+        } = &counts;
+        let by_channel = daily_series(
+            range,
+            volume.iter().map(|v| {
+                (
+                    v.day,
+                    kinds
+                        .get(&v.channel)
+                        .copied()
+                        .unwrap_or("unknown")
+                        .to_string(),
+                    v.conversations,
+                )
+            }),
+        );
+        let by_sentiment = daily_series(
+            range,
+            volume
+                .iter()
+                .map(|v| (v.day, v.sentiment.clone(), v.conversations)),
+        );
+        let mut response_buckets: Vec<(String, i64)> =
+            BUCKETS.iter().map(|(l, _)| (l.to_string(), 0)).collect();
+        for &(minutes, n) in first_response_minutes {
+            let k = BUCKETS
+                .iter()
+                .position(|(_, up_to)| minutes < *up_to)
+                .unwrap_or(BUCKETS.len() - 1);
+            response_buckets[k].1 += n;
+        }
+        let mut by_status: BTreeMap<usize, i64> = BTreeMap::new();
+        let mut per_agent: HashMap<_, i64> = HashMap::new();
+        let mut per_team: HashMap<_, i64> = HashMap::new();
+        for b in backlog {
+            let order = ConversationStatus::ALL
+                .iter()
+                .position(|s| *s == b.status)
+                .unwrap_or(0);
+            *by_status.entry(order).or_default() += b.conversations;
+            match (b.assignee, b.team) {
+                (Some(a), _) => *per_agent.entry(a).or_default() += b.conversations,
+                (None, Some(t)) => *per_team.entry(t).or_default() += b.conversations,
+                (None, None) => {}
+            }
+        }
+        let mut agent_load: Vec<(String, i64, u32)> = agents
+            .iter()
+            .map(|a| {
+                (
+                    a.name.clone(),
+                    per_agent.get(&a.id).copied().unwrap_or(0),
+                    a.capacity,
+                )
+            })
+            .collect();
+        agent_load.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let mut team_queue: Vec<(String, i64)> = teams
+            .iter()
+            .map(|t| (t.name.clone(), per_team.get(&t.id).copied().unwrap_or(0)))
+            .collect();
+        team_queue.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let topic_names: HashMap<_, _> = topics.iter().map(|t| (t.id, t.name.as_str())).collect();
+        Ok(View {
+            range,
+            conversations: volume.iter().map(|v| v.conversations).sum(),
+            by_channel,
+            by_sentiment,
+            first_responses: first_response_minutes.iter().map(|h| h.1).sum(),
+            median_minutes: quantile_minutes(first_response_minutes, 0.5),
+            p90_minutes: quantile_minutes(first_response_minutes, 0.9),
+            response_buckets,
+            compliance: sla_compliance(&counts),
+            sla_met: counts.sla_met,
+            sla_missed: counts.sla_missed.max(counts.sla_breaches),
+            backlog: by_status
+                .into_iter()
+                .map(|(k, n)| (ConversationStatus::ALL[k].as_str().to_string(), n))
+                .collect(),
+            agent_load,
+            team_queue,
+            topics: topic_counts
+                .iter()
+                .map(|(t, n)| {
+                    (
+                        topic_names
+                            .get(t)
+                            .copied()
+                            .unwrap_or("deleted topic")
+                            .to_string(),
+                        *n,
+                    )
+                })
+                .collect(),
+        })
+    }
+
+    fn labels(&self) -> Vec<String> {
+        self.range.days().map(label).collect()
+    }
+
+    /// Every number the page shows, one per line: `metric,series,day,value`.
+    fn csv(&self) -> String {
+        let mut out = String::from("metric,series,day,value\n");
+        let labels = self.labels();
+        let mut line = |metric: &str, series: &str, day: &str, value: String| {
+            out.push_str(&format!("{metric},{},{day},{value}\n", csv_field(series)));
+        };
+        for (metric, series) in [
+            ("conversations_by_channel", &self.by_channel),
+            ("conversations_by_sentiment", &self.by_sentiment),
+        ] {
+            for (name, values) in series {
+                for (day, v) in labels.iter().zip(values) {
+                    line(metric, name, day, v.to_string());
+                }
+            }
+        }
+        let opt = |v: Option<i64>| v.map(|m| m.to_string()).unwrap_or_default();
+        line(
+            "first_response_minutes",
+            "median",
+            "",
+            opt(self.median_minutes),
+        );
+        line("first_response_minutes", "p90", "", opt(self.p90_minutes));
+        for (bucket, n) in &self.response_buckets {
+            line("first_responses", bucket, "", n.to_string());
+        }
+        line(
+            "sla_compliance",
+            "share_met",
+            "",
+            self.compliance
+                .map(|c| format!("{c:.4}"))
+                .unwrap_or_default(),
+        );
+        line("sla", "met", "", self.sla_met.to_string());
+        line("sla", "missed", "", self.sla_missed.to_string());
+        for (status, n) in &self.backlog {
+            line("backlog", status, "", n.to_string());
+        }
+        for (team, n) in &self.team_queue {
+            line("team_queue", team, "", n.to_string());
+        }
+        for (agent, n, _) in &self.agent_load {
+            line("agent_open", agent, "", n.to_string());
+        }
+        for (topic, n) in &self.topics {
+            line("topic_messages", topic, "", n.to_string());
+        }
+        out
+    }
+}
+
+/// A CSV field, quoted when it must be (RFC 4180); a leading `=`, `+`, `-` or `@` is
+/// prefixed with `'` so a spreadsheet does not run it as a formula.
+fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+async fn dashboard(
+    State(state): State<AppState>,
+    session: Session,
+    Query(params): Query<Params>,
+) -> Response {
+    let range = match range_of(&state, &session, &params).await {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let view = match View::load(&state, &session, range).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if params.format.as_deref() == Some("csv") {
+        let name = format!(
+            "earshot-dashboard-{}-{}.csv",
+            label(range.first),
+            label(range.last)
+        );
+        return (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
+            ],
+            view.csv(),
+        )
+            .into_response();
+    }
+    Html(shell(
+        &session,
+        Section::Dashboard,
+        "Dashboard",
+        &render(&view),
+    ))
+    .into_response()
+}
+
+fn render(v: &View) -> String {
+    let labels = v.labels();
+    let (from, to) = (label(v.range.first), label(v.range.last));
+    let channel_series: Vec<Series> = v
+        .by_channel
+        .iter()
+        .enumerate()
+        .map(|(i, (name, values))| Series {
+            name,
+            colour: PALETTE[i % PALETTE.len()],
+            values,
+        })
+        .collect();
+    let sentiment_series: Vec<Series> = v
+        .by_sentiment
+        .iter()
+        .map(|(name, values)| Series {
+            name,
+            colour: chart::sentiment_colour(name),
+            values,
+        })
+        .collect();
+    let words = |m: Option<i64>| m.map(minutes_in_words).unwrap_or_else(|| "—".into());
+    let compliance = v
+        .compliance
+        .map(|c| format!("{:.1}%", c * 100.0))
+        .unwrap_or_else(|| "—".into());
+    let buckets: Vec<(String, i64, &str)> = v
+        .response_buckets
+        .iter()
+        .map(|(l, n)| (l.clone(), *n, PALETTE[0]))
+        .collect();
+    let sla: Vec<(String, i64, &str)> = vec![
+        ("met".into(), v.sla_met, "#009E73"),
+        ("missed".into(), v.sla_missed, "#D55E00"),
+    ];
+    let backlog: Vec<(String, i64, &str)> = v
+        .backlog
+        .iter()
+        .map(|(s, n)| (s.clone(), *n, PALETTE[1]))
+        .collect();
+    let load: Vec<(String, i64, &str)> = v
+        .agent_load
+        .iter()
+        .map(|(a, n, cap)| {
+            (
+                format!("{a} (of {cap})"),
+                *n,
+                if *n as u64 >= u64::from(*cap) {
+                    "#D55E00"
+                } else {
+                    PALETTE[4]
+                },
+            )
+        })
+        .collect();
+    let queue: Vec<(String, i64, &str)> = v
+        .team_queue
+        .iter()
+        .map(|(t, n)| (t.clone(), *n, PALETTE[3]))
+        .collect();
+    let topics: Vec<(String, i64, &str)> = v
+        .topics
+        .iter()
+        .map(|(t, n)| (t.clone(), *n, PALETTE[2]))
+        .collect();
+    format!(
+        "<h1>Dashboard</h1>\
+         <form class=\"filters\" method=\"get\" action=\"/dashboard\" aria-label=\"Date range\">\
+         <div class=\"field\"><label for=\"from\">From</label><input type=\"date\" id=\"from\" name=\"from\" value=\"{from}\"></div>\
+         <div class=\"field\"><label for=\"to\">To</label><input type=\"date\" id=\"to\" name=\"to\" value=\"{to}\"></div>\
+         <button type=\"submit\">Show</button> <a href=\"/dashboard?from={from}&amp;to={to}&amp;format=csv\" download>Download CSV</a></form>\
+         <p class=\"muted\">{from} to {to} (UTC days). Backlog and load are as of now.</p>\
+         <div class=\"kpis\">\
+         <div class=\"kpi\"><span class=\"n\" id=\"kpi-conversations\">{conversations}</span><span>conversations</span></div>\
+         <div class=\"kpi\"><span class=\"n\" id=\"kpi-median\">{median}</span><span>median first response</span></div>\
+         <div class=\"kpi\"><span class=\"n\" id=\"kpi-p90\">{p90}</span><span>90th percentile first response</span></div>\
+         <div class=\"kpi\"><span class=\"n\" id=\"kpi-sla\">{compliance}</span><span>SLA met</span></div></div>\
+         <div class=\"grid2\">\
+         <section class=\"card wide\"><h2>Conversations by channel</h2>{by_channel}</section>\
+         <section class=\"card wide\"><h2>Conversations by sentiment</h2>{by_sentiment}</section>\
+         <section class=\"card\"><h2>First responses ({responses})</h2>{buckets}</section>\
+         <section class=\"card\"><h2>SLA: replies to waiting customers</h2>{sla}</section>\
+         <section class=\"card\"><h2>Backlog by status</h2>{backlog}</section>\
+         <section class=\"card\"><h2>Agent load (open conversations)</h2>{load}</section>\
+         <section class=\"card\"><h2>Waiting in team queues</h2>{queue}</section>\
+         <section class=\"card\"><h2>Top topics</h2>{topics}</section></div>",
+        conversations = v.conversations,
+        median = escape(&words(v.median_minutes)),
+        p90 = escape(&words(v.p90_minutes)),
+        by_channel = chart::stacked_columns("vol-ch", "Conversations by channel per day", &labels, &channel_series),
+        by_sentiment = chart::stacked_columns("vol-s", "Conversations by sentiment per day", &labels, &sentiment_series),
+        responses = v.first_responses,
+        buckets = chart::bars("frt", "First responses by time to answer", &buckets),
+        sla = chart::bars("sla", "SLA targets met and missed", &sla),
+        backlog = chart::bars("backlog", "Open conversations by status", &backlog),
+        load = chart::bars("load", "Open conversations per agent", &load),
+        queue = chart::bars("queue", "Conversations waiting in each team's queue", &queue),
+        topics = chart::bars("topics", "Messages per topic", &topics),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_and_defused() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+    }
+
+    #[test]
+    fn days_parse_or_say_what_is_wrong() {
+        assert_eq!(parse_day("from", "1970-01-02"), Ok(1));
+        let e = parse_day("to", "30/11/2026").unwrap_err();
+        assert!(e.contains("`to`") && e.contains("30/11/2026"), "{e}");
+    }
+}

@@ -1,0 +1,349 @@
+//! The web UI, served by the same binary at `/`: sign-in (`login`), the agent inbox
+//! (`inbox`) with live updates (`live`), the conversation page with every agent action
+//! (`conversation`), the manager's dashboard (`dashboard`, charts from `chart`), and the
+//! admins' settings (`settings`). Pages are rendered on the server as plain HTML forms that
+//! work without scripts; one small script (`assets/app.js`) adds live updates, ticking SLA
+//! countdowns and the query editor's check as you type. Nothing to build with npm.
+//!
+//! Every page needs a session (the [`Session`] extractor sends anyone else to `/login`);
+//! every form carries the session's CSRF token, checked before anything changes; every read
+//! is scoped to the session's workspace by the store.
+
+// A failed check answers with the page that says why (`Err(Response)`): returned at once by
+// the handler, never stored or passed along, so its size costs nothing worth boxing for.
+#![allow(clippy::result_large_err)]
+
+mod chart;
+mod conversation;
+mod dashboard;
+mod inbox;
+mod live;
+mod login;
+mod settings;
+
+use crate::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use earshot_core::auth::User;
+
+pub use login::signed_in;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/assets/app.css", get(css))
+        .route("/assets/app.js", get(js))
+        .merge(login::router())
+        .merge(inbox::router())
+        .merge(live::router())
+        .merge(conversation::router())
+        .merge(dashboard::router())
+        .merge(settings::router())
+}
+
+async fn home(session: Option<Session>) -> Response {
+    match session {
+        Some(_) => Redirect::to("/inbox").into_response(),
+        None => Redirect::to("/login").into_response(),
+    }
+}
+
+async fn css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("assets/app.css"),
+    )
+        .into_response()
+}
+
+async fn js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("assets/app.js"),
+    )
+        .into_response()
+}
+
+/// The signed-in person and their session's CSRF token. A page handler that takes it is
+/// reached only with a live session: anyone else is sent to `/login`.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: User,
+    pub csrf: String,
+}
+
+impl Session {
+    /// A form's CSRF token must be the session's; otherwise nothing happens (403).
+    pub fn check(&self, csrf: &str) -> Result<(), Response> {
+        if !csrf.is_empty() && constant_time_eq(csrf.as_bytes(), self.csrf.as_bytes()) {
+            Ok(())
+        } else {
+            Err(refused(
+                StatusCode::FORBIDDEN,
+                "This form was not sent from an Earshot page (CSRF check). Reload the page and try again.",
+            ))
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.user.role == "admin"
+    }
+
+    /// Settings are for admins (403 for agents).
+    pub fn require_admin(&self) -> Result<(), Response> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(refused(
+                StatusCode::FORBIDDEN,
+                "Only admins can change settings.",
+            ))
+        }
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match signed_in(state, &parts.headers).await {
+            Some((user, csrf)) => Ok(Session { user, csrf }),
+            None => Err(Redirect::to("/login").into_response()),
+        }
+    }
+}
+
+impl axum::extract::OptionalFromRequestParts<AppState> for Session {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(signed_in(state, &parts.headers)
+            .await
+            .map(|(user, csrf)| Session { user, csrf }))
+    }
+}
+
+pub(crate) fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A whole page: `<head>` with the stylesheet and script, and the body.
+pub(crate) fn document(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{} · Earshot</title><link rel=\"stylesheet\" href=\"/assets/app.css\">\
+         <script src=\"/assets/app.js\" defer></script></head><body>{body}</body></html>",
+        escape(title)
+    )
+}
+
+/// Which part of the app a page belongs to (the navigation marks it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Section {
+    Inbox,
+    Dashboard,
+    Settings,
+}
+
+/// A signed-in page: the navigation, who is signed in, the sign-out form, then `main`.
+pub(crate) fn shell(session: &Session, section: Section, title: &str, main: &str) -> String {
+    let link = |s: Section, href: &str, label: &str| {
+        if s == section {
+            format!("<a href=\"{href}\" aria-current=\"page\">{label}</a>")
+        } else {
+            format!("<a href=\"{href}\">{label}</a>")
+        }
+    };
+    let settings = if session.is_admin() {
+        link(Section::Settings, "/settings", "Settings")
+    } else {
+        String::new()
+    };
+    document(
+        title,
+        &format!(
+            "<a class=\"skip\" href=\"#main\">Skip to content</a>\
+             <header class=\"top\"><span class=\"brand\">Earshot</span>\
+             <nav aria-label=\"Main\">{}{}{settings}</nav>\
+             <div class=\"who\"><span>Signed in as <strong>{}</strong> ({}, {})</span>\
+             <form method=\"post\" action=\"/logout\">{}<button type=\"submit\" class=\"link\">Sign out</button></form></div></header>\
+             <main id=\"main\" data-csrf=\"{}\">{main}</main>\
+             <div id=\"live-status\" class=\"sr-only\" role=\"status\" aria-live=\"polite\"></div>",
+            link(Section::Inbox, "/inbox", "Inbox"),
+            link(Section::Dashboard, "/dashboard", "Dashboard"),
+            escape(&session.user.name),
+            escape(&session.user.email),
+            escape(&session.user.role),
+            csrf_field(session),
+            escape(&session.csrf),
+        ),
+    )
+}
+
+/// The hidden CSRF field every form carries.
+pub(crate) fn csrf_field(session: &Session) -> String {
+    format!(
+        "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
+        escape(&session.csrf)
+    )
+}
+
+/// A page that says why a request was refused.
+pub(crate) fn refused(status: StatusCode, message: &str) -> Response {
+    (
+        status,
+        Html(document(
+            "Refused",
+            &format!(
+                "<main id=\"main\" class=\"narrow\"><h1>Not done</h1><p class=\"error\" role=\"alert\">{}</p>\
+                 <p><a href=\"/inbox\">Back to the inbox</a></p></main>",
+                escape(message)
+            ),
+        )),
+    )
+        .into_response()
+}
+
+/// The store failed: logged, and said without its details.
+pub(crate) fn failed(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "web page failed");
+    refused(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong on our side; it has been logged. Try again in a moment.",
+    )
+}
+
+pub(crate) fn not_found(what: &str) -> Response {
+    refused(StatusCode::NOT_FOUND, &format!("No such {what}."))
+}
+
+/// "3 h 20 min left", "breached 2 h ago", or "—", and whether it is breached.
+pub(crate) fn sla_left(due: Option<earshot_core::time::Timestamp>) -> (String, bool) {
+    let Some(due) = due else {
+        return ("—".into(), false);
+    };
+    let left = due - earshot_core::time::now();
+    let words = earshot_core::report::minutes_in_words(left.num_minutes().abs());
+    if left < chrono::Duration::zero() {
+        (format!("breached {words} ago"), true)
+    } else {
+        (format!("{words} left"), false)
+    }
+}
+
+/// The SLA cell: the time left in words (red when breached), with the due time for the
+/// script that keeps it ticking.
+pub(crate) fn sla_badge(due: Option<earshot_core::time::Timestamp>) -> String {
+    let (words, breached) = sla_left(due);
+    match due {
+        Some(d) => format!(
+            "<span class=\"sla{}\" data-due=\"{}\">{}</span>",
+            if breached { " breached" } else { "" },
+            d.timestamp_millis(),
+            escape(&words)
+        ),
+        None => "<span class=\"sla none\">—</span>".into(),
+    }
+}
+
+pub(crate) fn sentiment_badge(sentiment: Option<&str>) -> String {
+    match sentiment {
+        Some(s) if s != "unknown" => {
+            format!("<span class=\"badge s-{0}\">{0}</span>", escape(s))
+        }
+        _ => "<span class=\"badge\">—</span>".into(),
+    }
+}
+
+pub(crate) fn priority_badge(score: i32) -> String {
+    let label = earshot_core::priority::label(score);
+    format!("<span class=\"badge p-{label}\">{score} {label}</span>")
+}
+
+/// The time as people read it, in UTC, with the machine-readable value.
+pub(crate) fn time_tag(t: earshot_core::time::Timestamp) -> String {
+    format!(
+        "<time datetime=\"{}\">{}</time>",
+        t.to_rfc3339(),
+        t.format("%Y-%m-%d %H:%M UTC")
+    )
+}
+
+/// `name="…"` options of a `<select>`, the chosen one selected.
+pub(crate) fn options(choices: &[(String, String)], chosen: Option<&str>) -> String {
+    choices
+        .iter()
+        .map(|(value, label)| {
+            format!(
+                "<option value=\"{}\"{}>{}</option>",
+                escape(value),
+                if Some(value.as_str()) == chosen {
+                    " selected"
+                } else {
+                    ""
+                },
+                escape(label)
+            )
+        })
+        .collect()
+}
+
+/// A query-string value, percent-encoded.
+pub(crate) fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_and_encoding_leave_nothing_active() {
+        assert_eq!(
+            escape("<a href='x'>&\"</a>"),
+            "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;"
+        );
+        assert_eq!(url_encode("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+}
