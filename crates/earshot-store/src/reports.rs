@@ -132,11 +132,14 @@ macro_rules! report_queries {
             pool: &Pool,
             ws: WorkspaceId,
         ) -> StoreResult<Option<earshot_core::time::Timestamp>> {
+            // The newest day through the day index, then the newest moment of that day.
             let at: Option<i64> = sqlx::query_scalar(
-                "SELECT first_message_at FROM conversations WHERE workspace_id = $1 ORDER BY workspace_id DESC, first_message_at DESC LIMIT 1",
+                "SELECT MAX(first_message_at) FROM conversations WHERE workspace_id = $1 AND first_message_at / 86400000 = \
+                 (SELECT first_message_at / 86400000 FROM conversations WHERE workspace_id = $1 \
+                  ORDER BY first_message_at / 86400000 DESC LIMIT 1)",
             )
             .bind(ws.0)
-            .fetch_optional(pool)
+            .fetch_one(pool)
             .await
             .map_err(db_err)?;
             Ok(at.map(earshot_core::time::from_millis))

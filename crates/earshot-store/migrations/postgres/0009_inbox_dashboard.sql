@@ -18,7 +18,6 @@ UPDATE conversations SET
                ORDER BY m.sent_at DESC, m.id DESC LIMIT 1);
 
 CREATE INDEX conversations_by_started_day ON conversations (workspace_id, (first_message_at / 86400000), channel_id, sentiment);
-CREATE INDEX conversations_last_started ON conversations (workspace_id, first_message_at);
 CREATE INDEX conversations_by_contact ON conversations (contact_id, priority DESC, waiting_key, id);
 CREATE INDEX conversations_by_first_response ON conversations (workspace_id, first_response_at, first_message_at)
     WHERE first_response_at IS NOT NULL;
