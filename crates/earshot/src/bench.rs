@@ -23,6 +23,9 @@ pub enum BenchCommand {
     /// One routing decision (priority, automation rules, assignment by skill and capacity)
     /// with many agents and rules, on one core: latency percentiles.
     Route(crate::bench_route::RouteBench),
+    /// Server time of the web inbox, conversation and dashboard pages on a database that
+    /// holds a workspace's messages (the API's inbox listing as the baseline).
+    Web(crate::bench_web::WebBench),
 }
 
 #[derive(Debug, Args)]
@@ -92,6 +95,7 @@ pub async fn run(database: Option<String>, command: BenchCommand) -> anyhow::Res
         BenchCommand::Nlp(args) => nlp(args),
         BenchCommand::Sla(args) => sla(database, args).await,
         BenchCommand::Route(args) => crate::bench_route::run(args),
+        BenchCommand::Web(args) => crate::bench_web::run(database, args).await,
     }
 }
 

@@ -40,6 +40,7 @@ pub async fn run(
     if store.counts(ws.id).await?.messages == 0 {
         let team = care_team(store.as_ref(), ws.id).await?;
         eprintln!("{team}");
+        eprintln!("{}", inbox_extras(store.as_ref(), ws.id).await?);
         load(&store, ws.id, args.data.as_deref()).await?;
     }
     let counts = store.counts(ws.id).await?;
@@ -50,13 +51,15 @@ pub async fn run(
         ),
         None => {
             let password = earshot_core::auth::generate_token()[4..24].to_string();
+            // The demo admin answers customers too: an agent of the front line.
+            let agent = demo_agent(store.as_ref(), ws.id).await?;
             store
                 .create_user(
                     ws.id,
                     DEMO_LOGIN,
                     "Demo Admin",
                     "admin",
-                    None,
+                    Some(agent),
                     &earshot_core::auth::hash_password(&password),
                 )
                 .await?;
@@ -86,6 +89,70 @@ pub async fn run(
     })
     .await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The agent the demo login works as: `Demo Admin` on the front line (made once).
+async fn demo_agent(store: &dyn Store, ws: WorkspaceId) -> anyhow::Result<earshot_core::AgentId> {
+    if let Some(a) = store
+        .list_agents(ws)
+        .await?
+        .into_iter()
+        .find(|a| a.email == DEMO_LOGIN)
+    {
+        return Ok(a.id);
+    }
+    let team = store
+        .list_teams(ws)
+        .await?
+        .into_iter()
+        .find(|t| t.name == "Front line")
+        .map(|t| t.id);
+    let mut agent = earshot_core::NewAgent::new("Demo Admin", DEMO_LOGIN, team);
+    // Offline, so the demo's backlog is not poured onto the person trying it out.
+    agent.availability = earshot_core::assign::Availability::Offline;
+    Ok(store.create_agent(ws, &agent).await?.id)
+}
+
+/// Listening topics (matched as the demo data loads, so the dashboard has top topics) and
+/// saved replies for the reply box.
+pub async fn inbox_extras(store: &dyn Store, ws: WorkspaceId) -> anyhow::Result<String> {
+    let topics = [
+        (
+            "Delivery",
+            "deliver* OR package OR parcel OR shipping OR \"not arrived\"",
+        ),
+        ("Refunds", "refund* OR \"money back\" OR charged"),
+        ("Outage", "outage OR down OR \"not working\" OR crash*"),
+        (
+            "Account access",
+            "password OR login OR \"locked out\" OR account",
+        ),
+    ];
+    for (name, query) in topics {
+        store
+            .create_topic(
+                ws,
+                &earshot_core::TopicDraft {
+                    name: name.into(),
+                    query: query.into(),
+                    active: true,
+                },
+            )
+            .await?;
+    }
+    let replies = [
+        ("Ask for a DM", "Sorry to hear that! Could you send us a DM with your order number so we can look into it?"),
+        ("Escalated", "Thanks for your patience. We've passed this to our specialist team and will update you here within 24 hours."),
+        ("Resolved?", "Glad we could help! Is there anything else we can do for you today?"),
+    ];
+    for (name, text) in replies {
+        store.create_saved_reply(ws, name, text).await?;
+    }
+    Ok(format!(
+        "inbox: {} listening topics, {} saved replies",
+        topics.len(),
+        replies.len()
+    ))
 }
 
 /// The example rule set of the README (`examples/care-team-rules.json`), with its teams

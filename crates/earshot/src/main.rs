@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_route;
+mod bench_web;
 mod config;
 mod demo;
 mod ingest;
