@@ -526,7 +526,7 @@ pub struct SavedReply {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InboxDetail {
     pub id: ConversationId,
-    /// The contact's display name, else a handle of theirs, else `None`.
+    /// The contact's display name, else `@` and a handle of theirs (or their platform id).
     pub customer: Option<String>,
     /// The first 120 characters of the first message.
     pub first_words: String,

@@ -22,7 +22,7 @@ use std::time::Duration;
 mod q {
     crate::queries::shared_queries!(sqlx::Postgres, sqlx::postgres::PgRow);
     crate::workflow::workflow_queries!(sqlx::Postgres);
-    crate::reports::report_queries!(sqlx::Postgres);
+    crate::reports::report_queries!(sqlx::Postgres, "FROM conversations");
 }
 
 /// First key of the advisory lock that serializes ingest within a workspace.

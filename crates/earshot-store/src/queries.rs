@@ -63,8 +63,15 @@ pub(crate) fn conversation_list_sql(
     q: &earshot_core::store::ConversationQuery,
 ) -> Sql {
     use earshot_core::store::AssigneeFilter;
+    // A customer's conversations are few: look them up by contact, not along the inbox order
+    // of the whole workspace (the unary `+` keeps SQLite off the workspace indexes).
+    let workspace = if q.contact.is_some() {
+        "+c.workspace_id"
+    } else {
+        "c.workspace_id"
+    };
     let mut sql = Sql::new(&format!(
-        "SELECT {columns} FROM conversations c JOIN channels ch ON ch.id = c.channel_id WHERE c.workspace_id = "
+        "SELECT {columns} FROM conversations c JOIN channels ch ON ch.id = c.channel_id WHERE {workspace} = "
     ));
     sql.bind(Bind::I64(ws.0));
     if let Some(status) = q.status {

@@ -5,7 +5,9 @@
 //! inside each backend's `q` module, after `shared_queries!`.
 
 macro_rules! report_queries {
-    ($db:ty) => {
+    // `$first_responses`: the backend's `FROM conversations …` clause for the first-response
+    // histogram (SQLite names the index that streams minutes in order).
+    ($db:ty, $first_responses:expr) => {
         use earshot_core::report::{BacklogRow, DashboardCounts, VolumeRow};
         use earshot_core::store::InboxDetail;
 
@@ -40,7 +42,8 @@ macro_rules! report_queries {
             }
             let mut sql = $crate::queries::Sql::new(
                 "SELECT c.id, ct.display_name, \
-                 (SELECT i.handle FROM identities i WHERE i.contact_id = c.contact_id AND i.handle IS NOT NULL ORDER BY i.id LIMIT 1), \
+                 (SELECT COALESCE(i.handle, i.external_id) FROM identities i WHERE i.contact_id = c.contact_id \
+                  ORDER BY CASE WHEN i.handle IS NULL THEN 1 ELSE 0 END, i.id LIMIT 1), \
                  (SELECT m.text FROM messages m WHERE m.conversation_id = c.id ORDER BY m.sent_at, m.id LIMIT 1), \
                  c.sentiment, c.intents \
                  FROM conversations c JOIN contacts ct ON ct.id = c.contact_id WHERE +c.workspace_id = ",
@@ -164,10 +167,12 @@ macro_rules! report_queries {
             .bind(first_day)
             .bind(end_day)
             .fetch_all(pool);
-            let first_responses = sqlx::query_as::<_, (i64, i64)>(
-                "SELECT (first_response_at - first_message_at) / 60000, COUNT(*) FROM conversations \
+            let first_responses_sql = format!(
+                "SELECT (first_response_at - first_message_at) / 60000, COUNT(*) {} \
                  WHERE workspace_id = $1 AND first_response_at >= $2 AND first_response_at < $3 GROUP BY 1",
-            )
+                $first_responses
+            );
+            let first_responses = sqlx::query_as::<_, (i64, i64)>(&first_responses_sql)
             .bind(ws.0)
             .bind(from)
             .bind(until)

@@ -1634,6 +1634,12 @@ async fn the_inbox_and_the_dashboard_read_what_ingest_and_changes_wrote() {
             (ann.sentiment.as_deref(), ann.intents.clone()),
             (Some("neutral"), vec!["question".to_string()])
         );
+        // Someone known only by their platform id (TWCS authors) is shown by it.
+        let mut anon = msg("n1", "115712", Direction::In, 20, None);
+        anon.author.handle = None;
+        let (_, anon_c, _) = stored(&s.ingest(ws, &[anon]).await.unwrap()[0]);
+        let anon = s.inbox_details(ws, &[anon_c]).await.unwrap();
+        assert_eq!(anon[0].customer.as_deref(), Some("@115712"), "{}", b.name);
         assert!(
             s.inbox_details(other, &[ann_c]).await.unwrap().is_empty(),
             "another workspace's conversations are left out"
@@ -1722,9 +1728,10 @@ async fn the_inbox_and_the_dashboard_read_what_ingest_and_changes_wrote() {
             .map(|v| (v.day - day0, v.sentiment.as_str(), v.conversations))
             .collect();
         volume.sort();
+        // The unenriched one counts as `unknown`.
         assert_eq!(
             volume,
-            vec![(0, "neutral", 1), (0, "positive", 1)],
+            vec![(0, "neutral", 1), (0, "positive", 1), (0, "unknown", 1)],
             "{}",
             b.name
         );
@@ -1754,7 +1761,14 @@ async fn the_inbox_and_the_dashboard_read_what_ingest_and_changes_wrote() {
             .map(|r| (r.status.as_str(), r.team, r.conversations))
             .collect();
         backlog.sort();
-        assert_eq!(backlog, vec![("new", Some(team.id), 1), ("open", None, 1)]);
+        assert_eq!(
+            backlog,
+            vec![
+                ("new", None, 1),
+                ("new", Some(team.id), 1),
+                ("open", None, 1)
+            ]
+        );
         let later = s
             .dashboard_counts(ws, at(12 * 60), at(2 * 24 * 60))
             .await
@@ -1767,7 +1781,7 @@ async fn the_inbox_and_the_dashboard_read_what_ingest_and_changes_wrote() {
             .unwrap()
             .volume
             .is_empty());
-        assert_eq!(s.last_activity(ws).await.unwrap(), Some(at(10)));
+        assert_eq!(s.last_activity(ws).await.unwrap(), Some(at(20)));
         assert_eq!(s.last_activity(other).await.unwrap(), None);
 
         // Saved replies and the people of a workspace.

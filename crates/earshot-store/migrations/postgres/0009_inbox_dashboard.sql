@@ -18,11 +18,15 @@ UPDATE conversations SET
                ORDER BY m.sent_at DESC, m.id DESC LIMIT 1);
 
 CREATE INDEX conversations_by_started_day ON conversations (workspace_id, (first_message_at / 86400000), channel_id, sentiment);
-CREATE INDEX conversations_by_contact ON conversations (contact_id, priority DESC, waiting_key, id);
+-- Only the contact: a customer has a handful of conversations, sorted after the lookup, and
+-- ingest's priority and waiting updates never touch this index.
+CREATE INDEX conversations_by_contact ON conversations (contact_id);
 CREATE INDEX conversations_by_first_response ON conversations (workspace_id, first_response_at, first_message_at)
     WHERE first_response_at IS NOT NULL;
 CREATE INDEX conversations_open_by_agent ON conversations (workspace_id, status, assignee_id, team_id);
-CREATE INDEX conversation_events_by_kind ON conversation_events (workspace_id, kind, at);
+-- Only the SLA outcomes the dashboard counts: ingest's many other events skip this index.
+CREATE INDEX conversation_events_sla ON conversation_events (workspace_id, kind, at)
+    WHERE kind IN ('sla_answered', 'sla_breach');
 CREATE INDEX users_by_workspace ON users (workspace_id, id);
 
 -- Replies agents use often, inserted into the reply box by name.
