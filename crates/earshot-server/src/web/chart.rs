@@ -128,9 +128,9 @@ pub fn bars(id: &str, title: &str, items: &[(String, i64, &str)]) -> String {
         );
     }
     // Narrower than the columns: these sit two to a row, and their words must stay legible.
-    let w = 440.0;
+    let w = 460.0;
     let row = 24.0;
-    let label_w = 150.0;
+    let label_w = 190.0;
     let h = row * items.len() as f64 + 8.0;
     let max = items.iter().map(|i| i.1).max().unwrap_or(0).max(1);
     let plot = w - label_w - 60.0;
@@ -154,7 +154,7 @@ pub fn bars(id: &str, title: &str, items: &[(String, i64, &str)]) -> String {
              <text x=\"{:.1}\" y=\"{:.1}\" class=\"value\">{value}</text>",
             label_w - 6.0,
             y + row * 0.6,
-            escape(label),
+            escape(&shorten(label, 30)),
             bar.max(1.0),
             row - 8.0,
             label_w + bar + 6.0,
@@ -163,6 +163,15 @@ pub fn bars(id: &str, title: &str, items: &[(String, i64, &str)]) -> String {
     }
     svg.push_str("</svg>");
     format!("<figure>{svg}</figure>")
+}
+
+/// At most `n` characters, with an ellipsis when cut (the full label is in the title).
+fn shorten(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(n - 1).collect::<String>())
+    }
 }
 
 fn legend<'a>(items: impl Iterator<Item = (&'a str, &'a str)>) -> String {
