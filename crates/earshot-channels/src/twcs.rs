@@ -153,7 +153,7 @@ fn row(c: &Columns, record: &csv::ByteRecord, options: &DecodeOptions) -> Result
             )
         })?
         .to_utc();
-    let text = field(record, c.text, "text")?.to_string();
+    let text = crate::x::tweet_text(field(record, c.text, "text")?);
     let parent = field(record, c.in_reply_to, "in_response_to_tweet_id")?.trim();
     let in_reply_to = if parent.is_empty() {
         None
@@ -225,6 +225,20 @@ mod tests {
         assert_eq!(customer.author.handle, None);
         assert_eq!(customer.text, "@sprintcare I have sent, several");
         assert_eq!(rows[1].location, Location::Line(3));
+    }
+
+    #[test]
+    fn text_is_what_the_customer_typed_and_raw_keeps_what_x_sent() {
+        let rows = decode_str(&format!(
+            "{HEADER}0,1,115712,True,Tue Oct 31 22:10:47 +0000 2017,\
+             Coventry &amp; Birmingham &gt; delays &lt;3 &amp;lt; & fine,,\n"
+        ));
+        let m = rows[0].result.as_ref().unwrap();
+        assert_eq!(m.text, "Coventry & Birmingham > delays <3 &lt; & fine");
+        assert!(m.raw.as_ref().unwrap()["text"]
+            .as_str()
+            .unwrap()
+            .contains("&amp; Birmingham"));
     }
 
     #[test]

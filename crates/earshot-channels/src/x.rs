@@ -9,6 +9,31 @@ use earshot_core::{ChannelKind, ChannelRole, Direction, Inbound, InboundAuthor, 
 use serde_json::Value;
 use std::collections::HashMap;
 
+/// A tweet's text as people wrote it: X (and the TWCS export of its API) sends `&`, `<` and
+/// `>` as `&amp;`, `&lt;` and `&gt;`; nothing else is encoded. One pass, so `&amp;lt;` is the
+/// five characters `&lt;` someone typed.
+pub(crate) fn tweet_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let (decoded, len) = if rest.starts_with("&amp;") {
+            ('&', 5)
+        } else if rest.starts_with("&lt;") {
+            ('<', 4)
+        } else if rest.starts_with("&gt;") {
+            ('>', 4)
+        } else {
+            ('&', 1)
+        };
+        out.push(decoded);
+        rest = &rest[len..];
+    }
+    out.push_str(rest);
+    out
+}
+
 struct User<'a> {
     username: Option<&'a str>,
     name: Option<&'a str>,
@@ -150,9 +175,9 @@ fn item_to_inbound(
             )
         })?
         .to_utc();
-    let text = str_field(item, "text")
-        .ok_or_else(|| Reject::new("missing_field", "`text` is missing"))?
-        .to_string();
+    let text = tweet_text(
+        str_field(item, "text").ok_or_else(|| Reject::new("missing_field", "`text` is missing"))?,
+    );
     let in_reply_to = item
         .get("referenced_tweets")
         .and_then(Value::as_array)
@@ -192,4 +217,25 @@ fn item_to_inbound(
     };
     inbound.validate()?;
     Ok(inbound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tweet_text;
+
+    #[test]
+    fn the_three_entities_x_encodes_are_decoded_once() {
+        assert_eq!(tweet_text("a &amp; b &lt;3 &gt;:("), "a & b <3 >:(");
+        assert_eq!(tweet_text("&amp;amp; &amp;lt;"), "&amp; &lt;");
+        assert_eq!(
+            tweet_text("&nbsp; & &am"),
+            "&nbsp; & &am",
+            "others are left alone"
+        );
+        assert_eq!(
+            tweet_text("no entities, ünïcode ✓"),
+            "no entities, ünïcode ✓"
+        );
+        assert_eq!(tweet_text("ends with &"), "ends with &");
+    }
 }
