@@ -4,7 +4,8 @@
 //
 // It signs in (and is refused with a bad password), watches a message posted to the API
 // appear in the open inbox without a reload, opens it, replies (the SLA is met and the reply
-// is in the thread), assigns it to another agent, resolves it, checks that nobody signed out
+// is in the thread), sees the customer's answer arrive in the open thread, assigns it to
+// another agent, resolves it, checks that nobody signed out
 // reaches a page or the API, and writes screenshots of the inbox, a conversation and the
 // dashboard to docs/screenshots/ (shown in the README).
 
@@ -230,6 +231,17 @@ test("the care loop: a new message appears live, is answered in time, handed ove
   await page.locator("#thread .msg.out").filter({ hasText: reply }).waitFor();
   await page.locator("#history").getByText("sla answered").waitFor();
   assert.match(await page.locator("#history").innerText(), /within the SLA/);
+
+  // The customer writes back while the page is open: it appears in the thread, no reload.
+  await page.evaluate(() => { window.__notReloaded = true; });
+  const followUp = "Thanks! It's order 4471, the courier app says 'left at door'.";
+  const again = await api("POST", "/api/v1/messages", [{
+    channel: "x", external_id: "live-2", in_reply_to: "live-1", author: { external_id: "u-kai", handle: "kai_o" },
+    text: followUp, created_at: new Date().toISOString(),
+  }]);
+  assert.ok(again.status < 300, JSON.stringify(again.body));
+  await page.locator("#thread .msg.in").filter({ hasText: followUp }).waitFor({ timeout: 10000 });
+  assert.equal(await page.evaluate(() => window.__notReloaded), true, "the thread updated without a reload");
 
   await page.getByLabel("Assignee").selectOption({ label: "Ben Backup" });
   await page.getByRole("button", { name: "Assign" }).click();

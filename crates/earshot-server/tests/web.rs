@@ -1087,7 +1087,23 @@ async fn admins_manage_people_teams_topics_rules_policies_and_saved_replies() {
     )
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    assert_eq!(app.state.store.list_rules(ws).await.unwrap().len(), 1);
+    let rules = app.state.store.list_rules(ws).await.unwrap();
+    assert_eq!(rules.len(), 1);
+    // Edited on its row: saved when valid, refused with the reason when not.
+    let mut edited = rule.clone();
+    edited["actions"][0]["tag"] = serde_json::json!("refunds");
+    let path = format!("/settings/rules/{}", rules[0].id);
+    let form = format!("csrf={csrf}&rule={}", earshot_url(&edited.to_string()));
+    let r = send(&app, Method::POST, &path, Some(&ana), Some(&form)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let rules = app.state.store.list_rules(ws).await.unwrap();
+    assert!(serde_json::to_string(&rules[0].rule)
+        .unwrap()
+        .contains("\"refunds\""));
+    let form = format!("csrf={csrf}&rule=%7B%7D");
+    let r = send(&app, Method::POST, &path, Some(&ana), Some(&form)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("was not saved"), "{}", r.body);
     let bad_policy = serde_json::json!({"name": "Mars", "first_response_minutes": 60,
         "calendar": {"time_zone": "Mars/Olympus", "week": {"mon": [["09:00", "17:00"]]}}});
     let r = post(

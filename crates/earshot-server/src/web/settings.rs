@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/settings/topics/check", get(check_topic))
         .route("/settings/topics/{id}/delete", post(delete_topic))
         .route("/settings/rules", get(rules).post(create_rule))
+        .route("/settings/rules/{id}", post(update_rule))
         .route("/settings/rules/{id}/delete", post(delete_rule))
         .route("/settings/sla", get(sla).post(create_policy))
         .route("/settings/replies", get(replies).post(create_reply))
@@ -729,15 +730,21 @@ async fn render_rules(
     let rows: String = rules
         .iter()
         .map(|r| {
-            let body = serde_json::to_string_pretty(&r.rule).unwrap_or_default();
+            let mut body = serde_json::to_value(&r.rule).unwrap_or_default();
+            body["position"] = json!(r.position);
+            let body = serde_json::to_string_pretty(&body).unwrap_or_default();
             format!(
-                "<tr><td>{}</td><td>{}</td><td><details><summary>definition</summary><pre>{}</pre></details></td>\
-                 <td><form method=\"post\" action=\"/settings/rules/{}/delete\">{}<button type=\"submit\" class=\"link\">Delete</button></form></td></tr>",
-                r.position,
-                escape(&r.rule.name),
-                escape(&body),
-                r.id,
-                csrf_field(session)
+                "<tr><td>{pos}</td><td>{name}</td><td><details><summary>Edit</summary>\
+                 <form method=\"post\" action=\"/settings/rules/{id}\" aria-label=\"Edit rule {name}\">{csrf}\
+                 <label for=\"rule-{id}\">Rule {id} (JSON)</label>\
+                 <textarea id=\"rule-{id}\" name=\"rule\" rows=\"10\" class=\"code\" required>{body}</textarea>\
+                 <button type=\"submit\">Save rule {id}</button></form></details></td>\
+                 <td><form method=\"post\" action=\"/settings/rules/{id}/delete\">{csrf}<button type=\"submit\" class=\"link\">Delete</button></form></td></tr>",
+                pos = r.position,
+                name = escape(&r.rule.name),
+                body = escape(&body),
+                id = r.id,
+                csrf = csrf_field(session)
             )
         })
         .collect();
@@ -793,6 +800,45 @@ async fn create_rule(
                     &session,
                     Some(&m),
                     Some(&form.rule),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
+            }
+            Err(r) => r,
+        },
+    }
+}
+
+/// A rule changed on its row: the same checks as a new one.
+async fn update_rule(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<RuleForm>,
+) -> Response {
+    if let Err(r) = admin_form(&session, Some(&form.csrf)) {
+        return r;
+    }
+    let ws = session.user.workspace_id;
+    let result: Result<(), crate::error::ApiError> = async {
+        let body: serde_json::Value = serde_json::from_str(&form.rule)
+            .map_err(|e| crate::error::ApiError::Unprocessable(format!("not JSON: {e}")))?;
+        let (position, draft) = crate::api::workflow::parse_rule(&body)?;
+        crate::api::workflow::check_refs(&state, ws, &draft).await?;
+        state.store.update_rule(ws, id, position, &draft).await?;
+        state.pipeline.workflow.reload(ws).await?;
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => done("rules"),
+        Err(e) => match api_message(e) {
+            Ok(m) => {
+                render_rules(
+                    &state,
+                    &session,
+                    Some(&format!("Rule {id} was not saved: {m}")),
+                    None,
                     StatusCode::UNPROCESSABLE_ENTITY,
                 )
                 .await
