@@ -462,7 +462,9 @@ fn event_detail(e: &ConversationEvent, agents: &HashMap<AgentId, &str>) -> Strin
                         .to_string()
                 })
                 .unwrap_or_default(),
-            Some(serde_json::Value::String(t)) => format!(": due {t}"),
+            Some(serde_json::Value::String(t)) => chrono::DateTime::parse_from_rfc3339(t)
+                .map(|d| d.to_utc().format(": due %Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_else(|_| format!(": due {t}")),
             _ => ": nobody waits".into(),
         },
         "snoozed" => format!(": until {}", s("until").unwrap_or_default()),
