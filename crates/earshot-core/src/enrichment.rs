@@ -3,6 +3,20 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Every intent the enrich stage decides, in the order its models score them.
+pub const INTENTS: [&str; 7] = [
+    "complaint",
+    "question",
+    "praise",
+    "suggestion",
+    "purchase_intent",
+    "churn_risk",
+    "spam",
+];
+
+/// The sentiments a message can be labelled with (besides `unknown`: nothing to judge).
+pub const SENTIMENTS: [&str; 3] = ["negative", "neutral", "positive"];
+
 /// One reason behind a label: a feature of the text (`w:refund` a word, `b:not working` a word
 /// pair, `c:<los` a character n-gram, `l:neg2` a strongly negative lexicon word) or a
 /// documented rule (`rule:…`), and how much it contributed.

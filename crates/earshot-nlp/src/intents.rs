@@ -10,16 +10,9 @@ use crate::linear::{LinearModel, ModelError};
 use crate::rules::{self, CueSet, Hit};
 use earshot_core::enrichment::{IntentLabel, Reason};
 
-/// Every intent, in the order [`Intents::score_of`] returns them.
-pub const INTENTS: [&str; 7] = [
-    "complaint",
-    "question",
-    "praise",
-    "suggestion",
-    "purchase_intent",
-    "churn_risk",
-    "spam",
-];
+/// Every intent, in the order [`Intents::score_of`] returns them (defined in the core, where
+/// the inbox's filters read them too).
+pub use earshot_core::enrichment::INTENTS;
 
 /// An intent holds from this confidence up.
 pub const THRESHOLD: f32 = 0.5;

@@ -547,13 +547,29 @@ async fn after_change(
     }
 }
 
-async fn change(
-    state: &AppState,
-    session: &Session,
-    id: i64,
-    change: ConversationChange,
-    extra: &[NewEvent],
-) -> Response {
+/// What an action form asks of the conversation, or why it can't be done.
+type Asked = Result<(ConversationChange, Vec<NewEvent>), String>;
+
+/// An action form: the CSRF check, then the change it asks for through the workflow (rules,
+/// desk and SLA clock follow), answered with a redirect to the page or the page with why not.
+async fn act(state: &AppState, session: &Session, id: i64, csrf: &str, asked: Asked) -> Response {
+    if let Err(r) = session.check(csrf) {
+        return r;
+    }
+    let (change, extra) = match asked {
+        Ok(c) => c,
+        Err(m) => {
+            return refused_action(
+                state,
+                session,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                m,
+                None,
+            )
+            .await
+        }
+    };
     let result = state
         .pipeline
         .workflow
@@ -562,7 +578,7 @@ async fn change(
             ConversationId(id),
             change,
             actor_of(session),
-            extra,
+            &extra,
         )
         .await
         .map(|_| ());
@@ -646,29 +662,14 @@ async fn note(
     Path(id): Path<i64>,
     Form(form): Form<NoteForm>,
 ) -> Response {
-    if let Err(r) = session.check(&form.csrf) {
-        return r;
-    }
     let text = form.text.trim();
-    if text.is_empty() || text.chars().count() > 10_000 {
-        return refused_action(
-            &state,
-            &session,
-            id,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "A note has 1 to 10,000 characters.".into(),
-            None,
-        )
-        .await;
-    }
-    change(
-        &state,
-        &session,
-        id,
-        ConversationChange::default(),
-        &[NewEvent::new("note", json!({ "text": text }))],
-    )
-    .await
+    let asked = if text.is_empty() || text.chars().count() > 10_000 {
+        Err("A note has 1 to 10,000 characters.".into())
+    } else {
+        let note = NewEvent::new("note", json!({ "text": text }));
+        Ok((ConversationChange::default(), vec![note]))
+    };
+    act(&state, &session, id, &form.csrf, asked).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -698,45 +699,29 @@ async fn assign(
     Path(id): Path<i64>,
     Form(form): Form<AssignForm>,
 ) -> Response {
-    if let Err(r) = session.check(&form.csrf) {
-        return r;
-    }
     let ws: WorkspaceId = session.user.workspace_id;
-    let (agent, team) = match (optional_id(&form.agent_id), optional_id(&form.team_id)) {
-        (Ok(a), Ok(t)) => (a.map(AgentId), t.map(TeamId)),
-        (Err(m), _) | (_, Err(m)) => {
-            return refused_action(
-                &state,
-                &session,
-                id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                m,
-                None,
-            )
-            .await
+    let asked = match (optional_id(&form.agent_id), optional_id(&form.team_id)) {
+        (Ok(agent), Ok(team)) => {
+            let (agent, team) = (agent.map(AgentId), team.map(TeamId));
+            // The agent's own team when none is chosen, so a transfer lands on their desk.
+            let team = match (team, agent) {
+                (Some(t), _) => Some(t),
+                (None, Some(a)) => match state.store.list_agents(ws).await {
+                    Ok(agents) => agents.iter().find(|x| x.id == a).and_then(|x| x.team_id),
+                    Err(e) => return failed(e),
+                },
+                (None, None) => None,
+            };
+            let change = ConversationChange {
+                assignee: Some(agent),
+                team: Some(team),
+                ..Default::default()
+            };
+            Ok((change, Vec::new()))
         }
+        (Err(m), _) | (_, Err(m)) => Err(m),
     };
-    // The agent's own team when none is chosen, so a transfer lands on their desk.
-    let team = match (team, agent) {
-        (Some(t), _) => Some(t),
-        (None, Some(a)) => match state.store.list_agents(ws).await {
-            Ok(agents) => agents.iter().find(|x| x.id == a).and_then(|x| x.team_id),
-            Err(e) => return failed(e),
-        },
-        (None, None) => None,
-    };
-    change(
-        &state,
-        &session,
-        id,
-        ConversationChange {
-            assignee: Some(agent),
-            team: Some(team),
-            ..Default::default()
-        },
-        &[],
-    )
-    .await
+    act(&state, &session, id, &form.csrf, asked).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -752,34 +737,20 @@ async fn status(
     Path(id): Path<i64>,
     Form(form): Form<StatusForm>,
 ) -> Response {
-    if let Err(r) = session.check(&form.csrf) {
-        return r;
-    }
-    let status = match form.status.parse::<ConversationStatus>() {
-        Ok(s) if s != ConversationStatus::Snoozed => s,
-        _ => {
-            return refused_action(
-                &state,
-                &session,
-                id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("`{}` is not a status you can set here", form.status),
-                None,
-            )
-            .await
-        }
+    let asked = match form.status.parse::<ConversationStatus>() {
+        Ok(s) if s != ConversationStatus::Snoozed => Ok((
+            ConversationChange {
+                status: Some(s),
+                ..Default::default()
+            },
+            Vec::new(),
+        )),
+        _ => Err(format!(
+            "`{}` is not a status you can set here",
+            form.status
+        )),
     };
-    change(
-        &state,
-        &session,
-        id,
-        ConversationChange {
-            status: Some(status),
-            ..Default::default()
-        },
-        &[],
-    )
-    .await
+    act(&state, &session, id, &form.csrf, asked).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -795,36 +766,19 @@ async fn snooze(
     Path(id): Path<i64>,
     Form(form): Form<SnoozeForm>,
 ) -> Response {
-    if let Err(r) = session.check(&form.csrf) {
-        return r;
-    }
-    let minutes = match form.minutes.trim().parse::<i64>() {
-        Ok(m) if (1..=60 * 24 * 90).contains(&m) => m,
-        _ => {
-            return refused_action(
-                &state,
-                &session,
-                id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Snooze for 1 minute to 90 days.".into(),
-                None,
-            )
-            .await
+    let asked = match form.minutes.trim().parse::<i64>() {
+        Ok(m) if (1..=60 * 24 * 90).contains(&m) => {
+            let until = earshot_core::time::now() + chrono::Duration::minutes(m);
+            let change = ConversationChange {
+                status: Some(ConversationStatus::Snoozed),
+                snoozed_until: Some(Some(until)),
+                ..Default::default()
+            };
+            Ok((change, Vec::new()))
         }
+        _ => Err("Snooze for 1 minute to 90 days.".into()),
     };
-    let until = earshot_core::time::now() + chrono::Duration::minutes(minutes);
-    change(
-        &state,
-        &session,
-        id,
-        ConversationChange {
-            status: Some(ConversationStatus::Snoozed),
-            snoozed_until: Some(Some(until)),
-            ..Default::default()
-        },
-        &[],
-    )
-    .await
+    act(&state, &session, id, &form.csrf, asked).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -837,35 +791,30 @@ struct TagsForm {
     remove: String,
 }
 
+/// Adds the tag typed in, or removes the one whose × was pressed (the button wins: it names
+/// a tag the conversation has).
 async fn tags(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<i64>,
     Form(form): Form<TagsForm>,
 ) -> Response {
-    if let Err(r) = session.check(&form.csrf) {
-        return r;
-    }
     let (add, remove) = (form.add.trim(), form.remove.trim());
-    if add.is_empty() && remove.is_empty() {
-        return back(id);
-    }
-    change(
-        &state,
-        &session,
-        id,
+    let change = if !remove.is_empty() {
         ConversationChange {
-            add_tags: (!add.is_empty() && remove.is_empty())
-                .then(|| add.to_string())
-                .into_iter()
-                .collect(),
-            remove_tags: (!remove.is_empty())
-                .then(|| remove.to_string())
-                .into_iter()
-                .collect(),
+            remove_tags: vec![remove.to_string()],
             ..Default::default()
-        },
-        &[],
-    )
-    .await
+        }
+    } else if !add.is_empty() {
+        ConversationChange {
+            add_tags: vec![add.to_string()],
+            ..Default::default()
+        }
+    } else {
+        return match session.check(&form.csrf) {
+            Ok(()) => back(id),
+            Err(r) => r,
+        };
+    };
+    act(&state, &session, id, &form.csrf, Ok((change, Vec::new()))).await
 }

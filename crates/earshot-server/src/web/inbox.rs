@@ -16,6 +16,7 @@ use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use earshot_core::enrichment::{INTENTS, SENTIMENTS};
 use earshot_core::store::{AssigneeFilter, ConversationCursor, ConversationQuery, InboxDetail};
 use earshot_core::{ChannelKind, ConversationStatus, TeamId, TopicId};
 use serde::Deserialize;
@@ -27,17 +28,6 @@ pub fn router() -> Router<AppState> {
 
 /// Rows a page shows.
 const PAGE: u32 = 50;
-
-pub const SENTIMENTS: [&str; 3] = ["negative", "neutral", "positive"];
-pub const INTENTS: [&str; 7] = [
-    "complaint",
-    "question",
-    "praise",
-    "suggestion",
-    "purchase_intent",
-    "churn_risk",
-    "spam",
-];
 
 #[derive(Debug, Deserialize, Default, Clone)]
 pub(crate) struct InboxParams {

@@ -92,25 +92,115 @@ fn done(tab: &str) -> Response {
     Redirect::to(&format!("/settings/{tab}")).into_response()
 }
 
-/// A store refusal the admin can fix, in words; anything else is our failure.
-fn store_message(e: StoreError) -> Result<String, Response> {
-    match e {
-        StoreError::Invalid(m) | StoreError::Conflict(m) => Ok(m),
-        StoreError::NotFound { what, id } => Ok(format!("{what} {id} does not exist")),
-        e => Err(failed(e)),
+/// Why a settings change was not made: a reason the admin can act on, or our own failure
+/// (logged, already a page).
+enum NotDone {
+    Reason(String),
+    Failed(Response),
+}
+
+impl From<StoreError> for NotDone {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Invalid(m) | StoreError::Conflict(m) => Self::Reason(m),
+            StoreError::NotFound { what, id } => {
+                Self::Reason(format!("{what} {id} does not exist"))
+            }
+            e => Self::Failed(failed(e)),
+        }
     }
 }
 
-fn api_message(e: crate::error::ApiError) -> Result<String, Response> {
-    use crate::error::ApiError;
-    match e {
-        ApiError::InvalidRule(errors) => Ok(errors
-            .iter()
-            .map(|e| format!("{}: {}", e.path, e.message))
-            .collect::<Vec<_>>()
-            .join("; ")),
-        ApiError::Internal(m) | ApiError::Unavailable(m) => Err(failed(m)),
-        other => Ok(other.parts().2),
+impl From<crate::error::ApiError> for NotDone {
+    fn from(e: crate::error::ApiError) -> Self {
+        use crate::error::ApiError;
+        match e {
+            ApiError::InvalidRule(errors) => Self::Reason(
+                errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.path, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            ApiError::Internal(m) | ApiError::Unavailable(m) => Self::Failed(failed(m)),
+            other => Self::Reason(other.parts().2),
+        }
+    }
+}
+
+/// A settings page, with what the admin was typing when a save is refused.
+#[derive(Clone, Copy)]
+enum Tab<'a> {
+    People,
+    Teams,
+    /// The topic's name and query.
+    Topics(Option<(&'a str, &'a str)>),
+    /// The rule's JSON.
+    Rules(Option<&'a str>),
+    /// The policy's JSON.
+    Sla(Option<&'a str>),
+    Replies,
+}
+
+impl Tab<'_> {
+    fn slug(self) -> &'static str {
+        match self {
+            Tab::People => "people",
+            Tab::Teams => "teams",
+            Tab::Topics(_) => "topics",
+            Tab::Rules(_) => "rules",
+            Tab::Sla(_) => "sla",
+            Tab::Replies => "replies",
+        }
+    }
+}
+
+/// Draws a settings page, with a notice when something was refused.
+async fn render(
+    state: &AppState,
+    session: &Session,
+    tab: Tab<'_>,
+    notice: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    match tab {
+        Tab::People => render_people(state, session, notice, status).await,
+        Tab::Teams => render_teams(state, session, notice, status).await,
+        Tab::Topics(draft) => render_topics(state, session, notice, draft, status).await,
+        Tab::Rules(draft) => render_rules(state, session, notice, draft, status).await,
+        Tab::Sla(draft) => render_sla(state, session, notice, draft, status).await,
+        Tab::Replies => render_replies(state, session, notice, status).await,
+    }
+}
+
+/// A page's GET: admins only.
+async fn show(state: &AppState, session: &Session, tab: Tab<'_>) -> Response {
+    match session.require_admin() {
+        Ok(()) => render(state, session, tab, None, StatusCode::OK).await,
+        Err(r) => r,
+    }
+}
+
+/// After a change: back to the page (303), or the page again with why it was not made (422).
+async fn finish(
+    state: &AppState,
+    session: &Session,
+    tab: Tab<'_>,
+    result: Result<(), NotDone>,
+) -> Response {
+    match result {
+        Ok(()) => done(tab.slug()),
+        Err(NotDone::Reason(m)) => {
+            render(
+                state,
+                session,
+                tab,
+                Some(&m),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(NotDone::Failed(r)) => r,
     }
 }
 
@@ -124,10 +214,7 @@ async fn settings_home(session: Session) -> Response {
 // ----- People -----
 
 async fn people(State(state): State<AppState>, session: Session) -> Response {
-    if let Err(r) = admin_form(&session, None) {
-        return r;
-    }
-    render_people(&state, &session, None, StatusCode::OK).await
+    show(&state, &session, Tab::People).await
 }
 
 async fn render_people(
@@ -226,24 +313,19 @@ async fn create_user(
             .await
     }
     .await;
-    match result {
-        Ok(_) => done("people"),
-        Err(e) => match store_message(e) {
-            Ok(m) => {
-                render_people(&state, &session, Some(&m), StatusCode::UNPROCESSABLE_ENTITY).await
-            }
-            Err(r) => r,
-        },
-    }
+    finish(
+        &state,
+        &session,
+        Tab::People,
+        result.map(|_| ()).map_err(NotDone::from),
+    )
+    .await
 }
 
 // ----- Teams and agents -----
 
 async fn teams(State(state): State<AppState>, session: Session) -> Response {
-    if let Err(r) = admin_form(&session, None) {
-        return r;
-    }
-    render_teams(&state, &session, None, StatusCode::OK).await
+    show(&state, &session, Tab::Teams).await
 }
 
 fn comma_list(v: &[String]) -> String {
@@ -376,15 +458,13 @@ async fn create_team(
         state.pipeline.workflow.team_changed(ws, &team).await
     }
     .await;
-    match result {
-        Ok(()) => done("teams"),
-        Err(e) => match store_message(e) {
-            Ok(m) => {
-                render_teams(&state, &session, Some(&m), StatusCode::UNPROCESSABLE_ENTITY).await
-            }
-            Err(r) => r,
-        },
-    }
+    finish(
+        &state,
+        &session,
+        Tab::Teams,
+        result.map(|_| ()).map_err(NotDone::from),
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -481,15 +561,13 @@ async fn create_agent(
         },
         Err(m) => Err(StoreError::Invalid(m)),
     };
-    match result {
-        Ok(()) => done("teams"),
-        Err(e) => match store_message(e) {
-            Ok(m) => {
-                render_teams(&state, &session, Some(&m), StatusCode::UNPROCESSABLE_ENTITY).await
-            }
-            Err(r) => r,
-        },
-    }
+    finish(
+        &state,
+        &session,
+        Tab::Teams,
+        result.map(|_| ()).map_err(NotDone::from),
+    )
+    .await
 }
 
 async fn update_agent(
@@ -517,24 +595,19 @@ async fn update_agent(
         },
         Err(m) => Err(StoreError::Invalid(m)),
     };
-    match result {
-        Ok(()) => done("teams"),
-        Err(e) => match store_message(e) {
-            Ok(m) => {
-                render_teams(&state, &session, Some(&m), StatusCode::UNPROCESSABLE_ENTITY).await
-            }
-            Err(r) => r,
-        },
-    }
+    finish(
+        &state,
+        &session,
+        Tab::Teams,
+        result.map(|_| ()).map_err(NotDone::from),
+    )
+    .await
 }
 
 // ----- Listening topics -----
 
 async fn topics(State(state): State<AppState>, session: Session) -> Response {
-    if let Err(r) = admin_form(&session, None) {
-        return r;
-    }
-    render_topics(&state, &session, None, None, StatusCode::OK).await
+    show(&state, &session, Tab::Topics(None)).await
 }
 
 async fn render_topics(
@@ -603,44 +676,28 @@ async fn create_topic(
         return r;
     }
     let ws = session.user.workspace_id;
-    let refuse = |m: String| {
-        let (state, session, form) = (&state, &session, &form);
-        async move {
-            render_topics(
-                state,
-                session,
-                Some(&m),
-                Some((&form.name, &form.query)),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+    let result = async {
+        if let Err(e) = earshot_engine::listen::parse(&form.query) {
+            return Err(NotDone::Reason(format!(
+                "The query does not parse at column {}: {}",
+                e.column, e.message
+            )));
         }
-    };
-    if let Err(e) = earshot_engine::listen::parse(&form.query) {
-        return refuse(format!(
-            "The query does not parse at column {}: {}",
-            e.column, e.message
-        ))
-        .await;
+        if form.name.trim().is_empty() {
+            return Err(NotDone::Reason("A topic needs a name.".into()));
+        }
+        let draft = TopicDraft {
+            name: form.name.trim().to_string(),
+            query: form.query.clone(),
+            active: true,
+        };
+        state.store.create_topic(ws, &draft).await?;
+        state.pipeline.topics_changed(ws).await?;
+        Ok(())
     }
-    if form.name.trim().is_empty() {
-        return refuse("A topic needs a name.".into()).await;
-    }
-    let draft = TopicDraft {
-        name: form.name.trim().to_string(),
-        query: form.query.clone(),
-        active: true,
-    };
-    match state.store.create_topic(ws, &draft).await {
-        Ok(_) => match state.pipeline.topics_changed(ws).await {
-            Ok(()) => done("topics"),
-            Err(e) => failed(e),
-        },
-        Err(e) => match store_message(e) {
-            Ok(m) => refuse(m).await,
-            Err(r) => r,
-        },
-    }
+    .await;
+    let draft = Some((form.name.as_str(), form.query.as_str()));
+    finish(&state, &session, Tab::Topics(draft), result).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -710,10 +767,7 @@ const RULE_EXAMPLE: &str = r#"{"name": "Angry customers get a tag", "trigger": {
  "actions": [{"type": "add_tag", "tag": "angry"}]}"#;
 
 async fn rules(State(state): State<AppState>, session: Session) -> Response {
-    if let Err(r) = admin_form(&session, None) {
-        return r;
-    }
-    render_rules(&state, &session, None, None, StatusCode::OK).await
+    show(&state, &session, Tab::Rules(None)).await
 }
 
 async fn render_rules(
@@ -777,36 +831,7 @@ async fn create_rule(
     session: Session,
     Form(form): Form<RuleForm>,
 ) -> Response {
-    if let Err(r) = admin_form(&session, Some(&form.csrf)) {
-        return r;
-    }
-    let ws = session.user.workspace_id;
-    let result: Result<(), crate::error::ApiError> = async {
-        let body: serde_json::Value = serde_json::from_str(&form.rule)
-            .map_err(|e| crate::error::ApiError::Unprocessable(format!("not JSON: {e}")))?;
-        let (position, draft) = crate::api::workflow::parse_rule(&body)?;
-        crate::api::workflow::check_refs(&state, ws, &draft).await?;
-        state.store.create_rule(ws, position, &draft).await?;
-        state.pipeline.workflow.reload(ws).await?;
-        Ok(())
-    }
-    .await;
-    match result {
-        Ok(()) => done("rules"),
-        Err(e) => match api_message(e) {
-            Ok(m) => {
-                render_rules(
-                    &state,
-                    &session,
-                    Some(&m),
-                    Some(&form.rule),
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
-            }
-            Err(r) => r,
-        },
-    }
+    save_rule(&state, &session, None, &form).await
 }
 
 /// A rule changed on its row: the same checks as a new one.
@@ -816,7 +841,18 @@ async fn update_rule(
     Path(id): Path<i64>,
     Form(form): Form<RuleForm>,
 ) -> Response {
-    if let Err(r) = admin_form(&session, Some(&form.csrf)) {
+    save_rule(&state, &session, Some(id), &form).await
+}
+
+/// Parses the rule, checks that the teams, agents and policies it names exist, saves it (new,
+/// or over rule `id`) and reloads the workspace's rules.
+async fn save_rule(
+    state: &AppState,
+    session: &Session,
+    id: Option<i64>,
+    form: &RuleForm,
+) -> Response {
+    if let Err(r) = admin_form(session, Some(&form.csrf)) {
         return r;
     }
     let ws = session.user.workspace_id;
@@ -824,28 +860,23 @@ async fn update_rule(
         let body: serde_json::Value = serde_json::from_str(&form.rule)
             .map_err(|e| crate::error::ApiError::Unprocessable(format!("not JSON: {e}")))?;
         let (position, draft) = crate::api::workflow::parse_rule(&body)?;
-        crate::api::workflow::check_refs(&state, ws, &draft).await?;
-        state.store.update_rule(ws, id, position, &draft).await?;
+        crate::api::workflow::check_refs(state, ws, &draft).await?;
+        match id {
+            Some(id) => state.store.update_rule(ws, id, position, &draft).await?,
+            None => state.store.create_rule(ws, position, &draft).await?,
+        };
         state.pipeline.workflow.reload(ws).await?;
         Ok(())
     }
     .await;
-    match result {
-        Ok(()) => done("rules"),
-        Err(e) => match api_message(e) {
-            Ok(m) => {
-                render_rules(
-                    &state,
-                    &session,
-                    Some(&format!("Rule {id} was not saved: {m}")),
-                    None,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
-            }
-            Err(r) => r,
-        },
-    }
+    let result = result.map_err(|e| match (NotDone::from(e), id) {
+        (NotDone::Reason(m), Some(id)) => NotDone::Reason(format!("Rule {id} was not saved: {m}")),
+        (other, _) => other,
+    });
+    // A refused new rule comes back in the form to fix; a refused edit shows the stored rule
+    // again, with the reason above.
+    let draft = id.is_none().then_some(form.rule.as_str());
+    finish(state, session, Tab::Rules(draft), result).await
 }
 
 async fn delete_rule(
@@ -878,10 +909,7 @@ const POLICY_EXAMPLE: &str = r#"{"name": "Office hours", "first_response_minutes
               "holidays": ["2026-12-25", "2026-12-26"]}}"#;
 
 async fn sla(State(state): State<AppState>, session: Session) -> Response {
-    if let Err(r) = admin_form(&session, None) {
-        return r;
-    }
-    render_sla(&state, &session, None, None, StatusCode::OK).await
+    show(&state, &session, Tab::Sla(None)).await
 }
 
 async fn render_sla(
@@ -964,31 +992,19 @@ async fn create_policy(
         state.pipeline.workflow.reload(ws).await
     }
     .await;
-    match result {
-        Ok(()) => done("sla"),
-        Err(e) => match store_message(e) {
-            Ok(m) => {
-                render_sla(
-                    &state,
-                    &session,
-                    Some(&m),
-                    Some(&form.policy),
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
-            }
-            Err(r) => r,
-        },
-    }
+    finish(
+        &state,
+        &session,
+        Tab::Sla(Some(&form.policy)),
+        result.map(|_| ()).map_err(NotDone::from),
+    )
+    .await
 }
 
 // ----- Saved replies -----
 
 async fn replies(State(state): State<AppState>, session: Session) -> Response {
-    if let Err(r) = admin_form(&session, None) {
-        return r;
-    }
-    render_replies(&state, &session, None, StatusCode::OK).await
+    show(&state, &session, Tab::Replies).await
 }
 
 async fn render_replies(
@@ -1050,19 +1066,13 @@ async fn create_reply(
     if let Err(r) = admin_form(&session, Some(&form.csrf)) {
         return r;
     }
-    match state
+    let result = state
         .store
         .create_saved_reply(session.user.workspace_id, &form.name, &form.text)
         .await
-    {
-        Ok(_) => done("replies"),
-        Err(e) => match store_message(e) {
-            Ok(m) => {
-                render_replies(&state, &session, Some(&m), StatusCode::UNPROCESSABLE_ENTITY).await
-            }
-            Err(r) => r,
-        },
-    }
+        .map(|_| ())
+        .map_err(NotDone::from);
+    finish(&state, &session, Tab::Replies, result).await
 }
 
 async fn delete_reply(
