@@ -629,7 +629,6 @@ async fn an_agent_answers_hands_over_and_resolves_from_the_conversation_page() {
         );
         assert!(r.body.contains(says), "{action}: {}", r.body);
     }
-    let _ = team.ana;
 
     // Another workspace's person can neither see nor change it.
     let gus = sign_in(&app, "gus@globex.test").await;

@@ -3,7 +3,7 @@
 //! with the session's CSRF token. A wrong email is answered like a wrong password, and takes
 //! as long (a dummy hash is verified).
 
-use super::{document, escape};
+use super::{document, escape, failed, Session};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -72,8 +72,8 @@ fn secure() -> &'static str {
     }
 }
 
-async fn login_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if signed_in(&state, &headers).await.is_some() {
+async fn login_page(session: Option<Session>) -> Response {
+    if session.is_some() {
         return Redirect::to("/").into_response();
     }
     Html(login_form(None)).into_response()
@@ -112,7 +112,7 @@ async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Re
         .create_session(user.id, &hash_token(&token), &csrf, expires)
         .await
     {
-        return crate::error::ApiError::from(e).into_response();
+        return failed(e);
     }
     let cookie = format!(
         "{COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}{}",
@@ -133,29 +133,22 @@ struct LogoutForm {
     csrf: String,
 }
 
+/// Signing out ends the session (its CSRF token checked like every form's) and clears the
+/// cookie; without a session there is nothing to end.
 async fn logout(
     State(state): State<AppState>,
+    session: Session,
     headers: HeaderMap,
     Form(form): Form<LogoutForm>,
 ) -> Response {
+    if let Err(r) = session.check(&form.csrf) {
+        return r;
+    }
     let Some(token) = cookie_value(&headers) else {
         return Redirect::to("/login").into_response();
     };
-    let Some((_, csrf)) = signed_in(&state, &headers).await else {
-        return Redirect::to("/login").into_response();
-    };
-    if form.csrf != csrf {
-        return (
-            StatusCode::FORBIDDEN,
-            Html(document(
-                "Refused",
-                "<main id=\"main\" class=\"narrow\"><p class=\"error\" role=\"alert\">This form was not sent from an Earshot page (CSRF check).</p></main>",
-            )),
-        )
-            .into_response();
-    }
     if let Err(e) = state.store.delete_session(&hash_token(&token)).await {
-        return crate::error::ApiError::from(e).into_response();
+        return failed(e);
     }
     let mut response = Redirect::to("/login").into_response();
     response.headers_mut().insert(

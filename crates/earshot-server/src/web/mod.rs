@@ -196,7 +196,7 @@ pub(crate) fn shell(session: &Session, section: Section, title: &str, main: &str
              <nav aria-label=\"Main\">{}{}{settings}</nav>\
              <div class=\"who\"><span>Signed in as <strong>{}</strong> ({}, {})</span>\
              <form method=\"post\" action=\"/logout\">{}<button type=\"submit\" class=\"link\">Sign out</button></form></div></header>\
-             <main id=\"main\" data-csrf=\"{}\">{main}</main>\
+             <main id=\"main\">{main}</main>\
              <div id=\"live-status\" class=\"sr-only\" role=\"status\" aria-live=\"polite\"></div>",
             link(Section::Inbox, "/inbox", "Inbox"),
             link(Section::Dashboard, "/dashboard", "Dashboard"),
@@ -204,7 +204,6 @@ pub(crate) fn shell(session: &Session, section: Section, title: &str, main: &str
             escape(&session.user.email),
             escape(&session.user.role),
             csrf_field(session),
-            escape(&session.csrf),
         ),
     )
 }
@@ -246,33 +245,24 @@ pub(crate) fn not_found(what: &str) -> Response {
     refused(StatusCode::NOT_FOUND, &format!("No such {what}."))
 }
 
-/// "3 h 20 min left", "breached 2 h ago", or "—", and whether it is breached.
-pub(crate) fn sla_left(due: Option<earshot_core::time::Timestamp>) -> (String, bool) {
+/// The SLA cell: "3 h 20 min left", or "breached 2 h ago" in red, with the due time for the
+/// script that keeps it ticking; "—" when no target runs.
+pub(crate) fn sla_badge(due: Option<earshot_core::time::Timestamp>) -> String {
     let Some(due) = due else {
-        return ("—".into(), false);
+        return "<span class=\"sla none\">—</span>".into();
     };
     let left = due - earshot_core::time::now();
     let words = earshot_core::report::minutes_in_words(left.num_minutes().abs());
-    if left < chrono::Duration::zero() {
-        (format!("breached {words} ago"), true)
+    let (class, words) = if left < chrono::Duration::zero() {
+        (" breached", format!("breached {words} ago"))
     } else {
-        (format!("{words} left"), false)
-    }
-}
-
-/// The SLA cell: the time left in words (red when breached), with the due time for the
-/// script that keeps it ticking.
-pub(crate) fn sla_badge(due: Option<earshot_core::time::Timestamp>) -> String {
-    let (words, breached) = sla_left(due);
-    match due {
-        Some(d) => format!(
-            "<span class=\"sla{}\" data-due=\"{}\">{}</span>",
-            if breached { " breached" } else { "" },
-            d.timestamp_millis(),
-            escape(&words)
-        ),
-        None => "<span class=\"sla none\">—</span>".into(),
-    }
+        ("", format!("{words} left"))
+    };
+    format!(
+        "<span class=\"sla{class}\" data-due=\"{}\">{}</span>",
+        due.timestamp_millis(),
+        escape(&words)
+    )
 }
 
 pub(crate) fn sentiment_badge(sentiment: Option<&str>) -> String {

@@ -79,13 +79,10 @@ fn settings_page(session: &Session, tab: &str, notice: Option<&str>, content: &s
     )
 }
 
-/// The admin check, then the CSRF check for a form.
-fn admin_form(session: &Session, csrf: Option<&str>) -> Result<(), Response> {
+/// A settings form: the admin check, then its CSRF check.
+fn admin_form(session: &Session, csrf: &str) -> Result<(), Response> {
     session.require_admin()?;
-    match csrf {
-        Some(c) => session.check(c),
-        None => Ok(()),
-    }
+    session.check(csrf)
 }
 
 fn done(tab: &str) -> Response {
@@ -288,7 +285,7 @@ async fn create_user(
     session: Session,
     Form(form): Form<UserForm>,
 ) -> Response {
-    if let Err(r) = admin_form(&session, Some(&form.csrf)) {
+    if let Err(r) = admin_form(&session, &form.csrf) {
         return r;
     }
     let result = async {
@@ -442,7 +439,7 @@ async fn create_team(
     session: Session,
     Form(form): Form<TeamForm>,
 ) -> Response {
-    if let Err(r) = admin_form(&session, Some(&form.csrf)) {
+    if let Err(r) = admin_form(&session, &form.csrf) {
         return r;
     }
     let ws = session.user.workspace_id;
@@ -537,7 +534,7 @@ async fn create_agent(
     session: Session,
     Form(form): Form<AgentForm>,
 ) -> Response {
-    if let Err(r) = admin_form(&session, Some(&form.csrf)) {
+    if let Err(r) = admin_form(&session, &form.csrf) {
         return r;
     }
     let ws = session.user.workspace_id;
@@ -576,7 +573,7 @@ async fn update_agent(
     Path(id): Path<i64>,
     Form(form): Form<AgentForm>,
 ) -> Response {
-    if let Err(r) = admin_form(&session, Some(&form.csrf)) {
+    if let Err(r) = admin_form(&session, &form.csrf) {
         return r;
     }
     let ws = session.user.workspace_id;
@@ -672,7 +669,7 @@ async fn create_topic(
     session: Session,
     Form(form): Form<TopicForm>,
 ) -> Response {
-    if let Err(r) = admin_form(&session, Some(&form.csrf)) {
+    if let Err(r) = admin_form(&session, &form.csrf) {
         return r;
     }
     let ws = session.user.workspace_id;
@@ -712,7 +709,7 @@ async fn delete_topic(
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if let Err(r) = admin_form(&session, Some(&form.csrf)) {
+    if let Err(r) = admin_form(&session, &form.csrf) {
         return r;
     }
     let ws = session.user.workspace_id;
@@ -852,7 +849,7 @@ async fn save_rule(
     id: Option<i64>,
     form: &RuleForm,
 ) -> Response {
-    if let Err(r) = admin_form(session, Some(&form.csrf)) {
+    if let Err(r) = admin_form(session, &form.csrf) {
         return r;
     }
     let ws = session.user.workspace_id;
@@ -885,7 +882,7 @@ async fn delete_rule(
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if let Err(r) = admin_form(&session, Some(&form.csrf)) {
+    if let Err(r) = admin_form(&session, &form.csrf) {
         return r;
     }
     let ws = session.user.workspace_id;
@@ -978,7 +975,7 @@ async fn create_policy(
     session: Session,
     Form(form): Form<PolicyForm>,
 ) -> Response {
-    if let Err(r) = admin_form(&session, Some(&form.csrf)) {
+    if let Err(r) = admin_form(&session, &form.csrf) {
         return r;
     }
     let ws = session.user.workspace_id;
@@ -1063,7 +1060,7 @@ async fn create_reply(
     session: Session,
     Form(form): Form<ReplyForm>,
 ) -> Response {
-    if let Err(r) = admin_form(&session, Some(&form.csrf)) {
+    if let Err(r) = admin_form(&session, &form.csrf) {
         return r;
     }
     let result = state
@@ -1081,7 +1078,7 @@ async fn delete_reply(
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if let Err(r) = admin_form(&session, Some(&form.csrf)) {
+    if let Err(r) = admin_form(&session, &form.csrf) {
         return r;
     }
     match state
