@@ -1,8 +1,9 @@
 //! The agent inbox: the queue in priority order (the API's inbox query), with views (mine,
 //! unassigned, my team's, all) and filters (status, channel, topic, sentiment, intent, tag).
 //! Each row: channel, customer, first words, sentiment, priority, SLA time left (red once
-//! breached), status and assignee. A page costs two queries whatever its length: the page of
-//! conversations, then their customers, first words and moods together.
+//! breached), status and assignee. Its rows cost two queries whatever their number: the page
+//! of conversations, then their customers, first words and moods together (beside them, the
+//! workspace's agents, and its topics for the filter form).
 //!
 //! `?fragment=rows` answers only the table's rows: the page's script fetches them when the
 //! live stream says something changed, so new conversations appear without a reload.
@@ -78,9 +79,9 @@ impl InboxParams {
 }
 
 /// The store query for a view and filters; an unknown value is a message for the page.
-async fn query_of(
-    state: &AppState,
+fn query_of(
     session: &Session,
+    agents: &[earshot_core::Agent],
     p: &InboxParams,
 ) -> Result<ConversationQuery, Response> {
     let user = &session.user;
@@ -99,11 +100,6 @@ async fn query_of(
         }
         "unassigned" => query.assignee = Some(AssigneeFilter::Unassigned),
         "team" => {
-            let agents = state
-                .store
-                .list_agents(user.workspace_id)
-                .await
-                .map_err(failed)?;
             let team = user
                 .agent_id
                 .and_then(|a| agents.iter().find(|x| x.id == a))
@@ -160,7 +156,12 @@ async fn inbox(
     Query(params): Query<InboxParams>,
 ) -> Response {
     let ws = session.user.workspace_id;
-    let query = match query_of(&state, &session, &params).await {
+    // The agents name the assignees and say which team is "my team".
+    let agents = match state.store.list_agents(ws).await {
+        Ok(a) => a,
+        Err(e) => return failed(e),
+    };
+    let query = match query_of(&session, &agents, &params) {
         Ok(q) => q,
         Err(r) => return r,
     };
@@ -169,11 +170,8 @@ async fn inbox(
         Err(e) => return failed(e),
     };
     let ids: Vec<_> = page.items.iter().map(|c| c.id).collect();
-    let (details, agents) = match tokio::try_join!(
-        state.store.inbox_details(ws, &ids),
-        state.store.list_agents(ws)
-    ) {
-        Ok(x) => x,
+    let details = match state.store.inbox_details(ws, &ids).await {
+        Ok(d) => d,
         Err(e) => return failed(e),
     };
     let details: HashMap<_, InboxDetail> = details.into_iter().map(|d| (d.id, d)).collect();
