@@ -150,12 +150,15 @@ pub fn quantile_minutes(histogram: &[(i64, i64)], q: f64) -> Option<i64> {
     None
 }
 
-/// The share of SLA targets met, 0..=1: replies in time over replies in time, late replies
-/// and breaches still unanswered. A breach later answered late counts once (as the late
-/// reply), so breaches count only beyond the late replies.
+/// SLA targets missed: late replies, and breaches still unanswered. A breach later answered
+/// late counts once (as the late reply), so breaches count only beyond the late replies.
+pub fn sla_missed(c: &DashboardCounts) -> i64 {
+    c.sla_missed.max(c.sla_breaches)
+}
+
+/// The share of SLA targets met, 0..=1: replies in time over those and the missed ones.
 pub fn sla_compliance(c: &DashboardCounts) -> Option<f64> {
-    let missed = c.sla_missed.max(c.sla_breaches);
-    let total = c.sla_met + missed;
+    let total = c.sla_met + sla_missed(c);
     (total > 0).then(|| c.sla_met as f64 / total as f64)
 }
 

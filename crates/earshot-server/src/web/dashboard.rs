@@ -17,7 +17,7 @@ use axum::Router;
 use chrono::NaiveDate;
 use earshot_core::report::{
     daily_series, day_of, day_start, minutes_in_words, quantile_minutes, sla_compliance,
-    DashboardCounts, DayRange,
+    sla_missed, DashboardCounts, DayRange,
 };
 use earshot_core::ConversationStatus;
 use serde::Deserialize;
@@ -203,7 +203,7 @@ impl View {
             response_buckets,
             compliance: sla_compliance(&counts),
             sla_met: counts.sla_met,
-            sla_missed: counts.sla_missed.max(counts.sla_breaches),
+            sla_missed: sla_missed(&counts),
             backlog: by_status
                 .into_iter()
                 .map(|(k, n)| (ConversationStatus::ALL[k].as_str().to_string(), n))
