@@ -12,24 +12,14 @@ macro_rules! report_queries {
         use earshot_core::store::InboxDetail;
 
         pub(crate) async fn list_users(pool: &Pool, ws: WorkspaceId) -> StoreResult<Vec<earshot_core::auth::User>> {
-            let rows: Vec<(i64, i64, String, String, String, Option<i64>)> = sqlx::query_as(
-                "SELECT id, workspace_id, email, name, role, agent_id FROM users WHERE workspace_id = $1 ORDER BY id",
-            )
+            let rows = sqlx::query_as(&format!(
+                "SELECT {USER_COLUMNS} FROM users u WHERE u.workspace_id = $1 ORDER BY u.id"
+            ))
             .bind(ws.0)
             .fetch_all(pool)
             .await
             .map_err(db_err)?;
-            Ok(rows
-                .into_iter()
-                .map(|r| earshot_core::auth::User {
-                    id: r.0,
-                    workspace_id: WorkspaceId(r.1),
-                    email: r.2,
-                    name: r.3,
-                    role: r.4,
-                    agent_id: r.5.map(AgentId),
-                })
-                .collect())
+            Ok(rows.into_iter().map(|r| user_row(r).0).collect())
         }
 
         pub(crate) async fn inbox_details(
