@@ -55,10 +55,14 @@ impl Pipeline {
     ) -> StoreResult<Vec<IngestOutcome>> {
         let annotations = self.annotate(ws, batch).await?;
         let outcomes = self.store.ingest_annotated(ws, batch, &annotations).await?;
-        self.changes.notify(ws);
-        self.workflow
+        let routed = self
+            .workflow
             .after_ingest(ws, batch, &annotations, &outcomes)
-            .await?;
+            .await;
+        // Once the rules and the desk have acted too, so an inbox refreshes once and sees
+        // where each new message went (the messages are stored even if routing failed).
+        self.changes.notify(ws);
+        routed?;
         Ok(outcomes)
     }
 
