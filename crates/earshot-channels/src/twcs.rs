@@ -192,6 +192,7 @@ fn row(c: &Columns, record: &csv::ByteRecord, options: &DecodeOptions) -> Result
         created_at,
         in_reply_to,
         raw: Some(Value::Object(raw)),
+        automated: false,
     };
     inbound.validate()?;
     Ok(inbound)

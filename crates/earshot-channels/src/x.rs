@@ -214,6 +214,7 @@ fn item_to_inbound(
         created_at,
         in_reply_to,
         raw: Some(item.clone()),
+        automated: false,
     };
     inbound.validate()?;
     Ok(inbound)

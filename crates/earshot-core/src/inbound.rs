@@ -36,6 +36,11 @@ pub struct Inbound {
     /// The native payload; when absent, the normalized record itself is kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw: Option<serde_json::Value>,
+    /// An outbound message sent by automation (a rule's acknowledgement, a bot): stored and
+    /// shown, but it does not answer the customer: the conversation keeps waiting, its SLA
+    /// clock keeps running and response times do not count it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub automated: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

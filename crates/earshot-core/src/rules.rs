@@ -775,9 +775,13 @@ pub enum Action {
     },
     /// An automated reply on the conversation's channel. `{{contact.name}}`,
     /// `{{contact.handle}}` and `{{conversation.id}}` are filled in. Never sent to a contact
-    /// who opted out of engagement (the firing is recorded as skipped).
+    /// who opted out of engagement (the firing is recorded as skipped). An automated reply
+    /// is not a response: the customer still waits, the SLA clock runs and response times
+    /// do not count it, unless `counts_as_response` is set (a rule that answers in full).
     Reply {
         template: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        counts_as_response: bool,
     },
     /// A private note on the conversation, seen only by agents.
     Note {
@@ -833,7 +837,7 @@ impl Action {
             Self::Snooze { minutes: 0 } => {
                 errors.push(err(&format!("{path}.minutes"), "must be at least 1"))
             }
-            Self::Reply { template } => {
+            Self::Reply { template, .. } => {
                 if template.trim().is_empty() {
                     errors.push(err(&format!("{path}.template"), "is empty"));
                 }

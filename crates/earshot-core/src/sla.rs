@@ -274,6 +274,33 @@ impl Policy {
         self.calendar
             .add(waiting_since, self.target(answered_before))
     }
+
+    /// Pausing the current wait at `at` (the conversation went pending or was snoozed): the
+    /// business time left until `due`, never negative.
+    pub fn time_left(&self, at: Timestamp, due: Timestamp) -> Duration {
+        self.calendar.between(at, due).max(Duration::zero())
+    }
+
+    /// Resuming a paused wait at `at` with `left` business time: the new due time, and the
+    /// warning time unless the warning share was already used before the pause. The one place
+    /// a resumed clock is computed (agents' actions, snoozes ending, customers writing).
+    pub fn resume(
+        &self,
+        at: Timestamp,
+        left: Duration,
+        answered_before: bool,
+    ) -> (Option<Timestamp>, Option<Timestamp>) {
+        let target = self.target(answered_before);
+        let clock = SlaClock {
+            target,
+            used: (target - left).max(Duration::zero()),
+            running_since: Some(at),
+        };
+        (
+            clock.due(&self.calendar),
+            clock.warn_at(&self.calendar, self.warn_share),
+        )
+    }
 }
 
 /// Business time counted towards a target, pausable. Plain data: store it, reload it, and the
@@ -610,6 +637,26 @@ mod tests {
             gap.add(start, Duration::minutes(30)),
             Some(utc("2026-03-08T07:30:00Z"))
         );
+    }
+
+    #[test]
+    fn a_paused_wait_resumes_with_the_time_that_was_left_and_its_warning() {
+        let p = Policy::out_of_the_box("normal"); // 24 h, warning at 80% (19.2 h)
+        let paused = utc("2026-03-02T10:00:00Z");
+        let due = utc("2026-03-02T20:00:00Z");
+        let left = p.time_left(paused, due);
+        assert_eq!(left, Duration::hours(10));
+        // 14 h used: the warning (at 19.2 h) is 5.2 h into the resumed wait.
+        let back = utc("2026-03-05T09:00:00Z");
+        let (due, warn) = p.resume(back, left, false);
+        assert_eq!(due, Some(utc("2026-03-05T19:00:00Z")));
+        assert_eq!(warn, Some(utc("2026-03-05T14:12:00Z")));
+        // Paused past the warning share: no warning is due again.
+        let (due, warn) = p.resume(back, Duration::hours(2), false);
+        assert_eq!(due, Some(utc("2026-03-05T11:00:00Z")));
+        assert_eq!(warn, None);
+        // Paused after the due time: nothing left, due at once.
+        assert_eq!(p.time_left(back, paused), Duration::zero());
     }
 
     #[test]

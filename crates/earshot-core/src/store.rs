@@ -31,6 +31,35 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// One batch's unit of work, inside one database transaction: the pipeline stores the
+/// messages, reads what the decide stage needs, and writes its decisions (changes, deliveries,
+/// automated replies), then commits once. Readers see all of it or none of it; a process
+/// killed before [`BatchUnit::commit`] leaves nothing behind, so a resent batch is decided in
+/// full. Dropping a unit without committing rolls it back.
+#[async_trait]
+pub trait BatchUnit: Send {
+    /// [`Store::ingest_annotated`] inside the unit (the unit's own writes are visible to it).
+    async fn ingest(
+        &mut self,
+        batch: &[Inbound],
+        annotations: &[Annotations],
+    ) -> StoreResult<Vec<IngestOutcome>>;
+    /// [`Store::workflow_context`] as this unit sees it.
+    async fn contexts(
+        &mut self,
+        ids: &[ConversationId],
+    ) -> StoreResult<Vec<crate::workflow::Context>>;
+    /// [`Store::change_conversations`] inside the unit.
+    async fn change(
+        &mut self,
+        items: &[crate::workflow::ChangeRequest],
+    ) -> StoreResult<Vec<crate::workflow::Changed>>;
+    /// [`Store::enqueue`] inside the unit.
+    async fn enqueue(&mut self, items: &[crate::workflow::NewOutbox]) -> StoreResult<Vec<i64>>;
+    /// Makes everything durable at once.
+    async fn commit(self: Box<Self>) -> StoreResult<()>;
+}
+
 /// What happened to one message of an ingest batch, in the batch's order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
@@ -214,7 +243,16 @@ pub trait Store: Send + Sync + 'static {
         workspace: WorkspaceId,
         batch: &[Inbound],
         annotations: &[Annotations],
-    ) -> StoreResult<Vec<IngestOutcome>>;
+    ) -> StoreResult<Vec<IngestOutcome>> {
+        let mut unit = self.begin_batch(workspace).await?;
+        let outcomes = unit.ingest(batch, annotations).await?;
+        unit.commit().await?;
+        Ok(outcomes)
+    }
+
+    /// Opens one batch's unit of work: its messages and every decision about them are
+    /// written in one transaction, serialized with every other batch of the workspace.
+    async fn begin_batch(&self, workspace: WorkspaceId) -> StoreResult<Box<dyn BatchUnit>>;
 
     /// The topics each message of a conversation matched, as (message, topic) pairs.
     async fn conversation_topics(

@@ -9,6 +9,17 @@ use crate::time::Timestamp;
 pub struct TimelineEntry {
     pub direction: Direction,
     pub sent_at: Timestamp,
+    /// Sent by automation ([`crate::Inbound::automated`]): it is a message of the
+    /// conversation, but not an answer to the customer.
+    pub automated: bool,
+}
+
+impl TimelineEntry {
+    /// A message that answers the customer: the brand's, sent by a person (or by a rule that
+    /// says its reply counts as a response).
+    fn answers(&self) -> bool {
+        self.direction == Direction::Out && !self.automated
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,10 +27,12 @@ pub struct Timeline {
     pub message_count: i64,
     pub first_message_at: Timestamp,
     pub last_message_at: Timestamp,
-    /// The first outbound message sent at or after the first inbound one.
+    /// The first answer (an outbound message not sent by automation) sent at or after the
+    /// first inbound message.
     pub first_response_at: Option<Timestamp>,
-    /// The first inbound message after the last outbound one (or the first inbound message if
-    /// the brand never answered); `None` when nobody is waiting.
+    /// The first inbound message after the last answer (or the first inbound message if the
+    /// brand never answered); `None` when nobody is waiting. Automated messages (an
+    /// acknowledgement) leave the customer waiting.
     pub waiting_since: Option<Timestamp>,
 }
 
@@ -28,18 +41,19 @@ impl Timeline {
     pub fn from_entries(entries: &[TimelineEntry]) -> Option<Self> {
         let first_message_at = entries.iter().map(|e| e.sent_at).min()?;
         let last_message_at = entries.iter().map(|e| e.sent_at).max()?;
-        let at = |d: Direction| {
+        let inbound = || {
             entries
                 .iter()
-                .filter(move |e| e.direction == d)
+                .filter(|e| e.direction == Direction::In)
                 .map(|e| e.sent_at)
         };
-        let first_inbound = at(Direction::In).min();
-        let last_outbound = at(Direction::Out).max();
+        let answers = || entries.iter().filter(|e| e.answers()).map(|e| e.sent_at);
+        let first_inbound = inbound().min();
+        let last_answer = answers().max();
         let first_response_at =
-            first_inbound.and_then(|first_in| at(Direction::Out).filter(|t| *t >= first_in).min());
-        let waiting_since = match last_outbound {
-            Some(last_out) => at(Direction::In).filter(|t| *t > last_out).min(),
+            first_inbound.and_then(|first_in| answers().filter(|t| *t >= first_in).min());
+        let waiting_since = match last_answer {
+            Some(last_out) => inbound().filter(|t| *t > last_out).min(),
             None => first_inbound,
         };
         Some(Self {
@@ -65,7 +79,29 @@ mod tests {
         TimelineEntry {
             direction,
             sent_at: t(minutes),
+            automated: false,
         }
+    }
+    fn bot(minutes: i64) -> TimelineEntry {
+        TimelineEntry {
+            automated: true,
+            ..e(Direction::Out, minutes)
+        }
+    }
+
+    #[test]
+    fn an_automated_acknowledgement_leaves_the_customer_waiting() {
+        let tl = Timeline::from_entries(&[e(Direction::In, 0), bot(0)]).unwrap();
+        assert_eq!(tl.first_response_at, None);
+        assert_eq!(tl.waiting_since, Some(t(0)));
+        assert_eq!(tl.message_count, 2);
+        assert_eq!(tl.last_message_at, t(0));
+
+        // A person answering later is the first response.
+        let tl =
+            Timeline::from_entries(&[e(Direction::In, 0), bot(0), e(Direction::Out, 40)]).unwrap();
+        assert_eq!(tl.first_response_at, Some(t(40)));
+        assert_eq!(tl.waiting_since, None);
     }
 
     #[test]

@@ -224,4 +224,11 @@ pub struct Context {
     pub opted_out: bool,
     /// The SLA policy a rule applied, if any.
     pub sla_policy: Option<i64>,
+    /// Business time left on a paused SLA clock (pending or snoozed), in seconds.
+    pub sla_remaining_seconds: Option<i64>,
+    /// How an automated reply greets the customer: the contact's name and first handle.
+    pub contact_name: Option<String>,
+    pub contact_handle: Option<String>,
+    /// The channel's name in the workspace (the account replies leave from).
+    pub channel_name: String,
 }

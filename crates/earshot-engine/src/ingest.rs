@@ -162,17 +162,7 @@ where
         let done = batch.is_empty() && read == 0;
         let store = async {
             match annotated.take() {
-                Some((b, r, a)) => {
-                    let stored = match pipeline.store.ingest_annotated(workspace, &b, &a).await {
-                        Ok(outcomes) => pipeline
-                            .workflow
-                            .after_ingest(workspace, &b, &a, &outcomes)
-                            .await
-                            .map(|_| outcomes),
-                        Err(e) => Err(e),
-                    };
-                    Some((r, stored))
-                }
+                Some((b, r, a)) => Some((r, pipeline.store_annotated(workspace, &b, &a).await)),
                 None => None,
             }
         };

@@ -34,11 +34,21 @@ impl Pipeline {
 
     /// A pipeline with the given enrich stage (`None`: messages are stored without one).
     pub fn with_understanding(store: Arc<dyn Store>, enrich: Option<Arc<Understanding>>) -> Self {
+        Self::with_clock(store, enrich, Arc::new(earshot_core::time::SystemClock))
+    }
+
+    /// A pipeline whose decisions read the time from `clock` (tests set it).
+    pub fn with_clock(
+        store: Arc<dyn Store>,
+        enrich: Option<Arc<Understanding>>,
+        clock: Arc<dyn earshot_core::time::Clock>,
+    ) -> Self {
         let changes = Arc::new(crate::live::Changes::default());
         Self {
-            workflow: Arc::new(crate::workflow::Workflow::new(
+            workflow: Arc::new(crate::workflow::Workflow::with_clock(
                 store.clone(),
                 changes.clone(),
+                clock,
             )),
             changes,
             store,
@@ -54,15 +64,21 @@ impl Pipeline {
         batch: &[Inbound],
     ) -> StoreResult<Vec<IngestOutcome>> {
         let annotations = self.annotate(ws, batch).await?;
-        let outcomes = self.store.ingest_annotated(ws, batch, &annotations).await?;
-        let routed = self
-            .workflow
-            .after_ingest(ws, batch, &annotations, &outcomes)
-            .await;
-        // Once the rules and the desk have acted too, so an inbox refreshes once and sees
-        // where each new message went (the messages are stored even if routing failed).
+        self.store_annotated(ws, batch, &annotations).await
+    }
+
+    /// The stages after annotation, for a batch [`Pipeline::annotate`] annotated: the store
+    /// and decide stages in one unit of work (the messages and every decision about them
+    /// commit together), then notify: open inboxes refresh once and see where each new
+    /// message went.
+    pub async fn store_annotated(
+        &self,
+        ws: WorkspaceId,
+        batch: &[Inbound],
+        annotations: &[Annotations],
+    ) -> StoreResult<Vec<IngestOutcome>> {
+        let outcomes = self.workflow.ingest(ws, batch, annotations).await?;
         self.changes.notify(ws);
-        routed?;
         Ok(outcomes)
     }
 

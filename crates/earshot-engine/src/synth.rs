@@ -172,6 +172,7 @@ fn thread(
             created_at: at,
             in_reply_to: parent.take(),
             raw: Some(raw),
+            automated: false,
         });
         parent = Some(id);
         at += Duration::seconds(rng.random_range(120..6 * 3600));

@@ -211,7 +211,8 @@ async fn rules_route_new_messages_by_capacity_and_the_backlog_is_served_on_resol
         .unwrap_or_else(|| panic!("{reopened:#?}"));
     assert_eq!(by_customer["data"]["because"], "the customer wrote");
     let status_change: Vec<Value> = status_change;
-    // The acknowledgement (rule 6's reply: the brand answered) opened it; Bea resolved it.
+    // The acknowledgement (rule 6's automated reply) answered nobody: the conversation stayed
+    // new until Bea resolved it.
     let changes: Vec<(&Value, &Value)> = status_change
         .iter()
         .filter(|e| e["kind"] == "status_changed")
@@ -219,11 +220,104 @@ async fn rules_route_new_messages_by_capacity_and_the_backlog_is_served_on_resol
         .collect();
     assert_eq!(
         changes,
-        [
-            (&json!({"kind": "system"}), &json!("open")),
-            (&json!({"kind": "agent", "id": bea}), &json!("resolved"))
-        ]
+        [(&json!({"kind": "agent", "id": bea}), &json!("resolved"))]
     );
+}
+
+#[tokio::test]
+async fn an_automated_acknowledgement_leaves_the_complaint_waiting_at_the_top_of_the_queue() {
+    let app = spawn_app().await;
+    care_team(&app).await;
+    let complaint = "This is the worst service ever. My order never arrived, nobody answers";
+    let id = ingest(&app, vec![customer("c1", "cal", complaint, 3)]).await[0];
+    let c = get(&app, &format!("/api/v1/conversations/{id}")).await;
+    let conversation = &c["conversation"];
+    // The acknowledgement is in the thread and in the outbox...
+    let out: Vec<&Value> = c["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["direction"] == "out")
+        .collect();
+    assert_eq!(out.len(), 1, "{c}");
+    assert!(out[0]["text"].as_str().unwrap().contains("sorry"), "{c}");
+    // ...but the customer still waits for a person: the clock runs, nobody responded, the
+    // priority is the complaint's.
+    assert_eq!(conversation["status"], "new", "{c}");
+    assert!(conversation["sla_due_at"].is_string(), "{c}");
+    assert!(conversation["first_response_at"].is_null(), "{c}");
+    assert!(conversation["waiting_since"].is_string(), "{c}");
+    let priority = conversation["priority"].as_i64().unwrap();
+    assert!(priority >= 50, "a complaint keeps its priority: {c}");
+    // The dashboard counts no first response.
+    let ws = app
+        .state
+        .store
+        .workspace_by_name("acme")
+        .await
+        .unwrap()
+        .unwrap();
+    let counts = app
+        .state
+        .store
+        .dashboard_counts(
+            ws.id,
+            Utc::now() - Duration::days(1),
+            Utc::now() + Duration::days(1),
+        )
+        .await
+        .unwrap();
+    assert!(counts.first_response_minutes.is_empty(), "{counts:?}");
+    let queued = events(&app, id).await;
+    let ack = queued
+        .iter()
+        .find(|e| e["kind"] == "reply_queued")
+        .unwrap_or_else(|| panic!("{queued:#?}"));
+    assert_eq!(ack["data"]["automated"], true);
+    assert_eq!(ack["data"]["counts_as_response"], false);
+
+    // A person answering is the first response and ends the wait.
+    let agent = post(
+        &app,
+        "/api/v1/agents",
+        json!({"name": "Dee", "email": "dee@acme.test", "team_id": 4}),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    post(
+        &app,
+        &format!("/api/v1/conversations/{id}/reply"),
+        json!({"agent_id": agent, "text": "So sorry, Cal. I have found your order and it ships today."}),
+    )
+    .await;
+    let c = get(&app, &format!("/api/v1/conversations/{id}")).await;
+    assert_eq!(c["conversation"]["status"], "open", "{c}");
+    assert!(c["conversation"]["first_response_at"].is_string(), "{c}");
+    assert!(c["conversation"]["sla_due_at"].is_null(), "{c}");
+}
+
+#[tokio::test]
+async fn a_rule_whose_reply_counts_as_a_response_answers_the_customer() {
+    let app = spawn_app().await;
+    post(
+        &app,
+        "/api/v1/rules",
+        json!({"name": "opening hours", "trigger": {"event": "message_received"},
+               "conditions": {"field": "message.text", "op": "contains", "value": "opening hours"},
+               "actions": [{"type": "reply", "counts_as_response": true,
+                            "template": "We are open 9 to 5, Monday to Friday."}]}),
+    )
+    .await;
+    let id = ingest(
+        &app,
+        vec![customer("h1", "hal", "what are your opening hours?", 1)],
+    )
+    .await[0];
+    let c = get(&app, &format!("/api/v1/conversations/{id}")).await;
+    assert_eq!(c["conversation"]["status"], "open", "{c}");
+    assert!(c["conversation"]["first_response_at"].is_string(), "{c}");
+    assert!(c["conversation"]["waiting_since"].is_null(), "{c}");
 }
 
 #[tokio::test]

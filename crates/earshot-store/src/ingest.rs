@@ -460,9 +460,12 @@ pub(crate) async fn run(
             };
             message_conversation.insert(i, conversation);
             touched.insert(conversation);
+            // An automated message (a rule's acknowledgement) answers nobody: it does not
+            // move a new conversation to open.
             match batch[i].direction {
                 Direction::In => new_inbound.insert(conversation),
-                Direction::Out => new_outbound.insert(conversation),
+                Direction::Out if !batch[i].automated => new_outbound.insert(conversation),
+                Direction::Out => false,
             };
             if batch[i].direction == Direction::In && annotations[i].priority.is_some() {
                 let newer = match scored.get(&conversation) {

@@ -45,8 +45,60 @@ pub(crate) fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Database(format!("stored {what} `{value}` is not valid").into())
 }
 
+/// Implements [`earshot_core::store::BatchUnit`] for a backend's ingest transaction (a
+/// struct with the transaction `tx`, the workspace `ws` and a `stored` count), delegating to
+/// the shared ingest algorithm and the backend's `q` module; the backend's own `finish`
+/// commits.
+macro_rules! batch_unit_impl {
+    ($tx:ty) => {
+        #[async_trait::async_trait]
+        impl earshot_core::store::BatchUnit for $tx {
+            async fn ingest(
+                &mut self,
+                batch: &[earshot_core::Inbound],
+                annotations: &[earshot_core::store::Annotations],
+            ) -> earshot_core::store::StoreResult<Vec<earshot_core::store::IngestOutcome>> {
+                if batch.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let ws = self.ws;
+                let outcomes =
+                    $crate::ingest::run(self, ws, batch, annotations, earshot_core::time::now())
+                        .await?;
+                self.stored += outcomes
+                    .iter()
+                    .filter(|o| matches!(o, earshot_core::store::IngestOutcome::Stored { .. }))
+                    .count() as u64;
+                Ok(outcomes)
+            }
+            async fn contexts(
+                &mut self,
+                ids: &[earshot_core::ConversationId],
+            ) -> earshot_core::store::StoreResult<Vec<earshot_core::workflow::Context>> {
+                q::workflow_context_in(&mut self.tx, self.ws, ids).await
+            }
+            async fn change(
+                &mut self,
+                items: &[earshot_core::workflow::ChangeRequest],
+            ) -> earshot_core::store::StoreResult<Vec<earshot_core::workflow::Changed>> {
+                q::change_conversations_in(&mut self.tx, self.ws, items).await
+            }
+            async fn enqueue(
+                &mut self,
+                items: &[earshot_core::workflow::NewOutbox],
+            ) -> earshot_core::store::StoreResult<Vec<i64>> {
+                q::enqueue_in(&mut self.tx, self.ws, items).await
+            }
+            async fn commit(self: Box<Self>) -> earshot_core::store::StoreResult<()> {
+                (*self).finish().await
+            }
+        }
+    };
+}
+pub(crate) use batch_unit_impl;
+
 /// Implements [`Store`] for a backend by delegating to its `q` module (the shared queries),
-/// reading from `$read` and writing to `$write`, and to its own `ingest_batch`.
+/// reading from `$read` and writing to `$write`, and to its own `begin_unit`.
 macro_rules! store_impl {
     ($ty:ty, $backend:literal, $read:ident, $write:ident) => {
         #[async_trait::async_trait]
@@ -102,16 +154,11 @@ macro_rules! store_impl {
             ) -> earshot_core::store::StoreResult<Vec<earshot_core::Channel>> {
                 q::list_channels(&self.$read, ws).await
             }
-            async fn ingest_annotated(
+            async fn begin_batch(
                 &self,
                 ws: earshot_core::WorkspaceId,
-                batch: &[earshot_core::Inbound],
-                annotations: &[earshot_core::store::Annotations],
-            ) -> earshot_core::store::StoreResult<Vec<earshot_core::store::IngestOutcome>> {
-                if batch.is_empty() {
-                    return Ok(Vec::new());
-                }
-                self.ingest_batch(ws, batch, annotations).await
+            ) -> earshot_core::store::StoreResult<Box<dyn earshot_core::store::BatchUnit>> {
+                Ok(Box::new(self.begin_unit(ws).await?))
             }
             async fn sla_due(
                 &self,

@@ -3,20 +3,19 @@
 //! per-workspace advisory lock so that two writers can't thread the same conversation twice.
 
 use crate::ingest::{
-    self, ContactRow, ConversationRow, ConversationUpdate, Current, EnrichmentRow, IdTable,
-    IdentityRow, IngestTx, MessageRow,
+    ContactRow, ConversationRow, ConversationUpdate, Current, EnrichmentRow, IdTable, IdentityRow,
+    IngestTx, MessageRow,
 };
 use crate::{corrupt, db_err};
 use async_trait::async_trait;
-use earshot_core::store::{IngestOutcome, StoreError, StoreResult};
+use earshot_core::store::{StoreError, StoreResult};
 use earshot_core::timeline::TimelineEntry;
-use earshot_core::{
-    ChannelId, ChannelKind, ChannelRole, ConversationId, Inbound, MessageId, WorkspaceId,
-};
+use earshot_core::{ChannelId, ChannelKind, ChannelRole, ConversationId, MessageId, WorkspaceId};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Postgres, Row, Transaction};
 use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 mod q {
@@ -25,12 +24,43 @@ mod q {
     crate::reports::report_queries!(sqlx::Postgres, "FROM conversations");
 }
 
+/// Counts stored messages and analyzes once the tables have doubled since last time.
+async fn note_growth(
+    pool: &PgPool,
+    growth: &std::sync::Mutex<Growth>,
+    stored: u64,
+) -> StoreResult<()> {
+    let due = {
+        let mut g = growth.lock().expect("growth counter lock");
+        g.since += stored;
+        if g.since >= ANALYZE_MIN_GROWTH.max(g.baseline) {
+            g.baseline += g.since;
+            g.since = 0;
+            true
+        } else {
+            false
+        }
+    };
+    if due {
+        analyze(pool).await?;
+    }
+    Ok(())
+}
+
+async fn analyze(pool: &PgPool) -> StoreResult<()> {
+    sqlx::query(&format!("ANALYZE {ANALYZED}"))
+        .execute(pool)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
 /// First key of the advisory lock that serializes ingest within a workspace.
 const INGEST_LOCK: i32 = 0x4541_5254;
 
 pub struct PgStore {
     pool: PgPool,
-    growth: std::sync::Mutex<Growth>,
+    growth: Arc<std::sync::Mutex<Growth>>,
 }
 
 /// Messages stored since the tables were last analyzed, and how many there were then.
@@ -87,56 +117,25 @@ impl PgStore {
     /// which grow with the data: a million-message ingest slowed from 12,000 to 3,600
     /// messages/s here before this was added.
     async fn analyze(&self) -> StoreResult<()> {
-        sqlx::query(&format!("ANALYZE {ANALYZED}"))
-            .execute(&self.pool)
-            .await
-            .map_err(db_err)?;
-        Ok(())
+        analyze(&self.pool).await
     }
 
-    /// Counts stored messages and analyzes once the tables have doubled since last time.
-    async fn note_growth(&self, stored: u64) -> StoreResult<()> {
-        let due = {
-            let mut g = self.growth.lock().expect("growth counter lock");
-            g.since += stored;
-            if g.since >= ANALYZE_MIN_GROWTH.max(g.baseline) {
-                g.baseline += g.since;
-                g.since = 0;
-                true
-            } else {
-                false
-            }
-        };
-        if due {
-            self.analyze().await?;
-        }
-        Ok(())
-    }
-
-    async fn ingest_batch(
-        &self,
-        ws: WorkspaceId,
-        batch: &[Inbound],
-        annotations: &[earshot_core::store::Annotations],
-    ) -> StoreResult<Vec<IngestOutcome>> {
-        let mut tx = PgTx {
-            tx: self.pool.begin().await.map_err(db_err)?,
-        };
+    /// Opens a batch's unit of work, holding the workspace's ingest lock until it commits.
+    async fn begin_unit(&self, ws: WorkspaceId) -> StoreResult<PgTx> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
         sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
             .bind(INGEST_LOCK)
             .bind(ws.0 as i32)
-            .execute(&mut *tx.tx)
+            .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        let outcomes =
-            ingest::run(&mut tx, ws, batch, annotations, earshot_core::time::now()).await?;
-        tx.tx.commit().await.map_err(db_err)?;
-        let stored = outcomes
-            .iter()
-            .filter(|o| matches!(o, IngestOutcome::Stored { .. }))
-            .count();
-        self.note_growth(stored as u64).await?;
-        Ok(outcomes)
+        Ok(PgTx {
+            tx,
+            ws,
+            stored: 0,
+            pool: self.pool.clone(),
+            growth: self.growth.clone(),
+        })
     }
 }
 
@@ -189,8 +188,23 @@ impl PgStore {
 
 crate::store_impl!(PgStore, "postgres", pool, pool);
 
-struct PgTx {
+/// One batch's unit of work: the transaction (holding the workspace's ingest lock), its
+/// workspace, how many messages it stored, and what the statistics refresh needs.
+pub struct PgTx {
     tx: Transaction<'static, Postgres>,
+    ws: WorkspaceId,
+    stored: u64,
+    pool: PgPool,
+    growth: Arc<std::sync::Mutex<Growth>>,
+}
+
+crate::batch_unit_impl!(PgTx);
+
+impl PgTx {
+    async fn finish(self) -> StoreResult<()> {
+        self.tx.commit().await.map_err(db_err)?;
+        note_growth(&self.pool, &self.growth, self.stored).await
+    }
 }
 
 #[async_trait]
@@ -445,14 +459,15 @@ impl IngestTx for PgTx {
             .map(|r| r.inbound.in_reply_to.as_deref())
             .collect();
         let raws: Vec<&str> = rows.iter().map(|r| r.raw.as_str()).collect();
+        let automated: Vec<bool> = rows.iter().map(|r| r.inbound.automated).collect();
         sqlx::query(
             "INSERT INTO messages (id, workspace_id, channel_id, conversation_id, identity_id, external_id, direction, \
-             visibility, text, sent_at, received_at, in_reply_to, raw) \
+             visibility, text, sent_at, received_at, in_reply_to, raw, automated) \
              SELECT u.id, $1, u.channel_id, u.conversation_id, u.identity_id, u.external_id, u.direction, u.visibility, \
-             u.text, u.sent_at, $2, u.in_reply_to, u.raw \
+             u.text, u.sent_at, $2, u.in_reply_to, u.raw, u.automated \
              FROM UNNEST($3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[], \
-             $10::text[], $11::bigint[], $12::text[], $13::text[]) \
-             AS u(id, channel_id, conversation_id, identity_id, external_id, direction, visibility, text, sent_at, in_reply_to, raw)",
+             $10::text[], $11::bigint[], $12::text[], $13::text[], $14::boolean[]) \
+             AS u(id, channel_id, conversation_id, identity_id, external_id, direction, visibility, text, sent_at, in_reply_to, raw, automated)",
         )
         .bind(ws.0)
         .bind(now)
@@ -467,6 +482,7 @@ impl IngestTx for PgTx {
         .bind(&sent)
         .bind(&parents)
         .bind(&raws)
+        .bind(&automated)
         .execute(&mut *self.tx)
         .await
         .map_err(db_err)?;
@@ -487,7 +503,7 @@ impl IngestTx for PgTx {
         .await
         .map_err(db_err)?;
         let entries = sqlx::query(
-            "SELECT conversation_id, direction, sent_at FROM messages WHERE workspace_id = $1 AND conversation_id = ANY($2)",
+            "SELECT conversation_id, direction, sent_at, automated FROM messages WHERE workspace_id = $1 AND conversation_id = ANY($2)",
         )
         .bind(ws.0)
         .bind(ids)
@@ -516,6 +532,7 @@ impl IngestTx for PgTx {
                     .parse()
                     .map_err(|_| corrupt("direction", &direction))?,
                 sent_at: earshot_core::time::from_millis(r.try_get(2).map_err(db_err)?),
+                automated: r.try_get(3).map_err(db_err)?,
             };
             if let Some(c) = out.get_mut(&id) {
                 c.entries.push(entry);

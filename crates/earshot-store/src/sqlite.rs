@@ -5,16 +5,14 @@
 //! batch costs a handful of statements, not a handful per message.
 
 use crate::ingest::{
-    self, ContactRow, ConversationRow, ConversationUpdate, Current, EnrichmentRow, IdTable,
-    IdentityRow, IngestTx, MessageRow,
+    ContactRow, ConversationRow, ConversationUpdate, Current, EnrichmentRow, IdTable, IdentityRow,
+    IngestTx, MessageRow,
 };
 use crate::{corrupt, db_err};
 use async_trait::async_trait;
-use earshot_core::store::{IngestOutcome, StoreError, StoreResult};
+use earshot_core::store::{StoreError, StoreResult};
 use earshot_core::timeline::TimelineEntry;
-use earshot_core::{
-    ChannelId, ChannelKind, ChannelRole, ConversationId, Inbound, MessageId, WorkspaceId,
-};
+use earshot_core::{ChannelId, ChannelKind, ChannelRole, ConversationId, MessageId, WorkspaceId};
 use serde_json::json;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
@@ -74,8 +72,20 @@ impl SqliteStore {
     }
 }
 
-struct SqliteTx {
+/// One batch's unit of work: the write transaction (`BEGIN IMMEDIATE`, so batches of every
+/// workspace take turns), its workspace and how many messages it stored.
+pub struct SqliteTx {
     tx: Transaction<'static, Sqlite>,
+    ws: WorkspaceId,
+    stored: u64,
+}
+
+crate::batch_unit_impl!(SqliteTx);
+
+impl SqliteTx {
+    async fn finish(self) -> StoreResult<()> {
+        self.tx.commit().await.map_err(db_err)
+    }
 }
 
 fn json_text<T: serde::Serialize>(v: &T) -> String {
@@ -351,15 +361,16 @@ impl IngestTx for SqliteTx {
                     m.text,
                     m.created_at.timestamp_millis(),
                     m.in_reply_to,
-                    r.raw
+                    r.raw,
+                    m.automated
                 ])
             })
             .collect();
         sqlx::query(
             "INSERT INTO messages (id, workspace_id, channel_id, conversation_id, identity_id, external_id, direction, \
-             visibility, text, sent_at, received_at, in_reply_to, raw) \
+             visibility, text, sent_at, received_at, in_reply_to, raw, automated) \
              SELECT value->>0, $1, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, \
-             value->>8, $2, value->>9, value->>10 FROM json_each($3)",
+             value->>8, $2, value->>9, value->>10, value->>11 FROM json_each($3)",
         )
         .bind(ws.0)
         .bind(now)
@@ -385,12 +396,12 @@ impl IngestTx for SqliteTx {
         .bind(&ids);
         let statuses: Vec<(i64, String, i32, Option<i64>)> = self.json_rows(statuses).await?;
         let entries = sqlx::query(
-            "SELECT json_group_array(json_array(conversation_id, direction, sent_at)) FROM messages \
+            "SELECT json_group_array(json_array(conversation_id, direction, sent_at, automated)) FROM messages \
              WHERE conversation_id IN (SELECT value FROM json_each($2)) AND +workspace_id = $1",
         )
         .bind(ws.0)
         .bind(&ids);
-        let entries: Vec<(i64, String, i64)> = self.json_rows(entries).await?;
+        let entries: Vec<(i64, String, i64, i64)> = self.json_rows(entries).await?;
         let mut out = HashMap::new();
         for (id, status, priority, sla_due) in statuses {
             let status = status.parse().map_err(|_| corrupt("status", &status))?;
@@ -404,12 +415,13 @@ impl IngestTx for SqliteTx {
                 },
             );
         }
-        for (id, direction, sent_at) in entries {
+        for (id, direction, sent_at, automated) in entries {
             let entry = TimelineEntry {
                 direction: direction
                     .parse()
                     .map_err(|_| corrupt("direction", &direction))?,
                 sent_at: earshot_core::time::from_millis(sent_at),
+                automated: automated != 0,
             };
             if let Some(c) = out.get_mut(&id) {
                 c.entries.push(entry);
@@ -582,22 +594,13 @@ impl IngestTx for SqliteTx {
 }
 
 impl SqliteStore {
-    async fn ingest_batch(
-        &self,
-        ws: WorkspaceId,
-        batch: &[Inbound],
-        annotations: &[earshot_core::store::Annotations],
-    ) -> StoreResult<Vec<IngestOutcome>> {
+    async fn begin_unit(&self, ws: WorkspaceId) -> StoreResult<SqliteTx> {
         let tx = self
             .writer
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(db_err)?;
-        let mut tx = SqliteTx { tx };
-        let outcomes =
-            ingest::run(&mut tx, ws, batch, annotations, earshot_core::time::now()).await?;
-        tx.tx.commit().await.map_err(db_err)?;
-        Ok(outcomes)
+        Ok(SqliteTx { tx, ws, stored: 0 })
     }
 }
 

@@ -208,14 +208,24 @@ macro_rules! workflow_queries {
             items: &[earshot_core::workflow::ChangeRequest],
         ) -> StoreResult<Vec<Changed>> {
             let mut tx = pool.begin().await.map_err(db_err)?;
+            let out = change_conversations_in(&mut tx, ws, items).await?;
+            tx.commit().await.map_err(db_err)?;
+            Ok(out)
+        }
+
+        /// [`change_conversations`] inside the caller's transaction.
+        pub(crate) async fn change_conversations_in(
+            tx: &mut Tx<'_>,
+            ws: WorkspaceId,
+            items: &[earshot_core::workflow::ChangeRequest],
+        ) -> StoreResult<Vec<Changed>> {
             let mut cache = TxCache::default();
             let mut out = Vec::with_capacity(items.len());
             for item in items {
                 out.push(
-                    change_in(&mut tx, &mut cache, ws, item.conversation, &item.change, item.actor, &item.extra).await?,
+                    change_in(tx, &mut cache, ws, item.conversation, &item.change, item.actor, &item.extra).await?,
                 );
             }
-            tx.commit().await.map_err(db_err)?;
             Ok(out)
         }
 
@@ -476,25 +486,37 @@ macro_rules! workflow_queries {
             ws: WorkspaceId,
             ids: &[ConversationId],
         ) -> StoreResult<Vec<earshot_core::workflow::Context>> {
+            let mut conn = pool.acquire().await.map_err(db_err)?;
+            workflow_context_in(&mut conn, ws, ids).await
+        }
+
+        /// [`workflow_context`] on the caller's connection (inside its transaction).
+        pub(crate) async fn workflow_context_in(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            ws: WorkspaceId,
+            ids: &[ConversationId],
+        ) -> StoreResult<Vec<earshot_core::workflow::Context>> {
             let mut ids: Vec<i64> = ids.iter().map(|c| c.0).collect();
             ids.sort_unstable();
             ids.dedup();
             let mut out = Vec::with_capacity(ids.len());
             for chunk in ids.chunks(1000) {
                 let mut sql = $crate::queries::Sql::new(&format!(
-                    "SELECT {CONVERSATION_COLUMNS}, ct.tier, ct.value, ct.opted_out, c.sla_policy_id FROM conversations c \
+                    "SELECT {CONVERSATION_COLUMNS}, ct.tier, ct.value, ct.opted_out, c.sla_policy_id, c.sla_remaining_ms, \
+                     ct.display_name, (SELECT i.handle FROM identities i WHERE i.contact_id = ct.id AND i.handle IS NOT NULL \
+                     ORDER BY i.id LIMIT 1), ch.name FROM conversations c \
                      JOIN channels ch ON ch.id = c.channel_id JOIN contacts ct ON ct.id = c.contact_id \
                      WHERE c.workspace_id = "
                 ));
                 sql.bind(Bind::I64(ws.0)).push(" AND c.id IN ");
                 id_list(&mut sql, chunk);
-                let rows = bind_all(sqlx::query(&sql.text), &sql.binds).fetch_all(pool).await.map_err(db_err)?;
+                let rows = bind_all(sqlx::query(&sql.text), &sql.binds).fetch_all(&mut *conn).await.map_err(db_err)?;
                 let mut tags: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
                 let mut sql = $crate::queries::Sql::new("SELECT conversation_id, tag FROM conversation_tags WHERE workspace_id = ");
                 sql.bind(Bind::I64(ws.0)).push(" AND conversation_id IN ");
                 id_list(&mut sql, chunk);
                 sql.push(" ORDER BY conversation_id, tag");
-                for r in bind_all(sqlx::query(&sql.text), &sql.binds).fetch_all(pool).await.map_err(db_err)? {
+                for r in bind_all(sqlx::query(&sql.text), &sql.binds).fetch_all(&mut *conn).await.map_err(db_err)? {
                     tags.entry(r.try_get(0).map_err(db_err)?).or_default().push(r.try_get(1).map_err(db_err)?);
                 }
                 let mut topics: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
@@ -504,7 +526,7 @@ macro_rules! workflow_queries {
                 );
                 sql.bind(Bind::I64(ws.0)).push(" AND m.conversation_id IN ");
                 id_list(&mut sql, chunk);
-                for r in bind_all(sqlx::query(&sql.text), &sql.binds).fetch_all(pool).await.map_err(db_err)? {
+                for r in bind_all(sqlx::query(&sql.text), &sql.binds).fetch_all(&mut *conn).await.map_err(db_err)? {
                     let name: String = r.try_get(1).map_err(db_err)?;
                     topics.entry(r.try_get(0).map_err(db_err)?).or_default().push(name.to_lowercase());
                 }
@@ -521,6 +543,13 @@ macro_rules! workflow_queries {
                         contact_value: r.try_get(n + 1).map_err(db_err)?,
                         opted_out: r.try_get(n + 2).map_err(db_err)?,
                         sla_policy: r.try_get(n + 3).map_err(db_err)?,
+                        sla_remaining_seconds: r
+                            .try_get::<Option<i64>, _>(n + 4)
+                            .map_err(db_err)?
+                            .map(|ms| ms / 1000),
+                        contact_name: r.try_get(n + 5).map_err(db_err)?,
+                        contact_handle: r.try_get(n + 6).map_err(db_err)?,
+                        channel_name: r.try_get(n + 7).map_err(db_err)?,
                         conversation,
                     });
                 }
@@ -932,9 +961,16 @@ macro_rules! workflow_queries {
         }
 
         pub(crate) async fn enqueue(pool: &Pool, ws: WorkspaceId, items: &[NewOutbox]) -> StoreResult<Vec<i64>> {
+            let mut tx = pool.begin().await.map_err(db_err)?;
+            let ids = enqueue_in(&mut tx, ws, items).await?;
+            tx.commit().await.map_err(db_err)?;
+            Ok(ids)
+        }
+
+        /// [`enqueue`] inside the caller's transaction.
+        pub(crate) async fn enqueue_in(tx: &mut Tx<'_>, ws: WorkspaceId, items: &[NewOutbox]) -> StoreResult<Vec<i64>> {
             let at = to_millis(now());
             let mut ids = Vec::with_capacity(items.len());
-            let mut tx = pool.begin().await.map_err(db_err)?;
             for item in items {
                 let (id,): (i64,) = sqlx::query_as(
                     "INSERT INTO outbox (workspace_id, conversation_id, kind, message_id, payload, status, attempts, next_attempt_at, created_at) \
@@ -946,12 +982,11 @@ macro_rules! workflow_queries {
                 .bind(item.message_id.map(|m| m.0))
                 .bind(item.payload.to_string())
                 .bind(at)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut **tx)
                 .await
                 .map_err(db_err)?;
                 ids.push(id);
             }
-            tx.commit().await.map_err(db_err)?;
             Ok(ids)
         }
 

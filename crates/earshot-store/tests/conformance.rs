@@ -95,6 +95,7 @@ fn msg(
         created_at: at(minutes),
         in_reply_to: parent.map(str::to_string),
         raw: Some(serde_json::json!({"id": id})),
+        automated: false,
     }
 }
 

@@ -1,0 +1,743 @@
+//! The care workflow: the decide stage of the pipeline (rules, desk, SLA clocks, priority;
+//! pure, in [`decide`]), agents' actions (reply, note, assign, status, snooze, tags) and what
+//! follows from each change (rules on status changes and assignments, the backlog served when
+//! someone frees up, SLA clocks paused and resumed).
+//!
+//! Every write goes through one [`BatchUnit`]: a batch's messages and everything decided about
+//! them commit together, and so do an agent's change and what the rules and the desk make of
+//! it. Each workspace has one in-memory state (its compiled rules, SLA policies and the
+//! assignment desk), loaded from the store on first use; its lock is taken before a unit
+//! begins, so this process's writers of a workspace take turns instead of failing, and a
+//! unit that fails leaves the state to be reloaded. Events caused by rules never run rules
+//! again.
+
+pub(crate) mod decide;
+mod replies;
+
+use decide::{Plan, State};
+use earshot_core::assign::{Assignment, Desk, Waiting};
+use earshot_core::rules::{Actor, Field, Rule, RuleSet, Trigger, Value};
+use earshot_core::store::{Annotations, BatchUnit, IngestOutcome, StoreError, StoreResult};
+use earshot_core::time::{Clock, SystemClock, Timestamp};
+use earshot_core::workflow::{ChangeRequest, Changed, Context, ConversationChange, NewEvent};
+use earshot_core::{
+    Agent, AgentId, Conversation, ConversationId, ConversationStatus, Direction, Inbound,
+    MessageId, Store, WorkspaceId,
+};
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::Mutex;
+
+/// Why an agent action was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Someone else answered after the agent last loaded the conversation.
+    #[error("message {message_id} was sent after message {seen} that you last saw; reload the conversation, or send with force")]
+    Collision { seen: i64, message_id: i64 },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// What an agent reply did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Replied {
+    pub message_id: MessageId,
+    pub outbox_id: i64,
+    pub conversation: Conversation,
+}
+
+pub struct Workflow {
+    store: Arc<dyn Store>,
+    /// Told after an action commits, so open inboxes refresh.
+    changes: Arc<crate::live::Changes>,
+    clock: Arc<dyn Clock>,
+    states: Mutex<HashMap<WorkspaceId, Arc<Mutex<State>>>>,
+}
+
+fn not_found(id: ConversationId) -> StoreError {
+    StoreError::NotFound {
+        what: "conversation",
+        id: id.0,
+    }
+}
+
+impl Workflow {
+    pub fn new(store: Arc<dyn Store>, changes: Arc<crate::live::Changes>) -> Self {
+        Self::with_clock(store, changes, Arc::new(SystemClock))
+    }
+
+    /// A workflow that reads the time from `clock` (tests step it).
+    pub fn with_clock(
+        store: Arc<dyn Store>,
+        changes: Arc<crate::live::Changes>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            store,
+            changes,
+            clock,
+            states: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    async fn state(&self, ws: WorkspaceId) -> StoreResult<Arc<Mutex<State>>> {
+        if let Some(s) = self.states.lock().await.get(&ws) {
+            return Ok(s.clone());
+        }
+        let state = Arc::new(Mutex::new(self.load(ws).await?));
+        let mut states = self.states.lock().await;
+        Ok(states.entry(ws).or_insert(state).clone())
+    }
+
+    /// A unit failed after the decide stage changed the desk: the next call reloads the
+    /// workspace's state from what was committed.
+    async fn forget(&self, ws: WorkspaceId) {
+        self.states.lock().await.remove(&ws);
+    }
+
+    async fn load(&self, ws: WorkspaceId) -> StoreResult<State> {
+        let store = &self.store;
+        let rules = store
+            .list_rules(ws)
+            .await?
+            .into_iter()
+            .filter_map(|r| match Rule::from_draft(r.id, &r.rule) {
+                Ok(rule) => Some(rule),
+                Err(e) => {
+                    tracing::error!(rule = r.id, ?e, "a stored rule no longer parses; skipped");
+                    None
+                }
+            })
+            .collect();
+        let mut policies = HashMap::new();
+        for p in store.list_sla_policies(ws).await? {
+            if let Ok(policy) = p.policy.compile() {
+                policies.insert(p.id, policy);
+            }
+        }
+        let teams = store.list_teams(ws).await?;
+        let agents = store.list_agents(ws).await?;
+        let mut desk = Desk::new();
+        for t in &teams {
+            desk.set_strategy(t.id, t.strategy);
+        }
+        let at = self.now();
+        // Load agents as offline first so that loading the backlog assigns nothing; then
+        // their real availability drains the backlogs (assignments stored below).
+        for a in &agents {
+            let mut load = decide::load_of(a);
+            load.availability = earshot_core::assign::Availability::Offline;
+            desk.upsert_agent(load, at);
+        }
+        for c in &store.team_conversations(ws).await? {
+            let w = Waiting {
+                id: c.id,
+                team: c.team,
+                language: None,
+                channel: c.channel,
+                topics: Vec::new(),
+                priority: c.priority,
+                waiting_since: c.waiting_since,
+            };
+            match c.assignee {
+                Some(agent) => desk.hold(w, agent),
+                None => {
+                    desk.route(w, at);
+                }
+            }
+        }
+        let mut state = State {
+            idle: false,
+            rules: RuleSet::new(rules),
+            policies,
+            desk,
+        };
+        state.idle = state.rules.is_empty() && teams.is_empty();
+        let mut made = Vec::new();
+        for a in &agents {
+            made.extend(state.desk.set_availability(a.id, a.availability, at));
+        }
+        self.store_assignments(ws, &made).await?;
+        Ok(state)
+    }
+
+    /// Rules, SLA policies, teams or agents changed: reload the workspace's state.
+    pub async fn reload(&self, ws: WorkspaceId) -> StoreResult<()> {
+        let state = self.load(ws).await?;
+        let mut states = self.states.lock().await;
+        states.insert(ws, Arc::new(Mutex::new(state)));
+        Ok(())
+    }
+
+    /// The compiled rules of a workspace (for dry runs).
+    pub async fn rules(&self, ws: WorkspaceId) -> StoreResult<RuleSet> {
+        Ok(self.state(ws).await?.lock().await.rules.clone())
+    }
+
+    /// Assignments the desk made outside a unit (an agent came online, the state loaded).
+    async fn store_assignments(&self, ws: WorkspaceId, made: &[Assignment]) -> StoreResult<()> {
+        if made.is_empty() {
+            return Ok(());
+        }
+        let requests: Vec<ChangeRequest> = made.iter().map(decide::assignment_request).collect();
+        self.store.change_conversations(ws, &requests).await?;
+        Ok(())
+    }
+
+    /// The store and decide stages of the pipeline for an annotated batch, as one unit: the
+    /// messages are stored, the rules, the desk and the SLA clocks decide about them, and
+    /// everything commits together (or nothing does). Nothing is decided in a workspace
+    /// without rules or teams, except a woken conversation's paused SLA clock.
+    pub async fn ingest(
+        &self,
+        ws: WorkspaceId,
+        batch: &[Inbound],
+        annotations: &[Annotations],
+    ) -> StoreResult<Vec<IngestOutcome>> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let state = self.state(ws).await?;
+        let mut s = state.lock().await;
+        let mut unit = self.store.begin_batch(ws).await?;
+        let decided = async {
+            let outcomes = unit.ingest(batch, annotations).await?;
+            self.decide_batch(&mut s, unit.as_mut(), batch, annotations, &outcomes)
+                .await?;
+            Ok::<_, StoreError>(outcomes)
+        }
+        .await;
+        self.finish(ws, unit, decided).await
+    }
+
+    /// Commits a unit whose work succeeded; otherwise rolls it back and forgets the
+    /// workspace's state (the desk may hold decisions that were never stored).
+    async fn finish<T>(
+        &self,
+        ws: WorkspaceId,
+        unit: Box<dyn BatchUnit>,
+        done: StoreResult<T>,
+    ) -> StoreResult<T> {
+        let committed = match done {
+            Ok(v) => unit.commit().await.map(|_| v),
+            Err(e) => {
+                drop(unit);
+                Err(e)
+            }
+        };
+        if committed.is_err() {
+            self.forget(ws).await;
+        }
+        committed
+    }
+
+    async fn decide_batch(
+        &self,
+        s: &mut State,
+        unit: &mut dyn BatchUnit,
+        batch: &[Inbound],
+        annotations: &[Annotations],
+        outcomes: &[IngestOutcome],
+    ) -> StoreResult<()> {
+        let woken = outcomes.iter().any(|o| {
+            matches!(
+                o,
+                IngestOutcome::Stored {
+                    status_changed: Some((
+                        ConversationStatus::Pending | ConversationStatus::Snoozed,
+                        _
+                    )),
+                    ..
+                }
+            )
+        });
+        if s.idle && !woken {
+            return Ok(());
+        }
+        let (wanted, transitions) = decide::wanted(batch, outcomes);
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let contexts = by_id(unit.contexts(&wanted).await?);
+        let at = self.now();
+        let plan = decide::batch(s, batch, annotations, outcomes, &transitions, &contexts, at);
+        self.write(s, unit, plan, &contexts, at).await
+    }
+
+    /// Writes a plan in the unit: the changes, the deliveries, the automated replies (stored
+    /// as outbound messages, queued, and recorded on the history); then the desk follows the
+    /// rules' changes and its assignments are written too.
+    async fn write(
+        &self,
+        s: &mut State,
+        unit: &mut dyn BatchUnit,
+        plan: Plan,
+        contexts: &HashMap<ConversationId, Context>,
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        if plan.is_empty() {
+            return Ok(());
+        }
+        let changed = unit.change(&plan.changes).await?;
+        if !plan.outbox.is_empty() {
+            unit.enqueue(&plan.outbox).await?;
+        }
+        if !plan.replies.is_empty() {
+            self.send_automated(unit, &plan.replies, contexts, at)
+                .await?;
+        }
+        let mut made = Vec::new();
+        for (c, request) in changed.iter().zip(&plan.changes) {
+            if matches!(request.actor, Actor::Rule(_)) {
+                made.extend(decide::follow_desk(s, c, at));
+            }
+        }
+        if !made.is_empty() {
+            let requests: Vec<ChangeRequest> =
+                made.iter().map(decide::assignment_request).collect();
+            unit.change(&requests).await?;
+        }
+        Ok(())
+    }
+
+    /// Automated replies of a plan, answering the message that triggered each.
+    async fn send_automated(
+        &self,
+        unit: &mut dyn BatchUnit,
+        pending: &[decide::PendingReply],
+        contexts: &HashMap<ConversationId, Context>,
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        let mut replies = Vec::new();
+        let mut actors = Vec::new();
+        for (n, r) in pending.iter().enumerate() {
+            if let Some(ctx) = contexts.get(&r.conversation) {
+                replies.push(replies::automated(r, ctx, at, n));
+                actors.push(r.actor);
+            }
+        }
+        if replies.is_empty() {
+            return Ok(());
+        }
+        let none = vec![Annotations::default(); replies.len()];
+        let outcomes = unit.ingest(&replies, &none).await?;
+        let mut outbox = Vec::new();
+        let mut placed = Vec::new();
+        for ((reply, actor), outcome) in replies.iter().zip(actors).zip(&outcomes) {
+            if let IngestOutcome::Stored {
+                message_id,
+                conversation_id,
+                ..
+            } = outcome
+            {
+                outbox.push(replies::delivery(reply, *conversation_id, *message_id));
+                placed.push((actor, *message_id, *conversation_id, reply.automated));
+            }
+        }
+        let ids = unit.enqueue(&outbox).await?;
+        let events: Vec<ChangeRequest> = placed
+            .into_iter()
+            .zip(ids)
+            .map(
+                |((actor, message_id, conversation, automated), outbox_id)| ChangeRequest {
+                    conversation,
+                    change: ConversationChange::default(),
+                    actor,
+                    extra: vec![NewEvent::new(
+                        "reply_queued",
+                        json!({"message_id": message_id, "outbox_id": outbox_id,
+                               "automated": true, "counts_as_response": !automated}),
+                    )],
+                },
+            )
+            .collect();
+        unit.change(&events).await?;
+        Ok(())
+    }
+
+    /// The desk follows a change, and for a change not made by a rule, the rules for what
+    /// changed run (their writes join `plan`).
+    async fn follow(
+        &self,
+        s: &mut State,
+        unit: &mut dyn BatchUnit,
+        changed: &Changed,
+        actor: Actor,
+        plan: &mut Plan,
+        contexts: &mut HashMap<ConversationId, Context>,
+    ) -> StoreResult<()> {
+        let at = self.now();
+        plan.changes.extend(
+            decide::follow_desk(s, changed, at)
+                .iter()
+                .map(decide::assignment_request),
+        );
+        if matches!(actor, Actor::Rule(_)) || s.rules.is_empty() {
+            return Ok(()); // the loop guard: a rule's effects run no rules
+        }
+        let triggers = decide::triggers_of(changed);
+        if triggers.is_empty() {
+            return Ok(());
+        }
+        let id = changed.after.id;
+        let Some(ctx) = unit.contexts(&[id]).await?.pop() else {
+            return Ok(());
+        };
+        let mut before = decide::facts_of(&changed.before, &ctx, None, at);
+        before.set(
+            Field::ConversationStatus,
+            Value::text(changed.before.status.as_str()),
+        );
+        for trigger in triggers {
+            let mut facts = decide::facts_of(&ctx.conversation, &ctx, None, at);
+            plan.overlay(id, &mut facts);
+            let facts = facts.with_before(&before);
+            let c = ctx.conversation.clone();
+            decide::event(s, &ctx, &c, trigger, actor, facts, None, at, plan);
+        }
+        contexts.insert(id, ctx);
+        Ok(())
+    }
+
+    /// An agent's (or the API's) change, with what the desk and the rules make of it, in one
+    /// unit. Going pending or snoozed pauses the SLA clock; coming back resumes it.
+    pub async fn change(
+        &self,
+        ws: WorkspaceId,
+        id: ConversationId,
+        change: ConversationChange,
+        actor: Actor,
+        extra: &[NewEvent],
+    ) -> StoreResult<Changed> {
+        let state = self.state(ws).await?;
+        let mut s = state.lock().await;
+        let mut unit = self.store.begin_batch(ws).await?;
+        let done = self
+            .change_in(&mut s, unit.as_mut(), id, change, actor, extra)
+            .await;
+        let changed = self.finish(ws, unit, done).await?;
+        self.changes.notify(ws);
+        Ok(changed)
+    }
+
+    async fn change_in(
+        &self,
+        s: &mut State,
+        unit: &mut dyn BatchUnit,
+        id: ConversationId,
+        mut change: ConversationChange,
+        actor: Actor,
+        extra: &[NewEvent],
+    ) -> StoreResult<Changed> {
+        let ctx = unit.contexts(&[id]).await?.pop().ok_or(not_found(id))?;
+        let c = &ctx.conversation;
+        let at = self.now();
+        let paused = matches!(
+            c.status,
+            ConversationStatus::Pending | ConversationStatus::Snoozed
+        );
+        let policy = s.policy(ctx.sla_policy, c.priority);
+        match change.status {
+            Some(ConversationStatus::Pending | ConversationStatus::Snoozed) if !paused => {
+                decide::pause(&policy, c, at, &mut change)
+            }
+            Some(status)
+                if paused
+                    && !matches!(
+                        status,
+                        ConversationStatus::Pending | ConversationStatus::Snoozed
+                    ) =>
+            {
+                decide::resume(&policy, &ctx, at, &mut change);
+                if c.status == ConversationStatus::Snoozed {
+                    change.snoozed_until = Some(None);
+                }
+            }
+            _ => {}
+        }
+        let request = ChangeRequest {
+            conversation: id,
+            change,
+            actor,
+            extra: extra.to_vec(),
+        };
+        let changed = unit.change(&[request]).await?.pop().ok_or(not_found(id))?;
+        let mut plan = Plan::default();
+        let mut contexts = HashMap::from([(id, ctx)]);
+        self.follow(s, unit, &changed, actor, &mut plan, &mut contexts)
+            .await?;
+        self.write(s, unit, plan, &contexts, at).await?;
+        Ok(changed)
+    }
+
+    /// An agent's reply: refused when someone answered after `last_seen` (unless `force`);
+    /// stored as an outbound message on the conversation's channel (so first/next response
+    /// times and the SLA see it) and queued in the outbox for the channel's sender, in one
+    /// unit.
+    pub async fn reply(
+        &self,
+        ws: WorkspaceId,
+        id: ConversationId,
+        agent: AgentId,
+        text: &str,
+        last_seen: Option<MessageId>,
+        force: bool,
+    ) -> Result<Replied, ActionError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(ActionError::Invalid("`text` must not be empty".into()));
+        }
+        let messages = self.store.conversation_messages(ws, id).await?;
+        if let (Some(seen), false) = (last_seen, force) {
+            if let Some(newer) = messages
+                .iter()
+                .filter(|m| m.direction == Direction::Out && m.id.0 > seen.0)
+                .max_by_key(|m| m.id)
+            {
+                return Err(ActionError::Collision {
+                    seen: seen.0,
+                    message_id: newer.id.0,
+                });
+            }
+        }
+        let last_in = messages.iter().rev().find(|m| m.direction == Direction::In);
+        let mut unit = self.store.begin_batch(ws).await?;
+        let done = async {
+            let ctx = unit.contexts(&[id]).await?.pop().ok_or(not_found(id))?;
+            let before = ctx.conversation.clone();
+            let at = self.now();
+            let reply = replies::outbound(
+                &ctx,
+                text.to_string(),
+                last_in.map(|m| (m.external_id.as_str(), m.visibility)),
+                at,
+                replies::reply_id(id, at, 0),
+                false,
+            );
+            let outcomes = unit
+                .ingest(std::slice::from_ref(&reply), &[Annotations::default()])
+                .await?;
+            let message_id = match outcomes.first() {
+                Some(IngestOutcome::Stored { message_id, .. }) => *message_id,
+                other => {
+                    return Err(ActionError::Invalid(format!(
+                        "the reply was not stored: {other:?}"
+                    )));
+                }
+            };
+            let ids = unit
+                .enqueue(&[replies::delivery(&reply, id, message_id)])
+                .await?;
+            let mut extra = vec![NewEvent::new(
+                "reply_queued",
+                json!({"message_id": message_id, "outbox_id": ids[0]}),
+            )];
+            if let (Some(due), Some(_)) = (before.sla_due_at, before.waiting_since) {
+                extra.push(NewEvent::new(
+                    "sla_answered",
+                    json!({"target": if before.first_response_at.is_some() { "next_response" } else { "first_response" },
+                           "due": due, "answered_at": at, "met": at <= due}),
+                ));
+            }
+            let request = ChangeRequest {
+                conversation: id,
+                change: ConversationChange::default(),
+                actor: Actor::Agent(agent),
+                extra,
+            };
+            let changed = unit.change(&[request]).await?.pop().ok_or(not_found(id))?;
+            Ok(Replied {
+                message_id,
+                outbox_id: ids[0],
+                conversation: changed.after,
+            })
+        }
+        .await;
+        match done {
+            Ok(replied) => {
+                unit.commit().await?;
+                self.changes.notify(ws);
+                Ok(replied)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// An agent or the availability of one changed: the desk takes it in, and whoever has
+    /// room now takes from the backlog.
+    pub async fn agent_changed(&self, ws: WorkspaceId, agent: &Agent) -> StoreResult<()> {
+        let state = self.state(ws).await?;
+        let made = {
+            let mut s = state.lock().await;
+            s.idle = false;
+            let current_open = s.desk.agent(agent.id).map_or(0, |a| a.open);
+            let mut load = decide::load_of(agent);
+            load.open = current_open;
+            s.desk.upsert_agent(load, self.now())
+        };
+        self.store_assignments(ws, &made).await
+    }
+
+    /// A team's strategy or a new team.
+    pub async fn team_changed(
+        &self,
+        ws: WorkspaceId,
+        team: &earshot_core::Team,
+    ) -> StoreResult<()> {
+        let state = self.state(ws).await?;
+        let mut s = state.lock().await;
+        s.idle = false;
+        s.desk.set_strategy(team.id, team.strategy);
+        Ok(())
+    }
+
+    /// The timer worker found an SLA warning or breach due: recorded (with the SLA part of
+    /// the priority: 10 at the warning, 15 once breached), and rules run, in one unit.
+    pub async fn sla_event(
+        &self,
+        ws: WorkspaceId,
+        id: ConversationId,
+        trigger: Trigger,
+        due: Timestamp,
+        target: &str,
+    ) -> StoreResult<()> {
+        let kind = match trigger {
+            Trigger::SlaWarning => "sla_warning",
+            _ => "sla_breach",
+        };
+        let base = self.store.conversation_priority(ws, id).await?;
+        let state = self.state(ws).await?;
+        let mut s = state.lock().await;
+        let mut unit = self.store.begin_batch(ws).await?;
+        let done = async {
+            let Some(ctx) = unit.contexts(&[id]).await?.pop() else {
+                return Ok(());
+            };
+            let mut change = ConversationChange::default();
+            if let Some(base) = &base {
+                let adjusted = earshot_core::priority::adjust(
+                    base,
+                    earshot_core::priority::Context {
+                        tier: ctx.contact_tier.as_deref(),
+                        value: ctx.contact_value,
+                        sla_left: Some(if trigger == Trigger::SlaWarning {
+                            0.1
+                        } else {
+                            -1.0
+                        }),
+                    },
+                );
+                if adjusted.score != ctx.conversation.priority {
+                    change.priority = Some(adjusted.score);
+                    change.priority_detail = Some(adjusted);
+                }
+            }
+            let request = ChangeRequest {
+                conversation: id,
+                change,
+                actor: Actor::System,
+                extra: vec![NewEvent::new(kind, json!({"due": due, "target": target}))],
+            };
+            let changed = unit.change(&[request]).await?.pop().ok_or(not_found(id))?;
+            let at = self.now();
+            let mut ctx = ctx;
+            ctx.conversation = changed.after;
+            let facts = decide::facts_of(&ctx.conversation, &ctx, None, at);
+            self.run(&mut s, unit.as_mut(), ctx, trigger, facts, at)
+                .await
+        }
+        .await;
+        self.finish(ws, unit, done).await?;
+        self.changes.notify(ws);
+        Ok(())
+    }
+
+    /// Rules for one event by Earshot, written in the unit.
+    async fn run(
+        &self,
+        s: &mut State,
+        unit: &mut dyn BatchUnit,
+        ctx: Context,
+        trigger: Trigger,
+        facts: earshot_core::rules::Facts,
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        let mut plan = Plan::default();
+        let c = ctx.conversation.clone();
+        decide::event(
+            s,
+            &ctx,
+            &c,
+            trigger,
+            Actor::System,
+            facts,
+            None,
+            at,
+            &mut plan,
+        );
+        let contexts = HashMap::from([(c.id, ctx)]);
+        self.write(s, unit, plan, &contexts, at).await
+    }
+
+    /// A time-based rule's moment came for a conversation: its rules for that trigger run.
+    pub async fn timed(
+        &self,
+        ws: WorkspaceId,
+        id: ConversationId,
+        trigger: Trigger,
+    ) -> StoreResult<()> {
+        let state = self.state(ws).await?;
+        let mut s = state.lock().await;
+        let mut unit = self.store.begin_batch(ws).await?;
+        let done = async {
+            let Some(ctx) = unit.contexts(&[id]).await?.pop() else {
+                return Ok(());
+            };
+            let at = self.now();
+            let facts = decide::facts_of(&ctx.conversation, &ctx, None, at);
+            self.run(&mut s, unit.as_mut(), ctx, trigger, facts, at)
+                .await
+        }
+        .await;
+        self.finish(ws, unit, done).await?;
+        self.changes.notify(ws);
+        Ok(())
+    }
+
+    /// A snooze ended: the conversation opens again and its SLA clock resumes.
+    pub async fn wake(&self, ws: WorkspaceId, id: ConversationId) -> StoreResult<()> {
+        let Some(c) = self.store.get_conversation(ws, id).await? else {
+            return Ok(());
+        };
+        if c.status != ConversationStatus::Snoozed {
+            return Ok(());
+        }
+        let change = ConversationChange {
+            status: Some(ConversationStatus::Open),
+            ..Default::default()
+        };
+        self.change(
+            ws,
+            id,
+            change,
+            Actor::System,
+            &[NewEvent::new("snooze_ended", json!({}))],
+        )
+        .await
+        .map(|_| ())
+    }
+}
+
+fn by_id(contexts: Vec<Context>) -> HashMap<ConversationId, Context> {
+    contexts
+        .into_iter()
+        .map(|c| (c.conversation.id, c))
+        .collect()
+}
