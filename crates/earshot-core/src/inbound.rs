@@ -123,14 +123,17 @@ impl Inbound {
         }
         if let Some(handle) = &self.author.handle {
             limit("author.handle", handle, MAX_ID_BYTES)?;
+            no_nul("author.handle", handle)?;
         }
         if let Some(name) = &self.author.display_name {
             limit("author.display_name", name, MAX_ID_BYTES)?;
+            no_nul("author.display_name", name)?;
         }
         if self.text.trim().is_empty() {
             return Err(InboundError::Empty { field: "text" });
         }
         limit("text", &self.text, MAX_TEXT_BYTES)?;
+        no_nul("text", &self.text)?;
         Ok(())
     }
 }
@@ -142,6 +145,16 @@ fn limit(field: &'static str, value: &str, max: usize) -> Result<(), InboundErro
             len: value.len(),
             max,
         });
+    }
+    Ok(())
+}
+
+/// Text may hold tabs and line breaks, but not NUL: no platform sends it in a message,
+/// PostgreSQL cannot store it, and both databases must accept the same messages. The record
+/// is rejected (with this reason), not stored altered.
+fn no_nul(field: &'static str, value: &str) -> Result<(), InboundError> {
+    if value.contains('\0') {
+        return Err(InboundError::ControlCharacter { field, code: 0 });
     }
     Ok(())
 }
@@ -213,6 +226,24 @@ mod tests {
                 field: "external_id",
                 code: 0
             }
+        );
+
+        for field in ["text", "handle", "display_name"] {
+            let mut v = valid();
+            if field == "text" {
+                v["text"] = json!("a\u{0}b");
+            } else {
+                v["author"][field] = json!("a\u{0}b");
+            }
+            let err = Inbound::from_json(v).unwrap_err();
+            assert_eq!(err.code(), "control_character");
+            assert!(err.to_string().contains(field), "{err}");
+        }
+        let mut v = valid();
+        v["text"] = json!("line one\n\tline two");
+        assert!(
+            Inbound::from_json(v).is_ok(),
+            "tabs and line breaks are text"
         );
 
         let mut v = valid();

@@ -250,6 +250,15 @@ pub trait Store: Send + Sync + 'static {
         Ok(outcomes)
     }
 
+    /// Which messages of `batch` are already stored (same channel and external id), read
+    /// without a transaction: the pipeline's dedupe stage skips their annotation. The unit's
+    /// own ingest stays the authority (a message stored in between is still a duplicate).
+    async fn stored_among(
+        &self,
+        workspace: WorkspaceId,
+        batch: &[Inbound],
+    ) -> StoreResult<Vec<bool>>;
+
     /// Opens one batch's unit of work: its messages and every decision about them are
     /// written in one transaction, serialized with every other batch of the workspace.
     async fn begin_batch(&self, workspace: WorkspaceId) -> StoreResult<Box<dyn BatchUnit>>;

@@ -82,37 +82,56 @@ impl Pipeline {
         Ok(outcomes)
     }
 
-    /// The stages before the store (listen, enrich), one annotation per message. A file
-    /// import runs this for the next batch while the store writes the current one.
+    /// The stages before the store (dedupe, listen, enrich), one annotation per message;
+    /// messages already stored get an empty one. A file import runs this for the next batch
+    /// while the store writes the current one.
     pub async fn annotate(
         &self,
         ws: WorkspaceId,
         batch: &[Inbound],
     ) -> StoreResult<Vec<Annotations>> {
+        // Dedupe: messages already stored (a resent batch, a platform's redelivery) get no
+        // work at all; the store reports them as duplicates.
+        let stored = self.store.stored_among(ws, batch).await?;
         let matcher = self.listen.matcher(self.store.as_ref(), ws).await?;
+        // The language, detected once: listening's `lang:` queries need it before the enrich
+        // stage, which then takes it as found.
+        let languages: Vec<Option<earshot_nlp::language::Language>> = batch
+            .iter()
+            .zip(&stored)
+            .map(|(m, &known)| {
+                (!known && !matcher.is_empty()).then(|| earshot_nlp::detect_language(&m.text))
+            })
+            .collect();
         let mut annotations: Vec<Annotations> = batch
             .iter()
-            .map(|m| Annotations {
-                topics: if matcher.is_empty() {
+            .zip(&languages)
+            .zip(&stored)
+            .map(|((m, lang), &known)| Annotations {
+                topics: if known || matcher.is_empty() {
                     Vec::new()
                 } else {
-                    matcher.matches(&post_of(m))
+                    matcher.matches(&post_of(m, lang.as_ref()))
                 },
                 enrichment: None,
                 priority: None,
             })
             .collect();
         if let Some(u) = &self.enrich {
-            // Customers' messages only (the brand's own replies need no triage), and not
+            // Customers' new messages only (the brand's own replies need no triage), and not
             // listening posts that matched no topic: those are counted, not stored.
             let wanted: Vec<usize> = (0..batch.len())
                 .filter(|&i| {
-                    batch[i].direction == Direction::In
+                    !stored[i]
+                        && batch[i].direction == Direction::In
                         && !(batch[i].source == ChannelRole::Listening
                             && annotations[i].topics.is_empty())
                 })
                 .collect();
-            let texts: Vec<String> = wanted.iter().map(|&i| batch[i].text.clone()).collect();
+            let texts: Vec<(String, Option<earshot_nlp::language::Language>)> = wanted
+                .iter()
+                .map(|&i| (batch[i].text.clone(), languages[i].clone()))
+                .collect();
             for (i, e) in wanted.into_iter().zip(enrich_all(u.clone(), texts).await) {
                 let author = priority::Author {
                     followers: batch[i].author.followers,
@@ -149,12 +168,18 @@ impl Pipeline {
     }
 }
 
-/// Enriches `texts` in order: small batches inline, large ones on blocking threads, one
-/// contiguous slice per core, so a file import uses every core and the async runtime never
-/// stalls on model arithmetic.
-async fn enrich_all(u: Arc<Understanding>, texts: Vec<String>) -> Vec<Enrichment> {
+/// Enriches `texts` (each with its language when an earlier stage detected it) in order:
+/// small batches inline, large ones on blocking threads, one contiguous slice per core, so a
+/// file import uses every core and the async runtime never stalls on model arithmetic.
+async fn enrich_all(
+    u: Arc<Understanding>,
+    texts: Vec<(String, Option<earshot_nlp::language::Language>)>,
+) -> Vec<Enrichment> {
+    let label = |u: &Understanding, (t, l): &(String, Option<earshot_nlp::language::Language>)| {
+        u.label_in(t, l.as_ref())
+    };
     if texts.len() < PARALLEL_FROM {
-        return texts.iter().map(|t| u.label(t)).collect();
+        return texts.iter().map(|t| label(&u, t)).collect();
     }
     let work = move || {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -164,7 +189,7 @@ async fn enrich_all(u: Arc<Understanding>, texts: Vec<String>) -> Vec<Enrichment
                 .chunks(chunk)
                 .map(|slice| {
                     let u = &u;
-                    scope.spawn(move || slice.iter().map(|t| u.label(t)).collect::<Vec<_>>())
+                    scope.spawn(move || slice.iter().map(|t| label(u, t)).collect::<Vec<_>>())
                 })
                 .collect();
             handles
@@ -248,20 +273,17 @@ impl ListenStage {
     }
 }
 
-/// What listening queries can see of an inbound message.
-fn post_of(m: &Inbound) -> Post {
+/// What listening queries can see of an inbound message, with its detected language.
+fn post_of(m: &Inbound, lang: Option<&earshot_nlp::language::Language>) -> Post {
     let mut post = Post::new(&m.text).with_author(&m.author.external_id);
     if let Some(handle) = &m.author.handle {
         post = post.with_author(handle);
     }
     post.channel = Some(m.channel);
     post.followers = m.author.followers.map(u64::from);
-    // `lang:` queries: the language the enrich stage will also find (the detector's English
-    // fast path makes this cheap; it runs only when the workspace has topics).
-    let lang = earshot_nlp::language::detect(&m.text).code;
-    if lang != "unknown" {
-        post.lang = Some(lang.to_string());
-    }
+    post.lang = lang
+        .filter(|l| l.code != "unknown")
+        .map(|l| l.code.to_string());
     post.verified = m.author.verified;
     post
 }

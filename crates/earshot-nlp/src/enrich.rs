@@ -121,6 +121,12 @@ impl Enricher for UrgencyEnricher {
 /// must not stall the pipeline.
 pub const MAX_TEXT_BYTES: usize = 4096;
 
+/// The language of a message as the enrich stage sees it (its opening): what listening's
+/// `lang:` queries match and what is stored, detected once per message.
+pub fn detect_language(text: &str) -> language::Language {
+    language::detect(opening(text))
+}
+
 /// The first [`MAX_TEXT_BYTES`] of `text`, cut at a character boundary.
 fn opening(text: &str) -> &str {
     let mut end = text.len().min(MAX_TEXT_BYTES);
@@ -189,9 +195,22 @@ impl Understanding {
     /// Labels only (urgency keeps its reasons, which cost nothing extra): what the enrich
     /// stage stores.
     pub fn label(&self, text: &str) -> Enrichment {
+        self.label_in(text, None)
+    }
+
+    /// [`Self::label`] for a text whose language an earlier stage already detected (with
+    /// [`detect_language`]): it is not detected again.
+    pub fn label_in(&self, text: &str, language: Option<&language::Language>) -> Enrichment {
         let message = Analysis::new(opening(text));
         let mut e = Enrichment::default();
+        if let Some(l) = language {
+            e.language = l.code.to_string();
+            e.language_confidence = round3(l.confidence);
+        }
         for enricher in &self.enrichers {
+            if language.is_some() && enricher.name() == "language" {
+                continue;
+            }
             enricher.enrich(&message, &mut e);
         }
         e

@@ -22,6 +22,6 @@ pub mod rules;
 pub mod sentiment;
 pub mod urgency;
 
-pub use enrich::{Enricher, Understanding};
+pub use enrich::{detect_language, Enricher, Understanding};
 pub use linear::{LinearModel, ModelError, TrainConfig};
 pub use sentiment::{Sentiment, SentimentModel};

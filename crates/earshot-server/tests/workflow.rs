@@ -759,7 +759,43 @@ async fn rules_are_validated_on_save_dry_run_explains_and_stay_in_their_workspac
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         body["errors"][0],
-        json!({"path": "actions[0]", "message": "team 99 does not exist"})
+        json!({"path": "actions[0].team_id", "message": "team 99 does not exist"})
+    );
+
+    // Several mistakes at once: every one is reported, each with its path, references too.
+    let (status, body) = app
+        .json(
+            Method::POST,
+            "/api/v1/rules",
+            json!({
+        "name": "", "trigger": {"event": "message_received"}, "position": "first",
+        "conditions": {"all": [{"field": "message.text", "op": "contains"},
+                               {"field": "message.colour", "op": "eq", "value": "red"}]},
+        "actions": [{"type": "assign_team", "team_id": 99},
+                    {"type": "set_priority", "priority": 500},
+                    {"type": "apply_sla", "policy_id": 7}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let mut paths: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap())
+        .collect();
+    paths.sort_unstable();
+    assert_eq!(
+        paths,
+        [
+            "actions[0].team_id",
+            "actions[1].priority",
+            "actions[2].policy_id",
+            "conditions.all[0].value",
+            "conditions.all[1].field",
+            "name",
+            "position"
+        ],
+        "{body}"
     );
 
     let dry = post(

@@ -154,6 +154,13 @@ macro_rules! store_impl {
             ) -> earshot_core::store::StoreResult<Vec<earshot_core::Channel>> {
                 q::list_channels(&self.$read, ws).await
             }
+            async fn stored_among(
+                &self,
+                ws: earshot_core::WorkspaceId,
+                batch: &[earshot_core::Inbound],
+            ) -> earshot_core::store::StoreResult<Vec<bool>> {
+                q::stored_among(&self.$read, ws, batch).await
+            }
             async fn begin_batch(
                 &self,
                 ws: earshot_core::WorkspaceId,

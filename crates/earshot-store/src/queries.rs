@@ -252,6 +252,52 @@ macro_rules! shared_queries {
             channel(&row)
         }
 
+        /// Which messages of `batch` are already stored (same channel and external id): the
+        /// dedupe stage's lookup, before any work is spent on them.
+        pub(crate) async fn stored_among(
+            pool: &Pool,
+            ws: WorkspaceId,
+            batch: &[earshot_core::Inbound],
+        ) -> StoreResult<Vec<bool>> {
+            let mut known = vec![false; batch.len()];
+            if batch.is_empty() {
+                return Ok(known);
+            }
+            let channels = list_channels(pool, ws).await?;
+            let mut by_channel: std::collections::BTreeMap<i64, Vec<usize>> = Default::default();
+            for (i, m) in batch.iter().enumerate() {
+                let channel = channels
+                    .iter()
+                    .find(|c| c.kind == m.channel && c.name == m.account_name() && c.role == m.source);
+                if let Some(c) = channel {
+                    by_channel.entry(c.id.0).or_default().push(i);
+                }
+            }
+            for (channel, items) in by_channel {
+                for chunk in items.chunks(500) {
+                    let mut sql = $crate::queries::Sql::new("SELECT external_id FROM messages WHERE workspace_id = ");
+                    sql.bind(Bind::I64(ws.0)).push(" AND channel_id = ").bind(Bind::I64(channel));
+                    sql.push(" AND external_id IN (");
+                    for (n, &i) in chunk.iter().enumerate() {
+                        if n > 0 {
+                            sql.push(", ");
+                        }
+                        sql.bind(Bind::Text(batch[i].external_id.clone()));
+                    }
+                    sql.push(")");
+                    let rows = bind_all(sqlx::query(&sql.text), &sql.binds).fetch_all(pool).await.map_err(db_err)?;
+                    let mut found = std::collections::HashSet::new();
+                    for r in &rows {
+                        found.insert(r.try_get::<String, _>(0).map_err(db_err)?);
+                    }
+                    for &i in chunk {
+                        known[i] = found.contains(&batch[i].external_id);
+                    }
+                }
+            }
+            Ok(known)
+        }
+
         pub(crate) async fn list_channels(pool: &Pool, ws: WorkspaceId) -> StoreResult<Vec<Channel>> {
             sqlx::query(
                 "SELECT id, workspace_id, kind, name, role FROM channels WHERE workspace_id = $1 ORDER BY id",

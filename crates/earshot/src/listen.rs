@@ -1,7 +1,8 @@
 //! `earshot listen --queries QUERIES --file POSTS`: test listening queries offline. The
 //! queries file has one `id<TAB>query` per line; the posts file one post per line. Prints one
 //! line per post, in order, with the ids of the queries it matches (space-separated; an
-//! empty line when none). Every bad query is reported with its line and column, and nothing
+//! empty line when none). Posts are matched as the pipeline matches them, with their detected
+//! language for `lang:` queries. Every bad query is reported with its line and column, and nothing
 //! is matched until all parse.
 
 use anyhow::Context;
@@ -68,7 +69,12 @@ pub fn run(args: ListenArgs) -> anyhow::Result<ExitCode> {
     for line in BufReader::new(posts).split(b'\n') {
         let line = line.with_context(|| format!("could not read {}", args.file.display()))?;
         let text = String::from_utf8_lossy(&line);
-        let ids = matcher.matches(&Post::new(text.trim_end_matches('\r')));
+        let text = text.trim_end_matches('\r');
+        let mut post = Post::new(text);
+        // `lang:` queries see the language the pipeline would detect.
+        let lang = earshot_nlp::detect_language(text);
+        post.lang = (lang.code != "unknown").then(|| lang.code.to_string());
+        let ids = matcher.matches(&post);
         writeln!(out, "{}", ids.join(" "))?;
     }
     out.flush()?;

@@ -61,65 +61,96 @@ pub(crate) async fn actor(
     }
 }
 
-/// A rule body: the rule, and optionally where it goes in the order.
-pub(crate) fn parse_rule(
-    body: &JsonValue,
-) -> Result<(Option<i64>, earshot_core::rules::RuleDraft), ApiError> {
-    let position = match body.get("position") {
-        None | Some(JsonValue::Null) => None,
-        Some(p) => Some(p.as_i64().ok_or_else(|| {
-            ApiError::InvalidRule(vec![earshot_core::rules::RuleError {
-                path: "position".into(),
-                message: "expected an integer".into(),
-            }])
-        })?),
-    };
-    let (draft, _) = Rule::from_json(0, body).map_err(ApiError::InvalidRule)?;
-    Ok((position, draft))
-}
-
-/// Team and agent ids a rule names must exist in the workspace.
-pub(crate) async fn check_refs(
+/// A rule body checked in full: the rule, and optionally where it goes in the order. Every
+/// problem is reported at once, each with its path: the rule's shape and values, the
+/// position, and the teams, agents and SLA policies its actions name that do not exist in
+/// the workspace.
+pub(crate) async fn validated_rule(
     state: &AppState,
     ws: WorkspaceId,
-    draft: &earshot_core::rules::RuleDraft,
-) -> Result<(), ApiError> {
+    body: &JsonValue,
+) -> Result<(Option<i64>, earshot_core::rules::RuleDraft), ApiError> {
     use earshot_core::rules::{Action, RuleError};
+    let mut errors = Vec::new();
+    let position = match body.get("position") {
+        None | Some(JsonValue::Null) => None,
+        Some(p) => {
+            if p.as_i64().is_none() {
+                errors.push(RuleError {
+                    path: "position".into(),
+                    message: "expected an integer".into(),
+                });
+            }
+            p.as_i64()
+        }
+    };
+    let parsed = Rule::from_json(0, body);
+    if let Err(es) = &parsed {
+        errors.extend(es.iter().cloned());
+    }
+    // The actions that parse on their own, so their references are checked even when
+    // something else in the rule is wrong.
+    let actions: Vec<(usize, Action)> = body
+        .get("actions")
+        .and_then(JsonValue::as_array)
+        .map(|list| {
+            list.iter()
+                .enumerate()
+                .filter_map(|(i, a)| serde_json::from_value(a.clone()).ok().map(|a| (i, a)))
+                .collect()
+        })
+        .unwrap_or_default();
+    errors.extend(missing_refs(state, ws, &actions).await?);
+    match parsed {
+        Ok((draft, _)) if errors.is_empty() => Ok((position, draft)),
+        _ => Err(ApiError::InvalidRule(errors)),
+    }
+}
+
+/// Team, agent and SLA policy ids that actions name but the workspace does not have.
+async fn missing_refs(
+    state: &AppState,
+    ws: WorkspaceId,
+    actions: &[(usize, earshot_core::rules::Action)],
+) -> Result<Vec<earshot_core::rules::RuleError>, ApiError> {
+    use earshot_core::rules::{Action, RuleError};
+    if actions.is_empty() {
+        return Ok(Vec::new());
+    }
     let teams = state.store.list_teams(ws).await?;
     let agents = state.store.list_agents(ws).await?;
     let policies = state.store.list_sla_policies(ws).await?;
     let mut errors = Vec::new();
-    for (i, a) in draft.actions.iter().enumerate() {
+    for (i, a) in actions {
         let missing = match a {
             Action::AssignTeam { team_id } if !teams.iter().any(|t| t.id == *team_id) => {
-                Some(format!("team {team_id} does not exist"))
+                Some(("team_id", format!("team {team_id} does not exist")))
             }
             Action::AssignAgent { agent_id } if !agents.iter().any(|t| t.id == *agent_id) => {
-                Some(format!("agent {agent_id} does not exist"))
+                Some(("agent_id", format!("agent {agent_id} does not exist")))
             }
             Action::Notify {
                 agent_id: Some(agent_id),
                 ..
             } if !agents.iter().any(|t| t.id == *agent_id) => {
-                Some(format!("agent {agent_id} does not exist"))
+                Some(("agent_id", format!("agent {agent_id} does not exist")))
             }
             Action::ApplySla { policy_id } if !policies.iter().any(|p| p.id == *policy_id) => {
-                Some(format!("SLA policy {policy_id} does not exist"))
+                Some((
+                    "policy_id",
+                    format!("SLA policy {policy_id} does not exist"),
+                ))
             }
             _ => None,
         };
-        if let Some(message) = missing {
+        if let Some((field, message)) = missing {
             errors.push(RuleError {
-                path: format!("actions[{i}]"),
+                path: format!("actions[{i}].{field}"),
                 message,
             });
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::InvalidRule(errors))
-    }
+    Ok(errors)
 }
 
 async fn list_rules(
@@ -149,8 +180,7 @@ async fn create_rule(
     Extension(ws): Extension<Workspace>,
     Json(body): Json<JsonValue>,
 ) -> Result<(StatusCode, axum::Json<RuleRecord>), ApiError> {
-    let (position, draft) = parse_rule(&body)?;
-    check_refs(&state, ws.id, &draft).await?;
+    let (position, draft) = validated_rule(&state, ws.id, &body).await?;
     let rule = state.store.create_rule(ws.id, position, &draft).await?;
     state.pipeline.workflow.reload(ws.id).await?;
     Ok((StatusCode::CREATED, axum::Json(rule)))
@@ -162,8 +192,7 @@ async fn update_rule(
     Path(id): Path<i64>,
     Json(body): Json<JsonValue>,
 ) -> Result<axum::Json<RuleRecord>, ApiError> {
-    let (position, draft) = parse_rule(&body)?;
-    check_refs(&state, ws.id, &draft).await?;
+    let (position, draft) = validated_rule(&state, ws.id, &body).await?;
     let rule = state.store.update_rule(ws.id, id, position, &draft).await?;
     state.pipeline.workflow.reload(ws.id).await?;
     Ok(axum::Json(rule))

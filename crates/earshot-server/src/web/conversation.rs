@@ -12,12 +12,13 @@ use super::{
     csrf_field, escape, failed, not_found, options, priority_badge, sentiment_badge, shell,
     sla_badge, time_tag, Section, Session,
 };
+use crate::extract::Form;
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Router;
 use earshot_core::rules::Actor;
 use earshot_core::store::ConversationQuery;
 use earshot_core::workflow::{ConversationChange, ConversationEvent, NewEvent};

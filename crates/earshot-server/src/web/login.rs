@@ -4,12 +4,13 @@
 //! as long (a dummy hash is verified).
 
 use super::{document, escape, failed, Session};
+use crate::extract::Form;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Router;
 use earshot_core::auth::{generate_token, hash_token, verify_password, User};
 use serde::Deserialize;
 

@@ -6,12 +6,13 @@
 //! desk, the rules and the listen stage pick it up at once.
 
 use super::{csrf_field, escape, failed, options, shell, Section, Session};
+use crate::extract::Form;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
+use axum::{Json, Router};
 use earshot_core::assign::{Availability, Skills};
 use earshot_core::{
     AgentId, AgentPatch, ChannelKind, NewAgent, StoreError, TeamId, TopicDraft, TopicId,
@@ -856,8 +857,7 @@ async fn save_rule(
     let result: Result<(), crate::error::ApiError> = async {
         let body: serde_json::Value = serde_json::from_str(&form.rule)
             .map_err(|e| crate::error::ApiError::Unprocessable(format!("not JSON: {e}")))?;
-        let (position, draft) = crate::api::workflow::parse_rule(&body)?;
-        crate::api::workflow::check_refs(state, ws, &draft).await?;
+        let (position, draft) = crate::api::workflow::validated_rule(state, ws, &body).await?;
         match id {
             Some(id) => state.store.update_rule(ws, id, position, &draft).await?,
             None => state.store.create_rule(ws, position, &draft).await?,
