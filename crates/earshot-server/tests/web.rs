@@ -1170,3 +1170,96 @@ fn earshot_url(s: &str) -> String {
         })
         .collect()
 }
+
+/// What a customer or an admin types is shown as text on every page, never run: a message
+/// whose text, author name and handle are markup, a topic, a tag and an agent named like
+/// that, on the inbox, the conversation, the dashboard and the settings pages.
+#[tokio::test]
+async fn markup_from_customers_and_settings_is_shown_as_text_on_every_page() {
+    let app = spawn_app().await;
+    let team = care_team(&app).await;
+    let s = &app.state.store;
+    let acme = s.workspace_by_name("acme").await.unwrap().unwrap();
+    s.create_topic(
+        acme.id,
+        &earshot_core::TopicDraft {
+            name: "<script>topic()</script>".into(),
+            query: "refund".into(),
+            active: true,
+        },
+    )
+    .await
+    .unwrap();
+    app.state.pipeline.topics_changed(acme.id).await.unwrap();
+    s.create_agent(
+        acme.id,
+        &earshot_core::NewAgent::new("<svg onload=agent()>", "svg@acme.test", Some(team.team.id)),
+    )
+    .await
+    .unwrap();
+    let m = serde_json::json!({"channel": "x", "external_id": "xss-1",
+        "author": {"external_id": "u-xss", "handle": "\"><img src=x onerror=handle()>",
+                   "display_name": "<b onmouseover=name()>Eve</b>"},
+        "text": "<script>text()</script> I want a refund",
+        "created_at": chrono::Utc::now().to_rfc3339()});
+    let (status, body) = app
+        .json(Method::POST, "/api/v1/messages", serde_json::json!([m]))
+        .await;
+    assert!(status.is_success(), "{body}");
+    let id = body["results"][0]["conversation_id"].as_i64().unwrap();
+    let (status, body) = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/conversations/{id}/tags"),
+            serde_json::json!({"add": ["<i>tag()</i>"]}),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+
+    let cookie = sign_in(&app, "ana@acme.test").await;
+    let pages = [
+        "/inbox".to_string(),
+        format!("/c/{id}"),
+        "/dashboard".to_string(),
+        "/settings/teams".to_string(),
+        "/settings/topics".to_string(),
+        "/settings/rules".to_string(),
+    ];
+    for page in &pages {
+        let r = send(&app, Method::GET, page, Some(&cookie), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{page}");
+        for raw in [
+            "<script>text()",
+            "<script>topic()",
+            "<img src=x onerror",
+            "<b onmouseover",
+            "<svg onload",
+            "<i>tag()",
+        ] {
+            assert!(!r.body.contains(raw), "{page} shows {raw} unescaped");
+        }
+    }
+    let inbox = send(&app, Method::GET, "/inbox", Some(&cookie), None).await;
+    assert!(
+        inbox.body.contains("&lt;script&gt;text()"),
+        "the text is shown"
+    );
+    let c = send(&app, Method::GET, &format!("/c/{id}"), Some(&cookie), None).await;
+    for shown in [
+        "&lt;script&gt;text()",
+        "&lt;b onmouseover",
+        "&lt;svg onload",
+        "&lt;i&gt;tag()",
+    ] {
+        assert!(
+            c.body.contains(shown),
+            "the conversation page shows {shown}"
+        );
+    }
+    let dashboard = send(&app, Method::GET, "/dashboard", Some(&cookie), None).await;
+    assert!(
+        dashboard.body.contains("&lt;script&gt;topic()"),
+        "{}",
+        dashboard.body
+    );
+}
