@@ -18,10 +18,85 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-mod q {
-    crate::queries::shared_queries!(sqlx::Postgres, sqlx::postgres::PgRow);
-    crate::workflow::workflow_queries!(sqlx::Postgres);
-    crate::reports::report_queries!(sqlx::Postgres, "FROM conversations");
+// The shared queries (`shared/`), compiled for PostgreSQL.
+type Db = Postgres;
+type DbRow = PgRow;
+type Backend = PgStore;
+type UnitTx = PgTx;
+const BACKEND: &str = "postgres";
+const FIRST_RESPONSES_FROM: &str = "FROM conversations";
+// Compiled once per backend on purpose: the same SQL over a different `Db`.
+#[allow(clippy::duplicate_mod)]
+#[path = "shared/mod.rs"]
+mod q;
+
+/// `(…)` for `IN`: one bound parameter per id (PostgreSQL binds by position).
+pub(crate) fn id_list(sql: &mut crate::queries::Sql, ids: &[i64]) {
+    sql.push("(");
+    for (n, id) in ids.iter().enumerate() {
+        if n > 0 {
+            sql.push(", ");
+        }
+        sql.bind(crate::queries::Bind::I64(*id));
+    }
+    sql.push(")");
+}
+
+/// [`id_list`] for text values.
+pub(crate) fn text_list(sql: &mut crate::queries::Sql, values: &[&str]) {
+    sql.push("(");
+    for (n, v) in values.iter().enumerate() {
+        if n > 0 {
+            sql.push(", ");
+        }
+        sql.bind(crate::queries::Bind::Text(v.to_string()));
+    }
+    sql.push(")");
+}
+
+/// `(VALUES …) AS v`: rows of `width` bound values, read as `v.column1`, `v.column2`, ….
+pub(crate) fn rows_source(
+    sql: &mut crate::queries::Sql,
+    width: usize,
+    rows: &[Vec<crate::queries::Bind>],
+) {
+    sql.push("(VALUES ");
+    for (i, row) in rows.iter().enumerate() {
+        debug_assert_eq!(row.len(), width);
+        sql.push(if i == 0 { "(" } else { ", (" });
+        for (n, b) in row.iter().enumerate() {
+            if n > 0 {
+                sql.push(", ");
+            }
+            sql.bind(b.clone());
+        }
+        sql.push(")");
+    }
+    sql.push(") AS v");
+}
+
+/// `n` fresh ids for `table` from its sequence.
+pub(crate) async fn next_ids(
+    tx: &mut Transaction<'_, Postgres>,
+    table: &str,
+    n: usize,
+) -> StoreResult<Vec<i64>> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    sqlx::query_scalar(
+        "SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)",
+    )
+    .bind(table)
+    .bind(n as i64)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(db_err)
+}
+
+/// The `n`th column (from 1) of a [`rows_source`] row.
+pub(crate) fn column(n: usize) -> String {
+    format!("v.column{n}")
 }
 
 /// Counts stored messages and analyzes once the tables have doubled since last time.
@@ -61,6 +136,15 @@ const INGEST_LOCK: i32 = 0x4541_5254;
 pub struct PgStore {
     pool: PgPool,
     growth: Arc<std::sync::Mutex<Growth>>,
+}
+
+impl PgStore {
+    fn reader(&self) -> &PgPool {
+        &self.pool
+    }
+    fn writer(&self) -> &PgPool {
+        &self.pool
+    }
 }
 
 /// Messages stored since the tables were last analyzed, and how many there were then.
@@ -186,8 +270,6 @@ impl PgStore {
     }
 }
 
-crate::store_impl!(PgStore, "postgres", pool, pool);
-
 /// One batch's unit of work: the transaction (holding the workspace's ingest lock), its
 /// workspace, how many messages it stored, and what the statistics refresh needs.
 pub struct PgTx {
@@ -197,8 +279,6 @@ pub struct PgTx {
     pool: PgPool,
     growth: Arc<std::sync::Mutex<Growth>>,
 }
-
-crate::batch_unit_impl!(PgTx);
 
 impl PgTx {
     async fn finish(self) -> StoreResult<()> {

@@ -20,21 +20,36 @@ use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
-mod q {
-    crate::queries::shared_queries!(sqlx::Sqlite, sqlx::sqlite::SqliteRow);
-    crate::workflow::workflow_queries!(sqlx::Sqlite);
-    // The minutes index holds each answered conversation's minutes in order, so the
-    // histogram streams out of it without a sort; SQLite's planner, without statistics,
-    // would pick the range index and sort instead (3x slower at a million messages).
-    crate::reports::report_queries!(
-        sqlx::Sqlite,
-        "FROM conversations INDEXED BY conversations_first_response_minutes"
-    );
-}
+// The shared queries (`shared/`), compiled for SQLite.
+type Db = Sqlite;
+type DbRow = sqlx::sqlite::SqliteRow;
+type Backend = SqliteStore;
+type UnitTx = SqliteTx;
+const BACKEND: &str = "sqlite";
+// The minutes index holds each answered conversation's minutes in order, so the histogram
+// streams out of it without a sort; SQLite's planner, without statistics, would pick the
+// range index and sort instead (3x slower at a million messages).
+const FIRST_RESPONSES_FROM: &str =
+    "FROM conversations INDEXED BY conversations_first_response_minutes";
+// Compiled once per backend on purpose: the same SQL over a different `Db`.
+#[allow(clippy::duplicate_mod)]
+#[path = "shared/mod.rs"]
+mod q;
 
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Readers never block the writer (WAL).
+    fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+    /// The one writer connection.
+    fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
 }
 
 impl SqliteStore {
@@ -80,12 +95,82 @@ pub struct SqliteTx {
     stored: u64,
 }
 
-crate::batch_unit_impl!(SqliteTx);
-
 impl SqliteTx {
     async fn finish(self) -> StoreResult<()> {
         self.tx.commit().await.map_err(db_err)
     }
+}
+
+/// `(…)` for `IN`: the ids as one JSON array expanded by `json_each` (sqlx-sqlite looks each
+/// bound parameter up by name, which grows with the square of their number: a batch's ids
+/// as separate parameters cost more than the queries did).
+pub(crate) fn id_list(sql: &mut crate::queries::Sql, ids: &[i64]) {
+    sql.push("(SELECT value FROM json_each(")
+        .bind(crate::queries::Bind::Text(json_text(&ids)))
+        .push("))");
+}
+
+/// [`id_list`] for text values.
+pub(crate) fn text_list(sql: &mut crate::queries::Sql, values: &[&str]) {
+    sql.push("(SELECT value FROM json_each(")
+        .bind(crate::queries::Bind::Text(json_text(&values)))
+        .push("))");
+}
+
+/// `json_each(…) AS v`: rows of values as one JSON array of arrays (see [`id_list`]),
+/// their columns read with [`column`]; booleans arrive as 1 and 0. Used as a plain
+/// table-valued function (not a subquery), so SQLite drives the statement from these rows.
+pub(crate) fn rows_source(
+    sql: &mut crate::queries::Sql,
+    _width: usize,
+    rows: &[Vec<crate::queries::Bind>],
+) {
+    use crate::queries::Bind;
+    let data: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|row| {
+            serde_json::Value::Array(
+                row.iter()
+                    .map(|b| match b {
+                        Bind::I64(v) => json!(v),
+                        Bind::I32(v) => json!(v),
+                        Bind::Text(v) => json!(v),
+                        Bind::Bool(v) => json!(v),
+                        Bind::OptI64(v) => json!(v),
+                        Bind::OptI32(v) => json!(v),
+                        Bind::OptText(v) => json!(v),
+                        Bind::OptF64(v) => json!(v),
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    sql.push("json_each(")
+        .bind(Bind::Text(json_text(&data)))
+        .push(") AS v");
+}
+
+/// `n` fresh ids for `table` inside a write transaction (SQLite's write lock makes the next
+/// ids after the largest safe to take), so batch INSERTs need no `RETURNING`, whose rows
+/// sqlx-sqlite would hand over one by one.
+pub(crate) async fn next_ids(
+    tx: &mut Transaction<'_, Sqlite>,
+    table: &str,
+    n: usize,
+) -> StoreResult<Vec<i64>> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let max: i64 = sqlx::query_scalar(&format!("SELECT COALESCE(MAX(id), 0) FROM {table}"))
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(db_err)?;
+    Ok((max + 1..=max + n as i64).collect())
+}
+
+/// The `n`th column (from 1) of a [`rows_source`] row.
+pub(crate) fn column(n: usize) -> String {
+    format!("v.value->>{}", n - 1)
 }
 
 fn json_text<T: serde::Serialize>(v: &T) -> String {
@@ -745,5 +830,3 @@ impl ConversationJson {
         })
     }
 }
-
-crate::store_impl!(SqliteStore, "sqlite", reader, writer);

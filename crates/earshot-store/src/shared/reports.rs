@@ -1,0 +1,243 @@
+//! The inbox's and dashboard's read models.
+
+use super::*;
+
+use earshot_core::report::{BacklogRow, DashboardCounts, VolumeRow};
+use earshot_core::store::InboxDetail;
+
+pub(crate) async fn list_users(
+    pool: &Pool,
+    ws: WorkspaceId,
+) -> StoreResult<Vec<earshot_core::auth::User>> {
+    let rows = sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS} FROM users u WHERE u.workspace_id = $1 ORDER BY u.id"
+    ))
+    .bind(ws.0)
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    Ok(rows.into_iter().map(|r| user_row(r).0).collect())
+}
+
+pub(crate) async fn inbox_details(
+    pool: &Pool,
+    ws: WorkspaceId,
+    ids: &[ConversationId],
+) -> StoreResult<Vec<InboxDetail>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = crate::queries::Sql::new(
+        "SELECT c.id, ct.display_name, \
+         (SELECT COALESCE(i.handle, i.external_id) FROM identities i WHERE i.contact_id = c.contact_id \
+          ORDER BY CASE WHEN i.handle IS NULL THEN 1 ELSE 0 END, i.id LIMIT 1), \
+         (SELECT m.text FROM messages m WHERE m.conversation_id = c.id ORDER BY m.sent_at, m.id LIMIT 1), \
+         c.sentiment, c.intents \
+         FROM conversations c JOIN contacts ct ON ct.id = c.contact_id WHERE +c.workspace_id = ",
+    );
+    sql.bind(Bind::I64(ws.0));
+    sql.push(" AND c.id IN ");
+    let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+    id_list(&mut sql, &ids);
+    let rows = bind_all(sqlx::query(&sql.text), &sql.binds)
+        .fetch_all(pool)
+        .await
+        .map_err(db_err)?;
+    rows.iter()
+        .map(|r| {
+            let name: Option<String> = r.try_get(1).map_err(db_err)?;
+            let handle: Option<String> = r.try_get(2).map_err(db_err)?;
+            let text: Option<String> = r.try_get(3).map_err(db_err)?;
+            let intents: Option<String> = r.try_get(5).map_err(db_err)?;
+            let intents: Vec<String> = match intents {
+                Some(j) => serde_json::from_str(&j).map_err(|_| crate::corrupt("intents", &j))?,
+                None => Vec::new(),
+            };
+            Ok(InboxDetail {
+                id: ConversationId(r.try_get(0).map_err(db_err)?),
+                customer: name
+                    .filter(|n| !n.trim().is_empty())
+                    .or(handle.map(|h| format!("@{h}"))),
+                first_words: text.unwrap_or_default().chars().take(120).collect(),
+                sentiment: r.try_get(4).map_err(db_err)?,
+                intents,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn list_saved_replies(
+    pool: &Pool,
+    ws: WorkspaceId,
+) -> StoreResult<Vec<store::SavedReply>> {
+    let rows: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT id, name, text FROM saved_replies WHERE workspace_id = $1 ORDER BY name, id",
+    )
+    .bind(ws.0)
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, text)| store::SavedReply { id, name, text })
+        .collect())
+}
+
+pub(crate) async fn create_saved_reply(
+    pool: &Pool,
+    ws: WorkspaceId,
+    name: &str,
+    text: &str,
+) -> StoreResult<store::SavedReply> {
+    let (name, text) = (name.trim(), text.trim());
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(store::StoreError::Invalid(
+            "a saved reply's name has 1 to 100 characters".into(),
+        ));
+    }
+    if text.is_empty() || text.chars().count() > 5000 {
+        return Err(store::StoreError::Invalid(
+            "a saved reply's text has 1 to 5000 characters".into(),
+        ));
+    }
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO saved_replies (workspace_id, name, text, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(ws.0)
+    .bind(name)
+    .bind(text)
+    .bind(to_millis(now()))
+    .fetch_one(pool)
+    .await
+    .map_err(db_err)?;
+    Ok(store::SavedReply {
+        id,
+        name: name.to_string(),
+        text: text.to_string(),
+    })
+}
+
+pub(crate) async fn delete_saved_reply(pool: &Pool, ws: WorkspaceId, id: i64) -> StoreResult<()> {
+    let done = sqlx::query("DELETE FROM saved_replies WHERE workspace_id = $1 AND id = $2")
+        .bind(ws.0)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map_err(db_err)?;
+    if done.rows_affected() == 0 {
+        return Err(store::StoreError::NotFound {
+            what: "saved reply",
+            id,
+        });
+    }
+    Ok(())
+}
+
+pub(crate) async fn last_activity(
+    pool: &Pool,
+    ws: WorkspaceId,
+) -> StoreResult<Option<earshot_core::time::Timestamp>> {
+    // The newest day through the day index, then the newest moment of that day.
+    let at: Option<i64> = sqlx::query_scalar(
+        "SELECT MAX(first_message_at) FROM conversations WHERE workspace_id = $1 AND first_message_at / 86400000 = \
+         (SELECT first_message_at / 86400000 FROM conversations WHERE workspace_id = $1 \
+          ORDER BY first_message_at / 86400000 DESC LIMIT 1)",
+    )
+    .bind(ws.0)
+    .fetch_one(pool)
+    .await
+    .map_err(db_err)?;
+    Ok(at.map(earshot_core::time::from_millis))
+}
+
+pub(crate) async fn dashboard_counts(
+    pool: &Pool,
+    ws: WorkspaceId,
+    from: earshot_core::time::Timestamp,
+    until: earshot_core::time::Timestamp,
+) -> StoreResult<DashboardCounts> {
+    let (from, until) = (to_millis(from), to_millis(until));
+    // Whole UTC days for the volume (the expression index is on the day).
+    let (first_day, end_day) = (
+        from.div_euclid(86_400_000),
+        (until + 86_399_999).div_euclid(86_400_000),
+    );
+    // Five independent reads, run side by side on the reader pool.
+    let volume = sqlx::query_as::<_, (i64, i64, Option<String>, i64)>(
+        "SELECT first_message_at / 86400000, channel_id, sentiment, COUNT(*) FROM conversations \
+         WHERE workspace_id = $1 AND first_message_at / 86400000 >= $2 AND first_message_at / 86400000 < $3 \
+         GROUP BY 1, 2, 3",
+    )
+    .bind(ws.0)
+    .bind(first_day)
+    .bind(end_day)
+    .fetch_all(pool);
+    let first_responses_sql = format!(
+        "SELECT (first_response_at - first_message_at) / 60000, COUNT(*) {} \
+         WHERE workspace_id = $1 AND first_response_at >= $2 AND first_response_at < $3 GROUP BY 1",
+        FIRST_RESPONSES_FROM
+    );
+    let first_responses = sqlx::query_as::<_, (i64, i64)>(&first_responses_sql)
+        .bind(ws.0)
+        .bind(from)
+        .bind(until)
+        .fetch_all(pool);
+    let sla = sqlx::query_as::<_, (String, i64, i64)>(
+        "SELECT kind, CAST(CASE WHEN data LIKE '%\"met\":true%' THEN 1 ELSE 0 END AS BIGINT), COUNT(*) \
+         FROM conversation_events WHERE workspace_id = $1 AND kind IN ('sla_answered', 'sla_breach') \
+         AND at >= $2 AND at < $3 GROUP BY 1, 2",
+    )
+    .bind(ws.0)
+    .bind(from)
+    .bind(until)
+    .fetch_all(pool);
+    let backlog = sqlx::query_as::<_, (String, Option<i64>, Option<i64>, i64)>(
+        "SELECT status, team_id, assignee_id, COUNT(*) FROM conversations \
+         WHERE workspace_id = $1 AND status IN ('new', 'open', 'pending', 'snoozed') GROUP BY 1, 2, 3",
+    )
+    .bind(ws.0)
+    .fetch_all(pool);
+    let topics = sqlx::query_as::<_, (i64, i64)>(
+        "SELECT mt.topic_id, COUNT(*) FROM message_topics mt JOIN messages m ON m.id = mt.message_id \
+         WHERE mt.workspace_id = $1 AND m.sent_at >= $2 AND m.sent_at < $3 \
+         GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10",
+    )
+    .bind(ws.0)
+    .bind(from)
+    .bind(until)
+    .fetch_all(pool);
+    let (volume, first_response_minutes, sla, backlog, topics) =
+        tokio::try_join!(volume, first_responses, sla, backlog, topics).map_err(db_err)?;
+    let mut counts = DashboardCounts {
+        volume: volume
+            .into_iter()
+            .map(|(day, channel, sentiment, n)| VolumeRow {
+                day,
+                channel: ChannelId(channel),
+                sentiment: sentiment.unwrap_or_else(|| "unknown".into()),
+                conversations: n,
+            })
+            .collect(),
+        first_response_minutes,
+        topics: topics.into_iter().map(|(t, n)| (TopicId(t), n)).collect(),
+        ..Default::default()
+    };
+    for (kind, met, n) in sla {
+        match (kind.as_str(), met) {
+            ("sla_answered", 1) => counts.sla_met += n,
+            ("sla_answered", _) => counts.sla_missed += n,
+            _ => counts.sla_breaches += n,
+        }
+    }
+    for (status, team, assignee, n) in backlog {
+        counts.backlog.push(BacklogRow {
+            status: status
+                .parse()
+                .map_err(|_| crate::corrupt("status", &status))?,
+            team: team.map(TeamId),
+            assignee: assignee.map(AgentId),
+            conversations: n,
+        });
+    }
+    Ok(counts)
+}
