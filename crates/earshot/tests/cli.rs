@@ -7,6 +7,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 const BIN: &str = env!("CARGO_BIN_EXE_earshot");
 
@@ -366,9 +367,12 @@ fn spawn_with_output(
     }
 }
 
-/// A minimal HTTP/1.1 client: one request, `Connection: close`, status and body back.
+/// A minimal HTTP/1.1 client: one request, `Connection: close`, status and body back;
+/// status 0 when no server answers.
 fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).unwrap();
+    let Ok(mut stream) = TcpStream::connect(addr) else {
+        return (0, String::new());
+    };
     let auth = token
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
         .unwrap_or_default();
@@ -772,6 +776,188 @@ async fn a_nul_character_is_rejected_with_its_reason_and_stops_nothing_on_either
         drop(server);
     }
     if let Some(pg) = pg {
+        pg.drop().await;
+    }
+}
+
+/// The batches 20 clients send: overlapping external ids (each id is sent by several
+/// clients) and replies that thread into conversations other clients open.
+fn overlapping_batches(clients: usize, rounds: usize) -> Vec<Vec<String>> {
+    (0..clients)
+        .map(|client| {
+            (0..rounds)
+                .map(|round| {
+                    let items: Vec<String> = (0..40)
+                        .map(|k| {
+                            let n = (client * 17 + round * 29 + k) % 600;
+                            let mut m = serde_json::json!({"channel": "x", "external_id": format!("m{n}"),
+                                "author": {"external_id": format!("u{}", n % 90)},
+                                "text": format!("message {n}: my order is late"),
+                                "created_at": format!("2026-11-30T{:02}:{:02}:00Z", n / 60, n % 60)});
+                            if n % 3 == 0 && n >= 3 {
+                                m["in_reply_to"] = serde_json::json!(format!("m{}", n - 3));
+                            }
+                            m.to_string()
+                        })
+                        .collect();
+                    format!("[{}]", items.join(","))
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Posts every client's batches from its own thread; returns each request's status.
+fn post_all(
+    addr: &str,
+    token: &str,
+    batches: &[Vec<String>],
+    stop: Option<&AtomicBool>,
+) -> Vec<u16> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = batches
+            .iter()
+            .map(|client| {
+                scope.spawn(move || {
+                    let mut statuses = Vec::new();
+                    for body in client {
+                        if stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
+                            break;
+                        }
+                        statuses.push(
+                            http(
+                                addr,
+                                "POST",
+                                "/api/v1/messages",
+                                Some(token),
+                                body.as_bytes(),
+                            )
+                            .0,
+                        );
+                    }
+                    statuses
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    })
+}
+
+/// Every conversation of the workspace, through the API's pages.
+fn all_conversations(addr: &str, token: &str, filter: &str) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let path = format!("/api/v1/conversations?limit=200{filter}{cursor}");
+        let (status, body) = http(addr, "GET", &path, Some(token), b"");
+        assert_eq!(status, 200, "{body}");
+        let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+        out.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => return out,
+        }
+    }
+}
+
+/// 20 clients POST overlapping batches to one `serve` with a routing rule; `serve` is killed
+/// (SIGKILL) mid-load and restarted, and the clients send everything again. Every request
+/// to the restarted server is accepted, every message is stored once, and every
+/// conversation carries the rule's effects: nothing was stored without its decisions.
+fn crash_mid_load_and_resend(dir: &Path, url: &str) {
+    let token = earshot(
+        dir,
+        &[
+            "--database",
+            url,
+            "token",
+            "create",
+            "--workspace",
+            "default",
+        ],
+    );
+    let token = String::from_utf8(token.stdout).unwrap().trim().to_string();
+    let args = ["--database", url, "serve", "--bind", "127.0.0.1:0"];
+    let (server, addr) = spawn(dir, &args, "listening on http://");
+    let (status, team) = http(
+        &addr,
+        "POST",
+        "/api/v1/teams",
+        Some(&token),
+        br#"{"name": "Front line"}"#,
+    );
+    assert_eq!(status, 201, "{team}");
+    let team: serde_json::Value = serde_json::from_str(&team).unwrap();
+    let rule = serde_json::json!({"name": "everything to the front line",
+        "trigger": {"event": "message_received"},
+        "actions": [{"type": "add_tag", "tag": "triaged"}, {"type": "assign_team", "team_id": team["id"]}]});
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/api/v1/rules",
+        Some(&token),
+        rule.to_string().as_bytes(),
+    );
+    assert_eq!(status, 201, "{body}");
+    let batches = overlapping_batches(20, 8);
+
+    // Kill the server while the clients are sending.
+    let stop = AtomicBool::new(false);
+    let statuses = std::thread::scope(|scope| {
+        let senders = scope.spawn(|| post_all(&addr, &token, &batches, Some(&stop)));
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        drop(server);
+        stop.store(true, Ordering::SeqCst);
+        senders.join().unwrap()
+    });
+    assert!(
+        statuses.iter().all(|s| [0, 202].contains(s)),
+        "before the kill every answer is 202 (0: the connection died): {statuses:?}"
+    );
+    let sent: usize = batches.iter().map(Vec::len).sum();
+    assert!(
+        statuses.iter().filter(|s| **s != 0).count() < sent,
+        "the server died before every batch was in"
+    );
+
+    let (server, addr) = spawn(dir, &args, "listening on http://");
+    let statuses = post_all(&addr, &token, &batches, None);
+    assert!(statuses.iter().all(|s| *s == 202), "{statuses:?}");
+    let conversations = all_conversations(&addr, &token, "");
+    let messages: i64 = conversations
+        .iter()
+        .map(|c| c["message_count"].as_i64().unwrap())
+        .sum();
+    let distinct: BTreeSet<String> = batches
+        .iter()
+        .flatten()
+        .flat_map(|b| serde_json::from_str::<Vec<serde_json::Value>>(b).unwrap())
+        .map(|m| m["external_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(messages, distinct.len() as i64, "each message stored once");
+    let routed = all_conversations(&addr, &token, &format!("&team={}&tag=triaged", team["id"]));
+    assert_eq!(
+        routed.len(),
+        conversations.len(),
+        "every conversation has the rule's team and tag"
+    );
+    drop(server);
+}
+
+#[tokio::test]
+async fn overlapping_writers_and_a_killed_server_lose_no_decision_on_either_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite://{}", dir.path().join("crash.db").display());
+    crash_mid_load_and_resend(dir.path(), &sqlite);
+    if let Some(pg) = PgDatabase::create("crash").await {
+        let url = pg.url.clone();
+        let path = dir.path().to_path_buf();
+        tokio::task::spawn_blocking(move || crash_mid_load_and_resend(&path, &url))
+            .await
+            .unwrap();
         pg.drop().await;
     }
 }

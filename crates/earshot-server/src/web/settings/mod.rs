@@ -1,0 +1,229 @@
+//! Settings, for admins: the people who sign in, teams and agents (skills, capacity,
+//! availability), listening topics (a query editor that checks the query as you type and
+//! previews what it matches among recent messages), automation rules and SLA policies with
+//! their business calendars (JSON, validated on save with every problem named), and saved
+//! replies. Each change goes through the same store and workflow calls as the API, so the
+//! desk, the rules and the listen stage pick it up at once.
+
+use super::{csrf_field, escape, failed, options, shell, Section, Session};
+use crate::extract::Form;
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use earshot_core::assign::{Availability, Skills};
+use earshot_core::{
+    AgentId, AgentPatch, ChannelKind, NewAgent, StoreError, TeamId, TopicDraft, TopicId,
+};
+use serde::Deserialize;
+use serde_json::json;
+
+mod people;
+mod replies;
+mod rules;
+mod sla;
+mod teams;
+mod topics;
+
+use people::*;
+use replies::*;
+use rules::*;
+use sla::*;
+use teams::*;
+use topics::*;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/settings", get(settings_home))
+        .route("/settings/people", get(people).post(create_user))
+        .route("/settings/teams", get(teams).post(create_team))
+        .route("/settings/agents", post(create_agent))
+        .route("/settings/agents/{id}", post(update_agent))
+        .route("/settings/topics", get(topics).post(create_topic))
+        .route("/settings/topics/check", get(check_topic))
+        .route("/settings/topics/{id}/delete", post(delete_topic))
+        .route("/settings/rules", get(rules).post(create_rule))
+        .route("/settings/rules/{id}", post(update_rule))
+        .route("/settings/rules/{id}/delete", post(delete_rule))
+        .route("/settings/sla", get(sla).post(create_policy))
+        .route("/settings/replies", get(replies).post(create_reply))
+        .route("/settings/replies/{id}/delete", post(delete_reply))
+}
+
+pub(super) const TABS: [(&str, &str); 6] = [
+    ("people", "People"),
+    ("teams", "Teams and agents"),
+    ("topics", "Listening topics"),
+    ("rules", "Automation rules"),
+    ("sla", "SLA policies"),
+    ("replies", "Saved replies"),
+];
+
+/// A settings page: the tabs, what went wrong (if anything), then the content.
+pub(super) fn settings_page(
+    session: &Session,
+    tab: &str,
+    notice: Option<&str>,
+    content: &str,
+) -> String {
+    let tabs: String = TABS
+        .iter()
+        .map(|(id, label)| {
+            format!(
+                "<a href=\"/settings/{id}\"{}>{label}</a>",
+                if *id == tab {
+                    " aria-current=\"page\""
+                } else {
+                    ""
+                }
+            )
+        })
+        .collect();
+    let notice = notice
+        .map(|n| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(n)))
+        .unwrap_or_default();
+    let title = TABS
+        .iter()
+        .find(|t| t.0 == tab)
+        .map(|t| t.1)
+        .unwrap_or("Settings");
+    shell(
+        session,
+        Section::Settings,
+        title,
+        &format!(
+            "<h1>Settings</h1><nav class=\"views\" aria-label=\"Settings\">{tabs}</nav><h2>{title}</h2>{notice}{content}"
+        ),
+    )
+}
+
+/// A settings form: the admin check, then its CSRF check.
+pub(super) fn admin_form(session: &Session, csrf: &str) -> Result<(), Response> {
+    session.require_admin()?;
+    session.check(csrf)
+}
+
+pub(super) fn done(tab: &str) -> Response {
+    Redirect::to(&format!("/settings/{tab}")).into_response()
+}
+
+/// Why a settings change was not made: a reason the admin can act on, or our own failure
+/// (logged, already a page).
+pub(super) enum NotDone {
+    Reason(String),
+    Failed(Response),
+}
+
+impl From<StoreError> for NotDone {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Invalid(m) | StoreError::Conflict(m) => Self::Reason(m),
+            StoreError::NotFound { what, id } => {
+                Self::Reason(format!("{what} {id} does not exist"))
+            }
+            e => Self::Failed(failed(e)),
+        }
+    }
+}
+
+impl From<crate::error::ApiError> for NotDone {
+    fn from(e: crate::error::ApiError) -> Self {
+        use crate::error::ApiError;
+        match e {
+            ApiError::InvalidRule(errors) => Self::Reason(
+                errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.path, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            ApiError::Internal(m) | ApiError::Unavailable(m) => Self::Failed(failed(m)),
+            other => Self::Reason(other.parts().2),
+        }
+    }
+}
+
+/// A settings page, with what the admin was typing when a save is refused.
+#[derive(Clone, Copy)]
+pub(super) enum Tab<'a> {
+    People,
+    Teams,
+    /// The topic's name and query.
+    Topics(Option<(&'a str, &'a str)>),
+    /// The rule's JSON.
+    Rules(Option<&'a str>),
+    /// The policy's JSON.
+    Sla(Option<&'a str>),
+    Replies,
+}
+
+impl Tab<'_> {
+    fn slug(self) -> &'static str {
+        match self {
+            Tab::People => "people",
+            Tab::Teams => "teams",
+            Tab::Topics(_) => "topics",
+            Tab::Rules(_) => "rules",
+            Tab::Sla(_) => "sla",
+            Tab::Replies => "replies",
+        }
+    }
+}
+
+/// Draws a settings page, with a notice when something was refused.
+pub(super) async fn render(
+    state: &AppState,
+    session: &Session,
+    tab: Tab<'_>,
+    notice: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    match tab {
+        Tab::People => render_people(state, session, notice, status).await,
+        Tab::Teams => render_teams(state, session, notice, status).await,
+        Tab::Topics(draft) => render_topics(state, session, notice, draft, status).await,
+        Tab::Rules(draft) => render_rules(state, session, notice, draft, status).await,
+        Tab::Sla(draft) => render_sla(state, session, notice, draft, status).await,
+        Tab::Replies => render_replies(state, session, notice, status).await,
+    }
+}
+
+/// A page's GET: admins only.
+pub(super) async fn show(state: &AppState, session: &Session, tab: Tab<'_>) -> Response {
+    match session.require_admin() {
+        Ok(()) => render(state, session, tab, None, StatusCode::OK).await,
+        Err(r) => r,
+    }
+}
+
+/// After a change: back to the page (303), or the page again with why it was not made (422).
+pub(super) async fn finish(
+    state: &AppState,
+    session: &Session,
+    tab: Tab<'_>,
+    result: Result<(), NotDone>,
+) -> Response {
+    match result {
+        Ok(()) => done(tab.slug()),
+        Err(NotDone::Reason(m)) => {
+            render(
+                state,
+                session,
+                tab,
+                Some(&m),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(NotDone::Failed(r)) => r,
+    }
+}
+
+pub(super) async fn settings_home(session: Session) -> Response {
+    match session.require_admin() {
+        Ok(()) => Redirect::to("/settings/people").into_response(),
+        Err(r) => r,
+    }
+}
