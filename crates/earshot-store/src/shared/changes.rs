@@ -168,8 +168,9 @@ async fn check_references(
     Ok(())
 }
 
-/// One UPDATE for every conversation's columns: each column is a (set?, value) pair in a
-/// VALUES list (`column1`, `column2`, … on both databases), kept as stored where not set.
+/// One UPDATE for every conversation's columns: each column some change sets is a (set?,
+/// value) pair of the row (just the value when every row sets it), kept as stored where not
+/// set.
 async fn write_columns(
     tx: &mut Tx<'_>,
     ws: WorkspaceId,
@@ -191,19 +192,48 @@ async fn write_columns(
     ];
     let rows: Vec<(&i64, &Columns)> = columns.iter().collect();
     for chunk in rows.chunks(CHUNK) {
+        let pairs: Vec<[(bool, Bind); 11]> = chunk.iter().map(|(_, c)| column_pairs(c)).collect();
+        // Only the columns some row sets; a column every row sets needs no flag.
         let mut sql = Sql::new("UPDATE conversations SET updated_at = ");
         sql.bind(Bind::I64(at));
+        let mut layout = Vec::new();
+        let mut width = 1;
         for (n, name) in SET.iter().enumerate() {
-            let (flag, value) = (2 * n + 2, 2 * n + 3);
-            sql.push(&format!(
-                ", {name} = CASE WHEN {} THEN {} ELSE {name} END",
-                column(flag),
-                column(value)
-            ));
+            let set = pairs.iter().filter(|p| p[n].0).count();
+            if set == 0 {
+                continue;
+            }
+            let every = set == pairs.len();
+            if every {
+                width += 1;
+                sql.push(&format!(", {name} = {}", column(width)));
+            } else {
+                width += 2;
+                sql.push(&format!(
+                    ", {name} = CASE WHEN {} THEN {} ELSE {name} END",
+                    column(width - 1),
+                    column(width)
+                ));
+            }
+            layout.push((n, every));
         }
-        let values: Vec<Vec<Bind>> = chunk.iter().map(|(id, c)| column_row(**id, c)).collect();
+        let values: Vec<Vec<Bind>> = chunk
+            .iter()
+            .zip(pairs)
+            .map(|((id, _), pairs)| {
+                let mut row = vec![Bind::I64(**id)];
+                for &(n, every) in &layout {
+                    let (set, value) = pairs[n].clone();
+                    if !every {
+                        row.push(Bind::Bool(set));
+                    }
+                    row.push(value);
+                }
+                row
+            })
+            .collect();
         sql.push(" FROM ");
-        rows_source(&mut sql, 1 + 2 * SET.len(), &values);
+        rows_source(&mut sql, width, &values);
         // `+`: the rows drive the statement (each conversation by its id), not a workspace scan.
         sql.push(" WHERE +conversations.workspace_id = ");
         sql.bind(Bind::I64(ws.0))
@@ -221,32 +251,25 @@ fn columns(width: usize) -> String {
     (1..=width).map(column).collect::<Vec<_>>().join(", ")
 }
 
-/// A conversation's row for [`write_columns`]: its id, then a (set?, value) pair per column.
-fn column_row(id: i64, c: &Columns) -> Vec<Bind> {
-    let opt = |v: &Option<Option<i64>>| [Bind::Bool(v.is_some()), Bind::OptI64(v.flatten())];
-    let mut row = vec![Bind::I64(id)];
-    row.extend([
-        Bind::Bool(c.status.is_some()),
-        Bind::OptText(c.status.clone()),
-    ]);
-    row.extend(opt(&c.assignee));
-    row.extend(opt(&c.team));
-    row.extend([Bind::Bool(c.priority.is_some()), Bind::OptI32(c.priority)]);
-    row.extend([
-        Bind::Bool(c.priority_detail.is_some()),
-        Bind::OptText(c.priority_detail.clone()),
-    ]);
-    for v in [
-        &c.snoozed_until,
-        &c.sla_due_at,
-        &c.sla_warn_at,
-        &c.resolution_due_at,
-        &c.sla_remaining_ms,
-        &c.sla_policy,
-    ] {
-        row.extend(opt(v));
-    }
-    row
+/// A conversation's (set?, value) pair per column of [`write_columns`], in its order.
+fn column_pairs(c: &Columns) -> [(bool, Bind); 11] {
+    let opt = |v: &Option<Option<i64>>| (v.is_some(), Bind::OptI64(v.flatten()));
+    [
+        (c.status.is_some(), Bind::OptText(c.status.clone())),
+        opt(&c.assignee),
+        opt(&c.team),
+        (c.priority.is_some(), Bind::OptI32(c.priority)),
+        (
+            c.priority_detail.is_some(),
+            Bind::OptText(c.priority_detail.clone()),
+        ),
+        opt(&c.snoozed_until),
+        opt(&c.sla_due_at),
+        opt(&c.sla_warn_at),
+        opt(&c.resolution_due_at),
+        opt(&c.sla_remaining_ms),
+        opt(&c.sla_policy),
+    ]
 }
 
 async fn write_tags(tx: &mut Tx<'_>, ws: WorkspaceId, writes: &Writes) -> StoreResult<()> {
