@@ -287,16 +287,22 @@ impl Workflow {
         if plan.is_empty() {
             return Ok(());
         }
-        let changed = unit.change(&plan.changes).await?;
         if !plan.outbox.is_empty() {
             unit.enqueue(&plan.outbox).await?;
         }
+        // The replies first (stored and queued), so their history events are written with
+        // the plan's changes in one call.
+        let mut changes = plan.changes;
+        let planned = changes.len();
         if !plan.replies.is_empty() {
-            self.send_automated(unit, &plan.replies, contexts, at)
+            let events = self
+                .send_automated(unit, &plan.replies, contexts, at)
                 .await?;
+            changes.extend(events);
         }
+        let changed = unit.change(&changes).await?;
         let mut made = Vec::new();
-        for (c, request) in changed.iter().zip(&plan.changes) {
+        for (c, request) in changed.iter().zip(&changes).take(planned) {
             if matches!(request.actor, Actor::Rule(_)) {
                 made.extend(decide::follow_desk(s, c, at));
             }
@@ -309,14 +315,15 @@ impl Workflow {
         Ok(())
     }
 
-    /// Automated replies of a plan, answering the message that triggered each.
+    /// Automated replies of a plan, answering the message that triggered each: stored and
+    /// queued; returns the `reply_queued` events to record.
     async fn send_automated(
         &self,
         unit: &mut dyn BatchUnit,
         pending: &[decide::PendingReply],
         contexts: &HashMap<ConversationId, Context>,
         at: Timestamp,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<Vec<ChangeRequest>> {
         let mut replies = Vec::new();
         let mut actors = Vec::new();
         for (n, r) in pending.iter().enumerate() {
@@ -326,7 +333,7 @@ impl Workflow {
             }
         }
         if replies.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let none = vec![Annotations::default(); replies.len()];
         let outcomes = unit.ingest(&replies, &none).await?;
@@ -360,8 +367,7 @@ impl Workflow {
                 },
             )
             .collect();
-        unit.change(&events).await?;
-        Ok(())
+        Ok(events)
     }
 
     /// An agent or the availability of one changed: the desk takes it in, and whoever has

@@ -330,9 +330,7 @@ async fn insert_events(
                 let (actor_kind, actor_id) = actor_parts(applied.actor);
                 vec![
                     Bind::I64(*id),
-                    Bind::I64(ws.0),
                     Bind::I64(applied.after.id.0),
-                    Bind::I64(at),
                     Bind::Text(e.kind.into()),
                     Bind::Text(actor_kind.into()),
                     Bind::OptI64(actor_id),
@@ -340,12 +338,22 @@ async fn insert_events(
                 ]
             })
             .collect();
-        let mut sql = Sql::new(
+        // The workspace and the time are the statement's, not each row's.
+        let mut sql = Sql::new(&format!(
             "INSERT INTO conversation_events (id, workspace_id, conversation_id, at, kind, actor, actor_id, data) \
-             SELECT ",
-        );
-        sql.push(&columns(8)).push(" FROM ");
-        rows_source(&mut sql, 8, &values);
+             SELECT {}, ",
+            column(1)
+        ));
+        sql.bind(Bind::I64(ws.0))
+            .push(&format!(", {}, ", column(2)));
+        sql.bind(Bind::I64(at)).push(&format!(
+            ", {}, {}, {}, {} FROM ",
+            column(3),
+            column(4),
+            column(5),
+            column(6)
+        ));
+        rows_source(&mut sql, 6, &values);
         sql.push(" WHERE true");
         bind_all(sqlx::query(&sql.text), &sql.binds)
             .execute(&mut **tx)
