@@ -5,6 +5,7 @@
 //! `earshot-store`); the enrich, score, rules and assign stages of ARCHITECTURE.md slot in
 //! between listen and store as their crates land.
 
+pub mod admin;
 pub mod ingest;
 pub mod live;
 pub mod pipeline;

@@ -3,9 +3,11 @@
 mod contacts;
 mod conversations;
 mod messages;
+mod outbox;
 mod people;
+pub(crate) mod rules;
+mod sla_policies;
 pub(crate) mod topics;
-pub(crate) mod workflow;
 
 use crate::{auth, AppState, MAX_BODY_BYTES};
 use axum::extract::DefaultBodyLimit;
@@ -19,7 +21,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(messages::router())
         .merge(topics::router())
         .merge(people::router())
-        .merge(workflow::router())
+        .merge(rules::router())
+        .merge(sla_policies::router())
+        .merge(outbox::router())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .route_layer(from_fn_with_state(state, auth::require_token))
 }

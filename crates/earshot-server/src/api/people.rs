@@ -42,10 +42,10 @@ async fn update_team(
     Json(body): Json<TeamPatch>,
 ) -> Result<axum::Json<Team>, ApiError> {
     let team = state
-        .store
+        .pipeline
+        .admin()
         .set_team_strategy(ws.id, TeamId(id), body.strategy)
         .await?;
-    state.pipeline.workflow.team_changed(ws.id, &team).await?;
     Ok(axum::Json(team))
 }
 
@@ -57,8 +57,11 @@ async fn update_agent(
     Path(id): Path<i64>,
     Json(body): Json<AgentPatch>,
 ) -> Result<axum::Json<Agent>, ApiError> {
-    let agent = state.store.update_agent(ws.id, AgentId(id), &body).await?;
-    state.pipeline.workflow.agent_changed(ws.id, &agent).await?;
+    let agent = state
+        .pipeline
+        .admin()
+        .update_agent(ws.id, AgentId(id), &body)
+        .await?;
     Ok(axum::Json(agent))
 }
 
@@ -90,14 +93,11 @@ async fn create_team(
     Json(body): Json<TeamBody>,
 ) -> Result<(StatusCode, axum::Json<Team>), ApiError> {
     let name = required("name", &body.name)?;
-    let mut team = state.store.create_team(ws.id, &name).await?;
-    if let Some(strategy) = body.strategy {
-        team = state
-            .store
-            .set_team_strategy(ws.id, team.id, strategy)
-            .await?;
-    }
-    state.pipeline.workflow.team_changed(ws.id, &team).await?;
+    let team = state
+        .pipeline
+        .admin()
+        .create_team(ws.id, &name, body.strategy)
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(team)))
 }
 
@@ -124,7 +124,6 @@ async fn create_agent(
         email,
         ..body
     };
-    let agent = state.store.create_agent(ws.id, &agent).await?;
-    state.pipeline.workflow.agent_changed(ws.id, &agent).await?;
+    let agent = state.pipeline.admin().create_agent(ws.id, &agent).await?;
     Ok((StatusCode::CREATED, axum::Json(agent)))
 }

@@ -65,8 +65,11 @@ async fn create(
     Extension(ws): Extension<Workspace>,
     Json(body): Json<TopicBody>,
 ) -> Result<(StatusCode, axum::Json<Topic>), ApiError> {
-    let topic = state.store.create_topic(ws.id, &body.draft()?).await?;
-    state.pipeline.topics_changed(ws.id).await?;
+    let topic = state
+        .pipeline
+        .admin()
+        .create_topic(ws.id, &body.draft()?)
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(topic)))
 }
 
@@ -90,10 +93,10 @@ async fn update(
     Json(body): Json<TopicBody>,
 ) -> Result<axum::Json<Topic>, ApiError> {
     let topic = state
-        .store
+        .pipeline
+        .admin()
         .update_topic(ws.id, TopicId(id), &body.draft()?)
         .await?;
-    state.pipeline.topics_changed(ws.id).await?;
     Ok(axum::Json(topic))
 }
 
@@ -102,8 +105,11 @@ async fn remove(
     Extension(ws): Extension<Workspace>,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
-    state.store.delete_topic(ws.id, TopicId(id)).await?;
-    state.pipeline.topics_changed(ws.id).await?;
+    state
+        .pipeline
+        .admin()
+        .delete_topic(ws.id, TopicId(id))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

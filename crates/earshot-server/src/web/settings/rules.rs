@@ -99,12 +99,12 @@ pub(super) async fn save_rule(
     let result: Result<(), crate::error::ApiError> = async {
         let body: serde_json::Value = serde_json::from_str(&form.rule)
             .map_err(|e| crate::error::ApiError::Unprocessable(format!("not JSON: {e}")))?;
-        let (position, draft) = crate::api::workflow::validated_rule(state, ws, &body).await?;
+        let (position, draft) = crate::api::rules::validated_rule(state, ws, &body).await?;
+        let admin = state.pipeline.admin();
         match id {
-            Some(id) => state.store.update_rule(ws, id, position, &draft).await?,
-            None => state.store.create_rule(ws, position, &draft).await?,
+            Some(id) => admin.update_rule(ws, id, position, &draft).await?,
+            None => admin.create_rule(ws, position, &draft).await?,
         };
-        state.pipeline.workflow.reload(ws).await?;
         Ok(())
     }
     .await;
@@ -128,11 +128,8 @@ pub(super) async fn delete_rule(
         return r;
     }
     let ws = session.user.workspace_id;
-    match state.store.delete_rule(ws, id).await {
-        Ok(()) => match state.pipeline.workflow.reload(ws).await {
-            Ok(()) => done("rules"),
-            Err(e) => failed(e),
-        },
+    match state.pipeline.admin().delete_rule(ws, id).await {
+        Ok(()) => done("rules"),
         Err(StoreError::NotFound { .. }) => crate::web::not_found("rule"),
         Err(e) => failed(e),
     }

@@ -89,8 +89,12 @@ pub(super) async fn create_policy(
         draft
             .compile()
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        state.store.create_sla_policy(ws, &draft).await?;
-        state.pipeline.workflow.reload(ws).await
+        state
+            .pipeline
+            .admin()
+            .create_sla_policy(ws, &draft)
+            .await
+            .map(|_| ())
     }
     .await;
     finish(

@@ -131,9 +131,12 @@ pub(super) async fn create_team(
         if name.is_empty() {
             return Err(StoreError::Invalid("a team needs a name".into()));
         }
-        let team = state.store.create_team(ws, name).await?;
-        let team = state.store.set_team_strategy(ws, team.id, strategy).await?;
-        state.pipeline.workflow.team_changed(ws, &team).await
+        state
+            .pipeline
+            .admin()
+            .create_team(ws, name, Some(strategy))
+            .await
+            .map(|_| ())
     }
     .await;
     finish(
@@ -233,10 +236,12 @@ pub(super) async fn create_agent(
         })
     })();
     let result = match agent {
-        Ok(agent) => match state.store.create_agent(ws, &agent).await {
-            Ok(a) => state.pipeline.workflow.agent_changed(ws, &a).await,
-            Err(e) => Err(e),
-        },
+        Ok(agent) => state
+            .pipeline
+            .admin()
+            .create_agent(ws, &agent)
+            .await
+            .map(|_| ()),
         Err(m) => Err(StoreError::Invalid(m)),
     };
     finish(
@@ -267,10 +272,12 @@ pub(super) async fn update_agent(
         })
     })();
     let result = match patch {
-        Ok(p) => match state.store.update_agent(ws, AgentId(id), &p).await {
-            Ok(a) => state.pipeline.workflow.agent_changed(ws, &a).await,
-            Err(e) => Err(e),
-        },
+        Ok(p) => state
+            .pipeline
+            .admin()
+            .update_agent(ws, AgentId(id), &p)
+            .await
+            .map(|_| ()),
         Err(m) => Err(StoreError::Invalid(m)),
     };
     finish(

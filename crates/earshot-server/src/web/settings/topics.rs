@@ -87,8 +87,7 @@ pub(super) async fn create_topic(
             query: form.query.clone(),
             active: true,
         };
-        state.store.create_topic(ws, &draft).await?;
-        state.pipeline.topics_changed(ws).await?;
+        state.pipeline.admin().create_topic(ws, &draft).await?;
         Ok(())
     }
     .await;
@@ -112,11 +111,8 @@ pub(super) async fn delete_topic(
         return r;
     }
     let ws = session.user.workspace_id;
-    match state.store.delete_topic(ws, TopicId(id)).await {
-        Ok(()) => match state.pipeline.topics_changed(ws).await {
-            Ok(()) => done("topics"),
-            Err(e) => failed(e),
-        },
+    match state.pipeline.admin().delete_topic(ws, TopicId(id)).await {
+        Ok(()) => done("topics"),
         Err(StoreError::NotFound { .. }) => crate::web::not_found("topic"),
         Err(e) => failed(e),
     }

@@ -1,5 +1,7 @@
 //! The inbox: conversations in priority order, and one conversation with its thread.
 
+mod actions;
+
 use crate::error::ApiError;
 use crate::extract::{Path, Query};
 use crate::AppState;
@@ -16,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(actions::router())
         .route("/conversations", get(list))
         .route("/conversations/{id}", get(show))
         .route("/conversations/{id}/assign", axum::routing::post(assign))
@@ -45,7 +48,7 @@ async fn assign(
     Path(id): Path<i64>,
     crate::extract::Json(body): crate::extract::Json<AssignBody>,
 ) -> Result<Json<Conversation>, ApiError> {
-    let actor = super::workflow::actor(&state, ws.id, body.by_agent_id).await?;
+    let actor = actions::actor(&state, ws.id, body.by_agent_id).await?;
     let change = earshot_core::workflow::ConversationChange {
         assignee: Some(body.agent_id),
         team: Some(body.team_id),
@@ -79,7 +82,7 @@ async fn set_status(
             "snooze with POST /conversations/{id}/snooze, which takes the time to wake it".into(),
         ));
     }
-    super::workflow::change_status(&state, ws.id, id, status, body.agent_id).await
+    actions::change_status(&state, ws.id, id, status, body.agent_id).await
 }
 
 #[derive(Debug, Deserialize)]
