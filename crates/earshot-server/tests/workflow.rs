@@ -841,6 +841,22 @@ async fn rules_are_validated_on_save_dry_run_explains_and_stay_in_their_workspac
         "{vip}"
     );
     assert!(dry["enrichment"]["sentiment"]["label"].is_string());
+    // What the decide stage would write: the billing rule's team and tag, recorded as the
+    // rule's firing; nothing was stored.
+    let billing = dry["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["change"]["team"] == 2)
+        .unwrap_or_else(|| panic!("{dry:#}"));
+    assert_eq!(billing["actor"]["kind"], "rule", "{dry:#}");
+    assert_eq!(billing["change"]["add_tags"], json!(["billing"]), "{dry:#}");
+    assert!(billing["events"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("rule_fired")));
+    let (_, stored) = app.get("/api/v1/conversations").await;
+    assert_eq!(stored["items"], json!([]), "a dry run stores nothing");
     assert!(dry["priority"]["score"].is_number());
     // Nothing was stored by the dry run.
     let (_, page) = app.get("/api/v1/conversations").await;

@@ -374,6 +374,43 @@ pub(crate) fn event(
     }
 }
 
+/// The facts a customer message gives the rules, and its priority as the decide stage
+/// adjusts it with what it knows besides (the customer's tier or value, the SLA time left):
+/// `Some` when that changes the score. The batch and dry runs both read facts through this.
+pub(crate) fn message_facts(
+    ctx: &Context,
+    m: &Inbound,
+    enrichment: Option<&Enrichment>,
+    base: Option<&earshot_core::priority::Priority>,
+    at: Timestamp,
+) -> (Facts, Option<earshot_core::priority::Priority>) {
+    let c = &ctx.conversation;
+    let mut facts = facts_of(c, ctx, Some((m, enrichment)), at);
+    let Some(base) = base else {
+        return (facts, None);
+    };
+    let adjusted = earshot_core::priority::adjust(
+        base,
+        earshot_core::priority::Context {
+            tier: ctx.contact_tier.as_deref(),
+            value: ctx.contact_value,
+            sla_left: sla_left_share(c, at),
+        },
+    );
+    if adjusted.score == base.score {
+        return (facts, None);
+    }
+    facts.set(
+        Field::ConversationPriority,
+        Value::Number(f64::from(adjusted.score)),
+    );
+    facts.set(
+        Field::ConversationPriorityLabel,
+        Value::text(earshot_core::priority::label(adjusted.score)),
+    );
+    (facts, Some(adjusted))
+}
+
 /// A status change a stored batch made (the brand answering a new conversation, a customer
 /// writing to a resolved, pending or snoozed one), once per conversation.
 pub(crate) type Transition = (ConversationId, ConversationStatus, ConversationStatus);
@@ -470,34 +507,19 @@ pub(crate) fn batch(
         triggers.push(Trigger::MessageReceived);
         // The message's priority with what the workflow knows besides: the customer's tier
         // or value, the SLA time left.
-        let mut read = facts_of(c, ctx, Some((m, enrichment)), at);
-        if let Some(base) = annotations.get(i).and_then(|a| a.priority.as_ref()) {
-            let adjusted = earshot_core::priority::adjust(
-                base,
-                earshot_core::priority::Context {
-                    tier: ctx.contact_tier.as_deref(),
-                    value: ctx.contact_value,
-                    sla_left: sla_left_share(c, at),
+        let base = annotations.get(i).and_then(|a| a.priority.as_ref());
+        let (read, adjusted) = message_facts(ctx, m, enrichment, base, at);
+        if let Some(adjusted) = adjusted {
+            plan.changes.push(ChangeRequest {
+                conversation: c.id,
+                change: ConversationChange {
+                    priority: Some(adjusted.score),
+                    priority_detail: Some(adjusted),
+                    ..Default::default()
                 },
-            );
-            if adjusted.score != base.score {
-                let score = adjusted.score;
-                plan.changes.push(ChangeRequest {
-                    conversation: c.id,
-                    change: ConversationChange {
-                        priority: Some(score),
-                        priority_detail: Some(adjusted),
-                        ..Default::default()
-                    },
-                    actor: Actor::System,
-                    extra: Vec::new(),
-                });
-                read.set(Field::ConversationPriority, Value::Number(f64::from(score)));
-                read.set(
-                    Field::ConversationPriorityLabel,
-                    Value::text(earshot_core::priority::label(score)),
-                );
-            }
+                actor: Actor::System,
+                extra: Vec::new(),
+            });
         }
         for trigger in triggers {
             let mut facts = read.clone();

@@ -13,8 +13,11 @@
 
 mod actions;
 pub(crate) mod decide;
+mod dry_run;
 mod replies;
 mod timed;
+
+pub use dry_run::{Decision, DryRun, DryRunEvent};
 
 use decide::{Plan, State};
 use earshot_core::assign::{Assignment, Desk, Waiting};

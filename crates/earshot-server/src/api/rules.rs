@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use chrono::Utc;
-use earshot_core::rules::{Facts, Field, MessageFacts, Rule, RuleSet, Trigger, Value};
+use earshot_core::rules::{Rule, RuleSet, Trigger};
 use earshot_core::workflow::RuleRecord;
 use earshot_core::{ChannelKind, ConversationId, Workspace, WorkspaceId};
 use serde::{Deserialize, Serialize};
@@ -223,12 +223,14 @@ struct DryRunBody {
 struct DryRunResult {
     trigger: Trigger,
     enrichment: Option<earshot_core::enrichment::Enrichment>,
-    priority: Option<earshot_core::priority::Priority>,
-    rules: Vec<earshot_core::rules::DryRunRule>,
+    #[serde(flatten)]
+    decided: earshot_engine::workflow::DryRun,
 }
 
 /// Which rules would fire for a message (and a stored conversation or a described contact),
-/// in order, each with the tests that decided it. Nothing is stored or changed.
+/// in order, each with the tests that decided it, and what the decide stage would write and
+/// send: the pipeline's own decide stage runs, on a copy of the desk. Nothing is stored or
+/// changed.
 async fn dry_run(
     State(state): State<AppState>,
     Extension(ws): Extension<Workspace>,
@@ -251,13 +253,28 @@ async fn dry_run(
             if !errors.is_empty() {
                 return Err(ApiError::InvalidRule(errors));
             }
-            RuleSet::new(compiled)
+            Some(RuleSet::new(compiled))
         }
-        None => state.pipeline.workflow.rules(ws.id).await?,
+        None => None,
     };
-    let mut facts = Facts::default();
+    let now = Utc::now();
+    let mut context = match body.conversation_id {
+        Some(id) => state
+            .store
+            .workflow_context(ws.id, &[id])
+            .await?
+            .pop()
+            .ok_or_else(|| ApiError::NotFound(format!("conversation {id} not found")))?,
+        None => described_conversation(ws.id, body.message.as_ref(), now),
+    };
+    if let Some(c) = &body.contact {
+        context.contact_tier = c.tier.clone();
+        context.contact_value = c.value;
+        context.opted_out = c.opted_out;
+    }
     let mut enrichment = None;
-    let mut priority = None;
+    let mut base = None;
+    let mut message = None;
     if let Some(m) = &body.message {
         if m.text.trim().is_empty() {
             return Err(ApiError::Unprocessable(
@@ -265,15 +282,7 @@ async fn dry_run(
             ));
         }
         enrichment = state.pipeline.understand(&m.text);
-        facts = facts.with_message(&MessageFacts {
-            channel: m.channel,
-            text: &m.text,
-            enrichment: enrichment.as_ref(),
-            followers: m.followers,
-            verified: m.verified,
-            handle: m.handle.as_deref().unwrap_or(""),
-        });
-        priority = enrichment.as_ref().map(|e| {
+        base = enrichment.as_ref().map(|e| {
             earshot_core::priority::score(
                 e,
                 earshot_core::priority::Author {
@@ -282,54 +291,89 @@ async fn dry_run(
                 },
             )
         });
-    }
-    if let Some(id) = body.conversation_id {
-        let c = state
-            .store
-            .get_conversation(ws.id, id)
-            .await?
-            .ok_or_else(|| ApiError::NotFound(format!("conversation {id} not found")))?;
-        let tags = state.store.conversation_tags(ws.id, id).await?;
-        facts = facts.with_conversation(&c, &tags, &[], Utc::now());
-        if let Some(p) = state.store.get_contact(ws.id, c.contact_id).await? {
-            facts = facts.with_contact(
-                p.contact.tier.as_deref(),
-                p.contact.value,
-                p.contact.opted_out,
-            );
-        }
-    } else {
-        facts.set(Field::ConversationStatus, Value::text("new"));
-        facts.set(Field::ConversationMessages, Value::Number(1.0));
-    }
-    if let (Some(p), Some(c)) = (&priority, &body.contact) {
-        // As the rules stage sees it: with the customer's tier or value.
-        priority = Some(earshot_core::priority::adjust(
-            p,
-            earshot_core::priority::Context {
-                tier: c.tier.as_deref(),
-                value: c.value,
-                sla_left: None,
+        message = Some(earshot_core::Inbound {
+            channel: m.channel.unwrap_or(context.conversation.channel_kind),
+            account: None,
+            source: earshot_core::ChannelRole::Owned,
+            external_id: "dry-run".into(),
+            direction: earshot_core::Direction::In,
+            visibility: Default::default(),
+            author: earshot_core::InboundAuthor {
+                external_id: m.handle.clone().unwrap_or_else(|| "dry-run".into()),
+                handle: m.handle.clone(),
+                display_name: None,
+                followers: m.followers,
+                verified: m.verified,
             },
-        ));
+            text: m.text.clone(),
+            created_at: now,
+            in_reply_to: None,
+            raw: None,
+            automated: false,
+        });
     }
-    if let Some(p) = &priority {
-        if body.conversation_id.is_none() {
-            facts.set(
-                Field::ConversationPriority,
-                Value::Number(f64::from(p.score)),
-            );
-            facts.set(Field::ConversationPriorityLabel, Value::text(&p.label));
-        }
+    if let (None, Some(p)) = (body.conversation_id, &base) {
+        context.conversation.priority = p.score;
     }
-    if let Some(c) = &body.contact {
-        facts = facts.with_contact(c.tier.as_deref(), c.value, c.opted_out);
-    }
-    let rules = set.dry_run(trigger, &facts);
+    let decided = state
+        .pipeline
+        .workflow
+        .dry_run(
+            ws.id,
+            earshot_engine::workflow::DryRunEvent {
+                trigger,
+                context,
+                message: message
+                    .as_ref()
+                    .map(|m| (m, enrichment.as_ref(), base.as_ref())),
+                rules: set,
+            },
+        )
+        .await?;
     Ok(axum::Json(DryRunResult {
         trigger,
         enrichment,
-        priority,
-        rules,
+        decided,
     }))
+}
+
+/// A new conversation as a described message would open it (dry runs without a stored one).
+fn described_conversation(
+    ws: WorkspaceId,
+    message: Option<&DryRunMessage>,
+    now: chrono::DateTime<Utc>,
+) -> earshot_core::workflow::Context {
+    let handle = message.and_then(|m| m.handle.clone());
+    let channel = message.and_then(|m| m.channel).unwrap_or(ChannelKind::Api);
+    earshot_core::workflow::Context {
+        conversation: earshot_core::Conversation {
+            id: ConversationId(0),
+            workspace_id: ws,
+            channel_id: earshot_core::ChannelId(0),
+            channel_kind: channel,
+            contact_id: earshot_core::ContactId(0),
+            status: earshot_core::ConversationStatus::New,
+            priority: 0,
+            assignee_id: None,
+            team_id: None,
+            message_count: 1,
+            first_message_at: now,
+            last_message_at: now,
+            first_response_at: None,
+            waiting_since: Some(now),
+            sla_due_at: None,
+            created_at: now,
+            updated_at: now,
+        },
+        tags: Vec::new(),
+        topics: Vec::new(),
+        contact_tier: None,
+        contact_value: None,
+        opted_out: false,
+        sla_policy: None,
+        sla_remaining_seconds: None,
+        contact_name: handle.clone(),
+        contact_handle: handle,
+        channel_name: channel.as_str().to_string(),
+    }
 }
