@@ -3,8 +3,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
-mod common;
-use common::*;
+use crate::helpers::*;
 
 fn message(id: &str, author: &str, direction: &str, parent: Option<&str>) -> Value {
     let mut m = json!({

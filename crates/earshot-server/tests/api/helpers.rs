@@ -1,6 +1,5 @@
-//! The test harness shared by the API tests: an app on a fresh SQLite file with two
+//! The test harness shared by the server's tests: an app on a fresh SQLite file with two
 //! workspaces (`acme` and `globex`), each with a token, and JSON requests to it.
-#![allow(dead_code)]
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};

@@ -3,11 +3,9 @@
 //! clocks pause and breach, opted-out customers get no automated reply, and every change is
 //! on the conversation's history.
 
-mod common;
-
+use crate::helpers::*;
 use axum::http::{Method, StatusCode};
 use chrono::{Duration, Utc};
-use common::*;
 use earshot_engine::timers::Timers;
 use serde_json::{json, Value};
 use std::sync::Arc;

@@ -1,11 +1,9 @@
 //! Signing in to the web UI: pages need a session, a bad login is refused, the session cookie
 //! is HttpOnly and SameSite, sign-out needs the CSRF token, the API still needs its token.
 
-mod common;
-
+use crate::helpers::*;
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
-use common::*;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
