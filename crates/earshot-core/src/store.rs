@@ -195,16 +195,58 @@ pub struct Counts {
     pub messages: i64,
 }
 
+/// Everything Earshot keeps, as role traits (a caller that needs one role can take just that
+/// one); `Store` is all of them, implemented for every type that implements the roles. On a
+/// `dyn Store` every role's methods are callable as they are; code generic over one role
+/// brings it into scope with `use earshot_core::store::roles::*`.
+pub trait Store:
+    WorkspaceStore
+    + IngestStore
+    + ConversationStore
+    + ContactStore
+    + PeopleStore
+    + TopicStore
+    + RuleStore
+    + TimerStore
+    + AccountStore
+    + ReadModelStore
+    + 'static
+{
+}
+
+impl<
+        T: WorkspaceStore
+            + IngestStore
+            + ConversationStore
+            + ContactStore
+            + PeopleStore
+            + TopicStore
+            + RuleStore
+            + TimerStore
+            + AccountStore
+            + ReadModelStore
+            + 'static,
+    > Store for T
+{
+}
+
+/// The role traits, for `use earshot_core::store::roles::*`.
+pub mod roles {
+    pub use super::{
+        AccountStore, ContactStore, ConversationStore, IngestStore, PeopleStore, ReadModelStore,
+        RuleStore, TimerStore, TopicStore, WorkspaceStore,
+    };
+}
+
+/// Workspaces, their API tokens and channels: what every request starts from.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait WorkspaceStore: Send + Sync {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     /// Succeeds when the database answers a query.
     async fn ping(&self) -> StoreResult<()>;
-
     async fn ensure_workspace(&self, name: &str) -> StoreResult<Workspace>;
     async fn workspace_by_name(&self, name: &str) -> StoreResult<Option<Workspace>>;
-
     /// Stores the hash of a freshly minted token.
     async fn create_api_token(
         &self,
@@ -213,7 +255,6 @@ pub trait Store: Send + Sync + 'static {
         token_hash: &str,
     ) -> StoreResult<ApiTokenId>;
     async fn workspace_for_token(&self, token_hash: &str) -> StoreResult<Option<Workspace>>;
-
     async fn ensure_channel(
         &self,
         workspace: WorkspaceId,
@@ -222,7 +263,12 @@ pub trait Store: Send + Sync + 'static {
         role: ChannelRole,
     ) -> StoreResult<Channel>;
     async fn list_channels(&self, workspace: WorkspaceId) -> StoreResult<Vec<Channel>>;
+    async fn counts(&self, workspace: WorkspaceId) -> StoreResult<Counts>;
+}
 
+/// Storing batches: the dedupe lookup and the unit of work that stores and decides.
+#[async_trait]
+pub trait IngestStore: Send + Sync {
     /// Stores a batch of validated messages in one transaction: dedupes on channel and
     /// external id, resolves authors to identities and contacts, threads every message into
     /// a conversation and updates the conversations' timelines and statuses.
@@ -234,7 +280,6 @@ pub trait Store: Send + Sync + 'static {
         let none = vec![Annotations::default(); batch.len()];
         self.ingest_annotated(workspace, batch, &none).await
     }
-
     /// [`Store::ingest`] with what the pipeline found about each message (same order and
     /// length as `batch`): matched topics are recorded, and listening-source posts that
     /// matched no topic are only counted.
@@ -249,7 +294,6 @@ pub trait Store: Send + Sync + 'static {
         unit.commit().await?;
         Ok(outcomes)
     }
-
     /// Which messages of `batch` are already stored (same channel and external id), read
     /// without a transaction: the pipeline's dedupe stage skips their annotation. The unit's
     /// own ingest stays the authority (a message stored in between is still a duplicate).
@@ -258,48 +302,32 @@ pub trait Store: Send + Sync + 'static {
         workspace: WorkspaceId,
         batch: &[Inbound],
     ) -> StoreResult<Vec<bool>>;
-
     /// Opens one batch's unit of work: its messages and every decision about them are
     /// written in one transaction, serialized with every other batch of the workspace.
     async fn begin_batch(&self, workspace: WorkspaceId) -> StoreResult<Box<dyn BatchUnit>>;
+}
 
+/// Conversations and their messages: the inbox, a thread, what the stages found, changes with their history.
+#[async_trait]
+pub trait ConversationStore: Send + Sync {
     /// The topics each message of a conversation matched, as (message, topic) pairs.
     async fn conversation_topics(
         &self,
         workspace: WorkspaceId,
         conversation: ConversationId,
     ) -> StoreResult<Vec<(MessageId, TopicId)>>;
-
-    /// Conversations of every workspace whose SLA fell due after `after` and by `until`,
-    /// earliest first, at most `limit`: what an SLA worker pass acts on (an index range scan).
-    /// The worker keeps `until` of its last pass as the next `after`.
-    async fn sla_due(
-        &self,
-        after: crate::time::Timestamp,
-        until: crate::time::Timestamp,
-        limit: u32,
-    ) -> StoreResult<Vec<(WorkspaceId, ConversationId, crate::time::Timestamp)>>;
-
     /// The conversation's priority with its parts, once a customer message was scored.
     async fn conversation_priority(
         &self,
         workspace: WorkspaceId,
         conversation: ConversationId,
     ) -> StoreResult<Option<crate::priority::Priority>>;
-
     /// What the enrich stage found in each message of a conversation that has an enrichment.
     async fn conversation_enrichments(
         &self,
         workspace: WorkspaceId,
         conversation: ConversationId,
     ) -> StoreResult<Vec<(MessageId, crate::enrichment::Enrichment)>>;
-
-    /// Listening posts counted without a topic, per channel.
-    async fn unmatched_listening_counts(
-        &self,
-        workspace: WorkspaceId,
-    ) -> StoreResult<Vec<(ChannelId, i64)>>;
-
     /// The inbox: ordered by priority (highest first), then the longest waiting, then id.
     async fn list_conversations(
         &self,
@@ -324,65 +352,12 @@ pub trait Store: Send + Sync + 'static {
         account: &str,
         external_id: &str,
     ) -> StoreResult<Option<Message>>;
-
-    async fn list_contacts(
-        &self,
-        workspace: WorkspaceId,
-        query: &ContactQuery,
-    ) -> StoreResult<Page<Contact>>;
-    async fn get_contact(
-        &self,
-        workspace: WorkspaceId,
-        id: ContactId,
-    ) -> StoreResult<Option<ContactProfile>>;
-
-    async fn create_team(&self, workspace: WorkspaceId, name: &str) -> StoreResult<Team>;
-    async fn list_teams(&self, workspace: WorkspaceId) -> StoreResult<Vec<Team>>;
-    async fn create_agent(&self, workspace: WorkspaceId, agent: &NewAgent) -> StoreResult<Agent>;
-    async fn list_agents(&self, workspace: WorkspaceId) -> StoreResult<Vec<Agent>>;
-
-    async fn counts(&self, workspace: WorkspaceId) -> StoreResult<Counts>;
-
-    /// Saves a listening topic; its name is unique in the workspace.
-    async fn create_topic(&self, workspace: WorkspaceId, draft: &TopicDraft) -> StoreResult<Topic>;
-    async fn list_topics(&self, workspace: WorkspaceId) -> StoreResult<Vec<Topic>>;
-    async fn get_topic(&self, workspace: WorkspaceId, id: TopicId) -> StoreResult<Option<Topic>>;
-    async fn update_topic(
-        &self,
-        workspace: WorkspaceId,
-        id: TopicId,
-        draft: &TopicDraft,
-    ) -> StoreResult<Topic>;
-    async fn delete_topic(&self, workspace: WorkspaceId, id: TopicId) -> StoreResult<()>;
-
     /// The most recently stored inbound messages (newest first), for previewing queries.
     async fn recent_messages(
         &self,
         workspace: WorkspaceId,
         limit: u32,
     ) -> StoreResult<Vec<MessageSample>>;
-
-    // ----- The care workflow (issue 5) -----
-
-    async fn update_agent(
-        &self,
-        workspace: WorkspaceId,
-        id: AgentId,
-        patch: &crate::AgentPatch,
-    ) -> StoreResult<Agent>;
-    async fn set_team_strategy(
-        &self,
-        workspace: WorkspaceId,
-        id: TeamId,
-        strategy: crate::assign::Strategy,
-    ) -> StoreResult<Team>;
-    async fn update_contact(
-        &self,
-        workspace: WorkspaceId,
-        id: ContactId,
-        patch: &crate::ContactPatch,
-    ) -> StoreResult<Contact>;
-
     /// Applies a change to a conversation in one transaction, recording an event (with
     /// `actor`) for every field that really changed, then `extra` events (rule firings, notes,
     /// replies…). An agent or team of another workspace is `Invalid`.
@@ -423,25 +398,79 @@ pub trait Store: Send + Sync + 'static {
         workspace: WorkspaceId,
         id: ConversationId,
     ) -> StoreResult<crate::workflow::SlaState>;
+}
+
+/// Contacts: the customers behind the identities.
+#[async_trait]
+pub trait ContactStore: Send + Sync {
+    async fn list_contacts(
+        &self,
+        workspace: WorkspaceId,
+        query: &ContactQuery,
+    ) -> StoreResult<Page<Contact>>;
+    async fn get_contact(
+        &self,
+        workspace: WorkspaceId,
+        id: ContactId,
+    ) -> StoreResult<Option<ContactProfile>>;
+    async fn update_contact(
+        &self,
+        workspace: WorkspaceId,
+        id: ContactId,
+        patch: &crate::ContactPatch,
+    ) -> StoreResult<Contact>;
+}
+
+/// Teams and agents, and the conversations their desk holds.
+#[async_trait]
+pub trait PeopleStore: Send + Sync {
+    async fn create_team(&self, workspace: WorkspaceId, name: &str) -> StoreResult<Team>;
+    async fn list_teams(&self, workspace: WorkspaceId) -> StoreResult<Vec<Team>>;
+    async fn create_agent(&self, workspace: WorkspaceId, agent: &NewAgent) -> StoreResult<Agent>;
+    async fn list_agents(&self, workspace: WorkspaceId) -> StoreResult<Vec<Agent>>;
+    async fn update_agent(
+        &self,
+        workspace: WorkspaceId,
+        id: AgentId,
+        patch: &crate::AgentPatch,
+    ) -> StoreResult<Agent>;
+    async fn set_team_strategy(
+        &self,
+        workspace: WorkspaceId,
+        id: TeamId,
+        strategy: crate::assign::Strategy,
+    ) -> StoreResult<Team>;
     /// Unresolved conversations that belong to a team (assigned or waiting in its backlog).
     async fn team_conversations(
         &self,
         workspace: WorkspaceId,
     ) -> StoreResult<Vec<crate::workflow::TeamConversation>>;
-    /// Like [`Store::sla_due`], for another stored time.
-    async fn timers_due(
-        &self,
-        timer: crate::workflow::Timer,
-        after: crate::time::Timestamp,
-        until: crate::time::Timestamp,
-        limit: u32,
-    ) -> StoreResult<Vec<(WorkspaceId, ConversationId, crate::time::Timestamp)>>;
-    /// Workspaces that have automation rules (for the timer worker's time-based rules).
-    async fn workspaces_with_rules(&self) -> StoreResult<Vec<WorkspaceId>>;
-    /// Where a timer worker got to (`None` before its first pass).
-    async fn timer_cursor(&self, name: &str) -> StoreResult<Option<crate::time::Timestamp>>;
-    async fn set_timer_cursor(&self, name: &str, until: crate::time::Timestamp) -> StoreResult<()>;
+}
 
+/// Listening topics and what listening counted without one.
+#[async_trait]
+pub trait TopicStore: Send + Sync {
+    /// Listening posts counted without a topic, per channel.
+    async fn unmatched_listening_counts(
+        &self,
+        workspace: WorkspaceId,
+    ) -> StoreResult<Vec<(ChannelId, i64)>>;
+    /// Saves a listening topic; its name is unique in the workspace.
+    async fn create_topic(&self, workspace: WorkspaceId, draft: &TopicDraft) -> StoreResult<Topic>;
+    async fn list_topics(&self, workspace: WorkspaceId) -> StoreResult<Vec<Topic>>;
+    async fn get_topic(&self, workspace: WorkspaceId, id: TopicId) -> StoreResult<Option<Topic>>;
+    async fn update_topic(
+        &self,
+        workspace: WorkspaceId,
+        id: TopicId,
+        draft: &TopicDraft,
+    ) -> StoreResult<Topic>;
+    async fn delete_topic(&self, workspace: WorkspaceId, id: TopicId) -> StoreResult<()>;
+}
+
+/// Automation rules and SLA policies.
+#[async_trait]
+pub trait RuleStore: Send + Sync {
     /// Saves a rule (validated by the caller) at `position`, or after the last rule.
     async fn create_rule(
         &self,
@@ -462,7 +491,6 @@ pub trait Store: Send + Sync + 'static {
         rule: &crate::rules::RuleDraft,
     ) -> StoreResult<crate::workflow::RuleRecord>;
     async fn delete_rule(&self, workspace: WorkspaceId, id: i64) -> StoreResult<()>;
-
     async fn create_sla_policy(
         &self,
         workspace: WorkspaceId,
@@ -472,7 +500,33 @@ pub trait Store: Send + Sync + 'static {
         &self,
         workspace: WorkspaceId,
     ) -> StoreResult<Vec<crate::workflow::SlaPolicyRecord>>;
+}
 
+/// What the timer worker reads: due times, its cursors, and the outbox it delivers.
+#[async_trait]
+pub trait TimerStore: Send + Sync {
+    /// Conversations of every workspace whose SLA fell due after `after` and by `until`,
+    /// earliest first, at most `limit`: what an SLA worker pass acts on (an index range scan).
+    /// The worker keeps `until` of its last pass as the next `after`.
+    async fn sla_due(
+        &self,
+        after: crate::time::Timestamp,
+        until: crate::time::Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<(WorkspaceId, ConversationId, crate::time::Timestamp)>>;
+    /// Like [`Store::sla_due`], for another stored time.
+    async fn timers_due(
+        &self,
+        timer: crate::workflow::Timer,
+        after: crate::time::Timestamp,
+        until: crate::time::Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<(WorkspaceId, ConversationId, crate::time::Timestamp)>>;
+    /// Workspaces that have automation rules (for the timer worker's time-based rules).
+    async fn workspaces_with_rules(&self) -> StoreResult<Vec<WorkspaceId>>;
+    /// Where a timer worker got to (`None` before its first pass).
+    async fn timer_cursor(&self, name: &str) -> StoreResult<Option<crate::time::Timestamp>>;
+    async fn set_timer_cursor(&self, name: &str, until: crate::time::Timestamp) -> StoreResult<()>;
     /// Queues deliveries; returns their ids.
     async fn enqueue(
         &self,
@@ -497,9 +551,11 @@ pub trait Store: Send + Sync + 'static {
         workspace: WorkspaceId,
         conversation: Option<ConversationId>,
     ) -> StoreResult<Vec<crate::workflow::OutboxItem>>;
+}
 
-    // ----- Accounts (issue 6) -----
-
+/// People who sign in and their sessions.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
     /// Adds a person who signs in; the email is unique across workspaces (`Conflict`).
     async fn create_user(
         &self,
@@ -529,9 +585,11 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
     /// The workspace's people, in the order they were added.
     async fn list_users(&self, workspace: WorkspaceId) -> StoreResult<Vec<crate::auth::User>>;
+}
 
-    // ----- The web inbox and dashboard (issue 6) -----
-
+/// The web inbox's and dashboard's read models, and saved replies.
+#[async_trait]
+pub trait ReadModelStore: Send + Sync {
     /// For each of these conversations (in the workspace; others are left out): the
     /// customer's name, the first words of its first message, and the sentiment and intents
     /// of its newest enriched customer message. One query for a page of the inbox.

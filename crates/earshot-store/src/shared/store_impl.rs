@@ -4,7 +4,7 @@
 use super::*;
 
 #[async_trait::async_trait]
-impl earshot_core::Store for Backend {
+impl earshot_core::store::WorkspaceStore for Backend {
     fn backend(&self) -> &'static str {
         BACKEND
     }
@@ -56,6 +56,16 @@ impl earshot_core::Store for Backend {
     ) -> earshot_core::store::StoreResult<Vec<earshot_core::Channel>> {
         list_channels(self.reader(), ws).await
     }
+    async fn counts(
+        &self,
+        ws: earshot_core::WorkspaceId,
+    ) -> earshot_core::store::StoreResult<earshot_core::store::Counts> {
+        counts(self.reader(), ws).await
+    }
+}
+
+#[async_trait::async_trait]
+impl earshot_core::store::IngestStore for Backend {
     async fn stored_among(
         &self,
         ws: earshot_core::WorkspaceId,
@@ -69,21 +79,10 @@ impl earshot_core::Store for Backend {
     ) -> earshot_core::store::StoreResult<Box<dyn earshot_core::store::BatchUnit>> {
         Ok(Box::new(self.begin_unit(ws).await?))
     }
-    async fn sla_due(
-        &self,
-        after: earshot_core::time::Timestamp,
-        until: earshot_core::time::Timestamp,
-        limit: u32,
-    ) -> earshot_core::store::StoreResult<
-        Vec<(
-            earshot_core::WorkspaceId,
-            earshot_core::ConversationId,
-            earshot_core::time::Timestamp,
-        )>,
-    > {
-        self.sla_due_page(after, until, limit).await
-    }
+}
 
+#[async_trait::async_trait]
+impl earshot_core::store::ConversationStore for Backend {
     async fn conversation_topics(
         &self,
         ws: earshot_core::WorkspaceId,
@@ -92,7 +91,6 @@ impl earshot_core::Store for Backend {
     {
         conversation_topics(self.reader(), ws, conversation).await
     }
-
     async fn conversation_priority(
         &self,
         ws: earshot_core::WorkspaceId,
@@ -100,7 +98,6 @@ impl earshot_core::Store for Backend {
     ) -> earshot_core::store::StoreResult<Option<earshot_core::priority::Priority>> {
         conversation_priority(self.reader(), ws, conversation).await
     }
-
     async fn conversation_enrichments(
         &self,
         ws: earshot_core::WorkspaceId,
@@ -112,12 +109,6 @@ impl earshot_core::Store for Backend {
         )>,
     > {
         conversation_enrichments(self.reader(), ws, conversation).await
-    }
-    async fn unmatched_listening_counts(
-        &self,
-        ws: earshot_core::WorkspaceId,
-    ) -> earshot_core::store::StoreResult<Vec<(earshot_core::ChannelId, i64)>> {
-        unmatched_listening_counts(self.reader(), ws).await
     }
     async fn list_conversations(
         &self,
@@ -150,117 +141,12 @@ impl earshot_core::Store for Backend {
     ) -> earshot_core::store::StoreResult<Option<earshot_core::Message>> {
         message_by_external_id(self.reader(), ws, kind, account, external_id).await
     }
-    async fn list_contacts(
-        &self,
-        ws: earshot_core::WorkspaceId,
-        query: &earshot_core::store::ContactQuery,
-    ) -> earshot_core::store::StoreResult<earshot_core::store::Page<earshot_core::Contact>> {
-        list_contacts(self.reader(), ws, query).await
-    }
-    async fn get_contact(
-        &self,
-        ws: earshot_core::WorkspaceId,
-        id: earshot_core::ContactId,
-    ) -> earshot_core::store::StoreResult<Option<earshot_core::ContactProfile>> {
-        get_contact(self.reader(), ws, id).await
-    }
-    async fn create_team(
-        &self,
-        ws: earshot_core::WorkspaceId,
-        name: &str,
-    ) -> earshot_core::store::StoreResult<earshot_core::Team> {
-        create_team(self.writer(), ws, name).await
-    }
-    async fn list_teams(
-        &self,
-        ws: earshot_core::WorkspaceId,
-    ) -> earshot_core::store::StoreResult<Vec<earshot_core::Team>> {
-        list_teams(self.reader(), ws).await
-    }
-    async fn create_agent(
-        &self,
-        ws: earshot_core::WorkspaceId,
-        agent: &earshot_core::NewAgent,
-    ) -> earshot_core::store::StoreResult<earshot_core::Agent> {
-        create_agent(self.writer(), ws, agent).await
-    }
-    async fn list_agents(
-        &self,
-        ws: earshot_core::WorkspaceId,
-    ) -> earshot_core::store::StoreResult<Vec<earshot_core::Agent>> {
-        list_agents(self.reader(), ws).await
-    }
-    async fn counts(
-        &self,
-        ws: earshot_core::WorkspaceId,
-    ) -> earshot_core::store::StoreResult<earshot_core::store::Counts> {
-        counts(self.reader(), ws).await
-    }
-    async fn create_topic(
-        &self,
-        ws: earshot_core::WorkspaceId,
-        draft: &earshot_core::TopicDraft,
-    ) -> earshot_core::store::StoreResult<earshot_core::Topic> {
-        create_topic(self.writer(), ws, draft).await
-    }
-    async fn list_topics(
-        &self,
-        ws: earshot_core::WorkspaceId,
-    ) -> earshot_core::store::StoreResult<Vec<earshot_core::Topic>> {
-        list_topics(self.reader(), ws).await
-    }
-    async fn get_topic(
-        &self,
-        ws: earshot_core::WorkspaceId,
-        id: earshot_core::TopicId,
-    ) -> earshot_core::store::StoreResult<Option<earshot_core::Topic>> {
-        get_topic(self.reader(), ws, id).await
-    }
-    async fn update_topic(
-        &self,
-        ws: earshot_core::WorkspaceId,
-        id: earshot_core::TopicId,
-        draft: &earshot_core::TopicDraft,
-    ) -> earshot_core::store::StoreResult<earshot_core::Topic> {
-        update_topic(self.writer(), ws, id, draft).await
-    }
-    async fn delete_topic(
-        &self,
-        ws: earshot_core::WorkspaceId,
-        id: earshot_core::TopicId,
-    ) -> earshot_core::store::StoreResult<()> {
-        delete_topic(self.writer(), ws, id).await
-    }
     async fn recent_messages(
         &self,
         ws: earshot_core::WorkspaceId,
         limit: u32,
     ) -> earshot_core::store::StoreResult<Vec<earshot_core::MessageSample>> {
         recent_messages(self.reader(), ws, limit).await
-    }
-    async fn update_agent(
-        &self,
-        ws: earshot_core::WorkspaceId,
-        id: earshot_core::AgentId,
-        patch: &earshot_core::AgentPatch,
-    ) -> earshot_core::store::StoreResult<earshot_core::Agent> {
-        update_agent(self.writer(), ws, id, patch).await
-    }
-    async fn set_team_strategy(
-        &self,
-        ws: earshot_core::WorkspaceId,
-        id: earshot_core::TeamId,
-        strategy: earshot_core::assign::Strategy,
-    ) -> earshot_core::store::StoreResult<earshot_core::Team> {
-        set_team_strategy(self.writer(), ws, id, strategy).await
-    }
-    async fn update_contact(
-        &self,
-        ws: earshot_core::WorkspaceId,
-        id: earshot_core::ContactId,
-        patch: &earshot_core::ContactPatch,
-    ) -> earshot_core::store::StoreResult<earshot_core::Contact> {
-        update_contact(self.writer(), ws, id, patch).await
     }
     async fn change_conversation(
         &self,
@@ -307,129 +193,133 @@ impl earshot_core::Store for Backend {
     ) -> earshot_core::store::StoreResult<earshot_core::workflow::SlaState> {
         sla_state(self.reader(), ws, id).await
     }
+}
+
+#[async_trait::async_trait]
+impl earshot_core::store::ContactStore for Backend {
+    async fn list_contacts(
+        &self,
+        ws: earshot_core::WorkspaceId,
+        query: &earshot_core::store::ContactQuery,
+    ) -> earshot_core::store::StoreResult<earshot_core::store::Page<earshot_core::Contact>> {
+        list_contacts(self.reader(), ws, query).await
+    }
+    async fn get_contact(
+        &self,
+        ws: earshot_core::WorkspaceId,
+        id: earshot_core::ContactId,
+    ) -> earshot_core::store::StoreResult<Option<earshot_core::ContactProfile>> {
+        get_contact(self.reader(), ws, id).await
+    }
+    async fn update_contact(
+        &self,
+        ws: earshot_core::WorkspaceId,
+        id: earshot_core::ContactId,
+        patch: &earshot_core::ContactPatch,
+    ) -> earshot_core::store::StoreResult<earshot_core::Contact> {
+        update_contact(self.writer(), ws, id, patch).await
+    }
+}
+
+#[async_trait::async_trait]
+impl earshot_core::store::PeopleStore for Backend {
+    async fn create_team(
+        &self,
+        ws: earshot_core::WorkspaceId,
+        name: &str,
+    ) -> earshot_core::store::StoreResult<earshot_core::Team> {
+        create_team(self.writer(), ws, name).await
+    }
+    async fn list_teams(
+        &self,
+        ws: earshot_core::WorkspaceId,
+    ) -> earshot_core::store::StoreResult<Vec<earshot_core::Team>> {
+        list_teams(self.reader(), ws).await
+    }
+    async fn create_agent(
+        &self,
+        ws: earshot_core::WorkspaceId,
+        agent: &earshot_core::NewAgent,
+    ) -> earshot_core::store::StoreResult<earshot_core::Agent> {
+        create_agent(self.writer(), ws, agent).await
+    }
+    async fn list_agents(
+        &self,
+        ws: earshot_core::WorkspaceId,
+    ) -> earshot_core::store::StoreResult<Vec<earshot_core::Agent>> {
+        list_agents(self.reader(), ws).await
+    }
+    async fn update_agent(
+        &self,
+        ws: earshot_core::WorkspaceId,
+        id: earshot_core::AgentId,
+        patch: &earshot_core::AgentPatch,
+    ) -> earshot_core::store::StoreResult<earshot_core::Agent> {
+        update_agent(self.writer(), ws, id, patch).await
+    }
+    async fn set_team_strategy(
+        &self,
+        ws: earshot_core::WorkspaceId,
+        id: earshot_core::TeamId,
+        strategy: earshot_core::assign::Strategy,
+    ) -> earshot_core::store::StoreResult<earshot_core::Team> {
+        set_team_strategy(self.writer(), ws, id, strategy).await
+    }
     async fn team_conversations(
         &self,
         ws: earshot_core::WorkspaceId,
     ) -> earshot_core::store::StoreResult<Vec<earshot_core::workflow::TeamConversation>> {
         team_conversations(self.reader(), ws).await
     }
-    async fn timers_due(
-        &self,
-        timer: earshot_core::workflow::Timer,
-        after: earshot_core::time::Timestamp,
-        until: earshot_core::time::Timestamp,
-        limit: u32,
-    ) -> earshot_core::store::StoreResult<
-        Vec<(
-            earshot_core::WorkspaceId,
-            earshot_core::ConversationId,
-            earshot_core::time::Timestamp,
-        )>,
-    > {
-        timers_due(self.reader(), timer, after, until, limit).await
-    }
-    async fn create_user(
+}
+
+#[async_trait::async_trait]
+impl earshot_core::store::TopicStore for Backend {
+    async fn unmatched_listening_counts(
         &self,
         ws: earshot_core::WorkspaceId,
-        email: &str,
-        name: &str,
-        role: &str,
-        agent: Option<earshot_core::AgentId>,
-        password_hash: &str,
-    ) -> earshot_core::store::StoreResult<earshot_core::auth::User> {
-        create_user(self.writer(), ws, email, name, role, agent, password_hash).await
+    ) -> earshot_core::store::StoreResult<Vec<(earshot_core::ChannelId, i64)>> {
+        unmatched_listening_counts(self.reader(), ws).await
     }
-    async fn user_by_email(
+    async fn create_topic(
         &self,
-        email: &str,
-    ) -> earshot_core::store::StoreResult<Option<(earshot_core::auth::User, String)>> {
-        user_by_email(self.reader(), email).await
+        ws: earshot_core::WorkspaceId,
+        draft: &earshot_core::TopicDraft,
+    ) -> earshot_core::store::StoreResult<earshot_core::Topic> {
+        create_topic(self.writer(), ws, draft).await
     }
-    async fn create_session(
+    async fn list_topics(
         &self,
-        user: i64,
-        token_hash: &str,
-        csrf: &str,
-        expires_at: earshot_core::time::Timestamp,
+        ws: earshot_core::WorkspaceId,
+    ) -> earshot_core::store::StoreResult<Vec<earshot_core::Topic>> {
+        list_topics(self.reader(), ws).await
+    }
+    async fn get_topic(
+        &self,
+        ws: earshot_core::WorkspaceId,
+        id: earshot_core::TopicId,
+    ) -> earshot_core::store::StoreResult<Option<earshot_core::Topic>> {
+        get_topic(self.reader(), ws, id).await
+    }
+    async fn update_topic(
+        &self,
+        ws: earshot_core::WorkspaceId,
+        id: earshot_core::TopicId,
+        draft: &earshot_core::TopicDraft,
+    ) -> earshot_core::store::StoreResult<earshot_core::Topic> {
+        update_topic(self.writer(), ws, id, draft).await
+    }
+    async fn delete_topic(
+        &self,
+        ws: earshot_core::WorkspaceId,
+        id: earshot_core::TopicId,
     ) -> earshot_core::store::StoreResult<()> {
-        create_session(self.writer(), user, token_hash, csrf, expires_at).await
+        delete_topic(self.writer(), ws, id).await
     }
-    async fn session(
-        &self,
-        token_hash: &str,
-        now: earshot_core::time::Timestamp,
-    ) -> earshot_core::store::StoreResult<Option<(earshot_core::auth::User, String)>> {
-        session(self.reader(), token_hash, now).await
-    }
-    async fn delete_session(&self, token_hash: &str) -> earshot_core::store::StoreResult<()> {
-        delete_session(self.writer(), token_hash).await
-    }
-    async fn list_users(
-        &self,
-        ws: earshot_core::WorkspaceId,
-    ) -> earshot_core::store::StoreResult<Vec<earshot_core::auth::User>> {
-        list_users(self.reader(), ws).await
-    }
-    async fn inbox_details(
-        &self,
-        ws: earshot_core::WorkspaceId,
-        ids: &[earshot_core::ConversationId],
-    ) -> earshot_core::store::StoreResult<Vec<earshot_core::store::InboxDetail>> {
-        inbox_details(self.reader(), ws, ids).await
-    }
-    async fn list_saved_replies(
-        &self,
-        ws: earshot_core::WorkspaceId,
-    ) -> earshot_core::store::StoreResult<Vec<earshot_core::store::SavedReply>> {
-        list_saved_replies(self.reader(), ws).await
-    }
-    async fn create_saved_reply(
-        &self,
-        ws: earshot_core::WorkspaceId,
-        name: &str,
-        text: &str,
-    ) -> earshot_core::store::StoreResult<earshot_core::store::SavedReply> {
-        create_saved_reply(self.writer(), ws, name, text).await
-    }
-    async fn delete_saved_reply(
-        &self,
-        ws: earshot_core::WorkspaceId,
-        id: i64,
-    ) -> earshot_core::store::StoreResult<()> {
-        delete_saved_reply(self.writer(), ws, id).await
-    }
-    async fn last_activity(
-        &self,
-        ws: earshot_core::WorkspaceId,
-    ) -> earshot_core::store::StoreResult<Option<earshot_core::time::Timestamp>> {
-        last_activity(self.reader(), ws).await
-    }
-    async fn dashboard_counts(
-        &self,
-        ws: earshot_core::WorkspaceId,
-        from: earshot_core::time::Timestamp,
-        until: earshot_core::time::Timestamp,
-    ) -> earshot_core::store::StoreResult<earshot_core::report::DashboardCounts> {
-        dashboard_counts(self.reader(), ws, from, until).await
-    }
-    async fn workspaces_with_rules(
-        &self,
-    ) -> earshot_core::store::StoreResult<Vec<earshot_core::WorkspaceId>> {
-        workspaces_with_rules(self.reader()).await
-    }
-    async fn timer_cursor(
-        &self,
-        name: &str,
-    ) -> earshot_core::store::StoreResult<Option<earshot_core::time::Timestamp>> {
-        timer_cursor(self.reader(), name).await
-    }
-    async fn set_timer_cursor(
-        &self,
-        name: &str,
-        until: earshot_core::time::Timestamp,
-    ) -> earshot_core::store::StoreResult<()> {
-        set_timer_cursor(self.writer(), name, until).await
-    }
+}
+
+#[async_trait::async_trait]
+impl earshot_core::store::RuleStore for Backend {
     async fn create_rule(
         &self,
         ws: earshot_core::WorkspaceId,
@@ -473,6 +363,57 @@ impl earshot_core::Store for Backend {
     ) -> earshot_core::store::StoreResult<Vec<earshot_core::workflow::SlaPolicyRecord>> {
         list_sla_policies(self.reader(), ws).await
     }
+}
+
+#[async_trait::async_trait]
+impl earshot_core::store::TimerStore for Backend {
+    async fn sla_due(
+        &self,
+        after: earshot_core::time::Timestamp,
+        until: earshot_core::time::Timestamp,
+        limit: u32,
+    ) -> earshot_core::store::StoreResult<
+        Vec<(
+            earshot_core::WorkspaceId,
+            earshot_core::ConversationId,
+            earshot_core::time::Timestamp,
+        )>,
+    > {
+        self.sla_due_page(after, until, limit).await
+    }
+    async fn timers_due(
+        &self,
+        timer: earshot_core::workflow::Timer,
+        after: earshot_core::time::Timestamp,
+        until: earshot_core::time::Timestamp,
+        limit: u32,
+    ) -> earshot_core::store::StoreResult<
+        Vec<(
+            earshot_core::WorkspaceId,
+            earshot_core::ConversationId,
+            earshot_core::time::Timestamp,
+        )>,
+    > {
+        timers_due(self.reader(), timer, after, until, limit).await
+    }
+    async fn workspaces_with_rules(
+        &self,
+    ) -> earshot_core::store::StoreResult<Vec<earshot_core::WorkspaceId>> {
+        workspaces_with_rules(self.reader()).await
+    }
+    async fn timer_cursor(
+        &self,
+        name: &str,
+    ) -> earshot_core::store::StoreResult<Option<earshot_core::time::Timestamp>> {
+        timer_cursor(self.reader(), name).await
+    }
+    async fn set_timer_cursor(
+        &self,
+        name: &str,
+        until: earshot_core::time::Timestamp,
+    ) -> earshot_core::store::StoreResult<()> {
+        set_timer_cursor(self.writer(), name, until).await
+    }
     async fn enqueue(
         &self,
         ws: earshot_core::WorkspaceId,
@@ -501,5 +442,97 @@ impl earshot_core::Store for Backend {
         conversation: Option<earshot_core::ConversationId>,
     ) -> earshot_core::store::StoreResult<Vec<earshot_core::workflow::OutboxItem>> {
         list_outbox(self.reader(), ws, conversation).await
+    }
+}
+
+#[async_trait::async_trait]
+impl earshot_core::store::AccountStore for Backend {
+    async fn create_user(
+        &self,
+        ws: earshot_core::WorkspaceId,
+        email: &str,
+        name: &str,
+        role: &str,
+        agent: Option<earshot_core::AgentId>,
+        password_hash: &str,
+    ) -> earshot_core::store::StoreResult<earshot_core::auth::User> {
+        create_user(self.writer(), ws, email, name, role, agent, password_hash).await
+    }
+    async fn user_by_email(
+        &self,
+        email: &str,
+    ) -> earshot_core::store::StoreResult<Option<(earshot_core::auth::User, String)>> {
+        user_by_email(self.reader(), email).await
+    }
+    async fn create_session(
+        &self,
+        user: i64,
+        token_hash: &str,
+        csrf: &str,
+        expires_at: earshot_core::time::Timestamp,
+    ) -> earshot_core::store::StoreResult<()> {
+        create_session(self.writer(), user, token_hash, csrf, expires_at).await
+    }
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: earshot_core::time::Timestamp,
+    ) -> earshot_core::store::StoreResult<Option<(earshot_core::auth::User, String)>> {
+        session(self.reader(), token_hash, now).await
+    }
+    async fn delete_session(&self, token_hash: &str) -> earshot_core::store::StoreResult<()> {
+        delete_session(self.writer(), token_hash).await
+    }
+    async fn list_users(
+        &self,
+        ws: earshot_core::WorkspaceId,
+    ) -> earshot_core::store::StoreResult<Vec<earshot_core::auth::User>> {
+        list_users(self.reader(), ws).await
+    }
+}
+
+#[async_trait::async_trait]
+impl earshot_core::store::ReadModelStore for Backend {
+    async fn inbox_details(
+        &self,
+        ws: earshot_core::WorkspaceId,
+        ids: &[earshot_core::ConversationId],
+    ) -> earshot_core::store::StoreResult<Vec<earshot_core::store::InboxDetail>> {
+        inbox_details(self.reader(), ws, ids).await
+    }
+    async fn list_saved_replies(
+        &self,
+        ws: earshot_core::WorkspaceId,
+    ) -> earshot_core::store::StoreResult<Vec<earshot_core::store::SavedReply>> {
+        list_saved_replies(self.reader(), ws).await
+    }
+    async fn create_saved_reply(
+        &self,
+        ws: earshot_core::WorkspaceId,
+        name: &str,
+        text: &str,
+    ) -> earshot_core::store::StoreResult<earshot_core::store::SavedReply> {
+        create_saved_reply(self.writer(), ws, name, text).await
+    }
+    async fn delete_saved_reply(
+        &self,
+        ws: earshot_core::WorkspaceId,
+        id: i64,
+    ) -> earshot_core::store::StoreResult<()> {
+        delete_saved_reply(self.writer(), ws, id).await
+    }
+    async fn last_activity(
+        &self,
+        ws: earshot_core::WorkspaceId,
+    ) -> earshot_core::store::StoreResult<Option<earshot_core::time::Timestamp>> {
+        last_activity(self.reader(), ws).await
+    }
+    async fn dashboard_counts(
+        &self,
+        ws: earshot_core::WorkspaceId,
+        from: earshot_core::time::Timestamp,
+        until: earshot_core::time::Timestamp,
+    ) -> earshot_core::store::StoreResult<earshot_core::report::DashboardCounts> {
+        dashboard_counts(self.reader(), ws, from, until).await
     }
 }
