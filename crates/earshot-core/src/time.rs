@@ -47,13 +47,6 @@ impl ManualClock {
     pub fn new(at: Timestamp) -> Self {
         Self(std::sync::Mutex::new(at))
     }
-    pub fn set(&self, at: Timestamp) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = at;
-    }
-    pub fn advance(&self, by: chrono::Duration) {
-        let mut t = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        *t += by;
-    }
 }
 
 impl Clock for ManualClock {

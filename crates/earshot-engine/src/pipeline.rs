@@ -90,10 +90,15 @@ impl Pipeline {
         ws: WorkspaceId,
         batch: &[Inbound],
     ) -> StoreResult<Vec<Annotations>> {
-        // Dedupe: messages already stored (a resent batch, a platform's redelivery) get no
-        // work at all; the store reports them as duplicates.
-        let stored = self.store.stored_among(ws, batch).await?;
         let matcher = self.listen.matcher(self.store.as_ref(), ws).await?;
+        // Dedupe: messages already stored (a resent batch, a platform's redelivery) get no
+        // work at all; the store reports them as duplicates. Without listening or enrich
+        // there is no work to save, so no lookup.
+        let stored = if matcher.is_empty() && self.enrich.is_none() {
+            vec![false; batch.len()]
+        } else {
+            self.store.stored_among(ws, batch).await?
+        };
         // The language, detected once: listening's `lang:` queries need it before the enrich
         // stage, which then takes it as found.
         let languages: Vec<Option<earshot_nlp::language::Language>> = batch

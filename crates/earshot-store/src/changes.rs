@@ -59,8 +59,11 @@ pub(crate) fn normalize_tag(t: &str) -> StoreResult<String> {
     Ok(t)
 }
 
-/// The agents, teams and SLA policies the changes name (to check they exist).
-pub(crate) fn references(items: &[ChangeRequest]) -> [(&'static str, BTreeSet<i64>); 3] {
+/// The agents, teams and SLA policies the changes name (to check they exist): (table, what
+/// one row is called in an error, ids).
+pub(crate) fn references(
+    items: &[ChangeRequest],
+) -> [(&'static str, &'static str, BTreeSet<i64>); 3] {
     let mut agents = BTreeSet::new();
     let mut teams = BTreeSet::new();
     let mut policies = BTreeSet::new();
@@ -76,9 +79,9 @@ pub(crate) fn references(items: &[ChangeRequest]) -> [(&'static str, BTreeSet<i6
         }
     }
     [
-        ("agents", agents),
-        ("teams", teams),
-        ("sla_policies", policies),
+        ("agents", "agent", agents),
+        ("teams", "team", teams),
+        ("sla_policies", "SLA policy", policies),
     ]
 }
 

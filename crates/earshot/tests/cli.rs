@@ -155,30 +155,10 @@ async fn twcs_ingest_is_complete_idempotent_and_threaded_on_both_databases() {
         sqlite_threads.len()
     );
 
-    match std::env::var("EARSHOT_TEST_POSTGRES_URL") {
-        Ok(admin) => {
-            use sqlx::Connection;
-            let db = format!("earshot_cli_{}", std::process::id());
-            let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
-            sqlx::query(&format!("CREATE DATABASE {db}"))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            let url = format!("{}/{db}", admin.rsplit_once('/').unwrap().0);
-            let pg_threads = check_twcs_ingest(&url, &csv_path, dir.path()).await;
-            sqlx::query(&format!("DROP DATABASE {db} WITH (FORCE)"))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            assert_eq!(pg_threads, sqlite_threads, "same threads on both databases");
-        }
-        Err(_) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI must set EARSHOT_TEST_POSTGRES_URL"
-            );
-            eprintln!("PostgreSQL half SKIPPED: EARSHOT_TEST_POSTGRES_URL is not set");
-        }
+    if let Some(pg) = PgDatabase::create("twcs").await {
+        let pg_threads = check_twcs_ingest(&pg.url, &csv_path, dir.path()).await;
+        pg.drop().await;
+        assert_eq!(pg_threads, sqlite_threads, "same threads on both databases");
     }
 }
 

@@ -53,12 +53,9 @@ impl Workflow {
                 extra: vec![NewEvent::new(kind, json!({"due": due, "target": target}))],
             };
             let changed = unit.change(&[request]).await?.pop().ok_or(not_found(id))?;
-            let at = self.now();
             let mut ctx = ctx;
             ctx.conversation = changed.after;
-            let facts = decide::facts_of(&ctx.conversation, &ctx, None, at);
-            self.run(&mut s, unit.as_mut(), ctx, trigger, facts, at)
-                .await
+            self.run(&mut s, unit.as_mut(), ctx, trigger).await
         }
         .await;
         self.finish(ws, unit, done).await?;
@@ -66,16 +63,16 @@ impl Workflow {
         Ok(())
     }
 
-    /// Rules for one event by Earshot, written in the unit.
+    /// Rules for one event by Earshot on the conversation as `ctx` has it, written in the unit.
     async fn run(
         &self,
         s: &mut State,
         unit: &mut dyn BatchUnit,
         ctx: Context,
         trigger: Trigger,
-        facts: earshot_core::rules::Facts,
-        at: Timestamp,
     ) -> StoreResult<()> {
+        let at = self.now();
+        let facts = decide::facts_of(&ctx.conversation, &ctx, None, at);
         let mut plan = Plan::default();
         let c = ctx.conversation.clone();
         decide::event(
@@ -107,10 +104,7 @@ impl Workflow {
             let Some(ctx) = unit.contexts(&[id]).await?.pop() else {
                 return Ok(());
             };
-            let at = self.now();
-            let facts = decide::facts_of(&ctx.conversation, &ctx, None, at);
-            self.run(&mut s, unit.as_mut(), ctx, trigger, facts, at)
-                .await
+            self.run(&mut s, unit.as_mut(), ctx, trigger).await
         }
         .await;
         self.finish(ws, unit, done).await?;

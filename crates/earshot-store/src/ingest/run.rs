@@ -6,6 +6,8 @@ use super::*;
 
 /// Channel → the batch's messages on it, in batch order.
 type Groups = Vec<(ChannelId, Vec<usize>)>;
+/// Per conversation, the status change the batch made (from, to).
+type Transitions = HashMap<i64, (ConversationStatus, ConversationStatus)>;
 /// (kind, author's external id) → (identity id, contact id).
 type Identities<'b> = HashMap<(ChannelKind, &'b str), (i64, i64)>;
 
@@ -355,7 +357,7 @@ async fn update_timelines(
     annotations: &[Annotations],
     threads: &Threads,
     now_ms: i64,
-) -> StoreResult<HashMap<i64, (ConversationStatus, ConversationStatus)>> {
+) -> StoreResult<Transitions> {
     let touched: Vec<i64> = threads.touched.iter().copied().collect();
     let current = tx.timelines(ws, &touched).await?;
     let updates: Vec<ConversationUpdate> = touched
@@ -401,15 +403,11 @@ async fn update_timelines(
 /// What the messages changed, as events by the system: status (the brand answering a new
 /// conversation, the customer writing to a resolved, pending or snoozed one), priority (a
 /// customer message scored; nobody waiting any more) and the SLA due time.
-#[allow(clippy::type_complexity)]
 fn history(
     updates: &[ConversationUpdate],
     current: &HashMap<i64, Current>,
     now_ms: i64,
-) -> (
-    HashMap<i64, (ConversationStatus, ConversationStatus)>,
-    Vec<(i64, i64, &'static str, String)>,
-) {
+) -> (Transitions, Vec<(i64, i64, &'static str, String)>) {
     let mut transitions = HashMap::new();
     let mut events = Vec::new();
     for u in updates {

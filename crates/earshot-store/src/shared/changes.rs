@@ -138,7 +138,7 @@ async fn check_references(
     ws: WorkspaceId,
     items: &[ChangeRequest],
 ) -> StoreResult<()> {
-    for (table, wanted) in crate::changes::references(items) {
+    for (table, what, wanted) in crate::changes::references(items) {
         if wanted.is_empty() {
             continue;
         }
@@ -155,11 +155,6 @@ async fn check_references(
             found.insert(r.try_get::<i64, _>(0).map_err(db_err)?);
         }
         if let Some(missing) = wanted.difference(&found).next() {
-            let what = match table {
-                "agents" => "agent",
-                "teams" => "team",
-                _ => "SLA policy",
-            };
             return Err(store::StoreError::Invalid(format!(
                 "{what} {missing} does not exist in this workspace"
             )));
