@@ -2,7 +2,7 @@
 //! Each chart is an image with a title and a description for screen readers, and keeps its
 //! numbers in a table beside it (folded away) so nothing is only in the picture.
 
-use super::escape;
+use super::legacy::escape;
 
 /// Colours that stay apart for the common kinds of colour blindness (Okabe–Ito).
 pub const PALETTE: [&str; 8] = [

@@ -7,11 +7,12 @@
 //! this module only arranges the counts ([`View`]) and draws them.
 
 use super::chart::{self, Series, PALETTE};
-use super::{escape, failed, shell, Section, Session};
+use super::legacy::escape;
+use super::{failed, shell, Section, Session};
 use crate::AppState;
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use chrono::NaiveDate;
@@ -330,12 +331,12 @@ async fn dashboard(
         )
             .into_response();
     }
-    Html(shell(
+    shell(
         &session,
         Section::Dashboard,
         "Dashboard",
-        &render(&view),
-    ))
+        maud::PreEscaped(render(&view)),
+    )
     .into_response()
 }
 

@@ -8,10 +8,8 @@
 //! `?fragment=rows` answers only the table's rows: the page's script fetches them when the
 //! live stream says something changed, so new conversations appear without a reload.
 
-use super::{
-    escape, failed, options, priority_badge, sentiment_badge, shell, sla_badge, url_encode,
-    Section, Session,
-};
+use super::legacy::{escape, options, priority_badge, sentiment_badge, sla_badge};
+use super::{failed, shell, url_encode, Section, Session};
 use crate::AppState;
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Response};
@@ -269,7 +267,7 @@ async fn inbox(
          <th scope=\"col\">Status</th><th scope=\"col\">Assignee</th></tr></thead>\
          <tbody id=\"inbox-rows\">{rows}</tbody></table></div>{next}"
     );
-    Html(shell(&session, Section::Inbox, "Inbox", &main)).into_response()
+    shell(&session, Section::Inbox, "Inbox", maud::PreEscaped(main)).into_response()
 }
 
 /// The filters, as a GET form with a label on every field.

@@ -3,15 +3,16 @@
 //! with the session's CSRF token. A wrong email is answered like a wrong password, and takes
 //! as long (a dummy hash is verified).
 
-use super::{document, escape, failed, Session};
+use super::{document, error_notice, failed, Session};
 use crate::extract::Form;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use earshot_core::auth::{generate_token, hash_token, verify_password, User};
+use maud::{html, Markup};
 use serde::Deserialize;
 
 const COOKIE: &str = "earshot_session";
@@ -27,19 +28,23 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(logout))
 }
 
-fn login_form(error: Option<&str>) -> String {
-    let error = error
-        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
-        .unwrap_or_default();
+fn login_form(error: Option<&str>) -> Markup {
     document(
         "Sign in",
-        &format!(
-            "<main id=\"main\" class=\"narrow login\"><h1>Sign in to Earshot</h1>{error}\
-             <form method=\"post\" action=\"/login\">\
-             <label for=\"email\">Email</label><input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required>\
-             <label for=\"password\">Password</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
-             <button type=\"submit\">Sign in</button></form></main>"
-        ),
+        html! {
+            main #main.narrow.login {
+                h1 { "Sign in to Earshot" }
+                (error_notice(error))
+                form method="post" action="/login" {
+                    label for="email" { "Email" }
+                    input #email name="email" type="email" autocomplete="username" required;
+                    label for="password" { "Password" }
+                    input #password name="password" type="password"
+                        autocomplete="current-password" required;
+                    button type="submit" { "Sign in" }
+                }
+            }
+        },
     )
 }
 
@@ -77,7 +82,7 @@ async fn login_page(session: Option<Session>) -> Response {
     if session.is_some() {
         return Redirect::to("/").into_response();
     }
-    Html(login_form(None)).into_response()
+    login_form(None).into_response()
 }
 
 #[derive(Debug, Deserialize)]
@@ -90,7 +95,7 @@ async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Re
     let refused = || {
         (
             StatusCode::UNAUTHORIZED,
-            Html(login_form(Some("Wrong email or password."))),
+            login_form(Some("Wrong email or password.")),
         )
             .into_response()
     };

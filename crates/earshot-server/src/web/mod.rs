@@ -25,10 +25,11 @@ use crate::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use earshot_core::auth::User;
+use maud::{html, Markup, DOCTYPE};
 
 pub use login::signed_in;
 
@@ -140,30 +141,21 @@ impl axum::extract::OptionalFromRequestParts<AppState> for Session {
     }
 }
 
-pub(crate) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
+/// A whole page: `<head>` with the stylesheet and script, and the body.
+pub(crate) fn document(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Earshot" }
+                link rel="stylesheet" href="/assets/app.css";
+                script src="/assets/app.js" defer {}
+            }
+            body { (body) }
         }
     }
-    out
-}
-
-/// A whole page: `<head>` with the stylesheet and script, and the body.
-pub(crate) fn document(title: &str, body: &str) -> String {
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{} · Earshot</title><link rel=\"stylesheet\" href=\"/assets/app.css\">\
-         <script src=\"/assets/app.js\" defer></script></head><body>{body}</body></html>",
-        escape(title)
-    )
 }
 
 /// Which part of the app a page belongs to (the navigation marks it).
@@ -174,62 +166,72 @@ pub(crate) enum Section {
     Settings,
 }
 
+/// A link of a navigation bar, marked as the current page when it is.
+pub(crate) fn nav_link(href: &str, label: &str, current: bool) -> Markup {
+    html! { a href=(href) aria-current=[current.then_some("page")] { (label) } }
+}
+
 /// A signed-in page: the navigation, who is signed in, the sign-out form, then `main`.
-pub(crate) fn shell(session: &Session, section: Section, title: &str, main: &str) -> String {
-    let link = |s: Section, href: &str, label: &str| {
-        if s == section {
-            format!("<a href=\"{href}\" aria-current=\"page\">{label}</a>")
-        } else {
-            format!("<a href=\"{href}\">{label}</a>")
-        }
-    };
-    let settings = if session.is_admin() {
-        link(Section::Settings, "/settings", "Settings")
-    } else {
-        String::new()
-    };
+pub(crate) fn shell(session: &Session, section: Section, title: &str, main: Markup) -> Markup {
+    let link = |s: Section, href: &str, label: &str| nav_link(href, label, s == section);
+    let user = &session.user;
     document(
         title,
-        &format!(
-            "<a class=\"skip\" href=\"#main\">Skip to content</a>\
-             <header class=\"top\"><span class=\"brand\">Earshot</span>\
-             <nav aria-label=\"Main\">{}{}{settings}</nav>\
-             <div class=\"who\"><span>Signed in as <strong>{}</strong> ({}, {})</span>\
-             <form method=\"post\" action=\"/logout\">{}<button type=\"submit\" class=\"link\">Sign out</button></form></div></header>\
-             <main id=\"main\">{main}</main>\
-             <div id=\"live-status\" class=\"sr-only\" role=\"status\" aria-live=\"polite\"></div>",
-            link(Section::Inbox, "/inbox", "Inbox"),
-            link(Section::Dashboard, "/dashboard", "Dashboard"),
-            escape(&session.user.name),
-            escape(&session.user.email),
-            escape(&session.user.role),
-            csrf_field(session),
-        ),
+        html! {
+            a.skip href="#main" { "Skip to content" }
+            header.top {
+                span.brand { "Earshot" }
+                nav aria-label="Main" {
+                    (link(Section::Inbox, "/inbox", "Inbox"))
+                    (link(Section::Dashboard, "/dashboard", "Dashboard"))
+                    @if session.is_admin() {
+                        (link(Section::Settings, "/settings", "Settings"))
+                    }
+                }
+                div.who {
+                    span {
+                        "Signed in as " strong { (user.name) }
+                        " (" (user.email) ", " (user.role) ")"
+                    }
+                    form method="post" action="/logout" {
+                        (csrf_field(session))
+                        button.link type="submit" { "Sign out" }
+                    }
+                }
+            }
+            main #main { (main) }
+            #live-status.sr-only role="status" aria-live="polite" {}
+        },
     )
 }
 
 /// The hidden CSRF field every form carries.
-pub(crate) fn csrf_field(session: &Session) -> String {
-    format!(
-        "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
-        escape(&session.csrf)
-    )
+pub(crate) fn csrf_field(session: &Session) -> Markup {
+    html! { input type="hidden" name="csrf" value=(session.csrf); }
+}
+
+/// What went wrong, said above a form or page.
+pub(crate) fn error_notice(message: Option<&str>) -> Markup {
+    html! {
+        @if let Some(m) = message {
+            p.error role="alert" { (m) }
+        }
+    }
 }
 
 /// A page that says why a request was refused.
 pub(crate) fn refused(status: StatusCode, message: &str) -> Response {
-    (
-        status,
-        Html(document(
-            "Refused",
-            &format!(
-                "<main id=\"main\" class=\"narrow\"><h1>Not done</h1><p class=\"error\" role=\"alert\">{}</p>\
-                 <p><a href=\"/inbox\">Back to the inbox</a></p></main>",
-                escape(message)
-            ),
-        )),
-    )
-        .into_response()
+    let page = document(
+        "Refused",
+        html! {
+            main #main.narrow {
+                h1 { "Not done" }
+                (error_notice(Some(message)))
+                p { a href="/inbox" { "Back to the inbox" } }
+            }
+        },
+    );
+    (status, page).into_response()
 }
 
 /// The store failed: logged, and said without its details.
@@ -247,64 +249,83 @@ pub(crate) fn not_found(what: &str) -> Response {
 
 /// The SLA cell: "3 h 20 min left", or "breached 2 h ago" in red, with the due time for the
 /// script that keeps it ticking; "—" when no target runs.
-pub(crate) fn sla_badge(due: Option<earshot_core::time::Timestamp>) -> String {
+pub(crate) fn sla_badge(due: Option<earshot_core::time::Timestamp>) -> Markup {
     let Some(due) = due else {
-        return "<span class=\"sla none\">—</span>".into();
+        return html! { span.sla.none { "—" } };
     };
     let left = due - earshot_core::time::now();
     let words = earshot_core::report::minutes_in_words(left.num_minutes().abs());
-    let (class, words) = if left < chrono::Duration::zero() {
-        (" breached", format!("breached {words} ago"))
-    } else {
-        ("", format!("{words} left"))
-    };
-    format!(
-        "<span class=\"sla{class}\" data-due=\"{}\">{}</span>",
-        due.timestamp_millis(),
-        escape(&words)
-    )
-}
-
-pub(crate) fn sentiment_badge(sentiment: Option<&str>) -> String {
-    match sentiment {
-        Some(s) if s != "unknown" => {
-            format!("<span class=\"badge s-{0}\">{0}</span>", escape(s))
+    let breached = left < chrono::Duration::zero();
+    html! {
+        span.sla.breached[breached] data-due=(due.timestamp_millis()) {
+            @if breached { "breached " (words) " ago" } @else { (words) " left" }
         }
-        _ => "<span class=\"badge\">—</span>".into(),
     }
 }
 
-pub(crate) fn priority_badge(score: i32) -> String {
+pub(crate) fn sentiment_badge(sentiment: Option<&str>) -> Markup {
+    html! {
+        @match sentiment {
+            Some(s) if s != "unknown" => span.badge.{ "s-" (s) } { (s) },
+            _ => span.badge { "—" },
+        }
+    }
+}
+
+pub(crate) fn priority_badge(score: i32) -> Markup {
     let label = earshot_core::priority::label(score);
-    format!("<span class=\"badge p-{label}\">{score} {label}</span>")
+    html! { span.badge.{ "p-" (label) } { (score) " " (label) } }
 }
 
 /// The time as people read it, in UTC, with the machine-readable value.
-pub(crate) fn time_tag(t: earshot_core::time::Timestamp) -> String {
-    format!(
-        "<time datetime=\"{}\">{}</time>",
-        t.to_rfc3339(),
-        t.format("%Y-%m-%d %H:%M UTC")
-    )
+pub(crate) fn time_tag(t: earshot_core::time::Timestamp) -> Markup {
+    html! {
+        time datetime=(t.to_rfc3339()) { (t.format("%Y-%m-%d %H:%M UTC").to_string()) }
+    }
 }
 
 /// `name="…"` options of a `<select>`, the chosen one selected.
-pub(crate) fn options(choices: &[(String, String)], chosen: Option<&str>) -> String {
-    choices
-        .iter()
-        .map(|(value, label)| {
-            format!(
-                "<option value=\"{}\"{}>{}</option>",
-                escape(value),
-                if Some(value.as_str()) == chosen {
-                    " selected"
-                } else {
-                    ""
-                },
-                escape(label)
-            )
-        })
-        .collect()
+pub(crate) fn options(choices: &[(String, String)], chosen: Option<&str>) -> Markup {
+    html! {
+        @for (value, label) in choices {
+            option value=(value) selected[Some(value.as_str()) == chosen] { (label) }
+        }
+    }
+}
+
+/// The components as strings, for the pages still built with `format!` while they move to
+/// maud; gone once every page is converted.
+pub(crate) mod legacy {
+    use super::Session;
+    use earshot_core::time::Timestamp;
+
+    pub(crate) fn escape(s: &str) -> String {
+        maud::html! { (s) }.into_string()
+    }
+
+    pub(crate) fn csrf_field(session: &Session) -> String {
+        super::csrf_field(session).into_string()
+    }
+
+    pub(crate) fn sla_badge(due: Option<Timestamp>) -> String {
+        super::sla_badge(due).into_string()
+    }
+
+    pub(crate) fn sentiment_badge(sentiment: Option<&str>) -> String {
+        super::sentiment_badge(sentiment).into_string()
+    }
+
+    pub(crate) fn priority_badge(score: i32) -> String {
+        super::priority_badge(score).into_string()
+    }
+
+    pub(crate) fn time_tag(t: Timestamp) -> String {
+        super::time_tag(t).into_string()
+    }
+
+    pub(crate) fn options(choices: &[(String, String)], chosen: Option<&str>) -> String {
+        super::options(choices, chosen).into_string()
+    }
 }
 
 /// A query-string value, percent-encoded.
@@ -326,10 +347,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escaping_and_encoding_leave_nothing_active() {
+    fn markup_and_encoding_leave_nothing_active() {
         assert_eq!(
-            escape("<a href='x'>&\"</a>"),
-            "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;"
+            sentiment_badge(Some("<a href='x'>&\"</a>")).into_string(),
+            "<span class=\"badge s-&lt;a href='x'&gt;&amp;&quot;&lt;/a&gt;\">\
+             &lt;a href='x'&gt;&amp;&quot;&lt;/a&gt;</span>"
         );
         assert_eq!(url_encode("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
         assert!(constant_time_eq(b"abc", b"abc"));

@@ -8,15 +8,15 @@
 //! calls as the API (so rules, the desk and the SLA clock follow), answered with a redirect
 //! back to the page (`303 See Other`), or the page again with what went wrong.
 
-use super::{
-    csrf_field, escape, failed, not_found, options, priority_badge, sentiment_badge, shell,
-    sla_badge, time_tag, Section, Session,
+use super::legacy::{
+    csrf_field, escape, options, priority_badge, sentiment_badge, sla_badge, time_tag,
 };
+use super::{failed, not_found, shell, Section, Session};
 use crate::extract::Form;
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use earshot_core::rules::Actor;
@@ -381,12 +381,12 @@ pub(super) async fn render(
     );
     (
         status,
-        Html(shell(
+        shell(
             session,
             Section::Inbox,
             &format!("Conversation {}", c.id),
-            &main,
-        )),
+            maud::PreEscaped(main),
+        ),
     )
         .into_response()
 }

@@ -5,7 +5,8 @@
 //! replies. Each change goes through the same store and workflow calls as the API, so the
 //! desk, the rules and the listen stage pick it up at once.
 
-use super::{csrf_field, escape, failed, options, shell, Section, Session};
+use super::legacy::{csrf_field, escape, options};
+use super::{failed, shell, Section, Session};
 use crate::extract::Form;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
@@ -93,10 +94,11 @@ pub(super) fn settings_page(
         session,
         Section::Settings,
         title,
-        &format!(
+        maud::PreEscaped(format!(
             "<h1>Settings</h1><nav class=\"views\" aria-label=\"Settings\">{tabs}</nav><h2>{title}</h2>{notice}{content}"
-        ),
+        )),
     )
+    .into_string()
 }
 
 /// A settings form: the admin check, then its CSRF check.
