@@ -8,16 +8,19 @@
 //! `?fragment=rows` answers only the table's rows: the page's script fetches them when the
 //! live stream says something changed, so new conversations appear without a reload.
 
-use super::legacy::{escape, options, priority_badge, sentiment_badge, sla_badge};
-use super::{failed, shell, url_encode, Section, Session};
+use super::{
+    failed, nav_link, options, priority_badge, sentiment_badge, shell, sla_badge, url_encode,
+    Section, Session,
+};
 use crate::AppState;
 use axum::extract::{Query, State};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use earshot_core::enrichment::{INTENTS, SENTIMENTS};
 use earshot_core::store::{AssigneeFilter, ConversationCursor, ConversationQuery, InboxDetail};
 use earshot_core::{ChannelKind, ConversationStatus, TeamId, TopicId};
+use maud::{html, Markup};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -174,100 +177,126 @@ async fn inbox(
     };
     let details: HashMap<_, InboxDetail> = details.into_iter().map(|d| (d.id, d)).collect();
     let names: HashMap<_, _> = agents.iter().map(|a| (a.id, a.name.as_str())).collect();
-    let mut rows = String::new();
-    for c in &page.items {
-        let d = details.get(&c.id);
-        let customer = d
-            .and_then(|d| d.customer.clone())
-            .unwrap_or_else(|| format!("contact {}", c.contact_id));
-        let first = d.map(|d| d.first_words.as_str()).unwrap_or("");
-        let intents = d
-            .map(|d| {
-                d.intents
-                    .iter()
-                    .map(|i| {
-                        format!(
-                            "<span class=\"chip\">{}</span>",
-                            escape(&i.replace('_', " "))
-                        )
-                    })
-                    .collect::<String>()
-            })
-            .unwrap_or_default();
-        rows.push_str(&format!(
-            "<tr data-id=\"{id}\"><td><span class=\"channel ch-{ch}\">{ch}</span></td>\
-             <td><a href=\"/c/{id}\">{customer}</a></td><td class=\"words\">{first}{intents}</td>\
-             <td>{sentiment}</td><td>{priority}</td><td>{sla}</td><td>{status}</td><td>{assignee}</td></tr>",
-            id = c.id.0,
-            ch = escape(c.channel_kind.as_str()),
-            customer = escape(&customer),
-            first = escape(first),
-            sentiment = sentiment_badge(d.and_then(|d| d.sentiment.as_deref())),
-            priority = priority_badge(c.priority),
-            sla = sla_badge(c.sla_due_at),
-            status = escape(c.status.as_str()),
-            assignee = c
-                .assignee_id
-                .and_then(|a| names.get(&a))
-                .map(|n| escape(n))
-                .unwrap_or_else(|| "<span class=\"muted\">unassigned</span>".into()),
-        ));
-    }
-    if page.items.is_empty() {
-        rows.push_str("<tr><td colspan=\"8\" class=\"empty\">Nothing here: every customer in this view has been answered.</td></tr>");
-    }
+    let rows = html! {
+        @for c in &page.items {
+            (row(c, details.get(&c.id), &names))
+        }
+        @if page.items.is_empty() {
+            tr {
+                td.empty colspan="8" {
+                    "Nothing here: every customer in this view has been answered."
+                }
+            }
+        }
+    };
     if given(&params.fragment) == Some("rows") {
-        return Html(rows).into_response();
+        return rows.into_response();
     }
     let filters = match filter_form(&state, &session, &params).await {
         Ok(f) => f,
         Err(r) => return r,
     };
-    let view = given(&params.view).unwrap_or("all");
+    let main = html! {
+        h1 { "Inbox" }
+        (view_links(&params))
+        (filters)
+        div.table-wrap {
+            table.inbox data-live="inbox" {
+                caption { "Conversations, most urgent first" }
+                thead {
+                    tr {
+                        @for col in COLUMNS {
+                            th scope="col" { (col) }
+                        }
+                    }
+                }
+                tbody #inbox-rows { (rows) }
+            }
+        }
+        @if let Some(cursor) = &page.next_cursor {
+            p { a href=(next_page(&params, cursor)) rel="next" { "Next page" } }
+        }
+    };
+    shell(&session, Section::Inbox, "Inbox", main).into_response()
+}
+
+const COLUMNS: [&str; 8] = [
+    "Channel",
+    "Customer",
+    "First words",
+    "Sentiment",
+    "Priority",
+    "SLA",
+    "Status",
+    "Assignee",
+];
+
+/// One conversation's row: channel, customer, first words and intents, mood, priority, SLA,
+/// status and assignee.
+fn row(
+    c: &earshot_core::Conversation,
+    d: Option<&InboxDetail>,
+    names: &HashMap<earshot_core::AgentId, &str>,
+) -> Markup {
+    let customer = d
+        .and_then(|d| d.customer.clone())
+        .unwrap_or_else(|| format!("contact {}", c.contact_id));
+    let ch = c.channel_kind.as_str();
+    html! {
+        tr data-id=(c.id.0) {
+            td { span.channel.{ "ch-" (ch) } { (ch) } }
+            td { a href={ "/c/" (c.id.0) } { (customer) } }
+            td.words {
+                @if let Some(d) = d {
+                    (d.first_words)
+                    @for i in &d.intents {
+                        span.chip { (i.replace('_', " ")) }
+                    }
+                }
+            }
+            td { (sentiment_badge(d.and_then(|d| d.sentiment.as_deref()))) }
+            td { (priority_badge(c.priority)) }
+            td { (sla_badge(c.sla_due_at)) }
+            td { (c.status.as_str()) }
+            td {
+                @match c.assignee_id.and_then(|a| names.get(&a)) {
+                    Some(name) => (name),
+                    None => span.muted { "unassigned" },
+                }
+            }
+        }
+    }
+}
+
+/// The link to the next page, keeping the view and filters.
+fn next_page(params: &InboxParams, cursor: &str) -> String {
     let base = params.query_string();
-    let next = page
-        .next_cursor
-        .map(|c| {
-            format!(
-                "<p><a href=\"/inbox?{}{}cursor={}\" rel=\"next\">Next page</a></p>",
-                base,
-                if base.is_empty() { "" } else { "&" },
-                url_encode(&c)
-            )
-        })
-        .unwrap_or_default();
+    let sep = if base.is_empty() { "" } else { "&" };
+    format!("/inbox?{base}{sep}cursor={}", url_encode(cursor))
+}
+
+/// The views (all, mine, unassigned, my team's), each keeping the filters.
+fn view_links(params: &InboxParams) -> Markup {
+    let view = given(&params.view).unwrap_or("all");
     let views = [
         ("all", "All"),
         ("mine", "Mine"),
         ("unassigned", "Unassigned"),
         ("team", "My team's"),
-    ]
-    .iter()
-    .map(|(v, label)| {
-        let mut p = params.clone();
-        p.view = Some(v.to_string());
-        p.cursor = None;
-        format!(
-            "<a href=\"/inbox?{}\"{}>{label}</a>",
-            p.query_string(),
-            if *v == view {
-                " aria-current=\"page\""
-            } else {
-                ""
+    ];
+    html! {
+        nav.views aria-label="Views" {
+            @for (v, label) in views {
+                @let href = {
+                    let mut p = params.clone();
+                    p.view = Some(v.to_string());
+                    p.cursor = None;
+                    format!("/inbox?{}", p.query_string())
+                };
+                (nav_link(&href, label, v == view))
             }
-        )
-    })
-    .collect::<String>();
-    let main = format!(
-        "<h1>Inbox</h1><nav class=\"views\" aria-label=\"Views\">{views}</nav>{filters}\
-         <div class=\"table-wrap\"><table class=\"inbox\" data-live=\"inbox\">\
-         <caption>Conversations, most urgent first</caption>\
-         <thead><tr><th scope=\"col\">Channel</th><th scope=\"col\">Customer</th><th scope=\"col\">First words</th>\
-         <th scope=\"col\">Sentiment</th><th scope=\"col\">Priority</th><th scope=\"col\">SLA</th>\
-         <th scope=\"col\">Status</th><th scope=\"col\">Assignee</th></tr></thead>\
-         <tbody id=\"inbox-rows\">{rows}</tbody></table></div>{next}"
-    );
-    shell(&session, Section::Inbox, "Inbox", maud::PreEscaped(main)).into_response()
+        }
+    }
 }
 
 /// The filters, as a GET form with a label on every field.
@@ -275,7 +304,7 @@ async fn filter_form(
     state: &AppState,
     session: &Session,
     p: &InboxParams,
-) -> Result<String, Response> {
+) -> Result<Markup, Response> {
     let topics = state
         .store
         .list_topics(session.user.workspace_id)
@@ -300,27 +329,32 @@ async fn filter_form(
     sentiments.extend(SENTIMENTS.iter().map(|s| (s.to_string(), s.to_string())));
     let mut intents = any();
     intents.extend(INTENTS.iter().map(|s| (s.to_string(), s.replace('_', " "))));
-    let select = |name: &str,
-                  label: &str,
-                  choices: &[(String, String)],
-                  chosen: &Option<String>| {
-        format!(
-            "<div class=\"field\"><label for=\"f-{name}\">{label}</label><select id=\"f-{name}\" name=\"{name}\">{}</select></div>",
-            options(choices, given(chosen))
-        )
-    };
-    Ok(format!(
-        "<form class=\"filters\" method=\"get\" action=\"/inbox\" aria-label=\"Filters\">\
-         <input type=\"hidden\" name=\"view\" value=\"{}\">{}{}{}{}{}\
-         <div class=\"field\"><label for=\"f-tag\">Tag</label><input id=\"f-tag\" name=\"tag\" value=\"{}\" size=\"10\"></div>\
-         <button type=\"submit\">Filter</button> <a href=\"/inbox?view={}\">Clear</a></form>",
-        escape(given(&p.view).unwrap_or("all")),
-        select("status", "Status", &statuses, &p.status),
-        select("channel", "Channel", &channels, &p.channel),
-        select("topic", "Topic", &topic_choices, &p.topic),
-        select("sentiment", "Sentiment", &sentiments, &p.sentiment),
-        select("intent", "Intent", &intents, &p.intent),
-        escape(given(&p.tag).unwrap_or("")),
-        escape(given(&p.view).unwrap_or("all")),
-    ))
+    let select =
+        |name: &str, label: &str, choices: &[(String, String)], chosen: &Option<String>| {
+            let id = format!("f-{name}");
+            html! {
+                div.field {
+                    label for=(id) { (label) }
+                    select id=(id) name=(name) { (options(choices, given(chosen))) }
+                }
+            }
+        };
+    let view = given(&p.view).unwrap_or("all");
+    Ok(html! {
+        form.filters method="get" action="/inbox" aria-label="Filters" {
+            input type="hidden" name="view" value=(view);
+            (select("status", "Status", &statuses, &p.status))
+            (select("channel", "Channel", &channels, &p.channel))
+            (select("topic", "Topic", &topic_choices, &p.topic))
+            (select("sentiment", "Sentiment", &sentiments, &p.sentiment))
+            (select("intent", "Intent", &intents, &p.intent))
+            div.field {
+                label for="f-tag" { "Tag" }
+                input #f-tag name="tag" value=(given(&p.tag).unwrap_or("")) size="10";
+            }
+            button type="submit" { "Filter" }
+            " "
+            a href={ "/inbox?view=" (view) } { "Clear" }
+        }
+    })
 }
