@@ -2,7 +2,8 @@
 //! Each chart is an image with a title and a description for screen readers, and keeps its
 //! numbers in a table beside it (folded away) so nothing is only in the picture.
 
-use super::legacy::escape;
+use maud::{html, Markup, Render};
+use std::fmt::Write;
 
 /// Colours that stay apart for the common kinds of colour blindness (Okabe–Ito).
 pub const PALETTE: [&str; 8] = [
@@ -48,8 +49,18 @@ fn axis(max: i64) -> (i64, i64) {
     }
 }
 
+/// A coordinate with one decimal, as the charts write them.
+struct Px(f64);
+
+impl Render for Px {
+    fn render_to(&self, out: &mut String) {
+        // A number needs no escaping.
+        let _ = write!(out, "{:.1}", self.0);
+    }
+}
+
 /// Columns per day, the series stacked; `labels` are the days (one per value).
-pub fn stacked_columns(id: &str, title: &str, labels: &[String], series: &[Series]) -> String {
+pub fn stacked_columns(id: &str, title: &str, labels: &[String], series: &[Series]) -> Markup {
     let n = labels.len().max(1);
     let totals: Vec<i64> = (0..n)
         .map(|i| {
@@ -65,25 +76,10 @@ pub fn stacked_columns(id: &str, title: &str, labels: &[String], series: &[Serie
     let slot = plot_w / n as f64;
     let bar = (slot * 0.8).max(1.0);
     let y = |v: i64| TOP + plot_h - plot_h * v as f64 / top as f64;
-    let mut svg = format!(
-        "<svg viewBox=\"0 0 {W} {H}\" role=\"img\" aria-labelledby=\"{id}-t {id}-d\" class=\"chart\">\
-         <title id=\"{id}-t\">{}</title><desc id=\"{id}-d\">{}</desc>",
-        escape(title),
-        escape(&describe(labels, series, &totals))
-    );
-    for k in 0..=top / step {
-        let v = step * k;
-        let yy = y(v);
-        svg.push_str(&format!(
-            "<line x1=\"{LEFT}\" x2=\"{}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\" class=\"grid\"/>\
-             <text x=\"{}\" y=\"{:.1}\" class=\"axis\" text-anchor=\"end\">{v}</text>",
-            W - 8.0,
-            LEFT - 4.0,
-            yy + 4.0
-        ));
-    }
+    let mut rects = Vec::new();
     for i in 0..n {
         let x = LEFT + slot * i as f64 + (slot - bar) / 2.0;
+        let day = labels.get(i).map(String::as_str).unwrap_or("");
         let mut base = 0;
         for s in series {
             let v = s.values.get(i).copied().unwrap_or(0);
@@ -91,41 +87,48 @@ pub fn stacked_columns(id: &str, title: &str, labels: &[String], series: &[Serie
                 continue;
             }
             let (y0, y1) = (y(base), y(base + v));
-            svg.push_str(&format!(
-                "<rect x=\"{x:.1}\" y=\"{y1:.1}\" width=\"{bar:.1}\" height=\"{:.1}\" fill=\"{}\"><title>{}: {} {v}</title></rect>",
-                (y0 - y1).max(0.5),
-                s.colour,
-                escape(labels.get(i).map(String::as_str).unwrap_or("")),
-                escape(s.name)
-            ));
+            rects.push(html! {
+                rect x=(Px(x)) y=(Px(y1)) width=(Px(bar)) height=(Px((y0 - y1).max(0.5)))
+                    fill=(s.colour) {
+                    title { (day) ": " (s.name) " " (v) }
+                }
+            });
             base += v;
         }
     }
+    let (title_id, desc_id) = (format!("{id}-t"), format!("{id}-d"));
     // Date labels: about eight along the axis.
     let every = n.div_ceil(8).max(1);
-    for (i, label) in labels.iter().enumerate().step_by(every) {
-        let x = LEFT + slot * i as f64 + slot / 2.0;
-        svg.push_str(&format!(
-            "<text x=\"{x:.1}\" y=\"{}\" class=\"axis\" text-anchor=\"middle\">{}</text>",
-            H - 6.0,
-            escape(label.get(5..).unwrap_or(label))
-        ));
+    html! {
+        figure {
+            svg.chart viewBox={ "0 0 " (W) " " (H) } role="img"
+                aria-labelledby={ (title_id) " " (desc_id) } {
+                title id=(title_id) { (title) }
+                desc id=(desc_id) { (describe(labels, series, &totals)) }
+                @for v in (0..=top / step).map(|k| step * k) {
+                    line.grid x1=(LEFT) x2=(W - 8.0) y1=(Px(y(v))) y2=(Px(y(v))) {}
+                    text.axis x=(LEFT - 4.0) y=(Px(y(v) + 4.0)) text-anchor="end" { (v) }
+                }
+                @for rect in &rects {
+                    (rect)
+                }
+                @for (i, label) in labels.iter().enumerate().step_by(every) {
+                    text.axis x=(Px(LEFT + slot * i as f64 + slot / 2.0)) y=(H - 6.0)
+                        text-anchor="middle" { (label.get(5..).unwrap_or(label)) }
+                }
+            }
+            (legend(series.iter().map(|s| (s.name, s.colour))))
+            (data_table(title, labels, series))
+        }
     }
-    svg.push_str("</svg>");
-    format!(
-        "<figure>{svg}{}{}</figure>",
-        legend(series.iter().map(|s| (s.name, s.colour))),
-        data_table(title, labels, series)
-    )
 }
 
 /// Horizontal bars, one per item, with its value written beside it.
-pub fn bars(id: &str, title: &str, items: &[(String, i64, &str)]) -> String {
+pub fn bars(id: &str, title: &str, items: &[(String, i64, &str)]) -> Markup {
     if items.is_empty() {
-        return format!(
-            "<figure><p class=\"muted\" id=\"{id}\">{}: nothing in this range.</p></figure>",
-            escape(title)
-        );
+        return html! {
+            figure { p.muted id=(id) { (title) ": nothing in this range." } }
+        };
     }
     // Narrower than the columns: these sit two to a row, and their words must stay legible.
     let w = 460.0;
@@ -134,35 +137,29 @@ pub fn bars(id: &str, title: &str, items: &[(String, i64, &str)]) -> String {
     let h = row * items.len() as f64 + 8.0;
     let max = items.iter().map(|i| i.1).max().unwrap_or(0).max(1);
     let plot = w - label_w - 60.0;
-    let mut svg = format!(
-        "<svg viewBox=\"0 0 {w} {h}\" role=\"img\" aria-labelledby=\"{id}-t\" class=\"chart bars\"><title id=\"{id}-t\">{}: {}</title>",
-        escape(title),
-        escape(
-            &items
-                .iter()
-                .map(|(l, v, _)| format!("{l} {v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    );
-    for (k, (label, value, colour)) in items.iter().enumerate() {
-        let y = 4.0 + row * k as f64;
-        let bar = plot * *value as f64 / max as f64;
-        svg.push_str(&format!(
-            "<text x=\"{:.1}\" y=\"{:.1}\" class=\"axis\" text-anchor=\"end\">{}</text>\
-             <rect x=\"{label_w}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{colour}\"/>\
-             <text x=\"{:.1}\" y=\"{:.1}\" class=\"value\">{value}</text>",
-            label_w - 6.0,
-            y + row * 0.6,
-            escape(&shorten(label, 30)),
-            bar.max(1.0),
-            row - 8.0,
-            label_w + bar + 6.0,
-            y + row * 0.6,
-        ));
+    let title_id = format!("{id}-t");
+    let summary = items
+        .iter()
+        .map(|(l, v, _)| format!("{l} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    html! {
+        figure {
+            svg.chart.bars viewBox={ "0 0 " (w) " " (h) } role="img" aria-labelledby=(title_id) {
+                title id=(title_id) { (title) ": " (summary) }
+                @for (k, (label, value, colour)) in items.iter().enumerate() {
+                    @let y = 4.0 + row * k as f64;
+                    @let bar = plot * *value as f64 / max as f64;
+                    text.axis x=(Px(label_w - 6.0)) y=(Px(y + row * 0.6)) text-anchor="end" {
+                        (shorten(label, 30))
+                    }
+                    rect x=(label_w) y=(Px(y)) width=(Px(bar.max(1.0))) height=(Px(row - 8.0))
+                        fill=(colour) {}
+                    text.value x=(Px(label_w + bar + 6.0)) y=(Px(y + row * 0.6)) { (value) }
+                }
+            }
+        }
     }
-    svg.push_str("</svg>");
-    format!("<figure>{svg}</figure>")
 }
 
 /// At most `n` characters, with an ellipsis when cut (the full label is in the title).
@@ -174,16 +171,14 @@ fn shorten(s: &str, n: usize) -> String {
     }
 }
 
-fn legend<'a>(items: impl Iterator<Item = (&'a str, &'a str)>) -> String {
-    let entries: String = items
-        .map(|(name, colour)| {
-            format!(
-                "<li><span class=\"swatch\" style=\"background:{colour}\"></span>{}</li>",
-                escape(name)
-            )
-        })
-        .collect();
-    format!("<ul class=\"legend\">{entries}</ul>")
+fn legend<'a>(items: impl Iterator<Item = (&'a str, &'a str)>) -> Markup {
+    html! {
+        ul.legend {
+            @for (name, colour) in items {
+                li { span.swatch style={ "background:" (colour) } {} (name) }
+            }
+        }
+    }
 }
 
 fn describe(labels: &[String], series: &[Series], totals: &[i64]) -> String {
@@ -202,27 +197,35 @@ fn describe(labels: &[String], series: &[Series], totals: &[i64]) -> String {
 }
 
 /// The chart's numbers as a table, folded under the chart.
-fn data_table(title: &str, labels: &[String], series: &[Series]) -> String {
-    let head: String = series
-        .iter()
-        .map(|s| format!("<th scope=\"col\">{}</th>", escape(s.name)))
-        .collect();
-    let rows: String = labels
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            let cells: String = series
-                .iter()
-                .map(|s| format!("<td>{}</td>", s.values.get(i).copied().unwrap_or(0)))
-                .collect();
-            format!("<tr><th scope=\"row\">{}</th>{cells}</tr>", escape(l))
-        })
-        .collect();
-    format!(
-        "<details><summary>Numbers</summary><div class=\"table-wrap\"><table><caption>{}</caption>\
-         <thead><tr><th scope=\"col\">Day</th>{head}</tr></thead><tbody>{rows}</tbody></table></div></details>",
-        escape(title)
-    )
+fn data_table(title: &str, labels: &[String], series: &[Series]) -> Markup {
+    html! {
+        details {
+            summary { "Numbers" }
+            div.table-wrap {
+                table {
+                    caption { (title) }
+                    thead {
+                        tr {
+                            th scope="col" { "Day" }
+                            @for s in series {
+                                th scope="col" { (s.name) }
+                            }
+                        }
+                    }
+                    tbody {
+                        @for (i, l) in labels.iter().enumerate() {
+                            tr {
+                                th scope="row" { (l) }
+                                @for s in series {
+                                    td { (s.values.get(i).copied().unwrap_or(0)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -258,7 +261,8 @@ mod tests {
                     values: &[1, 2],
                 },
             ],
-        );
+        )
+        .into_string();
         assert!(html.contains("role=\"img\""));
         assert!(html.contains("&lt;by&gt;"), "titles are escaped");
         assert!(html.contains("6 in all from 2026-11-01 to 2026-11-02: x 3, email 3"));

@@ -7,7 +7,6 @@
 //! this module only arranges the counts ([`View`]) and draws them.
 
 use super::chart::{self, Series, PALETTE};
-use super::legacy::escape;
 use super::{failed, shell, Section, Session};
 use crate::AppState;
 use axum::extract::{Query, State};
@@ -21,6 +20,7 @@ use earshot_core::report::{
     sla_missed, DashboardCounts, DayRange,
 };
 use earshot_core::ConversationStatus;
+use maud::{html, Markup};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -331,16 +331,10 @@ async fn dashboard(
         )
             .into_response();
     }
-    shell(
-        &session,
-        Section::Dashboard,
-        "Dashboard",
-        maud::PreEscaped(render(&view)),
-    )
-    .into_response()
+    shell(&session, Section::Dashboard, "Dashboard", render(&view)).into_response()
 }
 
-fn render(v: &View) -> String {
+fn render(v: &View) -> Markup {
     let labels = v.labels();
     let (from, to) = (label(v.range.first), label(v.range.last));
     let channel_series: Vec<Series> = v
@@ -406,40 +400,72 @@ fn render(v: &View) -> String {
         .iter()
         .map(|(t, n)| (t.clone(), *n, PALETTE[2]))
         .collect();
-    format!(
-        "<h1>Dashboard</h1>\
-         <form class=\"filters\" method=\"get\" action=\"/dashboard\" aria-label=\"Date range\">\
-         <div class=\"field\"><label for=\"from\">From</label><input type=\"date\" id=\"from\" name=\"from\" value=\"{from}\"></div>\
-         <div class=\"field\"><label for=\"to\">To</label><input type=\"date\" id=\"to\" name=\"to\" value=\"{to}\"></div>\
-         <button type=\"submit\">Show</button> <a href=\"/dashboard?from={from}&amp;to={to}&amp;format=csv\" download>Download CSV</a></form>\
-         <p class=\"muted\">{from} to {to} (UTC days). Backlog and load are as of now.</p>\
-         <div class=\"kpis\">\
-         <div class=\"kpi\"><span class=\"n\" id=\"kpi-conversations\">{conversations}</span><span>conversations</span></div>\
-         <div class=\"kpi\"><span class=\"n\" id=\"kpi-median\">{median}</span><span>median first response</span></div>\
-         <div class=\"kpi\"><span class=\"n\" id=\"kpi-p90\">{p90}</span><span>90th percentile first response</span></div>\
-         <div class=\"kpi\"><span class=\"n\" id=\"kpi-sla\">{compliance}</span><span>SLA met</span></div></div>\
-         <div class=\"grid2\">\
-         <section class=\"card wide\"><h2>Conversations by channel</h2>{by_channel}</section>\
-         <section class=\"card wide\"><h2>Conversations by sentiment</h2>{by_sentiment}</section>\
-         <section class=\"card\"><h2>First responses ({responses})</h2>{buckets}</section>\
-         <section class=\"card\"><h2>SLA: replies to waiting customers</h2>{sla}</section>\
-         <section class=\"card\"><h2>Backlog by status</h2>{backlog}</section>\
-         <section class=\"card\"><h2>Agent load (open conversations)</h2>{load}</section>\
-         <section class=\"card\"><h2>Waiting in team queues</h2>{queue}</section>\
-         <section class=\"card\"><h2>Top topics</h2>{topics}</section></div>",
-        conversations = v.conversations,
-        median = escape(&words(v.median_minutes)),
-        p90 = escape(&words(v.p90_minutes)),
-        by_channel = chart::stacked_columns("vol-ch", "Conversations by channel per day", &labels, &channel_series),
-        by_sentiment = chart::stacked_columns("vol-s", "Conversations by sentiment per day", &labels, &sentiment_series),
-        responses = v.first_responses,
-        buckets = chart::bars("frt", "First responses by time to answer", &buckets),
-        sla = chart::bars("sla", "SLA targets met and missed", &sla),
-        backlog = chart::bars("backlog", "Open conversations by status", &backlog),
-        load = chart::bars("load", "Open conversations per agent", &load),
-        queue = chart::bars("queue", "Conversations waiting in each team's queue", &queue),
-        topics = chart::bars("topics", "Messages per topic", &topics),
-    )
+    let range_form = html! {
+        form.filters method="get" action="/dashboard" aria-label="Date range" {
+            div.field {
+                label for="from" { "From" }
+                input type="date" id="from" name="from" value=(from);
+            }
+            div.field {
+                label for="to" { "To" }
+                input type="date" id="to" name="to" value=(to);
+            }
+            button type="submit" { "Show" }
+            " "
+            a href={ "/dashboard?from=" (from) "&to=" (to) "&format=csv" } download {
+                "Download CSV"
+            }
+        }
+    };
+    html! {
+        h1 { "Dashboard" }
+        (range_form)
+        p.muted { (from) " to " (to) " (UTC days). Backlog and load are as of now." }
+        div.kpis {
+            (kpi("kpi-conversations", &v.conversations.to_string(), "conversations"))
+            (kpi("kpi-median", &words(v.median_minutes), "median first response"))
+            (kpi("kpi-p90", &words(v.p90_minutes), "90th percentile first response"))
+            (kpi("kpi-sla", &compliance, "SLA met"))
+        }
+        div.grid2 {
+            (card(true, "Conversations by channel", chart::stacked_columns(
+                "vol-ch", "Conversations by channel per day", &labels, &channel_series,
+            )))
+            (card(true, "Conversations by sentiment", chart::stacked_columns(
+                "vol-s", "Conversations by sentiment per day", &labels, &sentiment_series,
+            )))
+            (card(false, &format!("First responses ({})", v.first_responses), chart::bars(
+                "frt", "First responses by time to answer", &buckets,
+            )))
+            (card(false, "SLA: replies to waiting customers", chart::bars(
+                "sla", "SLA targets met and missed", &sla,
+            )))
+            (card(false, "Backlog by status", chart::bars(
+                "backlog", "Open conversations by status", &backlog,
+            )))
+            (card(false, "Agent load (open conversations)", chart::bars(
+                "load", "Open conversations per agent", &load,
+            )))
+            (card(false, "Waiting in team queues", chart::bars(
+                "queue", "Conversations waiting in each team's queue", &queue,
+            )))
+            (card(false, "Top topics", chart::bars("topics", "Messages per topic", &topics)))
+        }
+    }
+}
+
+/// A key figure, large, with what it counts.
+fn kpi(id: &str, value: &str, what: &str) -> Markup {
+    html! {
+        div.kpi { span.n id=(id) { (value) } span { (what) } }
+    }
+}
+
+/// A chart in its card, with its heading; a wide one spans the row.
+fn card(wide: bool, heading: &str, chart: Markup) -> Markup {
+    html! {
+        section.card.wide[wide] { h2 { (heading) } (chart) }
+    }
 }
 
 #[cfg(test)]
