@@ -210,6 +210,16 @@ pub(crate) fn csrf_field(session: &Session) -> Markup {
     html! { input type="hidden" name="csrf" value=(session.csrf); }
 }
 
+/// A form that posts to `action` with the session's CSRF token, labelled for screen readers.
+pub(crate) fn post_form(session: &Session, action: &str, label: &str, content: Markup) -> Markup {
+    html! {
+        form method="post" action=(action) aria-label=(label) {
+            (csrf_field(session))
+            (content)
+        }
+    }
+}
+
 /// What went wrong, said above a form or page.
 pub(crate) fn error_notice(message: Option<&str>) -> Markup {
     html! {
@@ -297,7 +307,6 @@ pub(crate) fn options(choices: &[(String, String)], chosen: Option<&str>) -> Mar
 /// maud; gone once every page is converted.
 pub(crate) mod legacy {
     use super::Session;
-    use earshot_core::time::Timestamp;
 
     pub(crate) fn escape(s: &str) -> String {
         maud::html! { (s) }.into_string()
@@ -305,22 +314,6 @@ pub(crate) mod legacy {
 
     pub(crate) fn csrf_field(session: &Session) -> String {
         super::csrf_field(session).into_string()
-    }
-
-    pub(crate) fn sla_badge(due: Option<Timestamp>) -> String {
-        super::sla_badge(due).into_string()
-    }
-
-    pub(crate) fn sentiment_badge(sentiment: Option<&str>) -> String {
-        super::sentiment_badge(sentiment).into_string()
-    }
-
-    pub(crate) fn priority_badge(score: i32) -> String {
-        super::priority_badge(score).into_string()
-    }
-
-    pub(crate) fn time_tag(t: Timestamp) -> String {
-        super::time_tag(t).into_string()
     }
 
     pub(crate) fn options(choices: &[(String, String)], chosen: Option<&str>) -> String {

@@ -8,10 +8,10 @@
 //! calls as the API (so rules, the desk and the SLA clock follow), answered with a redirect
 //! back to the page (`303 See Other`), or the page again with what went wrong.
 
-use super::legacy::{
-    csrf_field, escape, options, priority_badge, sentiment_badge, sla_badge, time_tag,
+use super::{
+    error_notice, failed, not_found, options, post_form, priority_badge, sentiment_badge, shell,
+    sla_badge, time_tag, Section, Session,
 };
-use super::{failed, not_found, shell, Section, Session};
 use crate::extract::Form;
 use crate::AppState;
 use axum::extract::{Path, State};
@@ -19,12 +19,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use earshot_core::enrichment::Enrichment;
 use earshot_core::rules::Actor;
-use earshot_core::store::ConversationQuery;
+use earshot_core::store::{ConversationQuery, SavedReply};
 use earshot_core::workflow::{ConversationChange, ConversationEvent, NewEvent};
 use earshot_core::{
-    AgentId, ConversationId, ConversationStatus, Direction, MessageId, TeamId, WorkspaceId,
+    Agent, AgentId, ContactProfile, Conversation, ConversationId, ConversationStatus, Direction,
+    Message, MessageId, Team, TeamId, Visibility, WorkspaceId,
 };
+use maud::{html, Markup};
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::HashMap;
@@ -126,305 +129,344 @@ pub(super) async fn render(
             })
         })
         .unwrap_or_else(|| format!("contact {}", c.contact_id));
-
-    // The thread.
-    let mut thread = String::new();
-    for m in &messages {
-        let who = if m.direction == Direction::In {
-            escape(&customer)
-        } else {
-            "Brand".into()
-        };
-        let mut labels = String::new();
-        if let Some(mut e) = enrichments.remove(&m.id) {
-            state.pipeline.explain(&m.text, &mut e);
-            labels.push_str(&sentiment_badge(Some(&e.sentiment.label)));
-            for i in &e.intents {
-                labels.push_str(&format!(
-                    "<span class=\"chip\">{} {:.0}%</span>",
-                    escape(&i.name.replace('_', " ")),
-                    i.confidence * 100.0
-                ));
-            }
-            labels.push_str(&format!(
-                "<details class=\"why\"><summary>Why?</summary>{}</details>",
-                explanation(&e)
-            ));
-        }
-        for t in topics_of.get(&m.id).into_iter().flatten() {
-            labels.push_str(&format!("<span class=\"chip topic\">#{}</span>", escape(t)));
-        }
-        thread.push_str(&format!(
-            "<li class=\"msg {dir}\" id=\"m{id}\"><p class=\"meta\"><strong>{who}</strong> on {ch} · {time}{vis}</p>\
-             <p class=\"text\">{text}</p><div class=\"labels\">{labels}</div></li>",
-            dir = if m.direction == Direction::In { "in" } else { "out" },
-            id = m.id.0,
-            ch = escape(m.channel_kind.as_str()),
-            time = time_tag(m.sent_at),
-            vis = if m.visibility == earshot_core::Visibility::Private {
-                " · private"
-            } else {
-                ""
-            },
-            text = escape(&m.text),
-        ));
-    }
-    let last_seen = messages.iter().map(|m| m.id.0).max().unwrap_or(0);
-
-    // The reply box, notes and actions.
-    let notice_html = notice
-        .as_ref()
-        .map(|n| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(&n.text)))
-        .unwrap_or_default();
-    let opted_out = contact.as_ref().is_some_and(|p| p.contact.opted_out);
-    let saved_select = if saved.is_empty() {
-        String::new()
-    } else {
-        let mut choices = vec![(String::new(), "Insert a saved reply…".to_string())];
-        choices.extend(saved.iter().map(|s| (s.text.clone(), s.name.clone())));
-        format!(
-            "<label for=\"saved\">Saved replies</label><select id=\"saved\" data-insert=\"reply-text\">{}</select>",
-            options(&choices, None)
-        )
-    };
-    let form_start = |action: &str, label: &str| {
-        format!(
-            "<form method=\"post\" action=\"/c/{}/{action}\" aria-label=\"{label}\">{}",
-            c.id.0,
-            csrf_field(session)
-        )
-    };
-    let reply_box = format!(
-        "<section class=\"card\" aria-labelledby=\"reply-h\"><h2 id=\"reply-h\">Reply on {ch}</h2>{warn}{form}\
-         <input type=\"hidden\" name=\"last_seen_message_id\" value=\"{last_seen}\">{saved_select}\
-         <label for=\"reply-text\">Your reply to {customer}</label>\
-         <textarea id=\"reply-text\" name=\"text\" rows=\"4\" required>{draft}</textarea>\
-         <div class=\"row\"><button type=\"submit\">Send reply</button>\
-         <label class=\"inline\"><input type=\"checkbox\" name=\"force\" value=\"1\"> send even if someone answered since I loaded this</label></div></form>\
-         {note}<label for=\"note-text\">Private note (only your team sees it)</label>\
-         <textarea id=\"note-text\" name=\"text\" rows=\"2\" required></textarea><button type=\"submit\">Add note</button></form></section>",
-        ch = escape(c.channel_kind.as_str()),
-        warn = if opted_out {
-            "<p class=\"warning\" role=\"note\">This customer opted out of engagement: reply only to what they asked.</p>"
-        } else {
-            ""
-        },
-        form = form_start("reply", "Reply"),
-        customer = escape(&customer),
-        draft = escape(notice.as_ref().and_then(|n| n.draft.as_deref()).unwrap_or("")),
-        note = form_start("note", "Private note"),
-    );
-    let mut agent_choices = vec![(String::new(), "nobody (back to the team)".to_string())];
-    agent_choices.extend(agents.iter().map(|a| (a.id.0.to_string(), a.name.clone())));
-    let mut team_choices = vec![(String::new(), "no team".to_string())];
-    team_choices.extend(teams.iter().map(|t| (t.id.0.to_string(), t.name.clone())));
-    let assignee = c.assignee_id.map(|a| a.0.to_string());
-    let team = c.team_id.map(|t| t.0.to_string());
-    let status_buttons: String = [
-        ConversationStatus::Open,
-        ConversationStatus::Pending,
-        ConversationStatus::Resolved,
-    ]
-    .iter()
-    .filter(|s| **s != c.status)
-    .map(|s| {
-        let label = match s {
-            ConversationStatus::Open if c.status == ConversationStatus::Resolved => "Reopen",
-            ConversationStatus::Open => "Mark open",
-            ConversationStatus::Pending => "Mark pending",
-            _ => "Resolve",
-        };
-        format!(
-            "<button type=\"submit\" name=\"status\" value=\"{}\">{label}</button>",
-            s.as_str()
-        )
-    })
-    .collect();
-    let tag_list: String = tags
+    let thread: Vec<Markup> = messages
         .iter()
-        .map(|t| {
-            format!(
-                "<li><span class=\"chip\">{0}</span><button type=\"submit\" name=\"remove\" value=\"{0}\" class=\"link\" aria-label=\"Remove tag {0}\">×</button></li>",
-                escape(t)
-            )
+        .map(|m| {
+            let enrichment = enrichments.remove(&m.id).map(|mut e| {
+                state.pipeline.explain(&m.text, &mut e);
+                e
+            });
+            let topics = topics_of.get(&m.id).map(Vec::as_slice).unwrap_or_default();
+            message_item(m, &customer, enrichment.as_ref(), topics)
         })
         .collect();
-    let actions = format!(
-        "<section class=\"card\" aria-labelledby=\"act-h\"><h2 id=\"act-h\">Actions</h2>\
-         {assign}<label for=\"assign-agent\">Assignee</label><select id=\"assign-agent\" name=\"agent_id\">{agents}</select>\
-         <label for=\"assign-team\">Team</label><select id=\"assign-team\" name=\"team_id\">{teams}</select>\
-         <button type=\"submit\">Assign</button></form>\
-         {status}<p class=\"label\">Status: <strong id=\"status\">{current}</strong></p><div class=\"row\">{status_buttons}</div></form>\
-         {snooze}<label for=\"snooze-for\">Snooze for</label><select id=\"snooze-for\" name=\"minutes\">{snooze_choices}</select>\
-         <button type=\"submit\">Snooze</button></form>\
-         {tags_form}<p class=\"label\">Tags</p><ul class=\"tags\">{tag_list}</ul>\
-         <label for=\"tag-add\">Add a tag</label><input id=\"tag-add\" name=\"add\" maxlength=\"64\"><button type=\"submit\">Add tag</button></form></section>",
-        assign = form_start("assign", "Assign"),
-        agents = options(&agent_choices, Some(assignee.as_deref().unwrap_or(""))),
-        teams = options(&team_choices, Some(team.as_deref().unwrap_or(""))),
-        status = form_start("status", "Status"),
-        current = escape(c.status.as_str()),
-        snooze = form_start("snooze", "Snooze"),
-        snooze_choices = options(
-            &[
-                ("60".into(), "1 hour".into()),
-                ("240".into(), "4 hours".into()),
-                ("1440".into(), "1 day".into()),
-                ("4320".into(), "3 days".into()),
-            ],
-            None
-        ),
-        tags_form = form_start("tags", "Tags"),
-    );
-
-    // The customer.
-    let mut panel = format!(
-        "<section class=\"card\" aria-labelledby=\"cust-h\"><h2 id=\"cust-h\">{}</h2>",
-        escape(&customer)
-    );
-    if let Some(p) = &contact {
-        panel.push_str("<ul class=\"identities\" aria-label=\"Identities\">");
-        for i in &p.identities {
-            panel.push_str(&format!(
-                "<li><span class=\"channel ch-{k}\">{k}</span> {handle}{verified}{followers}</li>",
-                k = escape(i.kind.as_str()),
-                handle = escape(
-                    &i.handle
-                        .clone()
-                        .map(|h| format!("@{h}"))
-                        .unwrap_or_else(|| i.external_id.clone())
-                ),
-                verified = if i.verified { " ✓ verified" } else { "" },
-                followers = i
-                    .followers
-                    .map(|f| format!(" · {f} followers"))
-                    .unwrap_or_default(),
-            ));
-        }
-        panel.push_str("</ul>");
-        panel.push_str(&format!(
-            "<p>Engagement: <strong>{}</strong></p>",
-            if p.contact.opted_out {
-                "opted out"
-            } else {
-                "welcome"
-            }
-        ));
-        if let Some(t) = &p.contact.tier {
-            panel.push_str(&format!("<p>Tier: {}</p>", escape(t)));
-        }
-        if let Some(v) = p.contact.value {
-            panel.push_str(&format!("<p>Value: {v:.2}</p>"));
-        }
-    }
+    let reply = ReplyBox {
+        customer: &customer,
+        last_seen: messages.iter().map(|m| m.id.0).max().unwrap_or(0),
+        saved: &saved,
+        opted_out: contact.as_ref().is_some_and(|p| p.contact.opted_out),
+        draft: notice
+            .as_ref()
+            .and_then(|n| n.draft.as_deref())
+            .unwrap_or(""),
+    };
     let others: Vec<_> = past.items.iter().filter(|o| o.id != c.id).collect();
-    panel.push_str("<h3>Other conversations</h3>");
-    if others.is_empty() {
-        panel.push_str("<p class=\"muted\">None.</p>");
-    } else {
-        panel.push_str("<ul>");
-        for o in others {
-            panel.push_str(&format!(
-                "<li><a href=\"/c/{0}\">Conversation {0}</a> · {1} · {2}</li>",
-                o.id.0,
-                escape(o.status.as_str()),
-                time_tag(o.first_message_at)
-            ));
+    let team = c.team_id.and_then(|t| teams.iter().find(|x| x.id == t));
+    let main = html! {
+        p { a href="/inbox" { "← Inbox" } }
+        h1 { "Conversation " (c.id.0) " with " (customer) }
+        (error_notice(notice.as_ref().map(|n| n.text.as_str())))
+        (summary(&c, &agent_names, team))
+        div.conversation data-live="conversation" data-id=(c.id.0) {
+            div.thread-col {
+                ol.thread #thread aria-label="Messages" {
+                    @for m in &thread { (m) }
+                }
+                (reply.render(session, &c))
+                section.card aria-labelledby="hist-h" {
+                    h2 #hist-h { "History" }
+                    ol.history #history reversed {
+                        @for e in events.iter().rev() {
+                            (history_item(e, &agent_names))
+                        }
+                    }
+                }
+            }
+            aside.side-col aria-label="Customer and actions" {
+                (customer_panel(&customer, contact.as_ref(), &others))
+                (actions_panel(session, &c, &agents, &teams, &tags))
+            }
         }
-        panel.push_str("</ul>");
-    }
-    panel.push_str("</section>");
-
-    // The history.
-    let history: String = events
-        .iter()
-        .rev()
-        .map(|e| {
-            format!(
-                "<li>{} · <strong>{}</strong> by {}{}</li>",
-                time_tag(e.at),
-                escape(&e.kind.replace('_', " ")),
-                escape(&actor_name(e.actor, &agent_names)),
-                escape(&event_detail(e, &agent_names))
-            )
-        })
-        .collect();
-
-    let main = format!(
-        "<p><a href=\"/inbox\">← Inbox</a></p>\
-         <h1>Conversation {id} with {customer}</h1>{notice_html}\
-         <p class=\"summary\" id=\"summary\">{ch} · status <strong>{status}</strong> · {priority} · SLA {sla}{due} · assigned to <strong id=\"assignee\">{assigned}</strong>{team}</p>\
-         <div class=\"conversation\" data-live=\"conversation\" data-id=\"{id}\"><div class=\"thread-col\">\
-         <ol class=\"thread\" id=\"thread\" aria-label=\"Messages\">{thread}</ol>{reply_box}\
-         <section class=\"card\" aria-labelledby=\"hist-h\"><h2 id=\"hist-h\">History</h2><ol class=\"history\" id=\"history\" reversed>{history}</ol></section></div>\
-         <aside class=\"side-col\" aria-label=\"Customer and actions\">{panel}{actions}</aside></div>",
-        id = c.id.0,
-        customer = escape(&customer),
-        ch = escape(c.channel_kind.as_str()),
-        status = escape(c.status.as_str()),
-        priority = priority_badge(c.priority),
-        sla = sla_badge(c.sla_due_at),
-        due = c
-            .sla_due_at
-            .map(|d| format!(" (due {})", time_tag(d)))
-            .unwrap_or_default(),
-        assigned = c
-            .assignee_id
-            .and_then(|a| agent_names.get(&a))
-            .map(|n| escape(n))
-            .unwrap_or_else(|| "nobody".into()),
-        team = c
-            .team_id
-            .and_then(|t| teams.iter().find(|x| x.id == t))
-            .map(|t| format!(" · team {}", escape(&t.name)))
-            .unwrap_or_default(),
-    );
+    };
     (
         status,
         shell(
             session,
             Section::Inbox,
             &format!("Conversation {}", c.id),
-            maud::PreEscaped(main),
+            main,
         ),
     )
         .into_response()
 }
 
-/// The reasons behind each label, strongest first.
-pub(super) fn explanation(e: &earshot_core::enrichment::Enrichment) -> String {
-    let reasons = |because: &[earshot_core::enrichment::Reason]| {
-        if because.is_empty() {
-            return "<span class=\"muted\">no single feature stands out</span>".to_string();
+/// The form that posts an action to the conversation.
+fn action_form(
+    session: &Session,
+    c: &Conversation,
+    action: &str,
+    label: &str,
+    content: Markup,
+) -> Markup {
+    post_form(session, &format!("/c/{}/{action}", c.id.0), label, content)
+}
+
+/// A share as a whole percentage.
+fn percent(share: f32) -> String {
+    format!("{:.0}%", share * 100.0)
+}
+
+/// The line under the heading: channel, status, priority, SLA, assignee and team.
+fn summary(c: &Conversation, agents: &HashMap<AgentId, &str>, team: Option<&Team>) -> Markup {
+    html! {
+        p.summary #summary {
+            (c.channel_kind.as_str()) " · status " strong { (c.status.as_str()) }
+            " · " (priority_badge(c.priority))
+            " · SLA " (sla_badge(c.sla_due_at))
+            @if let Some(due) = c.sla_due_at { " (due " (time_tag(due)) ")" }
+            " · assigned to "
+            strong #assignee {
+                (c.assignee_id.and_then(|a| agents.get(&a)).copied().unwrap_or("nobody"))
+            }
+            @if let Some(t) = team { " · team " (t.name) }
         }
-        because
-            .iter()
-            .take(6)
-            .map(|r| format!("<code>{}</code> {:+.2}", escape(&r.feature), r.weight))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let mut out = format!(
-        "<dl><dt>Language</dt><dd>{} ({:.0}%)</dd><dt>Sentiment: {}</dt><dd>{}</dd>",
-        escape(&e.language),
-        e.language_confidence * 100.0,
-        escape(&e.sentiment.label),
-        reasons(&e.sentiment.because)
-    );
-    for i in &e.intents {
-        out.push_str(&format!(
-            "<dt>{} ({:.0}%)</dt><dd>{}</dd>",
-            escape(&i.name.replace('_', " ")),
-            i.confidence * 100.0,
-            reasons(&i.because)
-        ));
     }
-    out.push_str(&format!(
-        "<dt>Urgency {:.2}</dt><dd>{}</dd></dl>",
-        e.urgency.score,
-        reasons(&e.urgency.because)
-    ));
-    out
+}
+
+/// A message of the thread: who, where and when, the text, and its labels with the reasons
+/// behind them.
+fn message_item(m: &Message, customer: &str, e: Option<&Enrichment>, topics: &[&str]) -> Markup {
+    let inbound = m.direction == Direction::In;
+    html! {
+        li class={ "msg " (if inbound { "in" } else { "out" }) } id={ "m" (m.id.0) } {
+            p.meta {
+                strong { @if inbound { (customer) } @else { "Brand" } }
+                " on " (m.channel_kind.as_str()) " · " (time_tag(m.sent_at))
+                @if m.visibility == Visibility::Private { " · private" }
+            }
+            p.text { (m.text) }
+            div.labels {
+                @if let Some(e) = e {
+                    (sentiment_badge(Some(&e.sentiment.label)))
+                    @for i in &e.intents {
+                        span.chip { (i.name.replace('_', " ")) " " (percent(i.confidence)) }
+                    }
+                    details.why { summary { "Why?" } (explanation(e)) }
+                }
+                @for t in topics {
+                    span.chip.topic { "#" (t) }
+                }
+            }
+        }
+    }
+}
+
+/// The reply box (on the conversation's own channel, with saved replies and the collision
+/// check) and the private note.
+struct ReplyBox<'a> {
+    customer: &'a str,
+    /// The newest message the agent has seen, for the collision check.
+    last_seen: i64,
+    saved: &'a [SavedReply],
+    opted_out: bool,
+    /// What the agent wrote, kept when a reply was refused.
+    draft: &'a str,
+}
+
+impl ReplyBox<'_> {
+    fn render(&self, session: &Session, c: &Conversation) -> Markup {
+        let mut saved = vec![(String::new(), "Insert a saved reply…".to_string())];
+        saved.extend(self.saved.iter().map(|s| (s.text.clone(), s.name.clone())));
+        let reply = html! {
+            input type="hidden" name="last_seen_message_id" value=(self.last_seen);
+            @if !self.saved.is_empty() {
+                label for="saved" { "Saved replies" }
+                select #saved data-insert="reply-text" { (options(&saved, None)) }
+            }
+            label for="reply-text" { "Your reply to " (self.customer) }
+            textarea #reply-text name="text" rows="4" required { (self.draft) }
+            div.row {
+                button type="submit" { "Send reply" }
+                label.inline {
+                    input type="checkbox" name="force" value="1";
+                    " send even if someone answered since I loaded this"
+                }
+            }
+        };
+        let note = html! {
+            label for="note-text" { "Private note (only your team sees it)" }
+            textarea #note-text name="text" rows="2" required {}
+            button type="submit" { "Add note" }
+        };
+        html! {
+            section.card aria-labelledby="reply-h" {
+                h2 #reply-h { "Reply on " (c.channel_kind.as_str()) }
+                @if self.opted_out {
+                    p.warning role="note" {
+                        "This customer opted out of engagement: reply only to what they asked."
+                    }
+                }
+                (action_form(session, c, "reply", "Reply", reply))
+                (action_form(session, c, "note", "Private note", note))
+            }
+        }
+    }
+}
+
+/// Assign / transfer, status, snooze and tags.
+fn actions_panel(
+    session: &Session,
+    c: &Conversation,
+    agents: &[Agent],
+    teams: &[Team],
+    tags: &[String],
+) -> Markup {
+    let mut agent_choices = vec![(String::new(), "nobody (back to the team)".to_string())];
+    agent_choices.extend(agents.iter().map(|a| (a.id.0.to_string(), a.name.clone())));
+    let mut team_choices = vec![(String::new(), "no team".to_string())];
+    team_choices.extend(teams.iter().map(|t| (t.id.0.to_string(), t.name.clone())));
+    let assignee = c.assignee_id.map(|a| a.0.to_string()).unwrap_or_default();
+    let team = c.team_id.map(|t| t.0.to_string()).unwrap_or_default();
+    let statuses = [
+        ConversationStatus::Open,
+        ConversationStatus::Pending,
+        ConversationStatus::Resolved,
+    ];
+    let status_label = |s: ConversationStatus| match s {
+        ConversationStatus::Open if c.status == ConversationStatus::Resolved => "Reopen",
+        ConversationStatus::Open => "Mark open",
+        ConversationStatus::Pending => "Mark pending",
+        _ => "Resolve",
+    };
+    let snooze_choices = [
+        ("60", "1 hour"),
+        ("240", "4 hours"),
+        ("1440", "1 day"),
+        ("4320", "3 days"),
+    ]
+    .map(|(v, l)| (v.to_string(), l.to_string()));
+    let assign = html! {
+        label for="assign-agent" { "Assignee" }
+        select #assign-agent name="agent_id" { (options(&agent_choices, Some(&assignee))) }
+        label for="assign-team" { "Team" }
+        select #assign-team name="team_id" { (options(&team_choices, Some(&team))) }
+        button type="submit" { "Assign" }
+    };
+    let status = html! {
+        p.label { "Status: " strong #status { (c.status.as_str()) } }
+        div.row {
+            @for s in statuses.into_iter().filter(|s| *s != c.status) {
+                button type="submit" name="status" value=(s.as_str()) { (status_label(s)) }
+            }
+        }
+    };
+    let snooze = html! {
+        label for="snooze-for" { "Snooze for" }
+        select #snooze-for name="minutes" { (options(&snooze_choices, None)) }
+        button type="submit" { "Snooze" }
+    };
+    let tag_list = html! {
+        p.label { "Tags" }
+        ul.tags {
+            @for t in tags {
+                li {
+                    span.chip { (t) }
+                    button.link type="submit" name="remove" value=(t)
+                        aria-label={ "Remove tag " (t) } { "×" }
+                }
+            }
+        }
+        label for="tag-add" { "Add a tag" }
+        input #tag-add name="add" maxlength="64";
+        button type="submit" { "Add tag" }
+    };
+    html! {
+        section.card aria-labelledby="act-h" {
+            h2 #act-h { "Actions" }
+            (action_form(session, c, "assign", "Assign", assign))
+            (action_form(session, c, "status", "Status", status))
+            (action_form(session, c, "snooze", "Snooze", snooze))
+            (action_form(session, c, "tags", "Tags", tag_list))
+        }
+    }
+}
+
+/// The customer: identities across channels, followers, engagement, tier and value, and
+/// their other conversations.
+fn customer_panel(
+    customer: &str,
+    contact: Option<&ContactProfile>,
+    others: &[&Conversation],
+) -> Markup {
+    html! {
+        section.card aria-labelledby="cust-h" {
+            h2 #cust-h { (customer) }
+            @if let Some(p) = contact {
+                ul.identities aria-label="Identities" {
+                    @for i in &p.identities {
+                        li {
+                            span.channel.{ "ch-" (i.kind.as_str()) } { (i.kind.as_str()) }
+                            " "
+                            @match &i.handle {
+                                Some(h) => { "@" (h) },
+                                None => (i.external_id),
+                            }
+                            @if i.verified { " ✓ verified" }
+                            @if let Some(f) = i.followers { " · " (f) " followers" }
+                        }
+                    }
+                }
+                p {
+                    "Engagement: "
+                    strong { @if p.contact.opted_out { "opted out" } @else { "welcome" } }
+                }
+                @if let Some(t) = &p.contact.tier { p { "Tier: " (t) } }
+                @if let Some(v) = p.contact.value { p { "Value: " (format!("{v:.2}")) } }
+            }
+            h3 { "Other conversations" }
+            @if others.is_empty() {
+                p.muted { "None." }
+            } @else {
+                ul {
+                    @for o in others {
+                        li {
+                            a href={ "/c/" (o.id.0) } { "Conversation " (o.id.0) }
+                            " · " (o.status.as_str()) " · " (time_tag(o.first_message_at))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// An event of the history: when, what, by whom, and what it changed.
+fn history_item(e: &ConversationEvent, agents: &HashMap<AgentId, &str>) -> Markup {
+    html! {
+        li {
+            (time_tag(e.at)) " · " strong { (e.kind.replace('_', " ")) }
+            " by " (actor_name(e.actor, agents)) (event_detail(e, agents))
+        }
+    }
+}
+
+/// The reasons behind each label, strongest first.
+pub(super) fn explanation(e: &Enrichment) -> Markup {
+    let reasons = |because: &[earshot_core::enrichment::Reason]| {
+        html! {
+            @if because.is_empty() {
+                span.muted { "no single feature stands out" }
+            }
+            @for (k, r) in because.iter().take(6).enumerate() {
+                @if k > 0 { ", " }
+                code { (r.feature) } " " (format!("{:+.2}", r.weight))
+            }
+        }
+    };
+    html! {
+        dl {
+            dt { "Language" }
+            dd { (e.language) " (" (percent(e.language_confidence)) ")" }
+            dt { "Sentiment: " (e.sentiment.label) }
+            dd { (reasons(&e.sentiment.because)) }
+            @for i in &e.intents {
+                dt { (i.name.replace('_', " ")) " (" (percent(i.confidence)) ")" }
+                dd { (reasons(&i.because)) }
+            }
+            dt { "Urgency " (format!("{:.2}", e.urgency.score)) }
+            dd { (reasons(&e.urgency.because)) }
+        }
+    }
 }
 
 pub(super) fn actor_name(a: Actor, agents: &HashMap<AgentId, &str>) -> String {
