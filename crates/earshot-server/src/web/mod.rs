@@ -303,24 +303,6 @@ pub(crate) fn options(choices: &[(String, String)], chosen: Option<&str>) -> Mar
     }
 }
 
-/// The components as strings, for the pages still built with `format!` while they move to
-/// maud; gone once every page is converted.
-pub(crate) mod legacy {
-    use super::Session;
-
-    pub(crate) fn escape(s: &str) -> String {
-        maud::html! { (s) }.into_string()
-    }
-
-    pub(crate) fn csrf_field(session: &Session) -> String {
-        super::csrf_field(session).into_string()
-    }
-
-    pub(crate) fn options(choices: &[(String, String)], chosen: Option<&str>) -> String {
-        super::options(choices, chosen).into_string()
-    }
-}
-
 /// A query-string value, percent-encoded.
 pub(crate) fn url_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

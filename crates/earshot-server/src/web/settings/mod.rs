@@ -5,19 +5,19 @@
 //! replies. Each change goes through the same store and workflow calls as the API, so the
 //! desk, the rules and the listen stage pick it up at once.
 
-use super::legacy::{csrf_field, escape, options};
-use super::{failed, shell, Section, Session};
+use super::{csrf_field, error_notice, failed, nav_link, options, shell, Section, Session};
 use crate::extract::Form;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use earshot_core::assign::{Availability, Skills};
 use earshot_core::{
     AgentId, AgentPatch, ChannelKind, NewAgent, StoreError, TeamId, TopicDraft, TopicId,
 };
+use maud::{html, Markup};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -67,38 +67,71 @@ pub(super) fn settings_page(
     session: &Session,
     tab: &str,
     notice: Option<&str>,
-    content: &str,
-) -> String {
-    let tabs: String = TABS
-        .iter()
-        .map(|(id, label)| {
-            format!(
-                "<a href=\"/settings/{id}\"{}>{label}</a>",
-                if *id == tab {
-                    " aria-current=\"page\""
-                } else {
-                    ""
-                }
-            )
-        })
-        .collect();
-    let notice = notice
-        .map(|n| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(n)))
-        .unwrap_or_default();
+    content: Markup,
+) -> Markup {
     let title = TABS
         .iter()
         .find(|t| t.0 == tab)
         .map(|t| t.1)
         .unwrap_or("Settings");
-    shell(
-        session,
-        Section::Settings,
-        title,
-        maud::PreEscaped(format!(
-            "<h1>Settings</h1><nav class=\"views\" aria-label=\"Settings\">{tabs}</nav><h2>{title}</h2>{notice}{content}"
-        )),
-    )
-    .into_string()
+    let main = html! {
+        h1 { "Settings" }
+        nav.views aria-label="Settings" {
+            @for (id, label) in TABS {
+                (nav_link(&format!("/settings/{id}"), label, id == tab))
+            }
+        }
+        h2 { (title) }
+        (error_notice(notice))
+        (content)
+    };
+    shell(session, Section::Settings, title, main)
+}
+
+/// A table of what exists: its caption, column headings and rows.
+pub(super) fn table(caption: &str, columns: &[&str], rows: Markup) -> Markup {
+    html! {
+        div.table-wrap {
+            table {
+                caption { (caption) }
+                thead {
+                    tr {
+                        @for c in columns {
+                            th scope="col" { (c) }
+                        }
+                    }
+                }
+                tbody { (rows) }
+            }
+        }
+    }
+}
+
+/// The card with the form that adds a new one.
+pub(super) fn add_form(
+    session: &Session,
+    action: &str,
+    label: &str,
+    heading: &str,
+    content: Markup,
+) -> Markup {
+    html! {
+        form.card method="post" action=(action) aria-label=(label) {
+            h3 { (heading) }
+            (csrf_field(session))
+            (content)
+        }
+    }
+}
+
+/// The delete button of a row.
+pub(super) fn delete_form(session: &Session, action: &str) -> Markup {
+    html! {
+        form method="post" action=(action) {
+            (csrf_field(session))
+            button.link type="submit" { "Delete" }
+        }
+    }
 }
 
 /// A settings form: the admin check, then its CSRF check.

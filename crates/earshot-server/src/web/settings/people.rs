@@ -18,46 +18,50 @@ pub(super) async fn render_people(
             Ok(x) => x,
             Err(e) => return failed(e),
         };
-    let rows: String = users
-        .iter()
-        .map(|u| {
-            format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(&u.name),
-                escape(&u.email),
-                escape(&u.role),
-                u.agent_id
-                    .and_then(|a| agents.iter().find(|x| x.id == a))
-                    .map(|a| escape(&a.name))
-                    .unwrap_or_else(|| "—".into())
-            )
-        })
-        .collect();
+    let rows = html! {
+        @for u in &users {
+            tr {
+                td { (u.name) }
+                td { (u.email) }
+                td { (u.role) }
+                td {
+                    (u.agent_id
+                        .and_then(|a| agents.iter().find(|x| x.id == a))
+                        .map_or("—", |a| a.name.as_str()))
+                }
+            }
+        }
+    };
     let mut agent_choices = vec![(String::new(), "not an agent".to_string())];
     agent_choices.extend(
         agents
             .iter()
             .map(|a| (a.id.0.to_string(), format!("{} <{}>", a.name, a.email))),
     );
-    let content = format!(
-        "<div class=\"table-wrap\"><table><caption>People who sign in</caption><thead><tr><th scope=\"col\">Name</th>\
-         <th scope=\"col\">Email</th><th scope=\"col\">Role</th><th scope=\"col\">Agent</th></tr></thead><tbody>{rows}</tbody></table></div>\
-         <form method=\"post\" action=\"/settings/people\" class=\"card\" aria-label=\"Add a person\"><h3>Add a person</h3>{}\
-         <label for=\"u-name\">Name</label><input id=\"u-name\" name=\"name\" required maxlength=\"200\">\
-         <label for=\"u-email\">Email</label><input id=\"u-email\" name=\"email\" type=\"email\" required>\
-         <label for=\"u-role\">Role</label><select id=\"u-role\" name=\"role\"><option value=\"agent\">agent</option><option value=\"admin\">admin</option></select>\
-         <label for=\"u-agent\">Works as agent</label><select id=\"u-agent\" name=\"agent_id\">{}</select>\
-         <label for=\"u-password\">Password (10 to 256 characters; tell them, they can't see it here again)</label>\
-         <input id=\"u-password\" name=\"password\" type=\"password\" minlength=\"10\" maxlength=\"256\" autocomplete=\"new-password\" required>\
-         <button type=\"submit\">Add person</button></form>",
-        csrf_field(session),
-        options(&agent_choices, None)
-    );
-    (
-        status,
-        Html(settings_page(session, "people", notice, &content)),
-    )
-        .into_response()
+    let form = html! {
+        label for="u-name" { "Name" }
+        input #u-name name="name" required maxlength="200";
+        label for="u-email" { "Email" }
+        input #u-email name="email" type="email" required;
+        label for="u-role" { "Role" }
+        select #u-role name="role" {
+            option value="agent" { "agent" }
+            option value="admin" { "admin" }
+        }
+        label for="u-agent" { "Works as agent" }
+        select #u-agent name="agent_id" { (options(&agent_choices, None)) }
+        label for="u-password" {
+            "Password (10 to 256 characters; tell them, they can't see it here again)"
+        }
+        input #u-password name="password" type="password" minlength="10" maxlength="256"
+            autocomplete="new-password" required;
+        button type="submit" { "Add person" }
+    };
+    let content = html! {
+        (table("People who sign in", &["Name", "Email", "Role", "Agent"], rows))
+        (add_form(session, "/settings/people", "Add a person", "Add a person", form))
+    };
+    (status, settings_page(session, "people", notice, content)).into_response()
 }
 
 #[derive(Debug, Deserialize)]

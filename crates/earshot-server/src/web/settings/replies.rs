@@ -20,33 +20,28 @@ pub(super) async fn render_replies(
         Ok(s) => s,
         Err(e) => return failed(e),
     };
-    let rows: String = saved
-        .iter()
-        .map(|s| {
-            format!(
-                "<tr><td>{}</td><td>{}</td><td><form method=\"post\" action=\"/settings/replies/{}/delete\">{}\
-                 <button type=\"submit\" class=\"link\">Delete</button></form></td></tr>",
-                escape(&s.name),
-                escape(&s.text),
-                s.id,
-                csrf_field(session)
-            )
-        })
-        .collect();
-    let content = format!(
-        "<div class=\"table-wrap\"><table><caption>Saved replies agents insert in the reply box</caption><thead><tr>\
-         <th scope=\"col\">Name</th><th scope=\"col\">Text</th><th scope=\"col\">Delete</th></tr></thead><tbody>{rows}</tbody></table></div>\
-         <form method=\"post\" action=\"/settings/replies\" class=\"card\" aria-label=\"Add a saved reply\"><h3>Add a saved reply</h3>{}\
-         <label for=\"r-name\">Name</label><input id=\"r-name\" name=\"name\" required maxlength=\"100\">\
-         <label for=\"r-text\">Text</label><textarea id=\"r-text\" name=\"text\" rows=\"3\" required maxlength=\"5000\"></textarea>\
-         <button type=\"submit\">Save reply</button></form>",
-        csrf_field(session)
-    );
-    (
-        status,
-        Html(settings_page(session, "replies", notice, &content)),
-    )
-        .into_response()
+    let rows = html! {
+        @for s in &saved {
+            tr {
+                td { (s.name) }
+                td { (s.text) }
+                td { (delete_form(session, &format!("/settings/replies/{}/delete", s.id))) }
+            }
+        }
+    };
+    let form = html! {
+        label for="r-name" { "Name" }
+        input #r-name name="name" required maxlength="100";
+        label for="r-text" { "Text" }
+        textarea #r-text name="text" rows="3" required maxlength="5000" {}
+        button type="submit" { "Save reply" }
+    };
+    let caption = "Saved replies agents insert in the reply box";
+    let content = html! {
+        (table(caption, &["Name", "Text", "Delete"], rows))
+        (add_form(session, "/settings/replies", "Add a saved reply", "Add a saved reply", form))
+    };
+    (status, settings_page(session, "replies", notice, content)).into_response()
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,6 +1,7 @@
 //! Settings: automation rules.
 
 use super::*;
+use earshot_core::workflow::RuleRecord;
 
 pub(super) const RULE_EXAMPLE: &str = r#"{"name": "Angry customers get a tag", "trigger": {"event": "message_received"},
  "conditions": {"all": [{"field": "message.sentiment", "op": "eq", "value": "negative"}]},
@@ -8,6 +9,13 @@ pub(super) const RULE_EXAMPLE: &str = r#"{"name": "Angry customers get a tag", "
 
 pub(super) async fn rules(State(state): State<AppState>, session: Session) -> Response {
     show(&state, &session, Tab::Rules(None)).await
+}
+
+/// A stored rule as the JSON its row edits: the rule with its position.
+fn editable(r: &RuleRecord) -> String {
+    let mut body = serde_json::to_value(&r.rule).unwrap_or_default();
+    body["position"] = json!(r.position);
+    serde_json::to_string_pretty(&body).unwrap_or_default()
 }
 
 pub(super) async fn render_rules(
@@ -21,42 +29,46 @@ pub(super) async fn render_rules(
         Ok(r) => r,
         Err(e) => return failed(e),
     };
-    let rows: String = rules
-        .iter()
-        .map(|r| {
-            let mut body = serde_json::to_value(&r.rule).unwrap_or_default();
-            body["position"] = json!(r.position);
-            let body = serde_json::to_string_pretty(&body).unwrap_or_default();
-            format!(
-                "<tr><td>{pos}</td><td>{name}</td><td><details><summary>Edit</summary>\
-                 <form method=\"post\" action=\"/settings/rules/{id}\" aria-label=\"Edit rule {name}\">{csrf}\
-                 <label for=\"rule-{id}\">Rule {id} (JSON)</label>\
-                 <textarea id=\"rule-{id}\" name=\"rule\" rows=\"10\" class=\"code\" required>{body}</textarea>\
-                 <button type=\"submit\">Save rule {id}</button></form></details></td>\
-                 <td><form method=\"post\" action=\"/settings/rules/{id}/delete\">{csrf}<button type=\"submit\" class=\"link\">Delete</button></form></td></tr>",
-                pos = r.position,
-                name = escape(&r.rule.name),
-                body = escape(&body),
-                id = r.id,
-                csrf = csrf_field(session)
-            )
-        })
-        .collect();
-    let content = format!(
-        "<p>Rules run in order on every event; see the README's <em>Automation rules</em> for fields, operators and actions.</p>\
-         <div class=\"table-wrap\"><table><caption>Rules</caption><thead><tr><th scope=\"col\">Position</th><th scope=\"col\">Name</th>\
-         <th scope=\"col\">Rule</th><th scope=\"col\">Delete</th></tr></thead><tbody>{rows}</tbody></table></div>\
-         <form method=\"post\" action=\"/settings/rules\" class=\"card\" aria-label=\"Add a rule\"><h3>Add a rule</h3>{}\
-         <label for=\"rule-json\">Rule (JSON)</label><textarea id=\"rule-json\" name=\"rule\" rows=\"8\" class=\"code\" required>{}</textarea>\
-         <button type=\"submit\">Save rule</button></form>",
-        csrf_field(session),
-        escape(draft.unwrap_or(RULE_EXAMPLE)),
-    );
-    (
-        status,
-        Html(settings_page(session, "rules", notice, &content)),
-    )
-        .into_response()
+    let rows = html! {
+        @for r in &rules {
+            tr {
+                td { (r.position) }
+                td { (r.rule.name) }
+                td {
+                    details {
+                        summary { "Edit" }
+                        form method="post" action={ "/settings/rules/" (r.id) }
+                            aria-label={ "Edit rule " (r.rule.name) } {
+                            (csrf_field(session))
+                            label for={ "rule-" (r.id) } { "Rule " (r.id) " (JSON)" }
+                            textarea.code id={ "rule-" (r.id) } name="rule" rows="10" required {
+                                (editable(r))
+                            }
+                            button type="submit" { "Save rule " (r.id) }
+                        }
+                    }
+                }
+                td { (delete_form(session, &format!("/settings/rules/{}/delete", r.id))) }
+            }
+        }
+    };
+    let form = html! {
+        label for="rule-json" { "Rule (JSON)" }
+        textarea.code #rule-json name="rule" rows="8" required {
+            (draft.unwrap_or(RULE_EXAMPLE))
+        }
+        button type="submit" { "Save rule" }
+    };
+    let content = html! {
+        p {
+            "Rules run in order on every event; see the README's "
+            em { "Automation rules" }
+            " for fields, operators and actions."
+        }
+        (table("Rules", &["Position", "Name", "Rule", "Delete"], rows))
+        (add_form(session, "/settings/rules", "Add a rule", "Add a rule", form))
+    };
+    (status, settings_page(session, "rules", notice, content)).into_response()
 }
 
 #[derive(Debug, Deserialize)]

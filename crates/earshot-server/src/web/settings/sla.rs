@@ -28,43 +28,54 @@ pub(super) async fn render_sla(
         Ok(p) => p,
         Err(e) => return failed(e),
     };
-    let rows: String = policies
-        .iter()
-        .map(|p| {
-            let d = &p.policy;
-            format!(
-                "<tr><td>{}</td><td>{}</td><td>{} min</td><td>{} min</td><td>{}</td><td>{}</td></tr>",
-                p.id,
-                escape(&d.name),
-                d.first_response_minutes,
-                d.next_response_minutes.unwrap_or(d.first_response_minutes),
-                d.resolution_minutes.map(|m| format!("{m} min")).unwrap_or_else(|| "—".into()),
-                escape(
-                    &d.calendar
-                        .as_ref()
-                        .map(|c| serde_json::to_string(c).unwrap_or_default())
-                        .unwrap_or_else(|| "around the clock (UTC)".into())
-                ),
-            )
-        })
-        .collect();
-    let content = format!(
-        "<p>Out of the box every customer waits at most 24 hours (1 hour when urgent). A policy applies when a rule's \
-         <code>apply_sla</code> action names it; its clock runs only in the calendar's business hours.</p>\
-         <div class=\"table-wrap\"><table><caption>SLA policies</caption><thead><tr><th scope=\"col\">Id</th><th scope=\"col\">Name</th>\
-         <th scope=\"col\">First response</th><th scope=\"col\">Next response</th><th scope=\"col\">Resolution</th><th scope=\"col\">Business calendar</th></tr></thead>\
-         <tbody>{rows}</tbody></table></div>\
-         <form method=\"post\" action=\"/settings/sla\" class=\"card\" aria-label=\"Add an SLA policy\"><h3>Add a policy</h3>{}\
-         <label for=\"policy-json\">Policy with its calendar (JSON)</label><textarea id=\"policy-json\" name=\"policy\" rows=\"9\" class=\"code\" required>{}</textarea>\
-         <button type=\"submit\">Save policy</button></form>",
-        csrf_field(session),
-        escape(draft.unwrap_or(POLICY_EXAMPLE)),
-    );
-    (
-        status,
-        Html(settings_page(session, "sla", notice, &content)),
-    )
-        .into_response()
+    let rows = html! {
+        @for p in &policies {
+            @let d = &p.policy;
+            tr {
+                td { (p.id) }
+                td { (d.name) }
+                td { (d.first_response_minutes) " min" }
+                td { (d.next_response_minutes.unwrap_or(d.first_response_minutes)) " min" }
+                td {
+                    @match d.resolution_minutes {
+                        Some(m) => { (m) " min" },
+                        None => "—",
+                    }
+                }
+                td {
+                    @match &d.calendar {
+                        Some(c) => (serde_json::to_string(c).unwrap_or_default()),
+                        None => "around the clock (UTC)",
+                    }
+                }
+            }
+        }
+    };
+    let columns = [
+        "Id",
+        "Name",
+        "First response",
+        "Next response",
+        "Resolution",
+        "Business calendar",
+    ];
+    let form = html! {
+        label for="policy-json" { "Policy with its calendar (JSON)" }
+        textarea.code #policy-json name="policy" rows="9" required {
+            (draft.unwrap_or(POLICY_EXAMPLE))
+        }
+        button type="submit" { "Save policy" }
+    };
+    let content = html! {
+        p {
+            "Out of the box every customer waits at most 24 hours (1 hour when urgent). A policy "
+            "applies when a rule's " code { "apply_sla" } " action names it; its clock runs "
+            "only in the calendar's business hours."
+        }
+        (table("SLA policies", &columns, rows))
+        (add_form(session, "/settings/sla", "Add an SLA policy", "Add a policy", form))
+    };
+    (status, settings_page(session, "sla", notice, content)).into_response()
 }
 
 #[derive(Debug, Deserialize)]

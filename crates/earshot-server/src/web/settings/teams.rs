@@ -31,79 +31,125 @@ pub(super) async fn render_teams(
         };
     let mut team_choices = vec![(String::new(), "no team".to_string())];
     team_choices.extend(teams.iter().map(|t| (t.id.0.to_string(), t.name.clone())));
-    let availability = |chosen: Availability| {
-        options(
-            &["online", "away", "offline"].map(|a| (a.to_string(), a.to_string())),
-            Some(chosen.as_str()),
-        )
+    let team_rows = html! {
+        @for t in &teams {
+            tr {
+                td { (t.name) }
+                td { (format!("{:?}", t.strategy).to_lowercase()) }
+                td { (agents.iter().filter(|a| a.team_id == Some(t.id)).count()) }
+            }
+        }
     };
-    let team_rows: String = teams
-        .iter()
-        .map(|t| {
-            format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(&t.name),
-                escape(&format!("{:?}", t.strategy).to_lowercase()),
-                agents.iter().filter(|a| a.team_id == Some(t.id)).count()
-            )
-        })
-        .collect();
-    let agent_rows: String = agents
-        .iter()
-        .map(|a| {
-            let id = a.id.0;
-            let channels: Vec<String> = a.skills.channels.iter().map(|c| c.as_str().to_string()).collect();
-            format!(
-                "<tr><td>{name}<br><span class=\"muted\">{email}</span></td><td colspan=\"5\">\
-                 <form method=\"post\" action=\"/settings/agents/{id}\" class=\"inline-form\" aria-label=\"Agent {name}\">{csrf}\
-                 <label for=\"a{id}-team\">Team</label><select id=\"a{id}-team\" name=\"team_id\">{teams}</select>\
-                 <label for=\"a{id}-cap\">Capacity</label><input id=\"a{id}-cap\" name=\"capacity\" type=\"number\" min=\"0\" max=\"10000\" value=\"{cap}\">\
-                 <label for=\"a{id}-av\">Availability</label><select id=\"a{id}-av\" name=\"availability\">{av}</select>\
-                 <label for=\"a{id}-lang\">Languages</label><input id=\"a{id}-lang\" name=\"languages\" value=\"{langs}\" size=\"8\">\
-                 <label for=\"a{id}-ch\">Channels</label><input id=\"a{id}-ch\" name=\"channels\" value=\"{chs}\" size=\"10\">\
-                 <label for=\"a{id}-top\">Topics</label><input id=\"a{id}-top\" name=\"topics\" value=\"{tops}\" size=\"10\">\
-                 <button type=\"submit\">Save</button></form></td></tr>",
-                name = escape(&a.name),
-                email = escape(&a.email),
-                csrf = csrf_field(session),
-                teams = options(&team_choices, Some(&a.team_id.map(|t| t.0.to_string()).unwrap_or_default())),
-                cap = a.capacity,
-                av = availability(a.availability),
-                langs = escape(&comma_list(&a.skills.languages)),
-                chs = escape(&comma_list(&channels)),
-                tops = escape(&comma_list(&a.skills.topics)),
-            )
-        })
-        .collect();
-    let content = format!(
-        "<div class=\"table-wrap\"><table><caption>Teams</caption><thead><tr><th scope=\"col\">Team</th><th scope=\"col\">Assignment</th>\
-         <th scope=\"col\">Agents</th></tr></thead><tbody>{team_rows}</tbody></table></div>\
-         <form method=\"post\" action=\"/settings/teams\" class=\"card\" aria-label=\"Add a team\"><h3>Add a team</h3>{csrf}\
-         <label for=\"t-name\">Name</label><input id=\"t-name\" name=\"name\" required maxlength=\"200\">\
-         <label for=\"t-strategy\">Assignment</label><select id=\"t-strategy\" name=\"strategy\">\
-         <option value=\"least_loaded\">least loaded</option><option value=\"round_robin\">round robin</option></select>\
-         <button type=\"submit\">Add team</button></form>\
-         <div class=\"table-wrap\"><table><caption>Agents: skills (comma-separated languages, channels, topics), capacity and availability</caption>\
-         <thead><tr><th scope=\"col\">Agent</th><th scope=\"col\" colspan=\"5\">Settings</th></tr></thead><tbody>{agent_rows}</tbody></table></div>\
-         <form method=\"post\" action=\"/settings/agents\" class=\"card\" aria-label=\"Add an agent\"><h3>Add an agent</h3>{csrf}\
-         <label for=\"n-name\">Name</label><input id=\"n-name\" name=\"name\" required maxlength=\"200\">\
-         <label for=\"n-email\">Email</label><input id=\"n-email\" name=\"email\" type=\"email\" required>\
-         <label for=\"n-team\">Team</label><select id=\"n-team\" name=\"team_id\">{teams}</select>\
-         <label for=\"n-cap\">Capacity (open conversations at once)</label><input id=\"n-cap\" name=\"capacity\" type=\"number\" min=\"0\" max=\"10000\" value=\"10\">\
-         <label for=\"n-av\">Availability</label><select id=\"n-av\" name=\"availability\">{av}</select>\
-         <label for=\"n-lang\">Languages (e.g. en, es)</label><input id=\"n-lang\" name=\"languages\">\
-         <label for=\"n-ch\">Channels (e.g. x, email)</label><input id=\"n-ch\" name=\"channels\">\
-         <label for=\"n-top\">Topics</label><input id=\"n-top\" name=\"topics\">\
-         <button type=\"submit\">Add agent</button></form>",
-        csrf = csrf_field(session),
-        teams = options(&team_choices, None),
-        av = availability(Availability::Online),
-    );
-    (
-        status,
-        Html(settings_page(session, "teams", notice, &content)),
+    let agent_rows = html! {
+        @for a in &agents {
+            (agent_row(session, a, &team_choices))
+        }
+    };
+    let team_form = html! {
+        label for="t-name" { "Name" }
+        input #t-name name="name" required maxlength="200";
+        label for="t-strategy" { "Assignment" }
+        select #t-strategy name="strategy" {
+            option value="least_loaded" { "least loaded" }
+            option value="round_robin" { "round robin" }
+        }
+        button type="submit" { "Add team" }
+    };
+    let agent_form = html! {
+        label for="n-name" { "Name" }
+        input #n-name name="name" required maxlength="200";
+        label for="n-email" { "Email" }
+        input #n-email name="email" type="email" required;
+        label for="n-team" { "Team" }
+        select #n-team name="team_id" { (options(&team_choices, None)) }
+        label for="n-cap" { "Capacity (open conversations at once)" }
+        input #n-cap name="capacity" type="number" min="0" max="10000" value="10";
+        label for="n-av" { "Availability" }
+        select #n-av name="availability" { (availability_options(Availability::Online)) }
+        label for="n-lang" { "Languages (e.g. en, es)" }
+        input #n-lang name="languages";
+        label for="n-ch" { "Channels (e.g. x, email)" }
+        input #n-ch name="channels";
+        label for="n-top" { "Topics" }
+        input #n-top name="topics";
+        button type="submit" { "Add agent" }
+    };
+    let content = html! {
+        (table("Teams", &["Team", "Assignment", "Agents"], team_rows))
+        (add_form(session, "/settings/teams", "Add a team", "Add a team", team_form))
+        div.table-wrap {
+            table {
+                caption {
+                    "Agents: skills (comma-separated languages, channels, topics), capacity and "
+                    "availability"
+                }
+                thead {
+                    tr {
+                        th scope="col" { "Agent" }
+                        th scope="col" colspan="5" { "Settings" }
+                    }
+                }
+                tbody { (agent_rows) }
+            }
+        }
+        (add_form(session, "/settings/agents", "Add an agent", "Add an agent", agent_form))
+    };
+    (status, settings_page(session, "teams", notice, content)).into_response()
+}
+
+fn availability_options(chosen: Availability) -> Markup {
+    options(
+        &["online", "away", "offline"].map(|a| (a.to_string(), a.to_string())),
+        Some(chosen.as_str()),
     )
-        .into_response()
+}
+
+/// An agent's row: the form that changes their team, capacity, availability and skills.
+fn agent_row(
+    session: &Session,
+    a: &earshot_core::Agent,
+    team_choices: &[(String, String)],
+) -> Markup {
+    let id = a.id.0;
+    let field = |suffix: &str| format!("a{id}-{suffix}");
+    let team = a.team_id.map(|t| t.0.to_string()).unwrap_or_default();
+    let channels: Vec<String> = a
+        .skills
+        .channels
+        .iter()
+        .map(|c| c.as_str().to_string())
+        .collect();
+    html! {
+        tr {
+            td { (a.name) br; span.muted { (a.email) } }
+            td colspan="5" {
+                form.inline-form method="post" action={ "/settings/agents/" (id) }
+                    aria-label={ "Agent " (a.name) } {
+                    (csrf_field(session))
+                    label for=(field("team")) { "Team" }
+                    select id=(field("team")) name="team_id" {
+                        (options(team_choices, Some(&team)))
+                    }
+                    label for=(field("cap")) { "Capacity" }
+                    input id=(field("cap")) name="capacity" type="number" min="0" max="10000"
+                        value=(a.capacity);
+                    label for=(field("av")) { "Availability" }
+                    select id=(field("av")) name="availability" {
+                        (availability_options(a.availability))
+                    }
+                    label for=(field("lang")) { "Languages" }
+                    input id=(field("lang")) name="languages"
+                        value=(comma_list(&a.skills.languages)) size="8";
+                    label for=(field("ch")) { "Channels" }
+                    input id=(field("ch")) name="channels" value=(comma_list(&channels)) size="10";
+                    label for=(field("top")) { "Topics" }
+                    input id=(field("top")) name="topics" value=(comma_list(&a.skills.topics))
+                        size="10";
+                    button type="submit" { "Save" }
+                }
+            }
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

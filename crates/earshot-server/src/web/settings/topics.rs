@@ -17,42 +17,37 @@ pub(super) async fn render_topics(
         Ok(t) => t,
         Err(e) => return failed(e),
     };
-    let rows: String = topics
-        .iter()
-        .map(|t| {
-            format!(
-                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td><a href=\"/inbox?topic={}\">conversations</a></td>\
-                 <td><form method=\"post\" action=\"/settings/topics/{}/delete\">{}<button type=\"submit\" class=\"link\">Delete</button></form></td></tr>",
-                escape(&t.name),
-                escape(&t.query),
-                if t.active { "active" } else { "paused" },
-                t.id.0,
-                t.id.0,
-                csrf_field(session)
-            )
-        })
-        .collect();
+    let rows = html! {
+        @for t in &topics {
+            tr {
+                td { (t.name) }
+                td { code { (t.query) } }
+                td { @if t.active { "active" } @else { "paused" } }
+                td { a href={ "/inbox?topic=" (t.id.0) } { "conversations" } }
+                td { (delete_form(session, &format!("/settings/topics/{}/delete", t.id.0))) }
+            }
+        }
+    };
     let (name, query) = draft.unwrap_or(("", ""));
-    let content = format!(
-        "<div class=\"table-wrap\"><table><caption>Topics matched against every inbound message</caption><thead><tr>\
-         <th scope=\"col\">Name</th><th scope=\"col\">Query</th><th scope=\"col\">State</th><th scope=\"col\">Inbox</th><th scope=\"col\">Delete</th></tr></thead>\
-         <tbody>{rows}</tbody></table></div>\
-         <form method=\"post\" action=\"/settings/topics\" class=\"card\" aria-label=\"Add a topic\"><h3>Add a topic</h3>{}\
-         <label for=\"topic-name\">Name</label><input id=\"topic-name\" name=\"name\" required maxlength=\"200\" value=\"{}\">\
-         <label for=\"topic-query\">Query (e.g. <code>(refund OR \"money back\") NOT spam</code>)</label>\
-         <textarea id=\"topic-query\" name=\"query\" rows=\"3\" required data-check=\"/settings/topics/check\" aria-describedby=\"topic-check\">{}</textarea>\
-         <p id=\"topic-check\" class=\"check\" role=\"status\" aria-live=\"polite\"></p>\
-         <div id=\"topic-preview\" class=\"preview\"></div>\
-         <button type=\"submit\">Save topic</button></form>",
-        csrf_field(session),
-        escape(name),
-        escape(query),
-    );
-    (
-        status,
-        Html(settings_page(session, "topics", notice, &content)),
-    )
-        .into_response()
+    let form = html! {
+        label for="topic-name" { "Name" }
+        input #topic-name name="name" required maxlength="200" value=(name);
+        label for="topic-query" {
+            "Query (e.g. " code { "(refund OR \"money back\") NOT spam" } ")"
+        }
+        textarea #topic-query name="query" rows="3" required data-check="/settings/topics/check"
+            aria-describedby="topic-check" { (query) }
+        p #topic-check.check role="status" aria-live="polite" {}
+        #topic-preview.preview {}
+        button type="submit" { "Save topic" }
+    };
+    let caption = "Topics matched against every inbound message";
+    let columns = ["Name", "Query", "State", "Inbox", "Delete"];
+    let content = html! {
+        (table(caption, &columns, rows))
+        (add_form(session, "/settings/topics", "Add a topic", "Add a topic", form))
+    };
+    (status, settings_page(session, "topics", notice, content)).into_response()
 }
 
 #[derive(Debug, Deserialize)]
