@@ -2,7 +2,9 @@
 //! (`inbox`) with live updates (`live`), the conversation page with every agent action
 //! (`conversation`), the manager's dashboard (`dashboard`, charts from `chart`), and the
 //! admins' settings (`settings`). Pages are rendered on the server as plain HTML forms that
-//! work without scripts; one small script (`assets/app.js`) adds live updates, ticking SLA
+//! work without scripts, built with maud's `html!` (every interpolated value is escaped, so
+//! nothing is escaped by hand; the pages are small component functions returning `Markup`,
+//! starting from [`shell`]); one small script (`assets/app.js`) adds live updates, ticking SLA
 //! countdowns and the query editor's check as you type. Nothing to build with npm.
 //!
 //! Every page needs a session (the [`Session`] extractor sends anyone else to `/login`);
