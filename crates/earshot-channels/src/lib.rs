@@ -4,9 +4,15 @@
 //! record was rejected, with where it was (a line, or a path inside a JSON document). A bad
 //! record never stops the others.
 
+pub mod messenger;
 pub mod normalized;
 pub mod outbound;
+pub mod secrets;
+pub mod send;
+pub mod telegram;
 pub mod twcs;
+pub mod webhook;
+pub mod whatsapp;
 pub mod x;
 
 use earshot_core::Inbound;
@@ -24,6 +30,14 @@ pub enum Format {
     Twcs,
     /// An X API v2 response (tweets or DM events) as one JSON document.
     XV2,
+    /// A WhatsApp Cloud API webhook body.
+    Whatsapp,
+    /// A Messenger webhook body (or one `entry` or `messaging` item).
+    Messenger,
+    /// An Instagram messaging webhook body.
+    Instagram,
+    /// A Telegram `Update`, an array of them, or a `getUpdates` answer.
+    Telegram,
 }
 
 impl Format {
@@ -32,6 +46,10 @@ impl Format {
             Self::Jsonl => "jsonl",
             Self::Twcs => "twcs",
             Self::XV2 => "x-v2",
+            Self::Whatsapp => "whatsapp",
+            Self::Messenger => "messenger",
+            Self::Instagram => "instagram",
+            Self::Telegram => "telegram",
         }
     }
 }
@@ -43,8 +61,12 @@ impl FromStr for Format {
             "jsonl" | "normalized" => Ok(Self::Jsonl),
             "twcs" | "twcs-csv" => Ok(Self::Twcs),
             "x-v2" | "x" => Ok(Self::XV2),
+            "whatsapp" => Ok(Self::Whatsapp),
+            "messenger" => Ok(Self::Messenger),
+            "instagram" => Ok(Self::Instagram),
+            "telegram" => Ok(Self::Telegram),
             other => Err(format!(
-                "unknown format `{other}`; expected jsonl, twcs or x-v2"
+                "unknown format `{other}`; expected jsonl, twcs, x-v2, whatsapp, messenger, instagram or telegram"
             )),
         }
     }
@@ -66,6 +88,9 @@ pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
         return Some(Format::Jsonl);
     }
     let trimmed = text.trim_start();
+    if let Some(platform) = platform_payload(trimmed) {
+        return Some(platform);
+    }
     if trimmed.starts_with('{') {
         // One object per line (normalized) or one pretty-printed document (X API)?
         let one_line_object = serde_json::from_str::<serde_json::Value>(first_line).is_ok();
@@ -78,6 +103,28 @@ pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
         return Some(Format::Jsonl);
     }
     None
+}
+
+/// A platform's webhook payload, told by the markers its documents carry.
+fn platform_payload(head: &str) -> Option<Format> {
+    if !(head.starts_with('{') || head.starts_with('[')) {
+        return None;
+    }
+    let compact: String = head.chars().filter(|c| !c.is_whitespace()).collect();
+    if compact.contains("\"object\":\"whatsapp_business_account\"") {
+        Some(Format::Whatsapp)
+    } else if compact.contains("\"object\":\"instagram\"") {
+        Some(Format::Instagram)
+    } else if compact.contains("\"object\":\"page\"")
+        || compact.contains("\"messaging\":[")
+        || (compact.contains("\"sender\":{") && compact.contains("\"mid\":"))
+    {
+        Some(Format::Messenger)
+    } else if compact.contains("\"update_id\":") {
+        Some(Format::Telegram)
+    } else {
+        None
+    }
 }
 
 /// Where a record was in its input.
@@ -154,6 +201,12 @@ pub fn decode<'a, R: BufRead + Send + 'a>(
             let mut bytes = Vec::new();
             reader.read_to_end(&mut bytes)?;
             Box::new(x::decode_document(&bytes, options).into_iter())
+        }
+        Format::Whatsapp | Format::Messenger | Format::Instagram | Format::Telegram => {
+            let mut reader = reader;
+            let mut bytes = Vec::new();
+            reader.read_to_end(&mut bytes)?;
+            Box::new(webhook::decode_file(format, &bytes, options).into_iter())
         }
     })
 }

@@ -152,3 +152,191 @@ fn normalized_jsonl_reports_every_bad_line_and_keeps_the_good_ones() {
         Visibility::Public
     );
 }
+
+/// Every file of a platform's fixtures, detected and decoded.
+fn platform_fixtures(dir: &str) -> Vec<(String, Vec<earshot_channels::Decoded>)> {
+    let Some(root) = fixture(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let bytes = std::fs::read(&path).unwrap();
+            let format =
+                detect(&path, &bytes).unwrap_or_else(|| panic!("{} not detected", path.display()));
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (
+                name,
+                decode(&bytes[..], format, &DecodeOptions::default())
+                    .unwrap()
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_whatsapp_fixture_decodes_or_says_why() {
+    let all = platform_fixtures("whatsapp_cloud_api");
+    for (name, records) in &all {
+        assert!(!records.is_empty(), "{name}: nothing decoded or reported");
+        for r in records {
+            if let Err(e) = &r.result {
+                assert!(!e.reason.is_empty(), "{name}: a reject without a reason");
+            }
+        }
+    }
+    let get = |n: &str| &all.iter().find(|(f, _)| f == n).unwrap().1;
+    let image = get("webhook_message_image.json")[0]
+        .result
+        .as_ref()
+        .unwrap();
+    assert_eq!(image.external_id, "wamid.xyzxyz");
+    assert_eq!(image.author.external_id, "972987654321");
+    assert_eq!(image.author.display_name.as_deref(), Some("Test Name"));
+    assert_eq!(image.visibility, Visibility::Private);
+    assert!(
+        image.text.contains("image/jpeg") && image.text.contains("65463453"),
+        "{}",
+        image.text
+    );
+    let button = get("webhook_callback_button_button.json")[0]
+        .result
+        .as_ref()
+        .unwrap();
+    assert_eq!(button.text, "title");
+    assert_eq!(
+        button.in_reply_to, None,
+        "a context naming the message itself is dropped"
+    );
+    let order = get("webhook_message_order.json")[0]
+        .result
+        .as_ref()
+        .unwrap();
+    assert!(order.text.contains("3 × HAMBURGER"), "{}", order.text);
+    let edit = get("webhook_edited_message_image.json")[0]
+        .result
+        .as_ref()
+        .unwrap();
+    assert!(edit.text.starts_with("(edited) Updated image caption"));
+    assert!(edit
+        .in_reply_to
+        .as_deref()
+        .unwrap()
+        .starts_with("wamid.HBgLMTQxMjU1"));
+    let broken = get("webhook_message_interactive_message_with_err.json");
+    assert_eq!(
+        broken[0].result.as_ref().unwrap_err().code,
+        "unsupported_message"
+    );
+    let reaction = get("webhook_message_reaction.json");
+    assert!(reaction[0]
+        .result
+        .as_ref()
+        .unwrap_err()
+        .reason
+        .contains("reaction"));
+    let status = get("webhook_status_delivered.json");
+    assert!(status[0]
+        .result
+        .as_ref()
+        .unwrap_err()
+        .reason
+        .contains("delivered"));
+}
+
+#[test]
+fn messenger_and_instagram_fixtures_decode_from_a_body_an_entry_or_one_item() {
+    for (name, records) in platform_fixtures("meta_messenger")
+        .into_iter()
+        .chain(platform_fixtures("instagram"))
+    {
+        assert_eq!(records.len(), 1, "{name}");
+        let m = records[0]
+            .result
+            .as_ref()
+            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        assert!(
+            !m.text.is_empty() && !m.author.external_id.is_empty(),
+            "{name}"
+        );
+        if name.starts_with("messaging_message") {
+            assert_eq!(m.channel, earshot_core::ChannelKind::Instagram);
+            assert_eq!(
+                (m.external_id.as_str(), m.text.as_str()),
+                ("MESSAGE-ID", "MESSAGE-TEXT")
+            );
+        }
+        if name.starts_with("messages_attachment") {
+            assert!(m.text.starts_with('['), "{}", m.text);
+        }
+    }
+}
+
+#[test]
+fn telegram_updates_decode_messages_and_name_what_they_skip() {
+    let all = platform_fixtures("telegram");
+    for (name, records) in &all {
+        assert_eq!(records.len(), 1, "{name}");
+    }
+    let get = |n: &str| &all.iter().find(|(f, _)| f == n).unwrap().1[0].result;
+    let m = get("update_message.json").as_ref().unwrap();
+    assert_eq!(
+        (m.external_id.as_str(), m.text.as_str()),
+        ("218485655:6557", "hello there")
+    );
+    assert_eq!(m.author.handle.as_deref(), Some("@WaffleLapkin"));
+    assert_eq!(m.visibility, Visibility::Private);
+    assert!(get("update_dice_works.json")
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("dice"));
+    assert!(get("update_issue_1107.json")
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("story"));
+    for skipped in [
+        "update_chat_boost_updated.json",
+        "update_issue_523.json",
+        "update_new_update_kind_error.json",
+    ] {
+        let reason = &get(skipped).as_ref().unwrap_err().reason;
+        assert!(
+            reason.contains("not a customer message"),
+            "{skipped}: {reason}"
+        );
+    }
+}
+
+#[test]
+fn hostile_platform_payloads_are_rejected_not_panicked_on() {
+    let cases: [&[u8]; 6] = [
+        b"{\"object\":\"whatsapp_business_account\",\"entry\":[{\"changes\":[{\"field\":\"messages\",\"value\":{\"messages\":[{}]}}]}]}",
+        b"{\"object\":\"page\",\"entry\":[{\"messaging\":[{\"sender\":{},\"message\":{\"mid\":1}}]}]}",
+        b"{\"update_id\":1,\"message\":{\"chat\":{\"id\":\"x\"}}}",
+        b"{\"update_id\":1,\"message\":{\"chat\":{\"id\":1},\"message_id\":2,\"date\":99999999999999,\"from\":{\"id\":3}}}",
+        b"[1,2,3]",
+        b"{\"object\":\"instagram\",\"entry\":7}",
+    ];
+    for body in cases {
+        for format in [
+            Format::Whatsapp,
+            Format::Messenger,
+            Format::Instagram,
+            Format::Telegram,
+        ] {
+            for d in decode(body, format, &DecodeOptions::default()).unwrap() {
+                if let Err(e) = d.result {
+                    assert!(!e.reason.is_empty());
+                }
+            }
+        }
+    }
+}

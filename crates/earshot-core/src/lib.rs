@@ -6,6 +6,7 @@
 pub mod assign;
 pub mod auth;
 pub mod channel;
+pub mod connector;
 pub mod contact;
 pub mod conversation;
 pub mod enrichment;

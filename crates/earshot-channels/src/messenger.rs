@@ -1,0 +1,312 @@
+//! Messenger and Instagram messaging: `page` and `instagram` webhook objects (`entry[].messaging[]`
+//! items: messages with text, attachments, quick replies and replies, echoes of the brand's
+//! own messages, deliveries, reads, reactions, deletions) in, the Send API out.
+//!
+//! The decoder also reads one `entry` or one `messaging` item on its own (how the platforms'
+//! documentation shows them), so such files import too.
+
+use crate::send::{
+    call, graph_failure, hours_since, Accepted, Access, Failure, JsonBody as _, Outgoing,
+    GRAPH_VERSION,
+};
+use crate::webhook::{unix_millis, Private, WebhookBatch};
+use crate::{Decoded, Location, Reject};
+use earshot_core::connector::{Connector, DeliveryState, StatusReport};
+use serde_json::{json, Value};
+
+pub fn decode_webhook(value: &Value, account: &str, connector: Connector) -> WebhookBatch {
+    let mut out = WebhookBatch::default();
+    let kind = connector.channel_kind();
+    if value["messaging"].is_array() {
+        entry(value, "", account, kind, &mut out);
+    } else if value["sender"].is_object() {
+        item(value, "", account, kind, &mut out);
+    } else {
+        match value["object"].as_str() {
+            Some("page") | Some("instagram") => {}
+            _ => {
+                out.ignore(
+                    "object",
+                    format!(
+                        "not a Messenger or Instagram payload (object {})",
+                        value["object"]
+                    ),
+                );
+                return out;
+            }
+        }
+        for (e, en) in value["entry"].as_array().into_iter().flatten().enumerate() {
+            entry(en, &format!("entry[{e}]."), account, kind, &mut out);
+            if en["changes"].is_array() {
+                out.ignore(
+                    format!("entry[{e}].changes"),
+                    "feed and comment changes are not read yet (only messaging)",
+                );
+            }
+        }
+    }
+    out
+}
+
+fn entry(
+    en: &Value,
+    at: &str,
+    account: &str,
+    kind: earshot_core::ChannelKind,
+    out: &mut WebhookBatch,
+) {
+    for (i, m) in en["messaging"].as_array().into_iter().flatten().enumerate() {
+        item(m, &format!("{at}messaging[{i}]"), account, kind, out);
+    }
+}
+
+fn item(
+    m: &Value,
+    at: &str,
+    account: &str,
+    kind: earshot_core::ChannelKind,
+    out: &mut WebhookBatch,
+) {
+    let at = if at.is_empty() {
+        "messaging".to_string()
+    } else {
+        at.to_string()
+    };
+    let when = unix_millis(&m["timestamp"]);
+    if let Some(msg) = m.get("message") {
+        if msg["is_deleted"] == true {
+            if let Some(mid) = msg["mid"].as_str() {
+                out.deleted.push(mid.to_string());
+            }
+            return;
+        }
+        if msg["is_echo"] == true {
+            out.ignore(&at, "an echo of the brand's own message (Earshot stores its replies when it sends them)");
+            return;
+        }
+        let result = message(m, msg, account, kind, when);
+        out.messages.push(Decoded {
+            location: Location::Path(at),
+            result,
+        });
+        return;
+    }
+    let Some(when) = when else {
+        out.ignore(&at, "an event without a millisecond `timestamp`");
+        return;
+    };
+    if let Some(d) = m.get("delivery") {
+        for mid in d["mids"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            out.statuses.push(StatusReport {
+                platform_id: mid.to_string(),
+                state: DeliveryState::Delivered,
+                at: when,
+                error: None,
+            });
+        }
+        if d["mids"].as_array().is_none_or(Vec::is_empty) {
+            out.ignore(
+                &at,
+                "a delivery watermark without message ids (Earshot tracks deliveries by id)",
+            );
+        }
+    } else if let Some(r) = m.get("read") {
+        match r["mid"].as_str() {
+            Some(mid) => out.statuses.push(StatusReport {
+                platform_id: mid.to_string(),
+                state: DeliveryState::Read,
+                at: when,
+                error: None,
+            }),
+            None => out.ignore(
+                &at,
+                "a read watermark without a message id (Earshot tracks reads by id)",
+            ),
+        }
+    } else if m.get("reaction").is_some() {
+        out.ignore(&at, "a reaction: reactions are not stored as messages");
+    } else if let Some(p) = m.get("postback") {
+        let text = p["title"].as_str().unwrap_or("(button)").to_string();
+        let mid = p["mid"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("postback-{}-{}", m["sender"]["id"], m["timestamp"]));
+        let result = private(m, mid, text, account, kind, Some(when), None);
+        out.messages.push(Decoded {
+            location: Location::Path(at),
+            result,
+        });
+    } else {
+        let keys: Vec<&str> = m
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k.as_str())
+            .filter(|k| !matches!(*k, "sender" | "recipient" | "timestamp"))
+            .collect();
+        out.ignore(&at, format!("a `{}` event is not applied", keys.join(",")));
+    }
+}
+
+fn message(
+    m: &Value,
+    msg: &Value,
+    account: &str,
+    kind: earshot_core::ChannelKind,
+    when: Option<earshot_core::time::Timestamp>,
+) -> Result<earshot_core::Inbound, Reject> {
+    let when = when.ok_or_else(|| {
+        Reject::new(
+            "invalid_timestamp",
+            format!("`timestamp` {} is not unix milliseconds", m["timestamp"]),
+        )
+    })?;
+    let mid = msg["mid"]
+        .as_str()
+        .ok_or_else(|| Reject::new("missing_field", "the message has no `mid`"))?;
+    let mut text = msg["text"].as_str().unwrap_or("").to_string();
+    for a in msg["attachments"].as_array().into_iter().flatten() {
+        let kind = a["type"].as_str().unwrap_or("file");
+        let what = match kind {
+            "location" => format!(
+                "[location {}, {}]",
+                a["payload"]["coordinates"]["lat"], a["payload"]["coordinates"]["long"]
+            ),
+            "story_mention" => "[mentioned the brand in a story]".to_string(),
+            _ => format!(
+                "[{kind}{}]",
+                a["payload"]["url"]
+                    .as_str()
+                    .map(|u| format!(" {u}"))
+                    .unwrap_or_default()
+            ),
+        };
+        text = if text.is_empty() {
+            what
+        } else {
+            format!("{text}\n{what}")
+        };
+    }
+    if text.is_empty() && msg["quick_reply"].is_object() {
+        text = msg["quick_reply"]["payload"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+    }
+    let replying = msg["reply_to"]["mid"].as_str().map(str::to_string);
+    private(
+        m,
+        mid.to_string(),
+        text,
+        account,
+        kind,
+        Some(when),
+        replying,
+    )
+}
+
+fn private(
+    m: &Value,
+    mid: String,
+    text: String,
+    account: &str,
+    kind: earshot_core::ChannelKind,
+    when: Option<earshot_core::time::Timestamp>,
+    in_reply_to: Option<String>,
+) -> Result<earshot_core::Inbound, Reject> {
+    let sender = m["sender"]["id"]
+        .as_str()
+        .ok_or_else(|| Reject::new("missing_field", "the event has no `sender.id`"))?;
+    Private {
+        channel: kind,
+        account,
+        external_id: mid,
+        author_id: sender.to_string(),
+        handle: None,
+        name: None,
+        text,
+        at: when.ok_or_else(|| Reject::new("invalid_timestamp", "the event has no `timestamp`"))?,
+        in_reply_to,
+        raw: m.clone(),
+    }
+    .build()
+}
+
+/// The Send API: `POST {api_base}/{version}/{page_id}/messages` (Instagram: `me/messages` with
+/// the Page token), inside the 24-hour window, or with the `HUMAN_AGENT` tag up to 7 days.
+pub(crate) async fn send(http: &reqwest::Client, access: &Access, out: &Outgoing<'_>) -> Accepted {
+    let hours = hours_since(out.last_inbound_at, out.now);
+    let platform = if access.connector == Connector::Instagram {
+        "Instagram"
+    } else {
+        "Messenger"
+    };
+    let mut body = json!({
+        "recipient": {"id": out.recipient},
+        "messaging_type": "RESPONSE",
+        "message": {"text": out.text},
+    });
+    if hours >= 24 * 7 {
+        return Err(Failure::NotSent(format!(
+            "outside {platform}'s messaging window: the customer last wrote {} days ago, and a person may answer for 7 days only (HUMAN_AGENT)",
+            hours / 24
+        )));
+    } else if hours >= 24 {
+        body["messaging_type"] = json!("MESSAGE_TAG");
+        body["tag"] = json!("HUMAN_AGENT");
+    }
+    let node = match access.connector {
+        Connector::Instagram => "me".to_string(),
+        _ => access.get("page_id").to_string(),
+    };
+    let url = format!("{}/{GRAPH_VERSION}/{node}/messages", access.api_base());
+    let (status, answer) = call(
+        http.post(&url)
+            .query(&[("access_token", access.get("page_access_token"))])
+            .json_body(&body),
+        &format!("{platform} send"),
+    )
+    .await?;
+    if (200..300).contains(&status) {
+        return answer["message_id"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| {
+                Failure::Transient(format!(
+                    "{platform} accepted the call but named no message id"
+                ))
+            });
+    }
+    Err(graph_failure(status, &answer))
+}
+
+pub(crate) async fn test(http: &reqwest::Client, access: &Access) -> Result<String, Failure> {
+    let node = match access.connector {
+        Connector::Instagram => access.get("ig_user_id"),
+        _ => access.get("page_id"),
+    };
+    let url = format!(
+        "{}/{GRAPH_VERSION}/{node}?fields=id,name",
+        access.api_base()
+    );
+    let (status, answer) = call(
+        http.get(&url)
+            .query(&[("access_token", access.get("page_access_token"))]),
+        "Graph API",
+    )
+    .await?;
+    if (200..300).contains(&status) {
+        Ok(format!(
+            "{} ({})",
+            answer["name"].as_str().unwrap_or("?"),
+            answer["id"].as_str().unwrap_or(node)
+        ))
+    } else {
+        Err(graph_failure(status, &answer))
+    }
+}

@@ -1,0 +1,165 @@
+//! Replies out through the platforms' send APIs, with each platform's rules checked first.
+//! The platform's answer decides the outcome: its message id when it accepted the reply,
+//! otherwise its error code and message, sorted into what is worth retrying, what needs an
+//! admin (a refused token) and what will never go.
+
+use earshot_core::connector::Connector;
+use earshot_core::time::Timestamp;
+use serde_json::{Map, Value};
+use std::time::Duration;
+
+/// The Graph API version Earshot's requests are written against.
+pub const GRAPH_VERSION: &str = "v21.0";
+
+/// What a channel needs to reach its platform: its settings, and its secrets opened.
+#[derive(Clone)]
+pub struct Access {
+    pub connector: Connector,
+    pub settings: Map<String, Value>,
+    pub secrets: Map<String, Value>,
+}
+
+impl std::fmt::Debug for Access {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Access")
+            .field("connector", &self.connector)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Access {
+    /// A setting or secret by name (`""` when absent).
+    pub fn get(&self, name: &str) -> &str {
+        self.secrets
+            .get(name)
+            .or_else(|| self.settings.get(name))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    }
+
+    /// The API host, without a trailing slash.
+    pub fn api_base(&self) -> String {
+        let base = self.get("api_base");
+        let base = if base.is_empty() {
+            self.connector.default_api_base()
+        } else {
+            base
+        };
+        base.trim_end_matches('/').to_string()
+    }
+}
+
+/// One reply to send.
+#[derive(Debug, Clone)]
+pub struct Outgoing<'a> {
+    pub text: &'a str,
+    /// The customer's platform id (a WhatsApp number, a Page- or Instagram-scoped id).
+    pub recipient: &'a str,
+    /// The platform id of the customer message it answers.
+    pub answering: Option<&'a str>,
+    /// When the customer last wrote (messaging windows count from it).
+    pub last_inbound_at: Timestamp,
+    pub now: Timestamp,
+}
+
+/// Why a reply did not leave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// Worth another try later.
+    Transient(String),
+    /// Refused for good.
+    Rejected(String),
+    /// Never offered to the platform (one of its rules forbids it now).
+    NotSent(String),
+    /// The platform refused the channel's token: an admin must give it a new one.
+    Reauth(String),
+}
+
+/// What the platform accepted: its id for the message.
+pub type Accepted = Result<String, Failure>;
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(15))
+        .user_agent(concat!("earshot/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .expect("an HTTP client")
+}
+
+/// Sends `out` on the channel `access` reaches.
+pub async fn reply(http: &reqwest::Client, access: &Access, out: &Outgoing<'_>) -> Accepted {
+    match access.connector {
+        Connector::Whatsapp => crate::whatsapp::send(http, access, out).await,
+        Connector::Messenger | Connector::Instagram => {
+            crate::messenger::send(http, access, out).await
+        }
+        Connector::Telegram => crate::telegram::send(http, access, out).await,
+    }
+}
+
+/// One harmless call that shows the settings work (who the token belongs to).
+pub async fn test_connection(http: &reqwest::Client, access: &Access) -> Result<String, Failure> {
+    match access.connector {
+        Connector::Whatsapp => crate::whatsapp::test(http, access).await,
+        Connector::Messenger | Connector::Instagram => crate::messenger::test(http, access).await,
+        Connector::Telegram => crate::telegram::test(http, access).await,
+    }
+}
+
+/// A POST or GET's answer: its status and JSON body (`Null` when it had none or no JSON).
+pub(crate) async fn call(
+    request: reqwest::RequestBuilder,
+    what: &str,
+) -> Result<(u16, Value), Failure> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| Failure::Transient(format!("{what}: {e}")))?;
+    let status = response.status().as_u16();
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| Failure::Transient(format!("{what}: reading the answer: {e}")))?;
+    Ok((
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    ))
+}
+
+/// Sorts a Graph API error (`{"error": {"code", "message", …}}`) by what to do about it.
+pub(crate) fn graph_failure(status: u16, body: &Value) -> Failure {
+    let e = &body["error"];
+    let code = e["code"].as_i64();
+    let text = format!(
+        "HTTP {status}, Graph API error {}: {}",
+        code.map(|c| c.to_string()).unwrap_or_else(|| "?".into()),
+        e["message"].as_str().unwrap_or("no message")
+    );
+    match code {
+        // Expired, revoked or otherwise invalid token; missing permission.
+        Some(190) | Some(102) | Some(10) | Some(200) => Failure::Reauth(text),
+        // Temporary errors and rate limits.
+        Some(1) | Some(2) | Some(4) | Some(17) | Some(32) | Some(613) | Some(80007)
+        | Some(130429) | Some(131048) | Some(131056) => Failure::Transient(text),
+        _ if status >= 500 || status == 429 => Failure::Transient(text),
+        _ => Failure::Rejected(text),
+    }
+}
+
+/// Hours between two moments, for messaging windows.
+pub(crate) fn hours_since(from: Timestamp, now: Timestamp) -> i64 {
+    (now - from).num_hours()
+}
+
+/// A JSON body on a request, without reqwest's `json` feature.
+pub(crate) trait JsonBody {
+    fn json_body(self, body: &Value) -> Self;
+}
+
+impl JsonBody for reqwest::RequestBuilder {
+    fn json_body(self, body: &Value) -> Self {
+        self.header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_string())
+    }
+}

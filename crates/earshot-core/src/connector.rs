@@ -1,0 +1,328 @@
+//! Connected channels: a channel of the workspace joined to a platform account through a
+//! [`Connector`] (its settings, its secrets sealed at rest, its webhook and its sender), and
+//! the durable queue of the webhook calls it received.
+//!
+//! A channel that ingest created from a file or the API has no connector: it can be read and
+//! answered in the inbox, but a reply on it is `not_sent`, never `sent`.
+
+use crate::time::Timestamp;
+use crate::{Channel, ChannelId, ChannelKind, ConversationId, WorkspaceId};
+use serde::Serialize;
+use std::fmt;
+use std::str::FromStr;
+
+/// How a channel reaches its platform. The string forms are public API (`POST
+/// /api/v1/channels` `kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Connector {
+    /// WhatsApp Cloud API (Meta Graph API).
+    Whatsapp,
+    /// Facebook Messenger (a Page's conversations).
+    Messenger,
+    /// Instagram messaging (a professional account's DMs).
+    Instagram,
+    /// A Telegram bot.
+    Telegram,
+}
+
+/// One setting a connector takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Setting {
+    pub name: &'static str,
+    /// Sealed at rest, never returned by the API.
+    pub secret: bool,
+    pub required: bool,
+}
+
+const fn field(name: &'static str, secret: bool, required: bool) -> Setting {
+    Setting {
+        name,
+        secret,
+        required,
+    }
+}
+
+const WHATSAPP: &[Setting] = &[
+    field("app_secret", true, true),
+    field("verify_token", true, true),
+    field("access_token", true, true),
+    field("phone_number_id", false, true),
+    field("api_base", false, false),
+];
+const MESSENGER: &[Setting] = &[
+    field("app_secret", true, true),
+    field("verify_token", true, true),
+    field("page_access_token", true, true),
+    field("page_id", false, true),
+    field("api_base", false, false),
+];
+const INSTAGRAM: &[Setting] = &[
+    field("app_secret", true, true),
+    field("verify_token", true, true),
+    field("page_access_token", true, true),
+    field("ig_user_id", false, true),
+    field("api_base", false, false),
+];
+const TELEGRAM: &[Setting] = &[
+    field("bot_token", true, true),
+    field("secret_token", true, true),
+    field("api_base", false, false),
+];
+
+/// Kinds that exist on the platforms' side but have no connector yet, with what to use.
+const PLANNED: &[(&str, &str)] = &[
+    ("email", "email channels (IMAP polling, SMTP sending) are not available yet; import mail with `earshot ingest`"),
+    ("web_chat", "the web chat widget is not available yet"),
+];
+
+impl Connector {
+    pub const ALL: [Connector; 4] = [
+        Self::Whatsapp,
+        Self::Messenger,
+        Self::Instagram,
+        Self::Telegram,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Whatsapp => "whatsapp",
+            Self::Messenger => "messenger",
+            Self::Instagram => "instagram",
+            Self::Telegram => "telegram",
+        }
+    }
+
+    /// The channel kind its conversations have.
+    pub fn channel_kind(self) -> ChannelKind {
+        match self {
+            Self::Whatsapp => ChannelKind::Whatsapp,
+            Self::Messenger => ChannelKind::Facebook,
+            Self::Instagram => ChannelKind::Instagram,
+            Self::Telegram => ChannelKind::Telegram,
+        }
+    }
+
+    /// The settings it takes, by the names scripts rely on.
+    pub fn settings(self) -> &'static [Setting] {
+        match self {
+            Self::Whatsapp => WHATSAPP,
+            Self::Messenger => MESSENGER,
+            Self::Instagram => INSTAGRAM,
+            Self::Telegram => TELEGRAM,
+        }
+    }
+
+    /// Where its platform's API is when `api_base` is not set.
+    pub fn default_api_base(self) -> &'static str {
+        match self {
+            Self::Whatsapp | Self::Messenger | Self::Instagram => "https://graph.facebook.com",
+            Self::Telegram => "https://api.telegram.org",
+        }
+    }
+
+    /// Meta's platforms: the `hub.*` handshake and `X-Hub-Signature-256`.
+    pub fn is_meta(self) -> bool {
+        matches!(self, Self::Whatsapp | Self::Messenger | Self::Instagram)
+    }
+}
+
+impl fmt::Display for Connector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Connector {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Some(c) = Self::ALL.into_iter().find(|c| c.as_str() == s) {
+            return Ok(c);
+        }
+        if let Some((_, why)) = PLANNED.iter().find(|(k, _)| *k == s) {
+            return Err((*why).to_string());
+        }
+        Err(format!(
+            "unknown channel kind `{s}`; expected one of whatsapp, messenger, instagram, telegram"
+        ))
+    }
+}
+
+/// Whether a connected channel can deliver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelStatus {
+    Active,
+    /// The platform refused its token (expired or revoked): deliveries wait until an admin
+    /// gives it a new one.
+    NeedsReauth,
+}
+
+impl ChannelStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::NeedsReauth => "needs_reauth",
+        }
+    }
+}
+
+impl FromStr for ChannelStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "active" => Ok(Self::Active),
+            "needs_reauth" => Ok(Self::NeedsReauth),
+            other => Err(format!("unknown channel status `{other}`")),
+        }
+    }
+}
+
+/// A channel joined to its platform.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectedChannel {
+    pub channel: Channel,
+    pub connector: Connector,
+    /// The settings that are not secret (`phone_number_id`, `api_base`, …).
+    pub settings: serde_json::Map<String, serde_json::Value>,
+    /// The secret settings, sealed by the engine; the store never sees them in clear.
+    pub sealed_secrets: String,
+    pub status: ChannelStatus,
+    pub status_reason: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// What connecting (or reconnecting) a channel writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Connection {
+    pub connector: Connector,
+    pub name: String,
+    pub settings: serde_json::Map<String, serde_json::Value>,
+    pub sealed_secrets: String,
+}
+
+/// One verified webhook call, kept until the pipeline has processed it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookCall {
+    pub id: i64,
+    pub workspace_id: WorkspaceId,
+    pub channel_id: ChannelId,
+    /// The body exactly as received.
+    pub body: Vec<u8>,
+    pub received_at: Timestamp,
+}
+
+/// Whom a reply on a conversation goes to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplyTarget {
+    pub channel_id: ChannelId,
+    /// The platform id of the customer (WhatsApp number, Page-scoped id, Telegram user id).
+    pub recipient: String,
+    /// The customer's newest message: its platform id and when it was sent (messaging
+    /// windows are counted from it).
+    pub last_inbound_id: String,
+    pub last_inbound_at: Timestamp,
+}
+
+/// A reply's delivery state as the platform reports it, in the order it moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    Queued,
+    Sent,
+    Delivered,
+    Read,
+    Failed,
+    /// It never left: no connected channel, a platform rule (a closed messaging window).
+    NotSent,
+}
+
+impl DeliveryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Sent => "sent",
+            Self::Delivered => "delivered",
+            Self::Read => "read",
+            Self::Failed => "failed",
+            Self::NotSent => "not_sent",
+        }
+    }
+
+    /// Whether a report of `next` moves a delivery in this state: states only move forward
+    /// (a late `delivered` after `read` changes nothing); a failure can follow `sent`.
+    pub fn moves_to(self, next: DeliveryState) -> bool {
+        match (self, next) {
+            (Self::NotSent | Self::Failed, _) => false,
+            (_, Self::Failed) => true,
+            (a, b) => b > a && b != Self::NotSent,
+        }
+    }
+}
+
+impl FromStr for DeliveryState {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [
+            Self::Queued,
+            Self::Sent,
+            Self::Delivered,
+            Self::Read,
+            Self::Failed,
+            Self::NotSent,
+        ]
+        .into_iter()
+        .find(|d| d.as_str() == s)
+        .ok_or_else(|| format!("unknown delivery state `{s}`"))
+    }
+}
+
+/// A delivery status a platform sent about one of the brand's messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusReport {
+    /// The platform's id of the message (what its send API answered).
+    pub platform_id: String,
+    pub state: DeliveryState,
+    pub at: Timestamp,
+    /// For `failed`: the platform's error code and message.
+    pub error: Option<String>,
+}
+
+/// What recording a status changed: the reply's outbox item and conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveryChanged {
+    pub outbox_id: i64,
+    pub conversation_id: Option<ConversationId>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_move_forward_only() {
+        use DeliveryState::*;
+        assert!(Queued.moves_to(Sent));
+        assert!(Sent.moves_to(Delivered));
+        assert!(Sent.moves_to(Read));
+        assert!(Delivered.moves_to(Failed));
+        assert!(!Read.moves_to(Delivered));
+        assert!(!Delivered.moves_to(Delivered));
+        assert!(!Failed.moves_to(Read));
+        assert!(!Sent.moves_to(NotSent));
+    }
+
+    #[test]
+    fn kinds_without_a_connector_say_what_to_use() {
+        assert_eq!(
+            "telegram".parse::<Connector>().unwrap(),
+            Connector::Telegram
+        );
+        assert!("email".parse::<Connector>().unwrap_err().contains("IMAP"));
+        assert!("fax".parse::<Connector>().unwrap_err().contains("`fax`"));
+        for c in Connector::ALL {
+            assert_eq!(c.as_str().parse::<Connector>().unwrap(), c);
+        }
+    }
+}
