@@ -1,10 +1,11 @@
 //! Delivering what the outbox holds. Webhooks are POSTed as JSON, signed with HMAC-SHA256 when
 //! a secret is configured (`X-Earshot-Signature: t=<unix seconds>,v1=<hex>` over
 //! `"<t>.<body>"`, so a receiver can refuse old or replayed calls), and any answer but 2xx is
-//! an error the outbox retries. Replies and notifications are recorded: the outbox row marked
-//! sent is the record, until connectors for the platforms' send APIs exist.
+//! an error the outbox retries. Notifications are in-app: the outbox row is their record.
+//! Replies leave through a connected channel's sender (the engine's connectors); this sender
+//! alone has none, so a reply through it is `not_sent`, never `sent`.
 
-use earshot_core::workflow::{OutboxItem, Sender};
+use earshot_core::workflow::{OutboxItem, SendError, Sender, Sent};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::time::Duration;
@@ -36,7 +37,8 @@ impl Outbound {
         }
     }
 
-    async fn webhook(&self, item: &OutboxItem) -> Result<(), String> {
+    /// POSTs a webhook item to its URL.
+    pub async fn webhook(&self, item: &OutboxItem) -> Result<(), String> {
         let url = item.payload["url"]
             .as_str()
             .ok_or("the webhook has no url")?;
@@ -72,11 +74,21 @@ impl Outbound {
 
 #[async_trait::async_trait]
 impl Sender for Outbound {
-    async fn send(&self, item: &OutboxItem) -> Result<(), String> {
+    async fn send(&self, item: &OutboxItem) -> Result<Sent, SendError> {
         match item.kind.as_str() {
-            "webhook" => self.webhook(item).await,
-            "reply" | "notification" => Ok(()),
-            other => Err(format!("unknown outbox kind `{other}`")),
+            "webhook" => self
+                .webhook(item)
+                .await
+                .map(|()| Sent::default())
+                .map_err(SendError::Transient),
+            "notification" => Ok(Sent::default()),
+            "reply" => Err(SendError::NotSent(
+                "the channel is not connected to its platform, so nothing can send the reply"
+                    .into(),
+            )),
+            other => Err(SendError::Rejected(format!(
+                "unknown outbox kind `{other}`"
+            ))),
         }
     }
 }

@@ -210,6 +210,7 @@ pub trait Store:
     + TimerStore
     + AccountStore
     + ReadModelStore
+    + ChannelStore
     + 'static
 {
 }
@@ -225,6 +226,7 @@ impl<
             + TimerStore
             + AccountStore
             + ReadModelStore
+            + ChannelStore
             + 'static,
     > Store for T
 {
@@ -551,6 +553,93 @@ pub trait TimerStore: Send + Sync {
         workspace: WorkspaceId,
         conversation: Option<ConversationId>,
     ) -> StoreResult<Vec<crate::workflow::OutboxItem>>;
+}
+
+/// Connected channels, the webhook calls they received, and what their platforms report
+/// about the replies sent on them.
+#[async_trait]
+pub trait ChannelStore: Send + Sync {
+    /// Joins a channel to its platform. A channel of the same kind and name that ingest
+    /// created is adopted (its conversations stay); one already connected is a `Conflict`.
+    async fn connect_channel(
+        &self,
+        workspace: WorkspaceId,
+        connection: &crate::connector::Connection,
+    ) -> StoreResult<crate::connector::ConnectedChannel>;
+    /// The workspace's connected channels, oldest first.
+    async fn connected_channels(
+        &self,
+        workspace: WorkspaceId,
+    ) -> StoreResult<Vec<crate::connector::ConnectedChannel>>;
+    /// `NotFound` when the channel is not connected in this workspace.
+    async fn connected_channel(
+        &self,
+        workspace: WorkspaceId,
+        id: ChannelId,
+    ) -> StoreResult<crate::connector::ConnectedChannel>;
+    /// The connected channel a webhook URL names, whatever its workspace (the URL is all a
+    /// platform knows).
+    async fn webhook_channel(
+        &self,
+        id: ChannelId,
+    ) -> StoreResult<Option<crate::connector::ConnectedChannel>>;
+    /// Replaces the name, settings and sealed secrets, and makes the channel `active` again.
+    async fn reconnect_channel(
+        &self,
+        workspace: WorkspaceId,
+        id: ChannelId,
+        connection: &crate::connector::Connection,
+    ) -> StoreResult<crate::connector::ConnectedChannel>;
+    /// Forgets the platform connection (settings and secrets); the channel's conversations
+    /// stay, and replies on it are `not_sent` from now on.
+    async fn disconnect_channel(&self, workspace: WorkspaceId, id: ChannelId) -> StoreResult<()>;
+    async fn set_channel_status(
+        &self,
+        workspace: WorkspaceId,
+        id: ChannelId,
+        status: crate::connector::ChannelStatus,
+        reason: Option<&str>,
+    ) -> StoreResult<()>;
+    /// Keeps a verified webhook call until it is processed; returns its id. Durable when it
+    /// returns: the handler answers the platform only after this.
+    async fn accept_webhook(
+        &self,
+        workspace: WorkspaceId,
+        channel: ChannelId,
+        body: &[u8],
+        at: Timestamp,
+    ) -> StoreResult<i64>;
+    /// Calls not processed yet, of every workspace, in the order they came, after `after`.
+    async fn pending_webhooks(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::connector::WebhookCall>>;
+    /// Marks calls processed, with what came of each (kept for admins).
+    async fn webhooks_processed(&self, done: &[(i64, String)], at: Timestamp) -> StoreResult<()>;
+    /// The customer a reply on this conversation goes to: the author of its newest customer
+    /// message. `None` when the customer never wrote (nothing to answer).
+    async fn reply_target(
+        &self,
+        workspace: WorkspaceId,
+        conversation: ConversationId,
+    ) -> StoreResult<Option<crate::connector::ReplyTarget>>;
+    /// Records what a platform reported about a message it accepted on this channel, if the
+    /// state moves (see [`crate::connector::DeliveryState::moves_to`]).
+    async fn record_status(
+        &self,
+        workspace: WorkspaceId,
+        channel: ChannelId,
+        report: &crate::connector::StatusReport,
+    ) -> StoreResult<Option<crate::connector::DeliveryChanged>>;
+    /// Marks a channel's messages deleted by their author (a revoke), by platform id.
+    async fn mark_deleted(
+        &self,
+        workspace: WorkspaceId,
+        channel: ChannelId,
+        platform_ids: &[String],
+        at: Timestamp,
+    ) -> StoreResult<u64>;
 }
 
 /// People who sign in and their sessions.

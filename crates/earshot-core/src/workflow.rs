@@ -111,8 +111,12 @@ pub struct OutboxItem {
     /// For replies: the stored outbound message.
     pub message_id: Option<MessageId>,
     pub payload: serde_json::Value,
-    /// `queued`, `sent` or `failed` (gave up after the last retry).
+    /// `queued`, `sent` or `failed` (gave up after the last retry, or it could not leave).
     pub status: String,
+    /// Where the platform says the message is (replies), or `sent`/`failed` for the rest.
+    pub delivery: crate::connector::DeliveryState,
+    /// The platform's id for what was sent, once it accepted it.
+    pub platform_id: Option<String>,
     pub attempts: i32,
     pub next_attempt_at: Option<Timestamp>,
     pub last_error: Option<String>,
@@ -128,17 +132,45 @@ pub struct NewOutbox {
     pub payload: serde_json::Value,
 }
 
-/// Delivers one outbox item: a reply on its channel, a notification, a webhook. An error is
-/// retried (see [`after_failure`]).
+/// Delivers one outbox item: a reply on its channel, a notification, a webhook.
 #[async_trait::async_trait]
 pub trait Sender: Send + Sync {
-    async fn send(&self, item: &OutboxItem) -> Result<(), String>;
+    async fn send(&self, item: &OutboxItem) -> Result<Sent, SendError>;
+}
+
+/// What the platform (or webhook receiver) accepted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sent {
+    /// The platform's id for the message, when it gives one (a WhatsApp `wamid`, a
+    /// Telegram `message_id`): statuses it reports later name it.
+    pub platform_id: Option<String>,
+}
+
+/// Why an item did not leave.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// Worth another try later (network, timeouts, 5xx, rate limits): see [`after_failure`].
+    #[error("{0}")]
+    Transient(String),
+    /// The platform refused it for good (its error code and message).
+    #[error("{0}")]
+    Rejected(String),
+    /// It cannot leave and was never offered to a platform: no connected channel, a closed
+    /// messaging window.
+    #[error("not sent: {0}")]
+    NotSent(String),
+    /// The channel cannot deliver until an admin acts (an expired or revoked token): the item
+    /// waits without using up its attempts.
+    #[error("{error}")]
+    Paused { error: String, retry_at: Timestamp },
 }
 
 /// How a delivery attempt ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Delivery {
-    Sent,
+    Sent {
+        platform_id: Option<String>,
+    },
     /// Try again at this time.
     Retry {
         error: String,
@@ -148,6 +180,34 @@ pub enum Delivery {
     Failed {
         error: String,
     },
+    /// It never left (see [`SendError::NotSent`]).
+    NotSent {
+        reason: String,
+    },
+    /// Waits for its channel, without counting an attempt.
+    Paused {
+        error: String,
+        at: Timestamp,
+    },
+}
+
+impl Delivery {
+    /// How an attempt that ended with `result` is recorded (`attempts`: the item's attempts
+    /// before this one).
+    pub fn of(result: Result<Sent, SendError>, attempts: i32, now: Timestamp) -> Self {
+        match result {
+            Ok(sent) => Self::Sent {
+                platform_id: sent.platform_id,
+            },
+            Err(SendError::Transient(e)) => after_failure(attempts + 1, e, now),
+            Err(SendError::Rejected(error)) => Self::Failed { error },
+            Err(SendError::NotSent(reason)) => Self::NotSent { reason },
+            Err(SendError::Paused { error, retry_at }) => Self::Paused {
+                error,
+                at: retry_at,
+            },
+        }
+    }
 }
 
 /// Retries: 1 min, 5 min, 30 min, 2 h, 6 h, then give up.

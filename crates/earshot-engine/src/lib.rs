@@ -1,11 +1,11 @@
-//! Earshot's engine: the pipeline that takes decoded messages to stored conversations.
-//!
-//! Today the pipeline is `decode → listen → dedupe → resolve → thread → store` (dedupe,
-//! identity resolution and threading run inside the store's transaction, see
-//! `earshot-store`); the enrich, score, rules and assign stages of ARCHITECTURE.md slot in
-//! between listen and store as their crates land.
+//! Earshot's engine: the pipeline that takes decoded messages to stored, decided
+//! conversations (`pipeline`, `workflow`), the file ingest run (`ingest`), connected channels
+//! and their webhook worker (`channels`), settings that invalidate what depends on them
+//! (`admin`), the timer worker (`timers`), live-update notices (`live`) and the synthetic
+//! conversation generator (`synth`).
 
 pub mod admin;
+pub mod channels;
 pub mod ingest;
 pub mod live;
 pub mod pipeline;

@@ -9,7 +9,7 @@ use earshot_core::rules::Trigger;
 use earshot_core::store::StoreResult;
 use earshot_core::time::Timestamp;
 pub use earshot_core::workflow::Sender;
-use earshot_core::workflow::{after_failure, Delivery, NewEvent, Timer};
+use earshot_core::workflow::{Delivery, NewEvent, Timer};
 use earshot_core::{ConversationId, Store, WorkspaceId};
 use serde_json::json;
 use std::collections::HashSet;
@@ -27,6 +27,10 @@ pub struct PassReport {
     pub timed: usize,
     pub delivered: usize,
     pub retried: usize,
+    /// Replies waiting for their channel (a token the platform refused).
+    pub paused: usize,
+    /// Replies that could not leave (no connected channel, a closed messaging window).
+    pub not_sent: usize,
     pub failed: usize,
 }
 
@@ -195,24 +199,37 @@ impl Timers {
             let due = self.store.outbox_due(now, PAGE).await?;
             let full = due.len() == PAGE as usize;
             for item in &due {
-                let delivery = match self.sender.send(item).await {
-                    Ok(()) => Delivery::Sent,
-                    Err(e) => after_failure(item.attempts + 1, e, now),
-                };
+                let result = self.sender.send(item).await;
+                let delivery = Delivery::of(result, item.attempts, now);
                 self.store.outbox_result(item.id, &delivery, now).await?;
+                let reply = item.kind == "reply";
                 let event = match &delivery {
-                    Delivery::Sent => {
+                    Delivery::Sent { platform_id } => {
                         report.delivered += 1;
-                        (item.kind == "reply").then(|| {
+                        reply.then(|| {
                             NewEvent::new(
                                 "reply_sent",
-                                json!({"outbox_id": item.id, "message_id": item.message_id}),
+                                json!({"outbox_id": item.id, "message_id": item.message_id, "platform_id": platform_id}),
                             )
                         })
                     }
                     Delivery::Retry { error, at } => {
                         report.retried += 1;
-                        (item.kind == "reply").then(|| NewEvent::new("reply_retry", json!({"outbox_id": item.id, "error": error, "next_attempt_at": at})))
+                        reply.then(|| NewEvent::new("reply_retry", json!({"outbox_id": item.id, "error": error, "next_attempt_at": at})))
+                    }
+                    Delivery::Paused { error, at } => {
+                        report.paused += 1;
+                        // Said once, when the reply starts waiting, not at every look.
+                        (reply && item.last_error.as_deref() != Some(error.as_str())).then(|| {
+                            NewEvent::new("reply_waiting", json!({"outbox_id": item.id, "reason": error, "next_attempt_at": at}))
+                        })
+                    }
+                    Delivery::NotSent { reason } => {
+                        report.not_sent += 1;
+                        Some(NewEvent::new(
+                            "reply_not_sent",
+                            json!({"outbox_id": item.id, "message_id": item.message_id, "reason": reason}),
+                        ))
                     }
                     Delivery::Failed { error } => {
                         report.failed += 1;

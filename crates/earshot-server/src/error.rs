@@ -30,6 +30,8 @@ pub enum ApiError {
     Conflict(String),
     /// 422: a rule that does not validate; `errors` lists every problem with its path.
     InvalidRule(Vec<earshot_core::rules::RuleError>),
+    /// 422: channel settings that do not validate; `errors` lists every problem with its path.
+    InvalidChannel(Vec<(String, String)>),
     /// 409: another reply went out after the one the agent last saw.
     ReplyCollision { message: String, message_id: i64 },
     /// 413
@@ -85,6 +87,15 @@ impl ApiError {
                     errors.first().map(|e| e.to_string()).unwrap_or_default()
                 ),
             ),
+            Self::InvalidChannel(errors) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_channel",
+                errors
+                    .iter()
+                    .map(|(p, m)| format!("{p}: {m}"))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
             Self::ReplyCollision { message, .. } => {
                 (StatusCode::CONFLICT, "reply_collision", message.clone())
             }
@@ -114,6 +125,15 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<earshot_engine::channels::ChannelError> for ApiError {
+    fn from(e: earshot_engine::channels::ChannelError) -> Self {
+        match e {
+            earshot_engine::channels::ChannelError::Invalid(errors) => Self::InvalidChannel(errors),
+            earshot_engine::channels::ChannelError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message) = self.parts();
@@ -128,6 +148,12 @@ impl IntoResponse for ApiError {
             Self::InvalidTopicQuery { column, .. } => body["column"] = json!(column),
             Self::InvalidRule(errors) => body["errors"] = json!(errors),
             Self::ReplyCollision { message_id, .. } => body["message_id"] = json!(message_id),
+            Self::InvalidChannel(errors) => {
+                body["errors"] = errors
+                    .iter()
+                    .map(|(path, message)| json!({"path": path, "message": message}))
+                    .collect();
+            }
             _ => {}
         }
         let mut response = (status, Json(body)).into_response();

@@ -7,9 +7,11 @@ pub mod error;
 mod extract;
 mod health;
 pub mod web;
+mod webhooks;
 
 use axum::Router;
 use earshot_core::Store;
+use earshot_engine::channels::{Channels, SecretBox, WebhookWorker};
 use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -24,13 +26,28 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Where inbound messages go (listen stage, then the store).
     pub pipeline: Arc<earshot_engine::Pipeline>,
+    /// Connected channels: their settings and secrets, webhooks' checks, the sender.
+    pub channels: Arc<Channels>,
+    /// Processes what the webhooks accepted; the handlers wake it.
+    pub webhooks: Arc<WebhookWorker>,
     pub(crate) tokens: Arc<auth::TokenCache>,
 }
 
 impl AppState {
+    /// A state whose channel secrets are sealed with a key that lives as long as the process
+    /// (tests); `earshot serve` gives the installation's key to [`AppState::with_channels`].
     pub fn new(store: Arc<dyn Store>) -> Self {
+        let channels = Channels::new(store.clone(), SecretBox::ephemeral(), None);
+        Self::with_channels(store, channels)
+    }
+
+    pub fn with_channels(store: Arc<dyn Store>, channels: Channels) -> Self {
+        let pipeline = Arc::new(earshot_engine::Pipeline::new(store.clone()));
+        let channels = Arc::new(channels);
         Self {
-            pipeline: Arc::new(earshot_engine::Pipeline::new(store.clone())),
+            webhooks: Arc::new(WebhookWorker::new(channels.clone(), pipeline.clone())),
+            channels,
+            pipeline,
             store,
             tokens: Arc::new(auth::TokenCache::default()),
         }
@@ -42,6 +59,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(web::router())
+        .merge(webhooks::router())
         .nest("/api/v1", api::router(state.clone()))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

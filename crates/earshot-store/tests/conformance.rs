@@ -1465,7 +1465,9 @@ async fn rules_policies_and_the_outbox_are_kept_per_workspace() {
             "{}",
             b.name
         );
-        s.outbox_result(ids[0], &Delivery::Sent, now).await.unwrap();
+        s.outbox_result(ids[0], &Delivery::Sent { platform_id: None }, now)
+            .await
+            .unwrap();
         s.outbox_result(
             ids[1],
             &Delivery::Retry {
@@ -1498,6 +1500,153 @@ async fn rules_policies_and_the_outbox_are_kept_per_workspace() {
         );
         assert_eq!(s.list_outbox(ws, Some(id)).await.unwrap().len(), 1);
         assert!(s.list_outbox(other, None).await.unwrap().is_empty());
+        b.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn connected_channels_keep_their_webhook_calls_and_the_platforms_delivery_reports() {
+    use earshot_core::connector::*;
+    use earshot_core::workflow::{Delivery, NewOutbox};
+    for b in backends().await {
+        let s = &b.store;
+        let ws = s.ensure_workspace("acme").await.unwrap().id;
+        let other = s.ensure_workspace("globex").await.unwrap().id;
+        // A WhatsApp account ingest already knows is adopted, with its conversation.
+        let mut first = msg("wamid.1", "15550001", Direction::In, 0, None);
+        first.channel = ChannelKind::Whatsapp;
+        first.account = Some("support".into());
+        first.visibility = Visibility::Private;
+        first.created_at = Utc::now() - Duration::minutes(5);
+        let conversation = stored(&s.ingest(ws, &[first]).await.unwrap()[0]).1;
+        let connection = Connection {
+            connector: Connector::Whatsapp,
+            name: "support".into(),
+            settings: serde_json::json!({"phone_number_id": "111"})
+                .as_object()
+                .unwrap()
+                .clone(),
+            sealed_secrets: "sealed".into(),
+        };
+        let ch = s.connect_channel(ws, &connection).await.unwrap();
+        assert_eq!(ch.channel.kind, ChannelKind::Whatsapp, "{}", b.name);
+        assert_eq!(ch.status, ChannelStatus::Active);
+        assert!(matches!(
+            s.connect_channel(ws, &connection).await,
+            Err(StoreError::Conflict(_))
+        ));
+        let id = ch.channel.id;
+        assert_eq!(s.connected_channels(ws).await.unwrap().len(), 1);
+        assert!(s.connected_channels(other).await.unwrap().is_empty());
+        assert!(matches!(
+            s.connected_channel(other, id).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        assert_eq!(
+            s.webhook_channel(id)
+                .await
+                .unwrap()
+                .unwrap()
+                .channel
+                .workspace_id,
+            ws
+        );
+
+        // Whom a reply goes to: the author of the newest customer message.
+        let target = s.reply_target(ws, conversation).await.unwrap().unwrap();
+        assert_eq!(
+            (target.channel_id, target.recipient.as_str()),
+            (id, "15550001")
+        );
+        assert_eq!(target.last_inbound_id, "wamid.1");
+
+        // Calls wait in order until processed.
+        let a = s
+            .accept_webhook(ws, id, b"{\"a\":1}", Utc::now())
+            .await
+            .unwrap();
+        let c = s
+            .accept_webhook(ws, id, &[0xff, 0x00, 0x7b], Utc::now())
+            .await
+            .unwrap();
+        let pending = s.pending_webhooks(0, 10).await.unwrap();
+        assert_eq!(pending.iter().map(|p| p.id).collect::<Vec<_>>(), [a, c]);
+        assert_eq!(
+            pending[1].body,
+            [0xff, 0x00, 0x7b],
+            "bytes kept as received"
+        );
+        assert_eq!(s.pending_webhooks(a, 10).await.unwrap().len(), 1);
+        s.webhooks_processed(&[(a, "1 message".into())], Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(s.pending_webhooks(0, 10).await.unwrap()[0].id, c);
+
+        // A reply the platform accepted takes its id; reports move it forward only.
+        let out = s
+            .enqueue(
+                ws,
+                &[NewOutbox {
+                    conversation_id: Some(conversation),
+                    kind: "reply",
+                    message_id: None,
+                    payload: serde_json::json!({"text": "hi"}),
+                }],
+            )
+            .await
+            .unwrap()[0];
+        s.outbox_result(
+            out,
+            &Delivery::Sent {
+                platform_id: Some("wamid.out".into()),
+            },
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+        let report = |state, error: Option<&str>| StatusReport {
+            platform_id: "wamid.out".into(),
+            state,
+            at: Utc::now(),
+            error: error.map(str::to_string),
+        };
+        let moved = s
+            .record_status(ws, id, &report(DeliveryState::Read, None))
+            .await
+            .unwrap();
+        assert_eq!(moved.unwrap().outbox_id, out);
+        assert!(s
+            .record_status(ws, id, &report(DeliveryState::Delivered, None))
+            .await
+            .unwrap()
+            .is_none());
+        assert!(s
+            .record_status(other, id, &report(DeliveryState::Failed, None))
+            .await
+            .unwrap()
+            .is_none());
+        let item = &s.list_outbox(ws, Some(conversation)).await.unwrap()[0];
+        assert_eq!(
+            (item.delivery, item.platform_id.as_deref()),
+            (DeliveryState::Read, Some("wamid.out"))
+        );
+
+        s.set_channel_status(ws, id, ChannelStatus::NeedsReauth, Some("error 190"))
+            .await
+            .unwrap();
+        let again = s.reconnect_channel(ws, id, &connection).await.unwrap();
+        assert_eq!(
+            again.status,
+            ChannelStatus::Active,
+            "a new token makes it active"
+        );
+        s.disconnect_channel(ws, id).await.unwrap();
+        assert!(s.webhook_channel(id).await.unwrap().is_none());
+        assert_eq!(
+            s.list_channels(ws).await.unwrap().len(),
+            1,
+            "its conversations stay"
+        );
         b.finish().await;
     }
 }

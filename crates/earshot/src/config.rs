@@ -17,6 +17,10 @@ pub struct FileConfig {
     pub database: Option<String>,
     pub bind: Option<String>,
     pub workspace: Option<String>,
+    /// Earshot's public address, for webhook URLs given to platforms.
+    pub public_url: Option<String>,
+    /// Where the key that seals channel secrets is kept (when `EARSHOT_SECRET_KEY` is unset).
+    pub secret_key_file: Option<std::path::PathBuf>,
 }
 
 impl FileConfig {
@@ -37,6 +41,21 @@ impl FileConfig {
 
 pub fn database_url(chosen: Option<String>) -> String {
     chosen.unwrap_or_else(|| DEFAULT_DATABASE.to_string())
+}
+
+/// Where the channel-secrets key file is by default: beside an SQLite database
+/// (`earshot.db` → `earshot.db.key`), else `./earshot.key`.
+pub fn default_key_file(database_url: &str) -> std::path::PathBuf {
+    match database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| database_url.strip_prefix("sqlite:"))
+    {
+        Some(path) if !path.is_empty() && !path.starts_with(':') => {
+            let path = path.split('?').next().unwrap_or(path);
+            std::path::PathBuf::from(format!("{path}.key"))
+        }
+        _ => std::path::PathBuf::from("earshot.key"),
+    }
 }
 
 #[cfg(test)]

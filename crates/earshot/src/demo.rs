@@ -74,7 +74,8 @@ pub async fn run(
         .bind
         .or(file.bind.clone())
         .unwrap_or_else(|| config::DEFAULT_BIND.into());
-    crate::serve::serve(store, &bind, |addr| {
+    let options = crate::serve::ServeOptions::load(file, &url, None)?;
+    crate::serve::serve(store, &bind, options, |addr| {
         println!(
             "Earshot demo: {} conversations, {} messages, {} contacts in {url}",
             counts.conversations, counts.messages, counts.contacts

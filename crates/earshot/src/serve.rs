@@ -11,6 +11,39 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, env = "EARSHOT_BIND")]
     pub bind: Option<String>,
+    /// Earshot's public address (e.g. https://care.example.com): webhook URLs given to the
+    /// platforms start with it, and Telegram bots are registered with it.
+    #[arg(long, env = "EARSHOT_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+/// What `serve` needs besides the store and address.
+pub struct ServeOptions {
+    pub public_url: Option<String>,
+    /// Seals and opens channel secrets.
+    pub secrets: earshot_engine::channels::SecretBox,
+}
+
+impl ServeOptions {
+    /// The key from `EARSHOT_SECRET_KEY`, else the key file (`secret_key_file` in
+    /// `earshot.toml`, else beside the SQLite database, else `./earshot.key`), created on
+    /// first start.
+    pub fn load(
+        file: &FileConfig,
+        database_url: &str,
+        public_url: Option<String>,
+    ) -> anyhow::Result<Self> {
+        let path = file
+            .secret_key_file
+            .clone()
+            .unwrap_or_else(|| config::default_key_file(database_url));
+        let env = std::env::var("EARSHOT_SECRET_KEY").ok();
+        let secrets = earshot_engine::channels::SecretBox::from_env_or_file(env.as_deref(), &path)?;
+        Ok(Self {
+            public_url: public_url.or(file.public_url.clone()),
+            secrets,
+        })
+    }
 }
 
 pub async fn run(
@@ -18,12 +51,14 @@ pub async fn run(
     database: Option<String>,
     args: ServeArgs,
 ) -> anyhow::Result<ExitCode> {
-    let store = earshot_store::open(&config::database_url(database)).await?;
+    let url = config::database_url(database);
+    let store = earshot_store::open(&url).await?;
     let bind = args
         .bind
         .or(file.bind.clone())
         .unwrap_or_else(|| config::DEFAULT_BIND.into());
-    serve(store, &bind, |addr| {
+    let options = ServeOptions::load(file, &url, args.public_url)?;
+    serve(store, &bind, options, |addr| {
         eprintln!("Earshot API listening on http://{addr}")
     })
     .await?;
@@ -37,29 +72,38 @@ const TIMER_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 pub async fn serve(
     store: Arc<dyn Store>,
     bind: &str,
+    options: ServeOptions,
     on_listening: impl FnOnce(std::net::SocketAddr),
 ) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .map_err(|e| anyhow::anyhow!("could not listen on {bind}: {e}"))?;
     on_listening(listener.local_addr()?);
-    let state = earshot_server::AppState::new(store.clone());
-    // The timer worker (SLA warnings and breaches, snoozes, outbox deliveries) in the same
-    // process, every few seconds, until shutdown.
+    let channels =
+        earshot_engine::channels::Channels::new(store.clone(), options.secrets, options.public_url);
+    let state = earshot_server::AppState::with_channels(store.clone(), channels);
+    // The timer worker (SLA warnings and breaches, snoozes, outbox deliveries: replies through
+    // their connected channels) in the same process, every few seconds, until shutdown.
+    let sender = earshot_engine::channels::ChannelSender::new(
+        state.channels.clone(),
+        earshot_engine::timers::Outbound::new(std::env::var("EARSHOT_WEBHOOK_SECRET").ok()),
+    );
     let timers = Arc::new(earshot_engine::timers::Timers::new(
         store,
         state.pipeline.workflow.clone(),
-        Arc::new(earshot_engine::timers::Outbound::new(
-            std::env::var("EARSHOT_WEBHOOK_SECRET").ok(),
-        )),
+        Arc::new(sender),
     ));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let worker = tokio::spawn(timers.run(TIMER_EVERY, async {
-        let _ = stopped.await;
-    }));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let worker = tokio::spawn(timers.run(TIMER_EVERY, until_stopped(stopped.clone())));
+    // The webhook worker: what the webhooks accepted (and anything left from before a stop).
+    let webhooks = tokio::spawn(state.webhooks.clone().run(until_stopped(stopped)));
     let served = earshot_server::serve(listener, state, shutdown_signal()).await;
-    let _ = stop.send(());
+    let _ = stop.send(true);
     let _ = worker.await;
+    let _ = webhooks.await;
     served?;
     Ok(())
 }

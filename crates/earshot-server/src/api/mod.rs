@@ -1,5 +1,6 @@
 //! `/api/v1`: one module per resource, each owning its routes; all behind a bearer token.
 
+mod channels;
 mod contacts;
 mod conversations;
 mod messages;
@@ -16,6 +17,7 @@ use axum::Router;
 
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
+        .merge(channels::router())
         .merge(conversations::router())
         .merge(contacts::router())
         .merge(messages::router())

@@ -1,6 +1,7 @@
 //! The server's tests, one binary (as zero-to-production's `tests/api/`): the harness in
 //! `helpers`, then one module per area, each test named as the sentence it checks.
 
+mod channels;
 mod helpers;
 mod resources;
 mod web;

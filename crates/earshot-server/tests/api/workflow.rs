@@ -449,19 +449,24 @@ async fn a_reply_after_someone_elses_is_refused_unless_forced_and_meets_the_sla(
         2
     );
 
-    // The sender delivers both; the history says so.
+    // No platform is connected for this account: neither reply is called sent; both are
+    // `not_sent`, with the reason in the outbox and on the history.
     let report = timers(&app).pass(Utc::now()).await.unwrap();
-    assert_eq!(report.delivered, 2);
+    assert_eq!((report.delivered, report.not_sent), (0, 2));
     let outbox = get(&app, &format!("/api/v1/outbox?conversation_id={id}")).await;
     assert!(outbox
         .as_array()
         .unwrap()
         .iter()
-        .all(|o| o["status"] == "sent" && o["attempts"] == 1));
+        .all(|o| o["status"] == "failed"
+            && o["delivery"] == "not_sent"
+            && o["last_error"].as_str().unwrap().contains("not connected")));
+    let history = events(&app, id).await;
+    assert!(!kinds(&history).contains(&"reply_sent"));
     assert_eq!(
-        kinds(&events(&app, id).await)
+        kinds(&history)
             .iter()
-            .filter(|k| **k == "reply_sent")
+            .filter(|k| **k == "reply_not_sent")
             .count(),
         2
     );

@@ -10,6 +10,7 @@
 mod accounts;
 mod base;
 mod changes;
+mod channels;
 mod outbox;
 mod people;
 mod reports;
@@ -23,6 +24,7 @@ mod workflow;
 pub(crate) use accounts::*;
 pub(crate) use base::*;
 pub(crate) use changes::*;
+pub(crate) use channels::*;
 pub(crate) use outbox::*;
 pub(crate) use people::*;
 pub(crate) use reports::*;

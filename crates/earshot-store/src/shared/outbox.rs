@@ -65,7 +65,7 @@ pub(crate) async fn enqueue_in(
 
 const OUTBOX_COLUMNS: &str =
     "id, workspace_id, conversation_id, kind, message_id, payload, status, \
-     attempts, next_attempt_at, last_error, created_at, sent_at";
+     attempts, next_attempt_at, last_error, created_at, sent_at, delivery, platform_id";
 
 type OutboxRow = (
     i64,
@@ -80,6 +80,8 @@ type OutboxRow = (
     Option<String>,
     i64,
     Option<i64>,
+    String,
+    Option<String>,
 );
 
 fn outbox_item(r: OutboxRow) -> StoreResult<OutboxItem> {
@@ -97,6 +99,11 @@ fn outbox_item(r: OutboxRow) -> StoreResult<OutboxItem> {
         last_error: r.9,
         created_at: ms(r.10),
         sent_at: r.11.map(ms),
+        delivery: r
+            .12
+            .parse()
+            .map_err(|_| crate::corrupt("delivery state", &r.12))?,
+        platform_id: r.13,
     })
 }
 
@@ -123,11 +130,13 @@ pub(crate) async fn outbox_result(
     delivery: &Delivery,
     at: earshot_core::time::Timestamp,
 ) -> StoreResult<()> {
+    let mut tx = pool.begin().await.map_err(db_err)?;
     let q = match delivery {
-        Delivery::Sent => sqlx::query(
-            "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = $1, next_attempt_at = NULL, \
-             last_error = NULL WHERE id = $2",
+        Delivery::Sent { platform_id } => sqlx::query(
+            "UPDATE outbox SET status = 'sent', delivery = 'sent', platform_id = $1, attempts = attempts + 1, \
+             sent_at = $2, delivery_at = $2, next_attempt_at = NULL, last_error = NULL WHERE id = $3",
         )
+        .bind(platform_id.as_deref())
         .bind(to_millis(at))
         .bind(id),
         Delivery::Retry { error, at: next } => sqlx::query(
@@ -136,18 +145,50 @@ pub(crate) async fn outbox_result(
         .bind(to_millis(*next))
         .bind(error.as_str())
         .bind(id),
-        Delivery::Failed { error } => sqlx::query(
-            "UPDATE outbox SET status = 'failed', attempts = attempts + 1, next_attempt_at = NULL, last_error = $1 \
-             WHERE id = $2",
+        Delivery::Paused { error, at: next } => sqlx::query(
+            "UPDATE outbox SET next_attempt_at = $1, last_error = $2 WHERE id = $3",
         )
+        .bind(to_millis(*next))
         .bind(error.as_str())
         .bind(id),
+        Delivery::Failed { error } => sqlx::query(
+            "UPDATE outbox SET status = 'failed', delivery = 'failed', attempts = attempts + 1, \
+             next_attempt_at = NULL, last_error = $1, delivery_at = $2 WHERE id = $3",
+        )
+        .bind(error.as_str())
+        .bind(to_millis(at))
+        .bind(id),
+        Delivery::NotSent { reason } => sqlx::query(
+            "UPDATE outbox SET status = 'failed', delivery = 'not_sent', next_attempt_at = NULL, \
+             last_error = $1, delivery_at = $2 WHERE id = $3",
+        )
+        .bind(reason.as_str())
+        .bind(to_millis(at))
+        .bind(id),
     };
-    let done = q.execute(pool).await.map_err(db_err)?;
+    let done = q.execute(&mut *tx).await.map_err(db_err)?;
     if done.rows_affected() == 0 {
         return Err(not_found("outbox item", id));
     }
-    Ok(())
+    // A reply the platform accepted takes the platform's id, so that what the customer
+    // answers to it (a WhatsApp context, a Telegram reply) and the platform's own echoes of it
+    // find it.
+    if let Delivery::Sent {
+        platform_id: Some(platform_id),
+    } = delivery
+    {
+        sqlx::query(
+            "UPDATE messages SET external_id = $1 WHERE id = (SELECT message_id FROM outbox WHERE id = $2) \
+             AND NOT EXISTS (SELECT 1 FROM messages o WHERE o.workspace_id = messages.workspace_id \
+             AND o.channel_id = messages.channel_id AND o.external_id = $1)",
+        )
+        .bind(platform_id.as_str())
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    }
+    tx.commit().await.map_err(db_err)
 }
 
 pub(crate) async fn list_outbox(

@@ -536,3 +536,102 @@ impl earshot_core::store::ReadModelStore for Backend {
         dashboard_counts(self.reader(), ws, from, until).await
     }
 }
+
+#[async_trait::async_trait]
+impl earshot_core::store::ChannelStore for Backend {
+    async fn connect_channel(
+        &self,
+        ws: WorkspaceId,
+        connection: &earshot_core::connector::Connection,
+    ) -> StoreResult<earshot_core::connector::ConnectedChannel> {
+        connect_channel(self.writer(), ws, connection).await
+    }
+    async fn connected_channels(
+        &self,
+        ws: WorkspaceId,
+    ) -> StoreResult<Vec<earshot_core::connector::ConnectedChannel>> {
+        connected_channels(self.reader(), ws).await
+    }
+    async fn connected_channel(
+        &self,
+        ws: WorkspaceId,
+        id: ChannelId,
+    ) -> StoreResult<earshot_core::connector::ConnectedChannel> {
+        connected_channel(self.reader(), Some(ws), id)
+            .await?
+            .ok_or_else(|| not_found("channel", id.0))
+    }
+    async fn webhook_channel(
+        &self,
+        id: ChannelId,
+    ) -> StoreResult<Option<earshot_core::connector::ConnectedChannel>> {
+        connected_channel(self.reader(), None, id).await
+    }
+    async fn reconnect_channel(
+        &self,
+        ws: WorkspaceId,
+        id: ChannelId,
+        connection: &earshot_core::connector::Connection,
+    ) -> StoreResult<earshot_core::connector::ConnectedChannel> {
+        reconnect_channel(self.writer(), ws, id, connection).await
+    }
+    async fn disconnect_channel(&self, ws: WorkspaceId, id: ChannelId) -> StoreResult<()> {
+        disconnect_channel(self.writer(), ws, id).await
+    }
+    async fn set_channel_status(
+        &self,
+        ws: WorkspaceId,
+        id: ChannelId,
+        status: earshot_core::connector::ChannelStatus,
+        reason: Option<&str>,
+    ) -> StoreResult<()> {
+        set_channel_status(self.writer(), ws, id, status, reason).await
+    }
+    async fn accept_webhook(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        body: &[u8],
+        at: earshot_core::time::Timestamp,
+    ) -> StoreResult<i64> {
+        accept_webhook(self.writer(), ws, channel, body, at).await
+    }
+    async fn pending_webhooks(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<earshot_core::connector::WebhookCall>> {
+        pending_webhooks(self.reader(), after, limit).await
+    }
+    async fn webhooks_processed(
+        &self,
+        done: &[(i64, String)],
+        at: earshot_core::time::Timestamp,
+    ) -> StoreResult<()> {
+        webhooks_processed(self.writer(), done, at).await
+    }
+    async fn reply_target(
+        &self,
+        ws: WorkspaceId,
+        conversation: ConversationId,
+    ) -> StoreResult<Option<earshot_core::connector::ReplyTarget>> {
+        reply_target(self.reader(), ws, conversation).await
+    }
+    async fn record_status(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        report: &earshot_core::connector::StatusReport,
+    ) -> StoreResult<Option<earshot_core::connector::DeliveryChanged>> {
+        record_status(self.writer(), ws, channel, report).await
+    }
+    async fn mark_deleted(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        platform_ids: &[String],
+        at: earshot_core::time::Timestamp,
+    ) -> StoreResult<u64> {
+        mark_deleted(self.writer(), ws, channel, platform_ids, at).await
+    }
+}

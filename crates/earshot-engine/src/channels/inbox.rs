@@ -1,0 +1,168 @@
+//! The webhook worker: what the webhook handlers accepted (kept in the store's queue before
+//! they answered the platform) is decoded by the channel's platform module and fed through
+//! the pipeline; delivery statuses move replies' states, deletions mark messages. A call is
+//! marked processed only after what it carried is stored, so a process killed in between
+//! processes it again at start, and dedupe makes that exactly once in effect.
+
+use super::Channels;
+use crate::Pipeline;
+use earshot_core::connector::{ConnectedChannel, DeliveryState, WebhookCall};
+use earshot_core::rules::Actor;
+use earshot_core::store::StoreResult;
+use earshot_core::workflow::NewEvent;
+use earshot_core::{ChannelId, Inbound, WorkspaceId};
+use serde_json::json;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// Calls taken per round (their messages go through the pipeline as one batch per
+/// workspace).
+const ROUND: u32 = 200;
+
+pub struct WebhookWorker {
+    channels: Arc<Channels>,
+    pipeline: Arc<Pipeline>,
+    /// Woken by the webhook handlers after each accepted call.
+    pub wake: Arc<Notify>,
+}
+
+/// What one drain did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Drained {
+    pub calls: usize,
+    pub messages: usize,
+    pub statuses: usize,
+}
+
+impl WebhookWorker {
+    pub fn new(channels: Arc<Channels>, pipeline: Arc<Pipeline>) -> Self {
+        Self {
+            channels,
+            pipeline,
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Processes every pending call, oldest first.
+    pub async fn drain(&self) -> StoreResult<Drained> {
+        let mut total = Drained::default();
+        let mut after = 0;
+        loop {
+            let calls = self.channels.store.pending_webhooks(after, ROUND).await?;
+            let Some(last) = calls.last() else {
+                return Ok(total);
+            };
+            after = last.id;
+            let done = self.round(&calls).await?;
+            total.calls += calls.len();
+            total.messages += done.messages;
+            total.statuses += done.statuses;
+        }
+    }
+
+    async fn round(&self, calls: &[WebhookCall]) -> StoreResult<Drained> {
+        let store = &self.channels.store;
+        let mut found: HashMap<ChannelId, Option<ConnectedChannel>> = HashMap::new();
+        let mut messages: BTreeMap<WorkspaceId, Vec<Inbound>> = BTreeMap::new();
+        let mut outcomes = Vec::with_capacity(calls.len());
+        let mut applied = Vec::new();
+        let mut drained = Drained::default();
+        for call in calls {
+            if let std::collections::hash_map::Entry::Vacant(e) = found.entry(call.channel_id) {
+                e.insert(store.webhook_channel(call.channel_id).await?);
+            }
+            let Some(ch) = found[&call.channel_id].as_ref() else {
+                outcomes.push((
+                    call.id,
+                    "dropped: the channel was disconnected before it was processed".to_string(),
+                ));
+                continue;
+            };
+            match earshot_channels::webhook::decode(ch.connector, &call.body, &ch.channel.name) {
+                Err(e) => {
+                    tracing::warn!(channel = ch.channel.id.0, call = call.id, error = %e, "webhook call not decoded");
+                    outcomes.push((call.id, format!("rejected: {e}")));
+                }
+                Ok(batch) => {
+                    let summary = batch.summary();
+                    if !batch.ignored.is_empty() || batch.messages.iter().any(|d| d.result.is_err())
+                    {
+                        tracing::info!(channel = ch.channel.id.0, call = call.id, %summary, "webhook call partly applied");
+                    }
+                    let list = messages.entry(call.workspace_id).or_default();
+                    for d in batch.messages {
+                        if let Ok(m) = d.result {
+                            list.push(m);
+                        }
+                    }
+                    applied.push((
+                        call.workspace_id,
+                        ch.channel.id,
+                        batch.statuses,
+                        batch.deleted,
+                    ));
+                    outcomes.push((call.id, summary));
+                }
+            }
+        }
+        for (ws, batch) in &messages {
+            drained.messages += batch.len();
+            self.pipeline.ingest(*ws, batch).await?;
+        }
+        for (ws, channel, statuses, deleted) in applied {
+            for report in &statuses {
+                drained.statuses += 1;
+                let Some(changed) = store.record_status(ws, channel, report).await? else {
+                    continue;
+                };
+                let kind = match report.state {
+                    DeliveryState::Delivered => "reply_delivered",
+                    DeliveryState::Read => "reply_read",
+                    DeliveryState::Failed => "reply_failed",
+                    _ => continue,
+                };
+                if let Some(c) = changed.conversation_id {
+                    let data = json!({"outbox_id": changed.outbox_id, "platform_id": report.platform_id,
+                                      "at": report.at, "error": report.error});
+                    store
+                        .change_conversation(
+                            ws,
+                            c,
+                            &Default::default(),
+                            Actor::System,
+                            &[NewEvent::new(kind, data)],
+                        )
+                        .await?;
+                }
+            }
+            if !deleted.is_empty() {
+                store
+                    .mark_deleted(ws, channel, &deleted, earshot_core::time::now())
+                    .await?;
+            }
+        }
+        store
+            .webhooks_processed(&outcomes, earshot_core::time::now())
+            .await?;
+        Ok(drained)
+    }
+
+    /// Drains at start (what was accepted before a stop), then whenever a handler wakes it,
+    /// and every few seconds in case a wake was missed, until `shutdown`.
+    pub async fn run(self: Arc<Self>, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            match self.drain().await {
+                Ok(d) if d.calls > 0 => tracing::debug!(?d, "webhook calls processed"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "processing webhook calls failed; retrying"),
+            }
+            tokio::select! {
+                _ = &mut shutdown => return,
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
+            }
+        }
+    }
+}

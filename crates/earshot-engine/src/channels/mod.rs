@@ -1,0 +1,366 @@
+//! Connected channels: connecting one (settings checked, secrets sealed, the platform's
+//! webhook registered where the platform has an API for it), the sender that takes replies
+//! out through the platform, and the webhook worker (`inbox`) that feeds what platforms send
+//! into the pipeline.
+
+mod inbox;
+mod sender;
+
+pub use earshot_channels::secrets::{SecretBox, SecretError};
+pub use inbox::WebhookWorker;
+pub use sender::ChannelSender;
+
+use earshot_channels::send::{self, Access, Failure};
+use earshot_core::connector::{ConnectedChannel, Connection, Connector};
+use earshot_core::store::{StoreError, StoreResult};
+use earshot_core::{ChannelId, Store, WorkspaceId};
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+/// What an admin asks for when connecting a channel.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelDraft {
+    pub kind: String,
+    pub name: String,
+    #[serde(default)]
+    pub settings: Map<String, Value>,
+}
+
+/// A change to a connected channel: a new name, and settings to replace (secrets left out
+/// keep their value).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelPatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub settings: Map<String, Value>,
+}
+
+/// Why a channel could not be connected or changed: every problem, each with its path.
+#[derive(Debug, thiserror::Error)]
+pub enum ChannelError {
+    #[error("{}", .0.iter().map(|(p, m)| format!("{p}: {m}")).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<(String, String)>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What the API and the settings page show of a connected channel: never a secret.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ChannelView {
+    pub id: ChannelId,
+    pub kind: Connector,
+    pub name: String,
+    pub status: earshot_core::connector::ChannelStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    /// Settings, secrets masked.
+    pub settings: Map<String, Value>,
+    /// Where the platform must send its webhooks.
+    pub webhook_url: String,
+    /// Whether Earshot registered the webhook with the platform itself (Telegram), and if
+    /// not, why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_registration: Option<String>,
+    pub created_at: earshot_core::time::Timestamp,
+    pub updated_at: earshot_core::time::Timestamp,
+}
+
+/// How a set secret is shown.
+pub const MASK: &str = "********";
+
+pub struct Channels {
+    store: Arc<dyn Store>,
+    secrets: SecretBox,
+    http: reqwest::Client,
+    /// Earshot's public address (`EARSHOT_PUBLIC_URL`), for absolute webhook URLs.
+    public_url: Option<String>,
+}
+
+impl Channels {
+    pub fn new(store: Arc<dyn Store>, secrets: SecretBox, public_url: Option<String>) -> Self {
+        Self {
+            store,
+            secrets,
+            http: send::client(),
+            public_url: public_url
+                .map(|u| u.trim_end_matches('/').to_string())
+                .filter(|u| !u.is_empty()),
+        }
+    }
+
+    pub fn webhook_url(&self, id: ChannelId) -> String {
+        format!(
+            "{}/webhooks/{}",
+            self.public_url.as_deref().unwrap_or(""),
+            id.0
+        )
+    }
+
+    /// The channel's settings with its secrets opened.
+    pub fn access(&self, ch: &ConnectedChannel) -> Result<Access, String> {
+        let secrets = if ch.sealed_secrets.is_empty() {
+            Map::new()
+        } else {
+            let plain = self
+                .secrets
+                .open(&ch.sealed_secrets)
+                .map_err(|e| e.to_string())?;
+            match serde_json::from_slice(&plain) {
+                Ok(Value::Object(m)) => m,
+                _ => return Err("the channel's secrets are not a JSON object".into()),
+            }
+        };
+        Ok(Access {
+            connector: ch.connector,
+            settings: ch.settings.clone(),
+            secrets,
+        })
+    }
+
+    pub fn view(&self, ch: &ConnectedChannel, registration: Option<String>) -> ChannelView {
+        let mut settings = ch.settings.clone();
+        if let Ok(access) = self.access(ch) {
+            for k in access.secrets.keys() {
+                settings.insert(k.clone(), Value::String(MASK.into()));
+            }
+        }
+        ChannelView {
+            id: ch.channel.id,
+            kind: ch.connector,
+            name: ch.channel.name.clone(),
+            status: ch.status,
+            status_reason: ch.status_reason.clone(),
+            settings,
+            webhook_url: self.webhook_url(ch.channel.id),
+            webhook_registration: registration,
+            created_at: ch.created_at,
+            updated_at: ch.updated_at,
+        }
+    }
+
+    pub async fn list(&self, ws: WorkspaceId) -> StoreResult<Vec<ChannelView>> {
+        Ok(self
+            .store
+            .connected_channels(ws)
+            .await?
+            .iter()
+            .map(|c| self.view(c, None))
+            .collect())
+    }
+
+    pub async fn get(&self, ws: WorkspaceId, id: ChannelId) -> StoreResult<ChannelView> {
+        Ok(self.view(&self.store.connected_channel(ws, id).await?, None))
+    }
+
+    /// Connects a channel; for Telegram, also registers its webhook with the bot.
+    pub async fn connect(
+        &self,
+        ws: WorkspaceId,
+        draft: &ChannelDraft,
+    ) -> Result<ChannelView, ChannelError> {
+        let connector = draft
+            .kind
+            .parse::<Connector>()
+            .map_err(|e| ChannelError::Invalid(vec![("kind".into(), e)]))?;
+        let connection = self.connection(connector, &draft.name, &draft.settings)?;
+        let ch = self.store.connect_channel(ws, &connection).await?;
+        let registration = self.register(&ch).await;
+        Ok(self.view(&ch, registration))
+    }
+
+    pub async fn update(
+        &self,
+        ws: WorkspaceId,
+        id: ChannelId,
+        patch: &ChannelPatch,
+    ) -> Result<ChannelView, ChannelError> {
+        let ch = self.store.connected_channel(ws, id).await?;
+        let old = self
+            .access(&ch)
+            .map_err(|e| ChannelError::Invalid(vec![("settings".into(), e)]))?;
+        let mut merged = ch.settings.clone();
+        merged.extend(old.secrets.clone());
+        for (k, v) in &patch.settings {
+            if v.as_str() != Some(MASK) {
+                merged.insert(k.clone(), v.clone());
+            }
+        }
+        let name = patch.name.as_deref().unwrap_or(&ch.channel.name);
+        let connection = self.connection(ch.connector, name, &merged)?;
+        let ch = self.store.reconnect_channel(ws, id, &connection).await?;
+        let registration = self.register(&ch).await;
+        Ok(self.view(&ch, registration))
+    }
+
+    /// Disconnects a channel (Telegram: deletes the bot's webhook first, best effort).
+    pub async fn disconnect(&self, ws: WorkspaceId, id: ChannelId) -> StoreResult<()> {
+        let ch = self.store.connected_channel(ws, id).await?;
+        if ch.connector == Connector::Telegram {
+            if let Ok(access) = self.access(&ch) {
+                if let Err(e) =
+                    earshot_channels::telegram::delete_webhook(&self.http, &access).await
+                {
+                    tracing::warn!(channel = id.0, error = ?e, "Telegram deleteWebhook failed");
+                }
+            }
+        }
+        self.store.disconnect_channel(ws, id).await
+    }
+
+    /// One harmless call to the platform with the channel's settings.
+    pub async fn test(
+        &self,
+        ws: WorkspaceId,
+        id: ChannelId,
+    ) -> StoreResult<Result<String, String>> {
+        let ch = self.store.connected_channel(ws, id).await?;
+        let access = match self.access(&ch) {
+            Ok(a) => a,
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(send::test_connection(&self.http, &access)
+            .await
+            .map_err(|f| failure_text(&f)))
+    }
+
+    /// Checks `settings` against what the connector takes (every problem at once) and seals
+    /// the secret ones.
+    fn connection(
+        &self,
+        connector: Connector,
+        name: &str,
+        settings: &Map<String, Value>,
+    ) -> Result<Connection, ChannelError> {
+        let mut problems = Vec::new();
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            problems.push(("name".into(), "must be 1 to 100 characters".into()));
+        }
+        let spec = connector.settings();
+        for k in settings.keys() {
+            if !spec.iter().any(|s| s.name == k) {
+                let known: Vec<&str> = spec.iter().map(|s| s.name).collect();
+                problems.push((
+                    format!("settings.{k}"),
+                    format!("not a {connector} setting; expected {}", known.join(", ")),
+                ));
+            }
+        }
+        let mut plain = Map::new();
+        let mut secret = Map::new();
+        for s in spec {
+            let path = format!("settings.{}", s.name);
+            match settings.get(s.name) {
+                None | Some(Value::Null) if s.required => {
+                    problems.push((path, "is required".into()));
+                }
+                None | Some(Value::Null) => {}
+                Some(Value::String(v)) if v.trim().is_empty() && s.required => {
+                    problems.push((path, "must not be empty".into()));
+                }
+                Some(Value::String(v)) if v.contains(char::is_control) => {
+                    problems.push((path, "contains a control character".into()));
+                }
+                Some(Value::String(v)) if s.name == "api_base" && !v.is_empty() => {
+                    if !(v.starts_with("https://") || v.starts_with("http://")) {
+                        problems.push((path, "must be an http:// or https:// URL".into()));
+                    } else {
+                        plain.insert(s.name.into(), Value::String(v.trim().into()));
+                    }
+                }
+                Some(Value::String(v)) => {
+                    let target = if s.secret { &mut secret } else { &mut plain };
+                    target.insert(s.name.into(), Value::String(v.trim().into()));
+                }
+                Some(_) => problems.push((path, "must be a string".into())),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(ChannelError::Invalid(problems));
+        }
+        Ok(Connection {
+            connector,
+            name: name.to_string(),
+            settings: plain,
+            sealed_secrets: self
+                .secrets
+                .seal(Value::Object(secret).to_string().as_bytes()),
+        })
+    }
+
+    /// Registers the webhook where the platform lets Earshot do it (Telegram's `setWebhook`);
+    /// says what happened, or what the admin must do.
+    async fn register(&self, ch: &ConnectedChannel) -> Option<String> {
+        if ch.connector != Connector::Telegram {
+            return None;
+        }
+        let Some(_) = &self.public_url else {
+            return Some(
+                "not registered: EARSHOT_PUBLIC_URL is not set, so Earshot does not know its public address; \
+                 set it and save the channel again, or call setWebhook with this webhook_url and secret_token"
+                    .into(),
+            );
+        };
+        let access = self.access(ch).ok()?;
+        Some(
+            match earshot_channels::telegram::set_webhook(
+                &self.http,
+                &access,
+                &self.webhook_url(ch.channel.id),
+            )
+            .await
+            {
+                Ok(()) => "registered with Telegram (setWebhook)".into(),
+                Err(f) => format!("not registered: {}", failure_text(&f)),
+            },
+        )
+    }
+}
+
+/// A webhook call's check, the platform's way. `header` looks a request header up by its
+/// lowercase name.
+pub fn verify_webhook(
+    access: &Access,
+    body: &[u8],
+    header: impl Fn(&str) -> Option<String>,
+) -> bool {
+    use earshot_channels::webhook::{meta_signature_ok, telegram_token_ok};
+    if access.connector.is_meta() {
+        meta_signature_ok(
+            access.get("app_secret"),
+            body,
+            header("x-hub-signature-256").as_deref(),
+        )
+    } else {
+        telegram_token_ok(
+            access.get("secret_token"),
+            header("x-telegram-bot-api-secret-token").as_deref(),
+        )
+    }
+}
+
+/// Meta's subscription handshake: the challenge to echo when `mode` and `token` are right.
+pub fn handshake<'a>(
+    access: &Access,
+    mode: Option<&str>,
+    token: Option<&str>,
+    challenge: Option<&'a str>,
+) -> Option<&'a str> {
+    let expected = access.get("verify_token");
+    let token_ok =
+        !expected.is_empty() && earshot_channels::webhook::telegram_token_ok(expected, token);
+    (access.connector.is_meta() && mode == Some("subscribe") && token_ok)
+        .then_some(challenge)
+        .flatten()
+}
+
+pub(crate) fn failure_text(f: &Failure) -> String {
+    match f {
+        Failure::Transient(e) | Failure::Rejected(e) | Failure::NotSent(e) | Failure::Reauth(e) => {
+            e.clone()
+        }
+    }
+}

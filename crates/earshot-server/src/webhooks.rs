@@ -1,0 +1,164 @@
+//! Inbound webhooks at `/webhooks/{channel_id}`, verified the platform's way and failing
+//! closed: Meta's `GET` subscription handshake and `X-Hub-Signature-256` over the raw body;
+//! Telegram's `X-Telegram-Bot-Api-Secret-Token`. A verified call is written to the store's
+//! queue before it is answered `200` (accepted means durable); the webhook worker processes
+//! it through the pipeline, so a slow pipeline never makes the platform wait or retry.
+
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use earshot_core::connector::ConnectedChannel;
+use earshot_core::ChannelId;
+use serde_json::json;
+use std::collections::HashMap;
+
+/// Largest webhook body accepted (Meta batches up to 1,000 updates in one call).
+const MAX_WEBHOOK_BYTES: usize = 2 * 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/webhooks/{id}", get(handshake).post(receive))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_WEBHOOK_BYTES))
+}
+
+fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, Json(json!({"code": code, "message": message}))).into_response()
+}
+
+async fn channel(state: &AppState, id: &str) -> Result<ConnectedChannel, Response> {
+    let unknown = || {
+        refuse(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no connected channel has this webhook URL",
+        )
+    };
+    let id: i64 = id.parse().map_err(|_| unknown())?;
+    match state.store.webhook_channel(ChannelId(id)).await {
+        Ok(Some(ch)) => Ok(ch),
+        Ok(None) => Err(unknown()),
+        Err(e) => {
+            tracing::warn!(channel = id, error = %e, "webhook channel lookup failed");
+            Err(refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "try again shortly",
+            ))
+        }
+    }
+}
+
+/// Meta's subscription check: echo `hub.challenge` when `hub.verify_token` is the channel's.
+async fn handshake(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let ch = match channel(&state, &id).await {
+        Ok(ch) => ch,
+        Err(r) => return r,
+    };
+    if !ch.connector.is_meta() {
+        return refuse(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this channel's platform only POSTs",
+        );
+    }
+    let Ok(access) = state.channels.access(&ch) else {
+        tracing::error!(
+            channel = ch.channel.id.0,
+            "the channel's secrets cannot be opened (was EARSHOT_SECRET_KEY changed?)"
+        );
+        return refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the channel's secrets cannot be opened",
+        );
+    };
+    let get = |k: &str| params.get(k).map(String::as_str);
+    match earshot_engine::channels::handshake(
+        &access,
+        get("hub.mode"),
+        get("hub.verify_token"),
+        get("hub.challenge"),
+    ) {
+        Some(challenge) => (StatusCode::OK, challenge.to_string()).into_response(),
+        None => {
+            tracing::warn!(
+                channel = ch.channel.id.0,
+                "webhook subscription refused: wrong hub.verify_token or mode"
+            );
+            refuse(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "hub.verify_token does not match the channel's verify_token",
+            )
+        }
+    }
+}
+
+async fn receive(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let ch = match channel(&state, &id).await {
+        Ok(ch) => ch,
+        Err(r) => return r,
+    };
+    let Ok(access) = state.channels.access(&ch) else {
+        tracing::error!(
+            channel = ch.channel.id.0,
+            "the channel's secrets cannot be opened (was EARSHOT_SECRET_KEY changed?)"
+        );
+        return refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the channel's secrets cannot be opened",
+        );
+    };
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let verified = earshot_engine::channels::verify_webhook(&access, &body, header);
+    if !verified {
+        tracing::warn!(channel = ch.channel.id.0, kind = %ch.connector, "webhook refused: missing or wrong signature");
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "bad_signature",
+            "the request's signature does not match the channel's secret",
+        );
+    }
+    match state
+        .store
+        .accept_webhook(
+            ch.channel.workspace_id,
+            ch.channel.id,
+            &body,
+            earshot_core::time::now(),
+        )
+        .await
+    {
+        Ok(_) => {
+            state.webhooks.wake.notify_one();
+            (StatusCode::OK, "EVENT_RECEIVED").into_response()
+        }
+        Err(e) => {
+            tracing::error!(channel = ch.channel.id.0, error = %e, "webhook call not kept; the platform will retry");
+            refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "not kept; send it again",
+            )
+        }
+    }
+}

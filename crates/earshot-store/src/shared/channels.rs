@@ -1,0 +1,389 @@
+//! Connected channels, their webhook calls, and the delivery states their platforms report.
+
+use super::*;
+
+use earshot_core::connector::{
+    ChannelStatus, ConnectedChannel, Connection, DeliveryChanged, DeliveryState, ReplyTarget,
+    StatusReport, WebhookCall,
+};
+
+const CONNECTED_COLUMNS: &str = "id, workspace_id, kind, name, role, connector, settings, \
+     sealed_secrets, status, status_reason, connected_at, updated_at";
+
+fn connected(r: &DbRow) -> StoreResult<ConnectedChannel> {
+    let connector: String = r.try_get(5).map_err(db_err)?;
+    let settings: String = r.try_get(6).map_err(db_err)?;
+    let status: String = r.try_get(8).map_err(db_err)?;
+    let ms = earshot_core::time::from_millis;
+    let settings = match serde_json::from_str(&settings) {
+        Ok(serde_json::Value::Object(m)) => m,
+        _ => return Err(crate::corrupt("channel settings", &settings)),
+    };
+    Ok(ConnectedChannel {
+        channel: channel(r)?,
+        connector: connector
+            .parse()
+            .map_err(|_| crate::corrupt("channel connector", &connector))?,
+        settings,
+        sealed_secrets: r
+            .try_get::<Option<String>, _>(7)
+            .map_err(db_err)?
+            .unwrap_or_default(),
+        status: status
+            .parse()
+            .map_err(|_| crate::corrupt("channel status", &status))?,
+        status_reason: r.try_get(9).map_err(db_err)?,
+        created_at: ms(r
+            .try_get::<Option<i64>, _>(10)
+            .map_err(db_err)?
+            .unwrap_or(0)),
+        updated_at: ms(r
+            .try_get::<Option<i64>, _>(11)
+            .map_err(db_err)?
+            .unwrap_or(0)),
+    })
+}
+
+async fn connected_by_id(
+    conn: &mut sqlx::pool::PoolConnection<Db>,
+    ws: Option<WorkspaceId>,
+    id: ChannelId,
+) -> StoreResult<Option<ConnectedChannel>> {
+    let row = sqlx::query(&format!(
+        "SELECT {CONNECTED_COLUMNS} FROM channels WHERE id = $1 AND connector IS NOT NULL \
+         AND ($2 IS NULL OR workspace_id = $2)"
+    ))
+    .bind(id.0)
+    .bind(ws.map(|w| w.0))
+    .fetch_optional(&mut **conn)
+    .await
+    .map_err(db_err)?;
+    row.as_ref().map(connected).transpose()
+}
+
+fn settings_text(c: &Connection) -> String {
+    serde_json::Value::Object(c.settings.clone()).to_string()
+}
+
+pub(crate) async fn connect_channel(
+    pool: &Pool,
+    ws: WorkspaceId,
+    c: &Connection,
+) -> StoreResult<ConnectedChannel> {
+    let at = to_millis(now());
+    let mut conn = pool.acquire().await.map_err(db_err)?;
+    let kind = c.connector.channel_kind();
+    let existing: Option<(i64, Option<String>)> = sqlx::query_as(
+        "SELECT id, connector FROM channels WHERE workspace_id = $1 AND kind = $2 AND name = $3 \
+         AND role = 'owned'",
+    )
+    .bind(ws.0)
+    .bind(kind.as_str())
+    .bind(c.name.as_str())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    let id = match existing {
+        Some((_, Some(_))) => {
+            return Err(store::StoreError::Conflict(format!(
+                "a {} channel named `{}` is already connected",
+                c.connector, c.name
+            )))
+        }
+        Some((id, None)) => {
+            sqlx::query(
+                "UPDATE channels SET connector = $1, settings = $2, sealed_secrets = $3, status = 'active', \
+                 status_reason = NULL, connected_at = $4, updated_at = $4 WHERE id = $5",
+            )
+            .bind(c.connector.as_str())
+            .bind(settings_text(c))
+            .bind(c.sealed_secrets.as_str())
+            .bind(at)
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+            id
+        }
+        None => sqlx::query_scalar(
+            "INSERT INTO channels (workspace_id, kind, name, role, created_at, connector, settings, \
+             sealed_secrets, status, connected_at, updated_at) \
+             VALUES ($1, $2, $3, 'owned', $4, $5, $6, $7, 'active', $4, $4) RETURNING id",
+        )
+        .bind(ws.0)
+        .bind(kind.as_str())
+        .bind(c.name.as_str())
+        .bind(at)
+        .bind(c.connector.as_str())
+        .bind(settings_text(c))
+        .bind(c.sealed_secrets.as_str())
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_err)?,
+    };
+    connected_by_id(&mut conn, Some(ws), ChannelId(id))
+        .await?
+        .ok_or_else(|| not_found("channel", id))
+}
+
+pub(crate) async fn connected_channels(
+    pool: &Pool,
+    ws: WorkspaceId,
+) -> StoreResult<Vec<ConnectedChannel>> {
+    sqlx::query(&format!(
+        "SELECT {CONNECTED_COLUMNS} FROM channels WHERE workspace_id = $1 AND connector IS NOT NULL \
+         ORDER BY connected_at, id"
+    ))
+    .bind(ws.0)
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?
+    .iter()
+    .map(connected)
+    .collect()
+}
+
+pub(crate) async fn connected_channel(
+    pool: &Pool,
+    ws: Option<WorkspaceId>,
+    id: ChannelId,
+) -> StoreResult<Option<ConnectedChannel>> {
+    let mut conn = pool.acquire().await.map_err(db_err)?;
+    connected_by_id(&mut conn, ws, id).await
+}
+
+pub(crate) async fn reconnect_channel(
+    pool: &Pool,
+    ws: WorkspaceId,
+    id: ChannelId,
+    c: &Connection,
+) -> StoreResult<ConnectedChannel> {
+    let mut conn = pool.acquire().await.map_err(db_err)?;
+    let done = sqlx::query(
+        "UPDATE channels SET name = $1, settings = $2, sealed_secrets = $3, status = 'active', \
+         status_reason = NULL, updated_at = $4 \
+         WHERE id = $5 AND workspace_id = $6 AND connector = $7",
+    )
+    .bind(c.name.as_str())
+    .bind(settings_text(c))
+    .bind(c.sealed_secrets.as_str())
+    .bind(to_millis(now()))
+    .bind(id.0)
+    .bind(ws.0)
+    .bind(c.connector.as_str())
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    if done.rows_affected() == 0 {
+        return Err(not_found("channel", id.0));
+    }
+    connected_by_id(&mut conn, Some(ws), id)
+        .await?
+        .ok_or_else(|| not_found("channel", id.0))
+}
+
+pub(crate) async fn disconnect_channel(
+    pool: &Pool,
+    ws: WorkspaceId,
+    id: ChannelId,
+) -> StoreResult<()> {
+    let done = sqlx::query(
+        "UPDATE channels SET connector = NULL, settings = '{}', sealed_secrets = NULL, status = 'active', \
+         status_reason = NULL, updated_at = $1 WHERE id = $2 AND workspace_id = $3 AND connector IS NOT NULL",
+    )
+    .bind(to_millis(now()))
+    .bind(id.0)
+    .bind(ws.0)
+    .execute(pool)
+    .await
+    .map_err(db_err)?;
+    if done.rows_affected() == 0 {
+        return Err(not_found("channel", id.0));
+    }
+    Ok(())
+}
+
+pub(crate) async fn set_channel_status(
+    pool: &Pool,
+    ws: WorkspaceId,
+    id: ChannelId,
+    status: ChannelStatus,
+    reason: Option<&str>,
+) -> StoreResult<()> {
+    let done = sqlx::query(
+        "UPDATE channels SET status = $1, status_reason = $2, updated_at = $3 \
+         WHERE id = $4 AND workspace_id = $5 AND connector IS NOT NULL",
+    )
+    .bind(status.as_str())
+    .bind(reason)
+    .bind(to_millis(now()))
+    .bind(id.0)
+    .bind(ws.0)
+    .execute(pool)
+    .await
+    .map_err(db_err)?;
+    if done.rows_affected() == 0 {
+        return Err(not_found("channel", id.0));
+    }
+    Ok(())
+}
+
+pub(crate) async fn accept_webhook(
+    pool: &Pool,
+    ws: WorkspaceId,
+    channel: ChannelId,
+    body: &[u8],
+    at: earshot_core::time::Timestamp,
+) -> StoreResult<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO webhook_calls (workspace_id, channel_id, body, received_at) VALUES ($1, $2, $3, $4) \
+         RETURNING id",
+    )
+    .bind(ws.0)
+    .bind(channel.0)
+    .bind(body)
+    .bind(to_millis(at))
+    .fetch_one(pool)
+    .await
+    .map_err(db_err)
+}
+
+pub(crate) async fn pending_webhooks(
+    pool: &Pool,
+    after: i64,
+    limit: u32,
+) -> StoreResult<Vec<WebhookCall>> {
+    let rows: Vec<(i64, i64, i64, Vec<u8>, i64)> = sqlx::query_as(
+        "SELECT id, workspace_id, channel_id, body, received_at FROM webhook_calls \
+         WHERE processed_at IS NULL AND id > $1 ORDER BY id LIMIT $2",
+    )
+    .bind(after)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, ws, channel, body, at)| WebhookCall {
+            id,
+            workspace_id: WorkspaceId(ws),
+            channel_id: ChannelId(channel),
+            body,
+            received_at: earshot_core::time::from_millis(at),
+        })
+        .collect())
+}
+
+pub(crate) async fn webhooks_processed(
+    pool: &Pool,
+    done: &[(i64, String)],
+    at: earshot_core::time::Timestamp,
+) -> StoreResult<()> {
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    for (id, outcome) in done {
+        sqlx::query("UPDATE webhook_calls SET processed_at = $1, outcome = $2 WHERE id = $3")
+            .bind(to_millis(at))
+            .bind(outcome.as_str())
+            .bind(*id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    }
+    tx.commit().await.map_err(db_err)
+}
+
+pub(crate) async fn reply_target(
+    pool: &Pool,
+    ws: WorkspaceId,
+    conversation: ConversationId,
+) -> StoreResult<Option<ReplyTarget>> {
+    let row: Option<(i64, String, String, i64)> = sqlx::query_as(
+        "SELECT m.channel_id, i.external_id, m.external_id, m.sent_at FROM messages m \
+         JOIN identities i ON i.id = m.identity_id \
+         WHERE m.workspace_id = $1 AND m.conversation_id = $2 AND m.direction = 'in' \
+         ORDER BY m.sent_at DESC, m.id DESC LIMIT 1",
+    )
+    .bind(ws.0)
+    .bind(conversation.0)
+    .fetch_optional(pool)
+    .await
+    .map_err(db_err)?;
+    Ok(row.map(|(channel, recipient, last, at)| ReplyTarget {
+        channel_id: ChannelId(channel),
+        recipient,
+        last_inbound_id: last,
+        last_inbound_at: earshot_core::time::from_millis(at),
+    }))
+}
+
+pub(crate) async fn record_status(
+    pool: &Pool,
+    ws: WorkspaceId,
+    channel: ChannelId,
+    report: &StatusReport,
+) -> StoreResult<Option<DeliveryChanged>> {
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    let row: Option<(i64, Option<i64>, String)> = sqlx::query_as(
+        "SELECT o.id, o.conversation_id, o.delivery FROM outbox o \
+         JOIN conversations c ON c.id = o.conversation_id \
+         WHERE o.workspace_id = $1 AND o.platform_id = $2 AND c.channel_id = $3 ORDER BY o.id LIMIT 1",
+    )
+    .bind(ws.0)
+    .bind(report.platform_id.as_str())
+    .bind(channel.0)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let Some((id, conversation, current)) = row else {
+        return Ok(None);
+    };
+    let current: DeliveryState = current
+        .parse()
+        .map_err(|_| crate::corrupt("delivery state", &current))?;
+    if !current.moves_to(report.state) {
+        return Ok(None);
+    }
+    sqlx::query(
+        "UPDATE outbox SET delivery = $1, delivery_at = $2, \
+         last_error = COALESCE($3, last_error) WHERE id = $4",
+    )
+    .bind(report.state.as_str())
+    .bind(to_millis(report.at))
+    .bind(report.error.as_deref())
+    .bind(id)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(Some(DeliveryChanged {
+        outbox_id: id,
+        conversation_id: conversation.map(ConversationId),
+    }))
+}
+
+pub(crate) async fn mark_deleted(
+    pool: &Pool,
+    ws: WorkspaceId,
+    channel: ChannelId,
+    platform_ids: &[String],
+    at: earshot_core::time::Timestamp,
+) -> StoreResult<u64> {
+    let mut n = 0;
+    for chunk in platform_ids.chunks(500) {
+        let mut sql = crate::queries::Sql::new("UPDATE messages SET deleted_at = ");
+        sql.bind(Bind::I64(to_millis(at)))
+            .push(" WHERE deleted_at IS NULL AND workspace_id = ")
+            .bind(Bind::I64(ws.0))
+            .push(" AND channel_id = ")
+            .bind(Bind::I64(channel.0))
+            .push(" AND external_id IN ");
+        let ids: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        text_list(&mut sql, &ids);
+        n += bind_all(sqlx::query(&sql.text), &sql.binds)
+            .execute(pool)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+    }
+    Ok(n)
+}
