@@ -6,8 +6,8 @@
 //! documentation shows them), so such files import too.
 
 use crate::send::{
-    call, graph_failure, hours_since, Accepted, Access, Failure, JsonBody as _, Outgoing,
-    GRAPH_VERSION,
+    call, graph_failure, hours_since, window_closed, Accepted, Access, Failure, JsonBody as _,
+    Outgoing, GRAPH_VERSION,
 };
 use crate::webhook::{unix_millis, Private, WebhookBatch};
 use crate::{Decoded, Location, Reject};
@@ -251,11 +251,8 @@ pub(crate) async fn send(http: &reqwest::Client, access: &Access, out: &Outgoing
         "messaging_type": "RESPONSE",
         "message": {"text": out.text},
     });
-    if hours >= 24 * 7 {
-        return Err(Failure::NotSent(format!(
-            "outside {platform}'s messaging window: the customer last wrote {} days ago, and a person may answer for 7 days only (HUMAN_AGENT)",
-            hours / 24
-        )));
+    if let Some(why) = window_closed(access.connector, out.last_inbound_at, out.now) {
+        return Err(Failure::NotSent(why));
     } else if hours >= 24 {
         body["messaging_type"] = json!("MESSAGE_TAG");
         body["tag"] = json!("HUMAN_AGENT");

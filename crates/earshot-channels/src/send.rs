@@ -147,6 +147,29 @@ pub(crate) fn graph_failure(status: u16, body: &Value) -> Failure {
     }
 }
 
+/// Why the platform's messaging window forbids a reply now (the customer last wrote at
+/// `last_inbound_at`), or `None` when a reply may go. WhatsApp: 24 hours (after that only an
+/// approved template); Messenger and Instagram: 24 hours, and up to 7 days with the
+/// `HUMAN_AGENT` tag; Telegram: none.
+pub fn window_closed(
+    connector: Connector,
+    last_inbound_at: Timestamp,
+    now: Timestamp,
+) -> Option<String> {
+    let hours = hours_since(last_inbound_at, now);
+    match connector {
+        Connector::Whatsapp if hours >= 24 => Some(format!(
+            "outside WhatsApp's 24-hour customer-service window (the customer last wrote {hours} hours ago): only an approved template message can be sent now"
+        )),
+        Connector::Messenger | Connector::Instagram if hours >= 24 * 7 => Some(format!(
+            "outside {}'s messaging window: the customer last wrote {} days ago, and a person may answer for 7 days only (HUMAN_AGENT)",
+            if connector == Connector::Instagram { "Instagram" } else { "Messenger" },
+            hours / 24
+        )),
+        _ => None,
+    }
+}
+
 /// Hours between two moments, for messaging windows.
 pub(crate) fn hours_since(from: Timestamp, now: Timestamp) -> i64 {
     (now - from).num_hours()

@@ -8,7 +8,7 @@
 //! message answering the one it edits.
 
 use crate::send::{
-    call, graph_failure, hours_since, Accepted, Access, Failure, JsonBody as _, Outgoing,
+    call, graph_failure, window_closed, Accepted, Access, Failure, JsonBody as _, Outgoing,
     GRAPH_VERSION,
 };
 use crate::webhook::{unix_seconds, Private, WebhookBatch};
@@ -282,11 +282,8 @@ fn status(s: &Value) -> Result<StatusReport, String> {
 
 /// `POST {api_base}/{version}/{phone_number_id}/messages`, inside the customer-service window.
 pub(crate) async fn send(http: &reqwest::Client, access: &Access, out: &Outgoing<'_>) -> Accepted {
-    let hours = hours_since(out.last_inbound_at, out.now);
-    if hours >= 24 {
-        return Err(Failure::NotSent(format!(
-            "outside WhatsApp's 24-hour customer-service window (the customer last wrote {hours} hours ago): only an approved template message can be sent now"
-        )));
+    if let Some(why) = window_closed(access.connector, out.last_inbound_at, out.now) {
+        return Err(Failure::NotSent(why));
     }
     let mut body = json!({
         "messaging_product": "whatsapp",

@@ -32,6 +32,8 @@ pub enum ApiError {
     InvalidRule(Vec<earshot_core::rules::RuleError>),
     /// 422: channel settings that do not validate; `errors` lists every problem with its path.
     InvalidChannel(Vec<(String, String)>),
+    /// 422: the platform's messaging window does not allow a reply now.
+    OutsideWindow(String),
     /// 409: another reply went out after the one the agent last saw.
     ReplyCollision { message: String, message_id: i64 },
     /// 413
@@ -95,6 +97,11 @@ impl ApiError {
                     .map(|(p, m)| format!("{p}: {m}"))
                     .collect::<Vec<_>>()
                     .join("; "),
+            ),
+            Self::OutsideWindow(m) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "outside_messaging_window",
+                m.clone(),
             ),
             Self::ReplyCollision { message, .. } => {
                 (StatusCode::CONFLICT, "reply_collision", message.clone())

@@ -210,6 +210,28 @@ impl Channels {
         self.store.disconnect_channel(ws, id).await
     }
 
+    /// Why a reply on this conversation may not go now (its platform's messaging window is
+    /// closed), checked before the reply is taken; `None` when it may go (or when no
+    /// connected channel carries it, which the sender reports as `not_sent`).
+    pub async fn reply_refusal(
+        &self,
+        ws: WorkspaceId,
+        conversation: earshot_core::ConversationId,
+    ) -> StoreResult<Option<String>> {
+        let Some(target) = self.store.reply_target(ws, conversation).await? else {
+            return Ok(None);
+        };
+        match self.store.connected_channel(ws, target.channel_id).await {
+            Ok(ch) => Ok(send::window_closed(
+                ch.connector,
+                target.last_inbound_at,
+                earshot_core::time::now(),
+            )),
+            Err(StoreError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// One harmless call to the platform with the channel's settings.
     pub async fn test(
         &self,

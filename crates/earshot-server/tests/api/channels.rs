@@ -415,23 +415,42 @@ async fn whatsapps_window_an_expired_token_and_an_unconnected_account_never_clai
     app.state.webhooks.drain().await.unwrap();
     let old = conversation_of(&app, "wamid.OLD").await;
     let new = conversation_of(&app, "wamid.NEW").await;
-    for id in [old, new] {
-        reply(&app, id, "Hi").await;
-    }
-    let pass = timers(&app).pass(chrono::Utc::now()).await.unwrap();
+    // The closed window is said before the reply is taken.
+    let agent = app
+        .json(
+            Method::POST,
+            "/api/v1/agents",
+            json!({"name": "Ana", "email": "ana@acme.test"}),
+        )
+        .await
+        .1["id"]
+        .clone();
+    let (s, e) = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/conversations/{old}/reply"),
+            json!({"text": "Hi", "agent_id": agent}),
+        )
+        .await;
     assert_eq!(
-        (pass.delivered, pass.not_sent, pass.paused),
-        (0, 1, 1),
-        "{pass:?}"
+        (s, e["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("outside_messaging_window")
+        )
     );
+    assert!(e["message"].as_str().unwrap().contains("24-hour"), "{e}");
     let (_, outbox) = app
         .get(&format!("/api/v1/outbox?conversation_id={old}"))
         .await;
-    assert_eq!(outbox[0]["delivery"], "not_sent");
-    assert!(outbox[0]["last_error"]
-        .as_str()
-        .unwrap()
-        .contains("24-hour"));
+    assert_eq!(outbox.as_array().unwrap().len(), 0, "nothing queued");
+    reply(&app, new, "Hi").await;
+    let pass = timers(&app).pass(chrono::Utc::now()).await.unwrap();
+    assert_eq!(
+        (pass.delivered, pass.not_sent, pass.paused),
+        (0, 0, 1),
+        "{pass:?}"
+    );
     let (_, outbox) = app
         .get(&format!("/api/v1/outbox?conversation_id={new}"))
         .await;

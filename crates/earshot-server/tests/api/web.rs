@@ -1261,3 +1261,152 @@ async fn markup_from_customers_and_settings_is_shown_as_text_on_every_page() {
         dashboard.body
     );
 }
+
+/// An admin connects a channel on the Channels page (settings checked, secrets never shown
+/// again), tests it, and agents see on the conversation page where each reply is: a reply on
+/// an account with no connected channel says "not sent" and why.
+#[tokio::test]
+async fn admins_connect_channels_and_agents_see_where_each_reply_is() {
+    let app = spawn_app().await;
+    care_team(&app).await;
+    let ana = sign_in(&app, "ana@acme.test").await;
+    let page = send(&app, Method::GET, "/settings/channels", Some(&ana), None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Connect a channel"));
+    let csrf = csrf_of(&page.body);
+    let form = |kind: &str, settings: &str| {
+        format!(
+            "csrf={csrf}&kind={kind}&name=acme_bot&settings={}",
+            earshot_url(settings)
+        )
+    };
+    // Mistakes are named, and what was typed stays in the form.
+    let r = send(
+        &app,
+        Method::POST,
+        "/settings/channels",
+        Some(&ana),
+        Some(&form("telegram", "{\"bot_token\": 1}")),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("settings.bot_token: must be a string")
+            && r.body.contains("settings.secret_token: is required"),
+        "{}",
+        r.body
+    );
+    let r = send(
+        &app,
+        Method::POST,
+        "/settings/channels",
+        Some(&ana),
+        Some(&form("telegram", "{oops")),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("not valid JSON") && r.body.contains("{oops"));
+    // Connected: listed with its webhook URL, the token masked.
+    let settings = r#"{"bot_token": "999:very-secret", "secret_token": "tg-s", "api_base": "http://127.0.0.1:9"}"#;
+    let r = send(
+        &app,
+        Method::POST,
+        "/settings/channels",
+        Some(&ana),
+        Some(&form("telegram", settings)),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = send(&app, Method::GET, "/settings/channels", Some(&ana), None).await;
+    assert!(page.body.contains("acme_bot") && page.body.contains("/webhooks/"));
+    assert!(!page.body.contains("very-secret") && !page.body.contains("tg-s\""));
+    // Test connection makes one call to the platform and says what came of it.
+    let id = page
+        .body
+        .split("/settings/channels/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let test_path = format!("/settings/channels/{id}/test");
+    let r = send(
+        &app,
+        Method::POST,
+        &test_path,
+        Some(&ana),
+        Some(&format!("csrf={csrf}")),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("Test connection failed"), "{}", r.body);
+
+    // A reply on an X account nobody connected: the page says it was not sent, and why.
+    let conversation = post_message(&app, "t-1", "dana", "my parcel is lost", 5).await;
+    let page = send(
+        &app,
+        Method::GET,
+        &format!("/c/{conversation}"),
+        Some(&ana),
+        None,
+    )
+    .await;
+    let reply = format!(
+        "csrf={}&text=Looking+into+it&last_seen_message_id=0&force=on",
+        csrf_of(&page.body)
+    );
+    let r = send(
+        &app,
+        Method::POST,
+        &format!("/c/{conversation}/reply"),
+        Some(&ana),
+        Some(&reply),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = send(
+        &app,
+        Method::GET,
+        &format!("/c/{conversation}"),
+        Some(&ana),
+        None,
+    )
+    .await;
+    assert!(page.body.contains("data-delivery=\"queued\""));
+    let timers = earshot_engine::timers::Timers::new(
+        app.state.store.clone(),
+        app.state.pipeline.workflow.clone(),
+        std::sync::Arc::new(earshot_engine::channels::ChannelSender::new(
+            app.state.channels.clone(),
+            earshot_engine::timers::Outbound::new(None),
+        )),
+    );
+    timers.pass(chrono::Utc::now()).await.unwrap();
+    let page = send(
+        &app,
+        Method::GET,
+        &format!("/c/{conversation}"),
+        Some(&ana),
+        None,
+    )
+    .await;
+    assert!(
+        page.body.contains("data-delivery=\"not_sent\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("not connected to its platform"));
+    // Disconnecting keeps the conversations.
+    let r = send(
+        &app,
+        Method::POST,
+        &format!("/settings/channels/{id}/delete"),
+        Some(&ana),
+        Some(&format!("csrf={csrf}")),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = send(&app, Method::GET, "/settings/channels", Some(&ana), None).await;
+    assert!(!page.body.contains("acme_bot"));
+}

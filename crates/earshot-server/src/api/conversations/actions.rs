@@ -87,6 +87,13 @@ async fn reply(
         Actor::Agent(a) => Some(a),
         _ => None,
     };
+    if let Some(why) = state
+        .channels
+        .reply_refusal(ws.id, ConversationId(id))
+        .await?
+    {
+        return Err(ApiError::OutsideWindow(why));
+    }
     let replied = match agent {
         Some(a) => {
             state

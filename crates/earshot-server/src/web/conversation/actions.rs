@@ -137,6 +137,26 @@ pub(super) async fn reply(
         )
         .await;
     };
+    match state
+        .channels
+        .reply_refusal(session.user.workspace_id, ConversationId(id))
+        .await
+    {
+        Ok(None) => {}
+        Ok(Some(why)) => {
+            let text = format!("Not sent: {why}.");
+            return refused_action(
+                &state,
+                &session,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                text,
+                Some(form.text),
+            )
+            .await;
+        }
+        Err(e) => return crate::web::failed(e),
+    }
     use earshot_engine::workflow::ActionError;
     let result = state
         .pipeline

@@ -93,6 +93,7 @@ pub(super) async fn render(
         store.list_topics(ws),
         store.list_saved_replies(ws),
         store.list_conversations(ws, &past_query),
+        store.list_outbox(ws, Some(id)),
     );
     let (
         messages,
@@ -106,6 +107,7 @@ pub(super) async fn render(
         topics,
         saved,
         past,
+        outbox,
     ) = match loaded {
         Ok(x) => x,
         Err(e) => return failed(e),
@@ -129,6 +131,10 @@ pub(super) async fn render(
             })
         })
         .unwrap_or_else(|| format!("contact {}", c.contact_id));
+    let deliveries: HashMap<MessageId, &earshot_core::workflow::OutboxItem> = outbox
+        .iter()
+        .filter_map(|o| o.message_id.map(|m| (m, o)))
+        .collect();
     let thread: Vec<Markup> = messages
         .iter()
         .map(|m| {
@@ -137,7 +143,13 @@ pub(super) async fn render(
                 e
             });
             let topics = topics_of.get(&m.id).map(Vec::as_slice).unwrap_or_default();
-            message_item(m, &customer, enrichment.as_ref(), topics)
+            message_item(
+                m,
+                &customer,
+                enrichment.as_ref(),
+                topics,
+                deliveries.get(&m.id).copied(),
+            )
         })
         .collect();
     let reply = ReplyBox {
@@ -225,7 +237,13 @@ fn summary(c: &Conversation, agents: &HashMap<AgentId, &str>, team: Option<&Team
 
 /// A message of the thread: who, where and when, the text, and its labels with the reasons
 /// behind them.
-fn message_item(m: &Message, customer: &str, e: Option<&Enrichment>, topics: &[&str]) -> Markup {
+fn message_item(
+    m: &Message,
+    customer: &str,
+    e: Option<&Enrichment>,
+    topics: &[&str],
+    delivery: Option<&earshot_core::workflow::OutboxItem>,
+) -> Markup {
     let inbound = m.direction == Direction::In;
     html! {
         li class={ "msg " (if inbound { "in" } else { "out" }) } id={ "m" (m.id.0) } {
@@ -233,6 +251,7 @@ fn message_item(m: &Message, customer: &str, e: Option<&Enrichment>, topics: &[&
                 strong { @if inbound { (customer) } @else { "Brand" } }
                 " on " (m.channel_kind.as_str()) " · " (time_tag(m.sent_at))
                 @if m.visibility == Visibility::Private { " · private" }
+                @if let Some(d) = delivery { " · " (delivery_badge(d)) }
             }
             p.text { (m.text) }
             div.labels {
@@ -246,6 +265,28 @@ fn message_item(m: &Message, customer: &str, e: Option<&Enrichment>, topics: &[&
                 @for t in topics {
                     span.chip.topic { "#" (t) }
                 }
+            }
+        }
+    }
+}
+
+/// Where a reply is, as the platform reported it; why, when it did not leave.
+fn delivery_badge(d: &earshot_core::workflow::OutboxItem) -> Markup {
+    use earshot_core::connector::DeliveryState as D;
+    let (label, class) = match d.delivery {
+        D::Queued if d.last_error.is_some() => ("waiting", "warn"),
+        D::Queued => ("queued", "muted"),
+        D::Sent => ("sent", "ok"),
+        D::Delivered => ("delivered", "ok"),
+        D::Read => ("read", "ok"),
+        D::Failed => ("failed", "bad"),
+        D::NotSent => ("not sent", "bad"),
+    };
+    html! {
+        span class={ "delivery " (class) } data-delivery=(d.delivery.as_str()) {
+            (label)
+            @if let (Some(why), true) = (&d.last_error, matches!(d.delivery, D::Failed | D::NotSent | D::Queued)) {
+                ": " (why)
             }
         }
     }

@@ -2,7 +2,7 @@
 //! availability), listening topics (a query editor that checks the query as you type and
 //! previews what it matches among recent messages), automation rules and SLA policies with
 //! their business calendars (JSON, validated on save with every problem named), and saved
-//! replies. Each change goes through the same store and workflow calls as the API, so the
+//! replies, and connected channels. Each change goes through the same store and workflow calls as the API, so the
 //! desk, the rules and the listen stage pick it up at once.
 
 use super::{csrf_field, error_notice, failed, nav_link, options, shell, Section, Session};
@@ -21,6 +21,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use serde_json::json;
 
+mod channels;
 mod people;
 mod replies;
 mod rules;
@@ -28,6 +29,7 @@ mod sla;
 mod teams;
 mod topics;
 
+use channels::*;
 use people::*;
 use replies::*;
 use rules::*;
@@ -51,15 +53,19 @@ pub fn router() -> Router<AppState> {
         .route("/settings/sla", get(sla).post(create_policy))
         .route("/settings/replies", get(replies).post(create_reply))
         .route("/settings/replies/{id}/delete", post(delete_reply))
+        .route("/settings/channels", get(channels).post(create_channel))
+        .route("/settings/channels/{id}/test", post(test_channel))
+        .route("/settings/channels/{id}/delete", post(delete_channel))
 }
 
-pub(super) const TABS: [(&str, &str); 6] = [
+pub(super) const TABS: [(&str, &str); 7] = [
     ("people", "People"),
     ("teams", "Teams and agents"),
     ("topics", "Listening topics"),
     ("rules", "Automation rules"),
     ("sla", "SLA policies"),
     ("replies", "Saved replies"),
+    ("channels", "Channels"),
 ];
 
 /// A settings page: the tabs, what went wrong (if anything), then the content.
@@ -192,6 +198,8 @@ pub(super) enum Tab<'a> {
     /// The policy's JSON.
     Sla(Option<&'a str>),
     Replies,
+    /// The kind, name and settings JSON.
+    Channels(Option<(&'a str, &'a str, &'a str)>),
 }
 
 impl Tab<'_> {
@@ -203,6 +211,7 @@ impl Tab<'_> {
             Tab::Rules(_) => "rules",
             Tab::Sla(_) => "sla",
             Tab::Replies => "replies",
+            Tab::Channels(_) => "channels",
         }
     }
 }
@@ -222,6 +231,7 @@ pub(super) async fn render(
         Tab::Rules(draft) => render_rules(state, session, notice, draft, status).await,
         Tab::Sla(draft) => render_sla(state, session, notice, draft, status).await,
         Tab::Replies => render_replies(state, session, notice, status).await,
+        Tab::Channels(draft) => render_channels(state, session, notice, draft, status).await,
     }
 }
 
