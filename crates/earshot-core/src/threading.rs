@@ -6,6 +6,11 @@
 //! message links two existing conversations (its parent is in one, a reply to it in another),
 //! they are merged into the older one.
 //!
+//! Private messaging (WhatsApp, Messenger, Telegram DMs) has no reply graph to follow: a
+//! customer's private message that answers nothing continues their open conversation on the
+//! channel (the newest one not resolved), and their messages of one batch stay together —
+//! the way care inboxes keep one conversation per customer and channel until it is resolved.
+//!
 //! The planner is pure: the store looks up what it needs (which of the batch's parents and
 //! children it already holds) and applies the plan in the same transaction.
 
@@ -17,6 +22,9 @@ use std::collections::HashMap;
 pub struct ThreadInput<'a> {
     pub external_id: &'a str,
     pub in_reply_to: Option<&'a str>,
+    /// For a customer's private message that answers nothing: who wrote it (their id on the
+    /// channel), so it continues their open conversation.
+    pub session: Option<&'a str>,
 }
 
 /// What the store already holds around the batch (all within one channel).
@@ -26,6 +34,8 @@ pub struct KnownThreads {
     pub parents: HashMap<String, ConversationId>,
     /// Stored replies to the batch's messages: the external id they answer → conversations.
     pub children: HashMap<String, Vec<ConversationId>>,
+    /// The open (not resolved) conversation of each session's customer on the channel.
+    pub sessions: HashMap<String, ConversationId>,
 }
 
 /// Where a new message goes.
@@ -67,7 +77,20 @@ pub fn plan(batch: &[ThreadInput<'_>], known: &KnownThreads) -> ThreadPlan {
         .collect();
 
     let mut awaiting_parent = vec![false; n];
+    let mut session_first: HashMap<&str, usize> = HashMap::new();
     for (i, m) in batch.iter().enumerate() {
+        if let (Some(key), None) = (m.session, m.in_reply_to) {
+            match session_first.get(key) {
+                Some(&j) => uf.union(i, j),
+                None => {
+                    session_first.insert(key, i);
+                    if let Some(&c) = known.sessions.get(key) {
+                        let node = node_of(c, &mut uf);
+                        uf.union(i, node);
+                    }
+                }
+            }
+        }
         if let Some(parent) = m.in_reply_to {
             if let Some(&j) = index.get(parent) {
                 uf.union(i, j);
@@ -161,7 +184,38 @@ mod tests {
         ThreadInput {
             external_id: id,
             in_reply_to: parent,
+            session: None,
         }
+    }
+
+    fn private<'a>(id: &'a str, author: &'a str) -> ThreadInput<'a> {
+        ThreadInput {
+            session: Some(author),
+            ..input(id, None)
+        }
+    }
+
+    #[test]
+    fn private_messages_continue_the_customers_open_conversation() {
+        let mut known = KnownThreads::default();
+        known.sessions.insert("dana".into(), ConversationId(3));
+        let batch = [
+            private("a", "dana"),
+            private("b", "tom"),
+            private("c", "tom"),
+            private("d", "dana"),
+            // A reply follows what it answers, not the session.
+            ThreadInput {
+                session: Some("dana"),
+                ..input("e", Some("b"))
+            },
+        ];
+        let p = plan(&batch, &known);
+        let dana = Target::Existing(ConversationId(3));
+        assert_eq!((p.targets[0], p.targets[3]), (dana, dana));
+        assert_eq!(p.targets[1], p.targets[2]);
+        assert_eq!(p.targets[4], p.targets[1]);
+        assert_eq!(p.new_conversations, 1);
     }
 
     #[test]

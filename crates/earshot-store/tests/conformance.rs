@@ -1505,6 +1505,65 @@ async fn rules_policies_and_the_outbox_are_kept_per_workspace() {
 }
 
 #[tokio::test]
+async fn private_messages_continue_the_customers_open_conversation_until_it_is_resolved() {
+    for b in backends().await {
+        let s = &b.store;
+        let ws = s.ensure_workspace("acme").await.unwrap().id;
+        let dm = |id: &str, author: &str, minutes: i64| {
+            let mut m = msg(id, author, Direction::In, minutes, None);
+            m.channel = ChannelKind::Whatsapp;
+            m.visibility = Visibility::Private;
+            m
+        };
+        let first = s
+            .ingest(
+                ws,
+                &[dm("w1", "dana", 0), dm("w2", "tom", 1), dm("w3", "dana", 2)],
+            )
+            .await
+            .unwrap();
+        let dana = stored(&first[0]).1;
+        assert_eq!(
+            stored(&first[2]).1,
+            dana,
+            "{}: one batch, one conversation per customer",
+            b.name
+        );
+        assert_ne!(stored(&first[1]).1, dana);
+        let later = s.ingest(ws, &[dm("w4", "dana", 30)]).await.unwrap();
+        assert_eq!(
+            stored(&later[0]).1,
+            dana,
+            "{}: a later message continues it",
+            b.name
+        );
+        change(s, ws, dana, Some(ConversationStatus::Resolved), None)
+            .await
+            .unwrap();
+        let after = s.ingest(ws, &[dm("w5", "dana", 60)]).await.unwrap();
+        assert_ne!(
+            stored(&after[0]).1,
+            dana,
+            "{}: after resolving, a new conversation",
+            b.name
+        );
+        // Public posts still thread by replies only.
+        let public = s
+            .ingest(
+                ws,
+                &[
+                    msg("p1", "dana", Direction::In, 70, None),
+                    msg("p2", "dana", Direction::In, 71, None),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_ne!(stored(&public[0]).1, stored(&public[1]).1);
+        b.finish().await;
+    }
+}
+
+#[tokio::test]
 async fn connected_channels_keep_their_webhook_calls_and_the_platforms_delivery_reports() {
     use earshot_core::connector::*;
     use earshot_core::workflow::{Delivery, NewOutbox};

@@ -941,3 +941,162 @@ async fn overlapping_writers_and_a_killed_server_lose_no_decision_on_either_data
         pg.drop().await;
     }
 }
+
+/// An HTTP/1.1 request with extra headers; status and body back (status 0: no server).
+fn http_with(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String) {
+    let Ok(mut stream) = TcpStream::connect(addr) else {
+        return (0, String::new());
+    };
+    let extra: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    if stream.write_all(head.as_bytes()).is_err() || stream.write_all(body).is_err() {
+        return (0, String::new());
+    }
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let text = String::from_utf8_lossy(&response).to_string();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (
+        status,
+        text.split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default(),
+    )
+}
+
+/// A signed WhatsApp webhook body carrying one customer text message.
+fn whatsapp_body(n: usize) -> Vec<u8> {
+    serde_json::json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550000000", "phone_number_id": "111"},
+        "contacts": [{"profile": {"name": format!("Customer {}", n % 50)}, "wa_id": format!("1555{:07}", n % 50)}],
+        "messages": [{"from": format!("1555{:07}", n % 50), "id": format!("wamid.burst-{n}"),
+                      "timestamp": chrono::Utc::now().timestamp().to_string(), "type": "text",
+                      "text": {"body": format!("message {n}: where is my order?")}}]}}]}]})
+    .to_string()
+    .into_bytes()
+}
+
+/// 1,000 signed WhatsApp webhook calls to one `serve` from 10 clients; `serve` is killed
+/// (SIGKILL) right after the last `200`, restarted, and Meta's redelivery of a hundred of them
+/// arrives: every message that was answered `200` is stored exactly once.
+#[test]
+fn webhook_calls_answered_200_survive_a_kill_and_are_stored_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("hooks.db").display());
+    let token = earshot(
+        dir.path(),
+        &[
+            "--database",
+            &url,
+            "token",
+            "create",
+            "--workspace",
+            "default",
+        ],
+    );
+    let token = String::from_utf8(token.stdout).unwrap().trim().to_string();
+    let args = ["--database", url.as_str(), "serve", "--bind", "127.0.0.1:0"];
+    let (server, addr) = spawn(dir.path(), &args, "listening on http://");
+    let channel = serde_json::json!({"kind": "whatsapp", "name": "support", "settings": {
+        "app_secret": "burst-secret", "verify_token": "v", "access_token": "t", "phone_number_id": "111"}});
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/api/v1/channels",
+        Some(&token),
+        channel.to_string().as_bytes(),
+    );
+    assert_eq!(status, 201, "{body}");
+    let hook: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let path = hook["webhook_url"].as_str().unwrap().to_string();
+    let post = |addr: &str, n: usize| {
+        let body = whatsapp_body(n);
+        let signature = earshot_channels::webhook::meta_signature("burst-secret", &body);
+        http_with(
+            addr,
+            "POST",
+            &path,
+            &[("X-Hub-Signature-256", &signature)],
+            &body,
+        )
+        .0
+    };
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..10)
+            .map(|c| {
+                let (addr, post) = (&addr, &post);
+                scope.spawn(move || {
+                    (0..100)
+                        .map(|i| post(addr, c * 100 + i))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    drop(server);
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+
+    // How many were still waiting when the process died (for the record; any number is fine).
+    let waiting = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = earshot_store::open(&url).await.unwrap();
+        store.pending_webhooks(0, 2_000).await.unwrap().len()
+    });
+    eprintln!("{waiting} of 1000 accepted calls were not processed yet when serve was killed");
+
+    let (_server, addr) = spawn(dir.path(), &args, "listening on http://");
+    for n in 0..100 {
+        assert_eq!(post(&addr, n * 7 % 1000), 200, "redelivery {n}");
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let stored: i64 = all_conversations(&addr, &token, "")
+            .iter()
+            .map(|c| c["message_count"].as_i64().unwrap())
+            .sum();
+        if stored == 1000 {
+            break;
+        }
+        assert!(
+            stored < 1000,
+            "{stored} messages stored: some more than once"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {stored} of 1000 stored after the restart"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    // Redeliveries still being processed must not add any.
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let stored: i64 = all_conversations(&addr, &token, "")
+        .iter()
+        .map(|c| c["message_count"].as_i64().unwrap())
+        .sum();
+    assert_eq!(stored, 1000);
+    assert_eq!(
+        all_conversations(&addr, &token, "&channel=whatsapp").len(),
+        50,
+        "one conversation per customer"
+    );
+}

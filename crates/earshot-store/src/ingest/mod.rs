@@ -161,6 +161,15 @@ pub(crate) trait IngestTx: Send {
         external_ids: &[&str],
     ) -> StoreResult<HashMap<String, ConversationId>>;
     /// Conversations of stored replies to `external_ids`: (answered id, conversation).
+    /// For each author (their external id on the channel): the newest conversation of their
+    /// contact on this channel that is not resolved.
+    async fn open_conversations_of(
+        &mut self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        kind: earshot_core::ChannelKind,
+        authors: &[&str],
+    ) -> StoreResult<HashMap<String, ConversationId>>;
     async fn conversations_of_replies_to(
         &mut self,
         ws: WorkspaceId,

@@ -189,6 +189,7 @@ async fn thread(
             .map(|&i| ThreadInput {
                 external_id: &batch[i].external_id,
                 in_reply_to: batch[i].in_reply_to.as_deref(),
+                session: is_session(&batch[i]).then_some(batch[i].author.external_id.as_str()),
             })
             .collect();
         let in_batch: HashSet<&str> = inputs.iter().map(|t| t.external_id).collect();
@@ -205,7 +206,15 @@ async fn thread(
                 tx.conversations_of(ws, *channel, &parents).await?
             },
             children: HashMap::new(),
+            sessions: HashMap::new(),
         };
+        let authors: Vec<&str> = inputs.iter().filter_map(|t| t.session).collect();
+        if !authors.is_empty() {
+            let kind = batch[items[0]].channel;
+            known.sessions = tx
+                .open_conversations_of(ws, *channel, kind, &authors)
+                .await?;
+        }
         for (answered, conversation) in tx.conversations_of_replies_to(ws, *channel, &ids).await? {
             known
                 .children
@@ -279,6 +288,13 @@ async fn thread(
         }
     }
     Ok(t)
+}
+
+/// A customer's private message that answers nothing: it continues their open conversation.
+fn is_session(m: &Inbound) -> bool {
+    m.direction == Direction::In
+        && m.visibility == earshot_core::Visibility::Private
+        && m.in_reply_to.is_none()
 }
 
 /// Inbound before outbound, then the earliest.

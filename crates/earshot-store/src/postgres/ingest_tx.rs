@@ -53,6 +53,29 @@ impl IngestTx for PgTx {
         pairs(&rows, ConversationId)
     }
 
+    async fn open_conversations_of(
+        &mut self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        kind: earshot_core::ChannelKind,
+        authors: &[&str],
+    ) -> StoreResult<HashMap<String, ConversationId>> {
+        let rows = sqlx::query(
+            "SELECT i.external_id, c.id FROM identities i CROSS JOIN LATERAL \
+             (SELECT id FROM conversations WHERE contact_id = i.contact_id AND workspace_id = $1 \
+              AND channel_id = $2 AND status <> 'resolved' ORDER BY last_message_at DESC, id DESC LIMIT 1) c \
+             WHERE i.workspace_id = $1 AND i.kind = $3 AND i.external_id = ANY($4)",
+        )
+        .bind(ws.0)
+        .bind(channel.0)
+        .bind(kind.as_str())
+        .bind(authors)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        pairs(&rows, ConversationId)
+    }
+
     async fn conversations_of_replies_to(
         &mut self,
         ws: WorkspaceId,

@@ -53,6 +53,32 @@ impl IngestTx for SqliteTx {
             .collect())
     }
 
+    async fn open_conversations_of(
+        &mut self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        kind: earshot_core::ChannelKind,
+        authors: &[&str],
+    ) -> StoreResult<HashMap<String, ConversationId>> {
+        let query = sqlx::query(
+            "SELECT json_group_array(json_array(external_id, conversation_id)) FROM \
+             (SELECT i.external_id, (SELECT c.id FROM conversations c WHERE c.contact_id = i.contact_id \
+               AND c.workspace_id = $1 AND c.channel_id = $2 AND c.status <> 'resolved' \
+               ORDER BY c.last_message_at DESC, c.id DESC LIMIT 1) AS conversation_id \
+              FROM identities i WHERE i.workspace_id = $1 AND i.kind = $3 \
+              AND i.external_id IN (SELECT value FROM json_each($4))) WHERE conversation_id IS NOT NULL",
+        )
+        .bind(ws.0)
+        .bind(channel.0)
+        .bind(kind.as_str())
+        .bind(json_text(&authors));
+        let rows: Vec<(String, i64)> = self.json_rows(query).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(e, c)| (e, ConversationId(c)))
+            .collect())
+    }
+
     async fn conversations_of_replies_to(
         &mut self,
         ws: WorkspaceId,
