@@ -600,15 +600,14 @@ pub trait ChannelStore: Send + Sync {
         status: crate::connector::ChannelStatus,
         reason: Option<&str>,
     ) -> StoreResult<()>;
-    /// Keeps a verified webhook call until it is processed; returns its id. Durable when it
-    /// returns: the handler answers the platform only after this.
-    async fn accept_webhook(
+    /// Keeps verified webhook calls (workspace, channel, body as received) until they are
+    /// processed, in one transaction; returns their ids in order. Durable when it returns:
+    /// the handlers answer the platform only after this.
+    async fn accept_webhooks(
         &self,
-        workspace: WorkspaceId,
-        channel: ChannelId,
-        body: &[u8],
+        calls: &[(WorkspaceId, ChannelId, &[u8])],
         at: Timestamp,
-    ) -> StoreResult<i64>;
+    ) -> StoreResult<Vec<i64>>;
     /// Calls not processed yet, of every workspace, in the order they came, after `after`.
     async fn pending_webhooks(
         &self,

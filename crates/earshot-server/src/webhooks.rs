@@ -140,10 +140,8 @@ async fn receive(
     }
     match state
         .store
-        .accept_webhook(
-            ch.channel.workspace_id,
-            ch.channel.id,
-            &body,
+        .accept_webhooks(
+            &[(ch.channel.workspace_id, ch.channel.id, &body[..])],
             earshot_core::time::now(),
         )
         .await

@@ -1620,14 +1620,17 @@ async fn connected_channels_keep_their_webhook_calls_and_the_platforms_delivery_
         assert_eq!(target.last_inbound_id, "wamid.1");
 
         // Calls wait in order until processed.
-        let a = s
-            .accept_webhook(ws, id, b"{\"a\":1}", Utc::now())
+        let kept = s
+            .accept_webhooks(
+                &[
+                    (ws, id, b"{\"a\":1}".as_slice()),
+                    (ws, id, &[0xff, 0x00, 0x7b]),
+                ],
+                Utc::now(),
+            )
             .await
             .unwrap();
-        let c = s
-            .accept_webhook(ws, id, &[0xff, 0x00, 0x7b], Utc::now())
-            .await
-            .unwrap();
+        let (a, c) = (kept[0], kept[1]);
         let pending = s.pending_webhooks(0, 10).await.unwrap();
         assert_eq!(pending.iter().map(|p| p.id).collect::<Vec<_>>(), [a, c]);
         assert_eq!(

@@ -26,6 +26,9 @@ pub enum BenchCommand {
     /// Server time of the web inbox, conversation and dashboard pages on a database that
     /// holds a workspace's messages (the API's inbox listing as the baseline).
     Web(crate::bench_web::WebBench),
+    /// Signed webhook POSTs per second accepted by one server on loopback, beside
+    /// `GET /healthz` in the same run, and the time to store them all through the pipeline.
+    Webhooks(crate::bench_webhooks::WebhookBench),
 }
 
 #[derive(Debug, Args)]
@@ -96,6 +99,7 @@ pub async fn run(database: Option<String>, command: BenchCommand) -> anyhow::Res
         BenchCommand::Sla(args) => sla(database, args).await,
         BenchCommand::Route(args) => crate::bench_route::run(args),
         BenchCommand::Web(args) => crate::bench_web::run(database, args).await,
+        BenchCommand::Webhooks(args) => crate::bench_webhooks::run(database, args).await,
     }
 }
 

@@ -3,6 +3,7 @@
 mod bench;
 mod bench_route;
 mod bench_web;
+mod bench_webhooks;
 mod config;
 mod demo;
 mod ingest;

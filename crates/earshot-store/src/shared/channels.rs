@@ -228,24 +228,30 @@ pub(crate) async fn set_channel_status(
     Ok(())
 }
 
-pub(crate) async fn accept_webhook(
+pub(crate) async fn accept_webhooks(
     pool: &Pool,
-    ws: WorkspaceId,
-    channel: ChannelId,
-    body: &[u8],
+    calls: &[(WorkspaceId, ChannelId, &[u8])],
     at: earshot_core::time::Timestamp,
-) -> StoreResult<i64> {
-    sqlx::query_scalar(
-        "INSERT INTO webhook_calls (workspace_id, channel_id, body, received_at) VALUES ($1, $2, $3, $4) \
-         RETURNING id",
-    )
-    .bind(ws.0)
-    .bind(channel.0)
-    .bind(body)
-    .bind(to_millis(at))
-    .fetch_one(pool)
-    .await
-    .map_err(db_err)
+) -> StoreResult<Vec<i64>> {
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    let mut ids = Vec::with_capacity(calls.len());
+    for (ws, channel, body) in calls {
+        ids.push(
+            sqlx::query_scalar(
+                "INSERT INTO webhook_calls (workspace_id, channel_id, body, received_at) VALUES ($1, $2, $3, $4) \
+                 RETURNING id",
+            )
+            .bind(ws.0)
+            .bind(channel.0)
+            .bind(*body)
+            .bind(to_millis(at))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?,
+        );
+    }
+    tx.commit().await.map_err(db_err)?;
+    Ok(ids)
 }
 
 pub(crate) async fn pending_webhooks(

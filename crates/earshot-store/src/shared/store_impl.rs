@@ -587,14 +587,12 @@ impl earshot_core::store::ChannelStore for Backend {
     ) -> StoreResult<()> {
         set_channel_status(self.writer(), ws, id, status, reason).await
     }
-    async fn accept_webhook(
+    async fn accept_webhooks(
         &self,
-        ws: WorkspaceId,
-        channel: ChannelId,
-        body: &[u8],
+        calls: &[(WorkspaceId, ChannelId, &[u8])],
         at: earshot_core::time::Timestamp,
-    ) -> StoreResult<i64> {
-        accept_webhook(self.writer(), ws, channel, body, at).await
+    ) -> StoreResult<Vec<i64>> {
+        accept_webhooks(self.writer(), calls, at).await
     }
     async fn pending_webhooks(
         &self,
