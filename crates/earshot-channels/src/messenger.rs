@@ -251,7 +251,12 @@ pub(crate) async fn send(http: &reqwest::Client, access: &Access, out: &Outgoing
         "messaging_type": "RESPONSE",
         "message": {"text": out.text},
     });
-    if let Some(why) = window_closed(access.connector, out.last_inbound_at, out.now) {
+    if let Some(why) = window_closed(
+        access.connector,
+        out.last_inbound_at,
+        out.now,
+        out.template.is_some(),
+    ) {
         return Err(Failure::NotSent(why));
     } else if hours >= 24 {
         body["messaging_type"] = json!("MESSAGE_TAG");

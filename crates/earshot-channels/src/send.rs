@@ -61,6 +61,8 @@ pub struct Outgoing<'a> {
     /// When the customer last wrote (messaging windows count from it).
     pub last_inbound_at: Timestamp,
     pub now: Timestamp,
+    /// An approved template to send instead of free text (WhatsApp).
+    pub template: Option<&'a earshot_core::connector::Template>,
 }
 
 /// Why a reply did not leave.
@@ -150,14 +152,20 @@ pub(crate) fn graph_failure(status: u16, body: &Value) -> Failure {
 /// Why the platform's messaging window forbids a reply now (the customer last wrote at
 /// `last_inbound_at`), or `None` when a reply may go. WhatsApp: 24 hours (after that only an
 /// approved template); Messenger and Instagram: 24 hours, and up to 7 days with the
-/// `HUMAN_AGENT` tag; Telegram: none.
+/// `HUMAN_AGENT` tag; Telegram: none. An approved `template` may go any time on WhatsApp
+/// and nowhere else.
 pub fn window_closed(
     connector: Connector,
     last_inbound_at: Timestamp,
     now: Timestamp,
+    template: bool,
 ) -> Option<String> {
     let hours = hours_since(last_inbound_at, now);
     match connector {
+        Connector::Whatsapp if template => None,
+        _ if template => Some(format!(
+            "message templates are WhatsApp's; {connector} replies are free text"
+        )),
         Connector::Whatsapp if hours >= 24 => Some(format!(
             "outside WhatsApp's 24-hour customer-service window (the customer last wrote {hours} hours ago): only an approved template message can be sent now"
         )),

@@ -236,6 +236,11 @@ fn failure(status: u16, answer: &Value) -> Failure {
 
 /// `sendMessage` to the chat of the message it answers, replying to it.
 pub(crate) async fn send(http: &reqwest::Client, access: &Access, out: &Outgoing<'_>) -> Accepted {
+    if out.template.is_some() {
+        return Err(Failure::NotSent(
+            "message templates are WhatsApp's; Telegram replies are free text".into(),
+        ));
+    }
     let answering = out.answering.unwrap_or(out.recipient);
     let mut parts = answering.split(':');
     let chat: i64 = parts

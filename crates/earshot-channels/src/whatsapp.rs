@@ -282,16 +282,36 @@ fn status(s: &Value) -> Result<StatusReport, String> {
 
 /// `POST {api_base}/{version}/{phone_number_id}/messages`, inside the customer-service window.
 pub(crate) async fn send(http: &reqwest::Client, access: &Access, out: &Outgoing<'_>) -> Accepted {
-    if let Some(why) = window_closed(access.connector, out.last_inbound_at, out.now) {
+    if let Some(why) = window_closed(
+        access.connector,
+        out.last_inbound_at,
+        out.now,
+        out.template.is_some(),
+    ) {
         return Err(Failure::NotSent(why));
     }
-    let mut body = json!({
-        "messaging_product": "whatsapp",
-        "recipient_type": "individual",
-        "to": out.recipient,
-        "type": "text",
-        "text": {"preview_url": false, "body": out.text},
-    });
+    let mut body = match out.template {
+        Some(t) => {
+            let parameters: Vec<serde_json::Value> = t
+                .parameters
+                .iter()
+                .map(|p| json!({"type": "text", "text": p}))
+                .collect();
+            let mut template = json!({"name": t.name, "language": {"code": t.language}});
+            if !parameters.is_empty() {
+                template["components"] = json!([{"type": "body", "parameters": parameters}]);
+            }
+            json!({"messaging_product": "whatsapp", "recipient_type": "individual",
+                   "to": out.recipient, "type": "template", "template": template})
+        }
+        None => json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": out.recipient,
+            "type": "text",
+            "text": {"preview_url": false, "body": out.text},
+        }),
+    };
     if let Some(id) = out.answering {
         body["context"] = json!({"message_id": id});
     }

@@ -278,6 +278,31 @@ impl FromStr for DeliveryState {
     }
 }
 
+/// A message template the platform approved (WhatsApp), sent where free text may not go:
+/// outside the 24-hour customer-service window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Template {
+    pub name: String,
+    /// The template's language code (`en_US`).
+    pub language: String,
+    /// Values for the body's `{{1}}`, `{{2}}`, … in order.
+    #[serde(default)]
+    pub parameters: Vec<String>,
+}
+
+impl Template {
+    /// How the reply reads in the inbox.
+    pub fn describe(&self) -> String {
+        let mut s = format!("[template {} ({})]", self.name, self.language);
+        if !self.parameters.is_empty() {
+            s.push(' ');
+            s.push_str(&self.parameters.join(" · "));
+        }
+        s
+    }
+}
+
 /// A delivery status a platform sent about one of the brand's messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusReport {

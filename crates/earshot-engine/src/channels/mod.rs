@@ -217,6 +217,7 @@ impl Channels {
         &self,
         ws: WorkspaceId,
         conversation: earshot_core::ConversationId,
+        template: bool,
     ) -> StoreResult<Option<String>> {
         let Some(target) = self.store.reply_target(ws, conversation).await? else {
             return Ok(None);
@@ -226,6 +227,7 @@ impl Channels {
                 ch.connector,
                 target.last_inbound_at,
                 earshot_core::time::now(),
+                template,
             )),
             Err(StoreError::NotFound { .. }) => Ok(None),
             Err(e) => Err(e),

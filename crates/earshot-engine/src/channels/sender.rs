@@ -63,6 +63,8 @@ impl ChannelSender {
         }
         let access = self.channels.access(&ch).map_err(SendError::Rejected)?;
         let text = item.payload["text"].as_str().unwrap_or("");
+        let template: Option<earshot_core::connector::Template> =
+            serde_json::from_value(item.payload["template"].clone()).ok();
         let out = Outgoing {
             text,
             recipient: &target.recipient,
@@ -73,6 +75,7 @@ impl ChannelSender {
             ),
             last_inbound_at: target.last_inbound_at,
             now,
+            template: template.as_ref(),
         };
         match send::reply(&self.channels.http, &access, &out).await {
             Ok(id) => Ok(Sent {

@@ -131,11 +131,27 @@ impl Workflow {
         ws: WorkspaceId,
         id: ConversationId,
         agent: AgentId,
-        text: &str,
-        last_seen: Option<MessageId>,
-        force: bool,
+        draft: ReplyDraft<'_>,
     ) -> Result<Replied, ActionError> {
-        let text = text.trim();
+        let ReplyDraft {
+            text,
+            template,
+            last_seen,
+            force,
+        } = draft;
+        let described;
+        let text = match template {
+            Some(t) if t.name.trim().is_empty() || t.language.trim().is_empty() => {
+                return Err(ActionError::Invalid(
+                    "`template`: `name` and `language` must not be empty".into(),
+                ))
+            }
+            Some(t) if text.trim().is_empty() => {
+                described = t.describe();
+                described.as_str()
+            }
+            _ => text.trim(),
+        };
         if text.is_empty() {
             return Err(ActionError::Invalid("`text` must not be empty".into()));
         }
@@ -158,7 +174,7 @@ impl Workflow {
             let ctx = unit.contexts(&[id]).await?.pop().ok_or(not_found(id))?;
             let before = ctx.conversation.clone();
             let at = self.now();
-            let reply = replies::outbound(
+            let mut reply = replies::outbound(
                 &ctx,
                 text.to_string(),
                 last_in.map(|m| (m.external_id.as_str(), m.visibility)),
@@ -166,6 +182,9 @@ impl Workflow {
                 replies::reply_id(id, at, 0),
                 false,
             );
+            if let Some(t) = template {
+                reply.raw = Some(json!({"template": t}));
+            }
             let outcomes = unit
                 .ingest(std::slice::from_ref(&reply), &[Annotations::default()])
                 .await?;
@@ -214,4 +233,17 @@ impl Workflow {
             Err(e) => Err(e),
         }
     }
+}
+
+/// What an agent's reply says, and what they last saw.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReplyDraft<'a> {
+    /// The text (may be empty when a template is sent: the inbox shows the template).
+    pub text: &'a str,
+    /// An approved WhatsApp template, for outside the customer-service window.
+    pub template: Option<&'a earshot_core::connector::Template>,
+    /// The newest message the agent saw: a reply by someone else after it refuses this one.
+    pub last_seen: Option<MessageId>,
+    /// Send anyway.
+    pub force: bool,
 }

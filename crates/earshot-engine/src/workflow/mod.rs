@@ -17,6 +17,7 @@ mod dry_run;
 mod replies;
 mod timed;
 
+pub use actions::ReplyDraft;
 pub use dry_run::{Decision, DryRun, DryRunEvent};
 
 use decide::{Plan, State};

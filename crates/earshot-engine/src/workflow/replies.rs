@@ -80,12 +80,16 @@ pub(crate) fn delivery(
     conversation: ConversationId,
     message: MessageId,
 ) -> NewOutbox {
+    let mut payload = json!({"channel": reply.channel, "account": reply.account_name(), "text": reply.text,
+                             "in_reply_to": reply.in_reply_to, "external_id": reply.external_id,
+                             "automated": reply.automated});
+    if let Some(template) = reply.raw.as_ref().and_then(|r| r.get("template")) {
+        payload["template"] = template.clone();
+    }
     NewOutbox {
         conversation_id: Some(conversation),
         kind: "reply",
         message_id: Some(message),
-        payload: json!({"channel": reply.channel, "account": reply.account_name(), "text": reply.text,
-                        "in_reply_to": reply.in_reply_to, "external_id": reply.external_id,
-                        "automated": reply.automated}),
+        payload,
     }
 }

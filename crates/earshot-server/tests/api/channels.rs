@@ -444,11 +444,22 @@ async fn whatsapps_window_an_expired_token_and_an_unconnected_account_never_clai
         .get(&format!("/api/v1/outbox?conversation_id={old}"))
         .await;
     assert_eq!(outbox.as_array().unwrap().len(), 0, "nothing queued");
+    // An approved template may go outside the window.
+    let template =
+        json!({"name": "order_update", "language": "en_US", "parameters": ["Dana", "A-1042"]});
+    let (s, r) = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/conversations/{old}/reply"),
+            json!({"template": template, "agent_id": agent}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
     reply(&app, new, "Hi").await;
     let pass = timers(&app).pass(chrono::Utc::now()).await.unwrap();
     assert_eq!(
         (pass.delivered, pass.not_sent, pass.paused),
-        (0, 0, 1),
+        (0, 0, 2),
         "{pass:?}"
     );
     let (_, outbox) = app
@@ -485,7 +496,23 @@ async fn whatsapps_window_an_expired_token_and_an_unconnected_account_never_clai
         .pass(chrono::Utc::now() + chrono::Duration::minutes(11))
         .await
         .unwrap();
-    assert_eq!(pass.delivered, 1, "{pass:?}");
+    assert_eq!(pass.delivered, 2, "{pass:?}");
+    let sent: Vec<Call> = platform
+        .calls()
+        .into_iter()
+        .filter(|c| c.method == "POST" && c.authorization.as_deref() == Some("Bearer EAAG-new"))
+        .collect();
+    let templated = sent
+        .iter()
+        .find(|c| c.body["type"] == "template")
+        .expect("the template was sent");
+    assert_eq!(templated.body["to"], "100");
+    assert_eq!(templated.body["template"]["name"], "order_update");
+    assert_eq!(templated.body["template"]["language"]["code"], "en_US");
+    assert_eq!(
+        templated.body["template"]["components"][0]["parameters"][1]["text"],
+        "A-1042"
+    );
 
     // A conversation on an account that was never connected: not_sent, with the reason.
     let (_, r) = app

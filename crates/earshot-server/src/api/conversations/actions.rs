@@ -65,7 +65,11 @@ async fn events(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ReplyBody {
+    #[serde(default)]
     text: String,
+    /// An approved WhatsApp template, for outside the customer-service window.
+    #[serde(default)]
+    template: Option<earshot_core::connector::Template>,
     #[serde(default)]
     agent_id: Option<AgentId>,
     /// The newest message the agent saw; a reply sent after it by someone else refuses this
@@ -89,7 +93,7 @@ async fn reply(
     };
     if let Some(why) = state
         .channels
-        .reply_refusal(ws.id, ConversationId(id))
+        .reply_refusal(ws.id, ConversationId(id), body.template.is_some())
         .await?
     {
         return Err(ApiError::OutsideWindow(why));
@@ -103,9 +107,12 @@ async fn reply(
                     ws.id,
                     ConversationId(id),
                     a,
-                    &body.text,
-                    body.last_seen_message_id,
-                    body.force,
+                    earshot_engine::workflow::ReplyDraft {
+                        text: &body.text,
+                        template: body.template.as_ref(),
+                        last_seen: body.last_seen_message_id,
+                        force: body.force,
+                    },
                 )
                 .await?
         }

@@ -139,7 +139,7 @@ pub(super) async fn reply(
     };
     match state
         .channels
-        .reply_refusal(session.user.workspace_id, ConversationId(id))
+        .reply_refusal(session.user.workspace_id, ConversationId(id), false)
         .await
     {
         Ok(None) => {}
@@ -165,9 +165,12 @@ pub(super) async fn reply(
             session.user.workspace_id,
             ConversationId(id),
             agent,
-            &form.text,
-            form.last_seen_message_id.filter(|&m| m > 0).map(MessageId),
-            form.force.is_some(),
+            earshot_engine::workflow::ReplyDraft {
+                text: &form.text,
+                template: None,
+                last_seen: form.last_seen_message_id.filter(|&m| m > 0).map(MessageId),
+                force: form.force.is_some(),
+            },
         )
         .await;
     match result {
