@@ -4,6 +4,7 @@
 //! record was rejected, with where it was (a line, or a path inside a JSON document). A bad
 //! record never stops the others.
 
+pub mod email;
 pub mod messenger;
 pub mod normalized;
 pub mod outbound;
@@ -38,6 +39,10 @@ pub enum Format {
     Instagram,
     /// A Telegram `Update`, an array of them, or a `getUpdates` answer.
     Telegram,
+    /// One RFC 5322 email (`.eml`).
+    Eml,
+    /// An mbox mailbox.
+    Mbox,
 }
 
 impl Format {
@@ -50,6 +55,8 @@ impl Format {
             Self::Messenger => "messenger",
             Self::Instagram => "instagram",
             Self::Telegram => "telegram",
+            Self::Eml => "eml",
+            Self::Mbox => "mbox",
         }
     }
 }
@@ -65,8 +72,10 @@ impl FromStr for Format {
             "messenger" => Ok(Self::Messenger),
             "instagram" => Ok(Self::Instagram),
             "telegram" => Ok(Self::Telegram),
+            "eml" | "email" => Ok(Self::Eml),
+            "mbox" => Ok(Self::Mbox),
             other => Err(format!(
-                "unknown format `{other}`; expected jsonl, twcs, x-v2, whatsapp, messenger, instagram or telegram"
+                "unknown format `{other}`; expected jsonl, twcs, x-v2, whatsapp, messenger, instagram, telegram, eml or mbox"
             )),
         }
     }
@@ -87,9 +96,18 @@ pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
     if ext == "jsonl" || ext == "ndjson" {
         return Some(Format::Jsonl);
     }
+    if ext == "eml" {
+        return Some(Format::Eml);
+    }
+    if ext == "mbox" || ext == "mbx" || first_line.starts_with("From ") {
+        return Some(Format::Mbox);
+    }
     let trimmed = text.trim_start();
     if let Some(platform) = platform_payload(trimmed) {
         return Some(platform);
+    }
+    if looks_like_mail(&text) {
+        return Some(Format::Eml);
     }
     if trimmed.starts_with('{') {
         // One object per line (normalized) or one pretty-printed document (X API)?
@@ -103,6 +121,27 @@ pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
         return Some(Format::Jsonl);
     }
     None
+}
+
+/// Mail headers at the top: `Name: value` lines including a `From:` or `Received:` one.
+fn looks_like_mail(head: &str) -> bool {
+    let mut saw_from = false;
+    for line in head.lines().take(40) {
+        if line.is_empty() {
+            break;
+        }
+        if line.starts_with([' ', '\t']) {
+            continue;
+        }
+        let Some((name, _)) = line.split_once(':') else {
+            return false;
+        };
+        if name.is_empty() || name.contains(' ') {
+            return false;
+        }
+        saw_from |= name.eq_ignore_ascii_case("from") || name.eq_ignore_ascii_case("received");
+    }
+    saw_from
 }
 
 /// A platform's webhook payload, told by the markers its documents carry.
@@ -207,6 +246,20 @@ pub fn decode<'a, R: BufRead + Send + 'a>(
             let mut bytes = Vec::new();
             reader.read_to_end(&mut bytes)?;
             Box::new(webhook::decode_file(format, &bytes, options).into_iter())
+        }
+        Format::Eml | Format::Mbox => {
+            let mut reader = reader;
+            let mut bytes = Vec::new();
+            reader.read_to_end(&mut bytes)?;
+            let account = options.account.as_deref().unwrap_or("email");
+            Box::new(
+                if format == Format::Eml {
+                    email::decode_eml(&bytes, account)
+                } else {
+                    email::decode_mbox(&bytes, account)
+                }
+                .into_iter(),
+            )
         }
     })
 }

@@ -340,3 +340,40 @@ fn hostile_platform_payloads_are_rejected_not_panicked_on() {
         }
     }
 }
+
+#[test]
+fn every_email_fixture_is_read_or_rejected_with_a_reason() {
+    let all = platform_fixtures("email_rfc5322");
+    let mut read = 0;
+    for (name, records) in &all {
+        assert_eq!(records.len(), 1, "{name}");
+        match &records[0].result {
+            Ok(m) => {
+                read += 1;
+                assert_eq!(m.channel, earshot_core::ChannelKind::Email, "{name}");
+                assert!(m.author.external_id.contains('@'), "{name}");
+                assert!(!m.text.trim().is_empty(), "{name}");
+            }
+            Err(e) => {
+                assert!(!e.reason.is_empty(), "{name}");
+                eprintln!("{name}: rejected, {} ({})", e.reason, e.code);
+            }
+        }
+    }
+    if !all.is_empty() {
+        // Many of these are MIME test cases without a sender or a date, which a care inbox
+        // cannot place; the ordinary mails among them are read.
+        assert!(read >= 10, "{read} of {} read", all.len());
+        let get = |n: &str| {
+            all.iter().find(|(f, _)| f == n).unwrap().1[0]
+                .result
+                .clone()
+        };
+        let m = get("legacy_000.eml").unwrap();
+        assert_eq!(
+            m.external_id,
+            "NDBBIAKOPKHFGPLCODIGKEKECHAA.doug@example.com"
+        );
+        assert!(get("rfc_002.eml").unwrap_err().reason.contains("Date"));
+    }
+}

@@ -1100,3 +1100,72 @@ fn webhook_calls_answered_200_survive_a_kill_and_are_stored_once() {
         "one conversation per customer"
     );
 }
+
+/// An mbox of a customer's mail, the care team's answer and the customer's reply: one
+/// conversation, the answer outbound, the quoted history trimmed from what the inbox shows.
+#[tokio::test]
+async fn an_mbox_threads_replies_by_their_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let mbox = "From dana@example.com Tue Dec  1 09:00:00 2026\n\
+From: Dana <dana@example.com>\nTo: care@acme.test\nSubject: Order A-1042\nDate: Tue, 01 Dec 2026 09:00:00 +0000\n\
+Message-ID: <m1@example.com>\n\nMy order never arrived.\n\n\
+From care@acme.test Tue Dec  1 09:30:00 2026\n\
+From: Acme Care <care@acme.test>\nTo: dana@example.com\nSubject: Re: Order A-1042\nDate: Tue, 01 Dec 2026 09:30:00 +0000\n\
+Message-ID: <m2@acme.test>\nIn-Reply-To: <m1@example.com>\nReferences: <m1@example.com>\n\nWe are on it.\n\n\
+From dana@example.com Tue Dec  1 10:00:00 2026\n\
+From: Dana <dana@example.com>\nTo: care@acme.test\nSubject: Re: Order A-1042\nDate: Tue, 01 Dec 2026 10:00:00 +0000\n\
+Message-ID: <m3@example.com>\nReferences: <m1@example.com> <m2@acme.test>\n\nThanks!\n\nOn Tue, Dec 1, 2026 Acme Care wrote:\n> We are on it.\n";
+    let input = dir.path().join("care.mbox");
+    std::fs::write(&input, mbox).unwrap();
+    let url = format!("sqlite://{}", dir.path().join("mail.db").display());
+    let out = earshot(
+        dir.path(),
+        &[
+            "--database",
+            &url,
+            "ingest",
+            input.to_str().unwrap(),
+            "--account",
+            "care@acme.test",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        summary(&out)["stored"],
+        3,
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let store = earshot_store::open(&url).await.unwrap();
+    let ws = store
+        .workspace_by_name("default")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let get = |id: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .message_by_external_id(ws, ChannelKind::Email, "care@acme.test", id)
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let (a, b, c) = (
+        get("m1@example.com").await,
+        get("m2@acme.test").await,
+        get("m3@example.com").await,
+    );
+    assert_eq!(
+        (a.conversation_id, b.conversation_id),
+        (c.conversation_id, c.conversation_id)
+    );
+    assert_eq!(b.direction, earshot_core::Direction::Out);
+    assert_eq!(c.text, "Thanks!");
+}
