@@ -5,6 +5,7 @@
 //! record never stops the others.
 
 pub mod email;
+pub mod mailbox;
 pub mod messenger;
 pub mod normalized;
 pub mod outbound;

@@ -63,6 +63,8 @@ pub struct Outgoing<'a> {
     pub now: Timestamp,
     /// An approved template to send instead of free text (WhatsApp).
     pub template: Option<&'a earshot_core::connector::Template>,
+    /// The native payload of the customer's last message (an email's subject, references).
+    pub answered: Option<&'a Value>,
 }
 
 /// Why a reply did not leave.
@@ -97,6 +99,7 @@ pub async fn reply(http: &reqwest::Client, access: &Access, out: &Outgoing<'_>) 
             crate::messenger::send(http, access, out).await
         }
         Connector::Telegram => crate::telegram::send(http, access, out).await,
+        Connector::Email => crate::mailbox::send(access, out).await,
     }
 }
 
@@ -106,6 +109,7 @@ pub async fn test_connection(http: &reqwest::Client, access: &Access) -> Result<
         Connector::Whatsapp => crate::whatsapp::test(http, access).await,
         Connector::Messenger | Connector::Instagram => crate::messenger::test(http, access).await,
         Connector::Telegram => crate::telegram::test(http, access).await,
+        Connector::Email => crate::mailbox::test(access).await,
     }
 }
 

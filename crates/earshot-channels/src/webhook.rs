@@ -60,6 +60,9 @@ pub fn decode(connector: Connector, body: &[u8], account: &str) -> Result<Webhoo
             crate::messenger::decode_webhook(&value, account, connector)
         }
         Connector::Telegram => crate::telegram::decode_update(&value, account),
+        Connector::Email => {
+            return Err("email channels poll their mailbox; they take no webhooks".into())
+        }
     })
 }
 
@@ -89,6 +92,9 @@ pub fn decode_file(
         }
     };
     let (connector, kind) = match format {
+        Format::Eml | Format::Mbox => {
+            return crate::email::decode_eml(bytes, options.account.as_deref().unwrap_or("email"))
+        }
         Format::Whatsapp => (Connector::Whatsapp, "whatsapp"),
         Format::Instagram => (Connector::Instagram, "instagram"),
         Format::Telegram => (Connector::Telegram, "telegram"),

@@ -24,6 +24,8 @@ pub enum Connector {
     Instagram,
     /// A Telegram bot.
     Telegram,
+    /// A mailbox: IMAP in, SMTP out.
+    Email,
 }
 
 /// One setting a connector takes.
@@ -64,6 +66,12 @@ const INSTAGRAM: &[Setting] = &[
     field("ig_user_id", false, true),
     field("api_base", false, false),
 ];
+const EMAIL: &[Setting] = &[
+    field("imap_url", true, true),
+    field("smtp_url", true, true),
+    field("address", false, true),
+    field("poll_seconds", false, false),
+];
 const TELEGRAM: &[Setting] = &[
     field("bot_token", true, true),
     field("secret_token", true, true),
@@ -71,17 +79,15 @@ const TELEGRAM: &[Setting] = &[
 ];
 
 /// Kinds that exist on the platforms' side but have no connector yet, with what to use.
-const PLANNED: &[(&str, &str)] = &[
-    ("email", "email channels (IMAP polling, SMTP sending) are not available yet; import mail with `earshot ingest`"),
-    ("web_chat", "the web chat widget is not available yet"),
-];
+const PLANNED: &[(&str, &str)] = &[("web_chat", "the web chat widget is not available yet")];
 
 impl Connector {
-    pub const ALL: [Connector; 4] = [
+    pub const ALL: [Connector; 5] = [
         Self::Whatsapp,
         Self::Messenger,
         Self::Instagram,
         Self::Telegram,
+        Self::Email,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -90,6 +96,7 @@ impl Connector {
             Self::Messenger => "messenger",
             Self::Instagram => "instagram",
             Self::Telegram => "telegram",
+            Self::Email => "email",
         }
     }
 
@@ -100,6 +107,7 @@ impl Connector {
             Self::Messenger => ChannelKind::Facebook,
             Self::Instagram => ChannelKind::Instagram,
             Self::Telegram => ChannelKind::Telegram,
+            Self::Email => ChannelKind::Email,
         }
     }
 
@@ -110,6 +118,7 @@ impl Connector {
             Self::Messenger => MESSENGER,
             Self::Instagram => INSTAGRAM,
             Self::Telegram => TELEGRAM,
+            Self::Email => EMAIL,
         }
     }
 
@@ -118,6 +127,7 @@ impl Connector {
         match self {
             Self::Whatsapp | Self::Messenger | Self::Instagram => "https://graph.facebook.com",
             Self::Telegram => "https://api.telegram.org",
+            Self::Email => "",
         }
     }
 
@@ -143,7 +153,7 @@ impl FromStr for Connector {
             return Err((*why).to_string());
         }
         Err(format!(
-            "unknown channel kind `{s}`; expected one of whatsapp, messenger, instagram, telegram"
+            "unknown channel kind `{s}`; expected one of whatsapp, messenger, instagram, telegram, email"
         ))
     }
 }
@@ -223,6 +233,8 @@ pub struct ReplyTarget {
     /// windows are counted from it).
     pub last_inbound_id: String,
     pub last_inbound_at: Timestamp,
+    /// That message's native payload (an email's subject and references, say).
+    pub last_inbound_raw: serde_json::Value,
 }
 
 /// A reply's delivery state as the platform reports it, in the order it moves.
@@ -344,7 +356,10 @@ mod tests {
             "telegram".parse::<Connector>().unwrap(),
             Connector::Telegram
         );
-        assert!("email".parse::<Connector>().unwrap_err().contains("IMAP"));
+        assert!("web_chat"
+            .parse::<Connector>()
+            .unwrap_err()
+            .contains("not available yet"));
         assert!("fax".parse::<Connector>().unwrap_err().contains("`fax`"));
         for c in Connector::ALL {
             assert_eq!(c.as_str().parse::<Connector>().unwrap(), c);

@@ -631,6 +631,15 @@ pub trait ChannelStore: Send + Sync {
         channel: ChannelId,
         report: &crate::connector::StatusReport,
     ) -> StoreResult<Option<crate::connector::DeliveryChanged>>;
+    /// Where a channel's poller got to (an IMAP mailbox's UIDVALIDITY and last UID), if
+    /// anywhere yet.
+    async fn channel_cursor(&self, id: ChannelId) -> StoreResult<Option<String>>;
+    async fn set_channel_cursor(&self, id: ChannelId, cursor: &str) -> StoreResult<()>;
+    /// Every connected channel of every workspace with this connector (for pollers).
+    async fn channels_with(
+        &self,
+        connector: crate::connector::Connector,
+    ) -> StoreResult<Vec<crate::connector::ConnectedChannel>>;
     /// Marks a channel's messages deleted by their author (a revoke), by platform id.
     async fn mark_deleted(
         &self,

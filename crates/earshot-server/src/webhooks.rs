@@ -112,6 +112,13 @@ async fn receive(
         Ok(ch) => ch,
         Err(r) => return r,
     };
+    if ch.connector == earshot_core::connector::Connector::Email {
+        return refuse(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "email channels poll their mailbox; they take no webhooks",
+        );
+    }
     let Ok(access) = state.channels.access(&ch) else {
         tracing::error!(
             channel = ch.channel.id.0,

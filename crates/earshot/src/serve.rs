@@ -99,11 +99,18 @@ pub async fn serve(
     };
     let worker = tokio::spawn(timers.run(TIMER_EVERY, until_stopped(stopped.clone())));
     // The webhook worker: what the webhooks accepted (and anything left from before a stop).
-    let webhooks = tokio::spawn(state.webhooks.clone().run(until_stopped(stopped)));
+    let webhooks = tokio::spawn(state.webhooks.clone().run(until_stopped(stopped.clone())));
+    // The mailbox poller: each email channel's IMAP mailbox, from where it got to.
+    let poller = Arc::new(earshot_engine::channels::MailboxPoller::new(
+        state.channels.clone(),
+        state.pipeline.clone(),
+    ));
+    let mailboxes = tokio::spawn(poller.run(until_stopped(stopped)));
     let served = earshot_server::serve(listener, state, shutdown_signal()).await;
     let _ = stop.send(true);
     let _ = worker.await;
     let _ = webhooks.await;
+    let _ = mailboxes.await;
     served?;
     Ok(())
 }

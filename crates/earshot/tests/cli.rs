@@ -1169,3 +1169,284 @@ Message-ID: <m3@example.com>\nReferences: <m1@example.com> <m2@acme.test>\n\nTha
     assert_eq!(b.direction, earshot_core::Direction::Out);
     assert_eq!(c.text, "Thanks!");
 }
+
+/// Real mail servers for a test: Dovecot (IMAP, a `care` mailbox in a maildir) and aiosmtpd
+/// (SMTP, every mail it receives kept in a maildir), on free ports, stopped when dropped.
+/// `scripts/install-test-deps` installs both; outside CI a machine without them skips, loudly.
+struct MailServers {
+    dir: tempfile::TempDir,
+    imap_port: u16,
+    smtp_port: u16,
+    children: Vec<Running>,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl MailServers {
+    fn start() -> Option<Self> {
+        let python = "/usr/bin/python3";
+        let have_aiosmtpd = Command::new(python)
+            .args(["-c", "import aiosmtpd"])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !Path::new("/usr/sbin/dovecot").exists() || !have_aiosmtpd {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must have dovecot-imapd and python3-aiosmtpd (scripts/install-test-deps)"
+            );
+            eprintln!(
+                "SKIPPED: the mail servers (dovecot-imapd, python3-aiosmtpd) are not installed"
+            );
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for sub in [
+            "run",
+            "state",
+            "mail/care/new",
+            "mail/care/cur",
+            "mail/care/tmp",
+            "smtp/new",
+            "smtp/cur",
+            "smtp/tmp",
+        ] {
+            std::fs::create_dir_all(d.join(sub)).unwrap();
+        }
+        let status = Command::new("chown")
+            .args(["-R", "nobody:nogroup"])
+            .arg(d.join("mail"))
+            .status()
+            .unwrap();
+        assert!(status.success(), "chown the maildir for dovecot");
+        std::fs::write(d.join("users"), "care:{PLAIN}care-pass::::::\n").unwrap();
+        let (imap_port, smtp_port) = (free_port(), free_port());
+        let p = |s: &str| d.join(s).display().to_string();
+        let conf = format!(
+            "protocols = imap\nlisten = 127.0.0.1\nbase_dir = {run}\nstate_dir = {state}\nlog_path = {log}\n\
+             ssl = no\ndisable_plaintext_auth = no\nauth_mechanisms = plain login\nmail_location = maildir:{mail}/%u\n\
+             passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN {users}\n}}\n\
+             userdb {{\n  driver = static\n  args = uid=nobody gid=nogroup home={mail}/%u\n}}\n\
+             service imap-login {{\n  inet_listener imap {{\n    port = {imap_port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n  chroot =\n}}\n\
+             service anvil {{\n  chroot =\n}}\n",
+            run = p("run"), state = p("state"), log = p("dovecot.log"), mail = p("mail"), users = p("users"),
+        );
+        std::fs::write(d.join("dovecot.conf"), conf).unwrap();
+        let quiet = |c: &mut Command| {
+            c.stdout(Stdio::null()).stderr(Stdio::null());
+        };
+        let mut dovecot = Command::new("/usr/sbin/dovecot");
+        dovecot.args(["-F", "-c"]).arg(d.join("dovecot.conf"));
+        quiet(&mut dovecot);
+        let mut smtp = Command::new(python);
+        smtp.args([
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            &format!("127.0.0.1:{smtp_port}"),
+            "-c",
+            "aiosmtpd.handlers.Mailbox",
+        ])
+        .arg(d.join("smtp"));
+        quiet(&mut smtp);
+        let children = vec![
+            Running(dovecot.spawn().unwrap()),
+            Running(smtp.spawn().unwrap()),
+        ];
+        for port in [imap_port, smtp_port] {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            while TcpStream::connect(("127.0.0.1", port)).is_err() {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "mail server on {port} did not start"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        }
+        Some(Self {
+            dir,
+            imap_port,
+            smtp_port,
+            children,
+        })
+    }
+
+    /// Delivers a mail into the `care` mailbox, as the MTA would.
+    fn deliver(&self, name: &str, mail: &str) {
+        let tmp = self.dir.path().join("mail/care/tmp").join(name);
+        std::fs::write(&tmp, mail).unwrap();
+        std::fs::rename(&tmp, self.dir.path().join("mail/care/new").join(name)).unwrap();
+    }
+
+    /// Every mail the SMTP server received.
+    fn sent(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for sub in ["new", "cur"] {
+            if let Ok(entries) = std::fs::read_dir(self.dir.path().join("smtp").join(sub)) {
+                for e in entries {
+                    out.push(std::fs::read_to_string(e.unwrap().path()).unwrap());
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Drop for MailServers {
+    fn drop(&mut self) {
+        self.children.clear();
+    }
+}
+
+fn customer_mail(id: &str, text: &str) -> String {
+    format!(
+        "From: Dana Ruiz <dana@example.com>\r\nTo: care@acme.test\r\nSubject: Order A-1042\r\n\
+         Date: {}\r\nMessage-ID: <{id}>\r\n\r\n{text}\r\n",
+        chrono::Utc::now().to_rfc2822()
+    )
+}
+
+/// Waits until the workspace holds `n` messages; fails after `secs`.
+fn wait_for_messages(addr: &str, token: &str, n: i64, secs: u64) -> Vec<serde_json::Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        let all = all_conversations(addr, token, "&channel=email");
+        let count: i64 = all
+            .iter()
+            .map(|c| c["message_count"].as_i64().unwrap())
+            .sum();
+        if count >= n {
+            assert_eq!(count, n, "exactly {n} messages, none twice");
+            return all;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{count} of {n} messages after {secs} s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+}
+
+/// An email channel against real servers: a mail dropped into the IMAP mailbox is fetched
+/// once; the agent's reply reaches the SMTP server threaded (`In-Reply-To`, `References`);
+/// a mail that arrives while `serve` is down is fetched after the restart, and nothing twice.
+#[test]
+fn an_email_channel_reads_imap_once_across_a_restart_and_answers_through_smtp() {
+    let Some(mail) = MailServers::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("mail.db").display());
+    let token = earshot(
+        dir.path(),
+        &[
+            "--database",
+            &url,
+            "token",
+            "create",
+            "--workspace",
+            "default",
+        ],
+    );
+    let token = String::from_utf8(token.stdout).unwrap().trim().to_string();
+    let args = ["--database", url.as_str(), "serve", "--bind", "127.0.0.1:0"];
+    let (server, addr) = spawn(dir.path(), &args, "listening on http://");
+    let channel = serde_json::json!({"kind": "email", "name": "care@acme.test", "settings": {
+        "imap_url": format!("imap://care:care-pass@127.0.0.1:{}/INBOX", mail.imap_port),
+        "smtp_url": format!("smtp://127.0.0.1:{}", mail.smtp_port),
+        "address": "care@acme.test", "poll_seconds": "1"}});
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/api/v1/channels",
+        Some(&token),
+        channel.to_string().as_bytes(),
+    );
+    assert_eq!(status, 201, "{body}");
+    let ch: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let (_, test) = http(
+        &addr,
+        "POST",
+        &format!("/api/v1/channels/{}/test", ch["id"]),
+        Some(&token),
+        b"{}",
+    );
+    assert!(test.contains("\"ok\":true"), "{test}");
+
+    mail.deliver(
+        "1.eml",
+        &customer_mail("m1@example.com", "My order never arrived."),
+    );
+    let conversations = wait_for_messages(&addr, &token, 1, 30);
+    let id = conversations[0]["id"].as_i64().unwrap();
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/api/v1/agents",
+        Some(&token),
+        br#"{"name": "Ana", "email": "ana@acme.test"}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    let agent: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let reply =
+        serde_json::json!({"text": "Sorry, Dana, we are checking.", "agent_id": agent["id"]});
+    let (status, body) = http(
+        &addr,
+        "POST",
+        &format!("/api/v1/conversations/{id}/reply"),
+        Some(&token),
+        reply.to_string().as_bytes(),
+    );
+    assert_eq!(status, 201, "{body}");
+    // The timer worker sends it within its 5-second tick.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while mail.sent().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the reply never reached the SMTP server: {}",
+            http(&addr, "GET", "/api/v1/outbox", Some(&token), b"").1
+        );
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    let sent = &mail.sent()[0];
+    for header in [
+        "In-Reply-To: <m1@example.com>",
+        "References: <m1@example.com>",
+        "To: dana@example.com",
+        "Subject: Re: Order A-1042",
+    ] {
+        assert!(sent.contains(header), "{header} missing from\n{sent}");
+    }
+    assert!(sent.contains("Sorry, Dana, we are checking."));
+    drop(server);
+
+    // While Earshot is down, Dana answers the reply.
+    let reply_id = sent
+        .lines()
+        .find_map(|l| l.strip_prefix("Message-ID: "))
+        .unwrap()
+        .trim()
+        .to_string();
+    let answer = customer_mail("m2@example.com", "Thanks, any news?").replace(
+        "Message-ID: <m2@example.com>",
+        &format!("Message-ID: <m2@example.com>\r\nIn-Reply-To: {reply_id}"),
+    );
+    mail.deliver("2.eml", &answer);
+    let (_server, addr) = spawn(dir.path(), &args, "listening on http://");
+    let conversations = wait_for_messages(&addr, &token, 3, 30);
+    assert_eq!(
+        conversations.len(),
+        1,
+        "the answer joined the conversation: {conversations:?}"
+    );
+    // Polls after that fetch nothing again.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    wait_for_messages(&addr, &token, 3, 1);
+}

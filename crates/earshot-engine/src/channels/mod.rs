@@ -4,10 +4,12 @@
 //! into the pipeline.
 
 mod inbox;
+mod mailbox;
 mod sender;
 
 pub use earshot_channels::secrets::{SecretBox, SecretError};
 pub use inbox::WebhookWorker;
+pub use mailbox::MailboxPoller;
 pub use sender::ChannelSender;
 
 use earshot_channels::send::{self, Access, Failure};
@@ -287,6 +289,22 @@ impl Channels {
                 }
                 Some(Value::String(v)) if v.contains(char::is_control) => {
                     problems.push((path, "contains a control character".into()));
+                }
+                Some(Value::String(v))
+                    if (s.name == "imap_url"
+                        && !(v.starts_with("imap://") || v.starts_with("imaps://")))
+                        || (s.name == "smtp_url"
+                            && !(v.starts_with("smtp://") || v.starts_with("smtps://"))) =>
+                {
+                    let scheme = if s.name == "imap_url" {
+                        "imap:// or imaps://"
+                    } else {
+                        "smtp:// or smtps://"
+                    };
+                    problems.push((path, format!("must be a {scheme} URL")));
+                }
+                Some(Value::String(v)) if s.name == "address" && !v.contains('@') => {
+                    problems.push((path, "must be an email address".into()));
                 }
                 Some(Value::String(v)) if s.name == "api_base" && !v.is_empty() => {
                     if !(v.starts_with("https://") || v.starts_with("http://")) {

@@ -76,6 +76,7 @@ impl ChannelSender {
             last_inbound_at: target.last_inbound_at,
             now,
             template: template.as_ref(),
+            answered: Some(&target.last_inbound_raw),
         };
         match send::reply(&self.channels.http, &access, &out).await {
             Ok(id) => Ok(Sent {

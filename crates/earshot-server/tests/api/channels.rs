@@ -673,7 +673,22 @@ async fn telegram_and_messenger_channels_verify_receive_and_answer_the_platforms
         .json(
             Method::POST,
             "/api/v1/channels",
-            json!({"kind": "email", "name": "mail", "settings": {}}),
+            json!({"kind": "email", "name": "care", "settings": {"imap_url": "http://mail", "smtp_url": "smtp://relay:25", "address": "care"}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let paths: Vec<&str> = e["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["settings.imap_url", "settings.address"], "{e}");
+    let (s, e) = app
+        .json(
+            Method::POST,
+            "/api/v1/channels",
+            json!({"kind": "web_chat", "name": "chat", "settings": {}}),
         )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);

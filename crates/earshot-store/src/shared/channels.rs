@@ -303,8 +303,8 @@ pub(crate) async fn reply_target(
     ws: WorkspaceId,
     conversation: ConversationId,
 ) -> StoreResult<Option<ReplyTarget>> {
-    let row: Option<(i64, String, String, i64)> = sqlx::query_as(
-        "SELECT m.channel_id, i.external_id, m.external_id, m.sent_at FROM messages m \
+    let row: Option<(i64, String, String, i64, String)> = sqlx::query_as(
+        "SELECT m.channel_id, i.external_id, m.external_id, m.sent_at, m.raw FROM messages m \
          JOIN identities i ON i.id = m.identity_id \
          WHERE m.workspace_id = $1 AND m.conversation_id = $2 AND m.direction = 'in' \
          ORDER BY m.sent_at DESC, m.id DESC LIMIT 1",
@@ -314,11 +314,12 @@ pub(crate) async fn reply_target(
     .fetch_optional(pool)
     .await
     .map_err(db_err)?;
-    Ok(row.map(|(channel, recipient, last, at)| ReplyTarget {
+    Ok(row.map(|(channel, recipient, last, at, raw)| ReplyTarget {
         channel_id: ChannelId(channel),
         recipient,
         last_inbound_id: last,
         last_inbound_at: earshot_core::time::from_millis(at),
+        last_inbound_raw: serde_json::from_str(&raw).unwrap_or(serde_json::Value::Null),
     }))
 }
 
@@ -392,4 +393,44 @@ pub(crate) async fn mark_deleted(
             .rows_affected();
     }
     Ok(n)
+}
+
+pub(crate) async fn channel_cursor(pool: &Pool, id: ChannelId) -> StoreResult<Option<String>> {
+    let row: Option<(Option<String>,)> =
+        sqlx::query_as("SELECT cursor FROM channels WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(pool)
+            .await
+            .map_err(db_err)?;
+    Ok(row.and_then(|r| r.0))
+}
+
+pub(crate) async fn set_channel_cursor(
+    pool: &Pool,
+    id: ChannelId,
+    cursor: &str,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE channels SET cursor = $1 WHERE id = $2")
+        .bind(cursor)
+        .bind(id.0)
+        .execute(pool)
+        .await
+        .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn channels_with(
+    pool: &Pool,
+    connector: earshot_core::connector::Connector,
+) -> StoreResult<Vec<ConnectedChannel>> {
+    sqlx::query(&format!(
+        "SELECT {CONNECTED_COLUMNS} FROM channels WHERE connector = $1 ORDER BY id"
+    ))
+    .bind(connector.as_str())
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?
+    .iter()
+    .map(connected)
+    .collect()
 }

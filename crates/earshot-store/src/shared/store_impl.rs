@@ -623,6 +623,18 @@ impl earshot_core::store::ChannelStore for Backend {
     ) -> StoreResult<Option<earshot_core::connector::DeliveryChanged>> {
         record_status(self.writer(), ws, channel, report).await
     }
+    async fn channel_cursor(&self, id: ChannelId) -> StoreResult<Option<String>> {
+        channel_cursor(self.reader(), id).await
+    }
+    async fn set_channel_cursor(&self, id: ChannelId, cursor: &str) -> StoreResult<()> {
+        set_channel_cursor(self.writer(), id, cursor).await
+    }
+    async fn channels_with(
+        &self,
+        connector: earshot_core::connector::Connector,
+    ) -> StoreResult<Vec<earshot_core::connector::ConnectedChannel>> {
+        channels_with(self.reader(), connector).await
+    }
     async fn mark_deleted(
         &self,
         ws: WorkspaceId,
