@@ -16,8 +16,22 @@ use mail_parser::{HeaderValue, MessageParser, MimeHeaders as _};
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
 
-/// One message, or why it is not one.
+/// One message, or why it is not one. A message the MIME parser itself trips on (it asserts
+/// on some malformed multiparts in builds with debug assertions) is a reject, never a panic
+/// of the caller.
 pub fn decode_message(bytes: &[u8], account: &str) -> Result<Inbound, Reject> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        decode_parsed(bytes, account)
+    }))
+    .unwrap_or_else(|_| {
+        Err(Reject::new(
+            "invalid_email",
+            "the MIME structure could not be read (the parser failed on it)",
+        ))
+    })
+}
+
+fn decode_parsed(bytes: &[u8], account: &str) -> Result<Inbound, Reject> {
     let m = MessageParser::default().parse(bytes).ok_or_else(|| {
         Reject::new(
             "invalid_email",

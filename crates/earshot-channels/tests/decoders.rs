@@ -377,3 +377,14 @@ fn every_email_fixture_is_read_or_rejected_with_a_reason() {
         assert!(get("rfc_002.eml").unwrap_err().reason.contains("Date"));
     }
 }
+
+/// Found by the email fuzz target: the MIME parser debug-asserts on this multipart. It is a
+/// reject with a reason, not a panic that would stop the mailbox poller.
+#[test]
+fn a_multipart_the_mime_parser_trips_on_is_a_reject() {
+    let bytes = include_bytes!("data/multipart_parser_assert.eml");
+    let decoded = earshot_channels::email::decode_eml(bytes, "care@acme.test");
+    if let Err(e) = &decoded[0].result {
+        assert!(!e.reason.is_empty());
+    }
+}
