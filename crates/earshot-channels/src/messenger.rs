@@ -37,15 +37,72 @@ pub fn decode_webhook(value: &Value, account: &str, connector: Connector) -> Web
         }
         for (e, en) in value["entry"].as_array().into_iter().flatten().enumerate() {
             entry(en, &format!("entry[{e}]."), account, kind, &mut out);
-            if en["changes"].is_array() {
-                out.ignore(
-                    format!("entry[{e}].changes"),
-                    "feed and comment changes are not read yet (only messaging)",
-                );
+            for (c, change) in en["changes"].as_array().into_iter().flatten().enumerate() {
+                let at = format!("entry[{e}].changes[{c}]");
+                if connector == Connector::Instagram && change["field"] == "comments" {
+                    let result = comment(&change["value"], en, account);
+                    out.messages.push(Decoded {
+                        location: Location::Path(at),
+                        result,
+                    });
+                } else {
+                    out.ignore(
+                        at,
+                        format!(
+                            "a `{}` change is not read (Instagram comments and messaging are)",
+                            change["field"].as_str().unwrap_or("?")
+                        ),
+                    );
+                }
             }
         }
     }
     out
+}
+
+/// An Instagram comment on the brand's media: a public message answering the media (or the
+/// comment it replies to), answered in public through `/{comment-id}/replies`.
+fn comment(v: &Value, en: &Value, account: &str) -> Result<earshot_core::Inbound, Reject> {
+    let id = v["id"]
+        .as_str()
+        .ok_or_else(|| Reject::new("missing_field", "the comment has no `id`"))?;
+    let from = v["from"]["id"]
+        .as_str()
+        .ok_or_else(|| Reject::new("missing_field", "the comment has no `from.id`"))?;
+    // Meta sends entry times in seconds for changes and in milliseconds for messaging.
+    let at = match en["time"].as_i64() {
+        Some(t) if t > 100_000_000_000 => unix_millis(&en["time"]),
+        _ => crate::webhook::unix_seconds(&en["time"]),
+    }
+    .ok_or_else(|| Reject::new("invalid_timestamp", "the entry has no `time`"))?;
+    let parent = v["parent_id"]
+        .as_str()
+        .or(v["media"]["id"].as_str())
+        .map(str::to_string);
+    let mut raw = v.clone();
+    raw["earshot_kind"] = json!("instagram_comment");
+    let inbound = earshot_core::Inbound {
+        channel: earshot_core::ChannelKind::Instagram,
+        account: Some(account.to_string()),
+        source: earshot_core::ChannelRole::Owned,
+        external_id: id.to_string(),
+        direction: earshot_core::Direction::In,
+        visibility: earshot_core::Visibility::Public,
+        author: earshot_core::InboundAuthor {
+            external_id: from.to_string(),
+            handle: v["from"]["username"].as_str().map(|u| format!("@{u}")),
+            display_name: None,
+            followers: None,
+            verified: false,
+        },
+        text: v["text"].as_str().unwrap_or("").to_string(),
+        created_at: at,
+        in_reply_to: parent,
+        raw: Some(raw),
+        automated: false,
+    };
+    inbound.validate()?;
+    Ok(inbound)
 }
 
 fn entry(
@@ -240,6 +297,13 @@ fn private(
 /// The Send API: `POST {api_base}/{version}/{page_id}/messages` (Instagram: `me/messages` with
 /// the Page token), inside the 24-hour window, or with the `HUMAN_AGENT` tag up to 7 days.
 pub(crate) async fn send(http: &reqwest::Client, access: &Access, out: &Outgoing<'_>) -> Accepted {
+    let comment = out
+        .answered
+        .filter(|r| r["earshot_kind"] == "instagram_comment")
+        .and(out.answering);
+    if let (Connector::Instagram, Some(comment_id)) = (access.connector, comment) {
+        return reply_to_comment(http, access, comment_id, out.text).await;
+    }
     let hours = hours_since(out.last_inbound_at, out.now);
     let platform = if access.connector == Connector::Instagram {
         "Instagram"
@@ -283,6 +347,30 @@ pub(crate) async fn send(http: &reqwest::Client, access: &Access, out: &Outgoing
                     "{platform} accepted the call but named no message id"
                 ))
             });
+    }
+    Err(graph_failure(status, &answer))
+}
+
+/// A public answer to an Instagram comment: `POST {api_base}/{version}/{comment-id}/replies`.
+async fn reply_to_comment(
+    http: &reqwest::Client,
+    access: &Access,
+    comment_id: &str,
+    text: &str,
+) -> Accepted {
+    let url = format!("{}/{GRAPH_VERSION}/{comment_id}/replies", access.api_base());
+    let (status, answer) = call(
+        http.post(&url).query(&[
+            ("access_token", access.get("page_access_token")),
+            ("message", text),
+        ]),
+        "Instagram comment reply",
+    )
+    .await?;
+    if (200..300).contains(&status) {
+        return answer["id"].as_str().map(str::to_string).ok_or_else(|| {
+            Failure::Transient("Instagram accepted the reply but named no id".into())
+        });
     }
     Err(graph_failure(status, &answer))
 }

@@ -224,6 +224,10 @@ impl Channels {
         let Some(target) = self.store.reply_target(ws, conversation).await? else {
             return Ok(None);
         };
+        // A public comment is answered in public: no messaging window applies.
+        if target.last_inbound_raw["earshot_kind"] == "instagram_comment" {
+            return Ok(None);
+        }
         match self.store.connected_channel(ws, target.channel_id).await {
             Ok(ch) => Ok(send::window_closed(
                 ch.connector,

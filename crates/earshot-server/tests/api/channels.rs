@@ -105,6 +105,12 @@ fn answer(
     if bearer == "Bearer expired" || query.contains("access_token=expired") {
         return graph_error(190, "Error validating access token: Session has expired");
     }
+    if method == Method::POST && path.ends_with("/replies") {
+        return (
+            StatusCode::OK,
+            axum::Json(json!({"id": "17895695668004550"})),
+        );
+    }
     match (method.as_str(), path.ends_with("/messages")) {
         ("POST", true) if body["messaging_product"] == "whatsapp" => (
             StatusCode::OK,
@@ -709,4 +715,43 @@ async fn telegram_and_messenger_channels_verify_receive_and_answer_the_platforms
     )
     .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn an_instagram_comment_is_a_public_conversation_answered_under_the_comment() {
+    let app = spawn_app().await;
+    let platform = FakePlatform::start().await;
+    let (s, ig) = app
+        .json(
+            Method::POST,
+            "/api/v1/channels",
+            json!({"kind": "instagram", "name": "acme_ig", "settings": {
+                "app_secret": "ig-secret", "verify_token": "v", "page_access_token": "IG-TOKEN",
+                "ig_user_id": "IGID", "api_base": platform.base}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{ig}");
+    let url = ig["webhook_url"].as_str().unwrap().to_string();
+    let change = json!({"object": "instagram", "entry": [{"id": "IGID", "time": chrono::Utc::now().timestamp(),
+        "changes": [{"field": "comments", "value": {"from": {"id": "IGSID-5", "username": "sam"},
+            "media": {"id": "MEDIA-1", "media_product_type": "FEED"}, "id": "COMMENT-1",
+            "text": "My order is two weeks late"}}]}]})
+    .to_string();
+    assert_eq!(
+        signed(&app, &url, "ig-secret", change.as_bytes()).await,
+        StatusCode::OK
+    );
+    app.state.webhooks.drain().await.unwrap();
+    let id = conversation_of(&app, "COMMENT-1").await;
+    let (_, full) = app.get(&format!("/api/v1/conversations/{id}")).await;
+    assert_eq!(full["messages"][0]["visibility"], "public");
+    reply(&app, id, "Sorry, Sam! Sending you a DM.").await;
+    let pass = timers(&app).pass(chrono::Utc::now()).await.unwrap();
+    assert_eq!(pass.delivered, 1, "{pass:?}");
+    let call = platform
+        .calls()
+        .into_iter()
+        .find(|c| c.path == "/v21.0/COMMENT-1/replies")
+        .expect("the answer went under the comment");
+    assert!(call.query.contains("access_token=IG-TOKEN") && call.query.contains("message=Sorry"));
 }
