@@ -223,6 +223,18 @@ pub struct WebhookCall {
     pub received_at: Timestamp,
 }
 
+/// What became of a webhook call, for admins.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WebhookCallRecord {
+    pub id: i64,
+    pub received_at: Timestamp,
+    /// `None` while it waits for the webhook worker.
+    pub processed_at: Option<Timestamp>,
+    /// What it carried and what was not applied, with the reasons.
+    pub outcome: Option<String>,
+    pub bytes: i64,
+}
+
 /// Whom a reply on a conversation goes to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReplyTarget {

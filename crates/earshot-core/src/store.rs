@@ -614,6 +614,15 @@ pub trait ChannelStore: Send + Sync {
         after: i64,
         limit: u32,
     ) -> StoreResult<Vec<crate::connector::WebhookCall>>;
+    /// A channel's newest calls first, at most `limit`, with what came of each.
+    async fn webhook_calls(
+        &self,
+        workspace: WorkspaceId,
+        channel: ChannelId,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::connector::WebhookCallRecord>>;
+    /// Deletes processed calls received before `before`; how many.
+    async fn forget_processed_webhooks(&self, before: Timestamp) -> StoreResult<u64>;
     /// Marks calls processed, with what came of each (kept for admins).
     async fn webhooks_processed(&self, done: &[(i64, String)], at: Timestamp) -> StoreResult<()>;
     /// The customer a reply on this conversation goes to: the author of its newest customer

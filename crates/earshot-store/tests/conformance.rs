@@ -1643,6 +1643,25 @@ async fn connected_channels_keep_their_webhook_calls_and_the_platforms_delivery_
             .await
             .unwrap();
         assert_eq!(s.pending_webhooks(0, 10).await.unwrap()[0].id, c);
+        let calls = s.webhook_calls(ws, id, 10).await.unwrap();
+        assert_eq!(
+            calls.iter().map(|r| r.id).collect::<Vec<_>>(),
+            [c, a],
+            "{}",
+            b.name
+        );
+        assert_eq!(
+            (calls[1].outcome.as_deref(), calls[1].bytes),
+            (Some("1 message"), 7)
+        );
+        assert!(calls[0].processed_at.is_none());
+        assert!(s.webhook_calls(other, id, 10).await.unwrap().is_empty());
+        let forgotten = s
+            .forget_processed_webhooks(Utc::now() + Duration::minutes(1))
+            .await
+            .unwrap();
+        assert_eq!(forgotten, 1, "only the processed call goes");
+        assert_eq!(s.webhook_calls(ws, id, 10).await.unwrap().len(), 1);
 
         // A reply the platform accepted takes its id; reports move it forward only.
         let out = s

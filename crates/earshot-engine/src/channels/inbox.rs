@@ -19,6 +19,9 @@ use tokio::sync::Notify;
 /// Calls taken per round (their messages go through the pipeline as one batch per
 /// workspace).
 const ROUND: u32 = 200;
+/// How long processed calls stay for admins to look at (`GET /api/v1/channels/{id}/calls`).
+const KEEP_PROCESSED: chrono::Duration = chrono::Duration::days(7);
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 
 pub struct WebhookWorker {
     channels: Arc<Channels>,
@@ -152,7 +155,18 @@ impl WebhookWorker {
     /// and every few seconds in case a wake was missed, until `shutdown`.
     pub async fn run(self: Arc<Self>, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
+        let mut last_sweep: Option<std::time::Instant> = None;
         loop {
+            // Processed calls are kept a week for admins, then forgotten.
+            if last_sweep.is_none_or(|t| t.elapsed() >= SWEEP_EVERY) {
+                last_sweep = Some(std::time::Instant::now());
+                let before = earshot_core::time::now() - KEEP_PROCESSED;
+                match self.channels.store.forget_processed_webhooks(before).await {
+                    Ok(n) if n > 0 => tracing::info!(n, "old webhook calls forgotten"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "forgetting old webhook calls failed"),
+                }
+            }
             match self.drain().await {
                 Ok(d) if d.calls > 0 => tracing::debug!(?d, "webhook calls processed"),
                 Ok(_) => {}

@@ -2,7 +2,8 @@
 //! every problem reported with its path; secrets sealed and never returned), `GET` lists or
 //! shows them with secrets masked, `PATCH` changes settings (a secret left out keeps its
 //! value), `DELETE` disconnects, and `POST /channels/{id}/test` makes one harmless call to
-//! the platform.
+//! the platform; `GET /channels/{id}/calls` lists its newest webhook calls with what came of
+//! each (what was stored, rejected or ignored, and why).
 
 use crate::error::ApiError;
 use crate::extract::{Json, Path};
@@ -20,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .route("/channels", get(list).post(create))
         .route("/channels/{id}", get(show).patch(update).delete(remove))
         .route("/channels/{id}/test", post(test))
+        .route("/channels/{id}/calls", get(calls))
 }
 
 async fn list(
@@ -76,5 +78,17 @@ async fn test(
             Ok(who) => json!({"ok": true, "message": format!("connected: {who}")}),
             Err(why) => json!({"ok": false, "message": why}),
         },
+    ))
+}
+
+async fn calls(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<Vec<earshot_core::connector::WebhookCallRecord>>, ApiError> {
+    let channel = ChannelId(id);
+    state.store.connected_channel(ws.id, channel).await?;
+    Ok(axum::Json(
+        state.store.webhook_calls(ws.id, channel, 100).await?,
     ))
 }

@@ -330,6 +330,18 @@ async fn a_whatsapp_customer_is_heard_answered_on_whatsapp_and_the_delivery_is_t
     );
     assert_eq!(full["messages"][0]["text"], "My order never arrived");
     assert!(!full.to_string().contains("send me a refund"));
+    // Admins see each kept call and what came of it.
+    let (_, calls) = app
+        .get(&format!("/api/v1/channels/{}/calls", ch["id"]))
+        .await;
+    assert_eq!(calls.as_array().unwrap().len(), 2, "{calls}");
+    assert!(
+        calls[0]["outcome"]
+            .as_str()
+            .unwrap()
+            .starts_with("1 message(s)"),
+        "{calls}"
+    );
 
     // The agent answers; the platform receives it on the customer's number.
     reply(&app, id, "Sorry, Dana! Checking now.").await;

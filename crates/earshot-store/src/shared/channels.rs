@@ -434,3 +434,53 @@ pub(crate) async fn channels_with(
     .map(connected)
     .collect()
 }
+
+/// id, received_at, processed_at, outcome, body length.
+type CallRow = (i64, i64, Option<i64>, Option<String>, i64);
+
+pub(crate) async fn webhook_calls(
+    pool: &Pool,
+    ws: WorkspaceId,
+    channel: ChannelId,
+    limit: u32,
+) -> StoreResult<Vec<earshot_core::connector::WebhookCallRecord>> {
+    let rows: Vec<CallRow> = sqlx::query_as(
+        "SELECT id, received_at, processed_at, outcome, CAST(LENGTH(body) AS BIGINT) FROM webhook_calls \
+         WHERE workspace_id = $1 AND channel_id = $2 ORDER BY id DESC LIMIT $3",
+    )
+    .bind(ws.0)
+    .bind(channel.0)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    let ms = earshot_core::time::from_millis;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, at, done, outcome, bytes)| earshot_core::connector::WebhookCallRecord {
+                id,
+                received_at: ms(at),
+                processed_at: done.map(ms),
+                outcome,
+                bytes,
+            },
+        )
+        .collect())
+}
+
+pub(crate) async fn forget_processed_webhooks(
+    pool: &Pool,
+    before: earshot_core::time::Timestamp,
+) -> StoreResult<u64> {
+    Ok(
+        sqlx::query(
+            "DELETE FROM webhook_calls WHERE processed_at IS NOT NULL AND received_at < $1",
+        )
+        .bind(to_millis(before))
+        .execute(pool)
+        .await
+        .map_err(db_err)?
+        .rows_affected(),
+    )
+}

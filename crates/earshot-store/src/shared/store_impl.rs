@@ -623,6 +623,20 @@ impl earshot_core::store::ChannelStore for Backend {
     ) -> StoreResult<Option<earshot_core::connector::DeliveryChanged>> {
         record_status(self.writer(), ws, channel, report).await
     }
+    async fn webhook_calls(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        limit: u32,
+    ) -> StoreResult<Vec<earshot_core::connector::WebhookCallRecord>> {
+        webhook_calls(self.reader(), ws, channel, limit).await
+    }
+    async fn forget_processed_webhooks(
+        &self,
+        before: earshot_core::time::Timestamp,
+    ) -> StoreResult<u64> {
+        forget_processed_webhooks(self.writer(), before).await
+    }
     async fn channel_cursor(&self, id: ChannelId) -> StoreResult<Option<String>> {
         channel_cursor(self.reader(), id).await
     }
