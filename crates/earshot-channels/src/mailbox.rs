@@ -32,64 +32,42 @@ struct ImapUrl {
     mailbox: String,
 }
 
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
-            if let Ok(b) = u8::from_str_radix(hex, 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 fn parse_imap_url(url: &str) -> Result<ImapUrl, String> {
-    let (tls, rest) = if let Some(r) = url.strip_prefix("imaps://") {
-        (true, r)
-    } else if let Some(r) = url.strip_prefix("imap://") {
-        (false, r)
-    } else {
-        return Err("`imap_url` must start with imap:// or imaps://".into());
+    let u = url::Url::parse(url).map_err(|e| format!("`imap_url` is not a URL: {e}"))?;
+    let tls = match u.scheme() {
+        "imaps" => true,
+        "imap" => false,
+        _ => return Err("`imap_url` must start with imap:// or imaps://".into()),
     };
-    let (auth, rest) = rest
-        .rsplit_once('@')
-        .ok_or("`imap_url` needs the user and password: imaps://user:password@host/INBOX")?;
-    let (user, password) = auth
-        .split_once(':')
-        .ok_or("`imap_url` needs user:password")?;
-    let (hostport, mailbox) = rest.split_once('/').unwrap_or((rest, "INBOX"));
-    let (host, port) = match hostport.rsplit_once(':') {
-        Some((h, p)) => (
-            h,
-            p.parse()
-                .map_err(|_| format!("`imap_url` port `{p}` is not a number"))?,
-        ),
-        None => (hostport, if tls { 993 } else { 143 }),
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
     };
+    let password = u.password().map(decode).unwrap_or_default();
+    if u.username().is_empty() || password.is_empty() {
+        return Err(
+            "`imap_url` needs the user and password: imaps://user:password@host/INBOX".into(),
+        );
+    }
+    let mailbox = decode(u.path().trim_start_matches('/'));
     Ok(ImapUrl {
         tls,
-        host: host.to_string(),
-        port,
-        user: percent_decode(user),
-        password: percent_decode(password),
+        host: u.host_str().ok_or("`imap_url` names no host")?.to_string(),
+        port: u.port().unwrap_or(if tls { 993 } else { 143 }),
+        user: decode(u.username()),
+        password,
         mailbox: if mailbox.is_empty() {
             "INBOX".into()
         } else {
-            percent_decode(mailbox)
+            mailbox
         },
     })
 }
 
-/// New mail since `cursor` (all of it when the cursor is absent or the mailbox's UIDVALIDITY
-/// changed; dedupe by Message-ID makes a full refetch harmless).
+/// New mail since `cursor`, the oldest `limit` of it (from the start when the cursor is
+/// absent or the mailbox's UIDVALIDITY changed; dedupe by Message-ID makes a refetch
+/// harmless). With `limit` 0 it only logs in and selects the mailbox.
 pub async fn fetch_new(
     imap_url: &str,
     cursor: Option<&str>,
@@ -145,25 +123,35 @@ where
         .and_then(|(_, uid)| uid.parse::<u32>().ok())
         .unwrap_or(0);
     let mut messages = Vec::new();
-    if mailbox.exists > 0 {
-        let fetched: Vec<_> = session
-            .uid_fetch(format!("{}:*", last + 1), "(UID RFC822)")
+    if mailbox.exists > 0 && limit > 0 {
+        // Only the oldest `limit` new UIDs are fetched; the rest wait for the next poll.
+        let mut uids: Vec<u32> = session
+            .uid_search(format!("UID {}:*", last + 1))
             .await
             .map_err(io)?
-            .try_collect()
-            .await
-            .map_err(io)?;
-        for f in fetched {
+            .into_iter()
             // `n:*` names the newest message even when it is older than n.
-            if let (Some(uid), Some(body)) = (f.uid, f.body()) {
-                if uid > last {
+            .filter(|&uid| uid > last)
+            .collect();
+        uids.sort_unstable();
+        uids.truncate(limit);
+        if !uids.is_empty() {
+            let set: Vec<String> = uids.iter().map(u32::to_string).collect();
+            let fetched: Vec<_> = session
+                .uid_fetch(set.join(","), "(UID RFC822)")
+                .await
+                .map_err(io)?
+                .try_collect()
+                .await
+                .map_err(io)?;
+            for f in fetched {
+                if let (Some(uid), Some(body)) = (f.uid, f.body()) {
                     messages.push((uid, body.to_vec()));
                 }
             }
         }
     }
     messages.sort_by_key(|m| m.0);
-    messages.truncate(limit);
     let newest = messages.last().map(|m| m.0).unwrap_or(last);
     let _ = session.logout().await;
     Ok(Fetched {
@@ -174,7 +162,8 @@ where
 
 /// Logs in to IMAP and greets the SMTP server, without reading or sending anything.
 pub(crate) async fn test(access: &Access) -> Result<String, Failure> {
-    fetch_new(access.get("imap_url"), Some("0:4294967295"), 0).await?;
+    // A limit of 0 logs in and selects the mailbox, and reads nothing.
+    fetch_new(access.get("imap_url"), None, 0).await?;
     let smtp: AsyncSmtpTransport<Tokio1Executor> =
         AsyncSmtpTransport::<Tokio1Executor>::from_url(access.get("smtp_url"))
             .map_err(|e| Failure::Rejected(format!("`smtp_url`: {e}")))?
