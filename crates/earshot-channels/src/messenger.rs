@@ -79,8 +79,6 @@ fn comment(v: &Value, en: &Value, account: &str) -> Result<earshot_core::Inbound
         .as_str()
         .or(v["media"]["id"].as_str())
         .map(str::to_string);
-    let mut raw = v.clone();
-    raw["earshot_kind"] = json!("instagram_comment");
     let inbound = earshot_core::Inbound {
         channel: earshot_core::ChannelKind::Instagram,
         account: Some(account.to_string()),
@@ -98,7 +96,7 @@ fn comment(v: &Value, en: &Value, account: &str) -> Result<earshot_core::Inbound
         text: v["text"].as_str().unwrap_or("").to_string(),
         created_at: at,
         in_reply_to: parent,
-        raw: Some(raw),
+        raw: Some(v.clone()),
         automated: false,
     };
     inbound.validate()?;
@@ -297,10 +295,8 @@ fn private(
 /// The Send API: `POST {api_base}/{version}/{page_id}/messages` (Instagram: `me/messages` with
 /// the Page token), inside the 24-hour window, or with the `HUMAN_AGENT` tag up to 7 days.
 pub(crate) async fn send(http: &reqwest::Client, access: &Access, out: &Outgoing<'_>) -> Accepted {
-    let comment = out
-        .answered
-        .filter(|r| r["earshot_kind"] == "instagram_comment")
-        .and(out.answering);
+    // On Instagram a public message is a comment: it is answered under it, in public.
+    let comment = out.answering.filter(|_| out.public);
     if let (Connector::Instagram, Some(comment_id)) = (access.connector, comment) {
         return reply_to_comment(http, access, comment_id, out.text).await;
     }

@@ -65,6 +65,8 @@ pub struct Outgoing<'a> {
     pub template: Option<&'a earshot_core::connector::Template>,
     /// The native payload of the customer's last message (an email's subject, references).
     pub answered: Option<&'a Value>,
+    /// The customer wrote in public (an Instagram comment): the answer goes there too.
+    pub public: bool,
 }
 
 /// Why a reply did not leave.

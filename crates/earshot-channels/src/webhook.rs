@@ -92,9 +92,6 @@ pub fn decode_file(
         }
     };
     let (connector, kind) = match format {
-        Format::Eml | Format::Mbox => {
-            return crate::email::decode_eml(bytes, options.account.as_deref().unwrap_or("email"))
-        }
         Format::Whatsapp => (Connector::Whatsapp, "whatsapp"),
         Format::Instagram => (Connector::Instagram, "instagram"),
         Format::Telegram => (Connector::Telegram, "telegram"),
@@ -221,9 +218,9 @@ pub fn meta_signature(app_secret: &str, body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-/// Telegram's `X-Telegram-Bot-Api-Secret-Token` check (and any shared-token check), in
-/// constant time; an empty expected token never matches.
-pub fn telegram_token_ok(secret_token: &str, header: Option<&str>) -> bool {
+/// A shared-token check (Telegram's `X-Telegram-Bot-Api-Secret-Token`, Meta's
+/// `hub.verify_token`), in constant time; an empty expected token never matches.
+pub fn token_matches(secret_token: &str, header: Option<&str>) -> bool {
     match header {
         Some(h) => {
             !secret_token.is_empty() && bool::from(h.as_bytes().ct_eq(secret_token.as_bytes()))
@@ -305,10 +302,10 @@ mod tests {
     }
 
     #[test]
-    fn telegram_tokens_must_match_exactly() {
-        assert!(telegram_token_ok("tok", Some("tok")));
-        assert!(!telegram_token_ok("tok", Some("tok2")));
-        assert!(!telegram_token_ok("tok", None));
-        assert!(!telegram_token_ok("", Some("")));
+    fn shared_tokens_must_match_exactly() {
+        assert!(token_matches("tok", Some("tok")));
+        assert!(!token_matches("tok", Some("tok2")));
+        assert!(!token_matches("tok", None));
+        assert!(!token_matches("", Some("")));
     }
 }

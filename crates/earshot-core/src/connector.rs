@@ -247,6 +247,9 @@ pub struct ReplyTarget {
     pub last_inbound_at: Timestamp,
     /// That message's native payload (an email's subject and references, say).
     pub last_inbound_raw: serde_json::Value,
+    /// It was public (a comment, a post), not a private message: no messaging window applies,
+    /// and the answer is public too.
+    pub last_inbound_public: bool,
 }
 
 /// A reply's delivery state as the platform reports it, in the order it moves.
@@ -360,6 +363,17 @@ mod tests {
         assert!(!Delivered.moves_to(Delivered));
         assert!(!Failed.moves_to(Read));
         assert!(!Sent.moves_to(NotSent));
+    }
+
+    #[test]
+    fn every_secret_setting_is_required() {
+        // The API masks every secret setting without opening the sealed ones.
+        for c in Connector::ALL {
+            assert!(
+                c.settings().iter().filter(|s| s.secret).all(|s| s.required),
+                "{c}"
+            );
+        }
     }
 
     #[test]

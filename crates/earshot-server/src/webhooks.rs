@@ -11,8 +11,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use earshot_core::connector::ConnectedChannel;
+use earshot_core::connector::{ConnectedChannel, Connector};
 use earshot_core::ChannelId;
+use earshot_engine::channels::Access;
 use serde_json::json;
 use std::collections::HashMap;
 
@@ -29,7 +30,9 @@ fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
     (status, Json(json!({"code": code, "message": message}))).into_response()
 }
 
-async fn channel(state: &AppState, id: &str) -> Result<ConnectedChannel, Response> {
+/// The connected channel a webhook URL names, with its secrets opened; or the answer that
+/// refuses the call (unknown channel, a mailbox, secrets that cannot be opened).
+async fn channel(state: &AppState, id: &str) -> Result<(ConnectedChannel, Access), Response> {
     let unknown = || {
         refuse(
             StatusCode::NOT_FOUND,
@@ -38,15 +41,37 @@ async fn channel(state: &AppState, id: &str) -> Result<ConnectedChannel, Respons
         )
     };
     let id: i64 = id.parse().map_err(|_| unknown())?;
-    match state.store.webhook_channel(ChannelId(id)).await {
-        Ok(Some(ch)) => Ok(ch),
-        Ok(None) => Err(unknown()),
+    let ch = match state.store.webhook_channel(ChannelId(id)).await {
+        Ok(Some(ch)) => ch,
+        Ok(None) => return Err(unknown()),
         Err(e) => {
             tracing::warn!(channel = id, error = %e, "webhook channel lookup failed");
-            Err(refuse(
+            return Err(refuse(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
                 "try again shortly",
+            ));
+        }
+    };
+    if ch.connector == Connector::Email {
+        return Err(refuse(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "email channels poll their mailbox; they take no webhooks",
+        ));
+    }
+    match state.channels.access(&ch) {
+        Ok(access) => Ok((ch, access)),
+        Err(e) => {
+            tracing::error!(
+                channel = ch.channel.id.0,
+                error = %e,
+                "the channel's secrets cannot be opened (was EARSHOT_SECRET_KEY changed?)"
+            );
+            Err(refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the channel's secrets cannot be opened",
             ))
         }
     }
@@ -58,8 +83,8 @@ async fn handshake(
     Path(id): Path<String>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    let ch = match channel(&state, &id).await {
-        Ok(ch) => ch,
+    let (ch, access) = match channel(&state, &id).await {
+        Ok(found) => found,
         Err(r) => return r,
     };
     if !ch.connector.is_meta() {
@@ -69,17 +94,6 @@ async fn handshake(
             "this channel's platform only POSTs",
         );
     }
-    let Ok(access) = state.channels.access(&ch) else {
-        tracing::error!(
-            channel = ch.channel.id.0,
-            "the channel's secrets cannot be opened (was EARSHOT_SECRET_KEY changed?)"
-        );
-        return refuse(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "the channel's secrets cannot be opened",
-        );
-    };
     let get = |k: &str| params.get(k).map(String::as_str);
     match earshot_engine::channels::handshake(
         &access,
@@ -108,27 +122,9 @@ async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let ch = match channel(&state, &id).await {
-        Ok(ch) => ch,
+    let (ch, access) = match channel(&state, &id).await {
+        Ok(found) => found,
         Err(r) => return r,
-    };
-    if ch.connector == earshot_core::connector::Connector::Email {
-        return refuse(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "email channels poll their mailbox; they take no webhooks",
-        );
-    }
-    let Ok(access) = state.channels.access(&ch) else {
-        tracing::error!(
-            channel = ch.channel.id.0,
-            "the channel's secrets cannot be opened (was EARSHOT_SECRET_KEY changed?)"
-        );
-        return refuse(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "the channel's secrets cannot be opened",
-        );
     };
     let header = |name: &str| {
         headers

@@ -350,32 +350,9 @@ fn spawn_with_output(
 /// A minimal HTTP/1.1 client: one request, `Connection: close`, status and body back;
 /// status 0 when no server answers.
 fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, String) {
-    let Ok(mut stream) = TcpStream::connect(addr) else {
-        return (0, String::new());
-    };
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).unwrap();
-    // The server may answer (413) before reading a huge body; a reset while writing is fine.
-    let _ = stream.write_all(body);
-    let mut response = Vec::new();
-    let _ = stream.read_to_end(&mut response);
-    let text = String::from_utf8_lossy(&response).to_string();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
+    http_with(addr, method, path, &headers, body)
 }
 
 #[test]
@@ -942,7 +919,7 @@ async fn overlapping_writers_and_a_killed_server_lose_no_decision_on_either_data
     }
 }
 
-/// An HTTP/1.1 request with extra headers; status and body back (status 0: no server).
+/// [`http`] with any headers.
 fn http_with(
     addr: &str,
     method: &str,
@@ -961,9 +938,11 @@ fn http_with(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
-    if stream.write_all(head.as_bytes()).is_err() || stream.write_all(body).is_err() {
+    if stream.write_all(head.as_bytes()).is_err() {
         return (0, String::new());
     }
+    // The server may answer (413) before reading a huge body; a reset while writing is fine.
+    let _ = stream.write_all(body);
     let mut response = Vec::new();
     let _ = stream.read_to_end(&mut response);
     let text = String::from_utf8_lossy(&response).to_string();
@@ -972,12 +951,11 @@ fn http_with(
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    (
-        status,
-        text.split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_string())
-            .unwrap_or_default(),
-    )
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
 }
 
 /// A signed WhatsApp webhook body carrying one customer text message.

@@ -8,11 +8,12 @@ mod mailbox;
 mod sender;
 
 pub use earshot_channels::secrets::{SecretBox, SecretError};
+pub use earshot_channels::send::Access;
 pub use inbox::WebhookWorker;
 pub use mailbox::MailboxPoller;
 pub use sender::ChannelSender;
 
-use earshot_channels::send::{self, Access, Failure};
+use earshot_channels::send::{self, Failure};
 use earshot_core::connector::{ConnectedChannel, Connection, Connector};
 use earshot_core::store::{StoreError, StoreResult};
 use earshot_core::{ChannelId, Store, WorkspaceId};
@@ -123,11 +124,10 @@ impl Channels {
     }
 
     pub fn view(&self, ch: &ConnectedChannel, registration: Option<String>) -> ChannelView {
+        // Every secret setting is required, so each is set: masked, without opening them.
         let mut settings = ch.settings.clone();
-        if let Ok(access) = self.access(ch) {
-            for k in access.secrets.keys() {
-                settings.insert(k.clone(), Value::String(MASK.into()));
-            }
+        for s in ch.connector.settings().iter().filter(|s| s.secret) {
+            settings.insert(s.name.into(), Value::String(MASK.into()));
         }
         ChannelView {
             id: ch.channel.id,
@@ -224,8 +224,8 @@ impl Channels {
         let Some(target) = self.store.reply_target(ws, conversation).await? else {
             return Ok(None);
         };
-        // A public comment is answered in public: no messaging window applies.
-        if target.last_inbound_raw["earshot_kind"] == "instagram_comment" {
+        // Messaging windows govern private messages; a public comment is answered in public.
+        if target.last_inbound_public {
             return Ok(None);
         }
         match self.store.connected_channel(ws, target.channel_id).await {
@@ -373,7 +373,7 @@ pub fn verify_webhook(
     body: &[u8],
     header: impl Fn(&str) -> Option<String>,
 ) -> bool {
-    use earshot_channels::webhook::{meta_signature_ok, telegram_token_ok};
+    use earshot_channels::webhook::{meta_signature_ok, token_matches};
     if access.connector.is_meta() {
         meta_signature_ok(
             access.get("app_secret"),
@@ -381,7 +381,7 @@ pub fn verify_webhook(
             header("x-hub-signature-256").as_deref(),
         )
     } else {
-        telegram_token_ok(
+        token_matches(
             access.get("secret_token"),
             header("x-telegram-bot-api-secret-token").as_deref(),
         )
@@ -395,9 +395,7 @@ pub fn handshake<'a>(
     token: Option<&str>,
     challenge: Option<&'a str>,
 ) -> Option<&'a str> {
-    let expected = access.get("verify_token");
-    let token_ok =
-        !expected.is_empty() && earshot_channels::webhook::telegram_token_ok(expected, token);
+    let token_ok = earshot_channels::webhook::token_matches(access.get("verify_token"), token);
     (access.connector.is_meta() && mode == Some("subscribe") && token_ok)
         .then_some(challenge)
         .flatten()

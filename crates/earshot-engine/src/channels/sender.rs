@@ -77,6 +77,7 @@ impl ChannelSender {
             now,
             template: template.as_ref(),
             answered: Some(&target.last_inbound_raw),
+            public: target.last_inbound_public,
         };
         match send::reply(&self.channels.http, &access, &out).await {
             Ok(id) => Ok(Sent {

@@ -150,21 +150,7 @@ async fn webhook(
     headers: &[(&str, String)],
     body: &[u8],
 ) -> (StatusCode, String) {
-    use http_body_util::BodyExt as _;
-    use tower::ServiceExt as _;
-    let mut request = axum::http::Request::builder().method(Method::POST).uri(url);
-    for (k, v) in headers {
-        request = request.header(*k, v);
-    }
-    let response = app
-        .router
-        .clone()
-        .oneshot(request.body(axum::body::Body::from(body.to_vec())).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8_lossy(&bytes).into_owned())
+    app.raw(Method::POST, url, headers, body.to_vec()).await
 }
 
 async fn signed(app: &TestApp, url: &str, secret: &str, body: &[u8]) -> StatusCode {
@@ -175,16 +161,7 @@ async fn signed(app: &TestApp, url: &str, secret: &str, body: &[u8]) -> StatusCo
 }
 
 async fn get_text(app: &TestApp, url: &str) -> (StatusCode, String) {
-    use http_body_util::BodyExt as _;
-    use tower::ServiceExt as _;
-    let request = axum::http::Request::builder()
-        .uri(url)
-        .body(axum::body::Body::empty())
-        .unwrap();
-    let response = app.router.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8_lossy(&bytes).into_owned())
+    app.raw(Method::GET, url, &[], Vec::new()).await
 }
 
 fn whatsapp_text(id: &str, from: &str, text: &str, seconds_ago: i64) -> Value {

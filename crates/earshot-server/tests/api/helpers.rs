@@ -49,23 +49,43 @@ impl TestApp {
         token: Option<&str>,
         body: Vec<u8>,
     ) -> (StatusCode, Value) {
-        let mut request = Request::builder().method(method).uri(path);
+        let mut headers = vec![(
+            header::CONTENT_TYPE.as_str(),
+            "application/json".to_string(),
+        )];
         if let Some(t) = token {
-            request = request.header(header::AUTHORIZATION, format!("Bearer {t}"));
+            headers.push((header::AUTHORIZATION.as_str(), format!("Bearer {t}")));
         }
-        let request = request
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(body))
-            .unwrap();
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let value = if bytes.is_empty() {
+        let (status, text) = self.raw(method, path, &headers, body).await;
+        let value = if text.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("non-JSON body: {bytes:?}"))
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON body: {text:?}"))
         };
         (status, value)
+    }
+    /// A request with exactly these headers; the status and the body as text (webhooks
+    /// answer platforms in plain text).
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+    ) -> (StatusCode, String) {
+        let mut request = Request::builder().method(method).uri(path);
+        for (k, v) in headers {
+            request = request.header(*k, v);
+        }
+        let response = self
+            .router
+            .clone()
+            .oneshot(request.body(Body::from(body)).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
     }
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.send(Method::GET, path, Some(&self.token), Vec::new())

@@ -303,8 +303,8 @@ pub(crate) async fn reply_target(
     ws: WorkspaceId,
     conversation: ConversationId,
 ) -> StoreResult<Option<ReplyTarget>> {
-    let row: Option<(i64, String, String, i64, String)> = sqlx::query_as(
-        "SELECT m.channel_id, i.external_id, m.external_id, m.sent_at, m.raw FROM messages m \
+    let row: Option<(i64, String, String, i64, String, String)> = sqlx::query_as(
+        "SELECT m.channel_id, i.external_id, m.external_id, m.sent_at, m.raw, m.visibility FROM messages m \
          JOIN identities i ON i.id = m.identity_id \
          WHERE m.workspace_id = $1 AND m.conversation_id = $2 AND m.direction = 'in' \
          ORDER BY m.sent_at DESC, m.id DESC LIMIT 1",
@@ -314,13 +314,16 @@ pub(crate) async fn reply_target(
     .fetch_optional(pool)
     .await
     .map_err(db_err)?;
-    Ok(row.map(|(channel, recipient, last, at, raw)| ReplyTarget {
-        channel_id: ChannelId(channel),
-        recipient,
-        last_inbound_id: last,
-        last_inbound_at: earshot_core::time::from_millis(at),
-        last_inbound_raw: serde_json::from_str(&raw).unwrap_or(serde_json::Value::Null),
-    }))
+    Ok(row.map(
+        |(channel, recipient, last, at, raw, visibility)| ReplyTarget {
+            channel_id: ChannelId(channel),
+            recipient,
+            last_inbound_id: last,
+            last_inbound_at: earshot_core::time::from_millis(at),
+            last_inbound_raw: serde_json::from_str(&raw).unwrap_or(serde_json::Value::Null),
+            last_inbound_public: visibility == "public",
+        },
+    ))
 }
 
 pub(crate) async fn record_status(

@@ -7,7 +7,7 @@
 
 use super::*;
 use earshot_core::connector::{ChannelStatus, Connector};
-use earshot_engine::channels::{ChannelDraft, ChannelError};
+use earshot_engine::channels::ChannelDraft;
 
 pub(super) const SETTINGS_EXAMPLE: &str =
     r#"{"app_secret": "…", "verify_token": "…", "access_token": "…", "phone_number_id": "…"}"#;
@@ -130,17 +130,12 @@ pub(super) async fn create_channel(
                 name: form.name.clone(),
                 settings,
             };
-            match state.channels.connect(session.user.workspace_id, &d).await {
-                Ok(_) => Ok(()),
-                Err(ChannelError::Invalid(errors)) => Err(NotDone::Reason(
-                    errors
-                        .iter()
-                        .map(|(p, m)| format!("{p}: {m}"))
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                )),
-                Err(ChannelError::Store(e)) => Err(NotDone::from(e)),
-            }
+            state
+                .channels
+                .connect(session.user.workspace_id, &d)
+                .await
+                .map(|_| ())
+                .map_err(|e| NotDone::from(crate::error::ApiError::from(e)))
         }
         Ok(_) => Err(NotDone::Reason("settings: must be a JSON object".into())),
         Err(e) => Err(NotDone::Reason(format!("settings: not valid JSON: {e}"))),
