@@ -13,6 +13,7 @@ pub mod secrets;
 pub mod send;
 pub mod telegram;
 pub mod twcs;
+pub mod webchat;
 pub mod webhook;
 pub mod whatsapp;
 pub mod x;

@@ -63,6 +63,7 @@ pub fn decode(connector: Connector, body: &[u8], account: &str) -> Result<Webhoo
         Connector::Email => {
             return Err("email channels poll their mailbox; they take no webhooks".into())
         }
+        Connector::WebChat => crate::webchat::decode(&value, account),
     })
 }
 

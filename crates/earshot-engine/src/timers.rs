@@ -258,7 +258,9 @@ impl Timers {
     }
 
     /// Runs a pass every `every` until `shutdown` resolves; a failed pass is logged and
-    /// retried on the next tick.
+    /// retried on the next tick. Between ticks, a change in any workspace (a reply stored,
+    /// say) sends what the outbox holds at once, so a chat visitor does not wait for the tick;
+    /// changes that arrive together are served by one delivery.
     pub async fn run(
         self: Arc<Self>,
         every: std::time::Duration,
@@ -266,6 +268,8 @@ impl Timers {
     ) {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut changes = self.workflow.changes().subscribe();
+        let mut listening = true;
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -275,6 +279,17 @@ impl Timers {
                         Ok(r) if r != PassReport::default() => tracing::info!(?r, "timer pass"),
                         Ok(_) => {}
                         Err(e) => tracing::error!(error = %e, "timer pass failed"),
+                    }
+                }
+                changed = changes.recv(), if listening => {
+                    if matches!(changed, Err(tokio::sync::broadcast::error::RecvError::Closed)) {
+                        listening = false;
+                        continue;
+                    }
+                    while changes.try_recv().is_ok() {}
+                    let mut report = PassReport::default();
+                    if let Err(e) = self.deliver(earshot_core::time::now(), &mut report).await {
+                        tracing::error!(error = %e, "outbox delivery failed");
                     }
                 }
             }

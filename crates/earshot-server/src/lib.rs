@@ -7,6 +7,7 @@ pub mod error;
 mod extract;
 mod health;
 pub mod web;
+mod webchat;
 mod webhooks;
 
 use axum::Router;
@@ -60,6 +61,7 @@ pub fn app(state: AppState) -> Router {
         .merge(health::router())
         .merge(web::router())
         .merge(webhooks::router())
+        .merge(webchat::router())
         .nest("/api/v1", api::router(state.clone()))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

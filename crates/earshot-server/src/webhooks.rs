@@ -53,11 +53,15 @@ async fn channel(state: &AppState, id: &str) -> Result<(ConnectedChannel, Access
             ));
         }
     };
-    if ch.connector == Connector::Email {
+    if !ch.connector.takes_webhooks() {
         return Err(refuse(
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
-            "email channels poll their mailbox; they take no webhooks",
+            if ch.connector == Connector::Email {
+                "email channels poll their mailbox; they take no webhooks"
+            } else {
+                "web chat channels take their visitors' messages at /chat/{id}/messages"
+            },
         ));
     }
     match state.channels.access(&ch) {

@@ -1733,6 +1733,116 @@ async fn connected_channels_keep_their_webhook_calls_and_the_platforms_delivery_
 }
 
 #[tokio::test]
+async fn a_web_chat_visitor_reads_their_messages_and_the_replies_released_to_them() {
+    use earshot_core::connector::*;
+    use earshot_core::workflow::{Delivery, NewOutbox};
+    for b in backends().await {
+        let s = &b.store;
+        let ws = s.ensure_workspace("acme").await.unwrap().id;
+        let chat = |id: &str, author: &str, direction: Direction, minutes: i64| {
+            let mut m = msg(id, author, direction, minutes, None);
+            m.channel = ChannelKind::WebChat;
+            m.account = Some("site".into());
+            m.visibility = Visibility::Private;
+            m
+        };
+        let got = s
+            .ingest(
+                ws,
+                &[
+                    chat("v1:a", "visitor-one", Direction::In, 0),
+                    chat("v2:a", "visitor-two", Direction::In, 1),
+                    chat("v1:b", "visitor-one", Direction::In, 2),
+                ],
+            )
+            .await
+            .unwrap();
+        let (first, conversation, _) = stored(&got[0]);
+        let channel = s.list_channels(ws).await.unwrap()[0].id;
+        let mut answer = chat("reply-1", "site", Direction::Out, 3);
+        answer.in_reply_to = Some("v1:b".into());
+        let (reply, in_conversation, _) = stored(&s.ingest(ws, &[answer]).await.unwrap()[0]);
+        assert_eq!(in_conversation, conversation, "{}", b.name);
+        let out = s
+            .enqueue(
+                ws,
+                &[NewOutbox {
+                    conversation_id: Some(conversation),
+                    kind: "reply",
+                    message_id: Some(reply),
+                    payload: serde_json::json!({"text": "hi"}),
+                }],
+            )
+            .await
+            .unwrap()[0];
+        let texts = |lines: Vec<ChatLine>| lines.into_iter().map(|l| l.id).collect::<Vec<_>>();
+        let one = s
+            .chat_transcript(ws, channel, "visitor-one", 0, 10)
+            .await
+            .unwrap();
+        assert_eq!(one.len(), 2, "{}: a queued reply is not shown", b.name);
+        assert_eq!(one[0].id, first.0);
+        s.outbox_result(
+            out,
+            &Delivery::Sent {
+                platform_id: Some("webchat-1".into()),
+            },
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+        let one = s
+            .chat_transcript(ws, channel, "visitor-one", 0, 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                one.len(),
+                one[2].direction,
+                one[2].platform_id.as_deref(),
+                one[2].delivery
+            ),
+            (
+                3,
+                Direction::Out,
+                Some("webchat-1"),
+                Some(DeliveryState::Sent)
+            ),
+            "{}",
+            b.name
+        );
+        // After a line: what came later, oldest first; with none given: the newest.
+        assert_eq!(
+            texts(
+                s.chat_transcript(ws, channel, "visitor-one", first.0, 10)
+                    .await
+                    .unwrap()
+            ),
+            [one[1].id, one[2].id]
+        );
+        assert_eq!(
+            texts(
+                s.chat_transcript(ws, channel, "visitor-one", 0, 1)
+                    .await
+                    .unwrap()
+            ),
+            [one[2].id]
+        );
+        let two = s
+            .chat_transcript(ws, channel, "visitor-two", 0, 10)
+            .await
+            .unwrap();
+        assert_eq!(two.len(), 1, "{}: each visitor sees their own", b.name);
+        assert!(s
+            .chat_transcript(ws, channel, "nobody", 0, 10)
+            .await
+            .unwrap()
+            .is_empty());
+        b.finish().await;
+    }
+}
+
+#[tokio::test]
 async fn people_sign_in_with_sessions_that_expire() {
     for b in backends().await {
         let s = &b.store;

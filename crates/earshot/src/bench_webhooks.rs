@@ -130,7 +130,10 @@ pub async fn run(database: Option<String>, args: WebhookBench) -> anyhow::Result
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)
         .build()?;
-    let hook = format!("http://{addr}{}", channel.webhook_url);
+    let hook = format!(
+        "http://{addr}{}",
+        channel.webhook_url.as_deref().unwrap_or_default()
+    );
     let base = chrono::Utc::now().timestamp_millis() as usize;
     let webhooks: Vec<reqwest::Request> = (0..args.requests)
         .map(|i| {

@@ -6,12 +6,9 @@
 
 use super::Channels;
 use crate::Pipeline;
-use earshot_core::connector::{ConnectedChannel, DeliveryState, WebhookCall};
-use earshot_core::rules::Actor;
+use earshot_core::connector::{ConnectedChannel, WebhookCall};
 use earshot_core::store::StoreResult;
-use earshot_core::workflow::NewEvent;
 use earshot_core::{ChannelId, Inbound, WorkspaceId};
-use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -116,28 +113,7 @@ impl WebhookWorker {
         for (ws, channel, statuses, deleted) in applied {
             for report in &statuses {
                 drained.statuses += 1;
-                let Some(changed) = store.record_status(ws, channel, report).await? else {
-                    continue;
-                };
-                let kind = match report.state {
-                    DeliveryState::Delivered => "reply_delivered",
-                    DeliveryState::Read => "reply_read",
-                    DeliveryState::Failed => "reply_failed",
-                    _ => continue,
-                };
-                if let Some(c) = changed.conversation_id {
-                    let data = json!({"outbox_id": changed.outbox_id, "platform_id": report.platform_id,
-                                      "at": report.at, "error": report.error});
-                    store
-                        .change_conversation(
-                            ws,
-                            c,
-                            &Default::default(),
-                            Actor::System,
-                            &[NewEvent::new(kind, data)],
-                        )
-                        .await?;
-                }
+                self.channels.apply_status(ws, channel, report).await?;
             }
             if !deleted.is_empty() {
                 store

@@ -61,8 +61,12 @@ pub struct ChannelView {
     pub status_reason: Option<String>,
     /// Settings, secrets masked.
     pub settings: Map<String, Value>,
-    /// Where the platform must send its webhooks.
-    pub webhook_url: String,
+    /// Where the platform must send its webhooks (not for a mailbox or the chat widget).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_url: Option<String>,
+    /// For web chat: the tag to put on the brand's pages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embed: Option<String>,
     /// Whether Earshot registered the webhook with the platform itself (Telegram), and if
     /// not, why.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -80,6 +84,8 @@ pub struct Channels {
     http: reqwest::Client,
     /// Earshot's public address (`EARSHOT_PUBLIC_URL`), for absolute webhook URLs.
     public_url: Option<String>,
+    /// Told when a web chat reply is released to its visitor, so open widgets show it.
+    pub released: crate::live::Changes,
 }
 
 impl Channels {
@@ -91,12 +97,22 @@ impl Channels {
             public_url: public_url
                 .map(|u| u.trim_end_matches('/').to_string())
                 .filter(|u| !u.is_empty()),
+            released: Default::default(),
         }
     }
 
     pub fn webhook_url(&self, id: ChannelId) -> String {
         format!(
             "{}/webhooks/{}",
+            self.public_url.as_deref().unwrap_or(""),
+            id.0
+        )
+    }
+
+    /// The tag that puts a web chat channel's widget on a page.
+    pub fn embed(&self, id: ChannelId) -> String {
+        format!(
+            r#"<script src="{}/widget.js" data-channel="{}" async></script>"#,
             self.public_url.as_deref().unwrap_or(""),
             id.0
         )
@@ -136,7 +152,11 @@ impl Channels {
             status: ch.status,
             status_reason: ch.status_reason.clone(),
             settings,
-            webhook_url: self.webhook_url(ch.channel.id),
+            webhook_url: ch
+                .connector
+                .takes_webhooks()
+                .then(|| self.webhook_url(ch.channel.id)),
+            embed: (ch.connector == Connector::WebChat).then(|| self.embed(ch.channel.id)),
             webhook_registration: registration,
             created_at: ch.created_at,
             updated_at: ch.updated_at,
@@ -240,6 +260,40 @@ impl Channels {
         }
     }
 
+    /// Applies what a platform reported about a reply on `channel`: its delivery state moves
+    /// (forward only) and the conversation's history says so.
+    pub async fn apply_status(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        report: &earshot_core::connector::StatusReport,
+    ) -> StoreResult<()> {
+        use earshot_core::connector::DeliveryState;
+        let Some(changed) = self.store.record_status(ws, channel, report).await? else {
+            return Ok(());
+        };
+        let kind = match report.state {
+            DeliveryState::Delivered => "reply_delivered",
+            DeliveryState::Read => "reply_read",
+            DeliveryState::Failed => "reply_failed",
+            _ => return Ok(()),
+        };
+        if let Some(c) = changed.conversation_id {
+            let data = serde_json::json!({"outbox_id": changed.outbox_id, "platform_id": report.platform_id,
+                              "at": report.at, "error": report.error});
+            self.store
+                .change_conversation(
+                    ws,
+                    c,
+                    &Default::default(),
+                    earshot_core::rules::Actor::System,
+                    &[earshot_core::workflow::NewEvent::new(kind, data)],
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
     /// One harmless call to the platform with the channel's settings.
     pub async fn test(
         &self,
@@ -306,6 +360,14 @@ impl Channels {
                         "smtp:// or smtps://"
                     };
                     problems.push((path, format!("must be a {scheme} URL")));
+                }
+                Some(Value::String(v)) if s.name == "allowed_origins" => {
+                    match earshot_channels::webchat::parse_origins(v) {
+                        Ok(origins) => {
+                            plain.insert(s.name.into(), Value::String(origins.join(", ")));
+                        }
+                        Err(e) => problems.push((path, e)),
+                    }
                 }
                 Some(Value::String(v)) if s.name == "address" && !v.contains('@') => {
                     problems.push((path, "must be an email address".into()));

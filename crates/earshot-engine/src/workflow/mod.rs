@@ -93,6 +93,11 @@ impl Workflow {
         self.clock.now()
     }
 
+    /// Where its changes are told (the timer worker listens, to send new replies at once).
+    pub fn changes(&self) -> &Arc<crate::live::Changes> {
+        &self.changes
+    }
+
     async fn state(&self, ws: WorkspaceId) -> StoreResult<Arc<Mutex<State>>> {
         if let Some(s) = self.states.lock().await.get(&ws) {
             return Ok(s.clone());

@@ -132,7 +132,7 @@ fn answer(
     }
 }
 
-fn timers(app: &TestApp) -> Timers {
+pub(crate) fn timers(app: &TestApp) -> Timers {
     Timers::new(
         app.state.store.clone(),
         app.state.pipeline.workflow.clone(),
@@ -181,7 +181,7 @@ fn whatsapp_status(id: &str, status: &str) -> Value {
 }
 
 /// Replies as the workspace's agent, and checks it was taken.
-async fn reply(app: &TestApp, conversation: i64, text: &str) {
+pub(crate) async fn reply(app: &TestApp, conversation: i64, text: &str) {
     let (_, agents) = app.get("/api/v1/agents").await;
     let agent = match agents.as_array().and_then(|a| a.first()) {
         Some(a) => a["id"].clone(),
@@ -205,7 +205,7 @@ async fn reply(app: &TestApp, conversation: i64, text: &str) {
     assert!(s.is_success(), "{r}");
 }
 
-async fn conversation_of(app: &TestApp, external_id: &str) -> i64 {
+pub(crate) async fn conversation_of(app: &TestApp, external_id: &str) -> i64 {
     let (_, list) = app.get("/api/v1/conversations?limit=100").await;
     for c in list["items"].as_array().or(list.as_array()).unwrap() {
         let id = c["id"].as_i64().unwrap();
@@ -687,7 +687,10 @@ async fn telegram_and_messenger_channels_verify_receive_and_answer_the_platforms
         )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(e["message"].as_str().unwrap().contains("not available yet"));
+    assert!(e["message"]
+        .as_str()
+        .unwrap()
+        .contains("settings.allowed_origins: is required"));
     // Another workspace sees none of it.
     let (s, _) = app
         .get_as_other(&format!("/api/v1/channels/{}", tg["id"]))

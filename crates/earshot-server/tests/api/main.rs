@@ -5,4 +5,5 @@ mod channels;
 mod helpers;
 mod resources;
 mod web;
+mod webchat;
 mod workflow;

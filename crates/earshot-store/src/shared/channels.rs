@@ -326,6 +326,62 @@ pub(crate) async fn reply_target(
     ))
 }
 
+/// A transcript row: message id, direction, text, sent at, the reply's platform id and
+/// delivery state.
+type ChatRow = (i64, String, String, i64, Option<String>, Option<String>);
+
+pub(crate) async fn chat_transcript(
+    pool: &Pool,
+    ws: WorkspaceId,
+    channel: ChannelId,
+    visitor: &str,
+    after: i64,
+    limit: u32,
+) -> StoreResult<Vec<earshot_core::connector::ChatLine>> {
+    // The visitor's identity → their contact's conversations on this channel (by contact) →
+    // their messages (by conversation), replies only once released.
+    let newest = after <= 0;
+    let rows: Vec<ChatRow> = sqlx::query_as(&format!(
+        "SELECT m.id, m.direction, m.text, m.sent_at, o.platform_id, o.delivery FROM messages m \
+             LEFT JOIN outbox o ON o.message_id = m.id AND o.kind = 'reply' \
+             WHERE m.conversation_id IN (SELECT c.id FROM conversations c \
+                 JOIN identities i ON i.contact_id = c.contact_id \
+                 WHERE i.workspace_id = $1 AND i.kind = 'web_chat' AND i.external_id = $3 \
+                 AND c.workspace_id = $1 AND c.channel_id = $2) \
+             AND m.id > $4 AND m.deleted_at IS NULL \
+             AND (m.direction = 'in' OR o.delivery IN ('sent', 'delivered', 'read')) \
+             ORDER BY m.id {} LIMIT $5",
+        if newest { "DESC" } else { "ASC" }
+    ))
+    .bind(ws.0)
+    .bind(channel.0)
+    .bind(visitor)
+    .bind(after.max(0))
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    let mut lines = rows
+        .into_iter()
+        .map(|(id, direction, text, at, platform_id, delivery)| {
+            Ok(earshot_core::connector::ChatLine {
+                id,
+                direction: direction
+                    .parse()
+                    .map_err(|_| crate::corrupt("message direction", &direction))?,
+                text,
+                sent_at: earshot_core::time::from_millis(at),
+                platform_id,
+                delivery: delivery.and_then(|d| d.parse().ok()),
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    if newest {
+        lines.reverse();
+    }
+    Ok(lines)
+}
+
 pub(crate) async fn record_status(
     pool: &Pool,
     ws: WorkspaceId,

@@ -658,4 +658,14 @@ impl earshot_core::store::ChannelStore for Backend {
     ) -> StoreResult<u64> {
         mark_deleted(self.writer(), ws, channel, platform_ids, at).await
     }
+    async fn chat_transcript(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        visitor: &str,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<earshot_core::connector::ChatLine>> {
+        chat_transcript(self.reader(), ws, channel, visitor, after, limit).await
+    }
 }

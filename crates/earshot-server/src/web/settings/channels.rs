@@ -1,5 +1,6 @@
 //! Settings: connected channels. Each row shows the channel's status (with the platform's
-//! reason when it needs a new token), the webhook URL to register on the platform's side, its
+//! reason when it needs a new token), the webhook URL to register on the platform's side (for
+//! web chat, the tag to put on the brand's pages), its
 //! settings with secrets masked, a *Test connection* button (one harmless call to the
 //! platform) and *Disconnect*. New channels take their settings as JSON, checked on save with
 //! every problem named; a secret left out (or `********`) keeps its value when a channel is
@@ -58,7 +59,16 @@ pub(super) async fn render_channels(
                         "active"
                     }
                 }
-                td { code { (c.webhook_url) } }
+                td {
+                    @if let Some(url) = &c.webhook_url {
+                        code { (url) }
+                    } @else if let Some(tag) = &c.embed {
+                        small { "Put on your pages:" } br;
+                        code { (tag) }
+                    } @else {
+                        small { "none: the mailbox is polled" }
+                    }
+                }
                 td {
                     @for (k, v) in &c.settings {
                         div { code { (k) } " " (v.as_str().unwrap_or("")) }
@@ -95,7 +105,7 @@ pub(super) async fn render_channels(
             "Register each channel's webhook URL on the platform's side; see the README's "
             em { "Channels" } " for what to create there. Secrets are sealed at rest and never shown again."
         }
-        (table("Connected channels", &["Name", "Kind", "Status", "Webhook URL", "Settings", "Test", "Disconnect"], rows))
+        (table("Connected channels", &["Name", "Kind", "Status", "Webhook URL or embed", "Settings", "Test", "Disconnect"], rows))
         (add_form(session, "/settings/channels", "Connect a channel", "Connect a channel", form))
     };
     (status, settings_page(session, "channels", notice, content)).into_response()
