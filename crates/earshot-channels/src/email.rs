@@ -82,15 +82,30 @@ fn decode_parsed(bytes: &[u8], account: &str) -> Result<Inbound, Reject> {
             ))
         }
     };
-    let attachments: Vec<serde_json::Value> = m
+    let files: Vec<earshot_core::Attachment> = m
         .attachments()
         .map(|a| {
             let ctype = a.content_type().map(|c| match c.subtype() {
                 Some(sub) => format!("{}/{sub}", c.ctype()),
                 None => c.ctype().to_string(),
             });
-            json!({"name": a.attachment_name(), "type": ctype, "size": a.len()})
+            let kind = match ctype.as_deref().and_then(|t| t.split('/').next()) {
+                Some(k @ ("image" | "audio" | "video")) => k.to_string(),
+                _ => "document".to_string(),
+            };
+            earshot_core::Attachment {
+                kind,
+                mime_type: ctype,
+                size: Some(a.len() as u64),
+                name: a.attachment_name().map(str::to_string),
+                ..Default::default()
+            }
         })
+        .take(earshot_core::inbound::MAX_ATTACHMENTS)
+        .collect();
+    let attachments: Vec<serde_json::Value> = files
+        .iter()
+        .map(|a| json!({"name": a.name, "type": a.mime_type, "size": a.size}))
         .collect();
     let addresses = |h: Option<&mail_parser::Address<'_>>| -> Vec<String> {
         h.map(|a| {
@@ -136,6 +151,7 @@ fn decode_parsed(bytes: &[u8], account: &str) -> Result<Inbound, Reject> {
         in_reply_to,
         raw: Some(raw),
         automated: false,
+        attachments: files,
     };
     inbound.validate()?;
     Ok(inbound)

@@ -98,6 +98,7 @@ fn comment(v: &Value, en: &Value, account: &str) -> Result<earshot_core::Inbound
         in_reply_to: parent,
         raw: Some(v.clone()),
         automated: false,
+        attachments: Vec::new(),
     };
     inbound.validate()?;
     Ok(inbound)
@@ -288,8 +289,37 @@ fn private(
         at: when.ok_or_else(|| Reject::new("invalid_timestamp", "the event has no `timestamp`"))?,
         in_reply_to,
         raw: m.clone(),
+        attachments: attachments(&m["message"]),
     }
     .build()
+}
+
+/// What a Messenger or Instagram message carried: each attachment by its type, with its URL
+/// (the platform's CDN link) or a place's coordinates.
+fn attachments(msg: &Value) -> Vec<earshot_core::Attachment> {
+    msg["attachments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .take(earshot_core::inbound::MAX_ATTACHMENTS)
+        .map(|a| {
+            let p = &a["payload"];
+            let mut out = earshot_core::Attachment::new(a["type"].as_str().unwrap_or("file"));
+            out.url = p["url"].as_str().map(str::to_string);
+            out.name = p["title"]
+                .as_str()
+                .or(a["title"].as_str())
+                .map(str::to_string);
+            if out.kind == "location" {
+                out.name = Some(format!(
+                    "{}, {}",
+                    p["coordinates"]["lat"], p["coordinates"]["long"]
+                ));
+            }
+            out.media_id = p["sticker_id"].as_i64().map(|i| i.to_string());
+            out
+        })
+        .collect()
 }
 
 /// The Send API: `POST {api_base}/{version}/{page_id}/messages` (Instagram: `me/messages` with

@@ -99,8 +99,61 @@ fn message(m: &Value, account: &str, edited: bool) -> Result<earshot_core::Inbou
         at,
         in_reply_to,
         raw: m.clone(),
+        attachments: attachments(m),
     }
     .build()
+}
+
+/// The Telegram media kinds, with how a message's text names them.
+const MEDIA: [(&str, &str); 8] = [
+    ("photo", "photo"),
+    ("video", "video"),
+    ("voice", "voice message"),
+    ("audio", "audio"),
+    ("document", "document"),
+    ("sticker", "sticker"),
+    ("animation", "animation"),
+    ("video_note", "video message"),
+];
+
+/// The file of a media message (a photo's largest size).
+fn media_file(m: &Value, kind: &str) -> Value {
+    if kind == "photo" {
+        m[kind]
+            .as_array()
+            .and_then(|a| a.last())
+            .cloned()
+            .unwrap_or_default()
+    } else {
+        m[kind].clone()
+    }
+}
+
+/// What a message carried: its media (type, size, `file_id`), a place or a contact.
+fn attachments(m: &Value) -> Vec<earshot_core::Attachment> {
+    let mut out = Vec::new();
+    if let Some((kind, _)) = MEDIA.into_iter().find(|(k, _)| !m[*k].is_null()) {
+        let file = media_file(m, kind);
+        out.push(earshot_core::Attachment {
+            kind: kind.to_string(),
+            mime_type: file["mime_type"].as_str().map(str::to_string),
+            size: file["file_size"].as_u64(),
+            media_id: file["file_id"].as_str().map(str::to_string),
+            name: file["file_name"].as_str().map(str::to_string),
+            url: None,
+        });
+    }
+    if let Some(l) = m.get("location").filter(|l| l.is_object()) {
+        let mut a = earshot_core::Attachment::new("location");
+        a.name = Some(format!("{}, {}", l["latitude"], l["longitude"]));
+        out.push(a);
+    }
+    if let Some(c) = m.get("contact").filter(|c| c.is_object()) {
+        let mut a = earshot_core::Attachment::new("contacts");
+        a.name = c["first_name"].as_str().map(str::to_string);
+        out.push(a);
+    }
+    out
 }
 
 fn body(m: &Value) -> String {
@@ -109,27 +162,9 @@ fn body(m: &Value) -> String {
         return t;
     }
     let caption = s(&m["caption"]);
-    let media = [
-        ("photo", "photo"),
-        ("video", "video"),
-        ("voice", "voice message"),
-        ("audio", "audio"),
-        ("document", "document"),
-        ("sticker", "sticker"),
-        ("animation", "animation"),
-        ("video_note", "video message"),
-    ]
-    .into_iter()
-    .find(|(k, _)| !m[*k].is_null());
+    let media = MEDIA.into_iter().find(|(k, _)| !m[*k].is_null());
     let described = if let Some((k, label)) = media {
-        let file = if k == "photo" {
-            m[k].as_array()
-                .and_then(|a| a.last())
-                .cloned()
-                .unwrap_or_default()
-        } else {
-            m[k].clone()
-        };
+        let file = media_file(m, k);
         let mut d = format!("[{label}");
         if let Some(e) = file["emoji"].as_str() {
             d.push_str(&format!(" {e}"));
@@ -207,6 +242,7 @@ fn callback(q: &Value, u: &Value, account: &str) -> Result<earshot_core::Inbound
         at,
         in_reply_to: answering,
         raw: q.clone(),
+        attachments: Vec::new(),
     }
     .build()
 }

@@ -193,6 +193,7 @@ fn row(c: &Columns, record: &csv::ByteRecord, options: &DecodeOptions) -> Result
         in_reply_to,
         raw: Some(Value::Object(raw)),
         automated: false,
+        attachments: Vec::new(),
     };
     inbound.validate()?;
     Ok(inbound)

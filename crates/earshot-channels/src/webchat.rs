@@ -221,6 +221,7 @@ pub fn decode(value: &serde_json::Value, account: &str) -> WebhookBatch {
             in_reply_to: None,
             raw: Some(value.clone()),
             automated: false,
+            attachments: Vec::new(),
         });
     batch.messages.push(Decoded {
         location: Location::Path("message".into()),

@@ -256,6 +256,7 @@ pub(crate) struct Private<'a> {
     pub at: earshot_core::time::Timestamp,
     pub in_reply_to: Option<String>,
     pub raw: serde_json::Value,
+    pub attachments: Vec<earshot_core::Attachment>,
 }
 
 impl Private<'_> {
@@ -280,6 +281,7 @@ impl Private<'_> {
             in_reply_to,
             raw: Some(self.raw),
             automated: false,
+            attachments: self.attachments,
         };
         inbound.validate()?;
         Ok(inbound)

@@ -173,10 +173,50 @@ fn message(
         at,
         in_reply_to,
         raw: m.clone(),
+        attachments: attachments(kind, m),
     }
     .build()
     .map(Some)
     .map_err(Skip::Reject)
+}
+
+/// What a message of type `kind` carried: media with its type, size and media id, a place,
+/// contact cards.
+fn attachments(kind: &str, m: &Value) -> Vec<earshot_core::Attachment> {
+    let c = &m[kind];
+    let s = |v: &Value| v.as_str().map(str::to_string);
+    match kind {
+        "image" | "video" | "document" | "audio" | "sticker" => vec![earshot_core::Attachment {
+            kind: kind.to_string(),
+            mime_type: s(&c["mime_type"]),
+            size: c["file_size"].as_u64(),
+            media_id: s(&c["id"]),
+            url: s(&c["url"]),
+            name: s(&c["filename"]),
+        }],
+        "location" => {
+            let mut a = earshot_core::Attachment::new("location");
+            a.name = Some(match c["name"].as_str() {
+                Some(n) => format!("{n} ({}, {})", c["latitude"], c["longitude"]),
+                None => format!("{}, {}", c["latitude"], c["longitude"]),
+            });
+            a.url = s(&c["url"]);
+            vec![a]
+        }
+        "contacts" => c
+            .as_array()
+            .into_iter()
+            .flatten()
+            .take(earshot_core::inbound::MAX_ATTACHMENTS)
+            .map(|p| {
+                let mut a = earshot_core::Attachment::new("contacts");
+                a.name = s(&p["name"]["formatted_name"]);
+                a
+            })
+            .collect(),
+        "edit" => attachments(c["message"]["type"].as_str().unwrap_or(""), &c["message"]),
+        _ => Vec::new(),
+    }
 }
 
 /// Readable text for a message of type `kind` whose content is `m[kind]`.

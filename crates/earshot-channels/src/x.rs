@@ -215,6 +215,7 @@ fn item_to_inbound(
         in_reply_to,
         raw: Some(item.clone()),
         automated: false,
+        attachments: Vec::new(),
     };
     inbound.validate()?;
     Ok(inbound)

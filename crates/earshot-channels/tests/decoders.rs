@@ -205,6 +205,16 @@ fn every_whatsapp_fixture_decodes_or_says_why() {
         "{}",
         image.text
     );
+    assert_eq!(
+        image.attachments,
+        [earshot_core::Attachment {
+            kind: "image".into(),
+            mime_type: Some("image/jpeg".into()),
+            media_id: Some("65463453".into()),
+            ..Default::default()
+        }],
+        "recorded as an attachment with its type and media id"
+    );
     let button = get("webhook_callback_button_button.json")[0]
         .result
         .as_ref()
@@ -274,6 +284,11 @@ fn messenger_and_instagram_fixtures_decode_from_a_body_an_entry_or_one_item() {
         }
         if name.starts_with("messages_attachment") {
             assert!(m.text.starts_with('['), "{}", m.text);
+            assert!(
+                !m.attachments.is_empty() && !m.attachments[0].kind.is_empty(),
+                "{name}: {:?}",
+                m.attachments
+            );
         }
     }
 }
@@ -374,6 +389,18 @@ fn every_email_fixture_is_read_or_rejected_with_a_reason() {
             m.external_id,
             "NDBBIAKOPKHFGPLCODIGKEKECHAA.doug@example.com"
         );
+        let png = &m.attachments[0];
+        assert_eq!(
+            (
+                png.kind.as_str(),
+                png.name.as_deref(),
+                png.mime_type.as_deref()
+            ),
+            ("image", Some("redball.png"), Some("image/png")),
+            "{:?}",
+            m.attachments
+        );
+        assert!(png.size.unwrap() > 100);
         assert!(get("rfc_002.eml").unwrap_err().reason.contains("Date"));
     }
 }

@@ -4,13 +4,17 @@
 //! built by an adapter with [`Inbound::validate`]: both say exactly what is wrong.
 
 use crate::time::Timestamp;
-use crate::{ChannelKind, ChannelRole, Direction, Visibility};
+use crate::{Attachment, ChannelKind, ChannelRole, Direction, Visibility};
 use serde::{Deserialize, Serialize};
 
 /// Longest accepted message text, in bytes (long emails fit; a runaway payload does not).
 pub const MAX_TEXT_BYTES: usize = 64 * 1024;
 /// Longest accepted platform id or handle, in bytes.
 pub const MAX_ID_BYTES: usize = 256;
+/// Most attachments one message may carry.
+pub const MAX_ATTACHMENTS: usize = 50;
+/// Longest accepted attachment field (a URL, a file name), in bytes.
+pub const MAX_ATTACHMENT_FIELD_BYTES: usize = 2048;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,6 +45,9 @@ pub struct Inbound {
     /// clock keeps running and response times do not count it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub automated: bool,
+    /// Files, places and cards it carried (their content stays on the platform).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,6 +81,8 @@ pub enum InboundError {
     ControlCharacter { field: &'static str, code: u32 },
     #[error("`in_reply_to` names the message itself")]
     RepliesToItself,
+    #[error("{count} attachments, more than the {max} a message may carry")]
+    TooManyAttachments { count: usize, max: usize },
 }
 
 impl InboundError {
@@ -85,6 +94,7 @@ impl InboundError {
             Self::TooLong { .. } => "field_too_long",
             Self::ControlCharacter { .. } => "control_character",
             Self::RepliesToItself => "replies_to_itself",
+            Self::TooManyAttachments { .. } => "too_many_attachments",
         }
     }
 }
@@ -134,6 +144,28 @@ impl Inbound {
         }
         limit("text", &self.text, MAX_TEXT_BYTES)?;
         no_nul("text", &self.text)?;
+        if self.attachments.len() > MAX_ATTACHMENTS {
+            return Err(InboundError::TooManyAttachments {
+                count: self.attachments.len(),
+                max: MAX_ATTACHMENTS,
+            });
+        }
+        for a in &self.attachments {
+            if a.kind.trim().is_empty() {
+                return Err(InboundError::Empty {
+                    field: "attachments[].kind",
+                });
+            }
+            limit("attachments[].kind", &a.kind, 64)?;
+            no_nul("attachments[].kind", &a.kind)?;
+            for v in [&a.mime_type, &a.media_id, &a.url, &a.name]
+                .into_iter()
+                .flatten()
+            {
+                limit("attachments[]", v, MAX_ATTACHMENT_FIELD_BYTES)?;
+                no_nul("attachments[]", v)?;
+            }
+        }
         Ok(())
     }
 }

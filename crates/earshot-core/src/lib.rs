@@ -32,7 +32,7 @@ pub use contact::{Contact, ContactPatch, ContactProfile, Identity};
 pub use conversation::{Conversation, ConversationStatus};
 pub use ids::*;
 pub use inbound::{Inbound, InboundAuthor, InboundError};
-pub use message::{Direction, Message, Visibility};
+pub use message::{Attachment, Direction, Message, Visibility};
 pub use store::{Store, StoreError};
 pub use team::{Agent, AgentPatch, NewAgent, Team};
 pub use topic::{MessageSample, Topic, TopicDraft};

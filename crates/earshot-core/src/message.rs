@@ -66,6 +66,37 @@ impl FromStr for Visibility {
     }
 }
 
+/// A file, place or card a message carried, as the platform described it. The content itself
+/// stays on the platform (`media_id` or `url` fetch it there); Earshot keeps what it is.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attachment {
+    /// `image`, `video`, `audio`, `document`, `sticker`, `location`, `contacts`, `file`, …
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mime_type: Option<String>,
+    /// In bytes, when the platform says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// The platform's id for the media (WhatsApp media id, Telegram `file_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// A file name, a place's name, a contact's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl Attachment {
+    pub fn new(kind: impl Into<String>) -> Self {
+        Self {
+            kind: kind.into(),
+            ..Default::default()
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Message {
     pub id: MessageId,
@@ -87,4 +118,7 @@ pub struct Message {
     pub in_reply_to: Option<String>,
     /// The native payload exactly as received (JSON).
     pub raw: serde_json::Value,
+    /// What it carried besides its text.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
 }

@@ -173,6 +173,7 @@ fn thread(
             in_reply_to: parent.take(),
             raw: Some(raw),
             automated: false,
+            attachments: Vec::new(),
         });
         parent = Some(id);
         at += Duration::seconds(rng.random_range(120..6 * 3600));

@@ -34,6 +34,7 @@ fn message(id: &str, author: &str, text: &str, minute: i64, parent: Option<&str>
         in_reply_to: parent.map(str::to_string),
         raw: None,
         automated: false,
+        attachments: Vec::new(),
     }
 }
 

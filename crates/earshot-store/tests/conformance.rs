@@ -96,6 +96,7 @@ fn msg(
         in_reply_to: parent.map(str::to_string),
         raw: Some(serde_json::json!({"id": id})),
         automated: false,
+        attachments: Vec::new(),
     }
 }
 
@@ -1728,6 +1729,43 @@ async fn connected_channels_keep_their_webhook_calls_and_the_platforms_delivery_
             1,
             "its conversations stay"
         );
+        b.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn attachments_are_kept_with_their_message() {
+    use earshot_core::Attachment;
+    for b in backends().await {
+        let s = &b.store;
+        let ws = s.ensure_workspace("acme").await.unwrap().id;
+        let mut m = msg("wamid.photo", "dana", Direction::In, 0, None);
+        m.attachments = vec![
+            Attachment {
+                kind: "image".into(),
+                mime_type: Some("image/jpeg".into()),
+                size: Some(48_213),
+                media_id: Some("1234".into()),
+                ..Default::default()
+            },
+            Attachment {
+                kind: "location".into(),
+                name: Some("Shop (52.1, 4.3)".into()),
+                ..Default::default()
+            },
+        ];
+        let plain = msg("plain", "dana", Direction::In, 1, None);
+        let got = s.ingest(ws, &[m.clone(), plain]).await.unwrap();
+        let stored_one = s
+            .conversation_messages(ws, stored(&got[0]).1)
+            .await
+            .unwrap();
+        assert_eq!(stored_one[0].attachments, m.attachments, "{}", b.name);
+        let other = s
+            .conversation_messages(ws, stored(&got[1]).1)
+            .await
+            .unwrap();
+        assert!(other[0].attachments.is_empty(), "{}", b.name);
         b.finish().await;
     }
 }

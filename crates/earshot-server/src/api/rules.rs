@@ -310,6 +310,7 @@ async fn dry_run(
             in_reply_to: None,
             raw: None,
             automated: false,
+            attachments: Vec::new(),
         });
     }
     if let (None, Some(p)) = (body.conversation_id, &base) {

@@ -647,6 +647,45 @@ async fn an_agent_answers_hands_over_and_resolves_from_the_conversation_page() {
 }
 
 #[tokio::test]
+async fn a_messages_attachments_are_listed_under_it() {
+    let app = spawn_app().await;
+    care_team(&app).await;
+    let m = serde_json::json!({"channel": "whatsapp", "external_id": "wamid.photo", "visibility": "private",
+        "author": {"external_id": "15550001", "handle": "+15550001"},
+        "text": "here is the broken box\n[image, image/jpeg, media 1234]",
+        "created_at": chrono::Utc::now().to_rfc3339(),
+        "attachments": [{"kind": "image", "mime_type": "image/jpeg", "size": 48213, "media_id": "1234"},
+                        {"kind": "document", "name": "<b>receipt</b>.pdf", "url": "javascript:alert(1)"}]});
+    let (status, body) = app
+        .json(Method::POST, "/api/v1/messages", serde_json::json!([m]))
+        .await;
+    assert!(status.is_success(), "{body}");
+    let id = body["results"][0]["conversation_id"].as_i64().unwrap();
+    let (_, full) = app.get(&format!("/api/v1/conversations/{id}")).await;
+    assert_eq!(full["messages"][0]["attachments"][0]["media_id"], "1234");
+    let ana = sign_in(&app, "ana@acme.test").await;
+    let page = send(&app, Method::GET, &format!("/c/{id}"), Some(&ana), None).await;
+    assert!(
+        page.body.contains("image/jpeg · 47 KB") && page.body.contains("media 1234"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("&lt;b&gt;receipt&lt;/b&gt;.pdf"));
+    assert!(
+        !page.body.contains("javascript:alert"),
+        "only https links are offered"
+    );
+    // Too many, or a blank kind, is a clear error naming the field.
+    let mut bad = m.clone();
+    bad["external_id"] = "wamid.bad".into();
+    bad["attachments"] = serde_json::json!([{"kind": " "}]);
+    let (_, body) = app
+        .json(Method::POST, "/api/v1/messages", serde_json::json!([bad]))
+        .await;
+    assert!(body.to_string().contains("attachments[].kind"), "{body}");
+}
+
+#[tokio::test]
 async fn the_inbox_filters_by_view_sentiment_intent_tag_and_channel() {
     let app = spawn_app().await;
     let team = care_team(&app).await;

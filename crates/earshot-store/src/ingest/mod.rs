@@ -19,6 +19,13 @@ mod run;
 
 pub(crate) use run::run;
 
+/// A message's attachments as the `attachments` column keeps them: a JSON array, or NULL
+/// when it carried none.
+pub(crate) fn attachments_json(m: &earshot_core::Inbound) -> Option<String> {
+    (!m.attachments.is_empty())
+        .then(|| serde_json::to_string(&m.attachments).expect("attachments serialize"))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum IdTable {
     Contacts,

@@ -279,14 +279,18 @@ impl IngestTx for PgTx {
             .collect();
         let raws: Vec<&str> = rows.iter().map(|r| r.raw.as_str()).collect();
         let automated: Vec<bool> = rows.iter().map(|r| r.inbound.automated).collect();
+        let attachments: Vec<Option<String>> = rows
+            .iter()
+            .map(|r| crate::ingest::attachments_json(r.inbound))
+            .collect();
         sqlx::query(
             "INSERT INTO messages (id, workspace_id, channel_id, conversation_id, identity_id, external_id, direction, \
-             visibility, text, sent_at, received_at, in_reply_to, raw, automated) \
+             visibility, text, sent_at, received_at, in_reply_to, raw, automated, attachments) \
              SELECT u.id, $1, u.channel_id, u.conversation_id, u.identity_id, u.external_id, u.direction, u.visibility, \
-             u.text, u.sent_at, $2, u.in_reply_to, u.raw, u.automated \
+             u.text, u.sent_at, $2, u.in_reply_to, u.raw, u.automated, u.attachments \
              FROM UNNEST($3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[], \
-             $10::text[], $11::bigint[], $12::text[], $13::text[], $14::boolean[]) \
-             AS u(id, channel_id, conversation_id, identity_id, external_id, direction, visibility, text, sent_at, in_reply_to, raw, automated)",
+             $10::text[], $11::bigint[], $12::text[], $13::text[], $14::boolean[], $15::text[]) \
+             AS u(id, channel_id, conversation_id, identity_id, external_id, direction, visibility, text, sent_at, in_reply_to, raw, automated, attachments)",
         )
         .bind(ws.0)
         .bind(now)
@@ -302,6 +306,7 @@ impl IngestTx for PgTx {
         .bind(&parents)
         .bind(&raws)
         .bind(&automated)
+        .bind(&attachments)
         .execute(&mut *self.tx)
         .await
         .map_err(db_err)?;

@@ -59,13 +59,18 @@ pub(crate) fn conversation(
 /// Columns expected by [`message`], in order.
 pub(crate) const MESSAGE_COLUMNS: &str = "m.id, m.workspace_id, m.channel_id, ch.kind, \
      m.conversation_id, m.identity_id, m.external_id, m.direction, m.visibility, m.text, \
-     m.sent_at, m.received_at, m.in_reply_to, m.raw";
+     m.sent_at, m.received_at, m.in_reply_to, m.raw, m.attachments";
 
 pub(crate) fn message(r: &DbRow) -> earshot_core::store::StoreResult<earshot_core::Message> {
     let kind: String = r.try_get(3).map_err(crate::db_err)?;
     let direction: String = r.try_get(7).map_err(crate::db_err)?;
     let visibility: String = r.try_get(8).map_err(crate::db_err)?;
     let raw: String = r.try_get(13).map_err(crate::db_err)?;
+    let attachments: Option<String> = r.try_get(14).map_err(crate::db_err)?;
+    let attachments = match attachments {
+        None => Vec::new(),
+        Some(a) => serde_json::from_str(&a).map_err(|_| crate::corrupt("attachments", &a))?,
+    };
     Ok(earshot_core::Message {
         id: earshot_core::MessageId(r.try_get(0).map_err(crate::db_err)?),
         workspace_id: earshot_core::WorkspaceId(r.try_get(1).map_err(crate::db_err)?),
@@ -87,6 +92,7 @@ pub(crate) fn message(r: &DbRow) -> earshot_core::store::StoreResult<earshot_cor
         received_at: from_millis(r.try_get(11).map_err(crate::db_err)?),
         in_reply_to: r.try_get(12).map_err(crate::db_err)?,
         raw: serde_json::from_str(&raw).map_err(|_| crate::corrupt("raw payload", &raw))?,
+        attachments,
     })
 }
 

@@ -280,15 +280,16 @@ impl IngestTx for SqliteTx {
                     m.created_at.timestamp_millis(),
                     m.in_reply_to,
                     r.raw,
-                    m.automated
+                    m.automated,
+                    crate::ingest::attachments_json(m)
                 ])
             })
             .collect();
         sqlx::query(
             "INSERT INTO messages (id, workspace_id, channel_id, conversation_id, identity_id, external_id, direction, \
-             visibility, text, sent_at, received_at, in_reply_to, raw, automated) \
+             visibility, text, sent_at, received_at, in_reply_to, raw, automated, attachments) \
              SELECT value->>0, $1, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7, \
-             value->>8, $2, value->>9, value->>10, value->>11 FROM json_each($3)",
+             value->>8, $2, value->>9, value->>10, value->>11, value->>12 FROM json_each($3)",
         )
         .bind(ws.0)
         .bind(now)

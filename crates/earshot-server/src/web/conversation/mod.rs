@@ -254,6 +254,11 @@ fn message_item(
                 @if let Some(d) = delivery { " · " (delivery_badge(d)) }
             }
             p.text { (m.text) }
+            @if !m.attachments.is_empty() {
+                ul.attachments aria-label="Attachments" {
+                    @for a in &m.attachments { li { (attachment(a)) } }
+                }
+            }
             div.labels {
                 @if let Some(e) = e {
                     (sentiment_badge(Some(&e.sentiment.label)))
@@ -266,6 +271,28 @@ fn message_item(
                     span.chip.topic { "#" (t) }
                 }
             }
+        }
+    }
+}
+
+/// One attachment as agents read it: what it is, its name, type and size, where it is.
+fn attachment(a: &earshot_core::Attachment) -> Markup {
+    let size = a.size.map(|b| match b {
+        b if b >= 1 << 20 => format!("{:.1} MB", b as f64 / f64::from(1 << 20)),
+        b if b >= 1 << 10 => format!("{} KB", b >> 10),
+        b => format!("{b} bytes"),
+    });
+    let details: Vec<&str> = [a.name.as_deref(), a.mime_type.as_deref(), size.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    html! {
+        span.chip { (a.kind) }
+        " " (details.join(" · "))
+        @if let Some(url) = a.url.as_deref().filter(|u| u.starts_with("https://")) {
+            " · " a href=(url) rel="noopener noreferrer nofollow" target="_blank" { "open" }
+        } @else if let Some(id) = &a.media_id {
+            " · " small { "media " (id) }
         }
     }
 }
