@@ -65,6 +65,38 @@ fn parse_imap_url(url: &str) -> Result<ImapUrl, String> {
     })
 }
 
+/// What a connection to the mailbox is for.
+enum Work<'a> {
+    /// New mail after the cursor, the oldest `limit` of it.
+    Fetch {
+        cursor: Option<&'a str>,
+        limit: usize,
+    },
+    /// IMAP IDLE until the server says something changed, or this long; at once when the
+    /// mailbox already holds mail after the cursor.
+    Idle {
+        cursor: Option<&'a str>,
+        at_most: std::time::Duration,
+    },
+}
+
+/// What a connection found.
+enum Found {
+    Fetched(Fetched),
+    Waited(Waited),
+}
+
+/// What waiting on a mailbox with IDLE ended with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Waited {
+    /// The server said the mailbox changed (new mail, most likely): poll it now.
+    Changed,
+    /// Nothing happened in the time given; wait again.
+    Quiet,
+    /// The server does not offer IDLE: polling alone reads this mailbox.
+    Unsupported,
+}
+
 /// New mail since `cursor`, the oldest `limit` of it (from the start when the cursor is
 /// absent or the mailbox's UIDVALIDITY changed; dedupe by Message-ID makes a refetch
 /// harmless). With `limit` 0 it only logs in and selects the mailbox.
@@ -73,6 +105,28 @@ pub async fn fetch_new(
     cursor: Option<&str>,
     limit: usize,
 ) -> Result<Fetched, Failure> {
+    match connect(imap_url, Work::Fetch { cursor, limit }).await? {
+        Found::Fetched(f) => Ok(f),
+        Found::Waited(_) => unreachable!("a fetch fetches"),
+    }
+}
+
+/// Waits on the mailbox with IMAP IDLE (RFC 2177) until the server reports a change or `at_most`
+/// passes (keep it under the 29 minutes after which servers may drop an idle client). Mail
+/// that arrived after `cursor` but before the wait began (between two waits, say) is
+/// `Changed` at once, so no mail waits for the next poll.
+pub async fn wait_for_mail(
+    imap_url: &str,
+    cursor: Option<&str>,
+    at_most: std::time::Duration,
+) -> Result<Waited, Failure> {
+    match connect(imap_url, Work::Idle { cursor, at_most }).await? {
+        Found::Waited(w) => Ok(w),
+        Found::Fetched(_) => unreachable!("a wait waits"),
+    }
+}
+
+async fn connect(imap_url: &str, work: Work<'_>) -> Result<Found, Failure> {
     let url = parse_imap_url(imap_url).map_err(Failure::Rejected)?;
     let tcp = tokio::net::TcpStream::connect((url.host.as_str(), url.port))
         .await
@@ -89,18 +143,13 @@ pub async fn fetch_new(
             .connect(name, tcp)
             .await
             .map_err(|e| Failure::Transient(format!("IMAP TLS with {}: {e}", url.host)))?;
-        session(stream, &url, cursor, limit).await
+        session(stream, &url, work).await
     } else {
-        session(tcp, &url, cursor, limit).await
+        session(tcp, &url, work).await
     }
 }
 
-async fn session<S>(
-    stream: S,
-    url: &ImapUrl,
-    cursor: Option<&str>,
-    limit: usize,
-) -> Result<Fetched, Failure>
+async fn session<S>(stream: S, url: &ImapUrl, work: Work<'_>) -> Result<Found, Failure>
 where
     S: AsyncRead + AsyncWrite + Unpin + std::fmt::Debug + Send,
 {
@@ -117,11 +166,41 @@ where
         .map_err(|(e, _)| Failure::Reauth(format!("IMAP login as {}: {e}", url.user)))?;
     let mailbox = session.select(&url.mailbox).await.map_err(io)?;
     let validity = mailbox.uid_validity.unwrap_or(0);
-    let last = cursor
-        .and_then(|c| c.split_once(':'))
-        .filter(|(v, _)| v.parse::<u32>().ok() == Some(validity))
-        .and_then(|(_, uid)| uid.parse::<u32>().ok())
-        .unwrap_or(0);
+    let after = |cursor: Option<&str>| {
+        cursor
+            .and_then(|c| c.split_once(':'))
+            .filter(|(v, _)| v.parse::<u32>().ok() == Some(validity))
+            .and_then(|(_, uid)| uid.parse::<u32>().ok())
+    };
+    let (last, limit) = match work {
+        Work::Fetch { cursor, limit } => (after(cursor).unwrap_or(0), limit),
+        Work::Idle { cursor, at_most } => {
+            let unread = match (after(cursor), mailbox.uid_next) {
+                (None, _) => mailbox.exists > 0,
+                (Some(last), Some(next)) => next > last + 1,
+                (Some(_), None) => false,
+            };
+            if unread {
+                let _ = session.logout().await;
+                return Ok(Found::Waited(Waited::Changed));
+            }
+            if !session.capabilities().await.map_err(io)?.has_str("IDLE") {
+                let _ = session.logout().await;
+                return Ok(Found::Waited(Waited::Unsupported));
+            }
+            let mut idle = session.idle();
+            idle.init().await.map_err(io)?;
+            let (wait, _interrupt) = idle.wait_with_timeout(at_most);
+            let waited = match wait.await.map_err(io)? {
+                async_imap::extensions::idle::IdleResponse::NewData(_) => Waited::Changed,
+                _ => Waited::Quiet,
+            };
+            if let Ok(mut s) = idle.done().await {
+                let _ = s.logout().await;
+            }
+            return Ok(Found::Waited(waited));
+        }
+    };
     let mut messages = Vec::new();
     if mailbox.exists > 0 && limit > 0 {
         // Only the oldest `limit` new UIDs are fetched; the rest wait for the next poll.
@@ -152,12 +231,18 @@ where
         }
     }
     messages.sort_by_key(|m| m.0);
-    let newest = messages.last().map(|m| m.0).unwrap_or(last);
+    // Nothing new: UIDs below UIDNEXT that are not there were deleted; move past them, or a
+    // watcher would see them as unread forever.
+    let newest = match (messages.last(), mailbox.uid_next) {
+        (Some(m), _) => m.0,
+        (None, Some(next)) if limit > 0 => last.max(next.saturating_sub(1)),
+        (None, _) => last,
+    };
     let _ = session.logout().await;
-    Ok(Fetched {
+    Ok(Found::Fetched(Fetched {
         messages,
         cursor: format!("{validity}:{newest}"),
-    })
+    }))
 }
 
 /// Logs in to IMAP and greets the SMTP server, without reading or sending anything.

@@ -1209,6 +1209,7 @@ impl MailServers {
         let conf = format!(
             "protocols = imap\nlisten = 127.0.0.1\nbase_dir = {run}\nstate_dir = {state}\nlog_path = {log}\n\
              ssl = no\ndisable_plaintext_auth = no\nauth_mechanisms = plain login\nmail_location = maildir:{mail}/%u\n\
+             mailbox_idle_check_interval = 1 secs\n\
              passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN {users}\n}}\n\
              userdb {{\n  driver = static\n  args = uid=nobody gid=nogroup home={mail}/%u\n}}\n\
              service imap-login {{\n  inet_listener imap {{\n    port = {imap_port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n  chroot =\n}}\n\
@@ -1313,7 +1314,7 @@ fn wait_for_messages(addr: &str, token: &str, n: i64, secs: u64) -> Vec<serde_js
 }
 
 /// An email channel against real servers: a mail dropped into the IMAP mailbox is fetched
-/// once; the agent's reply reaches the SMTP server threaded (`In-Reply-To`, `References`);
+/// once, within seconds although the channel polls hourly (IMAP IDLE woke the poller); the agent's reply reaches the SMTP server threaded (`In-Reply-To`, `References`);
 /// a mail that arrives while `serve` is down is fetched after the restart, and nothing twice.
 #[test]
 fn an_email_channel_reads_imap_once_across_a_restart_and_answers_through_smtp() {
@@ -1339,7 +1340,8 @@ fn an_email_channel_reads_imap_once_across_a_restart_and_answers_through_smtp() 
     let channel = serde_json::json!({"kind": "email", "name": "care@acme.test", "settings": {
         "imap_url": format!("imap://care:care-pass@127.0.0.1:{}/INBOX", mail.imap_port),
         "smtp_url": format!("smtp://127.0.0.1:{}", mail.smtp_port),
-        "address": "care@acme.test", "poll_seconds": "1"}});
+        // Polled at start and then hourly: the mail below arrives through IMAP IDLE.
+        "address": "care@acme.test", "poll_seconds": "3600"}});
     let (status, body) = http(
         &addr,
         "POST",
@@ -1358,11 +1360,19 @@ fn an_email_channel_reads_imap_once_across_a_restart_and_answers_through_smtp() 
     );
     assert!(test.contains("\"ok\":true"), "{test}");
 
+    // The poller's first read of the (empty) mailbox is over by now; the next is an hour
+    // away, so only IDLE can bring this mail in.
+    std::thread::sleep(std::time::Duration::from_secs(3));
     mail.deliver(
         "1.eml",
         &customer_mail("m1@example.com", "My order never arrived."),
     );
+    let delivered = std::time::Instant::now();
     let conversations = wait_for_messages(&addr, &token, 1, 30);
+    eprintln!(
+        "mail fetched {} ms after delivery",
+        delivered.elapsed().as_millis()
+    );
     let id = conversations[0]["id"].as_i64().unwrap();
     let (status, body) = http(
         &addr,

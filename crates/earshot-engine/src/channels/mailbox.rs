@@ -2,8 +2,13 @@
 //! than the channel's cursor (UIDVALIDITY and last UID, kept in the store), decoded, and fed
 //! through the pipeline; the cursor moves only after the batch is committed, so a stop or a
 //! lost connection never skips a mail, and a mail fetched twice is a duplicate by its
-//! Message-ID. IMAP IDLE is not used yet: each mailbox is polled every `poll_seconds`
-//! (default 60).
+//! Message-ID.
+//!
+//! Each mailbox is read at start, every `poll_seconds` (default 60), and — where the server
+//! offers IMAP IDLE — as soon as the server says it changed: a watcher per channel holds an
+//! IDLE connection (renewed every [`IDLE_FOR`]) and wakes the poller, so new mail arrives in
+//! seconds. IDLE only wakes; the UID-based read stays the one path that fetches, so a missed
+//! or spurious wake costs nothing but a poll.
 
 use super::Channels;
 use crate::Pipeline;
@@ -18,10 +23,60 @@ use std::time::{Duration, Instant};
 /// Mail taken from one mailbox per poll (the rest comes at the next).
 const PER_POLL: usize = 500;
 const DEFAULT_EVERY: Duration = Duration::from_secs(60);
+/// How long one IDLE lasts before it is renewed (servers may drop a client idle for 30 min).
+pub const IDLE_FOR: Duration = Duration::from_secs(25 * 60);
+/// The longest a watcher waits before it tries IDLE again after a failure.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
 pub struct MailboxPoller {
     channels: Arc<Channels>,
     pipeline: Arc<Pipeline>,
+}
+
+/// A channel's IDLE watcher, and the channel as it was when it started (a changed channel
+/// gets a new one).
+struct Watcher {
+    updated_at: earshot_core::time::Timestamp,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// Holds IDLE on one mailbox and tells the poller when it changed, until the server turns
+/// out not to offer IDLE.
+async fn watch(
+    store: Arc<dyn earshot_core::Store>,
+    imap_url: String,
+    id: ChannelId,
+    wake: tokio::sync::mpsc::Sender<ChannelId>,
+) {
+    let mut backoff = Duration::from_secs(5);
+    loop {
+        // Where the poller got to: mail after it is news even if it came before this wait.
+        let cursor = store.channel_cursor(id).await.ok().flatten();
+        match earshot_channels::mailbox::wait_for_mail(&imap_url, cursor.as_deref(), IDLE_FOR).await
+        {
+            Ok(earshot_channels::mailbox::Waited::Changed) => {
+                backoff = Duration::from_secs(5);
+                if wake.send(id).await.is_err() {
+                    return;
+                }
+                // Let the poll move the cursor before looking again.
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Ok(earshot_channels::mailbox::Waited::Quiet) => backoff = Duration::from_secs(5),
+            Ok(earshot_channels::mailbox::Waited::Unsupported) => {
+                tracing::info!(
+                    channel = id.0,
+                    "the IMAP server does not offer IDLE: the mailbox is polled only"
+                );
+                return;
+            }
+            Err(e) => {
+                tracing::debug!(channel = id.0, error = ?e, "IMAP IDLE failed; polling covers it, trying again later");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
 }
 
 impl MailboxPoller {
@@ -101,37 +156,92 @@ impl MailboxPoller {
         Ok(fetched.messages.len())
     }
 
-    /// Polls every active email channel when its interval has passed, until `shutdown`.
+    /// Polls every active email channel when its interval has passed or its IDLE watcher
+    /// says it changed, until `shutdown`.
     pub async fn run(self: Arc<Self>, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         let mut last: HashMap<ChannelId, Instant> = HashMap::new();
+        let mut watchers: HashMap<ChannelId, Watcher> = HashMap::new();
+        let (wake, mut woken) = tokio::sync::mpsc::channel::<ChannelId>(64);
         loop {
             match self.channels.store.channels_with(Connector::Email).await {
                 Ok(list) => {
-                    for ch in list.iter().filter(|c| c.status == ChannelStatus::Active) {
+                    let active: Vec<&ConnectedChannel> = list
+                        .iter()
+                        .filter(|c| c.status == ChannelStatus::Active)
+                        .collect();
+                    self.keep_watchers(&active, &mut watchers, &wake);
+                    for ch in active {
                         let due = last
                             .get(&ch.channel.id)
                             .is_none_or(|t| t.elapsed() >= Self::every(ch));
                         if due {
                             last.insert(ch.channel.id, Instant::now());
-                            match self.poll(ch).await {
-                                Ok(n) if n > 0 => {
-                                    tracing::info!(channel = ch.channel.id.0, n, "mail fetched")
-                                }
-                                Ok(_) => {}
-                                Err(e) => {
-                                    tracing::error!(channel = ch.channel.id.0, error = %e, "storing mail failed")
-                                }
-                            }
+                            self.poll_logged(ch).await;
                         }
                     }
                 }
                 Err(e) => tracing::error!(error = %e, "listing mailboxes failed"),
             }
             tokio::select! {
-                _ = &mut shutdown => return,
+                _ = &mut shutdown => break,
+                Some(id) = woken.recv() => {
+                    // Polled at the top of the loop, now.
+                    last.remove(&id);
+                }
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
+        }
+        for (_, w) in watchers {
+            w.task.abort();
+        }
+    }
+
+    async fn poll_logged(&self, ch: &ConnectedChannel) {
+        match self.poll(ch).await {
+            Ok(n) if n > 0 => tracing::info!(channel = ch.channel.id.0, n, "mail fetched"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(channel = ch.channel.id.0, error = %e, "storing mail failed"),
+        }
+    }
+
+    /// One IDLE watcher per active mailbox: new ones started, those of channels removed,
+    /// paused or changed stopped (a changed one starts again with its new settings).
+    fn keep_watchers(
+        &self,
+        active: &[&ConnectedChannel],
+        watchers: &mut HashMap<ChannelId, Watcher>,
+        wake: &tokio::sync::mpsc::Sender<ChannelId>,
+    ) {
+        watchers.retain(|id, w| {
+            let current = active
+                .iter()
+                .any(|c| c.channel.id == *id && c.updated_at == w.updated_at);
+            if !current {
+                w.task.abort();
+            }
+            current
+        });
+        for ch in active {
+            if watchers.contains_key(&ch.channel.id) {
+                continue;
+            }
+            let Ok(access) = self.channels.access(ch) else {
+                continue;
+            };
+            let task = tokio::spawn(watch(
+                self.channels.store.clone(),
+                access.get("imap_url").to_string(),
+                ch.channel.id,
+                wake.clone(),
+            ));
+            watchers.insert(
+                ch.channel.id,
+                Watcher {
+                    updated_at: ch.updated_at,
+                    task,
+                },
+            );
         }
     }
 }
