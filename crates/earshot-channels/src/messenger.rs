@@ -184,8 +184,22 @@ fn item(
                 "a read watermark without a message id (Earshot tracks reads by id)",
             ),
         }
-    } else if m.get("reaction").is_some() {
-        out.ignore(&at, "a reaction: reactions are not stored as messages");
+    } else if let Some(r) = m.get("reaction") {
+        match (r["mid"].as_str(), m["sender"]["id"].as_str()) {
+            (Some(mid), Some(sender)) => out.reactions.push(crate::webhook::Reaction {
+                platform_id: mid.to_string(),
+                emoji: (r["action"] != "unreact")
+                    .then(|| r["emoji"].as_str().or(r["reaction"].as_str()))
+                    .flatten()
+                    .map(str::to_string),
+                author: sender.to_string(),
+                at: when,
+            }),
+            _ => out.ignore(
+                &at,
+                "a reaction without the message it reacts to or its sender",
+            ),
+        }
     } else if let Some(p) = m.get("postback") {
         let text = p["title"].as_str().unwrap_or("(button)").to_string();
         let mid = p["mid"]

@@ -16,8 +16,23 @@ pub struct WebhookBatch {
     pub statuses: Vec<StatusReport>,
     /// Platform ids of messages their authors deleted.
     pub deleted: Vec<String>,
+    /// Reactions to messages (an emoji on the brand's reply, say): applied to the
+    /// conversation's history; a reaction is no message, so nobody is made to wait by it.
+    pub reactions: Vec<Reaction>,
     /// Events that are not applied, each with where it was and why.
     pub ignored: Vec<(Location, String)>,
+}
+
+/// A customer's reaction to a message, or its removal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reaction {
+    /// The platform id of the message reacted to.
+    pub platform_id: String,
+    /// `None`: the reaction was removed.
+    pub emoji: Option<String>,
+    /// The customer's platform id.
+    pub author: String,
+    pub at: earshot_core::time::Timestamp,
 }
 
 impl WebhookBatch {
@@ -34,6 +49,9 @@ impl WebhookBatch {
             self.statuses.len(),
             self.deleted.len()
         )];
+        if !self.reactions.is_empty() {
+            parts[0].push_str(&format!(", {} reaction(s)", self.reactions.len()));
+        }
         for d in &self.messages {
             if let Err(r) = &d.result {
                 parts.push(format!(
@@ -134,6 +152,19 @@ pub fn decode_file(
                         "a `{}` status for {}: applied to replies by the webhook, not imported",
                         s.state.as_str(),
                         s.platform_id
+                    ),
+                )),
+            });
+        }
+        for r in batch.reactions {
+            out.push(Decoded {
+                location: prefix(Location::Path("reaction".into())),
+                result: Err(Reject::new(
+                    "not_a_message",
+                    format!(
+                        "a reaction {} to {}: applied to conversations by the webhook, not imported",
+                        r.emoji.as_deref().unwrap_or("(removed)"),
+                        r.platform_id
                     ),
                 )),
             });

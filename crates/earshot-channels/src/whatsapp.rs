@@ -60,13 +60,37 @@ fn change_value(v: &Value, account: &str, at: &str, out: &mut WebhookBatch) {
     };
     for (i, m) in v["messages"].as_array().into_iter().flatten().enumerate() {
         let location = Location::Path(format!("{at}.value.messages[{i}]"));
+        if m["type"] == "reaction" {
+            match (
+                m["reaction"]["message_id"].as_str(),
+                m["from"].as_str(),
+                unix_seconds(&m["timestamp"]),
+            ) {
+                (Some(target), Some(from), Some(when)) => {
+                    out.reactions.push(crate::webhook::Reaction {
+                        platform_id: target.to_string(),
+                        // WhatsApp sends an empty emoji when the reaction is removed.
+                        emoji: m["reaction"]["emoji"]
+                            .as_str()
+                            .filter(|e| !e.is_empty())
+                            .map(str::to_string),
+                        author: from.to_string(),
+                        at: when,
+                    })
+                }
+                _ => out.ignored.push((
+                    location,
+                    "a reaction without the message it reacts to, its sender or its time".into(),
+                )),
+            }
+            continue;
+        }
         match message(m, account, &name_of) {
             Ok(Some(inbound)) => out.messages.push(Decoded {
                 location,
                 result: Ok(inbound),
             }),
             Ok(None) => {}
-            Err(Skip::Ignore(why)) => out.ignored.push((location, why)),
             Err(Skip::Reject(r)) => out.messages.push(Decoded {
                 location,
                 result: Err(r),
@@ -87,7 +111,6 @@ fn change_value(v: &Value, account: &str, at: &str, out: &mut WebhookBatch) {
 }
 
 enum Skip {
-    Ignore(String),
     Reject(Reject),
 }
 
@@ -130,13 +153,6 @@ fn message(
     let kind = m["type"].as_str().unwrap_or("");
     let mut in_reply_to = m["context"]["id"].as_str().map(str::to_string);
     let text = match kind {
-        "reaction" => {
-            return Err(Skip::Ignore(format!(
-                "a reaction {} to {}: reactions are not stored as messages",
-                m["reaction"]["emoji"].as_str().unwrap_or("(removed)"),
-                m["reaction"]["message_id"].as_str().unwrap_or("?")
-            )))
-        }
         "edit" => {
             let edit = &m["edit"];
             in_reply_to = edit["original_message_id"].as_str().map(str::to_string);

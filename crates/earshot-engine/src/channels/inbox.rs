@@ -35,7 +35,46 @@ pub struct Drained {
     pub statuses: usize,
 }
 
+/// What a call carried besides messages, to apply once its messages are stored.
+struct Applied {
+    ws: WorkspaceId,
+    channel: earshot_core::Channel,
+    statuses: Vec<earshot_core::connector::StatusReport>,
+    deleted: Vec<String>,
+    reactions: Vec<earshot_channels::webhook::Reaction>,
+}
+
 impl WebhookWorker {
+    /// A reaction goes into the history of the conversation of the message it reacts to
+    /// (a reaction to a message Earshot does not have is logged and dropped).
+    async fn react(
+        &self,
+        ws: WorkspaceId,
+        channel: &earshot_core::Channel,
+        r: &earshot_channels::webhook::Reaction,
+    ) -> StoreResult<()> {
+        let store = &self.channels.store;
+        let Some(m) = store
+            .message_by_external_id(ws, channel.kind, &channel.name, &r.platform_id)
+            .await?
+        else {
+            tracing::info!(channel = channel.id.0, message = %r.platform_id, "a reaction to a message Earshot does not have: dropped");
+            return Ok(());
+        };
+        let data = serde_json::json!({"message_id": m.id, "platform_id": r.platform_id,
+                                      "emoji": r.emoji, "removed": r.emoji.is_none(), "at": r.at});
+        store
+            .change_conversation(
+                ws,
+                m.conversation_id,
+                &Default::default(),
+                earshot_core::rules::Actor::Customer,
+                &[earshot_core::workflow::NewEvent::new("reaction", data)],
+            )
+            .await?;
+        Ok(())
+    }
+
     pub fn new(channels: Arc<Channels>, pipeline: Arc<Pipeline>) -> Self {
         Self {
             channels,
@@ -96,12 +135,13 @@ impl WebhookWorker {
                             list.push(m);
                         }
                     }
-                    applied.push((
-                        call.workspace_id,
-                        ch.channel.id,
-                        batch.statuses,
-                        batch.deleted,
-                    ));
+                    applied.push(Applied {
+                        ws: call.workspace_id,
+                        channel: ch.channel.clone(),
+                        statuses: batch.statuses,
+                        deleted: batch.deleted,
+                        reactions: batch.reactions,
+                    });
                     outcomes.push((call.id, summary));
                 }
             }
@@ -110,15 +150,19 @@ impl WebhookWorker {
             drained.messages += batch.len();
             self.pipeline.ingest(*ws, batch).await?;
         }
-        for (ws, channel, statuses, deleted) in applied {
-            for report in &statuses {
+        for a in applied {
+            let (ws, channel) = (a.ws, a.channel.id);
+            for report in &a.statuses {
                 drained.statuses += 1;
                 self.channels.apply_status(ws, channel, report).await?;
             }
-            if !deleted.is_empty() {
+            if !a.deleted.is_empty() {
                 store
-                    .mark_deleted(ws, channel, &deleted, earshot_core::time::now())
+                    .mark_deleted(ws, channel, &a.deleted, earshot_core::time::now())
                     .await?;
+            }
+            for r in &a.reactions {
+                self.react(ws, &a.channel, r).await?;
             }
         }
         store

@@ -373,6 +373,36 @@ async fn a_whatsapp_customer_is_heard_answered_on_whatsapp_and_the_delivery_is_t
         "{kinds:?}"
     );
 
+    // Dana reacts 👍 to the reply: it is in the history, and nobody is made to wait by it.
+    let (_, before) = app.get(&format!("/api/v1/conversations/{id}")).await;
+    let mut reaction = whatsapp_text("wamid.REACTION-1", "972987654321", "", 0);
+    reaction["entry"][0]["changes"][0]["value"]["messages"][0] = json!({"from": "972987654321",
+        "id": "wamid.REACTION-1", "timestamp": chrono::Utc::now().timestamp().to_string(),
+        "type": "reaction", "reaction": {"message_id": "wamid.REPLY-1", "emoji": "👍"}});
+    assert_eq!(
+        signed(&app, &url, "app-s3cret", reaction.to_string().as_bytes()).await,
+        StatusCode::OK
+    );
+    app.state.webhooks.drain().await.unwrap();
+    let (_, after) = app.get(&format!("/api/v1/conversations/{id}")).await;
+    assert_eq!(
+        after["messages"].as_array().unwrap().len(),
+        before["messages"].as_array().unwrap().len(),
+        "a reaction is no message"
+    );
+    assert_eq!(
+        after["conversation"]["waiting_since"], before["conversation"]["waiting_since"],
+        "{after}"
+    );
+    let (_, events) = app.get(&format!("/api/v1/conversations/{id}/events")).await;
+    let reacted = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "reaction")
+        .expect("a reaction event");
+    assert_eq!(reacted["data"]["emoji"], "👍");
+
     // The customer answers the reply on WhatsApp (a reply with context): same conversation.
     let mut again = whatsapp_text("wamid.CUSTOMER-2", "972987654321", "Thanks!", 0);
     again["entry"][0]["changes"][0]["value"]["messages"][0]["context"] =

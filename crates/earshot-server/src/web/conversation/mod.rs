@@ -591,6 +591,10 @@ pub(super) fn event_detail(e: &ConversationEvent, agents: &HashMap<AgentId, &str
             format!(" ({})", s("target").unwrap_or_else(|| "response".into()))
         }
         "note" => format!(": “{}”", s("text").unwrap_or_default()),
+        "reaction" => match s("emoji") {
+            Some(emoji) => format!(": {emoji} on message {}", d["message_id"]),
+            None => format!(": removed from message {}", d["message_id"]),
+        },
         "tagged" | "untagged" => format!(": {}", s("tag").unwrap_or_default()),
         "sla_answered" => {
             if d.get("met").and_then(|v| v.as_bool()) == Some(true) {
