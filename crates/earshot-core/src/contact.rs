@@ -2,7 +2,7 @@
 //! person behind one or more identities.
 
 use crate::time::Timestamp;
-use crate::{ChannelKind, ContactId, IdentityId, WorkspaceId};
+use crate::{ChannelKind, ContactId, ConversationId, IdentityId, WorkspaceId};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -33,6 +33,30 @@ pub struct Contact {
     pub value: Option<f64>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Merged into this contact (see [`ContactMerge`]): kept as it was, so an undo gives it
+    /// back; it has no identities or conversations while merged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<ContactId>,
+    /// One of the brand's own accounts (it wrote the brand's outbound messages), not a
+    /// customer: left out of the contact list and of merges.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub brand: bool,
+}
+
+/// One contact merged into another, with what moved, so that it can be undone exactly.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContactMerge {
+    pub id: i64,
+    pub workspace_id: WorkspaceId,
+    /// The contact that remains.
+    pub into_id: ContactId,
+    /// The contact merged into it.
+    pub from_id: ContactId,
+    /// The identities and conversations that moved.
+    pub identities: Vec<IdentityId>,
+    pub conversations: Vec<ConversationId>,
+    pub merged_at: Timestamp,
+    pub undone_at: Option<Timestamp>,
 }
 
 /// A contact with all of its identities, as the customer panel shows it.

@@ -28,7 +28,7 @@ pub mod topic;
 pub mod workflow;
 
 pub use channel::{Channel, ChannelKind, ChannelRole};
-pub use contact::{Contact, ContactPatch, ContactProfile, Identity};
+pub use contact::{Contact, ContactMerge, ContactPatch, ContactProfile, Identity};
 pub use conversation::{Conversation, ConversationStatus};
 pub use ids::*;
 pub use inbound::{Inbound, InboundAuthor, InboundError};

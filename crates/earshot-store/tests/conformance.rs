@@ -1734,6 +1734,178 @@ async fn connected_channels_keep_their_webhook_calls_and_the_platforms_delivery_
 }
 
 #[tokio::test]
+async fn a_merge_moves_everything_and_its_undo_gives_both_contacts_back_exactly() {
+    use earshot_core::{ContactId, ContactPatch};
+    for b in backends().await {
+        let s = &b.store;
+        let ws = s.ensure_workspace("acme").await.unwrap().id;
+        let on = |kind: ChannelKind, id: &str, author: &str, minutes: i64| {
+            let mut m = msg(id, author, Direction::In, minutes, None);
+            m.channel = kind;
+            m.visibility = Visibility::Private;
+            m
+        };
+        let got = s
+            .ingest(
+                ws,
+                &[
+                    on(ChannelKind::Whatsapp, "wamid.1", "15550001", 0),
+                    on(ChannelKind::Email, "m1@example.com", "dana@example.com", 1),
+                ],
+            )
+            .await
+            .unwrap();
+        let (wa_conv, mail_conv) = (stored(&got[0]).1, stored(&got[1]).1);
+        let contact_of =
+            |c| async move { s.get_conversation(ws, c).await.unwrap().unwrap().contact_id };
+        let (a, bb) = (contact_of(wa_conv).await, contact_of(mail_conv).await);
+        assert_ne!(a, bb, "{}: two strangers so far", b.name);
+        s.update_contact(
+            ws,
+            bb,
+            &ContactPatch {
+                opted_out: Some(true),
+                tier: Some(Some("gold".into())),
+                value: None,
+            },
+        )
+        .await
+        .unwrap();
+        let snapshot = || async {
+            let a = s.get_contact(ws, a).await.unwrap().unwrap();
+            let bb = s.get_contact(ws, bb).await.unwrap().unwrap();
+            (format!("{a:?}"), format!("{bb:?}"))
+        };
+        let before = snapshot().await;
+
+        // Bad merges are named and change nothing.
+        assert!(matches!(
+            s.merge_contacts(ws, a, a, Utc::now()).await,
+            Err(StoreError::Invalid(_))
+        ));
+        assert!(matches!(
+            s.merge_contacts(ws, a, ContactId(999_999), Utc::now())
+                .await,
+            Err(StoreError::NotFound { .. })
+        ));
+        let merge = s.merge_contacts(ws, a, bb, Utc::now()).await.unwrap();
+        assert_eq!((merge.into_id, merge.from_id), (a, bb));
+        assert_eq!(merge.conversations, [mail_conv], "{}", b.name);
+        let one = s.get_contact(ws, a).await.unwrap().unwrap();
+        assert_eq!(
+            one.identities.len(),
+            2,
+            "{}: one person, two identities",
+            b.name
+        );
+        assert_eq!(
+            (one.contact.tier.as_deref(), one.contact.opted_out),
+            (Some("gold"), true),
+            "{}: the survivor takes what it lacks and the opt-out",
+            b.name
+        );
+        assert_eq!(contact_of(mail_conv).await, a);
+        let gone = s.get_contact(ws, bb).await.unwrap().unwrap();
+        assert_eq!(gone.contact.merged_into, Some(a));
+        assert!(gone.identities.is_empty());
+        let listed = s
+            .list_contacts(
+                ws,
+                &earshot_core::store::ContactQuery {
+                    after: None,
+                    limit: 50,
+                },
+            )
+            .await
+            .unwrap();
+        assert!(listed.items.iter().all(|c| c.id != bb), "{}", b.name);
+        assert!(matches!(
+            s.merge_contacts(ws, a, bb, Utc::now()).await,
+            Err(StoreError::Conflict(_))
+        ));
+        // While merged, Dana's email identity starts a new conversation (the first one was
+        // resolved): it is the merged contact's, and goes back with the undo.
+        change(s, ws, mail_conv, Some(ConversationStatus::Resolved), None)
+            .await
+            .unwrap();
+        let later = s
+            .ingest(
+                ws,
+                &[on(
+                    ChannelKind::Email,
+                    "m2@example.com",
+                    "dana@example.com",
+                    5,
+                )],
+            )
+            .await
+            .unwrap();
+        let new_conv = stored(&later[0]).1;
+        assert_ne!(new_conv, mail_conv);
+        assert_eq!(contact_of(new_conv).await, a, "{}", b.name);
+
+        let undone = s.undo_merge(ws, merge.id, Utc::now()).await.unwrap();
+        assert!(undone.undone_at.is_some());
+        assert_eq!(
+            snapshot().await,
+            before,
+            "{}: both contacts exactly as before",
+            b.name
+        );
+        assert_eq!(contact_of(mail_conv).await, bb);
+        assert_eq!(contact_of(new_conv).await, bb);
+        assert_eq!(contact_of(wa_conv).await, a);
+        assert!(matches!(
+            s.undo_merge(ws, merge.id, Utc::now()).await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(matches!(
+            s.undo_merge(ws, 999_999, Utc::now()).await,
+            Err(StoreError::NotFound { .. })
+        ));
+        let history = s.contact_merges(ws, bb).await.unwrap();
+        assert_eq!(history.len(), 1);
+        assert_eq!(history[0].id, merge.id);
+
+        // The brand's own account answered: it is no customer, listed nowhere, merged never.
+        let mut answer = on(ChannelKind::Whatsapp, "wamid.out", "acme-care", 6);
+        answer.direction = Direction::Out;
+        answer.in_reply_to = Some("wamid.1".into());
+        s.ingest(ws, &[answer]).await.unwrap();
+        let listed = s
+            .list_contacts(
+                ws,
+                &earshot_core::store::ContactQuery {
+                    after: None,
+                    limit: 50,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            listed.items.iter().map(|c| c.id).collect::<Vec<_>>(),
+            [a, bb],
+            "{}: customers only",
+            b.name
+        );
+        let mut brand = None;
+        for id in 1..=20 {
+            if let Some(p) = s.get_contact(ws, ContactId(id)).await.unwrap() {
+                if p.contact.brand {
+                    brand = Some(p.contact.id);
+                }
+            }
+        }
+        let brand = brand.expect("the answering account's contact is marked as the brand's");
+        assert!(matches!(
+            s.merge_contacts(ws, a, brand, Utc::now()).await,
+            Err(StoreError::Invalid(_))
+        ));
+        b.finish().await;
+    }
+}
+
+#[tokio::test]
 async fn attachments_are_kept_with_their_message() {
     use earshot_core::Attachment;
     for b in backends().await {

@@ -424,6 +424,32 @@ pub trait ContactStore: Send + Sync {
         id: ContactId,
         patch: &crate::ContactPatch,
     ) -> StoreResult<Contact>;
+    /// Merges `from` into `into`: its identities and conversations move to `into`, which
+    /// takes the fields it lacks (and stays opted out if either was); `from` is kept, marked
+    /// merged. Serialized with ingest. A contact into itself is `Invalid`; a contact that is
+    /// missing or already merged away is `NotFound` / `Conflict`, naming it.
+    async fn merge_contacts(
+        &self,
+        workspace: WorkspaceId,
+        into: ContactId,
+        from: ContactId,
+        at: Timestamp,
+    ) -> StoreResult<crate::ContactMerge>;
+    /// Undoes a merge: both contacts as they were before it, identities and conversations
+    /// back where they were (with the conversations the moved identities started since).
+    /// An undone merge, or one whose survivor was merged again since, is a `Conflict`.
+    async fn undo_merge(
+        &self,
+        workspace: WorkspaceId,
+        merge: i64,
+        at: Timestamp,
+    ) -> StoreResult<crate::ContactMerge>;
+    /// The merges a contact took part in, newest first.
+    async fn contact_merges(
+        &self,
+        workspace: WorkspaceId,
+        contact: ContactId,
+    ) -> StoreResult<Vec<crate::ContactMerge>>;
 }
 
 /// Teams and agents, and the conversations their desk holds.

@@ -1,19 +1,84 @@
-//! Contacts: the people behind conversations, with their identities across channels.
+//! Contacts: the people behind conversations, with their identities across channels; merging
+//! two that are one person, and undoing a merge.
 
 use crate::error::ApiError;
 use crate::extract::{Path, Query};
 use crate::AppState;
 use axum::extract::State;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use earshot_core::store::{ContactQuery, Page};
-use earshot_core::{Contact, ContactId, ContactProfile, Workspace};
+use earshot_core::{Contact, ContactId, ContactMerge, ContactProfile, Workspace};
 use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/contacts", get(list))
         .route("/contacts/{id}", get(show).patch(update))
+        .route("/contacts/{id}/merge", post(merge))
+        .route("/contacts/{id}/merges", get(merges))
+        .route("/contacts/merges/{merge_id}/undo", post(undo))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MergeBody {
+    /// The contact merged into this one.
+    other_id: i64,
+}
+
+/// Merges `other_id` into this contact: its identities and conversations move here; the
+/// answer is the merge, with what moved (its `id` undoes it).
+async fn merge(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Path(id): Path<i64>,
+    crate::extract::Json(body): crate::extract::Json<MergeBody>,
+) -> Result<Json<ContactMerge>, ApiError> {
+    Ok(Json(
+        state
+            .store
+            .merge_contacts(
+                ws.id,
+                ContactId(id),
+                ContactId(body.other_id),
+                earshot_core::time::now(),
+            )
+            .await?,
+    ))
+}
+
+/// Gives both contacts back as they were before the merge.
+async fn undo(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Path(merge_id): Path<i64>,
+) -> Result<Json<ContactMerge>, ApiError> {
+    Ok(Json(
+        state
+            .store
+            .undo_merge(ws.id, merge_id, earshot_core::time::now())
+            .await?,
+    ))
+}
+
+/// The merges a contact took part in, newest first.
+async fn merges(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<ContactMerge>>, ApiError> {
+    if state
+        .store
+        .get_contact(ws.id, ContactId(id))
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::NotFound(format!("contact {id} not found")));
+    }
+    Ok(Json(
+        state.store.contact_merges(ws.id, ContactId(id)).await?,
+    ))
 }
 
 /// Opt-out of engagement, tier and value (from the brand's own systems).

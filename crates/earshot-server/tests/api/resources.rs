@@ -46,6 +46,7 @@ async fn every_api_endpoint_refuses_requests_without_a_valid_token() {
         "/api/v1/conversations/1",
         "/api/v1/contacts",
         "/api/v1/contacts/1",
+        "/api/v1/contacts/1/merges",
         "/api/v1/teams",
         "/api/v1/agents",
     ] {
@@ -101,10 +102,83 @@ async fn posted_messages_thread_into_a_conversation_with_its_contact() {
     assert_eq!(profile["identities"][0]["external_id"], "cust");
     let (_, contacts) = app.get("/api/v1/contacts?limit=1").await;
     assert_eq!(contacts["items"].as_array().unwrap().len(), 1);
+    assert_eq!(contacts["items"][0]["id"], contact);
     assert!(
-        contacts["next_cursor"].is_string(),
-        "two contacts, pages of one"
+        contacts["next_cursor"].is_null(),
+        "the brand's own account (acmecare) is no customer contact: {contacts}"
     );
+}
+
+#[tokio::test]
+async fn two_contacts_of_one_person_merge_and_the_merge_can_be_undone() {
+    let app = spawn_app().await;
+    let post = |channel: &str, id: &str, author: &str| {
+        json!({"channel": channel, "external_id": id, "visibility": "private",
+               "author": {"external_id": author, "handle": author},
+               "text": "Where is order A-1042?", "created_at": "2026-11-30T10:00:00Z"})
+    };
+    let (_, r) = app
+        .post_messages(&json!([
+            post("whatsapp", "wamid.1", "+15550001"),
+            post("email", "m1@example.com", "dana@example.com")
+        ]))
+        .await;
+    let conversation = |i: usize| r["results"][i]["conversation_id"].as_i64().unwrap();
+    let contact_of = |c: i64| {
+        let app = &app;
+        async move {
+            app.get(&format!("/api/v1/conversations/{c}")).await.1["conversation"]["contact_id"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    let (a, b) = (
+        contact_of(conversation(0)).await,
+        contact_of(conversation(1)).await,
+    );
+    let (_, before_b) = app.get(&format!("/api/v1/contacts/{b}")).await;
+
+    let merge_path = format!("/api/v1/contacts/{a}/merge");
+    let (s, e) = app
+        .json(Method::POST, &merge_path, json!({"other_id": a}))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert!(e["message"].as_str().unwrap().contains("itself"));
+    let (s, _) = app
+        .json(Method::POST, &merge_path, json!({"other_id": 999_999}))
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, merge) = app
+        .json(Method::POST, &merge_path, json!({"other_id": b}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{merge}");
+    let (_, one) = app.get(&format!("/api/v1/contacts/{a}")).await;
+    assert_eq!(one["identities"].as_array().unwrap().len(), 2, "{one}");
+    assert_eq!(contact_of(conversation(1)).await, a);
+    let (_, gone) = app.get(&format!("/api/v1/contacts/{b}")).await;
+    assert_eq!(gone["merged_into"], a);
+    // Another workspace can neither see nor undo it.
+    let (s, _) = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/contacts/merges/{}/undo", merge["id"]),
+            Some(&app.other_token),
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    let undo = format!("/api/v1/contacts/merges/{}/undo", merge["id"]);
+    let (s, undone) = app.json(Method::POST, &undo, json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{undone}");
+    assert_eq!(contact_of(conversation(1)).await, b);
+    let (_, after_b) = app.get(&format!("/api/v1/contacts/{b}")).await;
+    assert_eq!(after_b, before_b, "the merged contact is back as it was");
+    let (s, e) = app.json(Method::POST, &undo, json!({})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    let (_, history) = app.get(&format!("/api/v1/contacts/{a}/merges")).await;
+    assert_eq!(history.as_array().unwrap().len(), 1);
+    assert!(history[0]["undone_at"].is_string());
 }
 
 #[tokio::test]

@@ -73,6 +73,7 @@ pub(super) async fn resolve_identities<'b>(
                 .display_name
                 .clone()
                 .or_else(|| m.author.handle.clone()),
+            brand: m.direction == Direction::Out,
         });
         identities.push(profile_row(identity_id, contact_id, m));
         resolved.insert(*key, (identity_id, contact_id));

@@ -70,6 +70,8 @@ impl IdentityRow {
 pub(crate) struct ContactRow {
     pub id: i64,
     pub display_name: Option<String>,
+    /// One of the brand's own accounts (it authored outbound messages): not a customer.
+    pub brand: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -149,14 +149,17 @@ impl IngestTx for PgTx {
     ) -> StoreResult<()> {
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let names: Vec<Option<&str>> = rows.iter().map(|r| r.display_name.as_deref()).collect();
+        let brand: Vec<bool> = rows.iter().map(|r| r.brand).collect();
         sqlx::query(
-            "INSERT INTO contacts (id, workspace_id, display_name, created_at, updated_at) \
-             SELECT u.id, $1, u.name, $2, $2 FROM UNNEST($3::bigint[], $4::text[]) AS u(id, name)",
+            "INSERT INTO contacts (id, workspace_id, display_name, created_at, updated_at, brand) \
+             SELECT u.id, $1, u.name, $2, $2, u.brand FROM UNNEST($3::bigint[], $4::text[], $5::boolean[]) \
+             AS u(id, name, brand)",
         )
         .bind(ws.0)
         .bind(now)
         .bind(&ids)
         .bind(&names)
+        .bind(&brand)
         .execute(&mut *self.tx)
         .await
         .map_err(db_err)?;

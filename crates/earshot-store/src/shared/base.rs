@@ -238,7 +238,7 @@ pub(crate) async fn list_contacts(
 ) -> StoreResult<Page<Contact>> {
     let limit = clamp_limit(q.limit);
     let sql = format!(
-        "SELECT {CONTACT_COLUMNS} FROM contacts WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+        "SELECT {CONTACT_COLUMNS} FROM contacts WHERE workspace_id = $1 AND id > $2 AND merged_into IS NULL AND NOT brand ORDER BY id LIMIT $3"
     );
     let rows = sqlx::query(&sql)
         .bind(ws.0)

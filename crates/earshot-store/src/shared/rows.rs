@@ -97,7 +97,7 @@ pub(crate) fn message(r: &DbRow) -> earshot_core::store::StoreResult<earshot_cor
 }
 
 pub(crate) const CONTACT_COLUMNS: &str =
-    "id, workspace_id, display_name, created_at, updated_at, opted_out, tier, value";
+    "id, workspace_id, display_name, created_at, updated_at, opted_out, tier, value, merged_into, brand";
 
 pub(crate) fn contact(r: &DbRow) -> earshot_core::store::StoreResult<earshot_core::Contact> {
     Ok(earshot_core::Contact {
@@ -109,6 +109,11 @@ pub(crate) fn contact(r: &DbRow) -> earshot_core::store::StoreResult<earshot_cor
         opted_out: r.try_get(5).map_err(crate::db_err)?,
         tier: r.try_get(6).map_err(crate::db_err)?,
         value: r.try_get(7).map_err(crate::db_err)?,
+        merged_into: r
+            .try_get::<Option<i64>, _>(8)
+            .map_err(crate::db_err)?
+            .map(earshot_core::ContactId),
+        brand: r.try_get(9).map_err(crate::db_err)?,
     })
 }
 

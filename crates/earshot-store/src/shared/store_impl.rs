@@ -219,6 +219,30 @@ impl earshot_core::store::ContactStore for Backend {
     ) -> earshot_core::store::StoreResult<earshot_core::Contact> {
         update_contact(self.writer(), ws, id, patch).await
     }
+    async fn merge_contacts(
+        &self,
+        ws: WorkspaceId,
+        into: ContactId,
+        from: ContactId,
+        at: earshot_core::time::Timestamp,
+    ) -> StoreResult<earshot_core::ContactMerge> {
+        merge_contacts(self, ws, into, from, at).await
+    }
+    async fn undo_merge(
+        &self,
+        ws: WorkspaceId,
+        merge: i64,
+        at: earshot_core::time::Timestamp,
+    ) -> StoreResult<earshot_core::ContactMerge> {
+        undo_merge(self, ws, merge, at).await
+    }
+    async fn contact_merges(
+        &self,
+        ws: WorkspaceId,
+        contact: ContactId,
+    ) -> StoreResult<Vec<earshot_core::ContactMerge>> {
+        contact_merges(self.reader(), ws, contact).await
+    }
 }
 
 #[async_trait::async_trait]

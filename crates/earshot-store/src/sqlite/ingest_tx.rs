@@ -161,10 +161,13 @@ impl IngestTx for SqliteTx {
         rows: &[ContactRow],
         now: i64,
     ) -> StoreResult<()> {
-        let data: Vec<_> = rows.iter().map(|r| json!([r.id, r.display_name])).collect();
+        let data: Vec<_> = rows
+            .iter()
+            .map(|r| json!([r.id, r.display_name, r.brand]))
+            .collect();
         sqlx::query(
-            "INSERT INTO contacts (id, workspace_id, display_name, created_at, updated_at) \
-             SELECT value->>0, $1, value->>1, $2, $2 FROM json_each($3)",
+            "INSERT INTO contacts (id, workspace_id, display_name, created_at, updated_at, brand) \
+             SELECT value->>0, $1, value->>1, $2, $2, value->>2 FROM json_each($3)",
         )
         .bind(ws.0)
         .bind(now)
