@@ -539,6 +539,7 @@ async fn contacts_page_in_id_order() {
         let mut query = ContactQuery {
             after: None,
             limit: 5,
+            search: None,
         };
         loop {
             let page = s.list_contacts(ws, &query).await.unwrap();
@@ -1814,6 +1815,7 @@ async fn a_merge_moves_everything_and_its_undo_gives_both_contacts_back_exactly(
                 &earshot_core::store::ContactQuery {
                     after: None,
                     limit: 50,
+                    search: None,
                 },
             )
             .await
@@ -1867,6 +1869,27 @@ async fn a_merge_moves_everything_and_its_undo_gives_both_contacts_back_exactly(
         assert_eq!(history.len(), 1);
         assert_eq!(history[0].id, merge.id);
 
+        // Found by what an agent knows of them: an email, part of a number; `%` is literal.
+        let find = |q: &str| {
+            let q = earshot_core::store::ContactQuery {
+                after: None,
+                limit: 50,
+                search: Some(q.to_string()),
+            };
+            async move {
+                s.list_contacts(ws, &q)
+                    .await
+                    .unwrap()
+                    .items
+                    .into_iter()
+                    .map(|c| c.id)
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(find("DANA@example").await, [bb], "{}", b.name);
+        assert_eq!(find("5550001").await, [a], "{}", b.name);
+        assert!(find("%").await.is_empty(), "{}", b.name);
+
         // The brand's own account answered: it is no customer, listed nowhere, merged never.
         let mut answer = on(ChannelKind::Whatsapp, "wamid.out", "acme-care", 6);
         answer.direction = Direction::Out;
@@ -1878,6 +1901,7 @@ async fn a_merge_moves_everything_and_its_undo_gives_both_contacts_back_exactly(
                 &earshot_core::store::ContactQuery {
                     after: None,
                     limit: 50,
+                    search: None,
                 },
             )
             .await

@@ -174,6 +174,9 @@ pub struct ContactQuery {
     /// Contacts with an id greater than this (id order).
     pub after: Option<ContactId>,
     pub limit: u32,
+    /// Only contacts whose name, or one of whose identities' handle, name or platform id
+    /// (an email address, a phone number), contains this, ignoring case.
+    pub search: Option<String>,
 }
 
 pub const MAX_PAGE: u32 = 200;

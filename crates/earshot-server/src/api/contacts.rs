@@ -101,6 +101,8 @@ async fn update(
 struct ListParams {
     cursor: Option<String>,
     limit: Option<u32>,
+    /// Name, handle, email address or phone number, or part of one.
+    q: Option<String>,
 }
 
 async fn list(
@@ -119,9 +121,16 @@ async fn list(
             })
         })
         .transpose()?;
+    if params.q.as_deref().is_some_and(|q| q.chars().count() > 200) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "q: at most 200 characters",
+        ));
+    }
     let query = ContactQuery {
         after,
         limit: params.limit.unwrap_or(50),
+        search: params.q.filter(|q| !q.trim().is_empty()),
     };
     Ok(Json(state.store.list_contacts(ws.id, &query).await?))
 }

@@ -137,6 +137,9 @@ async fn two_contacts_of_one_person_merge_and_the_merge_can_be_undone() {
         contact_of(conversation(1)).await,
     );
     let (_, before_b) = app.get(&format!("/api/v1/contacts/{b}")).await;
+    let (_, found) = app.get("/api/v1/contacts?q=dana%40example").await;
+    assert_eq!(found["items"][0]["id"], b, "{found}");
+    assert_eq!(found["items"].as_array().unwrap().len(), 1);
 
     let merge_path = format!("/api/v1/contacts/{a}/merge");
     let (s, e) = app

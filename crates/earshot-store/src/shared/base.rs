@@ -237,16 +237,35 @@ pub(crate) async fn list_contacts(
     q: &ContactQuery,
 ) -> StoreResult<Page<Contact>> {
     let limit = clamp_limit(q.limit);
+    // `%` and `_` in what was typed are matched as themselves.
+    let pattern = q.search.as_deref().map(|s| {
+        let escaped = s
+            .trim()
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("%{escaped}%")
+    });
+    let search = if pattern.is_some() {
+        " AND (LOWER(display_name) LIKE $4 ESCAPE '\\' OR id IN (SELECT i.contact_id FROM identities i \
+         WHERE i.workspace_id = $1 AND (LOWER(i.handle) LIKE $4 ESCAPE '\\' OR LOWER(i.display_name) LIKE $4 ESCAPE '\\' \
+         OR LOWER(i.external_id) LIKE $4 ESCAPE '\\')))"
+    } else {
+        ""
+    };
     let sql = format!(
-        "SELECT {CONTACT_COLUMNS} FROM contacts WHERE workspace_id = $1 AND id > $2 AND merged_into IS NULL AND NOT brand ORDER BY id LIMIT $3"
+        "SELECT {CONTACT_COLUMNS} FROM contacts WHERE workspace_id = $1 AND id > $2 AND merged_into IS NULL \
+         AND NOT brand{search} ORDER BY id LIMIT $3"
     );
-    let rows = sqlx::query(&sql)
+    let mut query = sqlx::query(&sql)
         .bind(ws.0)
         .bind(q.after.map_or(0, |c| c.0))
-        .bind(limit + 1)
-        .fetch_all(pool)
-        .await
-        .map_err(db_err)?;
+        .bind(limit + 1);
+    if let Some(p) = pattern {
+        query = query.bind(p);
+    }
+    let rows = query.fetch_all(pool).await.map_err(db_err)?;
     let mut items = rows.iter().map(contact).collect::<StoreResult<Vec<_>>>()?;
     let next_cursor = if items.len() > limit as usize {
         items.truncate(limit as usize);
