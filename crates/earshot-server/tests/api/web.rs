@@ -686,6 +686,109 @@ async fn a_messages_attachments_are_listed_under_it() {
 }
 
 #[tokio::test]
+async fn an_agent_finds_the_same_customer_elsewhere_merges_and_undoes() {
+    let app = spawn_app().await;
+    care_team(&app).await;
+    let post = |channel: &str, id: &str, author: &str, handle: &str| {
+        serde_json::json!({"channel": channel, "external_id": id, "visibility": "private",
+            "author": {"external_id": author, "handle": handle, "display_name": "Dana Ruiz"},
+            "text": "Where is order A-1042?", "created_at": chrono::Utc::now().to_rfc3339()})
+    };
+    let (_, r) = app
+        .json(
+            Method::POST,
+            "/api/v1/messages",
+            serde_json::json!([
+                post("whatsapp", "wamid.1", "15550001", "+15550001"),
+                post(
+                    "email",
+                    "m1@example.com",
+                    "dana@example.com",
+                    "dana@example.com"
+                )
+            ]),
+        )
+        .await;
+    let id = r["results"][0]["conversation_id"].as_i64().unwrap();
+    let ana = sign_in(&app, "ana@acme.test").await;
+    let path = format!("/c/{id}");
+    let page = send(
+        &app,
+        Method::GET,
+        &format!("{path}?find=dana%40example"),
+        Some(&ana),
+        None,
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("Merge into this customer"),
+        "{}",
+        page.body
+    );
+    let other = page
+        .body
+        .split("name=\"other_id\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let csrf = csrf_of(&page.body);
+    let merged = send(
+        &app,
+        Method::POST,
+        &format!("{path}/merge"),
+        Some(&ana),
+        Some(&format!("csrf={csrf}&other_id={other}")),
+    )
+    .await;
+    assert_eq!(merged.status, StatusCode::SEE_OTHER, "{}", merged.body);
+    let page = send(&app, Method::GET, &path, Some(&ana), None).await;
+    assert!(
+        page.body.contains("@dana@example.com"),
+        "both identities shown"
+    );
+    assert!(page.body.contains(&format!("Contact {other} merged in")));
+    let undo = page
+        .body
+        .split("/merges/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let undone = send(
+        &app,
+        Method::POST,
+        &format!("{path}/merges/{undo}/undo"),
+        Some(&ana),
+        Some(&format!("csrf={csrf}")),
+    )
+    .await;
+    assert_eq!(undone.status, StatusCode::SEE_OTHER);
+    let page = send(&app, Method::GET, &path, Some(&ana), None).await;
+    assert!(
+        !page.body.contains("@dana@example.com"),
+        "the email identity went back"
+    );
+    assert!(page.body.contains("undone"));
+    // Merging a customer into themselves is refused on the page, with the reason.
+    let own = send(
+        &app,
+        Method::POST,
+        &format!("{path}/merge"),
+        Some(&ana),
+        Some(&format!("csrf={csrf}&other_id=1")),
+    )
+    .await;
+    assert_eq!(own.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", own.body);
+    assert!(own.body.contains("itself"));
+}
+
+#[tokio::test]
 async fn the_inbox_filters_by_view_sentiment_intent_tag_and_channel() {
     let app = spawn_app().await;
     let team = care_team(&app).await;

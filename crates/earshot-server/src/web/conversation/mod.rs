@@ -24,8 +24,8 @@ use earshot_core::rules::Actor;
 use earshot_core::store::{ConversationQuery, SavedReply};
 use earshot_core::workflow::{ConversationChange, ConversationEvent, NewEvent};
 use earshot_core::{
-    Agent, AgentId, ContactProfile, Conversation, ConversationId, ConversationStatus, Direction,
-    Message, MessageId, Team, TeamId, Visibility, WorkspaceId,
+    Agent, AgentId, Conversation, ConversationId, ConversationStatus, Direction, Message,
+    MessageId, Team, TeamId, Visibility, WorkspaceId,
 };
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -33,8 +33,10 @@ use serde_json::json;
 use std::collections::HashMap;
 
 mod actions;
+mod customer;
 
 use actions::*;
+use customer::{customer_panel, merge, undo_merge, FindQuery};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -45,14 +47,26 @@ pub fn router() -> Router<AppState> {
         .route("/c/{id}/status", post(status))
         .route("/c/{id}/snooze", post(snooze))
         .route("/c/{id}/tags", post(tags))
+        .route("/c/{id}/merge", post(merge))
+        .route("/c/{id}/merges/{merge}/undo", post(undo_merge))
 }
 
 pub(super) async fn page(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<i64>,
+    crate::extract::Query(q): crate::extract::Query<FindQuery>,
 ) -> Response {
-    render(&state, &session, ConversationId(id), None, StatusCode::OK).await
+    let find = q.find.as_deref().map(str::trim).filter(|f| !f.is_empty());
+    render_finding(
+        &state,
+        &session,
+        ConversationId(id),
+        None,
+        StatusCode::OK,
+        find,
+    )
+    .await
 }
 
 /// A message for the agent above the page (an action that could not be done).
@@ -68,6 +82,18 @@ pub(super) async fn render(
     id: ConversationId,
     notice: Option<Notice>,
     status: StatusCode,
+) -> Response {
+    render_finding(state, session, id, notice, status, None).await
+}
+
+/// The page; with `find`, the customer panel lists the contacts it finds, to merge.
+async fn render_finding(
+    state: &AppState,
+    session: &Session,
+    id: ConversationId,
+    notice: Option<Notice>,
+    status: StatusCode,
+    find: Option<&str>,
 ) -> Response {
     let ws = session.user.workspace_id;
     let store = &state.store;
@@ -94,6 +120,8 @@ pub(super) async fn render(
         store.list_saved_replies(ws),
         store.list_conversations(ws, &past_query),
         store.list_outbox(ws, Some(id)),
+        store.contact_merges(ws, c.contact_id),
+        customer::find(store.as_ref(), ws, c.contact_id, find),
     );
     let (
         messages,
@@ -108,6 +136,8 @@ pub(super) async fn render(
         saved,
         past,
         outbox,
+        merges,
+        found,
     ) = match loaded {
         Ok(x) => x,
         Err(e) => return failed(e),
@@ -185,7 +215,7 @@ pub(super) async fn render(
                 }
             }
             aside.side-col aria-label="Customer and actions" {
-                (customer_panel(&customer, contact.as_ref(), &others))
+                (customer_panel(session, &c, &customer, contact.as_ref(), &others, &merges, find.map(|f| (f, found.as_slice()))))
                 (actions_panel(session, &c, &agents, &teams, &tags))
             }
         }
@@ -445,55 +475,6 @@ fn actions_panel(
             (action_form(session, c, "status", "Status", status))
             (action_form(session, c, "snooze", "Snooze", snooze))
             (action_form(session, c, "tags", "Tags", tag_list))
-        }
-    }
-}
-
-/// The customer: identities across channels, followers, engagement, tier and value, and
-/// their other conversations.
-fn customer_panel(
-    customer: &str,
-    contact: Option<&ContactProfile>,
-    others: &[&Conversation],
-) -> Markup {
-    html! {
-        section.card aria-labelledby="cust-h" {
-            h2 #cust-h { (customer) }
-            @if let Some(p) = contact {
-                ul.identities aria-label="Identities" {
-                    @for i in &p.identities {
-                        li {
-                            span.channel.{ "ch-" (i.kind.as_str()) } { (i.kind.as_str()) }
-                            " "
-                            @match &i.handle {
-                                Some(h) => { "@" (h) },
-                                None => (i.external_id),
-                            }
-                            @if i.verified { " ✓ verified" }
-                            @if let Some(f) = i.followers { " · " (f) " followers" }
-                        }
-                    }
-                }
-                p {
-                    "Engagement: "
-                    strong { @if p.contact.opted_out { "opted out" } @else { "welcome" } }
-                }
-                @if let Some(t) = &p.contact.tier { p { "Tier: " (t) } }
-                @if let Some(v) = p.contact.value { p { "Value: " (format!("{v:.2}")) } }
-            }
-            h3 { "Other conversations" }
-            @if others.is_empty() {
-                p.muted { "None." }
-            } @else {
-                ul {
-                    @for o in others {
-                        li {
-                            a href={ "/c/" (o.id.0) } { "Conversation " (o.id.0) }
-                            " · " (o.status.as_str()) " · " (time_tag(o.first_message_at))
-                        }
-                    }
-                }
-            }
         }
     }
 }
