@@ -236,6 +236,11 @@ impl Desk {
             .map(|t| t.backlog.iter().map(|k| &self.waiting[&k.2]).collect())
             .unwrap_or_default()
     }
+    /// The team whose backlog holds this conversation, if it waits in one.
+    pub fn waiting_in(&self, c: ConversationId) -> Option<TeamId> {
+        self.waiting.get(&c).map(|w| w.team)
+    }
+
     pub fn backlog_len(&self) -> usize {
         self.waiting.len()
     }

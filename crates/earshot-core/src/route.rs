@@ -32,7 +32,8 @@ pub struct Decision {
     /// The agent the conversation has after the decision (a rule's choice, the desk's choice
     /// or whoever had it).
     pub assignee: Option<AgentId>,
-    /// What the desk did: an assignment, or `backlogged` when nobody could take it.
+    /// What the desk did: an assignment, or `backlogged` when nobody could take it and it
+    /// entered the team's backlog (not when it was waiting there already).
     pub assignment: Option<Assignment>,
     pub backlogged: bool,
 }
@@ -105,13 +106,17 @@ pub fn decide(
             desk.reprioritize(subject.id, decision.priority);
         }
         (None, None, Some(team)) if !closed => {
+            // Said when it enters a team's backlog, not again at each message while it waits.
+            let was_waiting = desk.waiting_in(subject.id) == Some(team);
             let w = waiting(team);
             match desk.route(w, now) {
                 Some(a) => {
                     decision.assignee = Some(a.agent);
                     decision.assignment = Some(a);
                 }
-                None => decision.backlogged = desk.assignee_of(subject.id).is_none(),
+                None => {
+                    decision.backlogged = !was_waiting && desk.assignee_of(subject.id).is_none()
+                }
             }
         }
         _ => {}

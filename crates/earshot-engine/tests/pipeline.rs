@@ -162,6 +162,63 @@ async fn the_decide_stage_snoozes_on_the_clock_it_is_given() {
     );
 }
 
+#[tokio::test]
+async fn a_conversation_is_backlogged_once_however_often_its_customer_writes() {
+    let (store, _dir) = sqlite().await;
+    let ws = store.ensure_workspace("acme").await.unwrap().id;
+    // A team with nobody in it: every conversation routed to it waits in its backlog.
+    let team = store.create_team(ws, "Night shift").await.unwrap();
+    store
+        .create_rule(
+            ws,
+            None,
+            &rule(serde_json::json!({
+            "name": "to the night shift", "trigger": {"event": "message_received"},
+            "conditions": {"field": "message.text", "op": "contains", "value": "order"},
+            "actions": [{"type": "assign_team", "team_id": team.id.0}]})),
+        )
+        .await
+        .unwrap();
+    let pipeline = Pipeline::new(store.clone());
+    let mut conversation = None;
+    for (n, text) in [
+        "my order is late",
+        "any news on my order?",
+        "order still missing",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let id = format!("t{n}");
+        let parent = n.checked_sub(1).map(|p| format!("t{p}"));
+        let outcomes = pipeline
+            .ingest(
+                ws,
+                &[message(&id, "ann", text, n as i64, parent.as_deref())],
+            )
+            .await
+            .unwrap();
+        let IngestOutcome::Stored {
+            conversation_id, ..
+        } = outcomes[0]
+        else {
+            panic!("{outcomes:?}")
+        };
+        conversation = Some(conversation_id);
+    }
+    let events = store
+        .conversation_events(ws, conversation.unwrap())
+        .await
+        .unwrap();
+    let backlogged = events.iter().filter(|e| e.kind == "backlogged").count();
+    assert_eq!(
+        backlogged,
+        1,
+        "{:?}",
+        events.iter().map(|e| &e.kind).collect::<Vec<_>>()
+    );
+}
+
 /// 20 writers send overlapping batches (shared external ids, replies into each other's
 /// conversations) to one pipeline with a routing rule: every call succeeds, every stored
 /// customer message is stored once, and every conversation carries the rule's effects.
