@@ -9,6 +9,7 @@ pub mod channels;
 pub mod ingest;
 pub mod live;
 pub mod pipeline;
+pub mod privacy;
 pub mod synth;
 pub mod timers;
 pub mod workflow;

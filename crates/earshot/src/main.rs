@@ -60,10 +60,27 @@ enum Command {
     Listen(listen::ListenArgs),
     /// Open ./earshot-demo.db, load demo conversations, print a token and serve.
     Demo(demo::DemoArgs),
+    /// A customer's privacy rights: export what Earshot holds about them.
+    Privacy {
+        #[command(subcommand)]
+        command: PrivacyCommand,
+    },
     /// Measure Earshot's speed (see BENCHMARKS.md).
     Bench {
         #[command(subcommand)]
         command: bench::BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PrivacyCommand {
+    /// Print everything held about one contact as JSON (a readable `summary` first).
+    Export {
+        #[arg(long, env = "EARSHOT_WORKSPACE")]
+        workspace: String,
+        /// The contact's id (GET /api/v1/contacts?q=… finds it).
+        #[arg(long)]
+        contact: i64,
     },
 }
 
@@ -194,6 +211,28 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ws.name
             );
             println!("{token}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Privacy {
+            command: PrivacyCommand::Export { workspace, contact },
+        } => {
+            let store = earshot_store::open(&config::database_url(database)).await?;
+            let Some(ws) = store.workspace_by_name(&workspace).await? else {
+                anyhow::bail!("no workspace named `{workspace}`");
+            };
+            let doc = earshot_engine::privacy::export(
+                store.as_ref(),
+                ws.id,
+                earshot_core::ContactId(contact),
+            )
+            .await
+            .map_err(|e| match e {
+                earshot_core::StoreError::NotFound { .. } => {
+                    anyhow::anyhow!("workspace `{workspace}` has no contact {contact}")
+                }
+                e => e.into(),
+            })?;
+            println!("{}", serde_json::to_string_pretty(&doc)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Listen(args) => listen::run(args),

@@ -1438,3 +1438,70 @@ fn an_email_channel_reads_imap_once_across_a_restart_and_answers_through_smtp() 
     std::thread::sleep(std::time::Duration::from_secs(3));
     wait_for_messages(&addr, &token, 3, 1);
 }
+
+/// `earshot privacy export`: everything held about one contact, as JSON with a summary; an
+/// unknown contact is a clear error.
+#[test]
+fn privacy_export_prints_everything_held_about_a_contact() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("dm.jsonl");
+    std::fs::write(
+        &input,
+        concat!(
+            r#"{"channel":"whatsapp","external_id":"wamid.1","visibility":"private","author":{"external_id":"15550001","handle":"+15550001","display_name":"Dana Ruiz"},"text":"My order A-1042 never arrived","created_at":"2026-11-30T10:00:00Z"}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let url = format!("sqlite://{}", dir.path().join("p.db").display());
+    let out = earshot(
+        dir.path(),
+        &["--database", &url, "ingest", input.to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let args = |contact: &str| {
+        vec![
+            "--database".to_string(),
+            url.clone(),
+            "privacy".into(),
+            "export".into(),
+            "--workspace".into(),
+            "default".into(),
+            "--contact".into(),
+            contact.into(),
+        ]
+    };
+    let run = |contact: &str| {
+        let a = args(contact);
+        earshot(
+            dir.path(),
+            &a.iter().map(String::as_str).collect::<Vec<_>>(),
+        )
+    };
+    let out = run("1");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        doc["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("Everything Earshot holds about Dana Ruiz"),
+        "{}",
+        doc["summary"]
+    );
+    assert_eq!(
+        doc["conversations"][0]["messages"][0]["text"],
+        "My order A-1042 never arrived"
+    );
+    let missing = run("999");
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("has no contact 999"));
+}

@@ -17,6 +17,7 @@ pub fn router() -> Router<AppState> {
         .route("/contacts/{id}", get(show).patch(update))
         .route("/contacts/{id}/merge", post(merge))
         .route("/contacts/{id}/merges", get(merges))
+        .route("/contacts/{id}/export", get(export))
         .route("/contacts/merges/{merge_id}/undo", post(undo))
 }
 
@@ -60,6 +61,24 @@ async fn undo(
             .undo_merge(ws.id, merge_id, earshot_core::time::now())
             .await?,
     ))
+}
+
+/// Everything held about the person (their right of access), as a JSON download.
+async fn export(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Path(id): Path<i64>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let doc = earshot_engine::privacy::export(state.store.as_ref(), ws.id, ContactId(id)).await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"contact-{id}.json\""),
+        )],
+        Json(doc),
+    )
+        .into_response())
 }
 
 /// The merges a contact took part in, newest first.

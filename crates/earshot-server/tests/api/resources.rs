@@ -182,6 +182,31 @@ async fn two_contacts_of_one_person_merge_and_the_merge_can_be_undone() {
     let (_, history) = app.get(&format!("/api/v1/contacts/{a}/merges")).await;
     assert_eq!(history.as_array().unwrap().len(), 1);
     assert!(history[0]["undone_at"].is_string());
+
+    // The customer's right of access: everything held about them, in one document.
+    let (s, export) = app.get(&format!("/api/v1/contacts/{b}/export")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        export["summary"]
+            .as_str()
+            .unwrap()
+            .contains("1 conversation with 1 message on email"),
+        "{}",
+        export["summary"]
+    );
+    assert_eq!(export["contact"]["id"], b);
+    let convs = export["conversations"].as_array().unwrap();
+    assert_eq!(convs[0]["messages"][0]["text"], "Where is order A-1042?");
+    assert!(
+        convs[0]["messages"][0]["raw"].is_object(),
+        "native payloads included"
+    );
+    assert!(convs[0]["events"].is_array() && convs[0]["enrichments"].is_array());
+    assert_eq!(export["merges"].as_array().unwrap().len(), 1);
+    let (s, _) = app
+        .get_as_other(&format!("/api/v1/contacts/{b}/export"))
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "another workspace gets nothing");
 }
 
 #[tokio::test]
