@@ -121,4 +121,8 @@ pub struct Message {
     /// What it carried besides its text.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<Attachment>,
+    /// When its author deleted it on the platform (a revoke); the text is kept for the
+    /// care team's record, shown as deleted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<Timestamp>,
 }

@@ -672,6 +672,24 @@ async fn telegram_and_messenger_channels_verify_receive_and_answer_the_platforms
         .await;
     assert_eq!(outbox[0]["delivery"], "delivered");
 
+    // The customer deletes their message on Messenger: it is marked, and shown as deleted.
+    let deleted = json!({"object": "page", "entry": [{"id": "PAGE1", "time": 1, "messaging": [{
+        "sender": {"id": "PSID-9"}, "recipient": {"id": "PAGE1"}, "timestamp": chrono::Utc::now().timestamp_millis(),
+        "message": {"mid": "m_CUSTOMER", "is_deleted": true}}]}]}).to_string();
+    assert_eq!(
+        signed(&app, &fb_url, "fb-secret", deleted.as_bytes()).await,
+        StatusCode::OK
+    );
+    app.state.webhooks.drain().await.unwrap();
+    let (_, full) = app.get(&format!("/api/v1/conversations/{fb_id}")).await;
+    let customer = full["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["external_id"] == "m_CUSTOMER")
+        .unwrap();
+    assert!(customer["deleted_at"].is_string(), "{customer}");
+
     // Every problem with a channel is reported at once, with its path.
     let (s, e) = app.json(Method::POST, "/api/v1/channels", json!({"kind": "whatsapp", "name": "", "settings": {"phone": "1", "api_base": "ftp://x"}})).await;
     assert_eq!(

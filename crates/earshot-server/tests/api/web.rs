@@ -675,6 +675,29 @@ async fn a_messages_attachments_are_listed_under_it() {
         !page.body.contains("javascript:alert"),
         "only https links are offered"
     );
+    // The customer deletes it on WhatsApp: the page says so and no longer shows it.
+    let ws = app
+        .state
+        .store
+        .workspace_by_name("acme")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let channel = earshot_core::ChannelId(full["messages"][0]["channel_id"].as_i64().unwrap());
+    app.state
+        .store
+        .mark_deleted(
+            ws,
+            channel,
+            &["wamid.photo".to_string()],
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    let page = send(&app, Method::GET, &format!("/c/{id}"), Some(&ana), None).await;
+    assert!(page.body.contains("The customer deleted this message"));
+    assert!(!page.body.contains("here is the broken box"));
     // Too many, or a blank kind, is a clear error naming the field.
     let mut bad = m.clone();
     bad["external_id"] = "wamid.bad".into();

@@ -59,7 +59,7 @@ pub(crate) fn conversation(
 /// Columns expected by [`message`], in order.
 pub(crate) const MESSAGE_COLUMNS: &str = "m.id, m.workspace_id, m.channel_id, ch.kind, \
      m.conversation_id, m.identity_id, m.external_id, m.direction, m.visibility, m.text, \
-     m.sent_at, m.received_at, m.in_reply_to, m.raw, m.attachments";
+     m.sent_at, m.received_at, m.in_reply_to, m.raw, m.attachments, m.deleted_at";
 
 pub(crate) fn message(r: &DbRow) -> earshot_core::store::StoreResult<earshot_core::Message> {
     let kind: String = r.try_get(3).map_err(crate::db_err)?;
@@ -93,6 +93,10 @@ pub(crate) fn message(r: &DbRow) -> earshot_core::store::StoreResult<earshot_cor
         in_reply_to: r.try_get(12).map_err(crate::db_err)?,
         raw: serde_json::from_str(&raw).map_err(|_| crate::corrupt("raw payload", &raw))?,
         attachments,
+        deleted_at: r
+            .try_get::<Option<i64>, _>(15)
+            .map_err(crate::db_err)?
+            .map(from_millis),
     })
 }
 

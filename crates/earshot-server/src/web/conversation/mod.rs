@@ -283,8 +283,14 @@ fn message_item(
                 @if m.visibility == Visibility::Private { " · private" }
                 @if let Some(d) = delivery { " · " (delivery_badge(d)) }
             }
-            p.text { (m.text) }
-            @if !m.attachments.is_empty() {
+            @if let Some(at) = m.deleted_at {
+                // The customer took it back: the page respects that (the record stays for
+                // an export).
+                p.deleted { "The customer deleted this message " (time_tag(at)) "." }
+            } @else {
+                p.text { (m.text) }
+            }
+            @if !m.attachments.is_empty() && m.deleted_at.is_none() {
                 ul.attachments aria-label="Attachments" {
                     @for a in &m.attachments { li { (attachment(a)) } }
                 }
