@@ -7,6 +7,7 @@ pub mod assign;
 pub mod auth;
 pub mod channel;
 pub mod connector;
+pub mod consent;
 pub mod contact;
 pub mod conversation;
 pub mod enrichment;

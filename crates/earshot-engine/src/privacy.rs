@@ -1,8 +1,8 @@
 //! The customer's rights over what Earshot holds about them. [`export`]: everything kept
 //! about one person, as one JSON document with a readable summary on top — their contact,
 //! every identity, every conversation with its messages (text, native payloads,
-//! attachments), what understanding found in them, their tags, history and replies, and
-//! the merges the contact took part in.
+//! attachments), what understanding found in them, their tags, history and replies, their
+//! consent ledger, and the merges the contact took part in.
 
 use earshot_core::store::{ConversationCursor, ConversationQuery, StoreResult};
 use earshot_core::{ContactId, Store, StoreError, WorkspaceId};
@@ -17,6 +17,7 @@ pub async fn export(store: &dyn Store, ws: WorkspaceId, id: ContactId) -> StoreR
         });
     };
     let merges = store.contact_merges(ws, id).await?;
+    let consent = store.consent_ledger(ws, id).await?;
     let mut conversations = Vec::new();
     let mut after: Option<ConversationCursor> = None;
     loop {
@@ -89,6 +90,7 @@ pub async fn export(store: &dyn Store, ws: WorkspaceId, id: ContactId) -> StoreR
         "summary": summary,
         "exported_at": earshot_core::time::now(),
         "contact": profile,
+        "consent": consent,
         "merges": merges,
         "conversations": out,
     }))

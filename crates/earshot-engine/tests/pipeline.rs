@@ -219,6 +219,84 @@ async fn a_conversation_is_backlogged_once_however_often_its_customer_writes() {
     );
 }
 
+#[tokio::test]
+async fn stop_on_whatsapp_or_telegram_changes_the_ledger_once_and_silences_automation() {
+    let (store, _dir) = sqlite().await;
+    let ws = store.ensure_workspace("acme").await.unwrap().id;
+    // A rule that acknowledges every customer message.
+    store
+        .create_rule(
+            ws,
+            None,
+            &rule(serde_json::json!({
+            "name": "acknowledge", "trigger": {"event": "message_received"},
+            "conditions": {"field": "message.text", "op": "not_contains", "value": "zzz"},
+            "actions": [{"type": "reply", "template": "Thanks {{contact.name}}, we are on it."}]})),
+        )
+        .await
+        .unwrap();
+    let pipeline = Pipeline::new(store.clone());
+    for (kind, author) in [
+        (ChannelKind::Whatsapp, "15550001"),
+        (ChannelKind::Telegram, "555"),
+    ] {
+        let dm = |id: &str, text: &str, minute: i64| {
+            let mut m = message(id, author, text, minute, None);
+            m.channel = kind;
+            m.visibility = Visibility::Private;
+            m
+        };
+        let mut contact = None;
+        for (n, text) in ["STOP", "stop!", "where is my parcel?", "START"]
+            .iter()
+            .enumerate()
+        {
+            let id = format!("{}-{n}", kind.as_str());
+            let outcomes = pipeline
+                .ingest(ws, &[dm(&id, text, n as i64)])
+                .await
+                .unwrap();
+            let IngestOutcome::Stored {
+                conversation_id, ..
+            } = outcomes[0]
+            else {
+                panic!("{outcomes:?}")
+            };
+            let c = store
+                .get_conversation(ws, conversation_id)
+                .await
+                .unwrap()
+                .unwrap();
+            contact = Some(c.contact_id);
+            let replies = store.list_outbox(ws, Some(conversation_id)).await.unwrap();
+            let automated = replies.iter().filter(|o| o.kind == "reply").count();
+            let expected_opted_out = n < 3;
+            let profile = store.get_contact(ws, c.contact_id).await.unwrap().unwrap();
+            assert_eq!(
+                profile.contact.opted_out, expected_opted_out,
+                "{kind:?} after {text}"
+            );
+            if n == 2 {
+                assert_eq!(
+                    automated, 0,
+                    "{kind:?}: nothing automated goes to an opted-out customer"
+                );
+            }
+        }
+        let ledger = store.consent_ledger(ws, contact.unwrap()).await.unwrap();
+        assert_eq!(
+            ledger
+                .iter()
+                .map(|e| (e.granted, e.how.as_str()))
+                .collect::<Vec<_>>(),
+            [(false, "keyword STOP"), (true, "keyword START")],
+            "{kind:?}: the second STOP changes nothing"
+        );
+        assert_eq!(ledger[0].channel, Some(kind));
+        assert!(ledger[0].purposes.contains(&"marketing".to_string()));
+    }
+}
+
 /// 20 writers send overlapping batches (shared external ids, replies into each other's
 /// conversations) to one pipeline with a routing rule: every call succeeds, every stored
 /// customer message is stored once, and every conversation carries the rule's effects.

@@ -1761,6 +1761,21 @@ async fn a_merge_moves_everything_and_its_undo_gives_both_contacts_back_exactly(
             |c| async move { s.get_conversation(ws, c).await.unwrap().unwrap().contact_id };
         let (a, bb) = (contact_of(wa_conv).await, contact_of(mail_conv).await);
         assert_ne!(a, bb, "{}: two strangers so far", b.name);
+        // Dana wrote STOP by email once: on the email contact's ledger.
+        let mut unit = s.begin_batch(ws).await.unwrap();
+        let stop = earshot_core::consent::ConsentChange {
+            conversation_id: mail_conv,
+            message_id: stored(&got[1]).0,
+            channel: ChannelKind::Email,
+            granted: false,
+            how: "keyword STOP".into(),
+            at: Utc::now(),
+        };
+        assert_eq!(
+            unit.record_consent(&[stop.clone(), stop]).await.unwrap(),
+            [true, false]
+        );
+        unit.commit().await.unwrap();
         s.update_contact(
             ws,
             bb,
@@ -1806,6 +1821,12 @@ async fn a_merge_moves_everything_and_its_undo_gives_both_contacts_back_exactly(
             b.name
         );
         assert_eq!(contact_of(mail_conv).await, a);
+        assert_eq!(
+            s.consent_ledger(ws, a).await.unwrap().len(),
+            1,
+            "{}: the ledger moved",
+            b.name
+        );
         let gone = s.get_contact(ws, bb).await.unwrap().unwrap();
         assert_eq!(gone.contact.merged_into, Some(a));
         assert!(gone.identities.is_empty());
@@ -1856,6 +1877,13 @@ async fn a_merge_moves_everything_and_its_undo_gives_both_contacts_back_exactly(
         );
         assert_eq!(contact_of(mail_conv).await, bb);
         assert_eq!(contact_of(new_conv).await, bb);
+        assert_eq!(
+            s.consent_ledger(ws, bb).await.unwrap().len(),
+            1,
+            "{}: and back",
+            b.name
+        );
+        assert!(s.consent_ledger(ws, a).await.unwrap().is_empty());
         assert_eq!(contact_of(wa_conv).await, a);
         assert!(matches!(
             s.undo_merge(ws, merge.id, Utc::now()).await,

@@ -59,6 +59,13 @@ pub trait BatchUnit: Send {
     ) -> StoreResult<Vec<crate::workflow::Changed>>;
     /// [`Store::enqueue`] inside the unit.
     async fn enqueue(&mut self, items: &[crate::workflow::NewOutbox]) -> StoreResult<Vec<i64>>;
+    /// Records the consent keywords the batch's customer messages carried on their contacts'
+    /// ledgers, each only when it changes the contact's state, and sets `opted_out` from it;
+    /// per change, whether it was recorded.
+    async fn record_consent(
+        &mut self,
+        changes: &[crate::consent::ConsentChange],
+    ) -> StoreResult<Vec<bool>>;
     /// Makes everything durable at once.
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }
@@ -447,6 +454,12 @@ pub trait ContactStore: Send + Sync {
         merge: i64,
         at: Timestamp,
     ) -> StoreResult<crate::ContactMerge>;
+    /// A contact's consent ledger, oldest first.
+    async fn consent_ledger(
+        &self,
+        workspace: WorkspaceId,
+        contact: ContactId,
+    ) -> StoreResult<Vec<crate::consent::ConsentEvent>>;
     /// The merges a contact took part in, newest first.
     async fn contact_merges(
         &self,

@@ -63,6 +63,42 @@ pub struct Workflow {
     states: Mutex<HashMap<WorkspaceId, Arc<Mutex<State>>>>,
 }
 
+/// The consent keywords (`STOP`, `START`, …) among a batch's newly stored private customer
+/// messages.
+fn consent_changes(
+    batch: &[Inbound],
+    outcomes: &[IngestOutcome],
+) -> Vec<earshot_core::consent::ConsentChange> {
+    batch
+        .iter()
+        .zip(outcomes)
+        .filter_map(|(m, o)| {
+            let IngestOutcome::Stored {
+                message_id,
+                conversation_id,
+                ..
+            } = o
+            else {
+                return None;
+            };
+            if m.direction != earshot_core::Direction::In
+                || m.visibility != earshot_core::Visibility::Private
+            {
+                return None;
+            }
+            let granted = earshot_core::consent::keyword(&m.text)?;
+            Some(earshot_core::consent::ConsentChange {
+                conversation_id: *conversation_id,
+                message_id: *message_id,
+                channel: m.channel,
+                granted,
+                how: format!("keyword {}", m.text.trim()),
+                at: m.created_at,
+            })
+        })
+        .collect()
+}
+
 fn not_found(id: ConversationId) -> StoreError {
     StoreError::NotFound {
         what: "conversation",
@@ -220,6 +256,11 @@ impl Workflow {
         let mut unit = self.store.begin_batch(ws).await?;
         let decided = async {
             let outcomes = unit.ingest(batch, annotations).await?;
+            // Consent keywords first: a `STOP` is respected by this batch's own rules.
+            let consent = consent_changes(batch, &outcomes);
+            if !consent.is_empty() {
+                unit.record_consent(&consent).await?;
+            }
             self.decide_batch(&mut s, unit.as_mut(), batch, annotations, &outcomes)
                 .await?;
             Ok::<_, StoreError>(outcomes)

@@ -18,6 +18,7 @@ pub fn router() -> Router<AppState> {
         .route("/contacts/{id}/merge", post(merge))
         .route("/contacts/{id}/merges", get(merges))
         .route("/contacts/{id}/export", get(export))
+        .route("/contacts/{id}/consent", get(consent))
         .route("/contacts/merges/{merge_id}/undo", post(undo))
 }
 
@@ -60,6 +61,25 @@ async fn undo(
             .store
             .undo_merge(ws.id, merge_id, earshot_core::time::now())
             .await?,
+    ))
+}
+
+/// The contact's consent ledger, oldest first: every change, how and when it was given.
+async fn consent(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<earshot_core::consent::ConsentEvent>>, ApiError> {
+    if state
+        .store
+        .get_contact(ws.id, ContactId(id))
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::NotFound(format!("contact {id} not found")));
+    }
+    Ok(Json(
+        state.store.consent_ledger(ws.id, ContactId(id)).await?,
     ))
 }
 

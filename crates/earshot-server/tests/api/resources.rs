@@ -203,6 +203,12 @@ async fn two_contacts_of_one_person_merge_and_the_merge_can_be_undone() {
     );
     assert!(convs[0]["events"].is_array() && convs[0]["enrichments"].is_array());
     assert_eq!(export["merges"].as_array().unwrap().len(), 1);
+    assert!(
+        export["consent"].is_array(),
+        "the consent ledger is part of it"
+    );
+    let (s, ledger) = app.get(&format!("/api/v1/contacts/{b}/consent")).await;
+    assert_eq!((s, ledger), (StatusCode::OK, json!([])));
     let (s, _) = app
         .get_as_other(&format!("/api/v1/contacts/{b}/export"))
         .await;

@@ -126,7 +126,8 @@ pub(crate) async fn merge_contacts(
     };
     let identities = ids_of(tx, "identities", ws, from).await?;
     let conversations = ids_of(tx, "conversations", ws, from).await?;
-    for table in ["identities", "conversations"] {
+    let consent = ids_of(tx, "consent_events", ws, from).await?;
+    for table in ["identities", "conversations", "consent_events"] {
         sqlx::query(&format!(
             "UPDATE {table} SET contact_id = $1 WHERE workspace_id = $2 AND contact_id = $3"
         ))
@@ -160,7 +161,7 @@ pub(crate) async fn merge_contacts(
         .map_err(db_err)?;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO contact_merges (workspace_id, into_id, from_id, identities, conversations, \
-         survivor_before, merged_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+         survivor_before, merged_at, consent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(ws.0)
     .bind(into.0)
@@ -169,6 +170,7 @@ pub(crate) async fn merge_contacts(
     .bind(serde_json::to_string(&conversations).expect("ids serialize"))
     .bind(serde_json::to_string(&before).expect("fields serialize"))
     .bind(to_millis(at))
+    .bind(serde_json::to_string(&consent).expect("ids serialize"))
     .fetch_one(&mut **tx)
     .await
     .map_err(db_err)?;
@@ -250,6 +252,23 @@ pub(crate) async fn undo_merge(
     }
     let before: Before =
         serde_json::from_str(&before).map_err(|_| crate::corrupt("merge snapshot", &before))?;
+    let (consent,): (String,) = sqlx::query_as("SELECT consent FROM contact_merges WHERE id = $1")
+        .bind(merge)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(db_err)?;
+    let consent: Vec<i64> =
+        serde_json::from_str(&consent).map_err(|_| crate::corrupt("merge ids", &consent))?;
+    sqlx::query(&format!(
+        "UPDATE consent_events SET contact_id = $1 WHERE workspace_id = $2 AND contact_id = $3 AND id IN {}",
+        in_list(&consent)
+    ))
+    .bind(m.from_id.0)
+    .bind(ws.0)
+    .bind(m.into_id.0)
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
     let identities: Vec<i64> = m.identities.iter().map(|i| i.0).collect();
     let conversations: Vec<i64> = m.conversations.iter().map(|c| c.0).collect();
     sqlx::query(&format!(

@@ -236,6 +236,13 @@ impl earshot_core::store::ContactStore for Backend {
     ) -> StoreResult<earshot_core::ContactMerge> {
         undo_merge(self, ws, merge, at).await
     }
+    async fn consent_ledger(
+        &self,
+        ws: WorkspaceId,
+        contact: ContactId,
+    ) -> StoreResult<Vec<earshot_core::consent::ConsentEvent>> {
+        consent_ledger(self.reader(), ws, contact).await
+    }
     async fn contact_merges(
         &self,
         ws: WorkspaceId,

@@ -35,6 +35,12 @@ impl earshot_core::store::BatchUnit for UnitTx {
     ) -> earshot_core::store::StoreResult<Vec<earshot_core::workflow::Changed>> {
         change_conversations_in(&mut self.tx, self.ws, items).await
     }
+    async fn record_consent(
+        &mut self,
+        changes: &[earshot_core::consent::ConsentChange],
+    ) -> earshot_core::store::StoreResult<Vec<bool>> {
+        record_consent_in(&mut self.tx, self.ws, changes).await
+    }
     async fn enqueue(
         &mut self,
         items: &[earshot_core::workflow::NewOutbox],
