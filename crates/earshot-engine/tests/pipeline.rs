@@ -277,10 +277,13 @@ async fn stop_on_whatsapp_or_telegram_changes_the_ledger_once_and_silences_autom
                 "{kind:?} after {text}"
             );
             if n == 2 {
-                assert_eq!(
-                    automated, 0,
-                    "{kind:?}: nothing automated goes to an opted-out customer"
-                );
+                // Only the one confirmation of the STOP: no acknowledgement of the STOP, the
+                // second STOP or the question.
+                assert_eq!(automated, 1, "{kind:?}: {replies:?}");
+                assert!(replies[0].payload["text"]
+                    .as_str()
+                    .unwrap()
+                    .contains("Reply START"));
             }
         }
         let ledger = store.consent_ledger(ws, contact.unwrap()).await.unwrap();

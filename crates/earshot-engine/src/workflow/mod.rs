@@ -63,16 +63,22 @@ pub struct Workflow {
     states: Mutex<HashMap<WorkspaceId, Arc<Mutex<State>>>>,
 }
 
+/// What a customer is told once when their `STOP` or `START` changed their consent.
+const CONFIRM_STOP: &str = "You will no longer receive automated messages, surveys or updates from us. We will still answer whenever you write. Reply START to receive them again.";
+const CONFIRM_START: &str =
+    "You will receive our updates again. Reply STOP at any time to stop them.";
+
 /// The consent keywords (`STOP`, `START`, …) among a batch's newly stored private customer
-/// messages.
+/// messages, each with its message's place in the batch.
 fn consent_changes(
     batch: &[Inbound],
     outcomes: &[IngestOutcome],
-) -> Vec<earshot_core::consent::ConsentChange> {
+) -> Vec<(usize, earshot_core::consent::ConsentChange)> {
     batch
         .iter()
         .zip(outcomes)
-        .filter_map(|(m, o)| {
+        .enumerate()
+        .filter_map(|(i, (m, o))| {
             let IngestOutcome::Stored {
                 message_id,
                 conversation_id,
@@ -87,14 +93,17 @@ fn consent_changes(
                 return None;
             }
             let granted = earshot_core::consent::keyword(&m.text)?;
-            Some(earshot_core::consent::ConsentChange {
-                conversation_id: *conversation_id,
-                message_id: *message_id,
-                channel: m.channel,
-                granted,
-                how: format!("keyword {}", m.text.trim()),
-                at: m.created_at,
-            })
+            Some((
+                i,
+                earshot_core::consent::ConsentChange {
+                    conversation_id: *conversation_id,
+                    message_id: *message_id,
+                    channel: m.channel,
+                    granted,
+                    how: format!("keyword {}", m.text.trim()),
+                    at: m.created_at,
+                },
+            ))
         })
         .collect()
 }
@@ -258,11 +267,25 @@ impl Workflow {
             let outcomes = unit.ingest(batch, annotations).await?;
             // Consent keywords first: a `STOP` is respected by this batch's own rules.
             let consent = consent_changes(batch, &outcomes);
+            let mut confirm = Vec::new();
             if !consent.is_empty() {
-                unit.record_consent(&consent).await?;
+                let changes: Vec<_> = consent.iter().map(|(_, c)| c.clone()).collect();
+                let recorded = unit.record_consent(&changes).await?;
+                confirm = consent
+                    .into_iter()
+                    .zip(recorded)
+                    .filter_map(|((i, c), r)| r.then_some((i, c)))
+                    .collect();
             }
-            self.decide_batch(&mut s, unit.as_mut(), batch, annotations, &outcomes)
-                .await?;
+            self.decide_batch(
+                &mut s,
+                unit.as_mut(),
+                batch,
+                annotations,
+                &outcomes,
+                &confirm,
+            )
+            .await?;
             Ok::<_, StoreError>(outcomes)
         }
         .await;
@@ -297,6 +320,7 @@ impl Workflow {
         batch: &[Inbound],
         annotations: &[Annotations],
         outcomes: &[IngestOutcome],
+        confirm: &[(usize, earshot_core::consent::ConsentChange)],
     ) -> StoreResult<()> {
         let woken = outcomes.iter().any(|o| {
             matches!(
@@ -310,7 +334,7 @@ impl Workflow {
                 }
             )
         });
-        if s.idle && !woken {
+        if s.idle && !woken && confirm.is_empty() {
             return Ok(());
         }
         let (wanted, transitions) = decide::wanted(batch, outcomes);
@@ -319,7 +343,32 @@ impl Workflow {
         }
         let contexts = by_id(unit.contexts(&wanted).await?);
         let at = self.now();
-        let plan = decide::batch(s, batch, annotations, outcomes, &transitions, &contexts, at);
+        let mut plan = decide::batch(s, batch, annotations, outcomes, &transitions, &contexts, at);
+        // A consent change is confirmed to the customer once, on their channel; automated,
+        // so it answers nobody (the customer who wrote STOP is not "answered" by it).
+        for (i, c) in confirm {
+            let (kind, text) = if c.granted {
+                ("consent_granted", CONFIRM_START)
+            } else {
+                ("consent_withdrawn", CONFIRM_STOP)
+            };
+            plan.replies.push(decide::PendingReply {
+                conversation: c.conversation_id,
+                actor: earshot_core::rules::Actor::System,
+                template: text.to_string(),
+                answering: Some(batch[*i].clone()),
+                counts_as_response: false,
+            });
+            plan.changes.push(earshot_core::workflow::ChangeRequest {
+                conversation: c.conversation_id,
+                change: Default::default(),
+                actor: earshot_core::rules::Actor::Customer,
+                extra: vec![NewEvent::new(
+                    kind,
+                    json!({"how": c.how, "purposes": earshot_core::consent::ENGAGEMENT}),
+                )],
+            });
+        }
         self.write(s, unit, plan, &contexts, at).await
     }
 
