@@ -347,8 +347,10 @@ pub(crate) fn event(
                         conversation_id: Some(c.id),
                         kind: "webhook",
                         message_id: None,
+                        // The receiving system learns the customer's choice too.
                         payload: json!({"url": url, "event": "rule_fired", "rule_id": firing.rule_id,
-                                        "rule": firing.rule, "conversation_id": c.id}),
+                                        "rule": firing.rule, "conversation_id": c.id,
+                                        "contact": {"id": c.contact_id, "opted_out": ctx.opted_out}}),
                     });
                     extra.push(NewEvent::new("webhook_queued", json!({"url": url})));
                 }

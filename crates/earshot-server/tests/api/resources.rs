@@ -209,6 +209,25 @@ async fn two_contacts_of_one_person_merge_and_the_merge_can_be_undone() {
     );
     let (s, ledger) = app.get(&format!("/api/v1/contacts/{b}/consent")).await;
     assert_eq!((s, ledger), (StatusCode::OK, json!([])));
+    // An opt-out set through the API is on the ledger, once per change.
+    for opted_out in [true, true, false] {
+        let (s, _) = app
+            .json(
+                Method::PATCH,
+                &format!("/api/v1/contacts/{b}"),
+                json!({"opted_out": opted_out}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+    }
+    let (_, ledger) = app.get(&format!("/api/v1/contacts/{b}/consent")).await;
+    let entries: Vec<(bool, &str)> = ledger
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["granted"].as_bool().unwrap(), e["how"].as_str().unwrap()))
+        .collect();
+    assert_eq!(entries, [(false, "api"), (true, "api")]);
     let (s, _) = app
         .get_as_other(&format!("/api/v1/contacts/{b}/export"))
         .await;

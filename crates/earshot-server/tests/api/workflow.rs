@@ -1000,6 +1000,10 @@ async fn webhooks_are_signed_posted_and_retried_until_the_receiver_accepts() {
     let payload: Value = serde_json::from_slice(body).unwrap();
     assert_eq!(payload["event"], "rule_fired");
     assert_eq!(payload["conversation_id"], id);
+    assert_eq!(
+        payload["contact"]["opted_out"], false,
+        "the receiver learns the customer's choice: {payload}"
+    );
     assert_eq!(payload["attempt"], 2);
     assert!(payload.get("url").is_none());
 }

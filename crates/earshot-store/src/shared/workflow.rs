@@ -133,11 +133,41 @@ pub(crate) async fn update_contact(
     sql.push(" WHERE workspace_id = ").bind(Bind::I64(ws.0));
     sql.push(" AND id = ").bind(Bind::I64(id.0));
     sql.push(&format!(" RETURNING {CONTACT_COLUMNS}"));
+    // An opt-out changed through the API is a consent event too: the ledger says so, in the
+    // same transaction.
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    let before: Option<(bool,)> =
+        sqlx::query_as("SELECT opted_out FROM contacts WHERE workspace_id = $1 AND id = $2")
+            .bind(ws.0)
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
     let row = bind_all(sqlx::query(&sql.text), &sql.binds)
-        .fetch_optional(pool)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(db_err)?
         .ok_or(not_found("contact", id.0))?;
+    if let (Some((was,)), Some(now_out)) = (before, p.opted_out) {
+        if was != now_out {
+            sqlx::query(
+                "INSERT INTO consent_events (workspace_id, contact_id, purposes, channel, granted, at, how, message_id) \
+                 VALUES ($1, $2, $3, NULL, $4, $5, 'api', NULL)",
+            )
+            .bind(ws.0)
+            .bind(id.0)
+            .bind(
+                serde_json::to_string(earshot_core::consent::ENGAGEMENT)
+                    .expect("purposes serialize"),
+            )
+            .bind(!now_out)
+            .bind(to_millis(now()))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+    }
+    tx.commit().await.map_err(db_err)?;
     contact(&row)
 }
 
