@@ -83,6 +83,33 @@ async fn js() -> Response {
 pub struct Session {
     pub user: User,
     pub csrf: String,
+    /// For admins: the connected channels whose platform refused their token (their
+    /// replies wait), named on every page until someone gives them a new one.
+    pub needs_reauth: Vec<String>,
+}
+
+/// A signed-in person's session, with what admins must be told on every page.
+async fn session_of(state: &AppState, user: User, csrf: String) -> Session {
+    let needs_reauth = if user.role == "admin" {
+        match state.store.connected_channels(user.workspace_id).await {
+            Ok(list) => list
+                .into_iter()
+                .filter(|c| c.status == earshot_core::connector::ChannelStatus::NeedsReauth)
+                .map(|c| c.channel.name)
+                .collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "connected channels not read for the page's notice");
+                Vec::new()
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    Session {
+        user,
+        csrf,
+        needs_reauth,
+    }
 }
 
 impl Session {
@@ -124,7 +151,7 @@ impl FromRequestParts<AppState> for Session {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         match signed_in(state, &parts.headers).await {
-            Some((user, csrf)) => Ok(Session { user, csrf }),
+            Some((user, csrf)) => Ok(session_of(state, user, csrf).await),
             None => Err(Redirect::to("/login").into_response()),
         }
     }
@@ -137,9 +164,10 @@ impl axum::extract::OptionalFromRequestParts<AppState> for Session {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Option<Self>, Self::Rejection> {
-        Ok(signed_in(state, &parts.headers)
-            .await
-            .map(|(user, csrf)| Session { user, csrf }))
+        Ok(match signed_in(state, &parts.headers).await {
+            Some((user, csrf)) => Some(session_of(state, user, csrf).await),
+            None => None,
+        })
     }
 }
 
@@ -199,6 +227,16 @@ pub(crate) fn shell(session: &Session, section: Section, title: &str, main: Mark
                         (csrf_field(session))
                         button.link type="submit" { "Sign out" }
                     }
+                }
+            }
+            @if !session.needs_reauth.is_empty() {
+                p.warning.banner role="alert" {
+                    strong { "Replies are waiting: " }
+                    (session.needs_reauth.join(", "))
+                    @if session.needs_reauth.len() == 1 { " needs" } @else { " need" }
+                    " a new token (the platform refused the old one). "
+                    a href="/settings/channels" { "Renew it under Settings → Channels" }
+                    "."
                 }
             }
             main #main { (main) }

@@ -1507,6 +1507,46 @@ async fn admins_connect_channels_and_agents_see_where_each_reply_is() {
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("Test connection failed"), "{}", r.body);
 
+    // The platform refuses the token: admins are told on every page until it is renewed.
+    let ws = app
+        .state
+        .store
+        .workspace_by_name("acme")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let channel = earshot_core::ChannelId(id.parse().unwrap());
+    app.state
+        .store
+        .set_channel_status(
+            ws,
+            channel,
+            earshot_core::connector::ChannelStatus::NeedsReauth,
+            Some("401 Unauthorized"),
+        )
+        .await
+        .unwrap();
+    let inbox = send(&app, Method::GET, "/inbox", Some(&ana), None).await;
+    assert!(
+        inbox.body.contains("Replies are waiting: ")
+            && inbox.body.contains("acme_bot needs a new token"),
+        "{}",
+        inbox.body
+    );
+    app.state
+        .store
+        .set_channel_status(
+            ws,
+            channel,
+            earshot_core::connector::ChannelStatus::Active,
+            None,
+        )
+        .await
+        .unwrap();
+    let inbox = send(&app, Method::GET, "/inbox", Some(&ana), None).await;
+    assert!(!inbox.body.contains("Replies are waiting"));
+
     // A reply on an X account nobody connected: the page says it was not sent, and why.
     let conversation = post_message(&app, "t-1", "dana", "my parcel is lost", 5).await;
     let page = send(
