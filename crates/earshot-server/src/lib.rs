@@ -32,6 +32,8 @@ pub struct AppState {
     /// Processes what the webhooks accepted; the handlers wake it.
     pub webhooks: Arc<WebhookWorker>,
     pub(crate) tokens: Arc<auth::TokenCache>,
+    /// How fast the public web chat endpoints may be called.
+    pub(crate) chat_limits: Arc<webchat::Limits>,
 }
 
 impl AppState {
@@ -51,6 +53,7 @@ impl AppState {
             pipeline,
             store,
             tokens: Arc::new(auth::TokenCache::default()),
+            chat_limits: Arc::new(webchat::Limits::default()),
         }
     }
 }

@@ -12,6 +12,10 @@
 //!   first, then live; `Last-Event-ID` resumes after a reconnect. A reply written to an open
 //!   widget is marked `delivered`.
 //!
+//! The endpoints are public, so they are rate limited in the process ([`Limits`]): per
+//! visitor, and per channel whatever the visitor ids, `429 rate_limited` with `Retry-After`
+//! beyond that; nothing is kept for a refused message.
+//!
 //! Every request must come from a page whose `Origin` is one of the channel's
 //! `allowed_origins`; anything else is `403 origin_not_allowed`, readable by the page so the
 //! widget can say the chat is not offered there. The widget posts as `text/plain` (a simple
@@ -43,6 +47,67 @@ const MAX_CHAT_BYTES: usize = 32 * 1024;
 const POLL: Duration = Duration::from_secs(3);
 /// Lines per transcript read.
 const PAGE: u32 = 100;
+
+type Keyed<K> = governor::DefaultKeyedRateLimiter<K>;
+
+/// How fast the public chat endpoints may be called: a person types a few messages a
+/// minute; a flood (one visitor, or many made-up visitor ids on one channel) is refused
+/// before it reaches the durable queue.
+pub struct Limits {
+    per_visitor: Keyed<(i64, String)>,
+    per_channel: Keyed<i64>,
+    sessions: Keyed<i64>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        use governor::Quota;
+        use std::num::NonZeroU32;
+        let n = |v: u32| NonZeroU32::new(v).expect("a positive quota");
+        Self {
+            per_visitor: Keyed::keyed(Quota::per_minute(n(20)).allow_burst(n(10))),
+            per_channel: Keyed::keyed(Quota::per_minute(n(600)).allow_burst(n(100))),
+            sessions: Keyed::keyed(Quota::per_minute(n(120)).allow_burst(n(30))),
+        }
+    }
+}
+
+impl Limits {
+    /// `Err(seconds to wait)` when the call is over its quota.
+    fn check<K: Clone + std::hash::Hash + Eq>(limiter: &Keyed<K>, key: &K) -> Result<(), u64> {
+        // Forget keys whose allowance is whole again, so the map stays small.
+        if limiter.len() > 10_000 {
+            limiter.retain_recent();
+        }
+        limiter.check_key(key).map_err(|not_until| {
+            use governor::clock::Clock as _;
+            let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
+            wait.as_secs().max(1)
+        })
+    }
+
+    fn message(&self, channel: i64, visitor: &str) -> Result<(), u64> {
+        Self::check(&self.per_visitor, &(channel, visitor.to_string()))?;
+        Self::check(&self.per_channel, &channel)
+    }
+
+    fn session(&self, channel: i64) -> Result<(), u64> {
+        Self::check(&self.sessions, &channel)
+    }
+}
+
+fn too_many(retry_after: u64, origin: HeaderValue) -> Response {
+    let mut r = refuse(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!("too many chat requests; try again in {retry_after} s"),
+    );
+    r.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from_str(&retry_after.to_string()).expect("digits are a header value"),
+    );
+    with_cors(r, origin)
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -183,6 +248,16 @@ async fn session(
         Err(r) => return r,
     };
     let ask: SessionAsk = serde_json::from_slice(&body).unwrap_or_default();
+    if ask
+        .visitor
+        .as_deref()
+        .is_none_or(|v| !webchat::is_visitor(v))
+    {
+        // A new visitor id: bounded per channel, or ids could be minted without end.
+        if let Err(wait) = state.chat_limits.session(ch.channel.id.0) {
+            return too_many(wait, origin);
+        }
+    }
     let visitor = ask
         .visitor
         .filter(|v| webchat::is_visitor(v))
@@ -226,6 +301,13 @@ async fn message(
             ))
         }
     };
+    if let Err(wait) = state.chat_limits.message(ch.channel.id.0, &post.visitor) {
+        tracing::info!(
+            channel = ch.channel.id.0,
+            "web chat message over its rate limit"
+        );
+        return too_many(wait, origin.clone());
+    }
     let now = earshot_core::time::now();
     let kept = match post.check(now) {
         Ok(m) => m,

@@ -277,3 +277,62 @@ async fn a_page_the_channel_does_not_allow_gets_nothing() {
     .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_flood_from_one_visitor_is_refused_before_it_is_kept() {
+    let app = spawn_app().await;
+    let channel = connect(&app).await;
+    let (_, _, session) = from_page(
+        &app,
+        Method::POST,
+        &format!("/chat/{channel}/session"),
+        Some(SHOP),
+        json!({}),
+    )
+    .await;
+    let visitor = session["visitor"].as_str().unwrap().to_string();
+    let mut statuses = Vec::new();
+    for n in 0..12 {
+        let (s, _, _) = from_page(
+            &app,
+            Method::POST,
+            &format!("/chat/{channel}/messages"),
+            Some(SHOP),
+            json!({"visitor": visitor, "id": format!("m{n}"), "text": "hello?"}),
+        )
+        .await;
+        statuses.push(s);
+    }
+    let accepted = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::ACCEPTED)
+        .count();
+    assert_eq!(
+        accepted, 10,
+        "a burst of 10, then 20 a minute: {statuses:?}"
+    );
+    assert_eq!(statuses[11], StatusCode::TOO_MANY_REQUESTS);
+    // Nothing was kept for the refused ones.
+    assert_eq!(app.state.webhooks.drain().await.unwrap().calls, 10);
+    // The answer says when to try again, and the page can read it.
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(format!("/chat/{channel}/messages"))
+        .header(header::ORIGIN, SHOP)
+        .body(Body::from(
+            json!({"visitor": visitor, "id": "m99", "text": "hello?"}).to_string(),
+        ))
+        .unwrap();
+    let response = app.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = response.headers()[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry));
+    assert_eq!(
+        response.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        SHOP
+    );
+}
