@@ -63,11 +63,6 @@ pub struct Workflow {
     states: Mutex<HashMap<WorkspaceId, Arc<Mutex<State>>>>,
 }
 
-/// What a customer is told once when their `STOP` or `START` changed their consent.
-const CONFIRM_STOP: &str = "You will no longer receive automated messages, surveys or updates from us. We will still answer whenever you write. Reply START to receive them again.";
-const CONFIRM_START: &str =
-    "You will receive our updates again. Reply STOP at any time to stop them.";
-
 /// The consent keywords (`STOP`, `START`, …) among a batch's newly stored private customer
 /// messages, each with its message's place in the batch.
 fn consent_changes(
@@ -92,7 +87,7 @@ fn consent_changes(
             {
                 return None;
             }
-            let granted = earshot_core::consent::keyword(&m.text)?;
+            let granted = earshot_core::consent::keyword(&m.text)?.granted;
             Some((
                 i,
                 earshot_core::consent::ConsentChange {
@@ -347,11 +342,14 @@ impl Workflow {
         // A consent change is confirmed to the customer once, on their channel; automated,
         // so it answers nobody (the customer who wrote STOP is not "answered" by it).
         for (i, c) in confirm {
-            let (kind, text) = if c.granted {
-                ("consent_granted", CONFIRM_START)
+            let kind = if c.granted {
+                "consent_granted"
             } else {
-                ("consent_withdrawn", CONFIRM_STOP)
+                "consent_withdrawn"
             };
+            let text = earshot_core::consent::keyword(&batch[*i].text)
+                .map(earshot_core::consent::confirmation)
+                .unwrap_or_default();
             plan.replies.push(decide::PendingReply {
                 conversation: c.conversation_id,
                 actor: earshot_core::rules::Actor::System,
