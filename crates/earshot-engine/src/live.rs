@@ -35,3 +35,24 @@ impl Changes {
         self.sender.subscribe()
     }
 }
+
+/// Waits until `changes` says workspace `ws` changed (a lagging receiver counts: it may have
+/// missed one), or `poll` passed — whichever comes first; live views then look again.
+pub async fn changed_or(
+    changes: &mut broadcast::Receiver<WorkspaceId>,
+    ws: WorkspaceId,
+    poll: std::time::Duration,
+) {
+    let wait = tokio::time::sleep(poll);
+    tokio::pin!(wait);
+    loop {
+        tokio::select! {
+            _ = &mut wait => return,
+            got = changes.recv() => match got {
+                Ok(w) if w != ws => continue,
+                Err(broadcast::error::RecvError::Closed) => return (&mut wait).await,
+                _ => return,
+            }
+        }
+    }
+}

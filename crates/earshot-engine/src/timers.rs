@@ -249,6 +249,9 @@ impl Timers {
                             &[e],
                         )
                         .await?;
+                    // Open views of the workspace see where the reply is at once: the inbox
+                    // its delivery badge, a chat widget the reply itself.
+                    self.workflow.changes().notify(item.workspace_id);
                 }
             }
             if !full {

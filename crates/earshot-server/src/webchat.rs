@@ -37,7 +37,6 @@ use earshot_core::{ChannelId, WorkspaceId};
 use serde_json::json;
 use std::convert::Infallible;
 use std::time::Duration;
-use tokio::sync::broadcast::error::RecvError;
 
 /// The widget's script.
 const WIDGET_JS: &str = include_str!("web/assets/widget.js");
@@ -374,8 +373,8 @@ struct Feed {
     visitor: String,
     after: i64,
     first: bool,
+    /// Told when a message is stored or a reply delivered in the workspace.
     changes: tokio::sync::broadcast::Receiver<WorkspaceId>,
-    released: tokio::sync::broadcast::Receiver<WorkspaceId>,
 }
 
 impl Feed {
@@ -384,23 +383,7 @@ impl Feed {
     async fn next(&mut self) -> Vec<ChatLine> {
         loop {
             if !self.first {
-                let wait = tokio::time::sleep(POLL);
-                tokio::pin!(wait);
-                loop {
-                    tokio::select! {
-                        _ = &mut wait => break,
-                        got = self.changes.recv() => match got {
-                            Ok(ws) if ws != self.ws => continue,
-                            Err(RecvError::Closed) => { (&mut wait).await; break }
-                            _ => break,
-                        },
-                        got = self.released.recv() => match got {
-                            Ok(ws) if ws != self.ws => continue,
-                            Err(RecvError::Closed) => { (&mut wait).await; break }
-                            _ => break,
-                        },
-                    }
-                }
+                earshot_engine::live::changed_or(&mut self.changes, self.ws, POLL).await;
             }
             self.first = false;
             let Ok(lines) = self
@@ -467,7 +450,6 @@ async fn events(
         .and_then(|v| v.parse::<i64>().ok());
     let feed = Feed {
         changes: state.pipeline.changes.subscribe(),
-        released: state.channels.released.subscribe(),
         ws: ch.channel.workspace_id,
         channel: ch.channel.id,
         visitor: ask.visitor,

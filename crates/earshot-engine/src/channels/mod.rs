@@ -84,8 +84,6 @@ pub struct Channels {
     http: reqwest::Client,
     /// Earshot's public address (`EARSHOT_PUBLIC_URL`), for absolute webhook URLs.
     public_url: Option<String>,
-    /// Told when a web chat reply is released to its visitor, so open widgets show it.
-    pub released: crate::live::Changes,
 }
 
 impl Channels {
@@ -97,7 +95,6 @@ impl Channels {
             public_url: public_url
                 .map(|u| u.trim_end_matches('/').to_string())
                 .filter(|u| !u.is_empty()),
-            released: Default::default(),
         }
     }
 

@@ -80,14 +80,9 @@ impl ChannelSender {
             public: target.last_inbound_public,
         };
         match send::reply(&self.channels.http, &access, &out).await {
-            Ok(id) => {
-                if ch.connector == earshot_core::connector::Connector::WebChat {
-                    self.channels.released.notify(ws);
-                }
-                Ok(Sent {
-                    platform_id: Some(id),
-                })
-            }
+            Ok(id) => Ok(Sent {
+                platform_id: Some(id),
+            }),
             Err(Failure::Reauth(e)) => {
                 tracing::warn!(channel = ch.channel.id.0, error = %e, "the platform refused the channel's token");
                 store

@@ -20,7 +20,6 @@ use earshot_core::{ConversationId, WorkspaceId};
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::time::Duration;
-use tokio::sync::broadcast::error::RecvError;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/live", get(live))
@@ -46,19 +45,7 @@ impl Watch {
     /// updated since (not sent yet).
     async fn next(&mut self) -> Vec<ConversationId> {
         loop {
-            let wait = tokio::time::sleep(POLL);
-            tokio::pin!(wait);
-            loop {
-                tokio::select! {
-                    _ = &mut wait => break,
-                    got = self.changes.recv() => match got {
-                        Ok(ws) if ws == self.ws => break,
-                        Ok(_) => continue,
-                        Err(RecvError::Lagged(_)) => break,
-                        Err(RecvError::Closed) => { (&mut wait).await; break }
-                    }
-                }
-            }
+            earshot_engine::live::changed_or(&mut self.changes, self.ws, POLL).await;
             let since = (now() - LOOK_BACK).max(self.started);
             let query = ConversationQuery {
                 updated_since: Some(since),
