@@ -145,6 +145,8 @@ fn decode_parsed(bytes: &[u8], account: &str) -> Result<Inbound, Reject> {
             display_name: from.1.filter(|n| !n.trim().is_empty()),
             followers: None,
             verified: false,
+            email: None,
+            phone: None,
         },
         text: truncate(text, earshot_core::inbound::MAX_TEXT_BYTES),
         created_at: date,

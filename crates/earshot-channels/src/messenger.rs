@@ -92,6 +92,8 @@ fn comment(v: &Value, en: &Value, account: &str) -> Result<earshot_core::Inbound
             display_name: None,
             followers: None,
             verified: false,
+            email: None,
+            phone: None,
         },
         text: v["text"].as_str().unwrap_or("").to_string(),
         created_at: at,

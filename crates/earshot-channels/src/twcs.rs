@@ -187,6 +187,8 @@ fn row(c: &Columns, record: &csv::ByteRecord, options: &DecodeOptions) -> Result
             display_name: None,
             followers: None,
             verified: false,
+            email: None,
+            phone: None,
         },
         text,
         created_at,

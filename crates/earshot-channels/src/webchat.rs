@@ -216,6 +216,8 @@ pub fn decode(value: &serde_json::Value, account: &str) -> WebhookBatch {
                 external_id: m.visitor.clone(),
                 followers: None,
                 verified: false,
+                email: None,
+                phone: None,
             },
             text: m.text.clone(),
             created_at: m.received_at,

@@ -306,6 +306,8 @@ impl Private<'_> {
                 display_name: self.name,
                 followers: None,
                 verified: false,
+                email: None,
+                phone: None,
             },
             text: self.text,
             created_at: self.at,

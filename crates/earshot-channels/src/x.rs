@@ -209,6 +209,8 @@ fn item_to_inbound(
             display_name: user.and_then(|u| u.name).map(str::to_string),
             followers: user.and_then(|u| u.followers),
             verified: user.is_some_and(|u| u.verified),
+            email: None,
+            phone: None,
         },
         text,
         created_at,

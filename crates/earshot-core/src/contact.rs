@@ -57,6 +57,10 @@ pub struct ContactMerge {
     pub conversations: Vec<ConversationId>,
     pub merged_at: Timestamp,
     pub undone_at: Option<Timestamp>,
+    /// Why ingest joined them on its own (a shared email address or phone number); `None`
+    /// for a merge a person asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// A contact with all of its identities, as the customer panel shows it.
@@ -65,6 +69,9 @@ pub struct ContactProfile {
     #[serde(flatten)]
     pub contact: Contact,
     pub identities: Vec<Identity>,
+    /// The email addresses and phone numbers known for its identities, verified or written
+    /// by the customer.
+    pub identifiers: Vec<crate::identifiers::StoredIdentifier>,
 }
 
 /// A change to a contact; absent fields stay as they are, `null` clears.

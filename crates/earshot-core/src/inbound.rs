@@ -62,6 +62,15 @@ pub struct InboundAuthor {
     pub followers: Option<u32>,
     #[serde(default)]
     pub verified: bool,
+    /// An email address the platform knows for the author (a profile field, a shop's customer
+    /// record): a verified identifier that joins the author's identities across channels.
+    /// Leave it out for what a person merely typed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// A phone number the platform knows for the author, with its country code
+    /// (`+447700900123`): a verified identifier, like `email`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
 }
 
 /// Why a record is not a valid message. The `Display` text names the field.
@@ -83,6 +92,11 @@ pub enum InboundError {
     RepliesToItself,
     #[error("{count} attachments, more than the {max} a message may carry")]
     TooManyAttachments { count: usize, max: usize },
+    #[error("`{field}` is not {expected}")]
+    Malformed {
+        field: &'static str,
+        expected: &'static str,
+    },
 }
 
 impl InboundError {
@@ -95,6 +109,7 @@ impl InboundError {
             Self::ControlCharacter { .. } => "control_character",
             Self::RepliesToItself => "replies_to_itself",
             Self::TooManyAttachments { .. } => "too_many_attachments",
+            Self::Malformed { .. } => "malformed_field",
         }
     }
 }
@@ -138,6 +153,24 @@ impl Inbound {
         if let Some(name) = &self.author.display_name {
             limit("author.display_name", name, MAX_ID_BYTES)?;
             no_nul("author.display_name", name)?;
+        }
+        if let Some(email) = &self.author.email {
+            limit("author.email", email, MAX_ID_BYTES)?;
+            if crate::identifiers::normalize_email(email).is_none() {
+                return Err(InboundError::Malformed {
+                    field: "author.email",
+                    expected: "an email address, like dana@example.com",
+                });
+            }
+        }
+        if let Some(phone) = &self.author.phone {
+            limit("author.phone", phone, MAX_ID_BYTES)?;
+            if crate::identifiers::normalize_phone(phone).is_none() {
+                return Err(InboundError::Malformed {
+                    field: "author.phone",
+                    expected: "a phone number with its country code, like +447700900123",
+                });
+            }
         }
         if self.text.trim().is_empty() {
             return Err(InboundError::Empty { field: "text" });

@@ -11,6 +11,7 @@ pub mod consent;
 pub mod contact;
 pub mod conversation;
 pub mod enrichment;
+pub mod identifiers;
 pub mod ids;
 pub mod inbound;
 pub mod message;

@@ -141,6 +141,8 @@ fn thread(
                 display_name: None,
                 followers: Some(250_000),
                 verified: true,
+                email: None,
+                phone: None,
             }
         } else {
             InboundAuthor {
@@ -149,6 +151,8 @@ fn thread(
                 display_name: None,
                 followers: Some(followers),
                 verified: false,
+                email: None,
+                phone: None,
             }
         };
         let direction = if brand_turn {

@@ -27,6 +27,8 @@ fn message(id: &str, author: &str, text: &str, minute: i64, parent: Option<&str>
             display_name: None,
             followers: Some(10),
             verified: false,
+            email: None,
+            phone: None,
         },
         text: text.to_string(),
         created_at: Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0).unwrap()

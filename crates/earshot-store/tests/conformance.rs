@@ -90,6 +90,8 @@ fn msg(
             display_name: None,
             followers: Some(10),
             verified: false,
+            email: None,
+            phone: None,
         },
         text: format!("message {id}"),
         created_at: at(minutes),
@@ -2423,6 +2425,257 @@ async fn the_inbox_and_the_dashboard_read_what_ingest_and_changes_wrote() {
             .map(|u| u.email)
             .collect();
         assert_eq!(people, vec!["ana@acme.test"]);
+        b.finish().await;
+    }
+}
+
+/// A private message on `kind` from `author` named `name`.
+fn private(
+    kind: ChannelKind,
+    id: &str,
+    author: &str,
+    name: &str,
+    text: &str,
+    minutes: i64,
+) -> Inbound {
+    let mut m = msg(id, author, Direction::In, minutes, None);
+    m.channel = kind;
+    m.visibility = Visibility::Private;
+    m.author.display_name = Some(name.into());
+    m.author.handle = None;
+    m.text = text.into();
+    m
+}
+
+const SIGNATURE: &str = "My parcel never came.\n--\nDana Scully\nMobile: +44 7700 900123";
+
+#[tokio::test]
+async fn an_email_signature_and_a_whatsapp_number_make_one_person_in_either_order() {
+    for b in backends().await {
+        let s = &b.store;
+        let contact_of =
+            |ws, c| async move { s.get_conversation(ws, c).await.unwrap().unwrap().contact_id };
+
+        // Email first, WhatsApp later: the new WhatsApp contact joins the email one.
+        let ws = s.ensure_workspace("email-first").await.unwrap().id;
+        let mail = private(
+            ChannelKind::Email,
+            "m1@x",
+            "dana@example.com",
+            "Dana Scully",
+            SIGNATURE,
+            0,
+        );
+        let got = s.ingest(ws, &[mail]).await.unwrap();
+        let (mail_msg, mail_conv, _) = stored(&got[0]);
+        let dana = contact_of(ws, mail_conv).await;
+        let profile = s.get_contact(ws, dana).await.unwrap().unwrap();
+        let claimed: Vec<_> = profile
+            .identifiers
+            .iter()
+            .map(|i| (i.kind.as_str(), i.value.as_str(), i.verified, i.message_id))
+            .collect();
+        assert_eq!(
+            claimed,
+            [
+                ("email", "dana@example.com", true, None),
+                ("phone", "447700900123", false, Some(mail_msg)),
+            ],
+            "{}: the address is the channel's, the number is Dana's own words",
+            b.name
+        );
+        let wa = private(
+            ChannelKind::Whatsapp,
+            "wamid.1",
+            "447700900123",
+            "Dana",
+            "any news?",
+            5,
+        );
+        let got = s.ingest(ws, &[wa]).await.unwrap();
+        let wa_conv = stored(&got[0]).1;
+        assert_eq!(
+            contact_of(ws, wa_conv).await,
+            dana,
+            "{}: one person",
+            b.name
+        );
+        let profile = s.get_contact(ws, dana).await.unwrap().unwrap();
+        assert_eq!(profile.identities.len(), 2, "{}", b.name);
+        let merges = s.contact_merges(ws, dana).await.unwrap();
+        assert_eq!(merges.len(), 1, "{}", b.name);
+        let reason = merges[0].reason.as_deref().unwrap_or_default();
+        assert!(
+            reason.contains("+447700900123") && reason.contains("wrote it"),
+            "{}: the link says why: {reason}",
+            b.name
+        );
+        // An agent who disagrees undoes it: two contacts again.
+        s.undo_merge(ws, merges[0].id, Utc::now()).await.unwrap();
+        assert_ne!(contact_of(ws, wa_conv).await, dana, "{}", b.name);
+
+        // WhatsApp first, the email with the signature later: the older contact stays.
+        let ws = s.ensure_workspace("whatsapp-first").await.unwrap().id;
+        let wa = private(
+            ChannelKind::Whatsapp,
+            "wamid.1",
+            "447700900123",
+            "Dana S.",
+            "hello?",
+            0,
+        );
+        let wa_conv = stored(&s.ingest(ws, &[wa]).await.unwrap()[0]).1;
+        let first = contact_of(ws, wa_conv).await;
+        let mail = private(
+            ChannelKind::Email,
+            "m1@x",
+            "dana@example.com",
+            "Dana Scully",
+            SIGNATURE,
+            5,
+        );
+        let mail_conv = stored(&s.ingest(ws, &[mail]).await.unwrap()[0]).1;
+        assert_eq!(contact_of(ws, mail_conv).await, first, "{}", b.name);
+        let merges = s.contact_merges(ws, first).await.unwrap();
+        assert_eq!((merges.len(), merges[0].into_id), (1, first), "{}", b.name);
+        assert!(merges[0]
+            .reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("wrote it"));
+        b.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn identifier_links_never_join_across_a_conflict_a_different_name_or_an_ambiguity() {
+    for b in backends().await {
+        let s = &b.store;
+        let contact_of =
+            |ws, c| async move { s.get_conversation(ws, c).await.unwrap().unwrap().contact_id };
+        let conv = |got: Vec<IngestOutcome>| stored(&got[0]).1;
+
+        // Alice writes her husband's number; his WhatsApp is Bob's, not Alice's.
+        let ws = s.ensure_workspace("names").await.unwrap().id;
+        let alice = private(
+            ChannelKind::Email,
+            "m1@x",
+            "alice@example.com",
+            "Alice Smith",
+            "Call my husband on +44 7700 900999",
+            0,
+        );
+        let a = contact_of(ws, conv(s.ingest(ws, &[alice]).await.unwrap())).await;
+        let bob = private(
+            ChannelKind::Whatsapp,
+            "wamid.1",
+            "447700900999",
+            "Bob Smith",
+            "hi",
+            5,
+        );
+        let bb = contact_of(ws, conv(s.ingest(ws, &[bob]).await.unwrap())).await;
+        assert_ne!(a, bb, "{}: first names disagree", b.name);
+
+        // Two different verified emails: the WhatsApp account says robert@work, the email
+        // identity is bob@home. Perhaps one person, perhaps not: a person decides.
+        let ws = s.ensure_workspace("conflict").await.unwrap().id;
+        let mut wa = private(
+            ChannelKind::Whatsapp,
+            "wamid.1",
+            "447700900555",
+            "Bob",
+            "hi",
+            0,
+        );
+        wa.author.email = Some("robert@work.example".into());
+        let w = contact_of(ws, conv(s.ingest(ws, &[wa]).await.unwrap())).await;
+        let mail = private(
+            ChannelKind::Email,
+            "m1@x",
+            "bob@home.example",
+            "Bob",
+            "my number is +44 7700 900555",
+            5,
+        );
+        let m = contact_of(ws, conv(s.ingest(ws, &[mail]).await.unwrap())).await;
+        assert_ne!(w, m, "{}: two emails, no automatic join", b.name);
+
+        // Two people claim one number: the WhatsApp account joins neither.
+        let ws = s.ensure_workspace("ambiguous").await.unwrap().id;
+        let one = private(
+            ChannelKind::Email,
+            "m1@x",
+            "dana@a.example",
+            "Dana",
+            "+44 7700 900777",
+            0,
+        );
+        let two = private(
+            ChannelKind::Email,
+            "m2@x",
+            "dana@b.example",
+            "Dana",
+            "+44 7700 900777",
+            1,
+        );
+        s.ingest(ws, &[one, two]).await.unwrap();
+        let wa = private(
+            ChannelKind::Whatsapp,
+            "wamid.1",
+            "447700900777",
+            "Dana",
+            "hi",
+            5,
+        );
+        let w = contact_of(ws, conv(s.ingest(ws, &[wa]).await.unwrap())).await;
+        assert!(
+            s.contact_merges(ws, w).await.unwrap().is_empty(),
+            "{}",
+            b.name
+        );
+
+        // An anonymous web chat visitor claims nothing by typing an address.
+        let ws = s.ensure_workspace("webchat").await.unwrap().id;
+        let mail = private(
+            ChannelKind::Email,
+            "m1@x",
+            "dana@example.com",
+            "Dana",
+            "hello",
+            0,
+        );
+        let d = contact_of(ws, conv(s.ingest(ws, &[mail]).await.unwrap())).await;
+        let chat = private(
+            ChannelKind::WebChat,
+            "v1:1",
+            "visitor-1",
+            "Dana",
+            "I am dana@example.com",
+            5,
+        );
+        let v = contact_of(ws, conv(s.ingest(ws, &[chat]).await.unwrap())).await;
+        assert_ne!(d, v, "{}", b.name);
+
+        // The same verified address, given as a platform's profile field: one person, whatever
+        // the names say.
+        let mut api = private(
+            ChannelKind::Api,
+            "crm-1",
+            "crm:881",
+            "D. K. Scully",
+            "hi",
+            6,
+        );
+        api.author.email = Some("Dana@Example.com".into());
+        let c = contact_of(ws, conv(s.ingest(ws, &[api]).await.unwrap())).await;
+        assert_eq!(c, d, "{}", b.name);
+        let merges = s.contact_merges(ws, d).await.unwrap();
+        assert!(merges[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("verified on both"));
         b.finish().await;
     }
 }

@@ -48,6 +48,8 @@ pub(crate) fn outbound(
             display_name: None,
             followers: None,
             verified: false,
+            email: None,
+            phone: None,
         },
         text,
         created_at: at,

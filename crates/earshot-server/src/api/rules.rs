@@ -304,6 +304,8 @@ async fn dry_run(
                 display_name: None,
                 followers: m.followers,
                 verified: m.verified,
+                email: None,
+                phone: None,
             },
             text: m.text.clone(),
             created_at: now,

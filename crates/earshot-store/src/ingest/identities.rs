@@ -5,14 +5,17 @@ use super::*;
 
 /// Finds or creates the identity (and, for a new one, its contact) of every author in the
 /// fresh messages, refreshing profiles that changed. Returns (kind, external id) →
-/// (identity id, contact id).
+/// (identity id, contact id), and the keys of the identities it created.
 pub(super) async fn resolve_identities<'b>(
     tx: &mut dyn IngestTx,
     ws: WorkspaceId,
     batch: &'b [Inbound],
     fresh: &[(ChannelId, Vec<usize>)],
     now: i64,
-) -> StoreResult<HashMap<(ChannelKind, &'b str), (i64, i64)>> {
+) -> StoreResult<(
+    HashMap<(ChannelKind, &'b str), (i64, i64)>,
+    HashSet<(ChannelKind, &'b str)>,
+)> {
     // The latest profile of each author in the batch wins.
     let mut latest: HashMap<(ChannelKind, &'b str), &'b Inbound> = HashMap::new();
     for (_, items) in fresh {
@@ -57,7 +60,7 @@ pub(super) async fn resolve_identities<'b>(
         }
     }
     if missing.is_empty() {
-        return Ok(resolved);
+        return Ok((resolved, HashSet::new()));
     }
     missing.sort_unstable();
     let contact_ids = tx.allocate_ids(IdTable::Contacts, missing.len()).await?;
@@ -80,7 +83,7 @@ pub(super) async fn resolve_identities<'b>(
     }
     tx.insert_contacts(ws, &contacts, now).await?;
     tx.insert_identities(ws, &identities, now).await?;
-    Ok(resolved)
+    Ok((resolved, missing.into_iter().collect()))
 }
 
 /// A stored profile updated with what the new message says; a message that says nothing of a

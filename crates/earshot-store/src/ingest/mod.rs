@@ -15,6 +15,7 @@ use earshot_core::{
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 mod identities;
+mod links;
 mod run;
 
 pub(crate) use run::run;
@@ -91,6 +92,26 @@ pub(crate) struct MessageRow<'a> {
     pub identity_id: i64,
     pub inbound: &'a Inbound,
     pub raw: String,
+}
+
+/// One identifier to record beside an identity.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct NewIdentifier {
+    pub identity_id: i64,
+    pub kind: earshot_core::identifiers::IdentifierKind,
+    pub value: String,
+    pub verified: bool,
+    pub message_id: Option<i64>,
+}
+
+/// A live customer contact that holds an identifier.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Holder {
+    pub kind: earshot_core::identifiers::IdentifierKind,
+    pub value: String,
+    pub contact_id: i64,
+    pub verified: bool,
+    pub display_name: Option<String>,
 }
 
 /// A conversation as a batch finds it.
@@ -274,6 +295,34 @@ pub(crate) trait IngestTx: Send {
         &mut self,
         ws: WorkspaceId,
         rows: &[EnrichmentRow],
+    ) -> StoreResult<()>;
+    /// Records identifiers beside identities (a known one stays; it becomes verified).
+    async fn insert_identifiers(
+        &mut self,
+        ws: WorkspaceId,
+        rows: &[NewIdentifier],
+        now: i64,
+    ) -> StoreResult<()>;
+    /// The live customer contacts holding any of these identifiers.
+    async fn identifier_holders(
+        &mut self,
+        ws: WorkspaceId,
+        keys: &[(earshot_core::identifiers::IdentifierKind, &str)],
+    ) -> StoreResult<Vec<Holder>>;
+    /// The verified identifiers of these contacts: (contact, kind, value).
+    async fn verified_identifiers(
+        &mut self,
+        ws: WorkspaceId,
+        contacts: &[i64],
+    ) -> StoreResult<Vec<(i64, earshot_core::identifiers::IdentifierKind, String)>>;
+    /// Merges contact `from` into `into`, recorded (with `reason`) so it can be undone.
+    async fn merge_contacts(
+        &mut self,
+        ws: WorkspaceId,
+        into: i64,
+        from: i64,
+        at: Timestamp,
+        reason: &str,
     ) -> StoreResult<()>;
 }
 

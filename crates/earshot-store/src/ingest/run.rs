@@ -1,7 +1,8 @@
 //! One batch through the store, as named steps: channels, dedupe, identities, threading,
-//! messages, timelines. Each step reads and writes set-based through [`IngestTx`].
+//! messages, timelines, identity links. Each step reads and writes set-based through [`IngestTx`].
 
 use super::identities::resolve_identities;
+use super::links::link_identities;
 use super::*;
 
 /// Channel → the batch's messages on it, in batch order.
@@ -30,7 +31,7 @@ pub(crate) async fn run(
     let mut outcomes: Vec<Option<IngestOutcome>> = vec![None; batch.len()];
     let groups = channels(tx, ws, batch, now_ms).await?;
     let (fresh, duplicate_of) = dedupe(tx, ws, batch, annotations, &groups, &mut outcomes).await?;
-    let identity_of = resolve_identities(tx, ws, batch, &fresh, now_ms).await?;
+    let (identity_of, new_identities) = resolve_identities(tx, ws, batch, &fresh, now_ms).await?;
     let threads = thread(tx, ws, batch, annotations, &fresh, &identity_of, now_ms).await?;
     let message_id_of = store_messages(
         tx,
@@ -44,6 +45,17 @@ pub(crate) async fn run(
     )
     .await?;
     let transitions = update_timelines(tx, ws, annotations, &threads, now_ms).await?;
+    link_identities(
+        tx,
+        ws,
+        batch,
+        &fresh,
+        &identity_of,
+        &new_identities,
+        &message_id_of,
+        now,
+    )
+    .await?;
 
     for (_, items) in &fresh {
         for &i in items {

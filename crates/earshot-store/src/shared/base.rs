@@ -306,6 +306,7 @@ pub(crate) async fn get_contact(
     Ok(Some(ContactProfile {
         contact: contact(&row)?,
         identities,
+        identifiers: contact_identifiers(pool, ws, id).await?,
     }))
 }
 

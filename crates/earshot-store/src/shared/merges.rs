@@ -73,14 +73,28 @@ pub(crate) async fn merge_contacts(
     from: ContactId,
     at: earshot_core::time::Timestamp,
 ) -> StoreResult<ContactMerge> {
+    let mut unit = store.begin_unit(ws).await?;
+    let merge = merge_in(&mut unit.tx, ws, into, from, at, None).await?;
+    unit.finish().await?;
+    Ok(merge)
+}
+
+/// Merges `from` into `into` inside the caller's transaction (a merge by an agent, or a
+/// deterministic identity link found by ingest, which says why in `reason`).
+pub(crate) async fn merge_in(
+    tx: &mut sqlx::Transaction<'static, Db>,
+    ws: WorkspaceId,
+    into: ContactId,
+    from: ContactId,
+    at: earshot_core::time::Timestamp,
+    reason: Option<&str>,
+) -> StoreResult<ContactMerge> {
     if into == from {
         return Err(StoreError::Invalid(format!(
             "contact {} cannot be merged into itself",
             into.0
         )));
     }
-    let mut unit = store.begin_unit(ws).await?;
-    let tx = &mut unit.tx;
     for id in [into, from] {
         match contact_state(tx, ws, id).await? {
             None => {
@@ -161,7 +175,7 @@ pub(crate) async fn merge_contacts(
         .map_err(db_err)?;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO contact_merges (workspace_id, into_id, from_id, identities, conversations, \
-         survivor_before, merged_at, consent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+         survivor_before, merged_at, consent, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(ws.0)
     .bind(into.0)
@@ -171,10 +185,10 @@ pub(crate) async fn merge_contacts(
     .bind(serde_json::to_string(&before).expect("fields serialize"))
     .bind(to_millis(at))
     .bind(serde_json::to_string(&consent).expect("ids serialize"))
+    .bind(reason)
     .fetch_one(&mut **tx)
     .await
     .map_err(db_err)?;
-    unit.finish().await?;
     Ok(ContactMerge {
         id,
         workspace_id: ws,
@@ -184,16 +198,27 @@ pub(crate) async fn merge_contacts(
         conversations: conversations.into_iter().map(ConversationId).collect(),
         merged_at: at,
         undone_at: None,
+        reason: reason.map(str::to_string),
     })
 }
 
-type MergeRow = (i64, i64, i64, String, String, String, i64, Option<i64>);
+type MergeRow = (
+    i64,
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<String>,
+);
 
 const MERGE_COLUMNS: &str =
-    "id, into_id, from_id, identities, conversations, survivor_before, merged_at, undone_at";
+    "id, into_id, from_id, identities, conversations, survivor_before, merged_at, undone_at, reason";
 
 fn merge_of(ws: WorkspaceId, r: MergeRow) -> StoreResult<(ContactMerge, String)> {
-    let (id, into, from, identities, conversations, before, merged_at, undone_at) = r;
+    let (id, into, from, identities, conversations, before, merged_at, undone_at, reason) = r;
     let ids = |s: &str| -> StoreResult<Vec<i64>> {
         serde_json::from_str(s).map_err(|_| crate::corrupt("merge ids", s))
     };
@@ -210,6 +235,7 @@ fn merge_of(ws: WorkspaceId, r: MergeRow) -> StoreResult<(ContactMerge, String)>
                 .collect(),
             merged_at: earshot_core::time::from_millis(merged_at),
             undone_at: undone_at.map(earshot_core::time::from_millis),
+            reason,
         },
         before,
     ))

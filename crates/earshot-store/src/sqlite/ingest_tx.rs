@@ -513,4 +513,49 @@ impl IngestTx for SqliteTx {
         .map_err(db_err)?;
         Ok(())
     }
+
+    async fn insert_identifiers(
+        &mut self,
+        ws: WorkspaceId,
+        rows: &[NewIdentifier],
+        now: i64,
+    ) -> StoreResult<()> {
+        q::insert_identifiers_in(&mut self.tx, ws, rows, now).await
+    }
+
+    async fn identifier_holders(
+        &mut self,
+        ws: WorkspaceId,
+        keys: &[(earshot_core::identifiers::IdentifierKind, &str)],
+    ) -> StoreResult<Vec<Holder>> {
+        q::identifier_holders_in(&mut self.tx, ws, keys).await
+    }
+
+    async fn verified_identifiers(
+        &mut self,
+        ws: WorkspaceId,
+        contacts: &[i64],
+    ) -> StoreResult<Vec<(i64, earshot_core::identifiers::IdentifierKind, String)>> {
+        q::verified_identifiers_in(&mut self.tx, ws, contacts).await
+    }
+
+    async fn merge_contacts(
+        &mut self,
+        ws: WorkspaceId,
+        into: i64,
+        from: i64,
+        at: earshot_core::time::Timestamp,
+        reason: &str,
+    ) -> StoreResult<()> {
+        q::merge_in(
+            &mut self.tx,
+            ws,
+            earshot_core::ContactId(into),
+            earshot_core::ContactId(from),
+            at,
+            Some(reason),
+        )
+        .await
+        .map(|_| ())
+    }
 }

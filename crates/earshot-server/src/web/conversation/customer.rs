@@ -75,6 +75,23 @@ pub(super) fn customer_panel(
                         }
                     }
                 }
+                @if !p.identifiers.is_empty() {
+                    ul.identifiers aria-label="Email addresses and phone numbers" {
+                        @for f in &p.identifiers {
+                            li {
+                                (f.kind.as_str()) " "
+                                (earshot_core::identifiers::Identifier { kind: f.kind, value: f.value.clone() }.display())
+                                @if f.verified {
+                                    " · verified by its channel"
+                                } @else if let Some(m) = f.message_id {
+                                    " · written by the customer in message " (m.0)
+                                } @else {
+                                    " · written by the customer"
+                                }
+                            }
+                        }
+                    }
+                }
                 p {
                     "Engagement: "
                     strong { @if p.contact.opted_out { "opted out" } @else { "welcome" } }
@@ -137,6 +154,7 @@ fn same_person(
             p.merge {
                 "Contact " (m.from_id.0) " merged in " (time_tag(m.merged_at))
                 " (" (m.identities.len()) " identities, " (m.conversations.len()) " conversations)"
+                @if let Some(r) = &m.reason { " · joined automatically: " (r) }
                 @if let Some(at) = m.undone_at {
                     " · undone " (time_tag(at))
                 } @else {
