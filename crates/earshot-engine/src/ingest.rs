@@ -42,6 +42,8 @@ pub struct IngestReport {
     pub duplicates: u64,
     /// Listening posts that matched no topic: counted, not stored.
     pub counted: u64,
+    /// Messages of erased people: not stored (their tombstone is on file).
+    pub erased: u64,
     pub rejected: u64,
     /// Stored replies whose parent has not arrived (yet); they wait in their own
     /// conversation and join the parent's when it comes.
@@ -61,6 +63,7 @@ impl IngestReport {
         self.stored += other.stored;
         self.duplicates += other.duplicates;
         self.counted += other.counted;
+        self.erased += other.erased;
         self.rejected += other.rejected;
         self.awaiting_parent += other.awaiting_parent;
         self.elapsed += other.elapsed;
@@ -217,6 +220,7 @@ fn tally(report: &mut IngestReport, outcomes: &[IngestOutcome]) {
             }
             IngestOutcome::Duplicate { .. } => report.duplicates += 1,
             IngestOutcome::Counted => report.counted += 1,
+            IngestOutcome::Erased => report.erased += 1,
         }
     }
 }

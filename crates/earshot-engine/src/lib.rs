@@ -10,6 +10,7 @@ pub mod ingest;
 pub mod live;
 pub mod pipeline;
 pub mod privacy;
+pub mod suggestions;
 pub mod synth;
 pub mod timers;
 pub mod workflow;

@@ -2,14 +2,49 @@
 //! about one person, as one JSON document with a readable summary on top — their contact,
 //! every identity, every conversation with its messages (text, native payloads,
 //! attachments), what understanding found in them, their tags, history and replies, their
-//! consent ledger, and the merges the contact took part in.
+//! consent ledger, and the merges the contact took part in. [`erase`]: the right to erasure.
+//! Both are on the privacy log, with who asked.
 
 use earshot_core::store::{ConversationCursor, ConversationQuery, StoreResult};
 use earshot_core::{ContactId, Store, StoreError, WorkspaceId};
 use serde_json::{json, Value};
 
+/// Erases contact `id` (the right to erasure; see [`Store::erase_contact`]), on the privacy
+/// log as done by `actor`.
+pub async fn erase(
+    store: &dyn Store,
+    ws: WorkspaceId,
+    id: ContactId,
+    actor: &str,
+) -> StoreResult<earshot_core::privacy::Erasure> {
+    store
+        .erase_contact(ws, id, actor, earshot_core::time::now())
+        .await
+}
+
 /// Everything held about contact `id`; `NotFound` when the workspace has no such contact.
-pub async fn export(store: &dyn Store, ws: WorkspaceId, id: ContactId) -> StoreResult<Value> {
+/// The export is on the privacy log as done by `actor`.
+pub async fn export(
+    store: &dyn Store,
+    ws: WorkspaceId,
+    id: ContactId,
+    actor: &str,
+) -> StoreResult<Value> {
+    let doc = export_document(store, ws, id).await?;
+    let conversations = doc["conversations"].as_array().map_or(0, Vec::len);
+    store
+        .log_privacy(
+            ws,
+            "export",
+            id,
+            actor,
+            &json!({ "conversations": conversations }),
+        )
+        .await?;
+    Ok(doc)
+}
+
+async fn export_document(store: &dyn Store, ws: WorkspaceId, id: ContactId) -> StoreResult<Value> {
     let Some(profile) = store.get_contact(ws, id).await? else {
         return Err(StoreError::NotFound {
             what: "contact",

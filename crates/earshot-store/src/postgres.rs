@@ -147,6 +147,10 @@ impl PgStore {
     fn writer(&self) -> &PgPool {
         &self.pool
     }
+    /// Deleted rows are invisible at once (and absent from dumps); autovacuum reclaims them.
+    async fn after_erasure(&self) -> StoreResult<()> {
+        Ok(())
+    }
 }
 
 /// Messages stored since the tables were last analyzed, and how many there were then.
@@ -181,6 +185,7 @@ impl PgStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Database(Box::new(e)))?;
+        q::backfill_identity_keys(&pool).await?;
         let store = Self {
             pool,
             growth: Default::default(),

@@ -52,6 +52,17 @@ impl SqliteStore {
     fn writer(&self) -> &SqlitePool {
         &self.writer
     }
+    /// After an erasure: the write-ahead log is checkpointed into the database and
+    /// truncated, so the deleted rows (zeroed on their pages: `secure_delete`) are not left
+    /// in older log frames either. A reader still on an old snapshot can make it wait; the
+    /// next checkpoint then finishes the job.
+    async fn after_erasure(&self) -> StoreResult<()> {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.writer)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
 }
 
 impl SqliteStore {
@@ -65,7 +76,10 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            .pragma("cache_size", "-65536");
+            .pragma("cache_size", "-65536")
+            // Deleted rows are overwritten, not left in free space: an erased customer's
+            // words must not survive in the file.
+            .pragma("secure_delete", "on");
         let in_memory = url.contains(":memory:");
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
@@ -76,6 +90,7 @@ impl SqliteStore {
             .run(&writer)
             .await
             .map_err(|e| StoreError::Database(Box::new(e)))?;
+        q::backfill_identity_keys(&writer).await?;
         let reader = if in_memory {
             writer.clone()
         } else {

@@ -2679,3 +2679,237 @@ async fn identifier_links_never_join_across_a_conflict_a_different_name_or_an_am
         b.finish().await;
     }
 }
+
+#[tokio::test]
+async fn match_candidates_share_a_blocking_key_and_rejections_are_remembered() {
+    for b in backends().await {
+        let s = &b.store;
+        let ws = s.ensure_workspace("acme").await.unwrap().id;
+        let contact_of =
+            |c| async move { s.get_conversation(ws, c).await.unwrap().unwrap().contact_id };
+        let mail = private(
+            ChannelKind::Email,
+            "m1@x",
+            "dana.scully@example.com",
+            "Dana Scully",
+            "Where is my parcel?",
+            0,
+        );
+        let mut tweet = msg("1850000000000000001", "99001", Direction::In, 60, None);
+        tweet.author.handle = Some("danascully".into());
+        tweet.author.display_name = Some("Dana Scully".into());
+        let other = private(
+            ChannelKind::Email,
+            "m2@x",
+            "jo@example.com",
+            "Jo Bloggs",
+            "hi",
+            0,
+        );
+        let got = s.ingest(ws, &[mail, tweet, other]).await.unwrap();
+        let dana = contact_of(stored(&got[0]).1).await;
+        let on_x = contact_of(stored(&got[1]).1).await;
+        let jo = contact_of(stored(&got[2]).1).await;
+        let found = s.match_candidates(ws, on_x, 100, 50).await.unwrap();
+        assert_eq!(found, [dana], "{}: a shared name, not Jo", b.name);
+        // A key that more identities share than the cap proposes nobody.
+        assert!(s
+            .match_candidates(ws, on_x, 0, 50)
+            .await
+            .unwrap()
+            .is_empty());
+
+        let records = s.person_records(ws, &[on_x, dana, jo]).await.unwrap();
+        assert_eq!(
+            records.iter().map(|r| r.id).collect::<Vec<_>>(),
+            [on_x.0, dana.0, jo.0],
+            "{}: in the order asked",
+            b.name
+        );
+        assert_eq!(records[0].handles, ["danascully"]);
+        assert_eq!(records[1].names, ["Dana Scully"]);
+        assert_eq!(records[1].emails, ["dana.scully@example.com"]);
+        assert_eq!(
+            records[0].hours[13], 1,
+            "{}: the tweet at 13:00 UTC",
+            b.name
+        );
+        assert_eq!(records[1].hours.iter().sum::<u32>(), 1);
+
+        s.reject_match(ws, on_x, dana, Utc::now()).await.unwrap();
+        s.reject_match(ws, dana, on_x, Utc::now()).await.unwrap();
+        assert!(s
+            .match_candidates(ws, on_x, 100, 50)
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(s
+            .match_candidates(ws, dana, 100, 50)
+            .await
+            .unwrap()
+            .is_empty());
+        b.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_erased_customer_leaves_no_trace_and_does_not_come_back() {
+    for b in backends().await {
+        let s = &b.store;
+        let ws = s.ensure_workspace("acme").await.unwrap().id;
+        let marker = format!("zq{}xv", rand::random::<u32>());
+        let contact_of =
+            |c| async move { s.get_conversation(ws, c).await.unwrap().unwrap().contact_id };
+        // Dana writes by email (with her number) and on WhatsApp: one contact, two identities;
+        // an earlier duplicate contact of hers was merged in by hand.
+        let mail = private(
+            ChannelKind::Email,
+            "m1@x",
+            "dana@example.com",
+            &format!("Dana {marker}"),
+            &format!("My parcel {marker} never came.\n--\nDana\n+44 7700 900123"),
+            0,
+        );
+        let wa = private(
+            ChannelKind::Whatsapp,
+            "wamid.1",
+            "447700900123",
+            "Dana",
+            &format!("still waiting {marker}"),
+            5,
+        );
+        let mut old = private(
+            ChannelKind::X,
+            "1850000000000000009",
+            "99001",
+            "Dana",
+            "hello",
+            1,
+        );
+        old.visibility = Visibility::Public;
+        old.author.handle = Some(format!("dana_{marker}"));
+        let jo = private(
+            ChannelKind::Email,
+            "m2@x",
+            "jo@example.com",
+            "Jo",
+            "where is my order?",
+            2,
+        );
+        let batch = vec![mail, wa, old, jo];
+        let got = s.ingest(ws, &batch).await.unwrap();
+        let dana = contact_of(stored(&got[0]).1).await;
+        assert_eq!(contact_of(stored(&got[1]).1).await, dana, "{}", b.name);
+        let x = contact_of(stored(&got[2]).1).await;
+        let jo = contact_of(stored(&got[3]).1).await;
+        s.merge_contacts(ws, dana, x, Utc::now()).await.unwrap();
+        // Her conversation has a reply, an event and a tag.
+        let mut answer = msg("m3@x", "care@acme.example", Direction::Out, 9, Some("m1@x"));
+        answer.channel = ChannelKind::Email;
+        answer.visibility = Visibility::Private;
+        answer.text = format!("Sorry about parcel {marker}");
+        s.ingest(ws, &[answer]).await.unwrap();
+
+        // Refused: the merged-away contact (erase the survivor), an unknown one.
+        assert!(matches!(
+            s.erase_contact(ws, x, "test", Utc::now()).await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(matches!(
+            s.erase_contact(ws, ContactId(999_999), "test", Utc::now())
+                .await,
+            Err(StoreError::NotFound { .. })
+        ));
+        let erased = s
+            .erase_contact(ws, dana, "admin@acme", Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                erased.identities,
+                erased.conversations,
+                erased.merged_contacts
+            ),
+            (3, 3, 2),
+            "{}: the contact her number joined and the one merged by hand go too: {erased:?}",
+            b.name
+        );
+        assert_eq!(
+            erased.messages, 4,
+            "{}: her three and the brand's answer",
+            b.name
+        );
+        assert!(s.get_contact(ws, dana).await.unwrap().is_none());
+        assert!(s.get_contact(ws, x).await.unwrap().is_none());
+        assert!(s
+            .get_conversation(ws, stored(&got[0]).1)
+            .await
+            .unwrap()
+            .is_none());
+        // Jo is untouched.
+        assert_eq!(
+            s.get_contact(ws, jo)
+                .await
+                .unwrap()
+                .unwrap()
+                .identities
+                .len(),
+            1
+        );
+        let log = s.privacy_log(ws, 10).await.unwrap();
+        assert_eq!(
+            (log[0].action.as_str(), log[0].actor.as_str()),
+            ("erase", "admin@acme")
+        );
+        assert!(!log[0].detail.to_string().contains(&marker));
+
+        // The marker is nowhere in the database's files or dump.
+        match b.name {
+            "sqlite" => {
+                let dir = b._dir.as_ref().unwrap().path();
+                for file in ["conformance.db", "conformance.db-wal"] {
+                    let bytes = std::fs::read(dir.join(file)).unwrap_or_default();
+                    assert!(
+                        !bytes.windows(marker.len()).any(|w| w == marker.as_bytes()),
+                        "sqlite: the marker survives in {file}"
+                    );
+                }
+            }
+            _ => {
+                let (admin, db) = b.pg_cleanup.as_ref().unwrap();
+                let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+                let dump = std::process::Command::new("pg_dump")
+                    .arg("--data-only")
+                    .arg(format!("{base}/{db}"))
+                    .output()
+                    .expect("pg_dump runs (PostgreSQL's client tools)");
+                assert!(
+                    dump.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&dump.stderr)
+                );
+                let text = String::from_utf8_lossy(&dump.stdout);
+                assert!(text.contains("jo@example.com"), "the dump holds the data");
+                assert!(
+                    !text.contains(&marker),
+                    "postgres: the marker survives in a dump"
+                );
+            }
+        }
+
+        // A re-import or a platform's re-delivery stores nothing of her; Jo's resend is a
+        // duplicate as before.
+        let again = s.ingest(ws, &batch).await.unwrap();
+        assert_eq!(
+            again
+                .iter()
+                .filter(|o| matches!(o, IngestOutcome::Erased))
+                .count(),
+            3,
+            "{}: {again:?}",
+            b.name
+        );
+        assert!(matches!(again[3], IngestOutcome::Duplicate { .. }));
+        b.finish().await;
+    }
+}

@@ -29,6 +29,27 @@ pub enum BenchCommand {
     /// Signed webhook POSTs per second accepted by one server on loopback, beside
     /// `GET /healthz` in the same run, and the time to store them all through the pipeline.
     Webhooks(crate::bench_webhooks::WebhookBench),
+    /// The identity matcher on a generated population with known true persons: pairwise
+    /// precision and recall of its suggestions at the default threshold, and its time.
+    Identities(IdentitiesBench),
+}
+
+#[derive(Debug, Args)]
+pub struct IdentitiesBench {
+    /// Identities to generate (each one account on one channel).
+    #[arg(long, default_value_t = 100_000)]
+    pub identities: usize,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Suggestion threshold (log2 likelihood ratio); the matcher's default when absent.
+    #[arg(long)]
+    pub threshold: Option<f64>,
+    /// Also the precision and recall at these thresholds (comma-separated).
+    #[arg(long, value_delimiter = ',', default_values_t = [4.0f64, 6.0, 10.0, 12.0])]
+    pub sweep: Vec<f64>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -100,7 +121,62 @@ pub async fn run(database: Option<String>, command: BenchCommand) -> anyhow::Res
         BenchCommand::Route(args) => crate::bench_route::run(args),
         BenchCommand::Web(args) => crate::bench_web::run(database, args).await,
         BenchCommand::Webhooks(args) => crate::bench_webhooks::run(database, args).await,
+        BenchCommand::Identities(args) => identities(args),
     }
+}
+
+fn identities(args: IdentitiesBench) -> anyhow::Result<ExitCode> {
+    use earshot_core::identity::{evaluate, generate, DEFAULT_THRESHOLD};
+    let started = Instant::now();
+    let population = generate(args.identities, args.seed);
+    let generate_seconds = started.elapsed().as_secs_f64();
+    let e = evaluate(&population, args.threshold.unwrap_or(DEFAULT_THRESHOLD));
+    if args.json {
+        println!("{}", serde_json::to_string(&e)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{} identities of {} persons (seed {}, generated in {generate_seconds:.2} s)",
+        e.identities, e.persons, args.seed
+    );
+    println!(
+        "true pairs {}; candidate pairs {} ({} true: the recall blocking allows is {:.3})",
+        e.true_pairs,
+        e.candidate_pairs,
+        e.true_candidate_pairs,
+        e.true_candidate_pairs as f64 / e.true_pairs.max(1) as f64
+    );
+    println!(
+        "threshold {:.1}: {} suggested, {} correct; precision {:.4}, recall {:.4}",
+        e.threshold, e.suggested, e.true_positives, e.precision, e.recall
+    );
+    println!(
+        "fit (EM) {:.2} s, match {:.2} s ({:.0} identities/s)",
+        e.fit_seconds,
+        e.match_seconds,
+        e.identities as f64 / (e.fit_seconds + e.match_seconds).max(1e-9)
+    );
+    if let Some(lowest) = args.sweep.iter().copied().reduce(f64::min) {
+        let matcher = earshot_core::identity::Matcher::fit(&population.records);
+        let all = matcher.suggestions(&population.records, lowest);
+        let person: std::collections::HashMap<i64, usize> = population
+            .records
+            .iter()
+            .zip(&population.person)
+            .map(|(r, &p)| (r.id, p))
+            .collect();
+        for t in &args.sweep {
+            let at: Vec<_> = all.iter().filter(|s| s.weight >= *t).collect();
+            let correct = at.iter().filter(|s| person[&s.a] == person[&s.b]).count();
+            println!(
+                "  threshold {t:5.1}: {:7} suggested, precision {:.4}, recall {:.4}",
+                at.len(),
+                correct as f64 / at.len().max(1) as f64,
+                correct as f64 / e.true_pairs.max(1) as f64
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Texts per second of `f` over `texts` (cycled until `n`), on this thread.

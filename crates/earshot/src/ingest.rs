@@ -154,11 +154,12 @@ async fn ingest_file(
 
 fn print_summary(label: &str, r: &IngestReport) {
     println!(
-        "{label}: read {}, stored {}, duplicates {}, counted {}, rejected {} ({} awaiting parent); {:.0} messages/s in {:.2} s",
+        "{label}: read {}, stored {}, duplicates {}, counted {}, erased {}, rejected {} ({} awaiting parent); {:.0} messages/s in {:.2} s",
         r.read,
         r.stored,
         r.duplicates,
         r.counted,
+        r.erased,
         r.rejected,
         r.awaiting_parent,
         r.rate(),

@@ -82,6 +82,18 @@ enum PrivacyCommand {
         #[arg(long)]
         contact: i64,
     },
+    /// Erase one contact: everything held about the person is deleted for good (their
+    /// messages, payloads, identities, consent, merges, queued replies); a salted hash of each
+    /// identity stays so their messages are not stored again.
+    Erase {
+        #[arg(long, env = "EARSHOT_WORKSPACE")]
+        workspace: String,
+        #[arg(long)]
+        contact: i64,
+        /// Confirms that this cannot be undone.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -224,6 +236,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 store.as_ref(),
                 ws.id,
                 earshot_core::ContactId(contact),
+                "cli",
             )
             .await
             .map_err(|e| match e {
@@ -233,6 +246,42 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 e => e.into(),
             })?;
             println!("{}", serde_json::to_string_pretty(&doc)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Privacy {
+            command:
+                PrivacyCommand::Erase {
+                    workspace,
+                    contact,
+                    yes,
+                },
+        } => {
+            if !yes {
+                anyhow::bail!(
+                    "erasing contact {contact} deletes everything held about the person and cannot be undone; add --yes"
+                );
+            }
+            let store = earshot_store::open(&config::database_url(database)).await?;
+            let Some(ws) = store.workspace_by_name(&workspace).await? else {
+                anyhow::bail!("no workspace named `{workspace}`");
+            };
+            let erased = earshot_engine::privacy::erase(
+                store.as_ref(),
+                ws.id,
+                earshot_core::ContactId(contact),
+                "cli",
+            )
+            .await
+            .map_err(|e| match e {
+                earshot_core::StoreError::NotFound { .. } => {
+                    anyhow::anyhow!("workspace `{workspace}` has no contact {contact}")
+                }
+                e => e.into(),
+            })?;
+            println!(
+                "erased contact {contact}: {} identities, {} conversations, {} messages, {} merged contacts, {} outbox entries",
+                erased.identities, erased.conversations, erased.messages, erased.merged_contacts, erased.outbox
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Listen(args) => listen::run(args),

@@ -90,6 +90,8 @@ pub enum IngestOutcome {
     /// A post from a listening source that matched no topic: counted for share of voice,
     /// not stored as a message, opening no conversation (again: still counted once).
     Counted,
+    /// Its author was erased (the right to erasure): nothing of it is stored.
+    Erased,
 }
 
 /// What the pipeline's stages found out about one inbound message before it is stored.
@@ -466,6 +468,57 @@ pub trait ContactStore: Send + Sync {
         workspace: WorkspaceId,
         contact: ContactId,
     ) -> StoreResult<Vec<crate::ContactMerge>>;
+    /// The live customer contacts sharing a blocking key of the identity matcher with
+    /// `contact` (keys that more than `max_block` identities share are skipped), most shared
+    /// keys first, without the pairs an agent rejected; at most `limit`.
+    async fn match_candidates(
+        &self,
+        workspace: WorkspaceId,
+        contact: ContactId,
+        max_block: usize,
+        limit: u32,
+    ) -> StoreResult<Vec<ContactId>>;
+    /// What the identity matcher compares, for each of `contacts` that exists, in order.
+    async fn person_records(
+        &self,
+        workspace: WorkspaceId,
+        contacts: &[ContactId],
+    ) -> StoreResult<Vec<crate::identity::PersonRecord>>;
+    /// Erases a customer (and every contact merged into them): their messages, conversations,
+    /// payloads, enrichments, identities, identifiers, consent, merges and queued replies, in
+    /// one transaction; leaves a salted tombstone per identity, so their messages are
+    /// `Erased` if they come again, and a line on the privacy log (counts only). A merged-away
+    /// contact is a `Conflict` (erase the survivor); the brand's own account is `Invalid`.
+    async fn erase_contact(
+        &self,
+        workspace: WorkspaceId,
+        id: ContactId,
+        actor: &str,
+        at: Timestamp,
+    ) -> StoreResult<crate::privacy::Erasure>;
+    /// Appends a privacy action (an export) to the privacy log.
+    async fn log_privacy(
+        &self,
+        workspace: WorkspaceId,
+        action: &str,
+        contact: ContactId,
+        actor: &str,
+        detail: &serde_json::Value,
+    ) -> StoreResult<()>;
+    /// The privacy log, newest first.
+    async fn privacy_log(
+        &self,
+        workspace: WorkspaceId,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::privacy::PrivacyEvent>>;
+    /// Remembers that an agent said `a` and `b` are two people: never suggested again.
+    async fn reject_match(
+        &self,
+        workspace: WorkspaceId,
+        a: ContactId,
+        b: ContactId,
+        at: Timestamp,
+    ) -> StoreResult<()>;
 }
 
 /// Teams and agents, and the conversations their desk holds.

@@ -14,11 +14,17 @@ use serde::Deserialize;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/contacts", get(list))
-        .route("/contacts/{id}", get(show).patch(update))
+        .route("/contacts/{id}", get(show).patch(update).delete(erase))
+        .route("/privacy/log", get(privacy_log))
         .route("/contacts/{id}/merge", post(merge))
         .route("/contacts/{id}/merges", get(merges))
         .route("/contacts/{id}/export", get(export))
         .route("/contacts/{id}/consent", get(consent))
+        .route("/contacts/{id}/suggestions", get(suggestions))
+        .route(
+            "/contacts/{id}/suggestions/{other_id}/reject",
+            post(reject_suggestion),
+        )
         .route("/contacts/merges/{merge_id}/undo", post(undo))
 }
 
@@ -48,6 +54,57 @@ async fn merge(
             )
             .await?,
     ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SuggestionsQuery {
+    limit: Option<usize>,
+    /// Weaker suggestions too (the default is the matcher's threshold).
+    min_score: Option<f64>,
+}
+
+/// Contacts that are likely the same person, best first, each with its score and the fields
+/// that decided it; accepting one is a merge, rejecting one is remembered.
+async fn suggestions(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Path(id): Path<i64>,
+    Query(q): Query<SuggestionsQuery>,
+) -> Result<Json<Vec<earshot_engine::suggestions::Suggested>>, ApiError> {
+    let limit = q.limit.unwrap_or(10).clamp(1, 50);
+    if q.min_score.is_some_and(|s| !s.is_finite()) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "`min_score` must be a finite number",
+        ));
+    }
+    Ok(Json(
+        earshot_engine::suggestions::for_contact(
+            state.store.as_ref(),
+            ws.id,
+            ContactId(id),
+            limit,
+            q.min_score,
+        )
+        .await?,
+    ))
+}
+
+/// "Not the same person": the pair is never suggested again. Answers `204`.
+async fn reject_suggestion(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Path((id, other)): Path<(i64, i64)>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    earshot_engine::suggestions::reject(
+        state.store.as_ref(),
+        ws.id,
+        ContactId(id),
+        ContactId(other),
+    )
+    .await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 /// Gives both contacts back as they were before the merge.
@@ -83,6 +140,49 @@ async fn consent(
     ))
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EraseQuery {
+    #[serde(default)]
+    erase: bool,
+}
+
+/// The right to erasure: everything held about the person is deleted, for good; only a
+/// salted hash of each identity stays, so their messages are not stored again.
+async fn erase(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Path(id): Path<i64>,
+    Query(q): Query<EraseQuery>,
+) -> Result<Json<earshot_core::privacy::Erasure>, ApiError> {
+    if !q.erase {
+        return Err(ApiError::bad_request(
+            "erase_not_confirmed",
+            "deleting a contact erases everything held about the person and cannot be undone: \
+             confirm with `?erase=true`",
+        ));
+    }
+    Ok(Json(
+        earshot_engine::privacy::erase(state.store.as_ref(), ws.id, ContactId(id), "api").await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LogQuery {
+    limit: Option<u32>,
+}
+
+/// Every privacy action (exports, erasures), newest first: who, when, and counts.
+async fn privacy_log(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Query(q): Query<LogQuery>,
+) -> Result<Json<Vec<earshot_core::privacy::PrivacyEvent>>, ApiError> {
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    Ok(Json(state.store.privacy_log(ws.id, limit).await?))
+}
+
 /// Everything held about the person (their right of access), as a JSON download.
 async fn export(
     State(state): State<AppState>,
@@ -90,7 +190,8 @@ async fn export(
     Path(id): Path<i64>,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
-    let doc = earshot_engine::privacy::export(state.store.as_ref(), ws.id, ContactId(id)).await?;
+    let doc =
+        earshot_engine::privacy::export(state.store.as_ref(), ws.id, ContactId(id), "api").await?;
     Ok((
         [(
             axum::http::header::CONTENT_DISPOSITION,

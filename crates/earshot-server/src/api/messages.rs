@@ -29,8 +29,15 @@ struct Accepted {
     duplicates: usize,
     /// Listening posts that matched no topic: counted for share of voice, not stored.
     counted: usize,
+    /// Messages of erased people, not stored (shown only when there were some).
+    #[serde(skip_serializing_if = "is_zero")]
+    erased: usize,
     /// One entry per message, in the order sent.
     results: Vec<IngestOutcome>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 async fn create(
@@ -90,12 +97,14 @@ async fn create(
     let stored = count(|r| matches!(r, IngestOutcome::Stored { .. }));
     let duplicates = count(|r| matches!(r, IngestOutcome::Duplicate { .. }));
     let counted = count(|r| matches!(r, IngestOutcome::Counted));
+    let erased = count(|r| matches!(r, IngestOutcome::Erased));
     Ok((
         StatusCode::ACCEPTED,
         Json(Accepted {
             stored,
             duplicates,
             counted,
+            erased,
             results,
         }),
     ))

@@ -772,3 +772,168 @@ async fn listening_posts_are_matched_against_topics_changed_while_running() {
     assert_eq!(body["results"][0]["status"], "stored", "{body}");
     assert_eq!(body["results"][1]["status"], "counted", "{body}");
 }
+
+#[tokio::test]
+async fn one_person_on_email_whatsapp_and_x_is_one_contact_plus_an_explained_suggestion() {
+    let app = spawn_app().await;
+    let email = json!({"channel": "email", "external_id": "m1@example.com", "visibility": "private",
+        "author": {"external_id": "dana.scully@example.com", "display_name": "Dana Scully"},
+        "text": "Hello, my parcel never came and nobody answers my calls. Can you help?\n--\nDana Scully\nMobile: +44 7700 900123",
+        "created_at": "2026-11-30T10:00:00Z"});
+    let whatsapp = json!({"channel": "whatsapp", "external_id": "wamid.1", "visibility": "private",
+        "author": {"external_id": "447700900123", "display_name": "Dana"},
+        "text": "any news about my parcel?", "created_at": "2026-11-30T12:00:00Z"});
+    let tweet = json!({"channel": "x", "external_id": "1850000000000000001",
+        "author": {"external_id": "99001", "handle": "danascully", "display_name": "Dana Scully"},
+        "text": "@acme my parcel has still not arrived, I ordered it two weeks ago", "created_at": "2026-11-30T13:00:00Z"});
+    let (s, r) = app.post_messages(&json!([email, whatsapp, tweet])).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{r}");
+    let contact_of = |i: usize| {
+        let app = &app;
+        let c = r["results"][i]["conversation_id"].as_i64().unwrap();
+        async move {
+            app.get(&format!("/api/v1/conversations/{c}")).await.1["conversation"]["contact_id"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    let (dana, on_x) = (contact_of(0).await, contact_of(2).await);
+    assert_eq!(
+        contact_of(1).await,
+        dana,
+        "the signature's number is her WhatsApp"
+    );
+    assert_ne!(on_x, dana, "nothing strong links the X account");
+    let (_, profile) = app.get(&format!("/api/v1/contacts/{dana}")).await;
+    assert_eq!(
+        profile["identities"].as_array().unwrap().len(),
+        2,
+        "{profile}"
+    );
+    let kinds: Vec<(&str, bool)> = profile["identifiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["value"].as_str().unwrap(),
+                i["verified"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert!(kinds.contains(&("447700900123", true)), "{kinds:?}");
+    assert!(
+        kinds.contains(&("dana.scully@example.com", true)),
+        "{kinds:?}"
+    );
+    let (_, merges) = app.get(&format!("/api/v1/contacts/{dana}/merges")).await;
+    assert!(
+        merges[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("+447700900123"),
+        "{merges}"
+    );
+
+    // The X account is suggested, with the fields that decided it.
+    let (s, suggested) = app
+        .get(&format!("/api/v1/contacts/{on_x}/suggestions"))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{suggested}");
+    assert_eq!(suggested[0]["contact"]["id"], dana, "{suggested}");
+    assert!(suggested[0]["score"].as_f64().unwrap() > 0.0);
+    let fields: Vec<&str> = suggested[0]["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["field"].as_str().unwrap())
+        .collect();
+    assert!(fields.contains(&"name"), "{suggested}");
+    let (_, strict) = app
+        .get(&format!("/api/v1/contacts/{on_x}/suggestions?min_score=40"))
+        .await;
+    assert_eq!(strict, json!([]), "no suggestion is that certain");
+    // Rejected, it is never suggested again; bad ids are named.
+    let reject = format!("/api/v1/contacts/{on_x}/suggestions/{dana}/reject");
+    let (s, _) = app.json(Method::POST, &reject, json!({})).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, after) = app
+        .get(&format!("/api/v1/contacts/{on_x}/suggestions"))
+        .await;
+    assert_eq!(after, json!([]));
+    let (_, from_dana) = app
+        .get(&format!("/api/v1/contacts/{dana}/suggestions"))
+        .await;
+    assert_eq!(from_dana, json!([]), "rejected both ways");
+    let (s, e) = app
+        .json(
+            Method::POST,
+            &format!("/api/v1/contacts/{on_x}/suggestions/999999/reject"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{e}");
+    let (s, _) = app.get("/api/v1/contacts/999999/suggestions").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn erasing_a_customer_needs_confirmation_and_is_on_the_privacy_log() {
+    let app = spawn_app().await;
+    let message = json!({"channel": "whatsapp", "external_id": "wamid.9", "visibility": "private",
+        "author": {"external_id": "447700900123", "display_name": "Dana"},
+        "text": "please forget me", "created_at": "2026-11-30T10:00:00Z"});
+    let (_, r) = app.post_messages(&json!([message.clone()])).await;
+    let conversation = r["results"][0]["conversation_id"].as_i64().unwrap();
+    let (_, c) = app
+        .get(&format!("/api/v1/conversations/{conversation}"))
+        .await;
+    let contact = c["conversation"]["contact_id"].as_i64().unwrap();
+    let (s, _) = app.get(&format!("/api/v1/contacts/{contact}/export")).await;
+    assert_eq!(s, StatusCode::OK);
+
+    let path = format!("/api/v1/contacts/{contact}");
+    let (s, e) = app.json(Method::DELETE, &path, json!({})).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    assert_eq!(e["code"], "erase_not_confirmed");
+    assert!(app.get(&path).await.0.is_success(), "nothing was erased");
+    let (s, erased) = app
+        .json(Method::DELETE, &format!("{path}?erase=true"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{erased}");
+    assert_eq!(
+        (erased["messages"].as_u64(), erased["identities"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(app.get(&path).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&format!("/api/v1/conversations/{conversation}"))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    let (s, _) = app
+        .json(Method::DELETE, &format!("{path}?erase=true"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // WhatsApp re-delivers the message: it is not stored again.
+    let (s, again) = app.post_messages(&json!([message])).await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    assert_eq!(
+        (again["stored"].as_u64(), again["erased"].as_u64()),
+        (Some(0), Some(1)),
+        "{again}"
+    );
+    assert_eq!(again["results"][0]["status"], "erased");
+
+    let (_, log) = app.get("/api/v1/privacy/log").await;
+    let actions: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["erase", "export"], "{log}");
+    assert!(!log.to_string().contains("forget me"));
+}

@@ -1615,3 +1615,50 @@ async fn admins_connect_channels_and_agents_see_where_each_reply_is() {
     let page = send(&app, Method::GET, "/settings/channels", Some(&ana), None).await;
     assert!(!page.body.contains("acme_bot"));
 }
+
+#[tokio::test]
+async fn an_admin_erases_a_customer_from_the_conversation_page_after_typing_erase() {
+    let app = spawn_app().await;
+    care_team(&app).await;
+    let id = post_message(&app, "m1", "dana", "please delete everything about me", 5).await;
+    let ana = sign_in(&app, "ana@acme.test").await;
+    let path = format!("/c/{id}");
+    let page = send(&app, Method::GET, &path, Some(&ana), None).await;
+    assert!(page.body.contains("Erase this customer"), "{}", page.body);
+    let csrf = csrf_of(&page.body);
+    let unconfirmed = send(
+        &app,
+        Method::POST,
+        &format!("{path}/erase"),
+        Some(&ana),
+        Some(&format!("csrf={csrf}&confirm=yes")),
+    )
+    .await;
+    assert_eq!(unconfirmed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unconfirmed.body.contains("type ERASE"));
+    assert_eq!(
+        send(&app, Method::GET, &path, Some(&ana), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let erased = send(
+        &app,
+        Method::POST,
+        &format!("{path}/erase"),
+        Some(&ana),
+        Some(&format!("csrf={csrf}&confirm=ERASE")),
+    )
+    .await;
+    assert_eq!(erased.status, StatusCode::SEE_OTHER, "{}", erased.body);
+    assert_eq!(
+        send(&app, Method::GET, &path, Some(&ana), None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let inbox = send(&app, Method::GET, "/", Some(&ana), None).await;
+    assert!(!inbox.body.contains("please delete everything"));
+    let (_, log) = app.get("/api/v1/privacy/log").await;
+    assert_eq!(log[0]["actor"], "ana@acme.test", "{log}");
+}

@@ -3,19 +3,27 @@
 
 use super::*;
 
+/// What identity resolution found for a batch.
+pub(super) struct Resolved<'b> {
+    /// (kind, external id) → (identity id, contact id).
+    pub identity_of: HashMap<(ChannelKind, &'b str), (i64, i64)>,
+    /// The identities this batch created.
+    pub created: HashSet<(ChannelKind, &'b str)>,
+    /// The identities whose profile this batch changed.
+    pub changed: HashSet<(ChannelKind, &'b str)>,
+}
+
 /// Finds or creates the identity (and, for a new one, its contact) of every author in the
 /// fresh messages, refreshing profiles that changed. Returns (kind, external id) →
-/// (identity id, contact id), and the keys of the identities it created.
+/// (identity id, contact id), the keys of the identities it created, and of those whose
+/// profile changed.
 pub(super) async fn resolve_identities<'b>(
     tx: &mut dyn IngestTx,
     ws: WorkspaceId,
     batch: &'b [Inbound],
     fresh: &[(ChannelId, Vec<usize>)],
     now: i64,
-) -> StoreResult<(
-    HashMap<(ChannelKind, &'b str), (i64, i64)>,
-    HashSet<(ChannelKind, &'b str)>,
-)> {
+) -> StoreResult<Resolved<'b>> {
     // The latest profile of each author in the batch wins.
     let mut latest: HashMap<(ChannelKind, &'b str), &'b Inbound> = HashMap::new();
     for (_, items) in fresh {
@@ -37,6 +45,7 @@ pub(super) async fn resolve_identities<'b>(
     }
 
     let mut resolved = HashMap::new();
+    let mut changed = HashSet::new();
     let mut missing: Vec<(ChannelKind, &'b str)> = Vec::new();
     for (kind, externals) in &mut by_kind {
         externals.sort_unstable();
@@ -52,6 +61,7 @@ pub(super) async fn resolve_identities<'b>(
                     let wanted = refreshed(row, latest[&(*kind, *ext)]);
                     if !row.same_profile(&wanted) {
                         tx.update_identity(ws, &wanted, now).await?;
+                        changed.insert((*kind, *ext));
                     }
                     resolved.insert((*kind, *ext), (row.id, row.contact_id));
                 }
@@ -60,7 +70,11 @@ pub(super) async fn resolve_identities<'b>(
         }
     }
     if missing.is_empty() {
-        return Ok((resolved, HashSet::new()));
+        return Ok(Resolved {
+            identity_of: resolved,
+            created: HashSet::new(),
+            changed,
+        });
     }
     missing.sort_unstable();
     let contact_ids = tx.allocate_ids(IdTable::Contacts, missing.len()).await?;
@@ -83,7 +97,11 @@ pub(super) async fn resolve_identities<'b>(
     }
     tx.insert_contacts(ws, &contacts, now).await?;
     tx.insert_identities(ws, &identities, now).await?;
-    Ok((resolved, missing.into_iter().collect()))
+    Ok(Resolved {
+        identity_of: resolved,
+        created: missing.into_iter().collect(),
+        changed,
+    })
 }
 
 /// A stored profile updated with what the new message says; a message that says nothing of a

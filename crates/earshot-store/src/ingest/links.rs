@@ -4,8 +4,10 @@
 //! the rules of [`earshot_core::identifiers`] are merged — an ordinary merge, with its reason,
 //! that an agent can undo.
 
+use super::identities::Resolved;
 use super::*;
 use earshot_core::identifiers::{self, Identifier, IdentifierKind};
+use earshot_core::identity::{blocking_keys, PersonRecord};
 use earshot_core::Visibility;
 use std::collections::BTreeMap;
 
@@ -31,20 +33,19 @@ fn conflict(a: &Side, b: &Side) -> bool {
     })
 }
 
-/// Records the batch's identifiers and merges the contacts they link. `new_identities`
-/// are the (kind, external id) keys created by this batch; `identity_of` maps each author to
-/// (identity, contact) as resolved before this step.
-#[allow(clippy::too_many_arguments)]
+/// Records the matcher's blocking keys of the identities the batch created or changed and
+/// the batch's identifiers, and merges the contacts the identifiers link.
 pub(super) async fn link_identities(
     tx: &mut dyn IngestTx,
     ws: WorkspaceId,
     batch: &[Inbound],
     fresh: &[(ChannelId, Vec<usize>)],
-    identity_of: &HashMap<(ChannelKind, &str), (i64, i64)>,
-    new_identities: &HashSet<(ChannelKind, &str)>,
+    resolved: &Resolved<'_>,
     message_id_of: &HashMap<usize, i64>,
     now: Timestamp,
 ) -> StoreResult<()> {
+    let identity_of = &resolved.identity_of;
+    let mut keys: BTreeSet<(i64, String)> = BTreeSet::new();
     // (identity, kind, value) → (verified, message); verified wins over a claim.
     let mut found: BTreeMap<(i64, IdentifierKind, String), (bool, Option<i64>)> = BTreeMap::new();
     let mut contact_of_identity: HashMap<i64, i64> = HashMap::new();
@@ -68,7 +69,16 @@ pub(super) async fn link_identities(
                 contact_of_identity.insert(identity, contact);
             };
             let profile = m.author.email.is_some() || m.author.phone.is_some();
-            if new_identities.contains(&key) || profile {
+            let created = resolved.created.contains(&key);
+            if created || resolved.changed.contains(&key) {
+                let record = PersonRecord {
+                    names: m.author.display_name.iter().cloned().collect(),
+                    handles: m.author.handle.iter().cloned().collect(),
+                    ..PersonRecord::default()
+                };
+                keys.extend(blocking_keys(&record).into_iter().map(|k| (identity, k)));
+            }
+            if created || profile {
                 for id in identifiers::verified_of(m) {
                     add(id, true, None);
                 }
@@ -82,6 +92,18 @@ pub(super) async fn link_identities(
                 }
             }
         }
+    }
+    for (identity, kind, value) in found.keys() {
+        let mut record = PersonRecord::default();
+        match kind {
+            IdentifierKind::Email => record.emails.push(value.clone()),
+            IdentifierKind::Phone => record.phones.push(value.clone()),
+        }
+        keys.extend(blocking_keys(&record).into_iter().map(|k| (*identity, k)));
+    }
+    if !keys.is_empty() {
+        let keys: Vec<(i64, String)> = keys.into_iter().collect();
+        tx.insert_identity_keys(ws, &keys).await?;
     }
     if found.is_empty() {
         return Ok(());

@@ -315,6 +315,20 @@ pub(crate) trait IngestTx: Send {
         ws: WorkspaceId,
         contacts: &[i64],
     ) -> StoreResult<Vec<(i64, earshot_core::identifiers::IdentifierKind, String)>>;
+    /// The workspace's erasure salt, when it ever erased anyone.
+    async fn erasure_salt(&mut self, ws: WorkspaceId) -> StoreResult<Option<String>>;
+    /// Which of these tombstones are on file.
+    async fn erased_among(
+        &mut self,
+        ws: WorkspaceId,
+        hashes: &[String],
+    ) -> StoreResult<HashSet<String>>;
+    /// Records the matcher's blocking keys: (identity id, key); known ones stay.
+    async fn insert_identity_keys(
+        &mut self,
+        ws: WorkspaceId,
+        rows: &[(i64, String)],
+    ) -> StoreResult<()>;
     /// Merges contact `from` into `into`, recorded (with `reason`) so it can be undone.
     async fn merge_contacts(
         &mut self,

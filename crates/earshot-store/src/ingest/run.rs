@@ -31,8 +31,11 @@ pub(crate) async fn run(
     let mut outcomes: Vec<Option<IngestOutcome>> = vec![None; batch.len()];
     let groups = channels(tx, ws, batch, now_ms).await?;
     let (fresh, duplicate_of) = dedupe(tx, ws, batch, annotations, &groups, &mut outcomes).await?;
-    let (identity_of, new_identities) = resolve_identities(tx, ws, batch, &fresh, now_ms).await?;
-    let threads = thread(tx, ws, batch, annotations, &fresh, &identity_of, now_ms).await?;
+    let (fresh, duplicate_of) =
+        drop_erased(tx, ws, batch, fresh, duplicate_of, &mut outcomes).await?;
+    let resolved = resolve_identities(tx, ws, batch, &fresh, now_ms).await?;
+    let identity_of = &resolved.identity_of;
+    let threads = thread(tx, ws, batch, annotations, &fresh, identity_of, now_ms).await?;
     let message_id_of = store_messages(
         tx,
         ws,
@@ -40,22 +43,12 @@ pub(crate) async fn run(
         annotations,
         &fresh,
         &threads,
-        &identity_of,
+        identity_of,
         now_ms,
     )
     .await?;
     let transitions = update_timelines(tx, ws, annotations, &threads, now_ms).await?;
-    link_identities(
-        tx,
-        ws,
-        batch,
-        &fresh,
-        &identity_of,
-        &new_identities,
-        &message_id_of,
-        now,
-    )
-    .await?;
+    link_identities(tx, ws, batch, &fresh, &resolved, &message_id_of, now).await?;
 
     for (_, items) in &fresh {
         for &i in items {
@@ -77,6 +70,63 @@ pub(crate) async fn run(
         .into_iter()
         .map(|o| o.expect("every message has an outcome"))
         .collect())
+}
+
+/// Leaves out the messages of erased people (their identity's tombstone is on file): they
+/// are `Erased`, and so is a duplicate of one within the batch. Costs nothing in a workspace
+/// that never erased anyone.
+async fn drop_erased(
+    tx: &mut dyn IngestTx,
+    ws: WorkspaceId,
+    batch: &[Inbound],
+    fresh: Groups,
+    duplicate_of: Vec<(usize, usize)>,
+    outcomes: &mut [Option<IngestOutcome>],
+) -> StoreResult<(Groups, Vec<(usize, usize)>)> {
+    let Some(salt) = tx.erasure_salt(ws).await? else {
+        return Ok((fresh, duplicate_of));
+    };
+    let hash =
+        |m: &Inbound| earshot_core::privacy::tombstone(&salt, m.channel, &m.author.external_id);
+    let mut hashes: Vec<String> = fresh
+        .iter()
+        .flat_map(|(_, items)| items.iter().map(|&i| hash(&batch[i])))
+        .collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    let erased = tx.erased_among(ws, &hashes).await?;
+    if erased.is_empty() {
+        return Ok((fresh, duplicate_of));
+    }
+    let mut gone: HashSet<usize> = HashSet::new();
+    let fresh = fresh
+        .into_iter()
+        .map(|(channel, items)| {
+            let kept = items
+                .into_iter()
+                .filter(|&i| {
+                    let keep = !erased.contains(&hash(&batch[i]));
+                    if !keep {
+                        gone.insert(i);
+                        outcomes[i] = Some(IngestOutcome::Erased);
+                    }
+                    keep
+                })
+                .collect();
+            (channel, kept)
+        })
+        .collect();
+    let duplicate_of = duplicate_of
+        .into_iter()
+        .filter(|&(i, first)| {
+            let keep = !gone.contains(&first);
+            if !keep {
+                outcomes[i] = Some(IngestOutcome::Erased);
+            }
+            keep
+        })
+        .collect();
+    Ok((fresh, duplicate_of))
 }
 
 /// The channel of every message (created when new), and the batch grouped by channel

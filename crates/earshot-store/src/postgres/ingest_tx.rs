@@ -606,6 +606,26 @@ impl IngestTx for PgTx {
         q::verified_identifiers_in(&mut self.tx, ws, contacts).await
     }
 
+    async fn insert_identity_keys(
+        &mut self,
+        ws: WorkspaceId,
+        rows: &[(i64, String)],
+    ) -> StoreResult<()> {
+        q::insert_identity_keys_in(&mut self.tx, ws, rows).await
+    }
+
+    async fn erasure_salt(&mut self, ws: WorkspaceId) -> StoreResult<Option<String>> {
+        q::erasure_salt_in(&mut self.tx, ws).await
+    }
+
+    async fn erased_among(
+        &mut self,
+        ws: WorkspaceId,
+        hashes: &[String],
+    ) -> StoreResult<std::collections::HashSet<String>> {
+        q::erased_among_in(&mut self.tx, ws, hashes).await
+    }
+
     async fn merge_contacts(
         &mut self,
         ws: WorkspaceId,

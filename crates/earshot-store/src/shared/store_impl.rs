@@ -228,6 +228,68 @@ impl earshot_core::store::ContactStore for Backend {
     ) -> StoreResult<earshot_core::ContactMerge> {
         merge_contacts(self, ws, into, from, at).await
     }
+    async fn match_candidates(
+        &self,
+        ws: WorkspaceId,
+        contact: ContactId,
+        max_block: usize,
+        limit: u32,
+    ) -> StoreResult<Vec<ContactId>> {
+        match_candidates(self.reader(), ws, contact, max_block, limit).await
+    }
+    async fn person_records(
+        &self,
+        ws: WorkspaceId,
+        contacts: &[ContactId],
+    ) -> StoreResult<Vec<earshot_core::identity::PersonRecord>> {
+        person_records(self.reader(), ws, contacts).await
+    }
+    async fn erase_contact(
+        &self,
+        ws: WorkspaceId,
+        id: ContactId,
+        actor: &str,
+        at: earshot_core::time::Timestamp,
+    ) -> StoreResult<earshot_core::privacy::Erasure> {
+        let erased = erase_contact(self, ws, id, actor, at).await?;
+        self.after_erasure().await?;
+        Ok(erased)
+    }
+    async fn log_privacy(
+        &self,
+        ws: WorkspaceId,
+        action: &str,
+        contact: ContactId,
+        actor: &str,
+        detail: &serde_json::Value,
+    ) -> StoreResult<()> {
+        log_privacy(
+            self.writer(),
+            ws,
+            action,
+            contact,
+            actor,
+            earshot_core::time::now(),
+            detail,
+        )
+        .await
+    }
+    async fn privacy_log(
+        &self,
+        ws: WorkspaceId,
+        limit: u32,
+    ) -> StoreResult<Vec<earshot_core::privacy::PrivacyEvent>> {
+        privacy_log(self.reader(), ws, limit).await
+    }
+    async fn reject_match(
+        &self,
+        ws: WorkspaceId,
+        a: ContactId,
+        b: ContactId,
+        at: earshot_core::time::Timestamp,
+    ) -> StoreResult<()> {
+        reject_match(self.writer(), ws, a, b, at).await
+    }
     async fn undo_merge(
         &self,
         ws: WorkspaceId,

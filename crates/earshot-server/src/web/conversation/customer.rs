@@ -13,6 +13,7 @@ use earshot_core::{
     Contact, ContactId, ContactMerge, ContactProfile, Conversation, ConversationId, Store,
     WorkspaceId,
 };
+use earshot_engine::suggestions::Suggested;
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -46,6 +47,27 @@ pub(super) async fn find(
         .collect())
 }
 
+/// The contacts the identity matcher takes for the same person (none for a contact that is
+/// gone).
+pub(super) async fn suggested(
+    store: &dyn Store,
+    ws: WorkspaceId,
+    own: ContactId,
+) -> StoreResult<Vec<Suggested>> {
+    match earshot_engine::suggestions::for_contact(store, ws, own, 5, None).await {
+        Err(earshot_core::StoreError::NotFound { .. }) => Ok(Vec::new()),
+        other => other,
+    }
+}
+
+/// What the panel's "Same person elsewhere?" part shows: merges, a search's results, the
+/// matcher's suggestions.
+pub(super) struct SamePerson<'a> {
+    pub merges: &'a [ContactMerge],
+    pub found: Option<(&'a str, &'a [Contact])>,
+    pub suggested: &'a [Suggested],
+}
+
 /// The customer: identities across channels, followers, engagement, tier and value, their
 /// other conversations, and merging.
 pub(super) fn customer_panel(
@@ -54,8 +76,7 @@ pub(super) fn customer_panel(
     customer: &str,
     contact: Option<&ContactProfile>,
     others: &[&Conversation],
-    merges: &[ContactMerge],
-    found: Option<(&str, &[Contact])>,
+    same: SamePerson<'_>,
 ) -> Markup {
     html! {
         section.card aria-labelledby="cust-h" {
@@ -112,7 +133,22 @@ pub(super) fn customer_panel(
                     }
                 }
             }
-            (same_person(session, c, merges, found))
+            (same_person(session, c, same.merges, same.found, same.suggested))
+            @if session.is_admin() && contact.is_some() {
+                details.erase {
+                    summary { "Erase this customer…" }
+                    p {
+                        "The customer's right to erasure: every message, conversation, identity, "
+                        "consent record and merge of this customer is deleted for good. Only a salted "
+                        "hash of each identity stays, so their messages are not stored again."
+                    }
+                    (post_form(session, &format!("/c/{}/erase", c.id.0), "Erase this customer", html! {
+                        label for="erase-confirm" { "Type ERASE to confirm" }
+                        input #erase-confirm name="confirm" autocomplete="off" required;
+                        button.danger type="submit" { "Erase for good" }
+                    }))
+                }
+            }
         }
     }
 }
@@ -123,9 +159,39 @@ fn same_person(
     c: &Conversation,
     merges: &[ContactMerge],
     found: Option<(&str, &[Contact])>,
+    suggested: &[Suggested],
 ) -> Markup {
     html! {
         h3 { "Same person elsewhere?" }
+        @if !suggested.is_empty() {
+            ul.suggested aria-label="Suggested matches" {
+                @for s in suggested {
+                    li {
+                        strong { (s.contact.display_name.as_deref().unwrap_or("(no name)")) }
+                        " · contact " (s.contact.id.0)
+                        " · score " (format!("{:.1}", s.score))
+                        @if s.conflict { " · " strong { "different email or phone" } }
+                        br;
+                        span.muted {
+                            @for (n, p) in s.parts.iter().filter(|p| p.weight.abs() >= 0.5).enumerate() {
+                                @if n > 0 { ", " }
+                                (p.field) " " (p.level) " " (format!("{:+.1}", p.weight))
+                            }
+                        }
+                        (post_form(session, &format!("/c/{}/merge", c.id.0),
+                            &format!("Merge suggested contact {}", s.contact.id.0), html! {
+                            input type="hidden" name="other_id" value=(s.contact.id.0);
+                            button type="submit" { "Same person: merge" }
+                        }))
+                        (post_form(session, &format!("/c/{}/not-same", c.id.0),
+                            &format!("Reject suggested contact {}", s.contact.id.0), html! {
+                            input type="hidden" name="other_id" value=(s.contact.id.0);
+                            button type="submit" { "Not the same person" }
+                        }))
+                    }
+                }
+            }
+        }
         form method="get" action={ "/c/" (c.id.0) } aria-label="Find a contact to merge" {
             label for="find" { "Name, handle, email or phone" }
             input #find name="find" maxlength="200" value=(found.map(|f| f.0).unwrap_or(""));
@@ -205,6 +271,89 @@ pub(crate) async fn merge(
         Err(e) => Err(e),
     };
     after_change(&state, &session, id, result).await
+}
+
+/// "Not the same person": the suggestion is remembered as rejected.
+pub(crate) async fn not_same(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<MergeForm>,
+) -> Response {
+    if let Err(r) = session.check(&form.csrf) {
+        return r;
+    }
+    let ws = session.user.workspace_id;
+    let result = match state.store.get_conversation(ws, ConversationId(id)).await {
+        Ok(Some(c)) => {
+            earshot_engine::suggestions::reject(
+                state.store.as_ref(),
+                ws,
+                c.contact_id,
+                ContactId(form.other_id),
+            )
+            .await
+        }
+        Ok(None) => Err(earshot_core::StoreError::NotFound {
+            what: "conversation",
+            id,
+        }),
+        Err(e) => Err(e),
+    };
+    after_change(&state, &session, id, result).await
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct EraseForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+/// Erases the conversation's customer (admins, confirmed by typing ERASE); the conversation
+/// is gone with them, so the page goes back to the inbox.
+pub(crate) async fn erase(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<EraseForm>,
+) -> Response {
+    if let Err(r) = session.check(&form.csrf) {
+        return r;
+    }
+    if !session.is_admin() {
+        return crate::web::refused(
+            axum::http::StatusCode::FORBIDDEN,
+            "Only admins can erase a customer.",
+        );
+    }
+    if form.confirm.trim() != "ERASE" {
+        return crate::web::refused(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "Nothing was erased: type ERASE to confirm.",
+        );
+    }
+    let ws = session.user.workspace_id;
+    let result = match state.store.get_conversation(ws, ConversationId(id)).await {
+        Ok(Some(c)) => earshot_engine::privacy::erase(
+            state.store.as_ref(),
+            ws,
+            c.contact_id,
+            &session.user.email,
+        )
+        .await
+        .map(|_| ()),
+        Ok(None) => Err(earshot_core::StoreError::NotFound {
+            what: "conversation",
+            id,
+        }),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Redirect::to("/").into_response(),
+        Err(e) => after_change(&state, &session, id, Err(e)).await,
+    }
 }
 
 #[derive(Debug, Deserialize)]

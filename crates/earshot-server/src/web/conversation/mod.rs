@@ -36,7 +36,7 @@ mod actions;
 mod customer;
 
 use actions::*;
-use customer::{customer_panel, merge, undo_merge, FindQuery};
+use customer::{customer_panel, erase, merge, not_same, undo_merge, FindQuery};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -48,6 +48,8 @@ pub fn router() -> Router<AppState> {
         .route("/c/{id}/snooze", post(snooze))
         .route("/c/{id}/tags", post(tags))
         .route("/c/{id}/merge", post(merge))
+        .route("/c/{id}/not-same", post(not_same))
+        .route("/c/{id}/erase", post(erase))
         .route("/c/{id}/merges/{merge}/undo", post(undo_merge))
 }
 
@@ -122,6 +124,7 @@ async fn render_finding(
         store.list_outbox(ws, Some(id)),
         store.contact_merges(ws, c.contact_id),
         customer::find(store.as_ref(), ws, c.contact_id, find),
+        customer::suggested(store.as_ref(), ws, c.contact_id),
     );
     let (
         messages,
@@ -138,6 +141,7 @@ async fn render_finding(
         outbox,
         merges,
         found,
+        suggested,
     ) = match loaded {
         Ok(x) => x,
         Err(e) => return failed(e),
@@ -215,7 +219,11 @@ async fn render_finding(
                 }
             }
             aside.side-col aria-label="Customer and actions" {
-                (customer_panel(session, &c, &customer, contact.as_ref(), &others, &merges, find.map(|f| (f, found.as_slice()))))
+                (customer_panel(session, &c, &customer, contact.as_ref(), &others, customer::SamePerson {
+                    merges: &merges,
+                    found: find.map(|f| (f, found.as_slice())),
+                    suggested: &suggested,
+                }))
                 (actions_panel(session, &c, &agents, &teams, &tags))
             }
         }

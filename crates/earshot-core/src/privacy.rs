@@ -1,0 +1,63 @@
+//! The customer's privacy rights as the store keeps them: erasure (what it deleted, and the
+//! salted tombstone that keeps an erased person from coming back) and the privacy log.
+
+use crate::time::Timestamp;
+use crate::{ChannelKind, ContactId};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// What an erasure deleted (counts only: nothing about the person survives it).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Erasure {
+    pub contact_id: ContactId,
+    pub identities: u64,
+    pub conversations: u64,
+    pub messages: u64,
+    /// Contacts that had been merged into this one (kept for undo), erased with it.
+    pub merged_contacts: u64,
+    /// Replies, notifications and webhooks queued or kept for its conversations.
+    pub outbox: u64,
+    pub erased_at: Timestamp,
+}
+
+/// One privacy action: who did what to which contact, and when.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PrivacyEvent {
+    pub id: i64,
+    /// `export` or `erase`.
+    pub action: String,
+    pub contact_id: ContactId,
+    /// Who asked: an API token's name, a signed-in user's email, `cli`.
+    pub actor: String,
+    pub at: Timestamp,
+    /// Counts and options; never the person's data.
+    pub detail: serde_json::Value,
+}
+
+/// The tombstone of an erased identity: SHA-256 of the workspace's salt, the channel kind
+/// and the platform id, hex. Without the salt, it cannot be matched against a list of
+/// addresses or numbers.
+pub fn tombstone(salt: &str, kind: ChannelKind, external_id: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(salt.as_bytes());
+    h.update([0]);
+    h.update(kind.as_str().as_bytes());
+    h.update([0]);
+    h.update(external_id.as_bytes());
+    hex::encode(h.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tombstones_depend_on_salt_kind_and_id() {
+        let a = tombstone("s1", ChannelKind::Email, "dana@example.com");
+        assert_eq!(a.len(), 64);
+        assert_eq!(a, tombstone("s1", ChannelKind::Email, "dana@example.com"));
+        assert_ne!(a, tombstone("s2", ChannelKind::Email, "dana@example.com"));
+        assert_ne!(a, tombstone("s1", ChannelKind::X, "dana@example.com"));
+        assert!(!a.contains("dana"));
+    }
+}

@@ -1,0 +1,325 @@
+//! The right to erasure, in one transaction serialized with ingest: every row that holds the
+//! person (their messages and the conversations they had, native payloads, enrichments,
+//! identities and identifiers, consent, merges and the contacts merged into them, replies and
+//! webhooks queued for them, processed webhook calls of their channels) is deleted; what is
+//! left is a salted hash per identity, so a re-import or a re-delivery stores nothing
+//! (`IngestOutcome::Erased`), and a line on the privacy log with counts only.
+
+use super::*;
+use earshot_core::privacy::{tombstone, Erasure, PrivacyEvent};
+use earshot_core::ContactId;
+
+/// `(1, 2, 3)`: ids Earshot read from its own tables; an empty list matches nothing.
+fn list(ids: &[i64]) -> String {
+    if ids.is_empty() {
+        return "(NULL)".into();
+    }
+    let parts: Vec<String> = ids.iter().map(i64::to_string).collect();
+    format!("({})", parts.join(", "))
+}
+
+async fn ids(tx: &mut Tx<'static>, sql: &str, ws: WorkspaceId) -> StoreResult<Vec<i64>> {
+    let rows: Vec<(i64,)> = sqlx::query_as(sql)
+        .bind(ws.0)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(db_err)?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+async fn exec(tx: &mut Tx<'static>, sql: &str, ws: WorkspaceId) -> StoreResult<u64> {
+    Ok(sqlx::query(sql)
+        .bind(ws.0)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?
+        .rows_affected())
+}
+
+/// The workspace's erasure salt, made at its first erasure.
+async fn salt_in(tx: &mut Tx<'static>, ws: WorkspaceId) -> StoreResult<String> {
+    let fresh = hex::encode(rand::random::<[u8; 32]>());
+    sqlx::query("UPDATE workspaces SET erasure_salt = $1 WHERE id = $2 AND erasure_salt IS NULL")
+        .bind(&fresh)
+        .bind(ws.0)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+    let (salt,): (String,) = sqlx::query_as("SELECT erasure_salt FROM workspaces WHERE id = $1")
+        .bind(ws.0)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(db_err)?;
+    Ok(salt)
+}
+
+/// The salt, when the workspace ever erased anyone (ingest checks tombstones only then).
+pub(crate) async fn erasure_salt_in(
+    tx: &mut Tx<'static>,
+    ws: WorkspaceId,
+) -> StoreResult<Option<String>> {
+    let row: Option<(Option<String>,)> =
+        sqlx::query_as("SELECT erasure_salt FROM workspaces WHERE id = $1")
+            .bind(ws.0)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(db_err)?;
+    Ok(row.and_then(|r| r.0))
+}
+
+/// Which of `hashes` are tombstones of erased identities.
+pub(crate) async fn erased_among_in(
+    tx: &mut Tx<'static>,
+    ws: WorkspaceId,
+    hashes: &[String],
+) -> StoreResult<std::collections::HashSet<String>> {
+    if hashes.is_empty() {
+        return Ok(Default::default());
+    }
+    let refs: Vec<&str> = hashes.iter().map(String::as_str).collect();
+    let mut sql =
+        crate::queries::Sql::new("SELECT hash FROM erased_identities WHERE workspace_id = ");
+    sql.bind(Bind::I64(ws.0)).push(" AND hash IN ");
+    text_list(&mut sql, &refs);
+    let rows = bind_all(sqlx::query(&sql.text), &sql.binds)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(db_err)?;
+    rows.iter()
+        .map(|r| r.try_get::<String, _>(0).map_err(db_err))
+        .collect()
+}
+
+pub(crate) async fn erase_contact(
+    store: &Backend,
+    ws: WorkspaceId,
+    id: ContactId,
+    actor: &str,
+    at: earshot_core::time::Timestamp,
+) -> StoreResult<Erasure> {
+    let mut unit = store.begin_unit(ws).await?;
+    let tx = &mut unit.tx;
+    let state: Option<(Option<i64>, bool)> = sqlx::query_as(
+        "SELECT merged_into, brand FROM contacts WHERE workspace_id = $1 AND id = $2",
+    )
+    .bind(ws.0)
+    .bind(id.0)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    match state {
+        None => {
+            return Err(StoreError::NotFound {
+                what: "contact",
+                id: id.0,
+            })
+        }
+        Some((Some(into), _)) => {
+            return Err(StoreError::Conflict(format!(
+                "contact {} was merged into contact {into}; erase that one",
+                id.0
+            )))
+        }
+        Some((None, true)) => {
+            return Err(StoreError::Invalid(format!(
+                "contact {} is one of the brand's own accounts, not a customer",
+                id.0
+            )))
+        }
+        Some((None, false)) => {}
+    }
+    // The contact and every contact merged into it (and into those), kept for undo.
+    let mut contacts = vec![id.0];
+    let mut frontier = vec![id.0];
+    while !frontier.is_empty() {
+        let found = ids(
+            tx,
+            &format!(
+                "SELECT id FROM contacts WHERE workspace_id = $1 AND merged_into IN {}",
+                list(&frontier)
+            ),
+            ws,
+        )
+        .await?;
+        frontier = found
+            .into_iter()
+            .filter(|c| !contacts.contains(c))
+            .collect();
+        contacts.extend(&frontier);
+    }
+    let cs = list(&contacts);
+    let identities: Vec<(i64, String, String)> = sqlx::query_as(&format!(
+        "SELECT id, kind, external_id FROM identities WHERE workspace_id = $1 AND contact_id IN {cs}"
+    ))
+    .bind(ws.0)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    let idents = list(&identities.iter().map(|i| i.0).collect::<Vec<_>>());
+    let conversations = ids(
+        tx,
+        &format!("SELECT id FROM conversations WHERE workspace_id = $1 AND contact_id IN {cs}"),
+        ws,
+    )
+    .await?;
+    let convs = list(&conversations);
+    let messages = ids(
+        tx,
+        &format!(
+            "SELECT id FROM messages WHERE workspace_id = $1 AND (conversation_id IN {convs} OR identity_id IN {idents})"
+        ),
+        ws,
+    )
+    .await?;
+    let msgs = list(&messages);
+    let channels = ids(
+        tx,
+        &format!(
+            "SELECT DISTINCT channel_id FROM messages WHERE workspace_id = $1 AND id IN {msgs}"
+        ),
+        ws,
+    )
+    .await?;
+
+    let outbox = exec(
+        tx,
+        &format!(
+            "DELETE FROM outbox WHERE workspace_id = $1 AND (conversation_id IN {convs} OR message_id IN {msgs})"
+        ),
+        ws,
+    )
+    .await?;
+    for sql in [
+        format!("DELETE FROM consent_events WHERE workspace_id = $1 AND (contact_id IN {cs} OR message_id IN {msgs})"),
+        format!("DELETE FROM identifiers WHERE workspace_id = $1 AND (identity_id IN {idents} OR message_id IN {msgs})"),
+        format!("DELETE FROM identity_keys WHERE workspace_id = $1 AND identity_id IN {idents}"),
+        format!("DELETE FROM message_topics WHERE workspace_id = $1 AND message_id IN {msgs}"),
+        format!("DELETE FROM message_enrichments WHERE workspace_id = $1 AND message_id IN {msgs}"),
+        format!("DELETE FROM conversation_events WHERE workspace_id = $1 AND conversation_id IN {convs}"),
+        format!("DELETE FROM conversation_tags WHERE workspace_id = $1 AND conversation_id IN {convs}"),
+        format!("DELETE FROM messages WHERE workspace_id = $1 AND id IN {msgs}"),
+        format!("DELETE FROM conversations WHERE workspace_id = $1 AND id IN {convs}"),
+        format!("DELETE FROM identities WHERE workspace_id = $1 AND id IN {idents}"),
+        format!("DELETE FROM contact_match_rejections WHERE workspace_id = $1 AND (lo IN {cs} OR hi IN {cs})"),
+        format!("DELETE FROM contact_merges WHERE workspace_id = $1 AND (into_id IN {cs} OR from_id IN {cs})"),
+        format!("UPDATE contacts SET merged_into = NULL WHERE workspace_id = $1 AND id IN {cs}"),
+        format!("DELETE FROM contacts WHERE workspace_id = $1 AND id IN {cs}"),
+        // Their native payloads, as webhooks delivered them; the messages of the other
+        // customers in those calls are stored already.
+        format!("DELETE FROM webhook_calls WHERE workspace_id = $1 AND processed_at IS NOT NULL AND channel_id IN {}", list(&channels)),
+    ] {
+        exec(tx, &sql, ws).await?;
+    }
+    let salt = salt_in(tx, ws).await?;
+    for (_, kind, external) in &identities {
+        let kind: ChannelKind = kind
+            .parse()
+            .map_err(|_| crate::corrupt("identity kind", kind))?;
+        sqlx::query(
+            "INSERT INTO erased_identities (workspace_id, hash, erased_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (workspace_id, hash) DO NOTHING",
+        )
+        .bind(ws.0)
+        .bind(tombstone(&salt, kind, external))
+        .bind(to_millis(at))
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+    }
+    let erasure = Erasure {
+        contact_id: id,
+        identities: identities.len() as u64,
+        conversations: conversations.len() as u64,
+        messages: messages.len() as u64,
+        merged_contacts: contacts.len() as u64 - 1,
+        outbox,
+        erased_at: at,
+    };
+    log_in(
+        tx,
+        ws,
+        "erase",
+        id,
+        actor,
+        at,
+        &serde_json::json!({
+            "identities": erasure.identities,
+            "conversations": erasure.conversations,
+            "messages": erasure.messages,
+            "merged_contacts": erasure.merged_contacts,
+            "outbox": erasure.outbox,
+        }),
+    )
+    .await?;
+    unit.finish().await?;
+    Ok(erasure)
+}
+
+async fn log_in(
+    tx: &mut Tx<'static>,
+    ws: WorkspaceId,
+    action: &str,
+    contact: ContactId,
+    actor: &str,
+    at: earshot_core::time::Timestamp,
+    detail: &serde_json::Value,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO privacy_log (workspace_id, action, contact_id, actor, at, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(ws.0)
+    .bind(action)
+    .bind(contact.0)
+    .bind(actor)
+    .bind(to_millis(at))
+    .bind(detail.to_string())
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+/// Appends a privacy action other than erasure (an export) to the log.
+pub(crate) async fn log_privacy(
+    pool: &Pool,
+    ws: WorkspaceId,
+    action: &str,
+    contact: ContactId,
+    actor: &str,
+    at: earshot_core::time::Timestamp,
+    detail: &serde_json::Value,
+) -> StoreResult<()> {
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    log_in(&mut tx, ws, action, contact, actor, at, detail).await?;
+    tx.commit().await.map_err(db_err)
+}
+
+/// The privacy log, newest first.
+pub(crate) async fn privacy_log(
+    pool: &Pool,
+    ws: WorkspaceId,
+    limit: u32,
+) -> StoreResult<Vec<PrivacyEvent>> {
+    let rows: Vec<(i64, String, i64, String, i64, String)> = sqlx::query_as(
+        "SELECT id, action, contact_id, actor, at, detail FROM privacy_log WHERE workspace_id = $1 \
+         ORDER BY id DESC LIMIT $2",
+    )
+    .bind(ws.0)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    rows.into_iter()
+        .map(|(id, action, contact, actor, at, detail)| {
+            Ok(PrivacyEvent {
+                id,
+                action,
+                contact_id: ContactId(contact),
+                actor,
+                at: earshot_core::time::from_millis(at),
+                detail: serde_json::from_str(&detail)
+                    .map_err(|_| crate::corrupt("privacy log detail", &detail))?,
+            })
+        })
+        .collect()
+}
