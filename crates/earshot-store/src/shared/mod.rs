@@ -12,6 +12,7 @@ mod base;
 mod changes;
 mod channels;
 mod consent;
+mod contacts_impl;
 mod erasure;
 mod identifiers;
 mod matching;

@@ -1,0 +1,123 @@
+//! [`earshot_core::store::ContactStore`] for the backend: contacts, merges, consent, the
+//! identity matcher's reads and erasure.
+
+use super::*;
+
+#[async_trait::async_trait]
+impl earshot_core::store::ContactStore for Backend {
+    async fn list_contacts(
+        &self,
+        ws: earshot_core::WorkspaceId,
+        query: &earshot_core::store::ContactQuery,
+    ) -> earshot_core::store::StoreResult<earshot_core::store::Page<earshot_core::Contact>> {
+        list_contacts(self.reader(), ws, query).await
+    }
+    async fn get_contact(
+        &self,
+        ws: earshot_core::WorkspaceId,
+        id: earshot_core::ContactId,
+    ) -> earshot_core::store::StoreResult<Option<earshot_core::ContactProfile>> {
+        get_contact(self.reader(), ws, id).await
+    }
+    async fn update_contact(
+        &self,
+        ws: earshot_core::WorkspaceId,
+        id: earshot_core::ContactId,
+        patch: &earshot_core::ContactPatch,
+    ) -> earshot_core::store::StoreResult<earshot_core::Contact> {
+        update_contact(self.writer(), ws, id, patch).await
+    }
+    async fn merge_contacts(
+        &self,
+        ws: WorkspaceId,
+        into: ContactId,
+        from: ContactId,
+        at: earshot_core::time::Timestamp,
+    ) -> StoreResult<earshot_core::ContactMerge> {
+        merge_contacts(self, ws, into, from, at).await
+    }
+    async fn match_candidates(
+        &self,
+        ws: WorkspaceId,
+        contact: ContactId,
+        max_block: usize,
+        limit: u32,
+    ) -> StoreResult<Vec<ContactId>> {
+        match_candidates(self.reader(), ws, contact, max_block, limit).await
+    }
+    async fn person_records(
+        &self,
+        ws: WorkspaceId,
+        contacts: &[ContactId],
+    ) -> StoreResult<Vec<earshot_core::identity::PersonRecord>> {
+        person_records(self.reader(), ws, contacts).await
+    }
+    async fn erase_contact(
+        &self,
+        ws: WorkspaceId,
+        id: ContactId,
+        actor: &str,
+        at: earshot_core::time::Timestamp,
+    ) -> StoreResult<earshot_core::privacy::Erasure> {
+        let erased = erase_contact(self, ws, id, actor, at).await?;
+        self.after_erasure().await?;
+        Ok(erased)
+    }
+    async fn log_privacy(
+        &self,
+        ws: WorkspaceId,
+        action: &str,
+        contact: ContactId,
+        actor: &str,
+        detail: &serde_json::Value,
+    ) -> StoreResult<()> {
+        log_privacy(
+            self.writer(),
+            ws,
+            action,
+            contact,
+            actor,
+            earshot_core::time::now(),
+            detail,
+        )
+        .await
+    }
+    async fn privacy_log(
+        &self,
+        ws: WorkspaceId,
+        limit: u32,
+    ) -> StoreResult<Vec<earshot_core::privacy::PrivacyEvent>> {
+        privacy_log(self.reader(), ws, limit).await
+    }
+    async fn reject_match(
+        &self,
+        ws: WorkspaceId,
+        a: ContactId,
+        b: ContactId,
+        at: earshot_core::time::Timestamp,
+    ) -> StoreResult<()> {
+        reject_match(self.writer(), ws, a, b, at).await
+    }
+    async fn undo_merge(
+        &self,
+        ws: WorkspaceId,
+        merge: i64,
+        at: earshot_core::time::Timestamp,
+    ) -> StoreResult<earshot_core::ContactMerge> {
+        undo_merge(self, ws, merge, at).await
+    }
+    async fn consent_ledger(
+        &self,
+        ws: WorkspaceId,
+        contact: ContactId,
+    ) -> StoreResult<Vec<earshot_core::consent::ConsentEvent>> {
+        consent_ledger(self.reader(), ws, contact).await
+    }
+    async fn contact_merges(
+        &self,
+        ws: WorkspaceId,
+        contact: ContactId,
+    ) -> StoreResult<Vec<earshot_core::ContactMerge>> {
+        contact_merges(self.reader(), ws, contact).await
+    }
+}
