@@ -1,12 +1,17 @@
 //! "Same person?" suggestions for one contact: the contacts sharing a blocking key with it
 //! (from the store, so the cost grows with the candidates, not with the workspace), scored
-//! by the Fellegi–Sunter matcher of [`earshot_core::identity`], each with the fields that
-//! decided it. An agent accepts one by merging, or rejects it, which is remembered.
+//! by the Fellegi–Sunter matcher of [`earshot_core::identity`] with the parameters [`fit`]
+//! on the workspace's own contacts (or the documented defaults before a fit), each with the
+//! fields that decided it. An agent accepts one by merging, or rejects it, which is remembered.
 
-use earshot_core::identity::{Matcher, Parameters, Part, DEFAULT_THRESHOLD, MAX_BLOCK};
-use earshot_core::store::StoreResult;
+use earshot_core::identity::{
+    Matcher, Parameters, Part, DEFAULT_THRESHOLD, MAX_BLOCK, MIN_FIT_RECORDS,
+};
+use earshot_core::store::{ContactQuery, StoreResult};
 use earshot_core::{Contact, ContactId, Store, StoreError, WorkspaceId};
 use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Candidates fetched per contact, most shared keys first.
 pub const MAX_CANDIDATES: u32 = 50;
@@ -24,10 +29,97 @@ pub struct Suggested {
     pub conflict: bool,
 }
 
-/// The matcher the suggestions score with: the documented default parameters (see
-/// [`Parameters::default`]) until a workspace's own are fitted and stored.
-pub fn matcher() -> Matcher {
-    Matcher::with_parameters(Parameters::default())
+/// The matchers built from stored parameters, by workspace, with the fit time they came from
+/// (a new fit replaces them at the next suggestion).
+type Cache = Mutex<HashMap<WorkspaceId, (i64, Arc<Matcher>)>>;
+
+fn cache() -> &'static Cache {
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+/// The matcher a workspace's suggestions score with: the parameters fitted on its own
+/// contacts ([`fit`]), or the documented defaults ([`Parameters::default`]) before a fit.
+pub async fn matcher(store: &dyn Store, ws: WorkspaceId) -> StoreResult<Arc<Matcher>> {
+    let Some((json, _, at)) = store.match_parameters(ws).await? else {
+        return Ok(Arc::new(Matcher::with_parameters(Parameters::default())));
+    };
+    let stamp = at.timestamp_millis();
+    if let Some((seen, m)) = cache().lock().expect("matcher cache").get(&ws) {
+        if *seen == stamp {
+            return Ok(m.clone());
+        }
+    }
+    let parameters: Parameters = serde_json::from_str(&json)
+        .map_err(|e| StoreError::Invalid(format!("stored matcher parameters: {e}")))?;
+    let m = Arc::new(Matcher::with_parameters(parameters));
+    cache()
+        .lock()
+        .expect("matcher cache")
+        .insert(ws, (stamp, m.clone()));
+    Ok(m)
+}
+
+/// What a fit did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fitted {
+    /// Customer contacts read.
+    pub records: u64,
+    /// Candidate pairs EM ran over, and its iterations (0: too few contacts, the defaults
+    /// stay).
+    pub pairs: usize,
+    pub iterations: usize,
+    pub seconds: f64,
+}
+
+/// Fits the matcher's m, u, prior and name frequencies on every customer contact of the
+/// workspace (EM over the blocked candidate pairs, on a blocking thread) and keeps them for
+/// its suggestions. Fewer than [`MIN_FIT_RECORDS`] contacts keep the defaults.
+pub async fn fit(store: &dyn Store, ws: WorkspaceId) -> StoreResult<Fitted> {
+    let started = std::time::Instant::now();
+    let mut records = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .list_contacts(
+                ws,
+                &ContactQuery {
+                    after,
+                    limit: earshot_core::store::MAX_PAGE,
+                    search: None,
+                },
+            )
+            .await?;
+        let ids: Vec<ContactId> = page.items.iter().map(|c| c.id).collect();
+        records.extend(store.person_records(ws, &ids).await?);
+        match page.next_cursor.as_deref().and_then(|c| c.parse().ok()) {
+            Some(next) => after = Some(ContactId(next)),
+            None => break,
+        }
+    }
+    let count = records.len() as u64;
+    if records.len() < MIN_FIT_RECORDS {
+        return Ok(Fitted {
+            records: count,
+            pairs: 0,
+            iterations: 0,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+    }
+    let matcher = tokio::task::spawn_blocking(move || Matcher::fit(&records))
+        .await
+        .map_err(|e| StoreError::Invalid(format!("the fit stopped: {e}")))?;
+    let p = matcher.parameters();
+    let json = serde_json::to_string(p).expect("parameters serialize");
+    store
+        .save_match_parameters(ws, &json, count, earshot_core::time::now())
+        .await?;
+    Ok(Fitted {
+        records: count,
+        pairs: p.pairs,
+        iterations: p.iterations,
+        seconds: started.elapsed().as_secs_f64(),
+    })
 }
 
 /// The contacts that are likely the same person as `id` (scoring at least `min_score`, by
@@ -60,7 +152,10 @@ pub async fn for_contact(
     let Some((me, others)) = records.split_first().filter(|(me, _)| me.id == id.0) else {
         return Ok(Vec::new());
     };
-    let scored = matcher().candidates(me, others, min_score.unwrap_or(DEFAULT_THRESHOLD));
+    let scored =
+        matcher(store, ws)
+            .await?
+            .candidates(me, others, min_score.unwrap_or(DEFAULT_THRESHOLD));
     let mut out = Vec::with_capacity(scored.len().min(limit));
     for s in scored.into_iter().take(limit) {
         if let Some(p) = store.get_contact(ws, ContactId(s.b)).await? {

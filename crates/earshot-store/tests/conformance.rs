@@ -2913,3 +2913,32 @@ async fn an_erased_customer_leaves_no_trace_and_does_not_come_back() {
         b.finish().await;
     }
 }
+
+#[tokio::test]
+async fn fitted_matcher_parameters_are_kept_per_workspace_and_replaced_by_the_next_fit() {
+    for b in backends().await {
+        let s = &b.store;
+        let acme = s.ensure_workspace("acme").await.unwrap().id;
+        let globex = s.ensure_workspace("globex").await.unwrap().id;
+        assert!(s.match_parameters(acme).await.unwrap().is_none());
+        s.save_match_parameters(acme, r#"{"prior":0.01}"#, 1200, at(0))
+            .await
+            .unwrap();
+        s.save_match_parameters(acme, r#"{"prior":0.02}"#, 1500, at(5))
+            .await
+            .unwrap();
+        let (json, records, when) = s.match_parameters(acme).await.unwrap().unwrap();
+        assert_eq!(
+            (json.as_str(), records, when),
+            (r#"{"prior":0.02}"#, 1500, at(5)),
+            "{}",
+            b.name
+        );
+        assert!(
+            s.match_parameters(globex).await.unwrap().is_none(),
+            "{}",
+            b.name
+        );
+        b.finish().await;
+    }
+}

@@ -65,6 +65,11 @@ enum Command {
         #[command(subcommand)]
         command: PrivacyCommand,
     },
+    /// The identity matcher behind the contacts' "same person?" suggestions.
+    Matcher {
+        #[command(subcommand)]
+        command: MatcherCommand,
+    },
     /// Measure Earshot's speed (see BENCHMARKS.md).
     Bench {
         #[command(subcommand)]
@@ -93,6 +98,16 @@ enum PrivacyCommand {
         /// Confirms that this cannot be undone.
         #[arg(long)]
         yes: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum MatcherCommand {
+    /// Fit m, u and the name frequencies on the workspace's own contacts (EM) and keep them
+    /// for its suggestions; re-run as the contacts grow.
+    Fit {
+        #[arg(long, env = "EARSHOT_WORKSPACE")]
+        workspace: String,
     },
 }
 
@@ -282,6 +297,28 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "erased contact {contact}: {} identities, {} conversations, {} messages, {} merged contacts, {} outbox entries",
                 erased.identities, erased.conversations, erased.messages, erased.merged_contacts, erased.outbox
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Matcher {
+            command: MatcherCommand::Fit { workspace },
+        } => {
+            let store = earshot_store::open(&config::database_url(database)).await?;
+            let Some(ws) = store.workspace_by_name(&workspace).await? else {
+                anyhow::bail!("no workspace named `{workspace}`");
+            };
+            let f = earshot_engine::suggestions::fit(store.as_ref(), ws.id).await?;
+            if f.iterations == 0 {
+                println!(
+                    "{} contacts: fewer than {}, so the suggestions keep the default parameters",
+                    f.records,
+                    earshot_core::identity::MIN_FIT_RECORDS
+                );
+            } else {
+                println!(
+                    "fitted on {} contacts ({} candidate pairs, {} EM iterations) in {:.2} s",
+                    f.records, f.pairs, f.iterations, f.seconds
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Listen(args) => listen::run(args),

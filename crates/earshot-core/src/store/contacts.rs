@@ -109,4 +109,19 @@ pub trait ContactStore: Send + Sync {
         b: ContactId,
         at: Timestamp,
     ) -> StoreResult<()>;
+    /// Keeps the identity matcher's parameters fitted on this workspace (JSON), replacing
+    /// earlier ones.
+    async fn save_match_parameters(
+        &self,
+        workspace: WorkspaceId,
+        parameters: &str,
+        records: u64,
+        at: Timestamp,
+    ) -> StoreResult<()>;
+    /// The workspace's fitted parameters (JSON), how many records they were fitted on and
+    /// when; `None` before the first fit.
+    async fn match_parameters(
+        &self,
+        workspace: WorkspaceId,
+    ) -> StoreResult<Option<(String, u64, Timestamp)>>;
 }

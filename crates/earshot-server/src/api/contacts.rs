@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
             post(reject_suggestion),
         )
         .route("/contacts/merges/{merge_id}/undo", post(undo))
+        .route("/contacts/matcher/fit", post(fit_matcher))
 }
 
 #[derive(Debug, Deserialize)]
@@ -88,6 +89,17 @@ async fn suggestions(
             q.min_score,
         )
         .await?,
+    ))
+}
+
+/// Fits the identity matcher on the workspace's own contacts and keeps it for the
+/// suggestions; answers what the fit read and did.
+async fn fit_matcher(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+) -> Result<Json<earshot_engine::suggestions::Fitted>, ApiError> {
+    Ok(Json(
+        earshot_engine::suggestions::fit(state.store.as_ref(), ws.id).await?,
     ))
 }
 

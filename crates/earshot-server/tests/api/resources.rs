@@ -937,3 +937,73 @@ async fn erasing_a_customer_needs_confirmation_and_is_on_the_privacy_log() {
     assert_eq!(actions, ["erase", "export"], "{log}");
     assert!(!log.to_string().contains("forget me"));
 }
+
+#[tokio::test]
+async fn the_matcher_is_fitted_on_the_workspace_s_own_contacts() {
+    let app = spawn_app().await;
+    // Too few contacts: the documented defaults stay.
+    let (s, few) = app
+        .json(Method::POST, "/api/v1/contacts/matcher/fit", json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{few}");
+    assert_eq!(
+        (few["records"].as_u64(), few["iterations"].as_u64()),
+        (Some(0), Some(0))
+    );
+
+    // 1,500 identities of the documented generated population, one message each.
+    let population = earshot_core::identity::generate(1_500, 3);
+    let messages: Vec<Value> = population
+        .records
+        .iter()
+        .zip(&population.channel)
+        .enumerate()
+        .map(|(i, (r, channel))| {
+            let name = r
+                .names
+                .first()
+                .cloned()
+                .unwrap_or_else(|| format!("Guest {i}"));
+            let (kind, author) = match *channel {
+                "email" => (
+                    "email",
+                    r.emails
+                        .first()
+                        .cloned()
+                        .unwrap_or(format!("p{i}@gen.example")),
+                ),
+                "whatsapp" => (
+                    "whatsapp",
+                    r.phones
+                        .first()
+                        .cloned()
+                        .unwrap_or(format!("4470000{i:05}")),
+                ),
+                "x" => ("x", format!("x{i}")),
+                _ => ("telegram", format!("t{i}")),
+            };
+            json!({"channel": kind, "external_id": format!("gen-{i}"), "visibility": "private",
+                   "author": {"external_id": author, "display_name": name,
+                              "handle": r.handles.first()},
+                   "text": "hello, where is my order?", "created_at": "2026-11-30T10:00:00Z"})
+        })
+        .collect();
+    for chunk in messages.chunks(500) {
+        let (s, r) = app.post_messages(&json!(chunk)).await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{r}");
+    }
+    let (s, fitted) = app
+        .json(Method::POST, "/api/v1/contacts/matcher/fit", json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{fitted}");
+    assert!(fitted["records"].as_u64().unwrap() >= 1_000, "{fitted}");
+    assert!(
+        fitted["iterations"].as_u64().unwrap() > 0,
+        "EM ran: {fitted}"
+    );
+    // Suggestions now score with the fitted parameters.
+    let (s, suggested) = app
+        .get("/api/v1/contacts/1/suggestions?min_score=-50")
+        .await;
+    assert_eq!(s, StatusCode::OK, "{suggested}");
+}

@@ -120,4 +120,19 @@ impl earshot_core::store::ContactStore for Backend {
     ) -> StoreResult<Vec<earshot_core::ContactMerge>> {
         contact_merges(self.reader(), ws, contact).await
     }
+    async fn save_match_parameters(
+        &self,
+        ws: WorkspaceId,
+        parameters: &str,
+        records: u64,
+        at: earshot_core::time::Timestamp,
+    ) -> StoreResult<()> {
+        save_match_parameters(self.writer(), ws, parameters, records, at).await
+    }
+    async fn match_parameters(
+        &self,
+        ws: WorkspaceId,
+    ) -> StoreResult<Option<(String, u64, earshot_core::time::Timestamp)>> {
+        match_parameters(self.reader(), ws).await
+    }
 }

@@ -303,3 +303,39 @@ pub(crate) async fn reject_match(
     .map_err(db_err)?;
     Ok(())
 }
+
+pub(crate) async fn save_match_parameters(
+    pool: &Pool,
+    ws: WorkspaceId,
+    parameters: &str,
+    records: u64,
+    at: earshot_core::time::Timestamp,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO match_parameters (workspace_id, parameters, records, fitted_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (workspace_id) DO UPDATE SET parameters = excluded.parameters, records = excluded.records, \
+         fitted_at = excluded.fitted_at",
+    )
+    .bind(ws.0)
+    .bind(parameters)
+    .bind(records as i64)
+    .bind(to_millis(at))
+    .execute(pool)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+pub(crate) async fn match_parameters(
+    pool: &Pool,
+    ws: WorkspaceId,
+) -> StoreResult<Option<(String, u64, earshot_core::time::Timestamp)>> {
+    let row: Option<(String, i64, i64)> = sqlx::query_as(
+        "SELECT parameters, records, fitted_at FROM match_parameters WHERE workspace_id = $1",
+    )
+    .bind(ws.0)
+    .fetch_optional(pool)
+    .await
+    .map_err(db_err)?;
+    Ok(row.map(|(p, n, at)| (p, n as u64, earshot_core::time::from_millis(at))))
+}
