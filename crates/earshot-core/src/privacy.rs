@@ -24,14 +24,34 @@ pub struct Erasure {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PrivacyEvent {
     pub id: i64,
-    /// `export` or `erase`.
+    /// `export`, `erase` or `retention` (messages past the workspace's retention).
     pub action: String,
-    pub contact_id: ContactId,
+    /// The contact it was about; none for a retention pass.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact_id: Option<ContactId>,
     /// Who asked: an API token's name, a signed-in user's email, `cli`.
     pub actor: String,
     pub at: Timestamp,
     /// Counts and options; never the person's data.
     pub detail: serde_json::Value,
+}
+
+/// How long a workspace keeps messages: on every channel (`channel_id: None`) or on one,
+/// which then overrides the workspace's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct RetentionPolicy {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_id: Option<crate::ChannelId>,
+    pub days: u32,
+}
+
+/// What a retention pass deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RetentionPass {
+    pub messages: u64,
+    pub conversations: u64,
+    /// The batch was full: more is due at once.
+    pub more: bool,
 }
 
 /// The tombstone of an erased identity: SHA-256 of the workspace's salt, the channel kind

@@ -32,15 +32,24 @@ pub struct PassReport {
     /// Replies that could not leave (no connected channel, a closed messaging window).
     pub not_sent: usize,
     pub failed: usize,
+    /// Messages deleted because they passed their workspace's retention.
+    pub expired: u64,
 }
 
 pub struct Timers {
     store: Arc<dyn Store>,
     workflow: Arc<Workflow>,
     sender: Arc<dyn Sender>,
+    /// When retention last ran and found nothing more due (it scans messages by age, so it
+    /// runs every [`RETENTION_EVERY`], or on every pass while a backlog is being deleted).
+    retention_done: std::sync::Mutex<Option<Timestamp>>,
 }
 
 const PAGE: u32 = 1_000;
+/// Messages retention deletes per pass (in one transaction per workspace).
+pub const RETENTION_BATCH: u32 = 2_000;
+/// How often retention looks for expired messages when it has no backlog.
+pub const RETENTION_EVERY: chrono::Duration = chrono::Duration::minutes(10);
 
 impl Timers {
     pub fn new(store: Arc<dyn Store>, workflow: Arc<Workflow>, sender: Arc<dyn Sender>) -> Self {
@@ -48,7 +57,23 @@ impl Timers {
             store,
             workflow,
             sender,
+            retention_done: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Deletes what passed its workspace's retention, when due (see [`RETENTION_EVERY`]).
+    async fn expire(&self, now: Timestamp) -> StoreResult<u64> {
+        let due = self
+            .retention_done
+            .lock()
+            .expect("retention clock")
+            .is_none_or(|done| now - done >= RETENTION_EVERY);
+        if !due {
+            return Ok(0);
+        }
+        let pass = self.store.apply_retention(now, RETENTION_BATCH).await?;
+        *self.retention_done.lock().expect("retention clock") = (!pass.more).then_some(now);
+        Ok(pass.messages)
     }
 
     /// Everything due by `now`.
@@ -59,6 +84,7 @@ impl Timers {
                 + self.due("resolution", now, Kind::Resolution).await?,
             woken: self.due("snooze", now, Kind::Snooze).await?,
             timed: self.timed(now).await?,
+            expired: self.expire(now).await?,
             ..Default::default()
         };
         self.deliver(now, &mut report).await?;

@@ -2942,3 +2942,86 @@ async fn fitted_matcher_parameters_are_kept_per_workspace_and_replaced_by_the_ne
         b.finish().await;
     }
 }
+
+#[tokio::test]
+async fn retention_deletes_old_messages_in_batches_and_a_channel_policy_overrides() {
+    for b in backends().await {
+        let s = &b.store;
+        let acme = s.ensure_workspace("acme").await.unwrap().id;
+        let globex = s.ensure_workspace("globex").await.unwrap().id;
+        let old1 = msg("1", "dana", Direction::In, 0, None);
+        let old2 = msg("2", "brand", Direction::Out, 10, Some("1"));
+        let mut recent = msg("3", "dana", Direction::In, 0, None);
+        recent.created_at = Utc::now() - Duration::days(2);
+        let mail = private(
+            ChannelKind::Email,
+            "m1@x",
+            "jo@example.com",
+            "Jo",
+            "old mail",
+            0,
+        );
+        let got = s
+            .ingest(acme, &[old1.clone(), old2, recent, mail])
+            .await
+            .unwrap();
+        s.ingest(globex, &[old1]).await.unwrap();
+        let (old_conv, recent_conv, mail_conv) =
+            (stored(&got[0]).1, stored(&got[2]).1, stored(&got[3]).1);
+        s.set_retention(acme, None, Some(30)).await.unwrap();
+        let email = s
+            .list_channels(acme)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|c| c.kind == ChannelKind::Email)
+            .unwrap()
+            .id;
+        s.set_retention(acme, Some(email), Some(36_500))
+            .await
+            .unwrap();
+        assert_eq!(s.retention_policies(acme).await.unwrap().len(), 2);
+
+        let first = s.apply_retention(Utc::now(), 1).await.unwrap();
+        assert_eq!((first.messages, first.more), (1, true), "{}", b.name);
+        let rest = s.apply_retention(Utc::now(), 100).await.unwrap();
+        assert_eq!(
+            (rest.messages, rest.conversations, rest.more),
+            (1, 1, false),
+            "{}",
+            b.name
+        );
+        assert!(
+            s.get_conversation(acme, old_conv).await.unwrap().is_none(),
+            "{}",
+            b.name
+        );
+        assert!(s
+            .get_conversation(acme, recent_conv)
+            .await
+            .unwrap()
+            .is_some());
+        assert!(
+            s.get_conversation(acme, mail_conv).await.unwrap().is_some(),
+            "the email channel keeps 100 years"
+        );
+        let nothing = s.apply_retention(Utc::now(), 100).await.unwrap();
+        assert_eq!(nothing.messages, 0);
+        // A workspace without a policy keeps everything.
+        assert_eq!(
+            s.list_conversations(globex, &Default::default())
+                .await
+                .unwrap()
+                .items
+                .len(),
+            1
+        );
+        let log = s.privacy_log(acme, 10).await.unwrap();
+        assert_eq!(log[0].action, "retention");
+        assert_eq!(log[0].contact_id, None);
+        // Removed, it deletes nothing more.
+        s.set_retention(acme, None, None).await.unwrap();
+        assert_eq!(s.retention_policies(acme).await.unwrap().len(), 1);
+        b.finish().await;
+    }
+}

@@ -124,4 +124,24 @@ pub trait ContactStore: Send + Sync {
         &self,
         workspace: WorkspaceId,
     ) -> StoreResult<Option<(String, u64, Timestamp)>>;
+    /// Sets (`Some(days)`) or removes (`None`) how long the workspace keeps messages, on
+    /// one channel or on all (`channel: None`).
+    async fn set_retention(
+        &self,
+        workspace: WorkspaceId,
+        channel: Option<crate::ChannelId>,
+        days: Option<u32>,
+    ) -> StoreResult<()>;
+    async fn retention_policies(
+        &self,
+        workspace: WorkspaceId,
+    ) -> StoreResult<Vec<crate::privacy::RetentionPolicy>>;
+    /// Deletes up to `limit` messages older than their workspace's retention, across
+    /// workspaces, with the conversations they leave empty; each workspace's deletion is on
+    /// its privacy log.
+    async fn apply_retention(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> StoreResult<crate::privacy::RetentionPass>;
 }

@@ -16,6 +16,7 @@ pub fn router() -> Router<AppState> {
         .route("/contacts", get(list))
         .route("/contacts/{id}", get(show).patch(update).delete(erase))
         .route("/privacy/log", get(privacy_log))
+        .route("/privacy/retention", get(retention).put(set_retention))
         .route("/contacts/{id}/merge", post(merge))
         .route("/contacts/{id}/merges", get(merges))
         .route("/contacts/{id}/export", get(export))
@@ -177,6 +178,52 @@ async fn erase(
     Ok(Json(
         earshot_engine::privacy::erase(state.store.as_ref(), ws.id, ContactId(id), "api").await?,
     ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetentionBody {
+    /// Keep messages this many days (1 to 36,500); `null` removes the policy.
+    days: Option<u32>,
+    /// One channel's own policy, overriding the workspace's; absent: every channel.
+    #[serde(default)]
+    channel_id: Option<i64>,
+}
+
+/// How long the workspace keeps messages: its policy, and any channel's own.
+async fn retention(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+) -> Result<Json<Vec<earshot_core::privacy::RetentionPolicy>>, ApiError> {
+    Ok(Json(state.store.retention_policies(ws.id).await?))
+}
+
+/// Sets or removes a retention policy; the timer worker deletes older messages (and the
+/// conversations they leave empty) in bounded batches.
+async fn set_retention(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    crate::extract::Json(body): crate::extract::Json<RetentionBody>,
+) -> Result<Json<Vec<earshot_core::privacy::RetentionPolicy>>, ApiError> {
+    if let Some(days) = body.days {
+        if !(1..=36_500).contains(&days) {
+            return Err(ApiError::Unprocessable(format!(
+                "`days` must be between 1 and 36500, not {days}"
+            )));
+        }
+    }
+    let channel = match body.channel_id {
+        None => None,
+        Some(id) => {
+            let known = state.store.list_channels(ws.id).await?;
+            if !known.iter().any(|c| c.id.0 == id) {
+                return Err(ApiError::NotFound(format!("channel {id} not found")));
+            }
+            Some(earshot_core::ChannelId(id))
+        }
+    };
+    state.store.set_retention(ws.id, channel, body.days).await?;
+    Ok(Json(state.store.retention_policies(ws.id).await?))
 }
 
 #[derive(Debug, Deserialize)]

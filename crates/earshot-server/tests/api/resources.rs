@@ -1007,3 +1007,29 @@ async fn the_matcher_is_fitted_on_the_workspace_s_own_contacts() {
         .await;
     assert_eq!(s, StatusCode::OK, "{suggested}");
 }
+
+#[tokio::test]
+async fn retention_is_set_per_workspace_or_channel_with_clear_errors() {
+    let app = spawn_app().await;
+    let path = "/api/v1/privacy/retention";
+    let (s, set) = app.json(Method::PUT, path, json!({"days": 365})).await;
+    assert_eq!(s, StatusCode::OK, "{set}");
+    assert_eq!(set, json!([{"days": 365}]));
+    let (s, e) = app.json(Method::PUT, path, json!({"days": 0})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert!(e["message"].as_str().unwrap().contains("`days`"));
+    let (s, e) = app
+        .json(
+            Method::PUT,
+            path,
+            json!({"days": 30, "channel_id": 999_999}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{e}");
+    let (s, e) = app.json(Method::PUT, path, json!({"weeks": 3})).await;
+    assert!(s.is_client_error(), "{e}");
+    let (_, removed) = app.json(Method::PUT, path, json!({"days": null})).await;
+    assert_eq!(removed, json!([]));
+    let (_, got) = app.get(path).await;
+    assert_eq!(got, json!([]));
+}

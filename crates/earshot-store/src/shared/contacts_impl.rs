@@ -135,4 +135,25 @@ impl earshot_core::store::ContactStore for Backend {
     ) -> StoreResult<Option<(String, u64, earshot_core::time::Timestamp)>> {
         match_parameters(self.reader(), ws).await
     }
+    async fn set_retention(
+        &self,
+        ws: WorkspaceId,
+        channel: Option<earshot_core::ChannelId>,
+        days: Option<u32>,
+    ) -> StoreResult<()> {
+        set_retention(self.writer(), ws, channel, days).await
+    }
+    async fn retention_policies(
+        &self,
+        ws: WorkspaceId,
+    ) -> StoreResult<Vec<earshot_core::privacy::RetentionPolicy>> {
+        retention_policies(self.reader(), ws).await
+    }
+    async fn apply_retention(
+        &self,
+        now: earshot_core::time::Timestamp,
+        limit: u32,
+    ) -> StoreResult<earshot_core::privacy::RetentionPass> {
+        apply_retention(self, now, limit).await
+    }
 }

@@ -314,7 +314,7 @@ pub(crate) async fn privacy_log(
             Ok(PrivacyEvent {
                 id,
                 action,
-                contact_id: ContactId(contact),
+                contact_id: (contact != 0).then_some(ContactId(contact)),
                 actor,
                 at: earshot_core::time::from_millis(at),
                 detail: serde_json::from_str(&detail)
@@ -322,4 +322,155 @@ pub(crate) async fn privacy_log(
             })
         })
         .collect()
+}
+
+/// Sets (`Some(days)`) or removes (`None`) the workspace's retention, on one channel or on
+/// all (`channel: None`).
+pub(crate) async fn set_retention(
+    pool: &Pool,
+    ws: WorkspaceId,
+    channel: Option<earshot_core::ChannelId>,
+    days: Option<u32>,
+) -> StoreResult<()> {
+    let channel = channel.map_or(0, |c| c.0);
+    match days {
+        Some(days) => sqlx::query(
+            "INSERT INTO retention_policies (workspace_id, channel_id, days) VALUES ($1, $2, $3) \
+             ON CONFLICT (workspace_id, channel_id) DO UPDATE SET days = excluded.days",
+        )
+        .bind(ws.0)
+        .bind(channel)
+        .bind(i64::from(days))
+        .execute(pool)
+        .await
+        .map_err(db_err)?,
+        None => sqlx::query(
+            "DELETE FROM retention_policies WHERE workspace_id = $1 AND channel_id = $2",
+        )
+        .bind(ws.0)
+        .bind(channel)
+        .execute(pool)
+        .await
+        .map_err(db_err)?,
+    };
+    Ok(())
+}
+
+pub(crate) async fn retention_policies(
+    pool: &Pool,
+    ws: WorkspaceId,
+) -> StoreResult<Vec<earshot_core::privacy::RetentionPolicy>> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT channel_id, days FROM retention_policies WHERE workspace_id = $1 ORDER BY channel_id",
+    )
+    .bind(ws.0)
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    Ok(rows
+        .into_iter()
+        .map(|(c, days)| earshot_core::privacy::RetentionPolicy {
+            channel_id: (c != 0).then_some(earshot_core::ChannelId(c)),
+            days: days as u32,
+        })
+        .collect())
+}
+
+/// Deletes up to `limit` messages older than their workspace's retention (a channel's own
+/// policy overrides the workspace's), with what hangs on them, and the conversations they
+/// leave empty. The consent ledger and claimed identifiers stay, without the message.
+pub(crate) async fn apply_retention(
+    store: &Backend,
+    now: earshot_core::time::Timestamp,
+    limit: u32,
+) -> StoreResult<earshot_core::privacy::RetentionPass> {
+    let policies: Vec<(i64, i64, i64)> =
+        sqlx::query_as("SELECT workspace_id, channel_id, days FROM retention_policies ORDER BY workspace_id, channel_id")
+            .fetch_all(store.reader())
+            .await
+            .map_err(db_err)?;
+    let mut pass = earshot_core::privacy::RetentionPass::default();
+    let mut left = i64::from(limit);
+    for (ws, channel, days) in policies {
+        if left <= 0 {
+            pass.more = true;
+            break;
+        }
+        let ws = WorkspaceId(ws);
+        let cutoff = to_millis(now) - days * 86_400_000;
+        let scope = if channel == 0 {
+            "AND channel_id NOT IN (SELECT channel_id FROM retention_policies WHERE workspace_id = $1 AND channel_id <> 0)".to_string()
+        } else {
+            format!("AND channel_id = {channel}")
+        };
+        let mut unit = store.begin_unit(ws).await?;
+        let tx = &mut unit.tx;
+        let rows: Vec<(i64, i64)> = sqlx::query_as(&format!(
+            "SELECT id, conversation_id FROM messages WHERE workspace_id = $1 AND sent_at < $2 {scope} ORDER BY sent_at, id LIMIT $3"
+        ))
+        .bind(ws.0)
+        .bind(cutoff)
+        .bind(left)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(db_err)?;
+        if rows.is_empty() {
+            unit.finish().await?;
+            continue;
+        }
+        left -= rows.len() as i64;
+        if left <= 0 {
+            pass.more = true;
+        }
+        let msgs = list(&rows.iter().map(|r| r.0).collect::<Vec<_>>());
+        let mut touched: Vec<i64> = rows.iter().map(|r| r.1).collect();
+        touched.sort_unstable();
+        touched.dedup();
+        for sql in [
+            format!("UPDATE consent_events SET message_id = NULL WHERE workspace_id = $1 AND message_id IN {msgs}"),
+            format!("UPDATE identifiers SET message_id = NULL WHERE workspace_id = $1 AND message_id IN {msgs}"),
+            format!("UPDATE outbox SET message_id = NULL WHERE workspace_id = $1 AND message_id IN {msgs}"),
+            format!("DELETE FROM message_topics WHERE workspace_id = $1 AND message_id IN {msgs}"),
+            format!("DELETE FROM message_enrichments WHERE workspace_id = $1 AND message_id IN {msgs}"),
+            format!("DELETE FROM messages WHERE workspace_id = $1 AND id IN {msgs}"),
+        ] {
+            exec(tx, &sql, ws).await?;
+        }
+        pass.messages += rows.len() as u64;
+        let empty = ids(
+            tx,
+            &format!(
+                "SELECT id FROM conversations c WHERE workspace_id = $1 AND id IN {} \
+                 AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id)",
+                list(&touched)
+            ),
+            ws,
+        )
+        .await?;
+        if !empty.is_empty() {
+            let convs = list(&empty);
+            for sql in [
+                format!("DELETE FROM outbox WHERE workspace_id = $1 AND conversation_id IN {convs}"),
+                format!("DELETE FROM conversation_events WHERE workspace_id = $1 AND conversation_id IN {convs}"),
+                format!("DELETE FROM conversation_tags WHERE workspace_id = $1 AND conversation_id IN {convs}"),
+                format!("DELETE FROM conversations WHERE workspace_id = $1 AND id IN {convs}"),
+            ] {
+                exec(tx, &sql, ws).await?;
+            }
+            pass.conversations += empty.len() as u64;
+        }
+        log_in(
+            tx,
+            ws,
+            "retention",
+            ContactId(0),
+            "retention",
+            now,
+            &serde_json::json!({"messages": rows.len(), "conversations": empty.len(), "days": days,
+                                "channel_id": (channel != 0).then_some(channel)}),
+        )
+        .await?;
+        unit.finish().await?;
+    }
+    Ok(pass)
 }
