@@ -2510,6 +2510,21 @@ async fn an_email_signature_and_a_whatsapp_number_make_one_person_in_either_orde
             "{}: the link says why: {reason}",
             b.name
         );
+        // Found by the number she wrote, typed the way people type it.
+        let q = earshot_core::store::ContactQuery {
+            after: None,
+            limit: 10,
+            search: Some("+44 7700 900123".into()),
+        };
+        let found: Vec<_> = s
+            .list_contacts(ws, &q)
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(found, [dana], "{}", b.name);
         // An agent who disagrees undoes it: two contacts again.
         s.undo_merge(ws, merges[0].id, Utc::now()).await.unwrap();
         assert_ne!(contact_of(ws, wa_conv).await, dana, "{}", b.name);

@@ -247,10 +247,25 @@ pub(crate) async fn list_contacts(
             .replace('_', "\\_");
         format!("%{escaped}%")
     });
+    // A typed phone number (`+44 7700 900123`) is also looked for as the digits identifiers
+    // keep (`447700900123`).
+    let identifier_pattern = q.search.as_deref().map(|s| {
+        let t = s.trim();
+        let digits: String = t.chars().filter(char::is_ascii_digit).collect();
+        let phone_like = t
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-.()".contains(c));
+        if phone_like && digits.len() >= 5 {
+            format!("%{digits}%")
+        } else {
+            pattern.clone().unwrap_or_default()
+        }
+    });
     let search = if pattern.is_some() {
         " AND (LOWER(display_name) LIKE $4 ESCAPE '\\' OR id IN (SELECT i.contact_id FROM identities i \
          WHERE i.workspace_id = $1 AND (LOWER(i.handle) LIKE $4 ESCAPE '\\' OR LOWER(i.display_name) LIKE $4 ESCAPE '\\' \
-         OR LOWER(i.external_id) LIKE $4 ESCAPE '\\')))"
+         OR LOWER(i.external_id) LIKE $4 ESCAPE '\\')) OR id IN (SELECT i.contact_id FROM identifiers f \
+         JOIN identities i ON i.id = f.identity_id WHERE f.workspace_id = $1 AND f.value LIKE $5 ESCAPE '\\'))"
     } else {
         ""
     };
@@ -262,8 +277,8 @@ pub(crate) async fn list_contacts(
         .bind(ws.0)
         .bind(q.after.map_or(0, |c| c.0))
         .bind(limit + 1);
-    if let Some(p) = pattern {
-        query = query.bind(p);
+    if let (Some(p), Some(f)) = (pattern, identifier_pattern) {
+        query = query.bind(p).bind(f);
     }
     let rows = query.fetch_all(pool).await.map_err(db_err)?;
     let mut items = rows.iter().map(contact).collect::<StoreResult<Vec<_>>>()?;
