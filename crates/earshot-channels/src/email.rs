@@ -72,6 +72,7 @@ fn decode_parsed(bytes: &[u8], account: &str) -> Result<Inbound, Reject> {
         .collect::<Vec<_>>()
         .join("\n");
     let said = trim_quotes_and_signature(&full);
+    let signature = signature_of(&full);
     let text = match (said.is_empty(), subject.is_empty()) {
         (false, _) => said,
         (true, false) => subject.clone(),
@@ -153,6 +154,7 @@ fn decode_parsed(bytes: &[u8], account: &str) -> Result<Inbound, Reject> {
         in_reply_to,
         raw: Some(raw),
         automated: false,
+        signature,
         attachments: files,
     };
     inbound.validate()?;
@@ -204,6 +206,28 @@ pub fn trim_quotes_and_signature(body: &str) -> String {
         kept.push(t);
     }
     kept.join("\n").trim().to_string()
+}
+
+/// The sender's signature: the lines after the `--` separator, up to quoted history or an
+/// attribution line, at most 12 lines (`None` when there is none).
+pub fn signature_of(body: &str) -> Option<String> {
+    let mut lines = body.lines();
+    lines.by_ref().find(|l| {
+        let t = l.trim_end();
+        t == "--" || *l == "-- "
+    })?;
+    let kept: Vec<&str> = lines
+        .take_while(|l| {
+            let lower = l.trim().to_lowercase();
+            !(l.trim_start().starts_with('>')
+                || (lower.starts_with("on ") && lower.ends_with("wrote:"))
+                || lower.starts_with("-----original message-----"))
+        })
+        .take(12)
+        .map(str::trim_end)
+        .collect();
+    let sig = kept.join("\n").trim().to_string();
+    (!sig.is_empty()).then_some(sig)
 }
 
 /// An `.eml` file: one message.
@@ -262,6 +286,14 @@ Still nothing arrived =E2=80=94 please check.\r\n\r\nOn Mon, Nov 30, 2026 Acme w
         let body = "Thanks!\n\n-- \nDana\nHead of stuff";
         assert_eq!(trim_quotes_and_signature(body), "Thanks!");
         assert_eq!(trim_quotes_and_signature("> old\nnew"), "new");
+        assert_eq!(
+            signature_of(
+                "Thanks!\n-- \nDana Scully\nMobile: +44 7700 900123\n\nOn Mon, Jo wrote:\n> hi"
+            )
+            .as_deref(),
+            Some("Dana Scully\nMobile: +44 7700 900123")
+        );
+        assert_eq!(signature_of("no separator here"), None);
         assert_eq!(
             trim_quotes_and_signature("Hi\n-----Original Message-----\nold"),
             "Hi"

@@ -100,6 +100,7 @@ fn comment(v: &Value, en: &Value, account: &str) -> Result<earshot_core::Inbound
         in_reply_to: parent,
         raw: Some(v.clone()),
         automated: false,
+        signature: None,
         attachments: Vec::new(),
     };
     inbound.validate()?;

@@ -195,6 +195,7 @@ fn row(c: &Columns, record: &csv::ByteRecord, options: &DecodeOptions) -> Result
         in_reply_to,
         raw: Some(Value::Object(raw)),
         automated: false,
+        signature: None,
         attachments: Vec::new(),
     };
     inbound.validate()?;

@@ -224,6 +224,7 @@ pub fn decode(value: &serde_json::Value, account: &str) -> WebhookBatch {
             in_reply_to: None,
             raw: Some(value.clone()),
             automated: false,
+            signature: None,
             attachments: Vec::new(),
         });
     batch.messages.push(Decoded {

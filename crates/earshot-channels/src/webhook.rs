@@ -314,6 +314,7 @@ impl Private<'_> {
             in_reply_to,
             raw: Some(self.raw),
             automated: false,
+            signature: None,
             attachments: self.attachments,
         };
         inbound.validate()?;

@@ -217,6 +217,7 @@ fn item_to_inbound(
         in_reply_to,
         raw: Some(item.clone()),
         automated: false,
+        signature: None,
         attachments: Vec::new(),
     };
     inbound.validate()?;

@@ -45,6 +45,10 @@ pub struct Inbound {
     /// clock keeps running and response times do not count it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub automated: bool,
+    /// The sender's signature block, cut from `text` (an email's lines after `--`): kept for
+    /// the email addresses and phone numbers it names, which join the author's identities.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
     /// Files, places and cards it carried (their content stays on the platform).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<Attachment>,
@@ -177,6 +181,10 @@ impl Inbound {
         }
         limit("text", &self.text, MAX_TEXT_BYTES)?;
         no_nul("text", &self.text)?;
+        if let Some(sig) = &self.signature {
+            limit("signature", sig, 4096)?;
+            no_nul("signature", sig)?;
+        }
         if self.attachments.len() > MAX_ATTACHMENTS {
             return Err(InboundError::TooManyAttachments {
                 count: self.attachments.len(),

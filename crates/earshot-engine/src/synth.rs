@@ -177,6 +177,7 @@ fn thread(
             in_reply_to: parent.take(),
             raw: Some(raw),
             automated: false,
+            signature: None,
             attachments: Vec::new(),
         });
         parent = Some(id);

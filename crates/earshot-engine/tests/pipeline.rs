@@ -36,6 +36,7 @@ fn message(id: &str, author: &str, text: &str, minute: i64, parent: Option<&str>
         in_reply_to: parent.map(str::to_string),
         raw: None,
         automated: false,
+        signature: None,
         attachments: Vec::new(),
     }
 }

@@ -98,6 +98,7 @@ fn msg(
         in_reply_to: parent.map(str::to_string),
         raw: Some(serde_json::json!({"id": id})),
         automated: false,
+        signature: None,
         attachments: Vec::new(),
     }
 }
@@ -2528,6 +2529,28 @@ async fn an_email_signature_and_a_whatsapp_number_make_one_person_in_either_orde
         // An agent who disagrees undoes it: two contacts again.
         s.undo_merge(ws, merges[0].id, Utc::now()).await.unwrap();
         assert_ne!(contact_of(ws, wa_conv).await, dana, "{}", b.name);
+        // ...and it stays undone when she writes again with the same signature.
+        let again = private(
+            ChannelKind::Email,
+            "m2@x",
+            "dana@example.com",
+            "Dana Scully",
+            SIGNATURE,
+            9,
+        );
+        s.ingest(ws, &[again]).await.unwrap();
+        assert_ne!(
+            contact_of(ws, wa_conv).await,
+            dana,
+            "{}: not joined again",
+            b.name
+        );
+        assert_eq!(
+            s.contact_merges(ws, dana).await.unwrap().len(),
+            1,
+            "{}",
+            b.name
+        );
 
         // WhatsApp first, the email with the signature later: the older contact stays.
         let ws = s.ensure_workspace("whatsapp-first").await.unwrap().id;
@@ -2811,7 +2834,16 @@ async fn an_erased_customer_leaves_no_trace_and_does_not_come_back() {
             "where is my order?",
             2,
         );
-        let batch = vec![mail, wa, old, jo];
+        // Max answers her public post: the thread is his too.
+        let mut max = msg(
+            "1850000000000000010",
+            "77002",
+            Direction::In,
+            3,
+            Some("1850000000000000009"),
+        );
+        max.text = "same problem here".into();
+        let batch = vec![mail, wa, old, jo, max];
         let got = s.ingest(ws, &batch).await.unwrap();
         let dana = contact_of(stored(&got[0]).1).await;
         assert_eq!(contact_of(stored(&got[1]).1).await, dana, "{}", b.name);
@@ -2845,8 +2877,8 @@ async fn an_erased_customer_leaves_no_trace_and_does_not_come_back() {
                 erased.conversations,
                 erased.merged_contacts
             ),
-            (3, 3, 2),
-            "{}: the contact her number joined and the one merged by hand go too: {erased:?}",
+            (3, 2, 2),
+            "{}: her email and WhatsApp conversations (not the thread Max wrote in), and the contact her number joined and the one merged by hand: {erased:?}",
             b.name
         );
         assert_eq!(
@@ -2861,6 +2893,20 @@ async fn an_erased_customer_leaves_no_trace_and_does_not_come_back() {
             .await
             .unwrap()
             .is_none());
+        // The thread stays, Max's now, without her post.
+        let thread = s
+            .get_conversation(ws, stored(&got[2]).1)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_ne!(thread.contact_id, dana);
+        let left = s.conversation_messages(ws, thread.id).await.unwrap();
+        assert_eq!(
+            left.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(),
+            ["same problem here"],
+            "{}",
+            b.name
+        );
         // Jo is untouched.
         assert_eq!(
             s.get_contact(ws, jo)
@@ -2925,6 +2971,7 @@ async fn an_erased_customer_leaves_no_trace_and_does_not_come_back() {
             b.name
         );
         assert!(matches!(again[3], IngestOutcome::Duplicate { .. }));
+        assert!(matches!(again[4], IngestOutcome::Duplicate { .. }));
         b.finish().await;
     }
 }

@@ -56,6 +56,7 @@ pub(crate) fn outbound(
         in_reply_to: answering.map(|a| a.0.to_string()),
         raw: None,
         automated,
+        signature: None,
         attachments: Vec::new(),
     }
 }

@@ -183,8 +183,9 @@ async fn erase(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RetentionBody {
-    /// Keep messages this many days (1 to 36,500); `null` removes the policy.
-    days: Option<u32>,
+    /// Keep messages this many days (1 to 36,500); `null` removes the policy. Required.
+    #[serde(default, with = "earshot_core::patch")]
+    days: Option<Option<u32>>,
     /// One channel's own policy, overriding the workspace's; absent: every channel.
     #[serde(default)]
     channel_id: Option<i64>,
@@ -205,7 +206,12 @@ async fn set_retention(
     Extension(ws): Extension<Workspace>,
     crate::extract::Json(body): crate::extract::Json<RetentionBody>,
 ) -> Result<Json<Vec<earshot_core::privacy::RetentionPolicy>>, ApiError> {
-    if let Some(days) = body.days {
+    let Some(days) = body.days else {
+        return Err(ApiError::Unprocessable(
+            "`days` is required: a number of days, or null to remove the policy".into(),
+        ));
+    };
+    if let Some(days) = days {
         if !(1..=36_500).contains(&days) {
             return Err(ApiError::Unprocessable(format!(
                 "`days` must be between 1 and 36500, not {days}"
@@ -222,7 +228,7 @@ async fn set_retention(
             Some(earshot_core::ChannelId(id))
         }
     };
-    state.store.set_retention(ws.id, channel, body.days).await?;
+    state.store.set_retention(ws.id, channel, days).await?;
     Ok(Json(state.store.retention_policies(ws.id).await?))
 }
 

@@ -312,6 +312,7 @@ async fn dry_run(
             in_reply_to: None,
             raw: None,
             automated: false,
+            signature: None,
             attachments: Vec::new(),
         });
     }

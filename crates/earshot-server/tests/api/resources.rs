@@ -1028,6 +1028,14 @@ async fn retention_is_set_per_workspace_or_channel_with_clear_errors() {
     assert_eq!(s, StatusCode::NOT_FOUND, "{e}");
     let (s, e) = app.json(Method::PUT, path, json!({"weeks": 3})).await;
     assert!(s.is_client_error(), "{e}");
+    let (s, e) = app.json(Method::PUT, path, json!({})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let (_, kept) = app.get(path).await;
+    assert_eq!(
+        kept,
+        json!([{"days": 365}]),
+        "an empty body removes nothing"
+    );
     let (_, removed) = app.json(Method::PUT, path, json!({"days": null})).await;
     assert_eq!(removed, json!([]));
     let (_, got) = app.get(path).await;

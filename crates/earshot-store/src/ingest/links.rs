@@ -87,7 +87,11 @@ pub(super) async fn link_identities(
                 && trusted_author(m.channel)
                 && m.author.display_name.is_some()
             {
-                for id in identifiers::written_in(&m.text) {
+                let signature = m.signature.as_deref().map(identifiers::written_in);
+                for id in identifiers::written_in(&m.text)
+                    .into_iter()
+                    .chain(signature.into_iter().flatten())
+                {
                     add(id, false, message_id_of.get(&i).copied());
                 }
             }
@@ -168,7 +172,7 @@ pub(super) async fn link_identities(
         let (Some(side_a), Some(side_b)) = (sides.get(&a), sides.get(&b)) else {
             continue;
         };
-        if conflict(side_a, side_b) {
+        if conflict(side_a, side_b) || tx.rejected_pair(ws, a, b).await? {
             continue;
         }
         let both_verified = r.verified

@@ -329,6 +329,8 @@ pub(crate) trait IngestTx: Send {
         ws: WorkspaceId,
         rows: &[(i64, String)],
     ) -> StoreResult<()>;
+    /// Whether the pair was rejected as one person (by an agent, or by undoing a join).
+    async fn rejected_pair(&mut self, ws: WorkspaceId, a: i64, b: i64) -> StoreResult<bool>;
     /// Merges contact `from` into `into`, recorded (with `reason`) so it can be undone.
     async fn merge_contacts(
         &mut self,

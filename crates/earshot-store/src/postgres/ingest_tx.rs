@@ -626,6 +626,10 @@ impl IngestTx for PgTx {
         q::erased_among_in(&mut self.tx, ws, hashes).await
     }
 
+    async fn rejected_pair(&mut self, ws: WorkspaceId, a: i64, b: i64) -> StoreResult<bool> {
+        q::rejected_in(&mut self.tx, ws, a, b).await
+    }
+
     async fn merge_contacts(
         &mut self,
         ws: WorkspaceId,

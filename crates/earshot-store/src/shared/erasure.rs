@@ -156,12 +156,29 @@ pub(crate) async fn erase_contact(
     .await
     .map_err(db_err)?;
     let idents = list(&identities.iter().map(|i| i.0).collect::<Vec<_>>());
-    let conversations = ids(
+    let all_conversations = ids(
         tx,
         &format!("SELECT id FROM conversations WHERE workspace_id = $1 AND contact_id IN {cs}"),
         ws,
     )
     .await?;
+    // A thread other customers wrote in too (comments under a post) is theirs as well: only
+    // the person's own messages go, and the thread passes to the next customer in it.
+    let shared = ids(
+        tx,
+        &format!(
+            "SELECT DISTINCT conversation_id FROM messages WHERE workspace_id = $1 AND conversation_id IN {} \
+             AND direction = 'in' AND identity_id NOT IN {idents}",
+            list(&all_conversations)
+        ),
+        ws,
+    )
+    .await?;
+    let conversations: Vec<i64> = all_conversations
+        .iter()
+        .copied()
+        .filter(|c| !shared.contains(c))
+        .collect();
     let convs = list(&conversations);
     let messages = ids(
         tx,
@@ -189,9 +206,17 @@ pub(crate) async fn erase_contact(
         ws,
     )
     .await?;
+    let shared_list = list(&shared);
     for sql in [
-        format!("DELETE FROM consent_events WHERE workspace_id = $1 AND (contact_id IN {cs} OR message_id IN {msgs})"),
-        format!("DELETE FROM identifiers WHERE workspace_id = $1 AND (identity_id IN {idents} OR message_id IN {msgs})"),
+        format!(
+            "UPDATE conversations SET contact_id = (SELECT i.contact_id FROM messages m JOIN identities i ON i.id = m.identity_id \
+             WHERE m.conversation_id = conversations.id AND m.direction = 'in' AND m.identity_id NOT IN {idents} \
+             ORDER BY m.sent_at, m.id LIMIT 1) WHERE workspace_id = $1 AND id IN {shared_list}"
+        ),
+        format!("DELETE FROM consent_events WHERE workspace_id = $1 AND contact_id IN {cs}"),
+        format!("UPDATE consent_events SET message_id = NULL WHERE workspace_id = $1 AND message_id IN {msgs}"),
+        format!("DELETE FROM identifiers WHERE workspace_id = $1 AND identity_id IN {idents}"),
+        format!("UPDATE identifiers SET message_id = NULL WHERE workspace_id = $1 AND message_id IN {msgs}"),
         format!("DELETE FROM identity_keys WHERE workspace_id = $1 AND identity_id IN {idents}"),
         format!("DELETE FROM message_topics WHERE workspace_id = $1 AND message_id IN {msgs}"),
         format!("DELETE FROM message_enrichments WHERE workspace_id = $1 AND message_id IN {msgs}"),

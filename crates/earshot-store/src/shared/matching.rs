@@ -339,3 +339,44 @@ pub(crate) async fn match_parameters(
     .map_err(db_err)?;
     Ok(row.map(|(p, n, at)| (p, n as u64, earshot_core::time::from_millis(at))))
 }
+
+/// Whether an agent said (or undid an automatic join to say) that `a` and `b` are two people.
+pub(crate) async fn rejected_in(
+    tx: &mut sqlx::Transaction<'static, Db>,
+    ws: WorkspaceId,
+    a: i64,
+    b: i64,
+) -> StoreResult<bool> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT lo FROM contact_match_rejections WHERE workspace_id = $1 AND lo = $2 AND hi = $3",
+    )
+    .bind(ws.0)
+    .bind(a.min(b))
+    .bind(a.max(b))
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    Ok(row.is_some())
+}
+
+/// Remembers a rejection inside the caller's transaction.
+pub(crate) async fn reject_in(
+    tx: &mut sqlx::Transaction<'static, Db>,
+    ws: WorkspaceId,
+    a: i64,
+    b: i64,
+    at: earshot_core::time::Timestamp,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO contact_match_rejections (workspace_id, lo, hi, at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (workspace_id, lo, hi) DO NOTHING",
+    )
+    .bind(ws.0)
+    .bind(a.min(b))
+    .bind(a.max(b))
+    .bind(to_millis(at))
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}

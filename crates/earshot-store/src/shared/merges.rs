@@ -342,6 +342,10 @@ pub(crate) async fn undo_merge(
         .execute(&mut **tx)
         .await
         .map_err(db_err)?;
+    // Undoing a join ingest made on its own says they are two people: it is not made again.
+    if m.reason.is_some() {
+        reject_in(tx, ws, m.into_id.0, m.from_id.0, at).await?;
+    }
     sqlx::query("UPDATE contact_merges SET undone_at = $1 WHERE id = $2")
         .bind(to_millis(at))
         .bind(merge)
