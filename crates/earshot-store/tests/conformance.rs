@@ -3087,3 +3087,21 @@ async fn retention_deletes_old_messages_in_batches_and_a_channel_policy_override
         b.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_listening_post_sent_twice_in_one_batch_is_counted_not_a_crash() {
+    for b in backends().await {
+        let s = &b.store;
+        let ws = s.ensure_workspace("acme").await.unwrap().id;
+        let mut post = msg("990001", "someone", Direction::In, 0, None);
+        post.source = ChannelRole::Listening;
+        let got = s.ingest(ws, &[post.clone(), post]).await.unwrap();
+        assert_eq!(
+            got,
+            [IngestOutcome::Counted, IngestOutcome::Counted],
+            "{}",
+            b.name
+        );
+        b.finish().await;
+    }
+}

@@ -217,6 +217,18 @@ async fn dedupe(
             fresh.push((*channel, keep));
         }
     }
+    // A second copy of a listening post that was only counted is counted too (it has no
+    // stored message to be a duplicate of).
+    let duplicate_of = duplicate_of
+        .into_iter()
+        .filter(|&(i, first)| {
+            let counted = matches!(outcomes[first], Some(IngestOutcome::Counted));
+            if counted {
+                outcomes[i] = Some(IngestOutcome::Counted);
+            }
+            !counted
+        })
+        .collect();
     Ok((fresh, duplicate_of))
 }
 

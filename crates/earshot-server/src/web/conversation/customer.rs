@@ -54,9 +54,15 @@ pub(super) async fn suggested(
     ws: WorkspaceId,
     own: ContactId,
 ) -> StoreResult<Vec<Suggested>> {
+    // Suggestions are a help, not the page: when they cannot be worked out, the page shows
+    // without them (and the log says why).
     match earshot_engine::suggestions::for_contact(store, ws, own, 5, None).await {
+        Ok(found) => Ok(found),
         Err(earshot_core::StoreError::NotFound { .. }) => Ok(Vec::new()),
-        other => other,
+        Err(e) => {
+            tracing::warn!(error = %e, contact = own.0, "no suggestions for the customer panel");
+            Ok(Vec::new())
+        }
     }
 }
 
