@@ -2900,6 +2900,16 @@ async fn an_erased_customer_leaves_no_trace_and_does_not_come_back() {
             .unwrap()
             .unwrap();
         assert_ne!(thread.contact_id, dana);
+        assert_eq!(
+            (
+                thread.message_count,
+                thread.first_message_at,
+                thread.waiting_since
+            ),
+            (1, at(3), Some(at(3))),
+            "{}: its figures are worked out again without her post",
+            b.name
+        );
         let left = s.conversation_messages(ws, thread.id).await.unwrap();
         assert_eq!(
             left.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(),

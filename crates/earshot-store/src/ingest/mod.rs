@@ -20,6 +20,38 @@ mod run;
 
 pub(crate) use run::run;
 
+/// Works a conversation's timeline figures (counts, first and last message, who waits since
+/// when, first response) out again from the messages it still has, after some were deleted
+/// (an erasure, retention); nobody waiting any more clears the priority and the SLA clock.
+pub(crate) async fn recompute_timelines(
+    tx: &mut dyn IngestTx,
+    ws: WorkspaceId,
+    ids: &[i64],
+    now_ms: i64,
+) -> StoreResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let current = tx.timelines(ws, ids).await?;
+    let updates: Vec<ConversationUpdate> = ids
+        .iter()
+        .filter_map(|id| {
+            let c = current.get(id)?;
+            let timeline = Timeline::from_entries(&c.entries)?;
+            let idle = timeline.waiting_since.is_none();
+            Some(ConversationUpdate {
+                id: *id,
+                status: c.status,
+                priority: idle.then_some((0, None)),
+                sla_due: idle.then_some(None),
+                mood: None,
+                timeline,
+            })
+        })
+        .collect();
+    tx.update_conversations(ws, &updates, now_ms).await
+}
+
 /// A message's attachments as the `attachments` column keeps them: a JSON array, or NULL
 /// when it carried none.
 pub(crate) fn attachments_json(m: &earshot_core::Inbound) -> Option<String> {

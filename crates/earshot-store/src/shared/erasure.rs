@@ -235,6 +235,9 @@ pub(crate) async fn erase_contact(
     ] {
         exec(tx, &sql, ws).await?;
     }
+    // The threads that stay lost the person's messages: their figures are worked out again.
+    crate::ingest::recompute_timelines(&mut unit, ws, &shared, to_millis(at)).await?;
+    let tx = &mut unit.tx;
     let salt = salt_in(tx, ws).await?;
     for (_, kind, external) in &identities {
         let kind: ChannelKind = kind
@@ -472,6 +475,11 @@ pub(crate) async fn apply_retention(
             ws,
         )
         .await?;
+        let survivors: Vec<i64> = touched
+            .iter()
+            .copied()
+            .filter(|c| !empty.contains(c))
+            .collect();
         if !empty.is_empty() {
             let convs = list(&empty);
             for sql in [
@@ -484,6 +492,8 @@ pub(crate) async fn apply_retention(
             }
             pass.conversations += empty.len() as u64;
         }
+        crate::ingest::recompute_timelines(&mut unit, ws, &survivors, to_millis(now)).await?;
+        let tx = &mut unit.tx;
         log_in(
             tx,
             ws,
