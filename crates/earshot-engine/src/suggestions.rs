@@ -41,22 +41,30 @@ fn cache() -> &'static Cache {
 /// The matcher a workspace's suggestions score with: the parameters fitted on its own
 /// contacts ([`fit`]), or the documented defaults ([`Parameters::default`]) before a fit.
 pub async fn matcher(store: &dyn Store, ws: WorkspaceId) -> StoreResult<Arc<Matcher>> {
-    let Some((json, _, at)) = store.match_parameters(ws).await? else {
+    let cached = cache().lock().expect("matcher cache").get(&ws).cloned();
+    let known = cached
+        .as_ref()
+        .map(|(at, _)| earshot_core::time::from_millis(*at));
+    let Some((json, _, at)) = store.match_parameters(ws, known).await? else {
         return Ok(Arc::new(Matcher::with_parameters(Parameters::default())));
     };
-    let stamp = at.timestamp_millis();
-    if let Some((seen, m)) = cache().lock().expect("matcher cache").get(&ws) {
-        if *seen == stamp {
-            return Ok(m.clone());
+    let json = match (json, cached) {
+        (Some(json), _) => json,
+        // The cached fit is still the newest.
+        (None, Some((_, m))) => return Ok(m),
+        (None, None) => {
+            return Err(StoreError::Invalid(
+                "stored matcher parameters came without their JSON".into(),
+            ))
         }
-    }
+    };
     let parameters: Parameters = serde_json::from_str(&json)
         .map_err(|e| StoreError::Invalid(format!("stored matcher parameters: {e}")))?;
     let m = Arc::new(Matcher::with_parameters(parameters));
     cache()
         .lock()
         .expect("matcher cache")
-        .insert(ws, (stamp, m.clone()));
+        .insert(ws, (at.timestamp_millis(), m.clone()));
     Ok(m)
 }
 

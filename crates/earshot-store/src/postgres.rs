@@ -3,8 +3,8 @@
 //! per-workspace advisory lock so that two writers can't thread the same conversation twice.
 
 use crate::ingest::{
-    ContactRow, ConversationRow, ConversationUpdate, Current, EnrichmentRow, Holder, IdTable,
-    IdentityRow, IngestTx, MessageRow, NewIdentifier,
+    ContactRow, ConversationRow, ConversationUpdate, Current, EnrichmentRow, IdTable, IdentityRow,
+    IngestTx, MessageRow,
 };
 use crate::{corrupt, db_err};
 use async_trait::async_trait;

@@ -5,8 +5,8 @@
 //! batch costs a handful of statements, not a handful per message.
 
 use crate::ingest::{
-    ContactRow, ConversationRow, ConversationUpdate, Current, EnrichmentRow, Holder, IdTable,
-    IdentityRow, IngestTx, MessageRow, NewIdentifier,
+    ContactRow, ConversationRow, ConversationUpdate, Current, EnrichmentRow, IdTable, IdentityRow,
+    IngestTx, MessageRow,
 };
 use crate::{corrupt, db_err};
 use async_trait::async_trait;

@@ -2992,22 +2992,35 @@ async fn fitted_matcher_parameters_are_kept_per_workspace_and_replaced_by_the_ne
         let s = &b.store;
         let acme = s.ensure_workspace("acme").await.unwrap().id;
         let globex = s.ensure_workspace("globex").await.unwrap().id;
-        assert!(s.match_parameters(acme).await.unwrap().is_none());
+        assert!(s.match_parameters(acme, None).await.unwrap().is_none());
         s.save_match_parameters(acme, r#"{"prior":0.01}"#, 1200, at(0))
             .await
             .unwrap();
         s.save_match_parameters(acme, r#"{"prior":0.02}"#, 1500, at(5))
             .await
             .unwrap();
-        let (json, records, when) = s.match_parameters(acme).await.unwrap().unwrap();
+        let (json, records, when) = s.match_parameters(acme, None).await.unwrap().unwrap();
         assert_eq!(
-            (json.as_str(), records, when),
-            (r#"{"prior":0.02}"#, 1500, at(5)),
+            (json.as_deref(), records, when),
+            (Some(r#"{"prior":0.02}"#), 1500, at(5)),
             "{}",
             b.name
         );
+        // A caller that holds this fit is not sent its JSON again; an older one is.
+        let (json, ..) = s
+            .match_parameters(acme, Some(at(5)))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(json, None, "{}", b.name);
+        let (json, ..) = s
+            .match_parameters(acme, Some(at(0)))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(json.is_some(), "{}", b.name);
         assert!(
-            s.match_parameters(globex).await.unwrap().is_none(),
+            s.match_parameters(globex, None).await.unwrap().is_none(),
             "{}",
             b.name
         );

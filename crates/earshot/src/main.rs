@@ -243,10 +243,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Privacy {
             command: PrivacyCommand::Export { workspace, contact },
         } => {
-            let store = earshot_store::open(&config::database_url(database)).await?;
-            let Some(ws) = store.workspace_by_name(&workspace).await? else {
-                anyhow::bail!("no workspace named `{workspace}`");
-            };
+            let (store, ws) = existing_workspace(database, &workspace).await?;
             let doc = earshot_engine::privacy::export(
                 store.as_ref(),
                 ws.id,
@@ -254,12 +251,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "cli",
             )
             .await
-            .map_err(|e| match e {
-                earshot_core::StoreError::NotFound { .. } => {
-                    anyhow::anyhow!("workspace `{workspace}` has no contact {contact}")
-                }
-                e => e.into(),
-            })?;
+            .map_err(|e| no_contact(e, &workspace, contact))?;
             println!("{}", serde_json::to_string_pretty(&doc)?);
             Ok(ExitCode::SUCCESS)
         }
@@ -276,10 +268,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     "erasing contact {contact} deletes everything held about the person and cannot be undone; add --yes"
                 );
             }
-            let store = earshot_store::open(&config::database_url(database)).await?;
-            let Some(ws) = store.workspace_by_name(&workspace).await? else {
-                anyhow::bail!("no workspace named `{workspace}`");
-            };
+            let (store, ws) = existing_workspace(database, &workspace).await?;
             let erased = earshot_engine::privacy::erase(
                 store.as_ref(),
                 ws.id,
@@ -287,12 +276,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "cli",
             )
             .await
-            .map_err(|e| match e {
-                earshot_core::StoreError::NotFound { .. } => {
-                    anyhow::anyhow!("workspace `{workspace}` has no contact {contact}")
-                }
-                e => e.into(),
-            })?;
+            .map_err(|e| no_contact(e, &workspace, contact))?;
             println!(
                 "erased contact {contact}: {} identities, {} conversations, {} messages, {} merged contacts, {} outbox entries",
                 erased.identities, erased.conversations, erased.messages, erased.merged_contacts, erased.outbox
@@ -302,10 +286,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Matcher {
             command: MatcherCommand::Fit { workspace },
         } => {
-            let store = earshot_store::open(&config::database_url(database)).await?;
-            let Some(ws) = store.workspace_by_name(&workspace).await? else {
-                anyhow::bail!("no workspace named `{workspace}`");
-            };
+            let (store, ws) = existing_workspace(database, &workspace).await?;
             let f = earshot_engine::suggestions::fit(store.as_ref(), ws.id).await?;
             if f.iterations == 0 {
                 println!(
@@ -327,5 +308,30 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Classify(args) => nlp::classify(args),
         Command::Demo(args) => demo::run(&file, database, args).await,
         Command::Bench { command } => bench::run(database, command).await,
+    }
+}
+
+/// The store and a workspace that must exist already (commands on its contacts).
+async fn existing_workspace(
+    database: Option<String>,
+    workspace: &str,
+) -> anyhow::Result<(
+    std::sync::Arc<dyn earshot_core::Store>,
+    earshot_core::Workspace,
+)> {
+    let store = earshot_store::open(&config::database_url(database)).await?;
+    let Some(ws) = store.workspace_by_name(workspace).await? else {
+        anyhow::bail!("no workspace named `{workspace}`");
+    };
+    Ok((store, ws))
+}
+
+/// A store error, with an unknown contact named as the user typed it.
+fn no_contact(e: earshot_core::StoreError, workspace: &str, contact: i64) -> anyhow::Error {
+    match e {
+        earshot_core::StoreError::NotFound { .. } => {
+            anyhow::anyhow!("workspace `{workspace}` has no contact {contact}")
+        }
+        e => e.into(),
     }
 }

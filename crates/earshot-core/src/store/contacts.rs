@@ -119,11 +119,13 @@ pub trait ContactStore: Send + Sync {
         at: Timestamp,
     ) -> StoreResult<()>;
     /// The workspace's fitted parameters (JSON), how many records they were fitted on and
-    /// when; `None` before the first fit.
+    /// when; `None` before the first fit. The JSON (large: a frequency table) is left out
+    /// (`None`) when the fit is the one `known` names, so a caller holding it pays one lookup.
     async fn match_parameters(
         &self,
         workspace: WorkspaceId,
-    ) -> StoreResult<Option<(String, u64, Timestamp)>>;
+        known: Option<Timestamp>,
+    ) -> StoreResult<Option<(Option<String>, u64, Timestamp)>>;
     /// Sets (`Some(days)`) or removes (`None`) how long the workspace keeps messages, on
     /// one channel or on all (`channel: None`).
     async fn set_retention(

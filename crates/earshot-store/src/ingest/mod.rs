@@ -197,9 +197,60 @@ fn sla_due(
     Some(Some((due.timestamp_millis(), warn.timestamp_millis())))
 }
 
+/// The identity steps' statements (identifiers, blocking keys, tombstones, links): the same
+/// SQL on both databases, so they are implemented once, in `shared/unit.rs`, for each
+/// backend's transaction.
+#[async_trait]
+pub(crate) trait IdentityTx: Send {
+    /// Records identifiers beside identities (a known one stays; it becomes verified).
+    async fn insert_identifiers(
+        &mut self,
+        ws: WorkspaceId,
+        rows: &[NewIdentifier],
+        now: i64,
+    ) -> StoreResult<()>;
+    /// The live customer contacts holding any of these identifiers.
+    async fn identifier_holders(
+        &mut self,
+        ws: WorkspaceId,
+        keys: &[(earshot_core::identifiers::IdentifierKind, &str)],
+    ) -> StoreResult<Vec<Holder>>;
+    /// The verified identifiers of these contacts: (contact, kind, value).
+    async fn verified_identifiers(
+        &mut self,
+        ws: WorkspaceId,
+        contacts: &[i64],
+    ) -> StoreResult<Vec<(i64, earshot_core::identifiers::IdentifierKind, String)>>;
+    /// The workspace's erasure salt, when it ever erased anyone.
+    async fn erasure_salt(&mut self, ws: WorkspaceId) -> StoreResult<Option<String>>;
+    /// Which of these tombstones are on file.
+    async fn erased_among(
+        &mut self,
+        ws: WorkspaceId,
+        hashes: &[String],
+    ) -> StoreResult<HashSet<String>>;
+    /// Records the matcher's blocking keys: (identity id, key); known ones stay.
+    async fn insert_identity_keys(
+        &mut self,
+        ws: WorkspaceId,
+        rows: &[(i64, String)],
+    ) -> StoreResult<()>;
+    /// Whether the pair was rejected as one person (by an agent, or by undoing a join).
+    async fn rejected_pair(&mut self, ws: WorkspaceId, a: i64, b: i64) -> StoreResult<bool>;
+    /// Merges contact `from` into `into`, recorded (with `reason`) so it can be undone.
+    async fn merge_contacts(
+        &mut self,
+        ws: WorkspaceId,
+        into: i64,
+        from: i64,
+        at: Timestamp,
+        reason: &str,
+    ) -> StoreResult<()>;
+}
+
 /// The database side of one ingest transaction.
 #[async_trait]
-pub(crate) trait IngestTx: Send {
+pub(crate) trait IngestTx: IdentityTx + Send {
     async fn channel(
         &mut self,
         ws: WorkspaceId,
@@ -327,50 +378,6 @@ pub(crate) trait IngestTx: Send {
         &mut self,
         ws: WorkspaceId,
         rows: &[EnrichmentRow],
-    ) -> StoreResult<()>;
-    /// Records identifiers beside identities (a known one stays; it becomes verified).
-    async fn insert_identifiers(
-        &mut self,
-        ws: WorkspaceId,
-        rows: &[NewIdentifier],
-        now: i64,
-    ) -> StoreResult<()>;
-    /// The live customer contacts holding any of these identifiers.
-    async fn identifier_holders(
-        &mut self,
-        ws: WorkspaceId,
-        keys: &[(earshot_core::identifiers::IdentifierKind, &str)],
-    ) -> StoreResult<Vec<Holder>>;
-    /// The verified identifiers of these contacts: (contact, kind, value).
-    async fn verified_identifiers(
-        &mut self,
-        ws: WorkspaceId,
-        contacts: &[i64],
-    ) -> StoreResult<Vec<(i64, earshot_core::identifiers::IdentifierKind, String)>>;
-    /// The workspace's erasure salt, when it ever erased anyone.
-    async fn erasure_salt(&mut self, ws: WorkspaceId) -> StoreResult<Option<String>>;
-    /// Which of these tombstones are on file.
-    async fn erased_among(
-        &mut self,
-        ws: WorkspaceId,
-        hashes: &[String],
-    ) -> StoreResult<HashSet<String>>;
-    /// Records the matcher's blocking keys: (identity id, key); known ones stay.
-    async fn insert_identity_keys(
-        &mut self,
-        ws: WorkspaceId,
-        rows: &[(i64, String)],
-    ) -> StoreResult<()>;
-    /// Whether the pair was rejected as one person (by an agent, or by undoing a join).
-    async fn rejected_pair(&mut self, ws: WorkspaceId, a: i64, b: i64) -> StoreResult<bool>;
-    /// Merges contact `from` into `into`, recorded (with `reason`) so it can be undone.
-    async fn merge_contacts(
-        &mut self,
-        ws: WorkspaceId,
-        into: i64,
-        from: i64,
-        at: Timestamp,
-        reason: &str,
     ) -> StoreResult<()>;
 }
 

@@ -132,8 +132,9 @@ impl earshot_core::store::ContactStore for Backend {
     async fn match_parameters(
         &self,
         ws: WorkspaceId,
-    ) -> StoreResult<Option<(String, u64, earshot_core::time::Timestamp)>> {
-        match_parameters(self.reader(), ws).await
+        known: Option<earshot_core::time::Timestamp>,
+    ) -> StoreResult<Option<(Option<String>, u64, earshot_core::time::Timestamp)>> {
+        match_parameters(self.reader(), ws, known).await
     }
     async fn set_retention(
         &self,

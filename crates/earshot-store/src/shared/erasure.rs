@@ -9,15 +9,6 @@ use super::*;
 use earshot_core::privacy::{tombstone, Erasure, PrivacyEvent};
 use earshot_core::ContactId;
 
-/// `(1, 2, 3)`: ids Earshot read from its own tables; an empty list matches nothing.
-fn list(ids: &[i64]) -> String {
-    if ids.is_empty() {
-        return "(NULL)".into();
-    }
-    let parts: Vec<String> = ids.iter().map(i64::to_string).collect();
-    format!("({})", parts.join(", "))
-}
-
 async fn ids(tx: &mut Tx<'static>, sql: &str, ws: WorkspaceId) -> StoreResult<Vec<i64>> {
     let rows: Vec<(i64,)> = sqlx::query_as(sql)
         .bind(ws.0)
@@ -136,7 +127,7 @@ pub(crate) async fn erase_contact(
             tx,
             &format!(
                 "SELECT id FROM contacts WHERE workspace_id = $1 AND merged_into IN {}",
-                list(&frontier)
+                in_list(&frontier)
             ),
             ws,
         )
@@ -147,7 +138,7 @@ pub(crate) async fn erase_contact(
             .collect();
         contacts.extend(&frontier);
     }
-    let cs = list(&contacts);
+    let cs = in_list(&contacts);
     let identities: Vec<(i64, String, String)> = sqlx::query_as(&format!(
         "SELECT id, kind, external_id FROM identities WHERE workspace_id = $1 AND contact_id IN {cs}"
     ))
@@ -155,7 +146,7 @@ pub(crate) async fn erase_contact(
     .fetch_all(&mut **tx)
     .await
     .map_err(db_err)?;
-    let idents = list(&identities.iter().map(|i| i.0).collect::<Vec<_>>());
+    let idents = in_list(&identities.iter().map(|i| i.0).collect::<Vec<_>>());
     let all_conversations = ids(
         tx,
         &format!("SELECT id FROM conversations WHERE workspace_id = $1 AND contact_id IN {cs}"),
@@ -169,7 +160,7 @@ pub(crate) async fn erase_contact(
         &format!(
             "SELECT DISTINCT conversation_id FROM messages WHERE workspace_id = $1 AND conversation_id IN {} \
              AND direction = 'in' AND identity_id NOT IN {idents}",
-            list(&all_conversations)
+            in_list(&all_conversations)
         ),
         ws,
     )
@@ -179,7 +170,7 @@ pub(crate) async fn erase_contact(
         .copied()
         .filter(|c| !shared.contains(c))
         .collect();
-    let convs = list(&conversations);
+    let convs = in_list(&conversations);
     let messages = ids(
         tx,
         &format!(
@@ -188,7 +179,7 @@ pub(crate) async fn erase_contact(
         ws,
     )
     .await?;
-    let msgs = list(&messages);
+    let msgs = in_list(&messages);
     let channels = ids(
         tx,
         &format!(
@@ -206,7 +197,7 @@ pub(crate) async fn erase_contact(
         ws,
     )
     .await?;
-    let shared_list = list(&shared);
+    let shared_list = in_list(&shared);
     for sql in [
         format!(
             "UPDATE conversations SET contact_id = (SELECT i.contact_id FROM messages m JOIN identities i ON i.id = m.identity_id \
@@ -231,7 +222,7 @@ pub(crate) async fn erase_contact(
         format!("DELETE FROM contacts WHERE workspace_id = $1 AND id IN {cs}"),
         // Their native payloads, as webhooks delivered them; the messages of the other
         // customers in those calls are stored already.
-        format!("DELETE FROM webhook_calls WHERE workspace_id = $1 AND processed_at IS NOT NULL AND channel_id IN {}", list(&channels)),
+        format!("DELETE FROM webhook_calls WHERE workspace_id = $1 AND processed_at IS NOT NULL AND channel_id IN {}", in_list(&channels)),
     ] {
         exec(tx, &sql, ws).await?;
     }
@@ -450,7 +441,7 @@ pub(crate) async fn apply_retention(
         if left <= 0 {
             pass.more = true;
         }
-        let msgs = list(&rows.iter().map(|r| r.0).collect::<Vec<_>>());
+        let msgs = in_list(&rows.iter().map(|r| r.0).collect::<Vec<_>>());
         let mut touched: Vec<i64> = rows.iter().map(|r| r.1).collect();
         touched.sort_unstable();
         touched.dedup();
@@ -470,7 +461,7 @@ pub(crate) async fn apply_retention(
             &format!(
                 "SELECT id FROM conversations c WHERE workspace_id = $1 AND id IN {} \
                  AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id)",
-                list(&touched)
+                in_list(&touched)
             ),
             ws,
         )
@@ -481,7 +472,7 @@ pub(crate) async fn apply_retention(
             .filter(|c| !empty.contains(c))
             .collect();
         if !empty.is_empty() {
-            let convs = list(&empty);
+            let convs = in_list(&empty);
             for sql in [
                 format!("DELETE FROM outbox WHERE workspace_id = $1 AND conversation_id IN {convs}"),
                 format!("DELETE FROM conversation_events WHERE workspace_id = $1 AND conversation_id IN {convs}"),

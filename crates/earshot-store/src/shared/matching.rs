@@ -329,11 +329,14 @@ pub(crate) async fn save_match_parameters(
 pub(crate) async fn match_parameters(
     pool: &Pool,
     ws: WorkspaceId,
-) -> StoreResult<Option<(String, u64, earshot_core::time::Timestamp)>> {
-    let row: Option<(String, i64, i64)> = sqlx::query_as(
-        "SELECT parameters, records, fitted_at FROM match_parameters WHERE workspace_id = $1",
+    known: Option<earshot_core::time::Timestamp>,
+) -> StoreResult<Option<(Option<String>, u64, earshot_core::time::Timestamp)>> {
+    let row: Option<(Option<String>, i64, i64)> = sqlx::query_as(
+        "SELECT CASE WHEN fitted_at = $2 THEN NULL ELSE parameters END, records, fitted_at \
+         FROM match_parameters WHERE workspace_id = $1",
     )
     .bind(ws.0)
+    .bind(known.map_or(-1, to_millis))
     .fetch_optional(pool)
     .await
     .map_err(db_err)?;

@@ -8,7 +8,7 @@ use earshot_core::{ContactId, ContactMerge, ConversationId, IdentityId};
 
 /// `(1, 2, 3)` for `IN`: ids Earshot read from its own tables, so formatting them is safe;
 /// an empty list matches nothing.
-fn in_list(ids: &[i64]) -> String {
+pub(crate) fn in_list(ids: &[i64]) -> String {
     if ids.is_empty() {
         return "(NULL)".into();
     }

@@ -51,3 +51,76 @@ impl earshot_core::store::BatchUnit for UnitTx {
         (*self).finish().await
     }
 }
+
+/// The identity steps' statements, written once for both backends.
+#[async_trait::async_trait]
+impl crate::ingest::IdentityTx for UnitTx {
+    async fn insert_identifiers(
+        &mut self,
+        ws: WorkspaceId,
+        rows: &[crate::ingest::NewIdentifier],
+        now: i64,
+    ) -> StoreResult<()> {
+        insert_identifiers_in(&mut self.tx, ws, rows, now).await
+    }
+
+    async fn identifier_holders(
+        &mut self,
+        ws: WorkspaceId,
+        keys: &[(earshot_core::identifiers::IdentifierKind, &str)],
+    ) -> StoreResult<Vec<crate::ingest::Holder>> {
+        identifier_holders_in(&mut self.tx, ws, keys).await
+    }
+
+    async fn verified_identifiers(
+        &mut self,
+        ws: WorkspaceId,
+        contacts: &[i64],
+    ) -> StoreResult<Vec<(i64, earshot_core::identifiers::IdentifierKind, String)>> {
+        verified_identifiers_in(&mut self.tx, ws, contacts).await
+    }
+
+    async fn insert_identity_keys(
+        &mut self,
+        ws: WorkspaceId,
+        rows: &[(i64, String)],
+    ) -> StoreResult<()> {
+        insert_identity_keys_in(&mut self.tx, ws, rows).await
+    }
+
+    async fn erasure_salt(&mut self, ws: WorkspaceId) -> StoreResult<Option<String>> {
+        erasure_salt_in(&mut self.tx, ws).await
+    }
+
+    async fn erased_among(
+        &mut self,
+        ws: WorkspaceId,
+        hashes: &[String],
+    ) -> StoreResult<std::collections::HashSet<String>> {
+        erased_among_in(&mut self.tx, ws, hashes).await
+    }
+
+    async fn rejected_pair(&mut self, ws: WorkspaceId, a: i64, b: i64) -> StoreResult<bool> {
+        rejected_in(&mut self.tx, ws, a, b).await
+    }
+
+    async fn merge_contacts(
+        &mut self,
+        ws: WorkspaceId,
+        into: i64,
+        from: i64,
+        at: earshot_core::time::Timestamp,
+        reason: &str,
+    ) -> StoreResult<()> {
+        merge_in(
+            &mut self.tx,
+            ws,
+            earshot_core::ContactId(into),
+            earshot_core::ContactId(from),
+            at,
+            Some(reason),
+        )
+        .await
+        .map(|_| ())
+    }
+}

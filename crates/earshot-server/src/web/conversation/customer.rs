@@ -248,6 +248,21 @@ pub(crate) struct MergeForm {
     other_id: i64,
 }
 
+/// The customer of conversation `id`, or why there is none.
+async fn customer_of(
+    state: &AppState,
+    ws: earshot_core::WorkspaceId,
+    id: i64,
+) -> StoreResult<ContactId> {
+    match state.store.get_conversation(ws, ConversationId(id)).await? {
+        Some(c) => Ok(c.contact_id),
+        None => Err(earshot_core::StoreError::NotFound {
+            what: "conversation",
+            id,
+        }),
+    }
+}
+
 /// Merges the contact found into this conversation's customer.
 pub(crate) async fn merge(
     State(state): State<AppState>,
@@ -259,21 +274,17 @@ pub(crate) async fn merge(
         return r;
     }
     let ws = session.user.workspace_id;
-    let result = match state.store.get_conversation(ws, ConversationId(id)).await {
-        Ok(Some(c)) => state
+    let result = match customer_of(&state, ws, id).await {
+        Ok(contact) => state
             .store
             .merge_contacts(
                 ws,
-                c.contact_id,
+                contact,
                 ContactId(form.other_id),
                 earshot_core::time::now(),
             )
             .await
             .map(|_| ()),
-        Ok(None) => Err(earshot_core::StoreError::NotFound {
-            what: "conversation",
-            id,
-        }),
         Err(e) => Err(e),
     };
     after_change(&state, &session, id, result).await
@@ -290,20 +301,16 @@ pub(crate) async fn not_same(
         return r;
     }
     let ws = session.user.workspace_id;
-    let result = match state.store.get_conversation(ws, ConversationId(id)).await {
-        Ok(Some(c)) => {
+    let result = match customer_of(&state, ws, id).await {
+        Ok(contact) => {
             earshot_engine::suggestions::reject(
                 state.store.as_ref(),
                 ws,
-                c.contact_id,
+                contact,
                 ContactId(form.other_id),
             )
             .await
         }
-        Ok(None) => Err(earshot_core::StoreError::NotFound {
-            what: "conversation",
-            id,
-        }),
         Err(e) => Err(e),
     };
     after_change(&state, &session, id, result).await
@@ -341,19 +348,12 @@ pub(crate) async fn erase(
         );
     }
     let ws = session.user.workspace_id;
-    let result = match state.store.get_conversation(ws, ConversationId(id)).await {
-        Ok(Some(c)) => earshot_engine::privacy::erase(
-            state.store.as_ref(),
-            ws,
-            c.contact_id,
-            &session.user.email,
-        )
-        .await
-        .map(|_| ()),
-        Ok(None) => Err(earshot_core::StoreError::NotFound {
-            what: "conversation",
-            id,
-        }),
+    let result = match customer_of(&state, ws, id).await {
+        Ok(contact) => {
+            earshot_engine::privacy::erase(state.store.as_ref(), ws, contact, &session.user.email)
+                .await
+                .map(|_| ())
+        }
         Err(e) => Err(e),
     };
     match result {
