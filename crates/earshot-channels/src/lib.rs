@@ -11,6 +11,7 @@ pub mod normalized;
 pub mod outbound;
 pub mod secrets;
 pub mod send;
+pub mod shopify;
 pub mod telegram;
 pub mod twcs;
 pub mod webchat;

@@ -104,6 +104,9 @@ pub async fn reply(http: &reqwest::Client, access: &Access, out: &Outgoing<'_>) 
         Connector::Email => crate::mailbox::send(access, out).await,
         // Earshot is the platform: the reply is released to the visitor's widget.
         Connector::WebChat => Ok(format!("webchat-{}", crate::webchat::new_visitor())),
+        Connector::Shopify => Err(Failure::NotSent(
+            "a Shopify channel brings orders in; it has no conversations to answer".into(),
+        )),
     }
 }
 
@@ -122,6 +125,10 @@ pub async fn test_connection(http: &reqwest::Client, access: &Access) -> Result<
                 )
             })
             .map_err(Failure::Rejected),
+        Connector::Shopify => Ok(format!(
+            "nothing to call: {} sends its order webhooks here, signed with the webhook secret",
+            access.get("shop_domain")
+        )),
     }
 }
 

@@ -82,6 +82,11 @@ pub fn decode(connector: Connector, body: &[u8], account: &str) -> Result<Webhoo
             return Err("email channels poll their mailbox; they take no webhooks".into())
         }
         Connector::WebChat => crate::webchat::decode(&value, account),
+        Connector::Shopify => {
+            return Err(
+                "a shop's webhooks carry orders: they are stored as orders on arrival".into(),
+            )
+        }
     })
 }
 

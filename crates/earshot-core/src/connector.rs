@@ -28,6 +28,9 @@ pub enum Connector {
     Email,
     /// The chat widget on the brand's own site, served by Earshot.
     WebChat,
+    /// A Shopify shop: its order webhooks (signed with `X-Shopify-Hmac-Sha256`) bring the
+    /// customers' orders in. It carries no conversations.
+    Shopify,
 }
 
 /// One setting a connector takes.
@@ -78,6 +81,10 @@ const WEB_CHAT: &[Setting] = &[
     field("allowed_origins", false, true),
     field("greeting", false, false),
 ];
+const SHOPIFY: &[Setting] = &[
+    field("webhook_secret", true, true),
+    field("shop_domain", false, true),
+];
 const TELEGRAM: &[Setting] = &[
     field("bot_token", true, true),
     field("secret_token", true, true),
@@ -85,13 +92,14 @@ const TELEGRAM: &[Setting] = &[
 ];
 
 impl Connector {
-    pub const ALL: [Connector; 6] = [
+    pub const ALL: [Connector; 7] = [
         Self::Whatsapp,
         Self::Messenger,
         Self::Instagram,
         Self::Telegram,
         Self::Email,
         Self::WebChat,
+        Self::Shopify,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -102,6 +110,7 @@ impl Connector {
             Self::Telegram => "telegram",
             Self::Email => "email",
             Self::WebChat => "web_chat",
+            Self::Shopify => "shopify",
         }
     }
 
@@ -114,6 +123,8 @@ impl Connector {
             Self::Telegram => ChannelKind::Telegram,
             Self::Email => ChannelKind::Email,
             Self::WebChat => ChannelKind::WebChat,
+            // A shop's channel holds no conversations; its orders come through the API's door.
+            Self::Shopify => ChannelKind::Api,
         }
     }
 
@@ -126,6 +137,7 @@ impl Connector {
             Self::Telegram => TELEGRAM,
             Self::Email => EMAIL,
             Self::WebChat => WEB_CHAT,
+            Self::Shopify => SHOPIFY,
         }
     }
 
@@ -134,8 +146,13 @@ impl Connector {
         match self {
             Self::Whatsapp | Self::Messenger | Self::Instagram => "https://graph.facebook.com",
             Self::Telegram => "https://api.telegram.org",
-            Self::Email | Self::WebChat => "",
+            Self::Email | Self::WebChat | Self::Shopify => "",
         }
+    }
+
+    /// A shop: what it sends are orders, not messages, and nothing is sent to it.
+    pub fn is_shop(self) -> bool {
+        matches!(self, Self::Shopify)
     }
 
     /// Meta's platforms: the `hub.*` handshake and `X-Hub-Signature-256`.
@@ -144,7 +161,7 @@ impl Connector {
     }
 
     /// Platforms that call `/webhooks/{id}` (a mailbox is polled; the chat widget has its
-    /// own endpoints).
+    /// own endpoints). A shop calls it with orders.
     pub fn takes_webhooks(self) -> bool {
         !matches!(self, Self::Email | Self::WebChat)
     }
@@ -163,7 +180,7 @@ impl FromStr for Connector {
             return Ok(c);
         }
         Err(format!(
-            "unknown channel kind `{s}`; expected one of whatsapp, messenger, instagram, telegram, email, web_chat"
+            "unknown channel kind `{s}`; expected one of whatsapp, messenger, instagram, telegram, email, web_chat, shopify"
         ))
     }
 }

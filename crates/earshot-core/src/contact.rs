@@ -29,8 +29,15 @@ pub struct Contact {
     pub opted_out: bool,
     /// A loyalty or contract tier from the brand's own systems (`gold`, `enterprise`, …).
     pub tier: Option<String>,
-    /// The customer's value to the brand (lifetime spend, ARR…), in the brand's unit.
+    /// The customer's value to the brand (lifetime spend, ARR…), in the brand's unit. When
+    /// the contact has orders it is their lifetime value in the workspace's main currency
+    /// (`value_from_orders`), and cannot be typed by hand.
     pub value: Option<f64>,
+    /// `value` is derived from the contact's orders.
+    pub value_from_orders: bool,
+    /// `tier` is derived from the contact's orders (`vip`: top 5 % of values; `repeat`: two
+    /// orders or more; `customer`); a tier typed by hand is kept instead.
+    pub tier_from_orders: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// Merged into this contact (see [`ContactMerge`]): kept as it was, so an undo gives it
@@ -55,6 +62,8 @@ pub struct ContactMerge {
     /// The identities and conversations that moved.
     pub identities: Vec<IdentityId>,
     pub conversations: Vec<ConversationId>,
+    /// The orders that moved (ids of [`crate::orders::Order`]).
+    pub orders: Vec<i64>,
     pub merged_at: Timestamp,
     pub undone_at: Option<Timestamp>,
     /// Why ingest joined them on its own (a shared email address or phone number); `None`

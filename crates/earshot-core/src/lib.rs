@@ -16,6 +16,7 @@ pub mod identity;
 pub mod ids;
 pub mod inbound;
 pub mod message;
+pub mod orders;
 pub mod patch;
 pub mod priority;
 pub mod privacy;

@@ -17,6 +17,8 @@ pub struct Erasure {
     pub merged_contacts: u64,
     /// Replies, notifications and webhooks queued or kept for its conversations.
     pub outbox: u64,
+    /// Their orders (matched to them, or carrying one of their email addresses or numbers).
+    pub orders: u64,
     pub erased_at: Timestamp,
 }
 
@@ -64,6 +66,25 @@ pub fn tombstone(salt: &str, kind: ChannelKind, external_id: &str) -> String {
     h.update(kind.as_str().as_bytes());
     h.update([0]);
     h.update(external_id.as_bytes());
+    hex::encode(h.finalize())
+}
+
+/// The salted hash an erasure leaves of a person's email address or phone number, so that a
+/// re-imported order (which names the buyer by these, not by a platform account) does not
+/// bring them back. Distinct from every identity's [`tombstone`] (no channel kind is
+/// `identifier:…`).
+pub fn identifier_tombstone(
+    salt: &str,
+    kind: crate::identifiers::IdentifierKind,
+    value: &str,
+) -> String {
+    let mut h = Sha256::new();
+    h.update(salt.as_bytes());
+    h.update([0]);
+    h.update(b"identifier:");
+    h.update(kind.as_str().as_bytes());
+    h.update([0]);
+    h.update(value.as_bytes());
     hex::encode(h.finalize())
 }
 

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod channels;
 pub mod ingest;
 pub mod live;
+pub mod orders;
 pub mod pipeline;
 pub mod privacy;
 pub mod suggestions;

@@ -2,7 +2,7 @@
 //! about one person, as one JSON document with a readable summary on top — their contact,
 //! every identity, every conversation with its messages (text, native payloads,
 //! attachments), what understanding found in them, their tags, history and replies, their
-//! consent ledger, and the merges the contact took part in. [`erase`]: the right to erasure.
+//! consent ledger, their orders, and the merges the contact took part in. [`erase`]: the right to erasure.
 //! Both are on the privacy log, with who asked.
 
 use earshot_core::store::{ConversationCursor, ConversationQuery, StoreResult};
@@ -53,6 +53,9 @@ async fn export_document(store: &dyn Store, ws: WorkspaceId, id: ContactId) -> S
     };
     let merges = store.contact_merges(ws, id).await?;
     let consent = store.consent_ledger(ws, id).await?;
+    let (orders, order_summary) = store
+        .contact_orders(ws, id, earshot_core::orders::MAX_ORDERS_READ)
+        .await?;
     let mut conversations = Vec::new();
     let mut after: Option<ConversationCursor> = None;
     loop {
@@ -100,7 +103,7 @@ async fn export_document(store: &dyn Store, ws: WorkspaceId, id: ContactId) -> S
         .clone()
         .unwrap_or_else(|| format!("contact {}", id.0));
     let summary = format!(
-        "Everything Earshot holds about {name}: {} identit{} ({}), {} conversation{} with {} message{} on {}, and {} merge{} of contacts.",
+        "Everything Earshot holds about {name}: {} identit{} ({}), {} conversation{} with {} message{} on {}, {} order{}, and {} merge{} of contacts.",
         profile.identities.len(),
         if profile.identities.len() == 1 { "y" } else { "ies" },
         profile
@@ -118,6 +121,8 @@ async fn export_document(store: &dyn Store, ws: WorkspaceId, id: ContactId) -> S
         } else {
             channels.into_iter().collect::<Vec<_>>().join(", ")
         },
+        orders.len(),
+        if orders.len() == 1 { "" } else { "s" },
         merges.len(),
         if merges.len() == 1 { "" } else { "s" },
     );
@@ -126,6 +131,8 @@ async fn export_document(store: &dyn Store, ws: WorkspaceId, id: ContactId) -> S
         "exported_at": earshot_core::time::now(),
         "contact": profile,
         "consent": consent,
+        "orders": orders,
+        "order_summary": order_summary,
         "merges": merges,
         "conversations": out,
     }))

@@ -32,6 +32,9 @@ pub enum ApiError {
     InvalidRule(Vec<earshot_core::rules::RuleError>),
     /// 422: channel settings that do not validate; `errors` lists every problem with its path.
     InvalidChannel(Vec<(String, String)>),
+    /// 422: an order that does not validate (unknown currency, negative amount…): its code,
+    /// field and line; nothing of the call was stored.
+    InvalidOrder(earshot_core::orders::OrderError),
     /// 422: the platform's messaging window does not allow a reply now.
     OutsideWindow(String),
     /// 409: another reply went out after the one the agent last saw.
@@ -98,6 +101,14 @@ impl ApiError {
                     .collect::<Vec<_>>()
                     .join("; "),
             ),
+            Self::InvalidOrder(e) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                e.code,
+                match e.line {
+                    Some(i) => format!("orders[{i}].{}: {}", e.field, e.message),
+                    None => format!("{}: {}", e.field, e.message),
+                },
+            ),
             Self::OutsideWindow(m) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "outside_messaging_window",
@@ -155,6 +166,12 @@ impl IntoResponse for ApiError {
             Self::InvalidTopicQuery { column, .. } => body["column"] = json!(column),
             Self::InvalidRule(errors) => body["errors"] = json!(errors),
             Self::ReplyCollision { message_id, .. } => body["message_id"] = json!(message_id),
+            Self::InvalidOrder(e) => {
+                body["field"] = json!(e.field);
+                if let Some(line) = e.line {
+                    body["index"] = json!(line);
+                }
+            }
             Self::InvalidChannel(errors) => {
                 body["errors"] = errors
                     .iter()

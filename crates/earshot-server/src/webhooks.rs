@@ -1,8 +1,10 @@
 //! Inbound webhooks at `/webhooks/{channel_id}`, verified the platform's way and failing
 //! closed: Meta's `GET` subscription handshake and `X-Hub-Signature-256` over the raw body;
-//! Telegram's `X-Telegram-Bot-Api-Secret-Token`. A verified call is written to the store's
-//! queue before it is answered `200` (accepted means durable); the webhook worker processes
-//! it through the pipeline, so a slow pipeline never makes the platform wait or retry.
+//! Telegram's `X-Telegram-Bot-Api-Secret-Token`; Shopify's `X-Shopify-Hmac-Sha256`. A verified
+//! call is written to the store's queue before it is answered `200` (accepted means durable);
+//! the webhook worker processes it through the pipeline, so a slow pipeline never makes the
+//! platform wait or retry. A shop's order webhook is stored as the order itself (one short
+//! transaction) before it is answered `200`.
 
 use crate::AppState;
 use axum::body::Bytes;
@@ -145,6 +147,9 @@ async fn receive(
             "the request's signature does not match the channel's secret",
         );
     }
+    if ch.connector.is_shop() {
+        return shop_order(&state, &ch, header("x-shopify-topic"), &body).await;
+    }
     match state
         .store
         .accept_webhooks(
@@ -159,6 +164,55 @@ async fn receive(
         }
         Err(e) => {
             tracing::error!(channel = ch.channel.id.0, error = %e, "webhook call not kept; the platform will retry");
+            refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "not kept; send it again",
+            )
+        }
+    }
+}
+
+/// A verified Shopify webhook: an order topic's body is the order, stored (and its customer's
+/// value derived) before the `200`; another topic is acknowledged and ignored, so Shopify does
+/// not retry it. A body that is no valid order is a `422` naming the field.
+async fn shop_order(
+    state: &AppState,
+    ch: &ConnectedChannel,
+    topic: Option<String>,
+    body: &[u8],
+) -> Response {
+    let topic = topic.unwrap_or_default();
+    if !earshot_channels::shopify::is_order_topic(&topic) {
+        tracing::info!(channel = ch.channel.id.0, topic = %topic, "shop webhook topic ignored");
+        return (
+            StatusCode::OK,
+            Json(json!({"status": "ignored", "topic": topic})),
+        )
+            .into_response();
+    }
+    let order = match earshot_channels::shopify::decode_order(body) {
+        Ok(o) => o,
+        Err(e) => {
+            tracing::warn!(channel = ch.channel.id.0, error = %e, "shop order refused");
+            return refuse(StatusCode::UNPROCESSABLE_ENTITY, e.code, &e.to_string());
+        }
+    };
+    match earshot_engine::orders::accept(
+        state.store.as_ref(),
+        ch.channel.workspace_id,
+        std::slice::from_ref(&order),
+        earshot_core::orders::OrderSource::Shopify,
+    )
+    .await
+    {
+        Ok(stored) => (
+            StatusCode::OK,
+            Json(json!({"status": "stored", "order": order.external_id, "result": stored})),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(channel = ch.channel.id.0, error = %e, "shop order not kept; Shopify will retry");
             refuse(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",

@@ -9,6 +9,9 @@ use earshot_core::*;
 use sqlx::Connection;
 use std::sync::Arc;
 
+#[path = "conformance/orders.rs"]
+mod orders;
+
 struct Backend {
     name: &'static str,
     store: Arc<dyn Store>,

@@ -32,6 +32,9 @@ pub enum BenchCommand {
     /// The identity matcher on a generated population with known true persons: pairwise
     /// precision and recall of its suggestions at the default threshold, and its time.
     Identities(IdentitiesBench),
+    /// Importing a shop's orders (a generated CSV) into a workspace whose customers wrote
+    /// first: rows per second, and the time to derive their lifetime values.
+    Orders(crate::bench_orders::OrdersBench),
 }
 
 #[derive(Debug, Args)]
@@ -122,6 +125,7 @@ pub async fn run(database: Option<String>, command: BenchCommand) -> anyhow::Res
         BenchCommand::Web(args) => crate::bench_web::run(database, args).await,
         BenchCommand::Webhooks(args) => crate::bench_webhooks::run(database, args).await,
         BenchCommand::Identities(args) => identities(args),
+        BenchCommand::Orders(args) => crate::bench_orders::run(database, args).await,
     }
 }
 
@@ -250,7 +254,7 @@ fn nlp(args: NlpBench) -> anyhow::Result<ExitCode> {
 
 /// The database a benchmark writes to: `--database`, or a temporary SQLite file that lives as
 /// long as the returned directory.
-async fn bench_store(
+pub(crate) async fn bench_store(
     database: Option<String>,
 ) -> anyhow::Result<(
     std::sync::Arc<dyn earshot_core::Store>,

@@ -1,6 +1,7 @@
 //! `earshot`: the command line. The only place that picks a concrete store.
 
 mod bench;
+mod bench_orders;
 mod bench_route;
 mod bench_web;
 mod bench_webhooks;
@@ -9,6 +10,7 @@ mod demo;
 mod ingest;
 mod listen;
 mod nlp;
+mod orders;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -38,6 +40,11 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Store messages from files (normalized JSONL, TWCS CSV, X API v2 JSON).
     Ingest(ingest::IngestArgs),
+    /// Import the brand's own records: `earshot import orders FILE`.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// Manage API tokens.
@@ -75,6 +82,14 @@ enum Command {
         #[command(subcommand)]
         command: bench::BenchCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// A shop's orders (CSV or JSON lines): every line checked first, then stored and
+    /// matched to contacts by email, phone or shop customer id, and the contacts' lifetime
+    /// values and tiers derived. Importing a file again changes nothing.
+    Orders(orders::ImportOrdersArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -177,6 +192,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => serve::run(&file, database, args).await,
         Command::Ingest(args) => ingest::run(&file, database, args).await,
+        Command::Import {
+            command: ImportCommand::Orders(args),
+        } => orders::run(database, args).await,
         Command::Migrate => {
             let url = config::database_url(database);
             let store = earshot_store::open(&url).await?;
@@ -278,8 +296,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .await
             .map_err(|e| no_contact(e, &workspace, contact))?;
             println!(
-                "erased contact {contact}: {} identities, {} conversations, {} messages, {} merged contacts, {} outbox entries",
-                erased.identities, erased.conversations, erased.messages, erased.merged_contacts, erased.outbox
+                "erased contact {contact}: {} identities, {} conversations, {} messages, {} orders, {} merged contacts, {} outbox entries",
+                erased.identities, erased.conversations, erased.messages, erased.orders, erased.merged_contacts, erased.outbox
             );
             Ok(ExitCode::SUCCESS)
         }

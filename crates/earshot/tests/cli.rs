@@ -1505,3 +1505,70 @@ fn privacy_export_prints_everything_held_about_a_contact() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("has no contact 999"));
 }
+
+#[test]
+fn importing_orders_names_every_bad_line_and_imports_nothing_then_a_good_file_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("orders.db").display());
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "id,number,email,placed_at,amount,currency,status,items\n\
+         1001,#1001,dana@example.com,2026-11-20,120.00,USD,paid,Blue mug x2\n\
+         1002,#1002,dana@example.com,2026-11-21,-4.00,USD,paid,\n\
+         1003,#1003,fox@example.com,2026-11-22,10.00,XYZ,paid,\n",
+    )
+    .unwrap();
+    let out = earshot(
+        dir.path(),
+        &[
+            "--database",
+            &db,
+            "import",
+            "orders",
+            bad.to_str().unwrap(),
+            "--workspace",
+            "acme",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("2 bad lines; nothing was imported"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("line 3: amount"), "{stderr}");
+    assert!(stderr.contains("line 4: currency"), "{stderr}");
+
+    let good = dir.path().join("orders.jsonl");
+    std::fs::write(
+        &good,
+        "{\"id\": \"1001\", \"email\": \"dana@example.com\", \"placed_at\": \"2026-11-20\", \"amount\": \"120.00\", \"currency\": \"USD\"}\n\
+         \n\
+         {\"id\": \"1002\", \"email\": \"fox@example.com\", \"placed_at\": \"2026-11-21\", \"amount\": 9.5, \"currency\": \"EUR\", \"status\": \"refunded\"}\n",
+    )
+    .unwrap();
+    let args = [
+        "--database",
+        &db,
+        "import",
+        "orders",
+        good.to_str().unwrap(),
+        "--workspace",
+        "acme",
+    ];
+    let out = earshot(dir.path(), &args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("2 orders read; 2 new, 0 updated, 0 unchanged"),
+        "{stdout}"
+    );
+    let again = earshot(dir.path(), &args);
+    let stdout = String::from_utf8_lossy(&again.stdout);
+    assert!(stdout.contains("0 new, 0 updated, 2 unchanged"), "{stdout}");
+}

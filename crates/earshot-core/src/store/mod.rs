@@ -15,8 +15,10 @@ use serde::Serialize;
 
 mod channels;
 mod contacts;
+mod orders;
 pub use channels::ChannelStore;
 pub use contacts::ContactStore;
+pub use orders::{OrderStore, ValueRecompute};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -228,6 +230,7 @@ pub trait Store:
     + AccountStore
     + ReadModelStore
     + ChannelStore
+    + OrderStore
     + 'static
 {
 }
@@ -244,6 +247,7 @@ impl<
             + AccountStore
             + ReadModelStore
             + ChannelStore
+            + OrderStore
             + 'static,
     > Store for T
 {
@@ -252,8 +256,8 @@ impl<
 /// The role traits, for `use earshot_core::store::roles::*`.
 pub mod roles {
     pub use super::{
-        AccountStore, ContactStore, ConversationStore, IngestStore, PeopleStore, ReadModelStore,
-        RuleStore, TimerStore, TopicStore, WorkspaceStore,
+        AccountStore, ContactStore, ConversationStore, IngestStore, OrderStore, PeopleStore,
+        ReadModelStore, RuleStore, TimerStore, TopicStore, WorkspaceStore,
     };
 }
 

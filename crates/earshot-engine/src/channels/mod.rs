@@ -433,7 +433,16 @@ pub fn verify_webhook(
     header: impl Fn(&str) -> Option<String>,
 ) -> bool {
     use earshot_channels::webhook::{meta_signature_ok, token_matches};
-    if access.connector.is_meta() {
+    if access.connector.is_shop() {
+        // Failing closed: no secret, no call is genuine (an empty key is anyone's).
+        let secret = access.get("webhook_secret");
+        !secret.is_empty()
+            && earshot_channels::shopify::verify(
+                secret.as_bytes(),
+                body,
+                header("x-shopify-hmac-sha256").as_deref(),
+            )
+    } else if access.connector.is_meta() {
         meta_signature_ok(
             access.get("app_secret"),
             body,

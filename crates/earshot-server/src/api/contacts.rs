@@ -340,15 +340,31 @@ async fn list(
     Ok(Json(state.store.list_contacts(ws.id, &query).await?))
 }
 
+/// A contact as the customer panel shows it: identities, identifiers, and their orders.
+#[derive(Debug, serde::Serialize)]
+struct ContactView {
+    #[serde(flatten)]
+    profile: ContactProfile,
+    /// Lifetime value per currency, order count, last order, open orders.
+    orders: earshot_core::orders::OrderSummary,
+    /// The latest orders (all of them: `GET /contacts/{id}/orders`).
+    recent_orders: Vec<earshot_core::orders::Order>,
+}
+
 async fn show(
     State(state): State<AppState>,
     Extension(ws): Extension<Workspace>,
     Path(id): Path<i64>,
-) -> Result<Json<ContactProfile>, ApiError> {
-    state
+) -> Result<Json<ContactView>, ApiError> {
+    let profile = state
         .store
         .get_contact(ws.id, ContactId(id))
         .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::NotFound(format!("contact {id} not found")))
+        .ok_or_else(|| ApiError::NotFound(format!("contact {id} not found")))?;
+    let (recent_orders, orders) = state.store.contact_orders(ws.id, ContactId(id), 10).await?;
+    Ok(Json(ContactView {
+        profile,
+        orders,
+        recent_orders,
+    }))
 }

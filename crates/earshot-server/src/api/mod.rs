@@ -4,6 +4,7 @@ mod channels;
 mod contacts;
 mod conversations;
 mod messages;
+mod orders;
 mod outbox;
 mod people;
 pub(crate) mod rules;
@@ -21,6 +22,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(conversations::router())
         .merge(contacts::router())
         .merge(messages::router())
+        .merge(orders::router())
         .merge(topics::router())
         .merge(people::router())
         .merge(rules::router())

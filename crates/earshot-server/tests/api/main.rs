@@ -3,6 +3,7 @@
 
 mod channels;
 mod helpers;
+mod orders;
 mod resources;
 mod web;
 mod webchat;

@@ -1662,3 +1662,46 @@ async fn an_admin_erases_a_customer_from_the_conversation_page_after_typing_eras
     let (_, log) = app.get("/api/v1/privacy/log").await;
     assert_eq!(log[0]["actor"], "ana@acme.test", "{log}");
 }
+
+#[tokio::test]
+async fn the_customer_panel_shows_their_orders_and_the_order_they_name() {
+    let app = spawn_app().await;
+    care_team(&app).await;
+    let m = serde_json::json!({"channel": "email", "external_id": "<m1@example.com>", "visibility": "private",
+        "author": {"external_id": "dana@example.com", "display_name": "Dana Scully"},
+        "text": "Hello, where is my order #1002? It was a gift.",
+        "created_at": chrono::Utc::now().to_rfc3339()});
+    let (status, body) = app.post_messages(&serde_json::json!([m])).await;
+    assert!(status.is_success(), "{body}");
+    let id = body["results"][0]["conversation_id"].as_i64().unwrap();
+    let (status, r) = app
+        .json(
+            Method::POST,
+            "/api/v1/orders",
+            serde_json::json!([
+                {"id": "1001", "number": "#1001", "email": "dana@example.com", "placed_at": "2026-10-01",
+                 "amount": "80.00", "currency": "GBP", "status": "fulfilled"},
+                {"id": "1002", "number": "#1002", "email": "dana@example.com", "placed_at": "2026-11-28",
+                 "amount": "45.50", "currency": "GBP", "items": [{"name": "Linen apron", "quantity": 1}]}
+            ]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    let ana = sign_in(&app, "ana@acme.test").await;
+    let page = send(&app, Method::GET, &format!("/c/{id}"), Some(&ana), None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let b = &page.body;
+    assert!(
+        b.contains("Lifetime value: <strong>125.50 GBP</strong>"),
+        "{b}"
+    );
+    assert!(b.contains("2 orders · 1 open"), "{b}");
+    assert!(b.contains("Tier: repeat (from orders)"), "{b}");
+    assert!(b.contains("Orders named here"), "{b}");
+    let named = b.split("Orders named here").nth(1).unwrap();
+    assert!(
+        named.contains("Order #1002</strong> · 45.50 GBP · paid"),
+        "{named}"
+    );
+    assert!(named.contains("Linen apron"), "{named}");
+}

@@ -226,5 +226,7 @@ pub(super) async fn link_identities(
             stay.verified.entry(kind).or_default().extend(values);
         }
     }
+    // Orders that came before their buyer wrote: theirs now.
+    tx.attach_orders(ws, &keys, to_millis(now)).await?;
     Ok(())
 }

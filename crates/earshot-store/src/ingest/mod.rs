@@ -246,6 +246,14 @@ pub(crate) trait IdentityTx: Send {
         at: Timestamp,
         reason: &str,
     ) -> StoreResult<()>;
+    /// Gives the orders that no contact held yet and that name one of these identifiers to
+    /// the contact now holding it, and derives that contact's value.
+    async fn attach_orders(
+        &mut self,
+        ws: WorkspaceId,
+        keys: &[(earshot_core::identifiers::IdentifierKind, &str)],
+        now: i64,
+    ) -> StoreResult<()>;
 }
 
 /// The database side of one ingest transaction.

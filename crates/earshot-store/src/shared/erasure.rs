@@ -197,6 +197,38 @@ pub(crate) async fn erase_contact(
         ws,
     )
     .await?;
+    // The verified emails and numbers are the person's own (a claimed one may be someone
+    // else's): unmatched orders naming them go too, and they are tombstoned.
+    let own: Vec<(String, String)> = sqlx::query_as(&format!(
+        "SELECT DISTINCT kind, value FROM identifiers WHERE workspace_id = $1 AND verified AND identity_id IN {idents}"
+    ))
+    .bind(ws.0)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    let orders = {
+        let mut sql = crate::queries::Sql::new("DELETE FROM orders WHERE workspace_id = ");
+        sql.bind(Bind::I64(ws.0))
+            .push(&format!(" AND (contact_id IN {cs}"));
+        for kind in ["email", "phone"] {
+            let values: Vec<&str> = own
+                .iter()
+                .filter(|(k, _)| k == kind)
+                .map(|(_, v)| v.as_str())
+                .collect();
+            if !values.is_empty() {
+                sql.push(&format!(" OR (contact_id IS NULL AND {kind} IN "));
+                text_list(&mut sql, &values);
+                sql.push(")");
+            }
+        }
+        sql.push(")");
+        bind_all(sqlx::query(&sql.text), &sql.binds)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected()
+    };
     let shared_list = in_list(&shared);
     for sql in [
         format!(
@@ -245,6 +277,22 @@ pub(crate) async fn erase_contact(
         .await
         .map_err(db_err)?;
     }
+    for (kind, value) in &own {
+        let kind = earshot_core::identifiers::IdentifierKind::parse(kind)
+            .ok_or_else(|| crate::corrupt("identifier kind", kind))?;
+        sqlx::query(
+            "INSERT INTO erased_identities (workspace_id, hash, erased_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (workspace_id, hash) DO NOTHING",
+        )
+        .bind(ws.0)
+        .bind(earshot_core::privacy::identifier_tombstone(
+            &salt, kind, value,
+        ))
+        .bind(to_millis(at))
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+    }
     let erasure = Erasure {
         contact_id: id,
         identities: identities.len() as u64,
@@ -252,6 +300,7 @@ pub(crate) async fn erase_contact(
         messages: messages.len() as u64,
         merged_contacts: contacts.len() as u64 - 1,
         outbox,
+        orders,
         erased_at: at,
     };
     log_in(
@@ -267,6 +316,7 @@ pub(crate) async fn erase_contact(
             "messages": erasure.messages,
             "merged_contacts": erasure.merged_contacts,
             "outbox": erasure.outbox,
+            "orders": erasure.orders,
         }),
     )
     .await?;

@@ -64,6 +64,11 @@ struct Before {
     tier: Option<String>,
     value: Option<f64>,
     updated_at: i64,
+    /// Whether value and tier came from orders (absent in merges made before orders).
+    #[serde(default)]
+    value_source: Option<String>,
+    #[serde(default)]
+    tier_source: Option<String>,
 }
 
 pub(crate) async fn merge_contacts(
@@ -118,14 +123,17 @@ pub(crate) async fn merge_in(
             Some((None, false)) => {}
         }
     }
-    let (display_name, opted_out, tier, value, updated_at): (
+    #[allow(clippy::type_complexity)]
+    let (display_name, opted_out, tier, value, updated_at, value_source, tier_source): (
         Option<String>,
         bool,
         Option<String>,
         Option<f64>,
         i64,
+        Option<String>,
+        Option<String>,
     ) = sqlx::query_as(
-        "SELECT display_name, opted_out, tier, value, updated_at FROM contacts WHERE id = $1",
+        "SELECT display_name, opted_out, tier, value, updated_at, value_source, tier_source FROM contacts WHERE id = $1",
     )
     .bind(into.0)
     .fetch_one(&mut **tx)
@@ -137,11 +145,14 @@ pub(crate) async fn merge_in(
         tier,
         value,
         updated_at,
+        value_source,
+        tier_source,
     };
     let identities = ids_of(tx, "identities", ws, from).await?;
     let conversations = ids_of(tx, "conversations", ws, from).await?;
     let consent = ids_of(tx, "consent_events", ws, from).await?;
-    for table in ["identities", "conversations", "consent_events"] {
+    let orders = ids_of(tx, "orders", ws, from).await?;
+    for table in ["identities", "conversations", "consent_events", "orders"] {
         sqlx::query(&format!(
             "UPDATE {table} SET contact_id = $1 WHERE workspace_id = $2 AND contact_id = $3"
         ))
@@ -153,11 +164,14 @@ pub(crate) async fn merge_in(
         .map_err(db_err)?;
     }
     // The survivor takes what it lacks; a customer who opted out on either stays opted out.
+    // (Every expression reads the row as it was before this statement.)
     sqlx::query(
         "UPDATE contacts SET \
          display_name = COALESCE(display_name, (SELECT f.display_name FROM contacts f WHERE f.id = $2)), \
          tier = COALESCE(tier, (SELECT f.tier FROM contacts f WHERE f.id = $2)), \
+         tier_source = CASE WHEN tier IS NULL THEN (SELECT f.tier_source FROM contacts f WHERE f.id = $2) ELSE tier_source END, \
          value = COALESCE(value, (SELECT f.value FROM contacts f WHERE f.id = $2)), \
+         value_source = CASE WHEN value IS NULL THEN (SELECT f.value_source FROM contacts f WHERE f.id = $2) ELSE value_source END, \
          opted_out = (opted_out OR (SELECT f.opted_out FROM contacts f WHERE f.id = $2)), \
          updated_at = $3 WHERE id = $1",
     )
@@ -175,7 +189,7 @@ pub(crate) async fn merge_in(
         .map_err(db_err)?;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO contact_merges (workspace_id, into_id, from_id, identities, conversations, \
-         survivor_before, merged_at, consent, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+         survivor_before, merged_at, consent, reason, orders) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(ws.0)
     .bind(into.0)
@@ -186,9 +200,15 @@ pub(crate) async fn merge_in(
     .bind(to_millis(at))
     .bind(serde_json::to_string(&consent).expect("ids serialize"))
     .bind(reason)
+    .bind(serde_json::to_string(&orders).expect("ids serialize"))
     .fetch_one(&mut **tx)
     .await
     .map_err(db_err)?;
+    // The survivor's value and tier follow from the orders it holds now (the merged contact
+    // is left as it was, for an undo).
+    if !orders.is_empty() {
+        derive_values_in(tx, ws, Some(&[into.0]), false, to_millis(at)).await?;
+    }
     Ok(ContactMerge {
         id,
         workspace_id: ws,
@@ -196,6 +216,7 @@ pub(crate) async fn merge_in(
         from_id: from,
         identities: identities.into_iter().map(IdentityId).collect(),
         conversations: conversations.into_iter().map(ConversationId).collect(),
+        orders,
         merged_at: at,
         undone_at: None,
         reason: reason.map(str::to_string),
@@ -212,13 +233,15 @@ type MergeRow = (
     i64,
     Option<i64>,
     Option<String>,
+    String,
 );
 
-const MERGE_COLUMNS: &str =
-    "id, into_id, from_id, identities, conversations, survivor_before, merged_at, undone_at, reason";
+const MERGE_COLUMNS: &str = "id, into_id, from_id, identities, conversations, survivor_before, \
+     merged_at, undone_at, reason, orders";
 
 fn merge_of(ws: WorkspaceId, r: MergeRow) -> StoreResult<(ContactMerge, String)> {
-    let (id, into, from, identities, conversations, before, merged_at, undone_at, reason) = r;
+    let (id, into, from, identities, conversations, before, merged_at, undone_at, reason, orders) =
+        r;
     let ids = |s: &str| -> StoreResult<Vec<i64>> {
         serde_json::from_str(s).map_err(|_| crate::corrupt("merge ids", s))
     };
@@ -233,6 +256,7 @@ fn merge_of(ws: WorkspaceId, r: MergeRow) -> StoreResult<(ContactMerge, String)>
                 .into_iter()
                 .map(ConversationId)
                 .collect(),
+            orders: ids(&orders)?,
             merged_at: earshot_core::time::from_millis(merged_at),
             undone_at: undone_at.map(earshot_core::time::from_millis),
             reason,
@@ -278,23 +302,28 @@ pub(crate) async fn undo_merge(
     }
     let before: Before =
         serde_json::from_str(&before).map_err(|_| crate::corrupt("merge snapshot", &before))?;
-    let (consent,): (String,) = sqlx::query_as("SELECT consent FROM contact_merges WHERE id = $1")
-        .bind(merge)
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(db_err)?;
+    let (consent, orders): (String, String) =
+        sqlx::query_as("SELECT consent, orders FROM contact_merges WHERE id = $1")
+            .bind(merge)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(db_err)?;
     let consent: Vec<i64> =
         serde_json::from_str(&consent).map_err(|_| crate::corrupt("merge ids", &consent))?;
-    sqlx::query(&format!(
-        "UPDATE consent_events SET contact_id = $1 WHERE workspace_id = $2 AND contact_id = $3 AND id IN {}",
-        in_list(&consent)
-    ))
-    .bind(m.from_id.0)
-    .bind(ws.0)
-    .bind(m.into_id.0)
-    .execute(&mut **tx)
-    .await
-    .map_err(db_err)?;
+    let orders: Vec<i64> =
+        serde_json::from_str(&orders).map_err(|_| crate::corrupt("merge ids", &orders))?;
+    for (table, rows) in [("consent_events", &consent), ("orders", &orders)] {
+        sqlx::query(&format!(
+            "UPDATE {table} SET contact_id = $1 WHERE workspace_id = $2 AND contact_id = $3 AND id IN {}",
+            in_list(rows)
+        ))
+        .bind(m.from_id.0)
+        .bind(ws.0)
+        .bind(m.into_id.0)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+    }
     let identities: Vec<i64> = m.identities.iter().map(|i| i.0).collect();
     let conversations: Vec<i64> = m.conversations.iter().map(|c| c.0).collect();
     sqlx::query(&format!(
@@ -325,14 +354,16 @@ pub(crate) async fn undo_merge(
     .await
     .map_err(db_err)?;
     sqlx::query(
-        "UPDATE contacts SET display_name = $1, opted_out = $2, tier = $3, value = $4, updated_at = $5 \
-         WHERE id = $6",
+        "UPDATE contacts SET display_name = $1, opted_out = $2, tier = $3, value = $4, updated_at = $5, \
+         value_source = $6, tier_source = $7 WHERE id = $8",
     )
     .bind(&before.display_name)
     .bind(before.opted_out)
     .bind(&before.tier)
     .bind(before.value)
     .bind(before.updated_at)
+    .bind(&before.value_source)
+    .bind(&before.tier_source)
     .bind(m.into_id.0)
     .execute(&mut **tx)
     .await
@@ -346,6 +377,16 @@ pub(crate) async fn undo_merge(
     if m.reason.is_some() {
         reject_in(tx, ws, m.into_id.0, m.from_id.0, at).await?;
     }
+    // Orders that came for either since the merge: each side's value follows its orders
+    // (written only where it differs, so an undo with nothing new leaves both as they were).
+    derive_values_in(
+        tx,
+        ws,
+        Some(&[m.into_id.0, m.from_id.0]),
+        false,
+        to_millis(at),
+    )
+    .await?;
     sqlx::query("UPDATE contact_merges SET undone_at = $1 WHERE id = $2")
         .bind(to_millis(at))
         .bind(merge)

@@ -101,7 +101,8 @@ pub(crate) fn message(r: &DbRow) -> earshot_core::store::StoreResult<earshot_cor
 }
 
 pub(crate) const CONTACT_COLUMNS: &str =
-    "id, workspace_id, display_name, created_at, updated_at, opted_out, tier, value, merged_into, brand";
+    "id, workspace_id, display_name, created_at, updated_at, opted_out, tier, value, merged_into, brand, \
+     value_source, tier_source";
 
 pub(crate) fn contact(r: &DbRow) -> earshot_core::store::StoreResult<earshot_core::Contact> {
     Ok(earshot_core::Contact {
@@ -118,6 +119,14 @@ pub(crate) fn contact(r: &DbRow) -> earshot_core::store::StoreResult<earshot_cor
             .map_err(crate::db_err)?
             .map(earshot_core::ContactId),
         brand: r.try_get(9).map_err(crate::db_err)?,
+        value_from_orders: r
+            .try_get::<Option<String>, _>(10)
+            .map_err(crate::db_err)?
+            .is_some(),
+        tier_from_orders: r
+            .try_get::<Option<String>, _>(11)
+            .map_err(crate::db_err)?
+            .is_some(),
     })
 }
 

@@ -55,6 +55,15 @@ impl earshot_core::store::BatchUnit for UnitTx {
 /// The identity steps' statements, written once for both backends.
 #[async_trait::async_trait]
 impl crate::ingest::IdentityTx for UnitTx {
+    async fn attach_orders(
+        &mut self,
+        ws: WorkspaceId,
+        keys: &[(earshot_core::identifiers::IdentifierKind, &str)],
+        now: i64,
+    ) -> StoreResult<()> {
+        attach_orders_in(&mut self.tx, ws, keys, now).await
+    }
+
     async fn insert_identifiers(
         &mut self,
         ws: WorkspaceId,

@@ -124,8 +124,10 @@ pub(crate) async fn update_contact(
     if let Some(o) = p.opted_out {
         sql.push(", opted_out = ").bind(Bind::Bool(o));
     }
+    // A tier typed by hand wins over the one orders give (cleared, orders give it again).
     if let Some(t) = &p.tier {
-        sql.push(", tier = ").bind(Bind::OptText(t.clone()));
+        sql.push(", tier_source = NULL, tier = ")
+            .bind(Bind::OptText(t.clone()));
     }
     if let Some(v) = p.value {
         sql.push(", value = ").bind(Bind::OptF64(v));
@@ -136,19 +138,26 @@ pub(crate) async fn update_contact(
     // An opt-out changed through the API is a consent event too: the ledger says so, in the
     // same transaction.
     let mut tx = pool.begin().await.map_err(db_err)?;
-    let before: Option<(bool,)> =
-        sqlx::query_as("SELECT opted_out FROM contacts WHERE workspace_id = $1 AND id = $2")
-            .bind(ws.0)
-            .bind(id.0)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?;
+    let before: Option<(bool, Option<String>)> = sqlx::query_as(
+        "SELECT opted_out, value_source FROM contacts WHERE workspace_id = $1 AND id = $2",
+    )
+    .bind(ws.0)
+    .bind(id.0)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    if p.value.is_some() && before.as_ref().is_some_and(|b| b.1.is_some()) {
+        return Err(store::StoreError::Conflict(format!(
+            "contact {}'s value comes from its orders (lifetime value); it cannot be typed by hand",
+            id.0
+        )));
+    }
     let row = bind_all(sqlx::query(&sql.text), &sql.binds)
         .fetch_optional(&mut *tx)
         .await
         .map_err(db_err)?
         .ok_or(not_found("contact", id.0))?;
-    if let (Some((was,)), Some(now_out)) = (before, p.opted_out) {
+    if let (Some((was, _)), Some(now_out)) = (before, p.opted_out) {
         if was != now_out {
             sqlx::query(
                 "INSERT INTO consent_events (workspace_id, contact_id, purposes, channel, granted, at, how, message_id) \

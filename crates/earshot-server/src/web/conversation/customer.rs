@@ -74,8 +74,74 @@ pub(super) struct SamePerson<'a> {
     pub suggested: &'a [Suggested],
 }
 
+/// What the panel shows of the customer's orders.
+pub(super) struct Orders<'a> {
+    pub recent: &'a [earshot_core::orders::Order],
+    pub summary: &'a earshot_core::orders::OrderSummary,
+    /// Orders the conversation's messages name by number.
+    pub named: &'a [earshot_core::orders::Order],
+}
+
+fn order_line(o: &earshot_core::orders::Order) -> Markup {
+    html! {
+        strong { "Order " (o.number.as_deref().unwrap_or(&o.external_id)) }
+        " · " (o.amount) " " (o.currency) " · " (o.status.as_str()) " · " (time_tag(o.placed_at))
+        @if !o.items.is_empty() {
+            br;
+            span.muted {
+                @for (n, i) in o.items.iter().enumerate() {
+                    @if n > 0 { ", " }
+                    (i.name) @if i.quantity != 1 { " ×" (i.quantity) }
+                }
+            }
+        }
+    }
+}
+
+fn orders_part(orders: &Orders<'_>, contact: Option<&ContactProfile>) -> Markup {
+    let s = orders.summary;
+    html! {
+        @if !orders.named.is_empty() {
+            h3 { "Orders named here" }
+            ul.named-orders aria-label="Orders named in this conversation" {
+                @for o in orders.named {
+                    li id={ "order-" (o.id) } {
+                        (order_line(o))
+                        @if o.contact_id.is_some() && o.contact_id != contact.map(|p| p.contact.id) {
+                            " · another customer's order"
+                        } @else if o.contact_id.is_none() {
+                            " · not matched to a customer"
+                        }
+                    }
+                }
+            }
+        }
+        h3 { "Orders" }
+        @if s.order_count == 0 && orders.recent.is_empty() {
+            p.muted { "None known." }
+        } @else {
+            p.order-summary {
+                "Lifetime value: "
+                strong {
+                    @for (n, t) in s.lifetime_value.iter().enumerate() {
+                        @if n > 0 { " + " }
+                        (t.amount) " " (t.currency)
+                    }
+                    @if s.lifetime_value.is_empty() { "0" }
+                }
+                " · " (s.order_count) " order" @if s.order_count != 1 { "s" }
+                @if s.open_orders > 0 { " · " (s.open_orders) " open" }
+                @if let Some(last) = s.last_order_at { " · last " (time_tag(last)) }
+            }
+            ul.orders aria-label="Latest orders" {
+                @for o in orders.recent { li { (order_line(o)) } }
+            }
+        }
+    }
+}
+
 /// The customer: identities across channels, followers, engagement, tier and value, their
-/// other conversations, and merging.
+/// orders, their other conversations, and merging.
 pub(super) fn customer_panel(
     session: &Session,
     c: &Conversation,
@@ -83,6 +149,7 @@ pub(super) fn customer_panel(
     contact: Option<&ContactProfile>,
     others: &[&Conversation],
     same: SamePerson<'_>,
+    orders: &Orders<'_>,
 ) -> Markup {
     html! {
         section.card aria-labelledby="cust-h" {
@@ -123,9 +190,14 @@ pub(super) fn customer_panel(
                     "Engagement: "
                     strong { @if p.contact.opted_out { "opted out" } @else { "welcome" } }
                 }
-                @if let Some(t) = &p.contact.tier { p { "Tier: " (t) } }
-                @if let Some(v) = p.contact.value { p { "Value: " (format!("{v:.2}")) } }
+                @if let Some(t) = &p.contact.tier {
+                    p { "Tier: " (t) @if p.contact.tier_from_orders { " (from orders)" } }
+                }
+                @if let Some(v) = p.contact.value {
+                    p { "Value: " (format!("{v:.2}")) @if p.contact.value_from_orders { " (lifetime value from orders)" } }
+                }
             }
+            (orders_part(orders, contact))
             h3 { "Other conversations" }
             @if others.is_empty() {
                 p.muted { "None." }

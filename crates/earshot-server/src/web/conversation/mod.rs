@@ -125,6 +125,7 @@ async fn render_finding(
         store.contact_merges(ws, c.contact_id),
         customer::find(store.as_ref(), ws, c.contact_id, find),
         customer::suggested(store.as_ref(), ws, c.contact_id),
+        store.contact_orders(ws, c.contact_id, 5),
     );
     let (
         messages,
@@ -142,8 +143,23 @@ async fn render_finding(
         merges,
         found,
         suggested,
+        (recent_orders, order_summary),
     ) = match loaded {
         Ok(x) => x,
+        Err(e) => return failed(e),
+    };
+    // Orders the customer names (`#1001`, "order 1001") link to the order.
+    let named_orders = match earshot_engine::orders::named_in(
+        store.as_ref(),
+        ws,
+        messages
+            .iter()
+            .filter(|m| m.direction == earshot_core::Direction::In)
+            .map(|m| m.text.as_str()),
+    )
+    .await
+    {
+        Ok(found) => found,
         Err(e) => return failed(e),
     };
     let mut enrichments: HashMap<_, _> = enrichments.into_iter().collect();
@@ -223,6 +239,10 @@ async fn render_finding(
                     merges: &merges,
                     found: find.map(|f| (f, found.as_slice())),
                     suggested: &suggested,
+                }, &customer::Orders {
+                    recent: &recent_orders,
+                    summary: &order_summary,
+                    named: &named_orders,
                 }))
                 (actions_panel(session, &c, &agents, &teams, &tags))
             }
