@@ -29,6 +29,9 @@ pub enum SecretError {
 #[derive(Clone)]
 pub struct SecretBox {
     cipher: XChaCha20Poly1305,
+    /// Signs the links Earshot hands out (customers' preference pages): derived from the
+    /// installation's key, so a link stops working when the key changes.
+    link_key: [u8; 32],
 }
 
 impl std::fmt::Debug for SecretBox {
@@ -39,9 +42,19 @@ impl std::fmt::Debug for SecretBox {
 
 impl SecretBox {
     pub fn from_key(key: &[u8; 32]) -> Self {
+        use hmac::Mac as _;
+        let mut mac =
+            <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(key).expect("any key length");
+        mac.update(b"earshot link signing key v1");
         Self {
             cipher: XChaCha20Poly1305::new(key.into()),
+            link_key: mac.finalize().into_bytes().into(),
         }
+    }
+
+    /// The key that signs links (never the sealing key itself).
+    pub fn link_key(&self) -> &[u8; 32] {
+        &self.link_key
     }
 
     /// A key that lives as long as the process (tests, throwaway demos): what it sealed cannot

@@ -35,6 +35,11 @@ pub struct Contact {
     pub value: Option<f64>,
     /// `value` is derived from the contact's orders.
     pub value_from_orders: bool,
+    /// How much the customer wants to engage with the brand, as they chose it on their
+    /// preference page; `None` until they do.
+    pub engagement_level: Option<crate::preferences::EngagementLevel>,
+    /// The channel they want to be answered on, as they chose it; `None`: where they write.
+    pub preferred_channel: Option<ChannelKind>,
     /// `tier` is derived from the contact's orders (`vip`: top 5 % of values; `repeat`: two
     /// orders or more; `customer`); a tier typed by hand is kept instead.
     pub tier_from_orders: bool,

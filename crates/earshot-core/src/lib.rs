@@ -18,6 +18,7 @@ pub mod inbound;
 pub mod message;
 pub mod orders;
 pub mod patch;
+pub mod preferences;
 pub mod priority;
 pub mod privacy;
 pub mod report;

@@ -282,6 +282,8 @@ pub struct Context {
     pub contact_tier: Option<String>,
     pub contact_value: Option<f64>,
     pub opted_out: bool,
+    /// The level of engagement the customer chose (`service_only` … `advocate`).
+    pub contact_engagement: Option<String>,
     /// The SLA policy a rule applied, if any.
     pub sla_policy: Option<i64>,
     /// Business time left on a paused SLA clock (pending or snoozed), in seconds.

@@ -11,6 +11,8 @@ use std::sync::Arc;
 
 #[path = "conformance/orders.rs"]
 mod orders;
+#[path = "conformance/preferences.rs"]
+mod preferences;
 
 struct Backend {
     name: &'static str,

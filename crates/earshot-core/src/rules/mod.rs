@@ -112,6 +112,9 @@ pub enum Field {
     ContactTier,
     ContactValue,
     ContactOptedOut,
+    /// The level of engagement the customer chose (`service_only`, `updates`, `community`,
+    /// `co_creation`, `advocate`); absent until they chose.
+    ContactEngagement,
 }
 
 /// What kind of value a field holds; it decides which operators and values are valid.
@@ -124,7 +127,7 @@ pub enum Kind {
 }
 
 impl Field {
-    pub const ALL: [Field; 22] = [
+    pub const ALL: [Field; 23] = [
         Self::MessageChannel,
         Self::MessageText,
         Self::MessageLanguage,
@@ -147,6 +150,7 @@ impl Field {
         Self::ContactTier,
         Self::ContactValue,
         Self::ContactOptedOut,
+        Self::ContactEngagement,
     ];
     pub const COUNT: usize = Self::ALL.len();
 
@@ -174,6 +178,7 @@ impl Field {
             Self::ContactTier => "contact.tier",
             Self::ContactValue => "contact.value",
             Self::ContactOptedOut => "contact.opted_out",
+            Self::ContactEngagement => "contact.engagement",
         }
     }
 
@@ -186,7 +191,8 @@ impl Field {
             | Self::ConversationStatus
             | Self::ConversationPriorityLabel
             | Self::AuthorHandle
-            | Self::ContactTier => Kind::Text,
+            | Self::ContactTier
+            | Self::ContactEngagement => Kind::Text,
             Self::MessageUrgency
             | Self::ConversationPriority
             | Self::ConversationAssignee
@@ -460,6 +466,14 @@ impl Facts {
             self.set(Field::ContactValue, Value::Number(v));
         }
         self.set(Field::ContactOptedOut, Value::Bool(opted_out));
+        self
+    }
+
+    /// The level of engagement the customer chose on their preference page.
+    pub fn with_engagement(mut self, level: Option<&str>) -> Self {
+        if let Some(l) = level {
+            self.set(Field::ContactEngagement, Value::text(l));
+        }
         self
     }
 }

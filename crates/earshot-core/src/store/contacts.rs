@@ -46,6 +46,18 @@ pub trait ContactStore: Send + Sync {
         merge: i64,
         at: Timestamp,
     ) -> StoreResult<crate::ContactMerge>;
+    /// What the customer chose on their preference page: purposes that change go on the
+    /// ledger (`how`, said everywhere), `opted_out` follows, level and channel are kept. An
+    /// unknown purpose is `Invalid`; a contact merged away is a `Conflict`; the brand's own
+    /// account is `NotFound`.
+    async fn set_preferences(
+        &self,
+        workspace: WorkspaceId,
+        contact: ContactId,
+        choice: &crate::preferences::Choice,
+        how: &str,
+        at: Timestamp,
+    ) -> StoreResult<Contact>;
     /// A contact's consent ledger, oldest first.
     async fn consent_ledger(
         &self,

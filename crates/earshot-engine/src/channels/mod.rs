@@ -106,6 +106,51 @@ impl Channels {
         )
     }
 
+    /// A signed link to contact `contact`'s preference page, valid `days` days from now
+    /// (1 to [`earshot_core::preferences::MAX_LINK_DAYS`]): its URL and when it expires.
+    pub fn preference_link(
+        &self,
+        ws: earshot_core::WorkspaceId,
+        contact: earshot_core::ContactId,
+        days: u32,
+    ) -> (String, earshot_core::time::Timestamp) {
+        let days = days.clamp(1, earshot_core::preferences::MAX_LINK_DAYS);
+        let expires = earshot_core::time::now() + chrono::Duration::days(i64::from(days));
+        (self.preference_link_until(ws, contact, expires), expires)
+    }
+
+    /// The preference link's URL for a link that works until `expires`.
+    pub fn preference_link_until(
+        &self,
+        ws: earshot_core::WorkspaceId,
+        contact: earshot_core::ContactId,
+        expires: earshot_core::time::Timestamp,
+    ) -> String {
+        let link = earshot_core::preferences::PreferenceLink {
+            workspace: ws,
+            contact,
+            expires_at: expires.timestamp(),
+        };
+        format!(
+            "{}/preferences/{}",
+            self.public_url.as_deref().unwrap_or(""),
+            link.encode(self.secrets.link_key())
+        )
+    }
+
+    /// The preference link a token stands for, if Earshot made it and it has not expired.
+    pub fn open_preference_link(
+        &self,
+        token: &str,
+    ) -> Result<earshot_core::preferences::PreferenceLink, earshot_core::preferences::LinkError>
+    {
+        earshot_core::preferences::PreferenceLink::decode(
+            token,
+            self.secrets.link_key(),
+            earshot_core::time::now().timestamp(),
+        )
+    }
+
     /// The tag that puts a web chat channel's widget on a page.
     pub fn embed(&self, id: ChannelId) -> String {
         format!(

@@ -65,6 +65,7 @@ pub(crate) fn facts_of(
             ctx.contact_value,
             ctx.opted_out,
         )
+        .with_engagement(ctx.contact_engagement.as_deref())
 }
 
 pub(crate) fn waiting_of(c: &Conversation, team: TeamId) -> Waiting {

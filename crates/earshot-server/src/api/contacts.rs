@@ -21,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .route("/contacts/{id}/merges", get(merges))
         .route("/contacts/{id}/export", get(export))
         .route("/contacts/{id}/consent", get(consent))
+        .route("/contacts/{id}/preference-link", post(preference_link))
         .route("/contacts/{id}/suggestions", get(suggestions))
         .route(
             "/contacts/{id}/suggestions/{other_id}/reject",
@@ -151,6 +152,62 @@ async fn consent(
     Ok(Json(
         state.store.consent_ledger(ws.id, ContactId(id)).await?,
     ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinkBody {
+    /// How long the link works, in days (1 to 90; default 30).
+    days: Option<u32>,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct LinkView {
+    url: String,
+    expires_at: earshot_core::time::Timestamp,
+}
+
+/// A signed link to the customer's preference page (no account needed; it expires), to send
+/// them in a reply.
+async fn preference_link(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> Result<Json<LinkView>, ApiError> {
+    // The body is optional: no body, the default.
+    let body: LinkBody = if body.iter().all(u8::is_ascii_whitespace) {
+        LinkBody::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::bad_request("invalid_json", format!("the body: {e}")))?
+    };
+    let days = body
+        .days
+        .unwrap_or(earshot_core::preferences::DEFAULT_LINK_DAYS);
+    if !(1..=earshot_core::preferences::MAX_LINK_DAYS).contains(&days) {
+        return Err(ApiError::Unprocessable(format!(
+            "`days` must be between 1 and {}, not {days}",
+            earshot_core::preferences::MAX_LINK_DAYS
+        )));
+    }
+    match state.store.get_contact(ws.id, ContactId(id)).await? {
+        Some(p) if p.contact.merged_into.is_none() && !p.contact.brand => {}
+        Some(p) if p.contact.brand => {
+            return Err(ApiError::Unprocessable(format!(
+                "contact {id} is one of the brand's own accounts, not a customer"
+            )))
+        }
+        Some(p) => {
+            return Err(ApiError::Conflict(format!(
+                "contact {id} was merged into contact {}; ask for that one's link",
+                p.contact.merged_into.map_or(0, |c| c.0)
+            )))
+        }
+        None => return Err(ApiError::NotFound(format!("contact {id} not found"))),
+    }
+    let (url, expires_at) = state.channels.preference_link(ws.id, ContactId(id), days);
+    Ok(Json(LinkView { url, expires_at }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -349,6 +406,8 @@ struct ContactView {
     orders: earshot_core::orders::OrderSummary,
     /// The latest orders (all of them: `GET /contacts/{id}/orders`).
     recent_orders: Vec<earshot_core::orders::Order>,
+    /// Each purpose's state, from the consent ledger.
+    purposes: Vec<earshot_core::preferences::PurposeState>,
 }
 
 async fn show(
@@ -362,9 +421,11 @@ async fn show(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("contact {id} not found")))?;
     let (recent_orders, orders) = state.store.contact_orders(ws.id, ContactId(id), 10).await?;
+    let ledger = state.store.consent_ledger(ws.id, ContactId(id)).await?;
     Ok(Json(ContactView {
         profile,
         orders,
         recent_orders,
+        purposes: earshot_core::preferences::current(&ledger, None),
     }))
 }

@@ -200,6 +200,9 @@ struct DryRunContact {
     value: Option<f64>,
     #[serde(default)]
     opted_out: bool,
+    /// The level of engagement the customer chose (`service_only` … `advocate`).
+    #[serde(default)]
+    engagement: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -271,6 +274,7 @@ async fn dry_run(
         context.contact_tier = c.tier.clone();
         context.contact_value = c.value;
         context.opted_out = c.opted_out;
+        context.contact_engagement = c.engagement.clone();
     }
     let mut enrichment = None;
     let mut base = None;
@@ -374,6 +378,7 @@ fn described_conversation(
         contact_tier: None,
         contact_value: None,
         opted_out: false,
+        contact_engagement: None,
         sla_policy: None,
         sla_remaining_seconds: None,
         contact_name: handle.clone(),

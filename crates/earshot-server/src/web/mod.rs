@@ -21,6 +21,7 @@ mod dashboard;
 mod inbox;
 mod live;
 mod login;
+mod preferences;
 mod settings;
 
 use crate::AppState;
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .route("/assets/app.css", get(css))
         .route("/assets/app.js", get(js))
         .merge(login::router())
+        .merge(preferences::router())
         .merge(inbox::router())
         .merge(live::router())
         .merge(conversation::router())

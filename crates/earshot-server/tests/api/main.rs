@@ -4,6 +4,7 @@
 mod channels;
 mod helpers;
 mod orders;
+mod preferences;
 mod resources;
 mod web;
 mod webchat;

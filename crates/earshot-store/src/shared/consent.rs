@@ -76,13 +76,22 @@ pub(crate) async fn consent_ledger(
     ws: WorkspaceId,
     contact: ContactId,
 ) -> StoreResult<Vec<ConsentEvent>> {
+    let mut conn = pool.acquire().await.map_err(db_err)?;
+    consent_ledger_in(&mut conn, ws, contact).await
+}
+
+async fn consent_ledger_in(
+    conn: &mut <Db as sqlx::Database>::Connection,
+    ws: WorkspaceId,
+    contact: ContactId,
+) -> StoreResult<Vec<ConsentEvent>> {
     let rows: Vec<ConsentRow> = sqlx::query_as(
         "SELECT id, contact_id, purposes, channel, granted, at, how, message_id FROM consent_events \
          WHERE workspace_id = $1 AND contact_id = $2 ORDER BY id",
     )
     .bind(ws.0)
     .bind(contact.0)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await
     .map_err(db_err)?;
     rows.into_iter()
@@ -102,4 +111,101 @@ pub(crate) async fn consent_ledger(
             },
         )
         .collect()
+}
+
+/// What the customer chose on their preference page, in one transaction: the purposes that
+/// change are appended to the ledger (one entry for those granted, one for those withdrawn,
+/// `how` as given, said everywhere), `opted_out` follows (withdrawn from every engagement
+/// purpose), and the level and channel are kept. Returns the contact as it is now.
+pub(crate) async fn set_preferences(
+    pool: &Pool,
+    ws: WorkspaceId,
+    contact: ContactId,
+    choice: &earshot_core::preferences::Choice,
+    how: &str,
+    at: earshot_core::time::Timestamp,
+) -> StoreResult<Contact> {
+    use earshot_core::preferences::{current, PURPOSES};
+    for p in &choice.purposes {
+        if !PURPOSES.contains(&p.as_str()) {
+            return Err(store::StoreError::Invalid(format!(
+                "unknown purpose `{p}`; expected one of {}",
+                PURPOSES.join(", ")
+            )));
+        }
+    }
+    let mut tx = pool.begin().await.map_err(db_err)?;
+    let state: Option<(Option<i64>, bool)> = sqlx::query_as(
+        "SELECT merged_into, brand FROM contacts WHERE workspace_id = $1 AND id = $2",
+    )
+    .bind(ws.0)
+    .bind(contact.0)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    match state {
+        None | Some((_, true)) => {
+            return Err(store::StoreError::NotFound {
+                what: "contact",
+                id: contact.0,
+            })
+        }
+        Some((Some(into), _)) => {
+            return Err(store::StoreError::Conflict(format!(
+                "contact {} was merged into contact {into}",
+                contact.0
+            )))
+        }
+        Some((None, false)) => {}
+    }
+    let ledger = consent_ledger_in(&mut tx, ws, contact).await?;
+    let now_state = current(&ledger, None);
+    let wanted = |p: &str| p == "support" || choice.purposes.iter().any(|c| c == p);
+    let mut grant: Vec<&str> = Vec::new();
+    let mut withdraw: Vec<&str> = Vec::new();
+    for s in &now_state {
+        if s.purpose == "support" {
+            continue;
+        }
+        // A choice is recorded when it changes the state, or makes a default explicit.
+        match (wanted(s.purpose), s.granted, s.since.is_some()) {
+            (true, false, _) | (true, true, false) => grant.push(s.purpose),
+            (false, true, _) | (false, false, false) => withdraw.push(s.purpose),
+            _ => {}
+        }
+    }
+    for (purposes, granted) in [(&grant, true), (&withdraw, false)] {
+        if purposes.is_empty() {
+            continue;
+        }
+        sqlx::query(
+            "INSERT INTO consent_events (workspace_id, contact_id, purposes, channel, granted, at, how, message_id) \
+             VALUES ($1, $2, $3, NULL, $4, $5, $6, NULL)",
+        )
+        .bind(ws.0)
+        .bind(contact.0)
+        .bind(serde_json::to_string(purposes).expect("purposes serialize"))
+        .bind(granted)
+        .bind(to_millis(at))
+        .bind(how)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    }
+    let opted_out = !ENGAGEMENT.iter().any(|p| wanted(p));
+    let row = sqlx::query(&format!(
+        "UPDATE contacts SET engagement_level = $1, preferred_channel = $2, opted_out = $3, updated_at = $4 \
+         WHERE workspace_id = $5 AND id = $6 RETURNING {CONTACT_COLUMNS}"
+    ))
+    .bind(choice.level.as_str())
+    .bind(choice.channel.map(|c| c.as_str()))
+    .bind(opted_out)
+    .bind(to_millis(at))
+    .bind(ws.0)
+    .bind(contact.0)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    super::contact(&row)
 }

@@ -106,6 +106,16 @@ impl earshot_core::store::ContactStore for Backend {
     ) -> StoreResult<earshot_core::ContactMerge> {
         undo_merge(self, ws, merge, at).await
     }
+    async fn set_preferences(
+        &self,
+        ws: WorkspaceId,
+        contact: ContactId,
+        choice: &earshot_core::preferences::Choice,
+        how: &str,
+        at: earshot_core::time::Timestamp,
+    ) -> StoreResult<earshot_core::Contact> {
+        set_preferences(self.writer(), ws, contact, choice, how, at).await
+    }
     async fn consent_ledger(
         &self,
         ws: WorkspaceId,

@@ -69,6 +69,11 @@ struct Before {
     value_source: Option<String>,
     #[serde(default)]
     tier_source: Option<String>,
+    /// The customer's own choices (absent in merges made before the preference page).
+    #[serde(default)]
+    engagement_level: Option<String>,
+    #[serde(default)]
+    preferred_channel: Option<String>,
 }
 
 pub(crate) async fn merge_contacts(
@@ -123,30 +128,24 @@ pub(crate) async fn merge_in(
             Some((None, false)) => {}
         }
     }
-    #[allow(clippy::type_complexity)]
-    let (display_name, opted_out, tier, value, updated_at, value_source, tier_source): (
-        Option<String>,
-        bool,
-        Option<String>,
-        Option<f64>,
-        i64,
-        Option<String>,
-        Option<String>,
-    ) = sqlx::query_as(
-        "SELECT display_name, opted_out, tier, value, updated_at, value_source, tier_source FROM contacts WHERE id = $1",
+    let row = sqlx::query(
+        "SELECT display_name, opted_out, tier, value, updated_at, value_source, tier_source, \
+         engagement_level, preferred_channel FROM contacts WHERE id = $1",
     )
     .bind(into.0)
     .fetch_one(&mut **tx)
     .await
     .map_err(db_err)?;
     let before = Before {
-        display_name,
-        opted_out,
-        tier,
-        value,
-        updated_at,
-        value_source,
-        tier_source,
+        display_name: row.try_get(0).map_err(db_err)?,
+        opted_out: row.try_get(1).map_err(db_err)?,
+        tier: row.try_get(2).map_err(db_err)?,
+        value: row.try_get(3).map_err(db_err)?,
+        updated_at: row.try_get(4).map_err(db_err)?,
+        value_source: row.try_get(5).map_err(db_err)?,
+        tier_source: row.try_get(6).map_err(db_err)?,
+        engagement_level: row.try_get(7).map_err(db_err)?,
+        preferred_channel: row.try_get(8).map_err(db_err)?,
     };
     let identities = ids_of(tx, "identities", ws, from).await?;
     let conversations = ids_of(tx, "conversations", ws, from).await?;
@@ -172,6 +171,8 @@ pub(crate) async fn merge_in(
          tier_source = CASE WHEN tier IS NULL THEN (SELECT f.tier_source FROM contacts f WHERE f.id = $2) ELSE tier_source END, \
          value = COALESCE(value, (SELECT f.value FROM contacts f WHERE f.id = $2)), \
          value_source = CASE WHEN value IS NULL THEN (SELECT f.value_source FROM contacts f WHERE f.id = $2) ELSE value_source END, \
+         engagement_level = COALESCE(engagement_level, (SELECT f.engagement_level FROM contacts f WHERE f.id = $2)), \
+         preferred_channel = COALESCE(preferred_channel, (SELECT f.preferred_channel FROM contacts f WHERE f.id = $2)), \
          opted_out = (opted_out OR (SELECT f.opted_out FROM contacts f WHERE f.id = $2)), \
          updated_at = $3 WHERE id = $1",
     )
@@ -355,7 +356,7 @@ pub(crate) async fn undo_merge(
     .map_err(db_err)?;
     sqlx::query(
         "UPDATE contacts SET display_name = $1, opted_out = $2, tier = $3, value = $4, updated_at = $5, \
-         value_source = $6, tier_source = $7 WHERE id = $8",
+         value_source = $6, tier_source = $7, engagement_level = $8, preferred_channel = $9 WHERE id = $10",
     )
     .bind(&before.display_name)
     .bind(before.opted_out)
@@ -364,6 +365,8 @@ pub(crate) async fn undo_merge(
     .bind(before.updated_at)
     .bind(&before.value_source)
     .bind(&before.tier_source)
+    .bind(&before.engagement_level)
+    .bind(&before.preferred_channel)
     .bind(m.into_id.0)
     .execute(&mut **tx)
     .await

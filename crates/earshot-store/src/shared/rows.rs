@@ -102,7 +102,7 @@ pub(crate) fn message(r: &DbRow) -> earshot_core::store::StoreResult<earshot_cor
 
 pub(crate) const CONTACT_COLUMNS: &str =
     "id, workspace_id, display_name, created_at, updated_at, opted_out, tier, value, merged_into, brand, \
-     value_source, tier_source";
+     value_source, tier_source, engagement_level, preferred_channel";
 
 pub(crate) fn contact(r: &DbRow) -> earshot_core::store::StoreResult<earshot_core::Contact> {
     Ok(earshot_core::Contact {
@@ -127,6 +127,19 @@ pub(crate) fn contact(r: &DbRow) -> earshot_core::store::StoreResult<earshot_cor
             .try_get::<Option<String>, _>(11)
             .map_err(crate::db_err)?
             .is_some(),
+        engagement_level: r
+            .try_get::<Option<String>, _>(12)
+            .map_err(crate::db_err)?
+            .map(|l| {
+                l.parse()
+                    .map_err(|_| crate::corrupt("engagement level", &l))
+            })
+            .transpose()?,
+        preferred_channel: r
+            .try_get::<Option<String>, _>(13)
+            .map_err(crate::db_err)?
+            .map(|c| c.parse().map_err(|_| crate::corrupt("channel kind", &c)))
+            .transpose()?,
     })
 }
 

@@ -205,7 +205,7 @@ pub(crate) async fn workflow_context_in(
         let mut sql = crate::queries::Sql::new(&format!(
             "SELECT {CONVERSATION_COLUMNS}, ct.tier, ct.value, ct.opted_out, c.sla_policy_id, c.sla_remaining_ms, \
              ct.display_name, (SELECT i.handle FROM identities i WHERE i.contact_id = ct.id AND i.handle IS NOT NULL \
-             ORDER BY i.id LIMIT 1), ch.name FROM conversations c \
+             ORDER BY i.id LIMIT 1), ch.name, ct.engagement_level FROM conversations c \
              JOIN channels ch ON ch.id = c.channel_id JOIN contacts ct ON ct.id = c.contact_id \
              WHERE +c.workspace_id = "
         ));
@@ -271,6 +271,7 @@ pub(crate) async fn workflow_context_in(
                 contact_name: r.try_get(n + 5).map_err(db_err)?,
                 contact_handle: r.try_get(n + 6).map_err(db_err)?,
                 channel_name: r.try_get(n + 7).map_err(db_err)?,
+                contact_engagement: r.try_get(n + 8).map_err(db_err)?,
                 conversation,
             });
         }

@@ -140,6 +140,39 @@ fn orders_part(orders: &Orders<'_>, contact: Option<&ContactProfile>) -> Markup 
     }
 }
 
+/// What the customer chose: each purpose's state, and the link to their preference page.
+pub(super) struct Choices<'a> {
+    pub purposes: &'a [earshot_core::preferences::PurposeState],
+    pub link: &'a str,
+}
+
+fn choices_part(p: &ContactProfile, choices: &Choices<'_>) -> Markup {
+    html! {
+        p {
+            "Engagement: "
+            strong { @if p.contact.opted_out { "opted out" } @else { "welcome" } }
+            @if let Some(level) = p.contact.engagement_level {
+                " · chose " strong { (level.title()) }
+            }
+            @if let Some(kind) = p.contact.preferred_channel {
+                " · wants answers on " strong { (kind.as_str()) }
+            }
+        }
+        p.purposes {
+            @for (n, s) in choices.purposes.iter().enumerate() {
+                @if n > 0 { " · " }
+                (s.purpose) " " @if s.granted { "✓" } @else { "✗" }
+                @if let Some(kind) = s.channel { " (" (kind.as_str()) ")" }
+            }
+        }
+        details.preference-link {
+            summary { "Preference link for the customer" }
+            p.muted { "Valid 30 days; send it in a reply. It opens their choices page: no account needed." }
+            input readonly value=(choices.link) aria-label="Preference link";
+        }
+    }
+}
+
 /// The customer: identities across channels, followers, engagement, tier and value, their
 /// orders, their other conversations, and merging.
 pub(super) fn customer_panel(
@@ -149,7 +182,7 @@ pub(super) fn customer_panel(
     contact: Option<&ContactProfile>,
     others: &[&Conversation],
     same: SamePerson<'_>,
-    orders: &Orders<'_>,
+    (orders, choices): (&Orders<'_>, &Choices<'_>),
 ) -> Markup {
     html! {
         section.card aria-labelledby="cust-h" {
@@ -186,10 +219,7 @@ pub(super) fn customer_panel(
                         }
                     }
                 }
-                p {
-                    "Engagement: "
-                    strong { @if p.contact.opted_out { "opted out" } @else { "welcome" } }
-                }
+                (choices_part(p, choices))
                 @if let Some(t) = &p.contact.tier {
                     p { "Tier: " (t) @if p.contact.tier_from_orders { " (from orders)" } }
                 }

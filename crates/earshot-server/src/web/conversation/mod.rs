@@ -126,6 +126,7 @@ async fn render_finding(
         customer::find(store.as_ref(), ws, c.contact_id, find),
         customer::suggested(store.as_ref(), ws, c.contact_id),
         store.contact_orders(ws, c.contact_id, 5),
+        store.consent_ledger(ws, c.contact_id),
     );
     let (
         messages,
@@ -144,6 +145,7 @@ async fn render_finding(
         found,
         suggested,
         (recent_orders, order_summary),
+        ledger,
     ) = match loaded {
         Ok(x) => x,
         Err(e) => return failed(e),
@@ -239,11 +241,14 @@ async fn render_finding(
                     merges: &merges,
                     found: find.map(|f| (f, found.as_slice())),
                     suggested: &suggested,
-                }, &customer::Orders {
+                }, (&customer::Orders {
                     recent: &recent_orders,
                     summary: &order_summary,
                     named: &named_orders,
-                }))
+                }, &customer::Choices {
+                    purposes: &earshot_core::preferences::current(&ledger, None),
+                    link: &state.channels.preference_link(ws, c.contact_id, earshot_core::preferences::DEFAULT_LINK_DAYS).0,
+                })))
                 (actions_panel(session, &c, &agents, &teams, &tags))
             }
         }
