@@ -7,7 +7,7 @@
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use earshot_core::identifiers::normalize_phone;
+use earshot_core::identifiers::normalize_typed_phone;
 use earshot_core::orders::parse::{shopify_status, validate, ItemInput, OrderInput, Scalar};
 use earshot_core::orders::{NewOrder, OrderError};
 use hmac::{Hmac, Mac};
@@ -124,7 +124,7 @@ pub fn decode_order(body: &[u8]) -> Result<NewOrder, OrderError> {
     let phone = ["phone", "customer.phone", "billing_address.phone"]
         .iter()
         .filter_map(|p| match first(&order, &[*p]).0 {
-            Some(Scalar::Text(s)) => normalize_phone(&s),
+            Some(Scalar::Text(s)) => normalize_typed_phone(&s),
             _ => None,
         })
         .next();
@@ -157,7 +157,7 @@ pub fn decode_order(body: &[u8]) -> Result<NewOrder, OrderError> {
         id: scalar(order.get("id")),
         number: scalar(order.get("name")),
         email,
-        phone: phone.map(Scalar::Text),
+        phone: phone.map(|digits| Scalar::Text(format!("+{digits}"))),
         customer_id: first(&order, &["customer.id"]).0,
         placed_at,
         amount,

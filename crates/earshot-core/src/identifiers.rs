@@ -139,6 +139,19 @@ pub fn normalize_phone(s: &str) -> Option<String> {
     ((8..=15).contains(&digits.len()) && !digits.starts_with('0')).then_some(digits)
 }
 
+/// [`normalize_phone`] for a number a person typed (an order's, a form's): only with its
+/// country code written (`+` or `00`). Bare digits are a platform's id (a WhatsApp `wa_id`)
+/// only; typed by a person they are usually a national number (`2025550143` in the US),
+/// which read as international would be someone else's in another country.
+pub fn normalize_typed_phone(s: &str) -> Option<String> {
+    let t = s.trim();
+    if t.starts_with('+') || t.starts_with("00") {
+        normalize_phone(t)
+    } else {
+        None
+    }
+}
+
 /// The identifiers a channel itself vouches for about a message's author: an email
 /// channel's sender address, a WhatsApp number, and the `author.email`/`author.phone`
 /// profile fields a platform or the API set.

@@ -88,6 +88,18 @@ pub fn identifier_tombstone(
     hex::encode(h.finalize())
 }
 
+/// The salted hash an erasure leaves of a shop's customer id that was the erased person's,
+/// so their later orders (which may carry nothing else) are not stored.
+pub fn customer_ref_tombstone(salt: &str, customer_ref: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(salt.as_bytes());
+    h.update([0]);
+    h.update(b"customer_ref");
+    h.update([0]);
+    h.update(customer_ref.as_bytes());
+    hex::encode(h.finalize())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

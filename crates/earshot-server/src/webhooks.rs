@@ -148,6 +148,17 @@ async fn receive(
         );
     }
     if ch.connector.is_shop() {
+        // One shop's channel takes that shop's orders only (an app's secret signs every
+        // shop that installed it).
+        let shop = header("x-shopify-shop-domain").unwrap_or_default();
+        if !shop.eq_ignore_ascii_case(access.get("shop_domain").trim()) {
+            tracing::warn!(channel = ch.channel.id.0, shop = %shop, "shop webhook from another shop refused");
+            return refuse(
+                StatusCode::FORBIDDEN,
+                "wrong_shop",
+                "X-Shopify-Shop-Domain is not this channel's shop_domain",
+            );
+        }
         return shop_order(&state, &ch, header("x-shopify-topic"), &body).await;
     }
     match state
@@ -175,7 +186,9 @@ async fn receive(
 
 /// A verified Shopify webhook: an order topic's body is the order, stored (and its customer's
 /// value derived) before the `200`; another topic is acknowledged and ignored, so Shopify does
-/// not retry it. A body that is no valid order is a `422` naming the field.
+/// not retry it; so is a body that is no valid order (a retry would not make it one, and a
+/// failing subscription is removed by Shopify), with `"status": "refused"`, the code and the
+/// field, and a warning in the log.
 async fn shop_order(
     state: &AppState,
     ch: &ConnectedChannel,
@@ -194,8 +207,12 @@ async fn shop_order(
     let order = match earshot_channels::shopify::decode_order(body) {
         Ok(o) => o,
         Err(e) => {
-            tracing::warn!(channel = ch.channel.id.0, error = %e, "shop order refused");
-            return refuse(StatusCode::UNPROCESSABLE_ENTITY, e.code, &e.to_string());
+            tracing::warn!(channel = ch.channel.id.0, error = %e, "shop order refused; not stored");
+            return (
+                StatusCode::OK,
+                Json(json!({"status": "refused", "code": e.code, "field": e.field, "message": e.to_string()})),
+            )
+                .into_response();
         }
     };
     match earshot_engine::orders::accept(

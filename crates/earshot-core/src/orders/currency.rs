@@ -297,8 +297,15 @@ pub fn parse_amount(text: &str, currency: &str) -> Result<i64, AmountError> {
             .and_then(|m| m.checked_add(i64::from(b - b'0')))
             .ok_or_else(too_large)?;
     }
+    if minor > MAX_MINOR {
+        return Err(too_large());
+    }
     Ok(minor)
 }
+
+/// The largest amount taken, in minor units (10¹⁵: ten trillion dollars): sums of a
+/// customer's orders stay far inside 64 bits on both databases.
+pub const MAX_MINOR: i64 = 1_000_000_000_000_000;
 
 fn malformed(reason: &str) -> AmountError {
     AmountError::Malformed(reason.into())
@@ -377,7 +384,12 @@ mod tests {
         assert_eq!(parse_amount("0", "USD"), Ok(0));
         // 0.1 + 0.2 would not survive a float; here it is just digits.
         assert_eq!(parse_amount("0.30", "USD"), Ok(30));
-        assert_eq!(parse_amount("92233720368547758.07", "USD"), Ok(i64::MAX));
+        // Up to ten trillion dollars; more could overflow a customer's sum of orders.
+        assert_eq!(parse_amount("10000000000000.00", "USD"), Ok(MAX_MINOR));
+        assert_eq!(
+            parse_amount("10000000000000.01", "USD"),
+            Err(AmountError::Malformed("the amount is too large".into()))
+        );
     }
 
     #[test]

@@ -213,7 +213,7 @@ pub struct OrderError {
     /// The field at fault (`currency`, `amount`, …).
     pub field: String,
     /// A stable code for scripts: `missing_field`, `unknown_currency`, `negative_amount`,
-    /// `malformed_field`, `unknown_status`, `duplicate_order`, `too_many`.
+    /// `malformed_field`, `unknown_status`, `duplicate_order`, `too_many`, `control_character`.
     pub code: &'static str,
     pub message: String,
 }

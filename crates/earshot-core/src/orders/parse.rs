@@ -40,7 +40,7 @@ mod tests;
 pub use file::{FileFormat, OrderReader, MAX_LINE_BYTES};
 
 use super::{currency, NewOrder, OrderError, OrderItem, OrderStatus};
-use crate::identifiers::{normalize_email, normalize_phone};
+use crate::identifiers::{normalize_email, normalize_typed_phone};
 use crate::time::Timestamp;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::de::{self, Deserializer, IgnoredAny, Visitor};
@@ -171,6 +171,12 @@ impl Ctx {
     fn text(&self, field: &str, v: Option<Scalar>) -> Result<Option<String>, OrderError> {
         match v {
             None => Ok(None),
+            // PostgreSQL stores no NUL character: refused here, for both databases alike.
+            Some(Scalar::Text(s)) if s.contains('\0') => Err(self.err(
+                field,
+                "control_character",
+                format!("`{field}` contains a NUL character (U+0000)"),
+            )),
             Some(Scalar::Text(s)) => {
                 let t = s.trim();
                 Ok((!t.is_empty()).then(|| t.to_owned()))
@@ -371,7 +377,7 @@ pub fn validate(input: OrderInput, line: Option<usize>) -> Result<NewOrder, Orde
     };
     let phone = match cx.text("phone", input.phone)? {
         None => None,
-        Some(p) => Some(normalize_phone(&p).ok_or_else(|| {
+        Some(p) => Some(normalize_typed_phone(&p).ok_or_else(|| {
             cx.err(
                 "phone",
                 "malformed_field",

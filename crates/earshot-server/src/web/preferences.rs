@@ -54,24 +54,25 @@ fn notice_page(status: StatusCode, title: &str, text: &str) -> Response {
 
 /// The person the link is for, or the page that says why not.
 async fn open(state: &AppState, token: &str) -> Result<(PreferenceLink, ContactProfile), Response> {
-    let link =
-        match state.channels.open_preference_link(token) {
-            Ok(link) => link,
-            Err(e @ LinkError::BadSignature) => return Err(notice_page(
+    let link = match state.channels.open_preference_link(token) {
+        Ok(link) => link,
+        Err(e @ LinkError::BadSignature) => {
+            return Err(notice_page(
                 StatusCode::BAD_REQUEST,
                 "This link does not work",
                 &format!(
                     "{e}. Please use the link exactly as you received it, or ask us for a new one."
                 ),
-            )),
-            Err(e @ LinkError::Expired) => {
-                return Err(notice_page(
-                    StatusCode::GONE,
-                    "This link has expired",
-                    &format!("{e}: reply to us on any channel and we will send you one."),
-                ))
-            }
-        };
+            ))
+        }
+        Err(e @ LinkError::Expired) => {
+            return Err(notice_page(
+                StatusCode::GONE,
+                "This link has expired",
+                &format!("{e}: reply to us on any channel and we will send you one."),
+            ))
+        }
+    };
     let mut id = link.contact;
     // A person merged into another since the link was made is found under the survivor.
     for _ in 0..8 {

@@ -191,6 +191,27 @@ async fn a_shopify_order_webhook_is_verified_stored_once_and_found_on_the_custom
         call(String::new(), "orders/create", body.clone()).await.0,
         StatusCode::UNAUTHORIZED
     );
+    // Another shop signing with the same (app) secret is refused.
+    let other_shop = vec![
+        ("content-type", "application/json".to_string()),
+        ("x-shopify-hmac-sha256", good.clone()),
+        ("x-shopify-topic", "orders/create".to_string()),
+        ("x-shopify-shop-domain", "globex.myshopify.com".to_string()),
+    ];
+    let (s, r) = app.raw(Method::POST, &url, &other_shop, body.clone()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{r}");
+    // A genuine call that is no valid order is acknowledged (a retry would not mend it),
+    // refused, and stores nothing.
+    let bad = SHOPIFY_ORDER
+        .replace("\"USD\"", "\"XYZ\"")
+        .replace("5893214470231", "5893214470232");
+    let sig = earshot_channels::shopify::signature(b"shpss_s3cret", bad.as_bytes());
+    let (s, r) = call(sig, "orders/updated", bad.into_bytes()).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert!(
+        r.contains("\"refused\"") && r.contains("unknown_currency"),
+        "{r}"
+    );
     // Another topic is acknowledged and ignored.
     let customer_body = br#"{"id": 1, "email": "x@example.com"}"#.to_vec();
     let sig = earshot_channels::shopify::signature(b"shpss_s3cret", &customer_body);

@@ -81,6 +81,9 @@ pub(crate) async fn erased_among_in(
         .collect()
 }
 
+/// An order's email, phone and shop customer id.
+type OrderNames = (Option<String>, Option<String>, Option<String>);
+
 pub(crate) async fn erase_contact(
     store: &Backend,
     ws: WorkspaceId,
@@ -206,6 +209,14 @@ pub(crate) async fn erase_contact(
     .fetch_all(&mut **tx)
     .await
     .map_err(db_err)?;
+    // What her orders name her by is tombstoned too, so a re-import stores none of them.
+    let order_names: Vec<OrderNames> = sqlx::query_as(&format!(
+        "SELECT DISTINCT email, phone, customer_ref FROM orders WHERE workspace_id = $1 AND contact_id IN {cs}"
+    ))
+    .bind(ws.0)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(db_err)?;
     let orders = {
         let mut sql = crate::queries::Sql::new("DELETE FROM orders WHERE workspace_id = ");
         sql.bind(Bind::I64(ws.0))
@@ -277,17 +288,42 @@ pub(crate) async fn erase_contact(
         .await
         .map_err(db_err)?;
     }
+    let mut hashes: Vec<String> = Vec::new();
     for (kind, value) in &own {
         let kind = earshot_core::identifiers::IdentifierKind::parse(kind)
             .ok_or_else(|| crate::corrupt("identifier kind", kind))?;
+        hashes.push(earshot_core::privacy::identifier_tombstone(
+            &salt, kind, value,
+        ));
+    }
+    for (email, phone, customer_ref) in &order_names {
+        use earshot_core::identifiers::IdentifierKind;
+        use earshot_core::privacy::{customer_ref_tombstone, identifier_tombstone};
+        hashes.extend(
+            email
+                .iter()
+                .map(|e| identifier_tombstone(&salt, IdentifierKind::Email, e)),
+        );
+        hashes.extend(
+            phone
+                .iter()
+                .map(|p| identifier_tombstone(&salt, IdentifierKind::Phone, p)),
+        );
+        hashes.extend(
+            customer_ref
+                .iter()
+                .map(|r| customer_ref_tombstone(&salt, r)),
+        );
+    }
+    hashes.sort();
+    hashes.dedup();
+    for hash in &hashes {
         sqlx::query(
             "INSERT INTO erased_identities (workspace_id, hash, erased_at) VALUES ($1, $2, $3) \
              ON CONFLICT (workspace_id, hash) DO NOTHING",
         )
         .bind(ws.0)
-        .bind(earshot_core::privacy::identifier_tombstone(
-            &salt, kind, value,
-        ))
+        .bind(hash)
         .bind(to_millis(at))
         .execute(&mut **tx)
         .await

@@ -337,6 +337,30 @@ pub(crate) async fn undo_merge(
     .execute(&mut **tx)
     .await
     .map_err(db_err)?;
+    // Orders that name what its identities verify (and the survivor's own do not) are its
+    // own — those that came since the merge, and those ingest attached when it joined them —:
+    // they go back too.
+    let theirs = |kind: &str| {
+        format!(
+            "{kind} IN (SELECT f.value FROM identifiers f WHERE f.workspace_id = $2 AND f.kind = '{kind}' \
+             AND f.verified AND f.identity_id IN {ids}) \
+             AND {kind} NOT IN (SELECT f.value FROM identifiers f JOIN identities i ON i.id = f.identity_id \
+             WHERE f.workspace_id = $2 AND f.kind = '{kind}' AND f.verified AND i.contact_id = $3)",
+            ids = in_list(&identities)
+        )
+    };
+    sqlx::query(&format!(
+        "UPDATE orders SET contact_id = $1 WHERE workspace_id = $2 AND contact_id = $3 \
+         AND (({}) OR ({}))",
+        theirs("email"),
+        theirs("phone")
+    ))
+    .bind(m.from_id.0)
+    .bind(ws.0)
+    .bind(m.into_id.0)
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
     // Its conversations go back, and so do those its identities started since the merge
     // (unless the survivor's own identities wrote in them too).
     sqlx::query(&format!(

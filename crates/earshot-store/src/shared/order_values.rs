@@ -60,8 +60,8 @@ async fn value_currency_in(
 /// Derives value and tier from orders for `contacts` (all of the workspace's when `None`):
 /// value = lifetime value in the workspace's currency (cancelled and refunded orders left
 /// out); tier = `vip` in the top 5 % of values, `repeat` from two orders, else `customer` —
-/// unless a tier was typed by hand. A contact whose orders all moved away (an undone merge)
-/// loses the value its orders gave it.
+/// unless a tier was typed by hand. A contact whose orders no longer give a value (moved away
+/// by an undone merge, refunded, only in other currencies) loses the value they gave it.
 pub(crate) async fn derive_values_in(
     tx: &mut Tx<'static>,
     ws: WorkspaceId,
@@ -88,45 +88,59 @@ pub(crate) async fn derive_values_in(
         "CAST((SELECT CAST(SUM(o.amount_minor) AS BIGINT) FROM orders o WHERE o.contact_id = contacts.id \
          AND o.{COUNTING} AND o.currency = {code_sql}) / {divisor:?} AS DOUBLE PRECISION)"
     );
+    // A contact has a value from orders when it holds a counting order in the currency, and
+    // a tier from orders when it holds any counting order. Merged-away contacts are left as
+    // they are (kept for an undo) and count for nothing.
+    let has_value = format!(
+        "EXISTS (SELECT 1 FROM orders o WHERE o.contact_id = contacts.id AND o.{COUNTING} AND o.currency = {code_sql})"
+    );
+    let has_tier = format!(
+        "EXISTS (SELECT 1 FROM orders o WHERE o.contact_id = contacts.id AND o.{COUNTING})"
+    );
     let mut changed = 0;
+    let run = |set: String, filter: String| {
+        let mut sql = Sql::new(&format!("UPDATE contacts SET {set}, updated_at = "));
+        sql.bind(Bind::I64(now))
+            .push(" WHERE contacts.workspace_id = ")
+            .bind(Bind::I64(ws.0))
+            .push(" AND contacts.merged_into IS NULL");
+        scope(&mut sql);
+        sql.push(" AND ").push(&filter);
+        sql
+    };
     // Values from orders, written only where they change (so is `updated_at`).
-    let mut sql = Sql::new(&format!(
-        "UPDATE contacts SET value = {value}, value_source = 'orders', updated_at = "
-    ));
-    sql.bind(Bind::I64(now))
-        .push(" WHERE contacts.workspace_id = ")
-        .bind(Bind::I64(ws.0));
-    scope(&mut sql);
-    sql.push(&format!(
-        " AND EXISTS (SELECT 1 FROM orders o WHERE o.contact_id = contacts.id) \
-         AND (value IS DISTINCT FROM {value} OR value_source IS DISTINCT FROM 'orders')"
-    ));
-    changed += bind_all(sqlx::query(&sql.text), &sql.binds)
-        .execute(&mut **tx)
-        .await
-        .map_err(db_err)?
-        .rows_affected();
-    // Contacts left without orders lose what orders gave them.
-    let mut sql = Sql::new(
-        "UPDATE contacts SET value = NULL, value_source = NULL, \
-         tier = CASE WHEN tier_source = 'orders' THEN NULL ELSE tier END, \
-         tier_source = CASE WHEN tier_source = 'orders' THEN NULL ELSE tier_source END, updated_at = ",
+    let values = run(
+        format!("value = {value}, value_source = 'orders'"),
+        format!(
+            "{has_value} AND (value IS DISTINCT FROM {value} OR value_source IS DISTINCT FROM 'orders')"
+        ),
     );
-    sql.bind(Bind::I64(now))
-        .push(" WHERE contacts.workspace_id = ")
-        .bind(Bind::I64(ws.0));
-    scope(&mut sql);
-    sql.push(
-        " AND value_source = 'orders' AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.contact_id = contacts.id)",
+    // Contacts whose orders no longer give a value lose the one orders gave them (a value
+    // typed by hand may be typed again).
+    let lost_values = run(
+        "value = NULL, value_source = NULL".into(),
+        format!("value_source = 'orders' AND NOT {has_value}"),
     );
-    changed += bind_all(sqlx::query(&sql.text), &sql.binds)
+    let lost_tiers = run(
+        "tier = NULL, tier_source = NULL".into(),
+        format!("tier_source = 'orders' AND NOT {has_tier}"),
+    );
+    for sql in [values, lost_values] {
+        changed += bind_all(sqlx::query(&sql.text), &sql.binds)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+    }
+    let mut tiers = bind_all(sqlx::query(&lost_tiers.text), &lost_tiers.binds)
         .execute(&mut **tx)
         .await
         .map_err(db_err)?
         .rows_affected();
     // The VIP line.
     let (buyers,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM contacts WHERE workspace_id = $1 AND value_source = 'orders' AND value IS NOT NULL",
+        "SELECT COUNT(*) FROM contacts WHERE workspace_id = $1 AND value_source = 'orders' \
+         AND value IS NOT NULL AND merged_into IS NULL",
     )
     .bind(ws.0)
     .fetch_one(&mut **tx)
@@ -135,7 +149,7 @@ pub(crate) async fn derive_values_in(
     let line: Option<f64> = if buyers >= VIP_MIN_CUSTOMERS {
         let row: Option<(f64,)> = sqlx::query_as(
             "SELECT value FROM contacts WHERE workspace_id = $1 AND value_source = 'orders' \
-             AND value IS NOT NULL ORDER BY value DESC LIMIT 1 OFFSET $2",
+             AND value IS NOT NULL AND merged_into IS NULL ORDER BY value DESC LIMIT 1 OFFSET $2",
         )
         .bind(ws.0)
         .bind(buyers / VIP_SHARE - 1)
@@ -147,24 +161,20 @@ pub(crate) async fn derive_values_in(
         None
     };
     let vip = line.map_or(String::new(), |l| {
-        format!("WHEN value >= {l:?} THEN 'vip' ")
+        format!("WHEN value_source = 'orders' AND value >= {l:?} THEN 'vip' ")
     });
     let tier = format!(
         "CASE {vip}WHEN (SELECT COUNT(*) FROM orders o WHERE o.contact_id = contacts.id AND o.{COUNTING}) >= 2 \
          THEN 'repeat' ELSE 'customer' END"
     );
-    let mut sql = Sql::new(&format!(
-        "UPDATE contacts SET tier = {tier}, tier_source = 'orders', updated_at = "
-    ));
-    sql.bind(Bind::I64(now))
-        .push(" WHERE contacts.workspace_id = ")
-        .bind(Bind::I64(ws.0));
-    scope(&mut sql);
-    sql.push(&format!(
-        " AND value_source = 'orders' AND (tier IS NULL OR tier_source = 'orders') \
-         AND (tier IS DISTINCT FROM {tier} OR tier_source IS DISTINCT FROM 'orders')"
-    ));
-    let tiers = bind_all(sqlx::query(&sql.text), &sql.binds)
+    let sql = run(
+        format!("tier = {tier}, tier_source = 'orders'"),
+        format!(
+            "{has_tier} AND (tier IS NULL OR tier_source = 'orders') \
+             AND (tier IS DISTINCT FROM {tier} OR tier_source IS DISTINCT FROM 'orders')"
+        ),
+    );
+    tiers += bind_all(sqlx::query(&sql.text), &sql.binds)
         .execute(&mut **tx)
         .await
         .map_err(db_err)?

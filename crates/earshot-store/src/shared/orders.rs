@@ -122,8 +122,9 @@ struct Buyer<'a> {
 }
 
 /// The contact each buyer is, where exactly one live customer contact holds their email
-/// (first), phone (then) or another order of their shop customer id (last); `None` where
-/// nobody or more than one contact does.
+/// (first), phone (then) — verified by a channel: a number a customer merely wrote could be
+/// anyone's, and would show them another person's orders — or another order of their shop
+/// customer id (last); `None` where nobody or more than one contact does.
 async fn match_buyers(
     tx: &mut Tx<'static>,
     ws: WorkspaceId,
@@ -147,6 +148,9 @@ async fn match_buyers(
     let mut holders: HashMap<(IdentifierKind, String), HashSet<i64>> = HashMap::new();
     for chunk in keys.chunks(5000) {
         for h in identifier_holders_in(tx, ws, chunk).await? {
+            if !h.verified {
+                continue;
+            }
             holders
                 .entry((h.kind, h.value))
                 .or_default()
@@ -214,6 +218,9 @@ async fn match_buyers(
 /// addresses and phone numbers.
 fn buyer_tombstones(salt: &str, o: &NewOrder) -> Vec<String> {
     let mut t = Vec::new();
+    if let Some(r) = &o.customer_ref {
+        t.push(earshot_core::privacy::customer_ref_tombstone(salt, r));
+    }
     if let Some(e) = &o.email {
         t.push(identifier_tombstone(salt, IdentifierKind::Email, e));
     }
@@ -281,7 +288,9 @@ pub(crate) async fn upsert_orders(
     let mut touched: HashSet<i64> = HashSet::new();
     let mut inserts: Vec<Vec<Bind>> = Vec::new();
     for (o, m) in batch.iter().zip(matched) {
-        let updated_at = o.updated_at.map_or(now, to_millis);
+        // Without the shop's update time, the order's own time: an old export imported again
+        // never overrides what a webhook said since.
+        let updated_at = to_millis(o.updated_at.unwrap_or(o.placed_at));
         let number_key = o
             .number
             .as_deref()

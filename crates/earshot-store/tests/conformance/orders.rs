@@ -164,7 +164,7 @@ async fn orders_find_their_customers_and_give_them_value_and_tier() {
         let typed = s
             .update_contact(
                 ws,
-                dana,
+                fox,
                 &ContactPatch {
                     value: Some(Some(5.0)),
                     ..Default::default()
@@ -174,6 +174,24 @@ async fn orders_find_their_customers_and_give_them_value_and_tier() {
         assert!(
             matches!(typed, Err(StoreError::Conflict(_))),
             "{n}: {typed:?}"
+        );
+        // Dana's orders give no value now (refunded; the EUR one is not in USD): hers can be
+        // typed again.
+        let typed = s
+            .update_contact(
+                ws,
+                dana,
+                &ContactPatch {
+                    value: Some(Some(5.0)),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (typed.value, typed.value_from_orders),
+            (Some(5.0), false),
+            "{n}"
         );
         s.update_contact(
             ws,
@@ -401,6 +419,105 @@ async fn erasure_takes_the_orders_and_a_reimport_brings_none_back() {
                 .is_empty(),
             "{n}"
         );
+        b.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn only_what_a_channel_verifies_finds_orders_and_an_undo_returns_what_came_since() {
+    for b in backends().await {
+        let s = &b.store;
+        let n = b.name;
+        let ws = s.ensure_workspace("acme").await.unwrap().id;
+        // Mallory writes someone else's address in a DM: a claim, not a verified identifier.
+        let mut claim = private(ChannelKind::Whatsapp, "wamid.9", "15550077", "Mallory", 0);
+        claim.text = "my email is victim@example.com".into();
+        let got = s
+            .ingest(
+                ws,
+                &[
+                    claim,
+                    private(
+                        ChannelKind::Email,
+                        "m1@x",
+                        "dana@example.com",
+                        "Dana Scully",
+                        1,
+                    ),
+                    private(ChannelKind::Whatsapp, "wamid.1", "15550003", "Dana S", 2),
+                ],
+            )
+            .await
+            .unwrap();
+        let mallory = contact_of(s, ws, &got[0]).await;
+        let (a, bb) = (
+            contact_of(s, ws, &got[1]).await,
+            contact_of(s, ws, &got[2]).await,
+        );
+        let mut euro = order("4002", None, Some("15550003"), 700, "EUR");
+        euro.customer_ref = Some("shop-7".into());
+        s.upsert_orders(
+            ws,
+            &[
+                order("4000", Some("someone@example.com"), None, 100, "USD"),
+                order("4001", Some("victim@example.com"), None, 9_900, "USD"),
+                euro,
+            ],
+            OrderSource::Api,
+            true,
+            at(3),
+        )
+        .await
+        .unwrap();
+        let (theirs, _) = s.contact_orders(ws, mallory, 50).await.unwrap();
+        assert!(
+            theirs.is_empty(),
+            "{n}: a written address shows nobody's orders"
+        );
+        // Only EUR orders (the workspace's currency is USD): a tier, no value from orders.
+        let c = s.get_contact(ws, bb).await.unwrap().unwrap().contact;
+        assert_eq!(
+            (c.value, c.value_from_orders, c.tier.as_deref()),
+            (None, false, Some("customer")),
+            "{n}"
+        );
+
+        let merge = s.merge_contacts(ws, a, bb, at(4)).await.unwrap();
+        // While merged, an order for the WhatsApp number comes: the survivor holds it...
+        s.upsert_orders(
+            ws,
+            &[order("4003", None, Some("15550003"), 1_200, "USD")],
+            OrderSource::Api,
+            true,
+            at(5),
+        )
+        .await
+        .unwrap();
+        assert_eq!(s.contact_orders(ws, a, 50).await.unwrap().0.len(), 2, "{n}");
+        // ...and goes back with the number's identity.
+        s.undo_merge(ws, merge.id, at(6)).await.unwrap();
+        let (back, _) = s.contact_orders(ws, bb, 50).await.unwrap();
+        let ids: Vec<&str> = back.iter().map(|o| o.external_id.as_str()).collect();
+        assert_eq!(ids, ["4003", "4002"], "{n}");
+        assert!(
+            s.contact_orders(ws, a, 50).await.unwrap().0.is_empty(),
+            "{n}"
+        );
+        assert_eq!(
+            s.get_contact(ws, bb).await.unwrap().unwrap().contact.value,
+            Some(12.0),
+            "{n}"
+        );
+
+        // Erased, a later order that carries only the shop's customer id is not stored.
+        s.erase_contact(ws, bb, "test", at(7)).await.unwrap();
+        let mut later = order("4004", None, None, 100, "EUR");
+        later.customer_ref = Some("shop-7".into());
+        let r = s
+            .upsert_orders(ws, &[later], OrderSource::Api, true, at(8))
+            .await
+            .unwrap();
+        assert_eq!((r.erased, r.created), (1, 0), "{n}: {r:?}");
         b.finish().await;
     }
 }

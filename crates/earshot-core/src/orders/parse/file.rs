@@ -2,7 +2,7 @@
 //! lines. See the [parent module](super) for the fields.
 
 use super::{from_value, shopify_status, validate, ItemInput, OrderInput, Scalar};
-use crate::identifiers::normalize_phone;
+use crate::identifiers::normalize_typed_phone;
 use crate::orders::{NewOrder, OrderError};
 use std::collections::VecDeque;
 use std::fmt;
@@ -120,8 +120,8 @@ impl Columns {
             [cell(self.phone), cell(self.billing_phone)]
                 .into_iter()
                 .flatten()
-                .find_map(normalize_phone)
-                .map(Scalar::from)
+                .find_map(normalize_typed_phone)
+                .map(|digits| Scalar::from(format!("+{digits}")))
         } else {
             scalar(self.phone)
         };

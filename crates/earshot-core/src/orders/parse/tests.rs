@@ -281,3 +281,23 @@ fn too_many_orders_in_one_call_are_refused() {
         ("too_many", "orders", None)
     );
 }
+
+#[test]
+fn a_nul_character_or_a_national_number_is_refused_by_name() {
+    assert_eq!(
+        code(order(with("id", json!("A\u{0}1")))),
+        ("control_character", "id".to_string())
+    );
+    // Without its country code a typed number could be anyone's abroad.
+    assert_eq!(
+        code(order(with("phone", json!("2025550143")))),
+        ("malformed_field", "phone".to_string())
+    );
+    assert_eq!(
+        order(with("phone", json!("+1 202 555 0143")))
+            .unwrap()
+            .phone
+            .as_deref(),
+        Some("12025550143")
+    );
+}
