@@ -282,3 +282,37 @@ test("the inbox stays usable on a phone-sized screen and by keyboard", async () 
   assert.equal(await page.evaluate(() => document.activeElement.textContent), "Skip to content");
   await context.close();
 });
+
+test("a customer opens their preference link, reads what is kept and chooses how much to hear", async () => {
+  const found = await api("GET", "/api/v1/contacts?q=Priya");
+  assert.equal(found.status, 200, JSON.stringify(found.body));
+  const id = found.body.items[0].id;
+  const link = await api("POST", `/api/v1/contacts/${id}/preference-link`, { days: 7 });
+  assert.equal(link.status, 200, JSON.stringify(link.body));
+  // No account, no session: the link alone opens the page.
+  const context = await browser.newContext({ viewport: { width: 900, height: 900 } });
+  const page = await context.newPage();
+  const res = await page.goto(base + link.body.url);
+  assert.equal(res.status(), 200);
+  assert.equal(res.headers()["cache-control"], "no-store");
+  await page.getByRole("heading", { name: "Hello Priya Shah: your choices" }).waitFor();
+  await page.getByRole("heading", { name: "What we keep about you, and why" }).waitFor();
+  await page.getByLabel(/Co-creation/).check();
+  await page.getByLabel(/Invitations to give ideas/).check();
+  await page.getByLabel(/Offers and campaigns/).uncheck();
+  await page.getByRole("button", { name: "Save my choices" }).click();
+  await page.getByRole("status").filter({ hasText: "your choices are saved" }).waitFor();
+  assert.equal(await page.getByLabel(/Co-creation/).isChecked(), true, "the page shows what was saved");
+  await page.screenshot({ path: join(shots, "preferences.png"), fullPage: true });
+  const contact = await api("GET", `/api/v1/contacts/${id}`);
+  assert.equal(contact.body.engagement_level, "co_creation");
+  assert.deepEqual(
+    contact.body.purposes.filter((p) => p.granted).map((p) => p.purpose),
+    ["support", "updates", "surveys", "research"],
+  );
+  // A link changed by hand opens nothing.
+  const forged = await page.goto(base + link.body.url.replace(/\.(\d+)\./, (_, n) => `.${Number(n) + 1}.`));
+  assert.equal(forged.status(), 400);
+  await page.getByRole("heading", { name: "This link does not work" }).waitFor();
+  await context.close();
+});

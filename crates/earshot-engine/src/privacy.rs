@@ -53,9 +53,12 @@ async fn export_document(store: &dyn Store, ws: WorkspaceId, id: ContactId) -> S
     };
     let merges = store.contact_merges(ws, id).await?;
     let consent = store.consent_ledger(ws, id).await?;
-    let (orders, order_summary) = store
+    let (mut orders, order_summary) = store
         .contact_orders(ws, id, earshot_core::orders::MAX_ORDERS_READ)
         .await?;
+    // Orders that wait for a contact but name the person's verified address or number are
+    // theirs too (erasure deletes them).
+    orders.extend(store.unmatched_orders_naming(ws, id).await?);
     let mut conversations = Vec::new();
     let mut after: Option<ConversationCursor> = None;
     loop {

@@ -61,4 +61,11 @@ pub trait OrderStore: Send + Sync {
         keys: &[String],
     ) -> StoreResult<Vec<Order>>;
     async fn get_order(&self, workspace: WorkspaceId, id: i64) -> StoreResult<Option<Order>>;
+    /// Orders no contact holds that name one of `contact`'s verified email addresses or
+    /// numbers (theirs too: an export shows them, an erasure deletes them), newest first.
+    async fn unmatched_orders_naming(
+        &self,
+        workspace: WorkspaceId,
+        contact: ContactId,
+    ) -> StoreResult<Vec<Order>>;
 }

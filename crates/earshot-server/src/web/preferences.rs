@@ -170,7 +170,7 @@ async fn render(
                             label.choice {
                                 input type="radio" name="level" value=(level.as_str())
                                     checked[p.contact.engagement_level.unwrap_or(EngagementLevel::ServiceOnly) == level];
-                                strong { (level.title()) } " — " (level.meaning())
+                                span { strong { (level.title()) } " — " (level.meaning()) }
                             }
                         }
                     }
@@ -183,9 +183,11 @@ async fn render(
                                 } @else {
                                     input type="checkbox" name=(s.purpose) value="yes" checked[s.granted];
                                 }
-                                (purpose_text(s.purpose))
-                                @if let (Some(how), Some(at)) = (&s.how, s.since) {
-                                    span.muted { " (" (if s.granted { "yes" } else { "no" }) ", " (how) ", " (at.format("%-d %B %Y")) ")" }
+                                span {
+                                    (purpose_text(s.purpose))
+                                    @if let (Some(how), Some(at)) = (&s.how, s.since) {
+                                        span.muted { " (" (if s.granted { "yes" } else { "no" }) ", " (how) ", " (at.format("%-d %B %Y")) ")" }
+                                    }
                                 }
                             }
                         }
@@ -194,12 +196,12 @@ async fn render(
                         legend { "Where would you like us to answer you?" }
                         label.choice {
                             input type="radio" name="channel" value="" checked[p.contact.preferred_channel.is_none()];
-                            "Where I write to you"
+                            span { "Where I write to you" }
                         }
                         @for kind in &channels {
                             label.choice {
                                 input type="radio" name="channel" value=(kind.as_str()) checked[p.contact.preferred_channel == Some(*kind)];
-                                (channel_name(*kind))
+                                span { (channel_name(*kind)) }
                             }
                         }
                     }

@@ -634,8 +634,41 @@ pub(crate) async fn get_order(pool: &Pool, ws: WorkspaceId, id: i64) -> StoreRes
     row.map(|r| order_of(ws, &r)).transpose()
 }
 
+pub(crate) async fn unmatched_orders_naming(
+    pool: &Pool,
+    ws: WorkspaceId,
+    contact: ContactId,
+) -> StoreResult<Vec<Order>> {
+    let own = |kind: &str| {
+        format!(
+            "{kind} IN (SELECT f.value FROM identifiers f JOIN identities i ON i.id = f.identity_id \
+             WHERE f.workspace_id = $1 AND f.kind = '{kind}' AND f.verified AND i.contact_id = $2)"
+        )
+    };
+    let rows = sqlx::query(&format!(
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE workspace_id = $1 AND contact_id IS NULL \
+         AND (({}) OR ({})) ORDER BY placed_at DESC, id DESC LIMIT $3",
+        own("email"),
+        own("phone")
+    ))
+    .bind(ws.0)
+    .bind(contact.0)
+    .bind(i64::from(earshot_core::orders::MAX_ORDERS_READ))
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    rows.iter().map(|r| order_of(ws, r)).collect()
+}
+
 #[async_trait::async_trait]
 impl earshot_core::store::OrderStore for Backend {
+    async fn unmatched_orders_naming(
+        &self,
+        ws: WorkspaceId,
+        contact: ContactId,
+    ) -> StoreResult<Vec<Order>> {
+        unmatched_orders_naming(self.reader(), ws, contact).await
+    }
     async fn upsert_orders(
         &self,
         ws: WorkspaceId,

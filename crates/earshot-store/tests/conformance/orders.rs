@@ -521,3 +521,78 @@ async fn only_what_a_channel_verifies_finds_orders_and_an_undo_returns_what_came
         b.finish().await;
     }
 }
+
+#[tokio::test]
+async fn an_order_two_people_could_have_placed_waits_and_is_shown_to_both() {
+    for b in backends().await {
+        let s = &b.store;
+        let n = b.name;
+        let ws = s.ensure_workspace("acme").await.unwrap().id;
+        let got = s
+            .ingest(
+                ws,
+                &[
+                    private(
+                        ChannelKind::Email,
+                        "m1@x",
+                        "dana@example.com",
+                        "Dana Scully",
+                        0,
+                    ),
+                    private(
+                        ChannelKind::Whatsapp,
+                        "wamid.1",
+                        "15550004",
+                        "Dana Mulder",
+                        1,
+                    ),
+                ],
+            )
+            .await
+            .unwrap();
+        let (a, bb) = (
+            contact_of(s, ws, &got[0]).await,
+            contact_of(s, ws, &got[1]).await,
+        );
+        // An agent said they are two people; then the WhatsApp profile gives the same address.
+        s.reject_match(ws, a, bb, at(2)).await.unwrap();
+        let mut again = private(
+            ChannelKind::Whatsapp,
+            "wamid.2",
+            "15550004",
+            "Dana Mulder",
+            3,
+        );
+        again.author.email = Some("dana@example.com".into());
+        s.ingest(ws, &[again]).await.unwrap();
+        assert_ne!(
+            s.get_contact(ws, a)
+                .await
+                .unwrap()
+                .unwrap()
+                .contact
+                .merged_into,
+            Some(bb),
+            "{n}: not joined"
+        );
+        let r = s
+            .upsert_orders(
+                ws,
+                &[order("5001", Some("dana@example.com"), None, 100, "USD")],
+                OrderSource::Api,
+                true,
+                at(4),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            r.matched, 0,
+            "{n}: two contacts verify the address: nobody's yet"
+        );
+        for c in [a, bb] {
+            let waiting = s.unmatched_orders_naming(ws, c).await.unwrap();
+            assert_eq!(waiting.len(), 1, "{n}: each one's export shows it");
+        }
+        b.finish().await;
+    }
+}
