@@ -6,7 +6,7 @@
 //!
 //! | field | levels |
 //! |---|---|
-//! | `name` | `equal` (the same two or more words, any order) · `subset` (one name's words, two or more, are among the other's: "María García" / "María García López"; an initial matches its word) · `nearly equal` (the same words but one, and that one a typo away: Jaro–Winkler ≥ 0.88) · `equal one word` ("Mary" / "Mary") · `one word of the other` (a first name alone, "J. Smith" / "John Smith") · `partly equal` (a word in common, the others differ: "Ana García" / "Pedro García", "Bob Smith" / "Robert Smith") · `different` |
+//! | `name` | `equal` (the same two or more words, any order) · `subset` (one name's words, two or more, are among the other's: "María García" / "María García López"; an initial matches its word) · `nearly equal` (the same words but one, and that one a typo away: one letter swapped with its neighbour, dropped, doubled or replaced, in words of 4+ letters) · `word and initial` (one word and initials, within the other: "John S." / "John Smith", "J. Smith" / "John Smith") · `equal one word` ("Mary" / "Mary") · `one word of the other` (a first name alone: "John" / "John Smith") · `partly equal` (a word in common, the others differ: "Ana García" / "Pedro García", "Bob Smith" / "Robert Smith") · `different` |
 //! | `name/handle` | only when one side has no name of two or more words and handles and emails do not already agree: a name of one side against a handle or email local part of the other (letters only): `full name` (first + a surname, either order: `laurafiganales`, `smith.john`) · `initial and surname` (`lfiganales`) · `different` |
 //! | `handle` | `equal` (case and `@` aside) · `equal but digits` (equal once digits and separators are removed, `jsmith1`/`jsmith_2`) · `different` |
 //! | `handle/email` | a handle against the other side's email local part: `equal` · `equal but digits` · `different` |
@@ -18,8 +18,8 @@
 //! | `topics` | Jaccard of the two topic sets: `close` (≥ 0.5) · `some shared` (> 0) · `none shared` |
 //!
 //! Levels that share a value carry it, so that the matcher can weigh how common it is: the
-//! name words of `equal`, `subset`, `nearly equal`, `equal one word` and `one word of the
-//! other`; the stem of an agreeing `name/handle`, `handle` or `handle/email`, and of `same
+//! name words of `equal`, `subset`, `nearly equal`, `word and initial`, `equal one word` and
+//! `one word of the other`; the stem of an agreeing `name/handle`, `handle` or `handle/email`, and of `same
 //! local part`. Records carry lists (a contact may hold several identities); the level of a
 //! field is the best over all pairs of values.
 
@@ -50,12 +50,13 @@ pub(crate) const MISSING: u8 = u8::MAX;
 pub(crate) const NAME_EQUAL: u8 = 0;
 pub(crate) const NAME_SUBSET: u8 = 1;
 const NAME_NEARLY: u8 = 2;
-const NAME_ONE_WORD: u8 = 3;
-const NAME_WORD_OF: u8 = 4;
-const NAME_PARTLY: u8 = 5;
-const NAME_DIFFERENT: u8 = 6;
+const NAME_INITIAL: u8 = 3;
+const NAME_ONE_WORD: u8 = 4;
+const NAME_WORD_OF: u8 = 5;
+const NAME_PARTLY: u8 = 6;
+const NAME_DIFFERENT: u8 = 7;
 /// The most levels a field has.
-pub(crate) const MAX_LEVELS: usize = 7;
+pub(crate) const MAX_LEVELS: usize = 8;
 
 /// Whether a level of a field shares a value (name words, a stem) whose frequency adjusts its
 /// weight.
@@ -63,7 +64,7 @@ pub(crate) fn shares_value(field: usize, level: u8) -> bool {
     match field {
         NAME => matches!(
             level,
-            NAME_EQUAL | NAME_SUBSET | NAME_NEARLY | NAME_ONE_WORD | NAME_WORD_OF
+            NAME_EQUAL | NAME_SUBSET | NAME_NEARLY | NAME_INITIAL | NAME_ONE_WORD | NAME_WORD_OF
         ),
         NAME_HANDLE | HANDLE | HANDLE_EMAIL => level < 2,
         EMAIL => level == 1,
@@ -81,6 +82,7 @@ pub const FIELDS: [Field; NF] = [
             "equal",
             "subset",
             "nearly equal",
+            "word and initial",
             "equal one word",
             "one word of the other",
             "partly equal",
@@ -373,7 +375,9 @@ fn name_level<'a>(a: &'a Name, b: &'a Name) -> (u8, Shared<'a>) {
             Shared::Words(&a.tokens),
         );
     }
-    let (s, l) = if a.tokens.len() <= b.tokens.len() {
+    // The shorter name: fewer words, and of as many, fewer real words ("John S." is within
+    // "John Smith", not the other way round).
+    let (s, l) = if (a.tokens.len(), wa) <= (b.tokens.len(), wb) {
         (a, b)
     } else {
         (b, a)
@@ -381,6 +385,8 @@ fn name_level<'a>(a: &'a Name, b: &'a Name) -> (u8, Shared<'a>) {
     if is_subset(s, l) {
         let level = if real_words(s) >= 2 {
             NAME_SUBSET
+        } else if s.tokens.len() >= 2 {
+            NAME_INITIAL
         } else {
             NAME_WORD_OF
         };
@@ -399,13 +405,19 @@ fn name_level<'a>(a: &'a Name, b: &'a Name) -> (u8, Shared<'a>) {
     }
     let common = a.sorted.len() - left_a.len();
     let one_typo = left_a.len() == 1 && left_b.len() == 1;
-    if wa >= 2 && wb >= 2 && one_typo && strsim::jaro_winkler(left_a[0], left_b[0]) >= 0.88 {
+    if wa >= 2 && wb >= 2 && one_typo && typo_away(left_a[0], left_b[0]) {
         return (NAME_NEARLY, Shared::Either(&a.tokens, &b.tokens));
     }
     if common > 0 && a.sorted.iter().any(|t| t.len() > 1 && b.sorted.contains(t)) {
         return (NAME_PARTLY, Shared::Nothing);
     }
     (NAME_DIFFERENT, Shared::Nothing)
+}
+
+/// One typo apart (a letter swapped with its neighbour, dropped, doubled or replaced), and
+/// long enough for that to mean something.
+pub(crate) fn typo_away(a: &str, b: &str) -> bool {
+    a.len().min(b.len()) >= 4 && strsim::osa_distance(a, b) <= 1
 }
 
 fn best(current: u8, level: u8) -> u8 {

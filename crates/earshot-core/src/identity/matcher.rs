@@ -43,11 +43,11 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The weight (log2 likelihood ratio) from which a pair is suggested. Candidate pairs are
-/// about 2 % matches (prior odds ≈ 2^-5.6), so 7.5 leaves posterior odds of about 3 : 1 for
+/// about 2 % matches (prior odds ≈ 2^-5.6), so 7 leaves posterior odds of about 2.5 : 1 for
 /// the weakest suggestion, and pairwise precision at 0.95 or above on the synthetic population
-/// up to 100,000 identities (see [`evaluate`](super::evaluate)); raise it for fewer, surer
-/// suggestions.
-pub const DEFAULT_THRESHOLD: f64 = 7.5;
+/// up to 100,000 identities (seeds 1, 2 and 42: 0.952–0.954; see
+/// [`evaluate`](super::evaluate)); raise it for fewer, surer suggestions.
+pub const DEFAULT_THRESHOLD: f64 = 7.0;
 /// The most a `different` email or phone may weigh (it weighs at most this).
 pub const CONFLICT_WEIGHT: f64 = -8.0;
 /// The most the value-frequency adjustment adds or removes, in bits.
@@ -102,11 +102,11 @@ pub struct Parameters {
 /// Quenby", so an equal name alone stays below [`DEFAULT_THRESHOLD`] and needs one more
 /// agreeing field.
 const PRIORS: [(&[f64], &[f64]); NF] = [
-    // name: equal, subset, nearly equal, equal one word, one word of the other, partly
-    // equal, different
+    // name: equal, subset, nearly equal, word and initial, equal one word, one word of the
+    // other, partly equal, different
     (
-        &[0.53, 0.09, 0.06, 0.02, 0.19, 0.10, 0.01],
-        &[0.008, 0.004, 0.0026, 0.014, 0.15, 0.8054, 0.0168],
+        &[0.53, 0.09, 0.06, 0.05, 0.02, 0.14, 0.10, 0.01],
+        &[0.008, 0.004, 0.0026, 0.003, 0.014, 0.147, 0.8054, 0.0168],
     ),
     // name/handle: full name, initial and surname, different
     (&[0.69, 0.12, 0.19], &[0.007, 0.028, 0.965]),

@@ -31,6 +31,8 @@ mod names;
 pub mod population;
 
 #[cfg(test)]
+mod analysis;
+#[cfg(test)]
 mod tests;
 
 pub use blocking::{blocking_keys, candidate_pairs, MAX_BLOCK};

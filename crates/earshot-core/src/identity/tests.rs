@@ -33,7 +33,15 @@ fn names_compare_to_the_expected_levels() {
         ("José García", "Jose Garcai", "nearly equal"),
         ("Mary", "mary", "equal one word"),
         ("José", "José García", "one word of the other"),
-        ("J. Smith", "John Smith", "one word of the other"),
+        ("José", "Jose Garcai", "one word of the other"),
+        ("J. Smith", "John Smith", "word and initial"),
+        ("John S.", "John Smith", "word and initial"),
+        // As many words: the name with the initial is the one within the other.
+        ("Cetbert Wernstätter", "Cetbert W.", "word and initial"),
+        ("M. García López", "María García López", "subset"),
+        // Two letters apart is another name, not a typo.
+        ("Brandie Smith", "Brandon Smith", "partly equal"),
+        ("Ana Smith", "Ane Smith", "partly equal"),
         ("Ana García", "Pedro García", "partly equal"),
         (
             "Antonio Rodríguez Brastez",
@@ -56,6 +64,26 @@ fn names_compare_to_the_expected_levels() {
     // Missing on either side: no level, no weight.
     assert_eq!(level_of(&named(1, "Ana"), &record(2), "name"), None);
     assert_eq!(level_of(&named(1, "✨"), &named(2, "✨"), "name"), None);
+}
+
+#[test]
+fn typos_are_one_edit_in_a_long_enough_word() {
+    use super::compare::typo_away;
+    for (a, b) in [
+        ("garcia", "garcai"),
+        ("garcia", "garca"),
+        ("garcia", "garccia"),
+        ("smith", "smyth"),
+    ] {
+        assert!(typo_away(a, b), "{a} / {b}");
+    }
+    for (a, b) in [
+        ("brandie", "brandon"),
+        ("ana", "ane"),
+        ("garcia", "garcia84x"),
+    ] {
+        assert!(!typo_away(a, b), "{a} / {b}");
+    }
 }
 
 #[test]
@@ -327,13 +355,14 @@ fn the_generator_is_reproducible_and_has_truth() {
 /// The measured operating point on 20,000 identities (seed 7). The requirement was precision
 /// ≥ 0.95 and recall ≥ 0.80; recall is bounded by the population: about 15 % of true pairs
 /// share no blocking key (a first name alone, a non-name or nothing on one side) and a
-/// fifth more show a full name on one side only, so the honest recall here is about 0.55.
+/// fifth more show a full name on one side only, so the honest recall here is about 0.56
+/// (measured 0.564 at precision 0.984; the bar leaves a margin).
 #[test]
 fn evaluation_on_20000_identities() {
     let e = evaluate(&generate(20_000, 7), DEFAULT_THRESHOLD);
     println!("{}", serde_json::to_string(&e).unwrap());
     assert!(e.precision >= 0.95, "{e:?}");
-    assert!(e.recall >= 0.50, "{e:?}");
+    assert!(e.recall >= 0.54, "{e:?}");
     assert!(e.true_candidate_pairs as f64 >= 0.85 * e.true_pairs as f64);
     assert!(e.candidate_pairs < 20 * e.identities);
 }
