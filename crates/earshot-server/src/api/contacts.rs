@@ -31,6 +31,18 @@ pub fn router() -> Router<AppState> {
         .route("/contacts/matcher/fit", post(fit_matcher))
 }
 
+/// `404` naming the contact when the workspace has none with this id.
+pub(super) async fn require_contact(
+    state: &AppState,
+    ws: &Workspace,
+    id: i64,
+) -> Result<(), ApiError> {
+    match state.store.get_contact(ws.id, ContactId(id)).await? {
+        Some(_) => Ok(()),
+        None => Err(ApiError::NotFound(format!("contact {id} not found"))),
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct MergeBody {
@@ -141,14 +153,7 @@ async fn consent(
     Extension(ws): Extension<Workspace>,
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<earshot_core::consent::ConsentEvent>>, ApiError> {
-    if state
-        .store
-        .get_contact(ws.id, ContactId(id))
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::NotFound(format!("contact {id} not found")));
-    }
+    require_contact(&state, &ws, id).await?;
     Ok(Json(
         state.store.consent_ledger(ws.id, ContactId(id)).await?,
     ))
@@ -330,14 +335,7 @@ async fn merges(
     Extension(ws): Extension<Workspace>,
     Path(id): Path<i64>,
 ) -> Result<Json<Vec<ContactMerge>>, ApiError> {
-    if state
-        .store
-        .get_contact(ws.id, ContactId(id))
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::NotFound(format!("contact {id} not found")));
-    }
+    require_contact(&state, &ws, id).await?;
     Ok(Json(
         state.store.contact_merges(ws.id, ContactId(id)).await?,
     ))

@@ -83,14 +83,7 @@ async fn of_contact(
     Path(id): Path<i64>,
     Query(q): Query<OrdersQuery>,
 ) -> Result<Json<ContactOrders>, ApiError> {
-    if state
-        .store
-        .get_contact(ws.id, ContactId(id))
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::NotFound(format!("contact {id} not found")));
-    }
+    super::contacts::require_contact(&state, &ws, id).await?;
     let (orders, summary) = state
         .store
         .contact_orders(ws.id, ContactId(id), q.limit.unwrap_or(50).clamp(1, 500))

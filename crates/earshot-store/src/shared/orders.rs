@@ -430,22 +430,31 @@ pub(crate) async fn attach_orders_in(
     if keys.is_empty() {
         return Ok(());
     }
-    let mut sql =
-        Sql::new("SELECT id, email, phone, customer_ref FROM orders WHERE workspace_id = ");
-    sql.bind(Bind::I64(ws.0))
-        .push(" AND contact_id IS NULL AND (false");
+    // This runs in every ingest batch that records identifiers: one lookup per kind along
+    // its index (`orders_by_email`, `orders_by_phone`), joined by UNION — an OR of the two
+    // made SQLite read every order of the workspace.
+    let mut sql = Sql::new("");
     for kind in [IdentifierKind::Email, IdentifierKind::Phone] {
         let values: Vec<&str> = keys
             .iter()
             .filter(|(k, _)| *k == kind)
             .map(|(_, v)| *v)
             .collect();
-        if !values.is_empty() {
-            sql.push(&format!(" OR {} IN ", kind.as_str()));
-            text_list(&mut sql, &values);
+        if values.is_empty() {
+            continue;
         }
+        if !sql.text.is_empty() {
+            sql.push(" UNION ");
+        }
+        sql.push("SELECT id, email, phone, customer_ref FROM orders WHERE workspace_id = ")
+            .bind(Bind::I64(ws.0))
+            .push(&format!(
+                " AND contact_id IS NULL AND {} IN ",
+                kind.as_str()
+            ));
+        text_list(&mut sql, &values);
     }
-    sql.push(") LIMIT 10000");
+    sql.push(" LIMIT 10000");
     let rows = bind_all(sqlx::query(&sql.text), &sql.binds)
         .fetch_all(&mut **tx)
         .await
