@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 const BIN: &str = env!("CARGO_BIN_EXE_earshot");
 
@@ -765,11 +765,13 @@ fn overlapping_batches(clients: usize, rounds: usize) -> Vec<Vec<String>> {
 }
 
 /// Posts every client's batches from its own thread; returns each request's status.
+/// `answered` counts the requests that got an answer (or a dead connection) so far.
 fn post_all(
     addr: &str,
     token: &str,
     batches: &[Vec<String>],
     stop: Option<&AtomicBool>,
+    answered: &AtomicUsize,
 ) -> Vec<u16> {
     std::thread::scope(|scope| {
         let handles: Vec<_> = batches
@@ -791,6 +793,7 @@ fn post_all(
                             )
                             .0,
                         );
+                        answered.fetch_add(1, Ordering::SeqCst);
                     }
                     statuses
                 })
@@ -861,11 +864,17 @@ fn crash_mid_load_and_resend(dir: &Path, url: &str) {
     assert_eq!(status, 201, "{body}");
     let batches = overlapping_batches(20, 8);
 
-    // Kill the server while the clients are sending.
+    // Kill the server while the clients are sending: once a quarter of the batches are
+    // answered (counted, not timed, so a fast machine cannot finish first).
     let stop = AtomicBool::new(false);
+    let answered = AtomicUsize::new(0);
+    let sent: usize = batches.iter().map(Vec::len).sum();
     let statuses = std::thread::scope(|scope| {
-        let senders = scope.spawn(|| post_all(&addr, &token, &batches, Some(&stop)));
-        std::thread::sleep(std::time::Duration::from_millis(400));
+        let senders = scope.spawn(|| post_all(&addr, &token, &batches, Some(&stop), &answered));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while answered.load(Ordering::SeqCst) < sent / 4 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
         drop(server);
         stop.store(true, Ordering::SeqCst);
         senders.join().unwrap()
@@ -874,14 +883,13 @@ fn crash_mid_load_and_resend(dir: &Path, url: &str) {
         statuses.iter().all(|s| [0, 202].contains(s)),
         "before the kill every answer is 202 (0: the connection died): {statuses:?}"
     );
-    let sent: usize = batches.iter().map(Vec::len).sum();
     assert!(
         statuses.iter().filter(|s| **s != 0).count() < sent,
         "the server died before every batch was in"
     );
 
     let (server, addr) = spawn(dir, &args, "listening on http://");
-    let statuses = post_all(&addr, &token, &batches, None);
+    let statuses = post_all(&addr, &token, &batches, None, &AtomicUsize::new(0));
     assert!(statuses.iter().all(|s| *s == 202), "{statuses:?}");
     let conversations = all_conversations(&addr, &token, "");
     let messages: i64 = conversations
