@@ -221,6 +221,47 @@ fn apply_columns(
     touched
 }
 
+/// Folds what ingest decided earlier in the same unit into these changes: where a change
+/// records a new priority or SLA due time of a conversation whose ingest event for that field
+/// is still held, the two become one event, from the value before the batch to the one
+/// decided (and none at all when the decision put it back), and the held one is dropped.
+pub(crate) fn fold_held(applied: &mut [Applied], held: &mut Vec<crate::ingest::EventRow>) {
+    if held.is_empty() {
+        return;
+    }
+    let index: HashMap<(i64, &'static str), usize> = held
+        .iter()
+        .enumerate()
+        .map(|(n, h)| ((h.0, h.2), n))
+        .collect();
+    let mut taken = vec![false; held.len()];
+    for a in applied.iter_mut() {
+        let conversation = a.after.id.0;
+        a.events.retain_mut(|e| {
+            if !matches!(e.kind, "priority_changed" | "sla_due") {
+                return true;
+            }
+            let Some(&n) = index.get(&(conversation, e.kind)) else {
+                return true;
+            };
+            if std::mem::replace(&mut taken[n], true) {
+                return true;
+            }
+            let from = serde_json::from_str::<serde_json::Value>(&held[n].3)
+                .ok()
+                .and_then(|mut d| d.get_mut("from").map(serde_json::Value::take))
+                .unwrap_or_default();
+            e.data["from"] = from;
+            e.data["from"] != e.data["to"]
+        });
+    }
+    let mut n = 0;
+    held.retain(|_| {
+        n += 1;
+        !taken[n - 1]
+    });
+}
+
 /// One event per real change of a field.
 fn field_events(
     before: &Conversation,

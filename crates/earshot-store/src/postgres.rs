@@ -224,6 +224,7 @@ impl PgStore {
             tx,
             ws,
             stored: 0,
+            held: Vec::new(),
             pool: self.pool.clone(),
             growth: self.growth.clone(),
         })
@@ -283,12 +284,14 @@ pub struct PgTx {
     tx: Transaction<'static, Postgres>,
     ws: WorkspaceId,
     stored: u64,
+    /// The events ingest holds until the commit.
+    held: Vec<crate::ingest::EventRow>,
     pool: PgPool,
     growth: Arc<std::sync::Mutex<Growth>>,
 }
 
 impl PgTx {
-    async fn finish(self) -> StoreResult<()> {
+    async fn commit_tx(self) -> StoreResult<()> {
         self.tx.commit().await.map_err(db_err)?;
         note_growth(&self.pool, &self.growth, self.stored).await
     }

@@ -105,15 +105,17 @@ impl SqliteStore {
 }
 
 /// One batch's unit of work: the write transaction (`BEGIN IMMEDIATE`, so batches of every
-/// workspace take turns), its workspace and how many messages it stored.
+/// workspace take turns), its workspace, how many messages it stored and the events ingest
+/// holds until the commit.
 pub struct SqliteTx {
     tx: Transaction<'static, Sqlite>,
     ws: WorkspaceId,
     stored: u64,
+    held: Vec<crate::ingest::EventRow>,
 }
 
 impl SqliteTx {
-    async fn finish(self) -> StoreResult<()> {
+    async fn commit_tx(self) -> StoreResult<()> {
         self.tx.commit().await.map_err(db_err)
     }
 }
@@ -220,7 +222,12 @@ impl SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(db_err)?;
-        Ok(SqliteTx { tx, ws, stored: 0 })
+        Ok(SqliteTx {
+            tx,
+            ws,
+            stored: 0,
+            held: Vec::new(),
+        })
     }
 }
 

@@ -944,6 +944,100 @@ async fn the_newest_scored_customer_message_sets_the_conversation_priority() {
     }
 }
 
+/// The decide stage changing what ingest decided in the same unit (a rule raising the
+/// priority, a policy's due time) leaves one event per field on the history, from the value
+/// before the batch to the one decided, by whoever decided it.
+#[tokio::test]
+async fn a_batch_records_each_decision_once() {
+    use earshot_core::priority::Priority;
+    use earshot_core::rules::Actor;
+    use earshot_core::store::Annotations;
+    use earshot_core::workflow::{ChangeRequest, ConversationChange};
+    let urgent = Annotations {
+        priority: Some(Priority {
+            score: 80,
+            label: "urgent".into(),
+            parts: vec![],
+        }),
+        ..Annotations::default()
+    };
+    for b in backends().await {
+        let s = &b.store;
+        let ws = s.ensure_workspace("acme").await.unwrap().id;
+        let mut unit = s.begin_batch(ws).await.unwrap();
+        let out = unit
+            .ingest(
+                &[msg("u1", "cust", Direction::In, 0, None)],
+                std::slice::from_ref(&urgent),
+            )
+            .await
+            .unwrap();
+        let (_, conversation, _) = stored(&out[0]);
+        let decided = ConversationChange {
+            priority: Some(95),
+            sla_due_at: Some(Some(at(30))),
+            add_tags: vec!["vip".into()],
+            ..ConversationChange::default()
+        };
+        unit.change(&[ChangeRequest {
+            conversation,
+            change: decided,
+            actor: Actor::Rule(7),
+            extra: vec![],
+        }])
+        .await
+        .unwrap();
+        unit.commit().await.unwrap();
+        let c = s.get_conversation(ws, conversation).await.unwrap().unwrap();
+        assert_eq!((c.priority, c.sla_due_at), (95, Some(at(30))), "{}", b.name);
+        let history = s.conversation_events(ws, conversation).await.unwrap();
+        let of = |kind: &str| -> Vec<&earshot_core::workflow::ConversationEvent> {
+            history.iter().filter(|e| e.kind == kind).collect()
+        };
+        let priority = of("priority_changed");
+        assert_eq!(priority.len(), 1, "{}: {history:?}", b.name);
+        assert_eq!(priority[0].data["from"], 0, "{}: before the batch", b.name);
+        assert_eq!(priority[0].data["to"], 95);
+        assert_eq!(priority[0].actor, Actor::Rule(7));
+        let due = of("sla_due");
+        assert_eq!(due.len(), 1, "{}: {history:?}", b.name);
+        assert_eq!(due[0].data["from"], serde_json::Value::Null);
+        assert_eq!(due[0].data["to"], serde_json::json!(at(30)));
+
+        // A batch whose decision puts the priority back where ingest found it records none;
+        // the due time ingest set (nobody decided otherwise) stays on the history by the
+        // system.
+        let mut unit = s.begin_batch(ws).await.unwrap();
+        unit.ingest(
+            &[msg("u2", "cust", Direction::In, 5, Some("u1"))],
+            std::slice::from_ref(&urgent),
+        )
+        .await
+        .unwrap();
+        unit.change(&[ChangeRequest {
+            conversation,
+            change: ConversationChange {
+                priority: Some(95),
+                ..ConversationChange::default()
+            },
+            actor: Actor::Rule(7),
+            extra: vec![],
+        }])
+        .await
+        .unwrap();
+        unit.commit().await.unwrap();
+        let history = s.conversation_events(ws, conversation).await.unwrap();
+        let kinds: Vec<&str> = history.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(
+            kinds.iter().filter(|k| **k == "priority_changed").count(),
+            1,
+            "{}: {kinds:?}",
+            b.name
+        );
+        b.finish().await;
+    }
+}
+
 #[tokio::test]
 async fn the_sla_due_time_follows_who_waits_and_the_priority() {
     use earshot_core::priority::Priority;

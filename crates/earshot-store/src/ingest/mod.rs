@@ -20,6 +20,9 @@ mod run;
 
 pub(crate) use run::run;
 
+/// An event ingest records by the system: (conversation id, at ms, kind, data JSON).
+pub(crate) type EventRow = (i64, i64, &'static str, String);
+
 /// Works a conversation's timeline figures (counts, first and last message, who waits since
 /// when, first response) out again from the messages it still has, after some were deleted
 /// (an erasure, retention); nobody waiting any more clears the priority and the SLA clock.
@@ -369,13 +372,13 @@ pub(crate) trait IngestTx: IdentityTx + Send {
         channel: ChannelId,
         rows: &[(&str, i64)],
     ) -> StoreResult<()>;
-    /// Changes made by the batch, as events by the system: (conversation id, at ms, kind,
-    /// data JSON).
-    async fn insert_events(
-        &mut self,
-        ws: WorkspaceId,
-        rows: &[(i64, i64, &'static str, String)],
-    ) -> StoreResult<()>;
+    /// Changes made by the batch, as events by the system.
+    async fn insert_events(&mut self, ws: WorkspaceId, rows: &[EventRow]) -> StoreResult<()>;
+    /// The decisions ingest made about the batch's conversations (priority, SLA due time),
+    /// held until the unit commits: the decide stage's changes of the same fields in the
+    /// same unit fold into them (see [`crate::changes::fold_held`]), so a batch records one
+    /// change per field, from what it was before the batch to what was decided.
+    fn held_events(&mut self) -> &mut Vec<EventRow>;
     /// (message id, topic id) pairs.
     async fn insert_message_topics(
         &mut self,

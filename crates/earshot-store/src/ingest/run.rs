@@ -484,9 +484,13 @@ async fn update_timelines(
         .collect();
     tx.update_conversations(ws, &updates, now_ms).await?;
     let (transitions, events) = history(&updates, &current, now_ms);
-    if !events.is_empty() {
-        tx.insert_events(ws, &events).await?;
-    }
+    // Status changes are facts of the messages; priority and SLA due are decisions the
+    // decide stage may still make again in this unit, so they are held until it commits.
+    let (decisions, facts): (Vec<_>, Vec<_>) = events
+        .into_iter()
+        .partition(|e| matches!(e.2, "priority_changed" | "sla_due"));
+    tx.insert_events(ws, &facts).await?;
+    tx.held_events().extend(decisions);
     Ok(transitions)
 }
 

@@ -504,11 +504,18 @@ impl IngestTx for PgTx {
         Ok(())
     }
 
+    fn held_events(&mut self) -> &mut Vec<crate::ingest::EventRow> {
+        &mut self.held
+    }
+
     async fn insert_events(
         &mut self,
         ws: WorkspaceId,
-        rows: &[(i64, i64, &'static str, String)],
+        rows: &[crate::ingest::EventRow],
     ) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
         let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
         let at: Vec<i64> = rows.iter().map(|r| r.1).collect();
         let kinds: Vec<&str> = rows.iter().map(|r| r.2).collect();

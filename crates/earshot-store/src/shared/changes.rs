@@ -54,6 +54,17 @@ pub(crate) async fn change_conversations_in(
     ws: WorkspaceId,
     items: &[ChangeRequest],
 ) -> StoreResult<Vec<Changed>> {
+    change_conversations_folding(tx, ws, items, &mut Vec::new()).await
+}
+
+/// [`change_conversations_in`] in a batch's unit, folding the priority and SLA events that
+/// ingest holds for the same conversations into the changes' own.
+pub(crate) async fn change_conversations_folding(
+    tx: &mut Tx<'_>,
+    ws: WorkspaceId,
+    items: &[ChangeRequest],
+    held: &mut Vec<crate::ingest::EventRow>,
+) -> StoreResult<Vec<Changed>> {
     if items.is_empty() {
         return Ok(Vec::new());
     }
@@ -61,7 +72,8 @@ pub(crate) async fn change_conversations_in(
     let current = read_current(tx, ws, &ids).await?;
     check_references(tx, ws, items).await?;
     let at = now();
-    let writes = crate::changes::plan(items, current, at)?;
+    let mut writes = crate::changes::plan(items, current, at)?;
+    crate::changes::fold_held(&mut writes.applied, held);
     let at = to_millis(at);
     write_columns(tx, ws, &writes.columns, at).await?;
     write_tags(tx, ws, &writes).await?;

@@ -4,6 +4,16 @@
 
 use super::*;
 
+impl UnitTx {
+    /// Writes the events ingest still holds, then commits.
+    pub(crate) async fn finish(mut self) -> StoreResult<()> {
+        let held = std::mem::take(&mut self.held);
+        let ws = self.ws;
+        crate::ingest::IngestTx::insert_events(&mut self, ws, &held).await?;
+        self.commit_tx().await
+    }
+}
+
 #[async_trait::async_trait]
 impl earshot_core::store::BatchUnit for UnitTx {
     async fn ingest(
@@ -33,7 +43,7 @@ impl earshot_core::store::BatchUnit for UnitTx {
         &mut self,
         items: &[earshot_core::workflow::ChangeRequest],
     ) -> earshot_core::store::StoreResult<Vec<earshot_core::workflow::Changed>> {
-        change_conversations_in(&mut self.tx, self.ws, items).await
+        change_conversations_folding(&mut self.tx, self.ws, items, &mut self.held).await
     }
     async fn record_consent(
         &mut self,

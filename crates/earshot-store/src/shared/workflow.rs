@@ -286,7 +286,7 @@ pub(crate) async fn conversation_events(
 ) -> StoreResult<Vec<ConversationEvent>> {
     let rows: Vec<EventRow> = sqlx::query_as(
         "SELECT id, conversation_id, at, kind, actor, actor_id, data FROM conversation_events \
-         WHERE workspace_id = $1 AND conversation_id = $2 ORDER BY id",
+         WHERE workspace_id = $1 AND conversation_id = $2 ORDER BY at, id",
     )
     .bind(ws.0)
     .bind(id.0)

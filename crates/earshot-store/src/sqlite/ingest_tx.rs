@@ -447,11 +447,18 @@ impl IngestTx for SqliteTx {
         Ok(())
     }
 
+    fn held_events(&mut self) -> &mut Vec<crate::ingest::EventRow> {
+        &mut self.held
+    }
+
     async fn insert_events(
         &mut self,
         ws: WorkspaceId,
-        rows: &[(i64, i64, &'static str, String)],
+        rows: &[crate::ingest::EventRow],
     ) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
         sqlx::query(
             "INSERT INTO conversation_events (workspace_id, conversation_id, at, kind, actor, actor_id, data) \
              SELECT $1, value->>0, value->>1, value->>2, 'system', NULL, value->>3 FROM json_each($2)",
