@@ -48,75 +48,51 @@ pub(crate) async fn insert_identifiers_in(
     Ok(())
 }
 
-/// The live customer contacts (not merged away, not the brand's) holding any of `keys`.
+/// The live customer contacts (not merged away, not the brand's) holding any of `keys`: one
+/// statement per kind, each a lookup of `identifiers_by_value` by (workspace, kind, value)
+/// — an `OR` of the kinds made SQLite search the index by workspace alone, reading every
+/// identifier of the workspace.
 pub(crate) async fn identifier_holders_in(
     tx: &mut sqlx::Transaction<'static, Db>,
     ws: WorkspaceId,
     keys: &[(IdentifierKind, &str)],
 ) -> StoreResult<Vec<Holder>> {
-    if keys.is_empty() {
-        return Ok(Vec::new());
-    }
-    let of = |k: IdentifierKind| -> Vec<&str> {
-        keys.iter()
-            .filter(|(kind, _)| *kind == k)
-            .map(|(_, v)| *v)
-            .collect()
-    };
-    let mut sql = Sql::new(
-        "SELECT f.kind, f.value, i.contact_id, f.verified, c.display_name FROM identifiers f \
-         JOIN identities i ON i.id = f.identity_id JOIN contacts c ON c.id = i.contact_id \
-         WHERE f.workspace_id = ",
-    );
-    sql.bind(Bind::I64(ws.0))
-        .push(" AND c.merged_into IS NULL AND NOT c.brand AND (");
-    let mut first = true;
+    let mut out = Vec::new();
     for kind in [IdentifierKind::Email, IdentifierKind::Phone] {
-        let values = of(kind);
+        let values: Vec<&str> = keys
+            .iter()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, v)| *v)
+            .collect();
         if values.is_empty() {
             continue;
         }
-        sql.push(if first {
-            "(f.kind = "
-        } else {
-            " OR (f.kind = "
-        })
-        .bind(Bind::Text(kind.as_str().into()))
-        .push(" AND f.value IN ");
+        let mut sql = Sql::new(
+            "SELECT f.value, i.contact_id, f.verified, c.display_name FROM identifiers f \
+             JOIN identities i ON i.id = f.identity_id JOIN contacts c ON c.id = i.contact_id \
+             WHERE f.workspace_id = ",
+        );
+        sql.bind(Bind::I64(ws.0))
+            .push(" AND f.kind = ")
+            .bind(Bind::Text(kind.as_str().into()))
+            .push(" AND f.value IN ");
         text_list(&mut sql, &values);
-        sql.push(")");
-        first = false;
+        sql.push(" AND c.merged_into IS NULL AND NOT c.brand");
+        let rows = bind_all(sqlx::query(&sql.text), &sql.binds)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        for r in &rows {
+            out.push(Holder {
+                kind,
+                value: r.try_get(0).map_err(db_err)?,
+                contact_id: r.try_get(1).map_err(db_err)?,
+                verified: r.try_get(2).map_err(db_err)?,
+                display_name: r.try_get(3).map_err(db_err)?,
+            });
+        }
     }
-    sql.push(")");
-    let rows = bind_all(sqlx::query(&sql.text), &sql.binds)
-        .fetch_all(&mut **tx)
-        .await
-        .map_err(db_err)?;
-    rows.iter()
-        .map(|r| {
-            let (kind, value, contact_id, verified, display_name): (
-                String,
-                String,
-                i64,
-                bool,
-                Option<String>,
-            ) = (
-                r.try_get(0).map_err(db_err)?,
-                r.try_get(1).map_err(db_err)?,
-                r.try_get(2).map_err(db_err)?,
-                r.try_get(3).map_err(db_err)?,
-                r.try_get(4).map_err(db_err)?,
-            );
-            Ok(Holder {
-                kind: IdentifierKind::parse(&kind)
-                    .ok_or_else(|| crate::corrupt("identifier kind", &kind))?,
-                value,
-                contact_id,
-                verified,
-                display_name,
-            })
-        })
-        .collect()
+    Ok(out)
 }
 
 /// The verified identifiers of each of `contacts`: (contact id, kind, value).

@@ -57,6 +57,15 @@ async fn value_currency_in(
     Ok(chosen)
 }
 
+/// Runs one statement; the rows it changed.
+async fn execute(tx: &mut Tx<'static>, sql: Sql) -> StoreResult<u64> {
+    bind_all(sqlx::query(&sql.text), &sql.binds)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)
+        .map(|r| r.rows_affected())
+}
+
 /// Derives value and tier from orders for `contacts` (all of the workspace's when `None`):
 /// value = lifetime value in the workspace's currency (cancelled and refunded orders left
 /// out); tier = `vip` in the top 5 % of values, `repeat` from two orders, else `customer` —
@@ -75,68 +84,89 @@ pub(crate) async fn derive_values_in(
         .as_deref()
         .and_then(currency::exponent)
         .map_or(1.0, |e| 10f64.powi(e as i32));
-    let scope = |sql: &mut Sql| {
+    // Both are numbers Earshot computed (the currency's code is one of ISO 4217's): written
+    // into the statements so that each expression can be used twice.
+    let code_sql = format!("'{}'", code.as_deref().unwrap_or("").replace('\'', ""));
+    // Each contact's counting orders, summed once per statement: the lifetime value's minor
+    // units in the currency (NULL when it has none in it) and the number of orders. Merged-
+    // away contacts are left as they are (kept for an undo) and count for nothing.
+    let totals = |sql: &mut Sql| {
+        sql.push(&format!(
+            "(SELECT o.contact_id AS cid, \
+             SUM(CASE WHEN o.currency = {code_sql} THEN o.amount_minor END) AS minor, COUNT(*) AS n \
+             FROM orders o WHERE o.workspace_id = "
+        ))
+        .bind(Bind::I64(ws.0))
+        .push(&format!(" AND o.contact_id IS NOT NULL AND o.{COUNTING}"));
         if let Some(ids) = contacts {
-            sql.push(" AND contacts.id IN ");
+            sql.push(" AND o.contact_id IN ");
             id_list(sql, ids);
         }
+        sql.push(" GROUP BY o.contact_id) t");
     };
-    // Both are numbers Earshot computed (the currency's code is one of ISO 4217's): written
-    // into the statement so that each expression can be used twice.
-    let code_sql = format!("'{}'", code.as_deref().unwrap_or("").replace('\'', ""));
-    let value = format!(
-        "CAST((SELECT CAST(SUM(o.amount_minor) AS BIGINT) FROM orders o WHERE o.contact_id = contacts.id \
-         AND o.{COUNTING} AND o.currency = {code_sql}) / {divisor:?} AS DOUBLE PRECISION)"
-    );
-    // A contact has a value from orders when it holds a counting order in the currency, and
-    // a tier from orders when it holds any counting order. Merged-away contacts are left as
-    // they are (kept for an undo) and count for nothing.
+    // Divided, not multiplied by 0.01: the quotient is the double nearest the decimal.
+    let value = format!("CAST(CAST(t.minor AS BIGINT) / {divisor:?} AS DOUBLE PRECISION)");
+    // `UPDATE contacts SET {set} FROM (totals) t WHERE {filter}`, for live contacts of the
+    // workspace (and of `contacts`) that have counting orders.
+    let with_totals = |set: &str, filter: &str| {
+        let mut sql = Sql::new(&format!("UPDATE contacts SET {set}, updated_at = "));
+        sql.bind(Bind::I64(now)).push(" FROM ");
+        totals(&mut sql);
+        sql.push(" WHERE contacts.id = t.cid AND contacts.workspace_id = ")
+            .bind(Bind::I64(ws.0))
+            .push(" AND contacts.merged_into IS NULL AND ")
+            .push(filter);
+        sql
+    };
+    // Contacts whose orders give them nothing any more (moved away by an undone merge,
+    // refunded, only in other currencies) lose what orders gave them.
+    let losing = |set: &str, filter: &str| {
+        let mut sql = Sql::new(&format!("UPDATE contacts SET {set}, updated_at = "));
+        sql.bind(Bind::I64(now))
+            .push(" WHERE contacts.workspace_id = ")
+            .bind(Bind::I64(ws.0))
+            .push(" AND contacts.merged_into IS NULL");
+        if let Some(ids) = contacts {
+            sql.push(" AND contacts.id IN ");
+            id_list(&mut sql, ids);
+        }
+        sql.push(" AND ").push(filter);
+        sql
+    };
+    // Values from orders, written only where they change (so is `updated_at`).
+    let mut changed = execute(
+        tx,
+        with_totals(
+            &format!("value = {value}, value_source = 'orders'"),
+            &format!(
+                "t.minor IS NOT NULL AND (contacts.value IS DISTINCT FROM {value} \
+                 OR contacts.value_source IS DISTINCT FROM 'orders')"
+            ),
+        ),
+    )
+    .await?;
     let has_value = format!(
         "EXISTS (SELECT 1 FROM orders o WHERE o.contact_id = contacts.id AND o.{COUNTING} AND o.currency = {code_sql})"
     );
     let has_tier = format!(
         "EXISTS (SELECT 1 FROM orders o WHERE o.contact_id = contacts.id AND o.{COUNTING})"
     );
-    let mut changed = 0;
-    let run = |set: String, filter: String| {
-        let mut sql = Sql::new(&format!("UPDATE contacts SET {set}, updated_at = "));
-        sql.bind(Bind::I64(now))
-            .push(" WHERE contacts.workspace_id = ")
-            .bind(Bind::I64(ws.0))
-            .push(" AND contacts.merged_into IS NULL");
-        scope(&mut sql);
-        sql.push(" AND ").push(&filter);
-        sql
-    };
-    // Values from orders, written only where they change (so is `updated_at`).
-    let values = run(
-        format!("value = {value}, value_source = 'orders'"),
-        format!(
-            "{has_value} AND (value IS DISTINCT FROM {value} OR value_source IS DISTINCT FROM 'orders')"
+    changed += execute(
+        tx,
+        losing(
+            "value = NULL, value_source = NULL",
+            &format!("value_source = 'orders' AND NOT {has_value}"),
         ),
-    );
-    // Contacts whose orders no longer give a value lose the one orders gave them (a value
-    // typed by hand may be typed again).
-    let lost_values = run(
-        "value = NULL, value_source = NULL".into(),
-        format!("value_source = 'orders' AND NOT {has_value}"),
-    );
-    let lost_tiers = run(
-        "tier = NULL, tier_source = NULL".into(),
-        format!("tier_source = 'orders' AND NOT {has_tier}"),
-    );
-    for sql in [values, lost_values] {
-        changed += bind_all(sqlx::query(&sql.text), &sql.binds)
-            .execute(&mut **tx)
-            .await
-            .map_err(db_err)?
-            .rows_affected();
-    }
-    let mut tiers = bind_all(sqlx::query(&lost_tiers.text), &lost_tiers.binds)
-        .execute(&mut **tx)
-        .await
-        .map_err(db_err)?
-        .rows_affected();
+    )
+    .await?;
+    let mut tiers = execute(
+        tx,
+        losing(
+            "tier = NULL, tier_source = NULL",
+            &format!("tier_source = 'orders' AND NOT {has_tier}"),
+        ),
+    )
+    .await?;
     // The VIP line.
     let (buyers,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM contacts WHERE workspace_id = $1 AND value_source = 'orders' \
@@ -161,24 +191,20 @@ pub(crate) async fn derive_values_in(
         None
     };
     let vip = line.map_or(String::new(), |l| {
-        format!("WHEN value_source = 'orders' AND value >= {l:?} THEN 'vip' ")
+        format!("WHEN contacts.value_source = 'orders' AND contacts.value >= {l:?} THEN 'vip' ")
     });
-    let tier = format!(
-        "CASE {vip}WHEN (SELECT COUNT(*) FROM orders o WHERE o.contact_id = contacts.id AND o.{COUNTING}) >= 2 \
-         THEN 'repeat' ELSE 'customer' END"
-    );
-    let sql = run(
-        format!("tier = {tier}, tier_source = 'orders'"),
-        format!(
-            "{has_tier} AND (tier IS NULL OR tier_source = 'orders') \
-             AND (tier IS DISTINCT FROM {tier} OR tier_source IS DISTINCT FROM 'orders')"
+    let tier = format!("CASE {vip}WHEN t.n >= 2 THEN 'repeat' ELSE 'customer' END");
+    tiers += execute(
+        tx,
+        with_totals(
+            &format!("tier = {tier}, tier_source = 'orders'"),
+            &format!(
+                "(contacts.tier IS NULL OR contacts.tier_source = 'orders') \
+                 AND (contacts.tier IS DISTINCT FROM {tier} OR contacts.tier_source IS DISTINCT FROM 'orders')"
+            ),
         ),
-    );
-    tiers += bind_all(sqlx::query(&sql.text), &sql.binds)
-        .execute(&mut **tx)
-        .await
-        .map_err(db_err)?
-        .rows_affected();
+    )
+    .await?;
     Ok(Derived {
         currency: code,
         values: changed,

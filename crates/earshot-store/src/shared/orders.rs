@@ -157,32 +157,6 @@ async fn match_buyers(
                 .insert(h.contact_id);
         }
     }
-    let refs: Vec<&str> = buyers
-        .iter()
-        .filter_map(|b| b.customer_ref)
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let mut by_ref: HashMap<String, HashSet<i64>> = HashMap::new();
-    for chunk in refs.chunks(5000) {
-        let mut sql = Sql::new(
-            "SELECT DISTINCT o.customer_ref, o.contact_id FROM orders o JOIN contacts c ON c.id = o.contact_id \
-             WHERE o.workspace_id = ",
-        );
-        sql.bind(Bind::I64(ws.0))
-            .push(" AND c.merged_into IS NULL AND o.customer_ref IN ");
-        text_list(&mut sql, chunk);
-        let rows = bind_all(sqlx::query(&sql.text), &sql.binds)
-            .fetch_all(&mut **tx)
-            .await
-            .map_err(db_err)?;
-        for r in &rows {
-            by_ref
-                .entry(r.try_get(0).map_err(db_err)?)
-                .or_default()
-                .insert(r.try_get(1).map_err(db_err)?);
-        }
-    }
     let one = |set: Option<&HashSet<i64>>| match set {
         Some(s) if s.len() == 1 => s.iter().next().copied(),
         _ => None,
@@ -196,9 +170,47 @@ async fn match_buyers(
                     b.phone
                         .and_then(|p| one(holders.get(&(IdentifierKind::Phone, p.to_string()))))
                 })
-                .or_else(|| b.customer_ref.and_then(|r| one(by_ref.get(r))))
         })
         .collect();
+    // The shop customer ids of the buyers nobody holds an email or phone of: the contacts
+    // their earlier orders went to (distinct from the covering index, then only live ones).
+    let refs: Vec<&str> = buyers
+        .iter()
+        .zip(&matched)
+        .filter(|(_, m)| m.is_none())
+        .filter_map(|(b, _)| b.customer_ref)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let mut by_ref: HashMap<String, HashSet<i64>> = HashMap::new();
+    for chunk in refs.chunks(5000) {
+        let mut sql = Sql::new(
+            "SELECT d.customer_ref, d.contact_id FROM (SELECT DISTINCT o.customer_ref, o.contact_id \
+             FROM orders o WHERE o.workspace_id = ",
+        );
+        sql.bind(Bind::I64(ws.0))
+            .push(" AND o.customer_ref IN ");
+        text_list(&mut sql, chunk);
+        sql.push(
+            " AND o.contact_id IS NOT NULL) d JOIN contacts c ON c.id = d.contact_id \
+             WHERE c.merged_into IS NULL",
+        );
+        let rows = bind_all(sqlx::query(&sql.text), &sql.binds)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        for r in &rows {
+            by_ref
+                .entry(r.try_get(0).map_err(db_err)?)
+                .or_default()
+                .insert(r.try_get(1).map_err(db_err)?);
+        }
+    }
+    for (b, m) in buyers.iter().zip(matched.iter_mut()) {
+        if m.is_none() {
+            *m = b.customer_ref.and_then(|r| one(by_ref.get(r)));
+        }
+    }
     // A customer id matched through one order of the batch matches the others too.
     let mut batch_ref: HashMap<&str, HashSet<i64>> = HashMap::new();
     for (b, m) in buyers.iter().zip(&matched) {
