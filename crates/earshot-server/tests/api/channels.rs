@@ -143,25 +143,12 @@ pub(crate) fn timers(app: &TestApp) -> Timers {
     )
 }
 
-/// POSTs `body` to a webhook URL with the headers given; the status and the raw answer.
-async fn webhook(
-    app: &TestApp,
-    url: &str,
-    headers: &[(&str, String)],
-    body: &[u8],
-) -> (StatusCode, String) {
-    app.raw(Method::POST, url, headers, body.to_vec()).await
-}
-
+/// A Meta webhook call signed with `secret`; the status.
 async fn signed(app: &TestApp, url: &str, secret: &str, body: &[u8]) -> StatusCode {
     let signature = earshot_channels::webhook::meta_signature(secret, body);
-    webhook(app, url, &[("x-hub-signature-256", signature)], body)
+    app.webhook(url, &[("x-hub-signature-256", signature)], body)
         .await
         .0
-}
-
-async fn get_text(app: &TestApp, url: &str) -> (StatusCode, String) {
-    app.raw(Method::GET, url, &[], Vec::new()).await
 }
 
 fn whatsapp_text(id: &str, from: &str, text: &str, seconds_ago: i64) -> Value {
@@ -182,23 +169,18 @@ fn whatsapp_status(id: &str, status: &str) -> Value {
 
 /// Replies as the workspace's agent, and checks it was taken.
 pub(crate) async fn reply(app: &TestApp, conversation: i64, text: &str) {
-    let (_, agents) = app.get("/api/v1/agents").await;
+    let (_, agents) = app.list_agents().await;
     let agent = match agents.as_array().and_then(|a| a.first()) {
         Some(a) => a["id"].clone(),
         None => app
-            .json(
-                Method::POST,
-                "/api/v1/agents",
-                json!({"name": "Ana", "email": "ana@acme.test"}),
-            )
+            .create_agent(json!({"name": "Ana", "email": "ana@acme.test"}))
             .await
             .1["id"]
             .clone(),
     };
     let (s, r) = app
-        .json(
-            Method::POST,
-            &format!("/api/v1/conversations/{conversation}/reply"),
+        .reply(
+            conversation,
             json!({"text": text, "agent_id": agent, "force": true}),
         )
         .await;
@@ -206,10 +188,10 @@ pub(crate) async fn reply(app: &TestApp, conversation: i64, text: &str) {
 }
 
 pub(crate) async fn conversation_of(app: &TestApp, external_id: &str) -> i64 {
-    let (_, list) = app.get("/api/v1/conversations?limit=100").await;
+    let (_, list) = app.list_conversations("limit=100").await;
     for c in list["items"].as_array().or(list.as_array()).unwrap() {
         let id = c["id"].as_i64().unwrap();
-        let (_, full) = app.get(&format!("/api/v1/conversations/{id}")).await;
+        let (_, full) = app.get_conversation(id).await;
         if full["messages"]
             .as_array()
             .unwrap()
@@ -227,9 +209,7 @@ async fn a_whatsapp_customer_is_heard_answered_on_whatsapp_and_the_delivery_is_t
     let app = spawn_app().await;
     let platform = FakePlatform::start().await;
     let (status, ch) = app
-        .json(
-            Method::POST,
-            "/api/v1/channels",
+        .create_channel(
             json!({"kind": "whatsapp", "name": "Acme support", "settings": {
             "app_secret": "app-s3cret", "verify_token": "verify-me", "access_token": "EAAG-token",
             "phone_number_id": "1122334455667", "api_base": platform.base}}),
@@ -239,7 +219,7 @@ async fn a_whatsapp_customer_is_heard_answered_on_whatsapp_and_the_delivery_is_t
     let url = ch["webhook_url"].as_str().unwrap().to_string();
     assert_eq!(url, format!("/webhooks/{}", ch["id"]));
     // Secrets are never returned.
-    let (_, listed) = app.get("/api/v1/channels").await;
+    let (_, listed) = app.list_channels().await;
     let text = listed.to_string();
     for secret in ["app-s3cret", "verify-me", "EAAG-token"] {
         assert!(
@@ -259,17 +239,19 @@ async fn a_whatsapp_customer_is_heard_answered_on_whatsapp_and_the_delivery_is_t
     assert!(!sealed[0].sealed_secrets.contains("EAAG"));
 
     // Meta's subscription handshake.
-    let (s, body) = get_text(
-        &app,
-        &format!("{url}?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=123"),
-    )
-    .await;
+    let (s, body) = app
+        .webhook_handshake(
+            &url,
+            "hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=123",
+        )
+        .await;
     assert_eq!((s, body.as_str()), (StatusCode::OK, "123"));
-    let (s, _) = get_text(
-        &app,
-        &format!("{url}?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=123"),
-    )
-    .await;
+    let (s, _) = app
+        .webhook_handshake(
+            &url,
+            "hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=123",
+        )
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 
     // A customer writes; Meta delivers it twice; a forged copy is refused and stores nothing.
@@ -293,13 +275,13 @@ async fn a_whatsapp_customer_is_heard_answered_on_whatsapp_and_the_delivery_is_t
         signed(&app, &url, "guessed", forged.as_bytes()).await,
         StatusCode::UNAUTHORIZED
     );
-    let (s, _) = webhook(&app, &url, &[], forged.as_bytes()).await;
+    let (s, _) = app.webhook(&url, &[], forged.as_bytes()).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     let drained = app.state.webhooks.drain().await.unwrap();
     assert_eq!(drained.calls, 2, "only verified calls were kept");
-    let (_, counts) = app.get("/api/v1/conversations").await;
+    let (_, counts) = app.list_conversations("").await;
     let id = conversation_of(&app, "wamid.CUSTOMER-1").await;
-    let (_, full) = app.get(&format!("/api/v1/conversations/{id}")).await;
+    let (_, full) = app.get_conversation(id).await;
     assert_eq!(
         full["messages"].as_array().unwrap().len(),
         1,
@@ -308,9 +290,7 @@ async fn a_whatsapp_customer_is_heard_answered_on_whatsapp_and_the_delivery_is_t
     assert_eq!(full["messages"][0]["text"], "My order never arrived");
     assert!(!full.to_string().contains("send me a refund"));
     // Admins see each kept call and what came of it.
-    let (_, calls) = app
-        .get(&format!("/api/v1/channels/{}/calls", ch["id"]))
-        .await;
+    let (_, calls) = app.channel_calls(&ch["id"]).await;
     assert_eq!(calls.as_array().unwrap().len(), 2, "{calls}");
     assert!(
         calls[0]["outcome"]
@@ -335,9 +315,7 @@ async fn a_whatsapp_customer_is_heard_answered_on_whatsapp_and_the_delivery_is_t
     assert_eq!(sent[0].body["to"], "972987654321");
     assert_eq!(sent[0].body["text"]["body"], "Sorry, Dana! Checking now.");
     assert_eq!(sent[0].body["context"]["message_id"], "wamid.CUSTOMER-1");
-    let (_, outbox) = app
-        .get(&format!("/api/v1/outbox?conversation_id={id}"))
-        .await;
+    let (_, outbox) = app.outbox(id).await;
     assert_eq!(
         (
             outbox[0]["delivery"].as_str(),
@@ -355,11 +333,9 @@ async fn a_whatsapp_customer_is_heard_answered_on_whatsapp_and_the_delivery_is_t
         );
         app.state.webhooks.drain().await.unwrap();
     }
-    let (_, outbox) = app
-        .get(&format!("/api/v1/outbox?conversation_id={id}"))
-        .await;
+    let (_, outbox) = app.outbox(id).await;
     assert_eq!(outbox[0]["delivery"], "read");
-    let (_, events) = app.get(&format!("/api/v1/conversations/{id}/events")).await;
+    let (_, events) = app.conversation_events(id).await;
     let kinds: Vec<&str> = events
         .as_array()
         .unwrap()
@@ -374,7 +350,7 @@ async fn a_whatsapp_customer_is_heard_answered_on_whatsapp_and_the_delivery_is_t
     );
 
     // Dana reacts 👍 to the reply: it is in the history, and nobody is made to wait by it.
-    let (_, before) = app.get(&format!("/api/v1/conversations/{id}")).await;
+    let (_, before) = app.get_conversation(id).await;
     let mut reaction = whatsapp_text("wamid.REACTION-1", "972987654321", "", 0);
     reaction["entry"][0]["changes"][0]["value"]["messages"][0] = json!({"from": "972987654321",
         "id": "wamid.REACTION-1", "timestamp": chrono::Utc::now().timestamp().to_string(),
@@ -384,7 +360,7 @@ async fn a_whatsapp_customer_is_heard_answered_on_whatsapp_and_the_delivery_is_t
         StatusCode::OK
     );
     app.state.webhooks.drain().await.unwrap();
-    let (_, after) = app.get(&format!("/api/v1/conversations/{id}")).await;
+    let (_, after) = app.get_conversation(id).await;
     assert_eq!(
         after["messages"].as_array().unwrap().len(),
         before["messages"].as_array().unwrap().len(),
@@ -394,7 +370,7 @@ async fn a_whatsapp_customer_is_heard_answered_on_whatsapp_and_the_delivery_is_t
         after["conversation"]["waiting_since"], before["conversation"]["waiting_since"],
         "{after}"
     );
-    let (_, events) = app.get(&format!("/api/v1/conversations/{id}/events")).await;
+    let (_, events) = app.conversation_events(id).await;
     let reacted = events
         .as_array()
         .unwrap()
@@ -420,13 +396,9 @@ async fn whatsapps_window_an_expired_token_and_an_unconnected_account_never_clai
     let app = spawn_app().await;
     let platform = FakePlatform::start().await;
     let (_, ch) = app
-        .json(
-            Method::POST,
-            "/api/v1/channels",
-            json!({"kind": "whatsapp", "name": "wa", "settings": {
+        .create_channel(json!({"kind": "whatsapp", "name": "wa", "settings": {
             "app_secret": "s", "verify_token": "v", "access_token": "expired",
-            "phone_number_id": "1", "api_base": platform.base}}),
-        )
+            "phone_number_id": "1", "api_base": platform.base}}))
         .await;
     let url = ch["webhook_url"].as_str().unwrap().to_string();
     // One customer wrote two days ago (window closed), one a minute ago.
@@ -442,20 +414,12 @@ async fn whatsapps_window_an_expired_token_and_an_unconnected_account_never_clai
     let new = conversation_of(&app, "wamid.NEW").await;
     // The closed window is said before the reply is taken.
     let agent = app
-        .json(
-            Method::POST,
-            "/api/v1/agents",
-            json!({"name": "Ana", "email": "ana@acme.test"}),
-        )
+        .create_agent(json!({"name": "Ana", "email": "ana@acme.test"}))
         .await
         .1["id"]
         .clone();
     let (s, e) = app
-        .json(
-            Method::POST,
-            &format!("/api/v1/conversations/{old}/reply"),
-            json!({"text": "Hi", "agent_id": agent}),
-        )
+        .reply(old, json!({"text": "Hi", "agent_id": agent}))
         .await;
     assert_eq!(
         (s, e["code"].as_str()),
@@ -465,19 +429,13 @@ async fn whatsapps_window_an_expired_token_and_an_unconnected_account_never_clai
         )
     );
     assert!(e["message"].as_str().unwrap().contains("24-hour"), "{e}");
-    let (_, outbox) = app
-        .get(&format!("/api/v1/outbox?conversation_id={old}"))
-        .await;
+    let (_, outbox) = app.outbox(old).await;
     assert_eq!(outbox.as_array().unwrap().len(), 0, "nothing queued");
     // An approved template may go outside the window.
     let template =
         json!({"name": "order_update", "language": "en_US", "parameters": ["Dana", "A-1042"]});
     let (s, r) = app
-        .json(
-            Method::POST,
-            &format!("/api/v1/conversations/{old}/reply"),
-            json!({"template": template, "agent_id": agent}),
-        )
+        .reply(old, json!({"template": template, "agent_id": agent}))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{r}");
     reply(&app, new, "Hi").await;
@@ -487,15 +445,13 @@ async fn whatsapps_window_an_expired_token_and_an_unconnected_account_never_clai
         (0, 0, 2),
         "{pass:?}"
     );
-    let (_, outbox) = app
-        .get(&format!("/api/v1/outbox?conversation_id={new}"))
-        .await;
+    let (_, outbox) = app.outbox(new).await;
     assert_eq!(
         (outbox[0]["status"].as_str(), outbox[0]["delivery"].as_str()),
         (Some("queued"), Some("queued"))
     );
     assert!(outbox[0]["last_error"].as_str().unwrap().contains("190"));
-    let (_, shown) = app.get(&format!("/api/v1/channels/{}", ch["id"])).await;
+    let (_, shown) = app.get_channel(&ch["id"]).await;
     assert_eq!(shown["status"], "needs_reauth");
     // While it waits, nothing more is sent (and the attempt is not used up).
     let calls = platform.calls().len();
@@ -506,11 +462,7 @@ async fn whatsapps_window_an_expired_token_and_an_unconnected_account_never_clai
     assert_eq!(platform.calls().len(), calls);
     // A new token makes the channel active again and the reply leaves.
     let (s, patched) = app
-        .json(
-            Method::PATCH,
-            &format!("/api/v1/channels/{}", ch["id"]),
-            json!({"settings": {"access_token": "EAAG-new"}}),
-        )
+        .update_channel(&ch["id"], json!({"settings": {"access_token": "EAAG-new"}}))
         .await;
     assert_eq!(
         (s, patched["status"].as_str()),
@@ -554,9 +506,7 @@ async fn whatsapps_window_an_expired_token_and_an_unconnected_account_never_clai
         .pass(chrono::Utc::now() + chrono::Duration::minutes(12))
         .await
         .unwrap();
-    let (_, outbox) = app
-        .get(&format!("/api/v1/outbox?conversation_id={x}"))
-        .await;
+    let (_, outbox) = app.outbox(x).await;
     assert_eq!(outbox[0]["delivery"], "not_sent");
     assert!(outbox[0]["last_error"]
         .as_str()
@@ -570,9 +520,7 @@ async fn telegram_and_messenger_channels_verify_receive_and_answer_the_platforms
     let platform = FakePlatform::start().await;
     // Telegram: the secret token header, sendMessage replying to the customer's message.
     let (s, tg) = app
-        .json(
-            Method::POST,
-            "/api/v1/channels",
+        .create_channel(
             json!({"kind": "telegram", "name": "acme_care_bot", "settings": {
             "bot_token": "123:good", "secret_token": "tg-secret", "api_base": platform.base}}),
         )
@@ -582,13 +530,7 @@ async fn telegram_and_messenger_channels_verify_receive_and_answer_the_platforms
         .as_str()
         .unwrap()
         .contains("EARSHOT_PUBLIC_URL"));
-    let (_, test) = app
-        .json(
-            Method::POST,
-            &format!("/api/v1/channels/{}/test", tg["id"]),
-            json!({}),
-        )
-        .await;
+    let (_, test) = app.test_channel(&tg["id"]).await;
     assert_eq!(
         (test["ok"].as_bool(), test["message"].as_str()),
         (Some(true), Some("connected: bot @acme_care_bot"))
@@ -597,21 +539,21 @@ async fn telegram_and_messenger_channels_verify_receive_and_answer_the_platforms
     let update = json!({"update_id": 1, "message": {"message_id": 42, "date": chrono::Utc::now().timestamp(),
         "from": {"id": 555, "is_bot": false, "first_name": "Tom", "username": "tom"},
         "chat": {"id": 555, "type": "private"}, "text": "Where is my parcel?"}}).to_string();
-    let (s, _) = webhook(
-        &app,
-        &url,
-        &[("x-telegram-bot-api-secret-token", "wrong".into())],
-        update.as_bytes(),
-    )
-    .await;
+    let (s, _) = app
+        .webhook(
+            &url,
+            &[("x-telegram-bot-api-secret-token", "wrong".into())],
+            update.as_bytes(),
+        )
+        .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
-    let (s, _) = webhook(
-        &app,
-        &url,
-        &[("x-telegram-bot-api-secret-token", "tg-secret".into())],
-        update.as_bytes(),
-    )
-    .await;
+    let (s, _) = app
+        .webhook(
+            &url,
+            &[("x-telegram-bot-api-secret-token", "tg-secret".into())],
+            update.as_bytes(),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     app.state.webhooks.drain().await.unwrap();
     let id = conversation_of(&app, "555:42").await;
@@ -619,9 +561,7 @@ async fn telegram_and_messenger_channels_verify_receive_and_answer_the_platforms
 
     // Messenger: signed like WhatsApp, the Send API with the Page token.
     let (_, fb) = app
-        .json(
-            Method::POST,
-            "/api/v1/channels",
+        .create_channel(
             json!({"kind": "messenger", "name": "Acme Page", "settings": {
             "app_secret": "fb-secret", "verify_token": "v", "page_access_token": "PAGE-TOKEN",
             "page_id": "PAGE1", "api_base": platform.base}}),
@@ -667,9 +607,7 @@ async fn telegram_and_messenger_channels_verify_receive_and_answer_the_platforms
         StatusCode::OK
     );
     app.state.webhooks.drain().await.unwrap();
-    let (_, outbox) = app
-        .get(&format!("/api/v1/outbox?conversation_id={fb_id}"))
-        .await;
+    let (_, outbox) = app.outbox(fb_id).await;
     assert_eq!(outbox[0]["delivery"], "delivered");
 
     // The customer deletes their message on Messenger: it is marked, and shown as deleted.
@@ -681,7 +619,7 @@ async fn telegram_and_messenger_channels_verify_receive_and_answer_the_platforms
         StatusCode::OK
     );
     app.state.webhooks.drain().await.unwrap();
-    let (_, full) = app.get(&format!("/api/v1/conversations/{fb_id}")).await;
+    let (_, full) = app.get_conversation(fb_id).await;
     let customer = full["messages"]
         .as_array()
         .unwrap()
@@ -691,7 +629,7 @@ async fn telegram_and_messenger_channels_verify_receive_and_answer_the_platforms
     assert!(customer["deleted_at"].is_string(), "{customer}");
 
     // Every problem with a channel is reported at once, with its path.
-    let (s, e) = app.json(Method::POST, "/api/v1/channels", json!({"kind": "whatsapp", "name": "", "settings": {"phone": "1", "api_base": "ftp://x"}})).await;
+    let (s, e) = app.create_channel(json!({"kind": "whatsapp", "name": "", "settings": {"phone": "1", "api_base": "ftp://x"}})).await;
     assert_eq!(
         (s, e["code"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_channel"))
@@ -712,12 +650,7 @@ async fn telegram_and_messenger_channels_verify_receive_and_answer_the_platforms
     ] {
         assert!(paths.contains(&p), "{p} missing from {paths:?}");
     }
-    let (s, e) = app
-        .json(
-            Method::POST,
-            "/api/v1/channels",
-            json!({"kind": "email", "name": "care", "settings": {"imap_url": "http://mail", "smtp_url": "smtp://relay:25", "address": "care"}}),
-        )
+    let (s, e) = app.create_channel(json!({"kind": "email", "name": "care", "settings": {"imap_url": "http://mail", "smtp_url": "smtp://relay:25", "address": "care"}}))
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     let paths: Vec<&str> = e["errors"]
@@ -728,11 +661,7 @@ async fn telegram_and_messenger_channels_verify_receive_and_answer_the_platforms
         .collect();
     assert_eq!(paths, ["settings.imap_url", "settings.address"], "{e}");
     let (s, e) = app
-        .json(
-            Method::POST,
-            "/api/v1/channels",
-            json!({"kind": "web_chat", "name": "chat", "settings": {}}),
-        )
+        .create_channel(json!({"kind": "web_chat", "name": "chat", "settings": {}}))
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(e["message"]
@@ -745,15 +674,15 @@ async fn telegram_and_messenger_channels_verify_receive_and_answer_the_platforms
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     // Removing a channel closes its webhook.
-    let (s, _) = app.delete(&format!("/api/v1/channels/{}", tg["id"])).await;
+    let (s, _) = app.delete_channel(&tg["id"]).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    let (s, _) = webhook(
-        &app,
-        &url,
-        &[("x-telegram-bot-api-secret-token", "tg-secret".into())],
-        update.as_bytes(),
-    )
-    .await;
+    let (s, _) = app
+        .webhook(
+            &url,
+            &[("x-telegram-bot-api-secret-token", "tg-secret".into())],
+            update.as_bytes(),
+        )
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
 
@@ -762,13 +691,9 @@ async fn an_instagram_comment_is_a_public_conversation_answered_under_the_commen
     let app = spawn_app().await;
     let platform = FakePlatform::start().await;
     let (s, ig) = app
-        .json(
-            Method::POST,
-            "/api/v1/channels",
-            json!({"kind": "instagram", "name": "acme_ig", "settings": {
+        .create_channel(json!({"kind": "instagram", "name": "acme_ig", "settings": {
                 "app_secret": "ig-secret", "verify_token": "v", "page_access_token": "IG-TOKEN",
-                "ig_user_id": "IGID", "api_base": platform.base}}),
-        )
+                "ig_user_id": "IGID", "api_base": platform.base}}))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{ig}");
     let url = ig["webhook_url"].as_str().unwrap().to_string();
@@ -783,7 +708,7 @@ async fn an_instagram_comment_is_a_public_conversation_answered_under_the_commen
     );
     app.state.webhooks.drain().await.unwrap();
     let id = conversation_of(&app, "COMMENT-1").await;
-    let (_, full) = app.get(&format!("/api/v1/conversations/{id}")).await;
+    let (_, full) = app.get_conversation(id).await;
     assert_eq!(full["messages"][0]["visibility"], "public");
     reply(&app, id, "Sorry, Sam! Sending you a DM.").await;
     let pass = timers(&app).pass(chrono::Utc::now()).await.unwrap();

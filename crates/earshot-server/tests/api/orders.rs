@@ -2,7 +2,7 @@
 //! their value on the customer's record; bad orders named and nothing half-stored.
 
 use crate::helpers::*;
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use serde_json::json;
 
 const SHOPIFY_ORDER: &str =
@@ -18,7 +18,7 @@ async fn customer(app: &TestApp, email: &str, name: &str) -> i64 {
         .await;
     assert_eq!(s, StatusCode::ACCEPTED, "{r}");
     let c = r["results"][0]["conversation_id"].as_i64().unwrap();
-    app.get(&format!("/api/v1/conversations/{c}")).await.1["conversation"]["contact_id"]
+    app.get_conversation(c).await.1["conversation"]["contact_id"]
         .as_i64()
         .unwrap()
 }
@@ -28,10 +28,7 @@ async fn orders_pushed_to_the_api_give_the_customer_their_value_and_bad_ones_are
     let app = spawn_app().await;
     let dana = customer(&app, "dana.scully@example.com", "Dana Scully").await;
     let (s, r) = app
-        .json(
-            Method::POST,
-            "/api/v1/orders",
-            json!([
+        .post_orders(json!([
                 {"id": 1001, "number": "#1001", "email": "Dana.Scully@Example.com", "placed_at": "2026-11-20",
                  "amount": "120.00", "currency": "usd", "status": "paid",
                  "items": [{"name": "Blue mug", "quantity": 2, "price": "60.00"}]},
@@ -39,8 +36,7 @@ async fn orders_pushed_to_the_api_give_the_customer_their_value_and_bad_ones_are
                  "amount": 30.5, "currency": "USD", "status": "fulfilled"},
                 {"id": "1003", "email": "someone.else@example.com", "placed_at": "2026-11-26",
                  "amount": "9.99", "currency": "USD"}
-            ]),
-        )
+            ]))
         .await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(
@@ -49,7 +45,7 @@ async fn orders_pushed_to_the_api_give_the_customer_their_value_and_bad_ones_are
         "{r}"
     );
 
-    let (_, c) = app.get(&format!("/api/v1/contacts/{dana}")).await;
+    let (_, c) = app.get_contact(dana).await;
     assert_eq!(c["value"], 150.5, "{c}");
     assert_eq!(c["value_from_orders"], true);
     assert_eq!(c["tier"], "repeat", "two orders: a repeat customer");
@@ -60,11 +56,11 @@ async fn orders_pushed_to_the_api_give_the_customer_their_value_and_bad_ones_are
     );
     assert_eq!(c["orders"]["lifetime_value"][0]["amount"], "150.50");
     assert_eq!(c["recent_orders"][0]["external_id"], "1002", "newest first");
-    let (_, listed) = app.get(&format!("/api/v1/contacts/{dana}/orders")).await;
+    let (_, listed) = app.contact_orders(dana).await;
     assert_eq!(listed["orders"].as_array().unwrap().len(), 2);
     assert_eq!(listed["orders"][1]["items"][0]["price_minor"], 6000);
     let id = listed["orders"][1]["id"].as_i64().unwrap();
-    let (s, one) = app.get(&format!("/api/v1/orders/{id}")).await;
+    let (s, one) = app.get_order(id).await;
     assert_eq!((s, one["number"].as_str()), (StatusCode::OK, Some("#1001")));
     let (s, _) = app.get_as_other(&format!("/api/v1/orders/{id}")).await;
     assert_eq!(
@@ -74,13 +70,7 @@ async fn orders_pushed_to_the_api_give_the_customer_their_value_and_bad_ones_are
     );
 
     // The value comes from the orders: typing one is refused.
-    let (s, e) = app
-        .json(
-            Method::PATCH,
-            &format!("/api/v1/contacts/{dana}"),
-            json!({"value": 1e6}),
-        )
-        .await;
+    let (s, e) = app.update_contact(dana, json!({"value": 1e6})).await;
     assert_eq!(s, StatusCode::CONFLICT, "{e}");
 
     // Bad orders are named, and nothing of their call is stored.
@@ -113,9 +103,7 @@ async fn orders_pushed_to_the_api_give_the_customer_their_value_and_bad_ones_are
     ] {
         let good =
             json!({"id": "ok-1", "placed_at": "2026-11-26", "amount": "5", "currency": "EUR"});
-        let (s, e) = app
-            .json(Method::POST, "/api/v1/orders", json!([good, order]))
-            .await;
+        let (s, e) = app.post_orders(json!([good, order])).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
         assert_eq!(
             (e["code"].as_str(), e["field"].as_str()),
@@ -131,7 +119,7 @@ async fn orders_pushed_to_the_api_give_the_customer_their_value_and_bad_ones_are
             "{e}"
         );
     }
-    let (_, after) = app.get(&format!("/api/v1/contacts/{dana}")).await;
+    let (_, after) = app.get_contact(dana).await;
     assert_eq!(
         after["orders"], c["orders"],
         "nothing of the refused calls was stored"
@@ -143,12 +131,8 @@ async fn a_shopify_order_webhook_is_verified_stored_once_and_found_on_the_custom
     let app = spawn_app().await;
     let dana = customer(&app, "dana.scully@example.com", "Dana Scully").await;
     let (s, ch) = app
-        .json(
-            Method::POST,
-            "/api/v1/channels",
-            json!({"kind": "shopify", "name": "Acme shop",
-                   "settings": {"webhook_secret": "shpss_s3cret", "shop_domain": "acme.myshopify.com"}}),
-        )
+        .create_channel(json!({"kind": "shopify", "name": "Acme shop",
+            "settings": {"webhook_secret": "shpss_s3cret", "shop_domain": "acme.myshopify.com"}}))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{ch}");
     assert!(
@@ -166,7 +150,7 @@ async fn a_shopify_order_webhook_is_verified_stored_once_and_found_on_the_custom
             ("x-shopify-topic", topic.to_string()),
             ("x-shopify-shop-domain", "acme.myshopify.com".to_string()),
         ];
-        async move { app.raw(Method::POST, &url, &headers, body).await }
+        async move { app.webhook(&url, &headers, &body).await }
     };
     let good = earshot_channels::shopify::signature(b"shpss_s3cret", &body);
     let (s, r) = call(good.clone(), "orders/create", body.clone()).await;
@@ -198,7 +182,7 @@ async fn a_shopify_order_webhook_is_verified_stored_once_and_found_on_the_custom
         ("x-shopify-topic", "orders/create".to_string()),
         ("x-shopify-shop-domain", "globex.myshopify.com".to_string()),
     ];
-    let (s, r) = app.raw(Method::POST, &url, &other_shop, body.clone()).await;
+    let (s, r) = app.webhook(&url, &other_shop, &body).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{r}");
     // A genuine call that is no valid order is acknowledged (a retry would not mend it),
     // refused, and stores nothing.
@@ -219,12 +203,12 @@ async fn a_shopify_order_webhook_is_verified_stored_once_and_found_on_the_custom
     assert_eq!(s, StatusCode::OK);
     assert!(r.contains("ignored"), "{r}");
 
-    let (_, c) = app.get(&format!("/api/v1/contacts/{dana}")).await;
+    let (_, c) = app.get_contact(dana).await;
     assert_eq!(c["value"], 199.9, "{c}");
     assert_eq!(c["recent_orders"][0]["number"], "#1001");
     assert_eq!(c["recent_orders"][0]["source"], "shopify");
     assert_eq!(c["recent_orders"][0]["items"].as_array().unwrap().len(), 2);
     // A shop channel answers nobody.
-    let (_, listed) = app.get("/api/v1/channels").await;
+    let (_, listed) = app.list_channels().await;
     assert_eq!(listed[0]["kind"], "shopify", "{listed}");
 }

@@ -2,53 +2,38 @@
 //! and the customer's choices reach the ledger, the contact and the rules.
 
 use crate::helpers::*;
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use serde_json::json;
 
 async fn dana(app: &TestApp) -> i64 {
     let (s, r) = app
         .post_messages(&json!([
-            {"channel": "email", "external_id": "<m1@example.com>", "visibility": "private",
-             "author": {"external_id": "dana@example.com", "display_name": "Dana Scully"},
-             "text": "Please stop sending me offers.", "created_at": "2026-11-30T10:00:00Z"},
-            {"channel": "whatsapp", "external_id": "wamid.1", "visibility": "private",
-             "author": {"external_id": "447700900123", "display_name": "Dana Scully", "email": "dana@example.com"},
-             "text": "hello", "created_at": "2026-11-30T11:00:00Z"}
-        ]))
+                {"channel": "email", "external_id": "<m1@example.com>", "visibility": "private",
+                 "author": {"external_id": "dana@example.com", "display_name": "Dana Scully"},
+                 "text": "Please stop sending me offers.", "created_at": "2026-11-30T10:00:00Z"},
+                {"channel": "whatsapp", "external_id": "wamid.1", "visibility": "private",
+                 "author": {"external_id": "447700900123", "display_name": "Dana Scully", "email": "dana@example.com"},
+                 "text": "hello", "created_at": "2026-11-30T11:00:00Z"}
+            ]))
         .await;
     assert_eq!(s, StatusCode::ACCEPTED, "{r}");
     let c = r["results"][0]["conversation_id"].as_i64().unwrap();
-    app.get(&format!("/api/v1/conversations/{c}")).await.1["conversation"]["contact_id"]
+    app.get_conversation(c).await.1["conversation"]["contact_id"]
         .as_i64()
         .unwrap()
-}
-
-async fn form(app: &TestApp, path: &str, body: &str) -> (StatusCode, String) {
-    let headers = vec![(
-        "content-type",
-        "application/x-www-form-urlencoded".to_string(),
-    )];
-    app.raw(Method::POST, path, &headers, body.as_bytes().to_vec())
-        .await
 }
 
 #[tokio::test]
 async fn a_customer_opens_their_link_reads_what_is_kept_and_their_choices_are_kept() {
     let app = spawn_app().await;
     let id = dana(&app).await;
-    let (s, link) = app
-        .json(
-            Method::POST,
-            &format!("/api/v1/contacts/{id}/preference-link"),
-            json!({"days": 7}),
-        )
-        .await;
+    let (s, link) = app.preference_link(id, json!({"days": 7})).await;
     assert_eq!(s, StatusCode::OK, "{link}");
     let url = link["url"].as_str().unwrap().to_string();
     assert!(url.starts_with("/preferences/"), "{url}");
 
     // No account: the link alone opens the page, which says what is kept and why.
-    let (s, page) = app.raw(Method::GET, &url, &[], Vec::new()).await;
+    let (s, page) = app.preference_page(&url).await;
     assert_eq!(s, StatusCode::OK, "{page}");
     assert!(page.contains("Hello Dana Scully"), "{page}");
     assert!(page.contains("What we keep about you, and why"), "{page}");
@@ -57,15 +42,15 @@ async fn a_customer_opens_their_link_reads_what_is_kept_and_their_choices_are_ke
     assert!(page.contains("Co-creation"), "{page}");
 
     // She keeps updates and research, refuses marketing and surveys, wants WhatsApp.
-    let (s, saved) = form(
-        &app,
-        &url,
-        "level=co_creation&channel=whatsapp&updates=yes&research=yes",
-    )
-    .await;
+    let (s, saved) = app
+        .save_preferences(
+            &url,
+            "level=co_creation&channel=whatsapp&updates=yes&research=yes",
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{saved}");
     assert!(saved.contains("your choices are saved"), "{saved}");
-    let (_, c) = app.get(&format!("/api/v1/contacts/{id}")).await;
+    let (_, c) = app.get_contact(id).await;
     assert_eq!(c["engagement_level"], "co_creation", "{c}");
     assert_eq!(c["preferred_channel"], "whatsapp", "{c}");
     assert_eq!(c["opted_out"], false, "updates are still welcome");
@@ -91,7 +76,7 @@ async fn a_customer_opens_their_link_reads_what_is_kept_and_their_choices_are_ke
     .map(|(p, g)| (p.to_string(), *g))
     .collect();
     assert_eq!(states, expect);
-    let (_, ledger) = app.get(&format!("/api/v1/contacts/{id}/consent")).await;
+    let (_, ledger) = app.consent(id).await;
     let entries = ledger.as_array().unwrap();
     assert_eq!(
         entries.len(),
@@ -100,41 +85,39 @@ async fn a_customer_opens_their_link_reads_what_is_kept_and_their_choices_are_ke
     );
     assert!(entries.iter().all(|e| e["how"] == "preference page"));
     // The same choices again add nothing to the ledger.
-    form(
-        &app,
+    app.save_preferences(
         &url,
         "level=co_creation&channel=whatsapp&updates=yes&research=yes",
     )
     .await;
-    let (_, again) = app.get(&format!("/api/v1/contacts/{id}/consent")).await;
+    let (_, again) = app.consent(id).await;
     assert_eq!(again.as_array().unwrap().len(), 2, "{again}");
     // Refusing everything is an opt-out.
-    form(&app, &url, "level=service_only&channel=").await;
-    let (_, c) = app.get(&format!("/api/v1/contacts/{id}")).await;
+    app.save_preferences(&url, "level=service_only&channel=")
+        .await;
+    let (_, c) = app.get_contact(id).await;
     assert_eq!(
         (c["opted_out"].as_bool(), c["engagement_level"].as_str()),
         (Some(true), Some("service_only"))
     );
 
     // A channel she never wrote on, or a made-up level, is refused and changes nothing.
-    let (s, _) = form(&app, &url, "level=co_creation&channel=telegram").await;
+    let (s, _) = app
+        .save_preferences(&url, "level=co_creation&channel=telegram")
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let (s, _) = form(&app, &url, "level=superfan").await;
+    let (s, _) = app.save_preferences(&url, "level=superfan").await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let (_, c2) = app.get(&format!("/api/v1/contacts/{id}")).await;
+    let (_, c2) = app.get_contact(id).await;
     assert_eq!(c2["engagement_level"], "service_only");
 
     // Rules can use her level.
     let (s, dry) = app
-        .json(
-            Method::POST,
-            "/api/v1/rules/dry-run",
-            json!({"message": {"text": "I have an idea for your app"},
-                   "contact": {"engagement": "co_creation"},
-                   "rules": [{"name": "ideas to the product team", "trigger": {"event": "message_received"},
-                              "conditions": {"field": "contact.engagement", "op": "eq", "value": "co_creation"},
-                              "actions": [{"type": "add_tag", "tag": "co-creator"}]}]}),
-        )
+        .dry_run_rule(json!({"message": {"text": "I have an idea for your app"},
+            "contact": {"engagement": "co_creation"},
+            "rules": [{"name": "ideas to the product team", "trigger": {"event": "message_received"},
+                       "conditions": {"field": "contact.engagement", "op": "eq", "value": "co_creation"},
+                       "actions": [{"type": "add_tag", "tag": "co-creator"}]}]}))
         .await;
     assert_eq!(s, StatusCode::OK, "{dry}");
     assert_eq!(dry["rules"][0]["fires"], true, "{dry}");
@@ -144,13 +127,7 @@ async fn a_customer_opens_their_link_reads_what_is_kept_and_their_choices_are_ke
 async fn a_changed_or_expired_link_opens_nothing_and_says_why() {
     let app = spawn_app().await;
     let id = dana(&app).await;
-    let (_, link) = app
-        .json(
-            Method::POST,
-            &format!("/api/v1/contacts/{id}/preference-link"),
-            json!({}),
-        )
-        .await;
+    let (_, link) = app.preference_link(id, json!({})).await;
     let url = link["url"].as_str().unwrap().to_string();
     // Another contact's id in the link: the signature no longer matches.
     let (ws, rest) = url
@@ -159,42 +136,28 @@ async fn a_changed_or_expired_link_opens_nothing_and_says_why() {
         .unwrap();
     let (_, rest) = rest.split_once('.').unwrap();
     let forged = format!("/preferences/{ws}.{}.{rest}", id + 1);
-    let (s, page) = app.raw(Method::GET, &forged, &[], Vec::new()).await;
+    let (s, page) = app.preference_page(&forged).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{page}");
     assert!(page.contains("This link does not work"), "{page}");
-    let (s, _) = form(&app, &forged, "level=advocate").await;
+    let (s, _) = app.save_preferences(&forged, "level=advocate").await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "a forged link saves nothing");
     let expired = app.state.channels.preference_link_until(
         earshot_core::WorkspaceId(1),
         earshot_core::ContactId(id),
         earshot_core::time::now() - chrono::Duration::minutes(1),
     );
-    let (s, page) = app.raw(Method::GET, &expired, &[], Vec::new()).await;
+    let (s, page) = app.preference_page(&expired).await;
     assert_eq!(s, StatusCode::GONE, "{page}");
     assert!(page.contains("This link has expired"), "{page}");
     // Bad requests for a link are named.
-    let (s, e) = app
-        .json(
-            Method::POST,
-            &format!("/api/v1/contacts/{id}/preference-link"),
-            json!({"days": 365}),
-        )
-        .await;
+    let (s, e) = app.preference_link(id, json!({"days": 365})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
-    let (s, _) = app
-        .json(
-            Method::POST,
-            "/api/v1/contacts/999999/preference-link",
-            json!({}),
-        )
-        .await;
+    let (s, _) = app.preference_link(999999, json!({})).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     // Erased, the person's link finds nothing.
-    let (s, _) = app
-        .delete(&format!("/api/v1/contacts/{id}?erase=true"))
-        .await;
+    let (s, _) = app.erase_contact(id).await;
     assert_eq!(s, StatusCode::OK);
-    let (s, page) = app.raw(Method::GET, &url, &[], Vec::new()).await;
+    let (s, page) = app.preference_page(&url).await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{page}");
     assert!(!page.contains("Dana"), "{page}");
 }

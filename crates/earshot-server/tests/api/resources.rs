@@ -28,12 +28,12 @@ fn assert_error(body: &Value, code: &str) {
 #[tokio::test]
 async fn health_checks_need_no_token() {
     let app = spawn_app().await;
-    let (status, body) = app.send(Method::GET, "/healthz", None, vec![]).await;
+    let (status, body) = app.health().await;
     assert_eq!(
         (status, body["status"].as_str()),
         (StatusCode::OK, Some("ok"))
     );
-    let (status, body) = app.send(Method::GET, "/readyz", None, vec![]).await;
+    let (status, body) = app.readiness().await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["database"], "sqlite");
 }
@@ -85,9 +85,7 @@ async fn posted_messages_thread_into_a_conversation_with_its_contact() {
     );
     assert_eq!(again["results"][0]["status"], "duplicate");
 
-    let (status, detail) = app
-        .get(&format!("/api/v1/conversations/{conversation}"))
-        .await;
+    let (status, detail) = app.get_conversation(conversation).await;
     assert_eq!(status, StatusCode::OK, "{detail}");
     assert_eq!(detail["conversation"]["status"], "open");
     assert!(detail["conversation"]["first_response_at"].is_string());
@@ -97,10 +95,10 @@ async fn posted_messages_thread_into_a_conversation_with_its_contact() {
     assert_eq!(detail["contact"]["identities"][0]["followers"], 12);
 
     let contact = detail["contact"]["id"].clone();
-    let (status, profile) = app.get(&format!("/api/v1/contacts/{contact}")).await;
+    let (status, profile) = app.get_contact(&contact).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(profile["identities"][0]["external_id"], "cust");
-    let (_, contacts) = app.get("/api/v1/contacts?limit=1").await;
+    let (_, contacts) = app.list_contacts("limit=1").await;
     assert_eq!(contacts["items"].as_array().unwrap().len(), 1);
     assert_eq!(contacts["items"][0]["id"], contact);
     assert!(
@@ -127,7 +125,7 @@ async fn two_contacts_of_one_person_merge_and_the_merge_can_be_undone() {
     let contact_of = |c: i64| {
         let app = &app;
         async move {
-            app.get(&format!("/api/v1/conversations/{c}")).await.1["conversation"]["contact_id"]
+            app.get_conversation(c).await.1["conversation"]["contact_id"]
                 .as_i64()
                 .unwrap()
         }
@@ -136,29 +134,22 @@ async fn two_contacts_of_one_person_merge_and_the_merge_can_be_undone() {
         contact_of(conversation(0)).await,
         contact_of(conversation(1)).await,
     );
-    let (_, before_b) = app.get(&format!("/api/v1/contacts/{b}")).await;
-    let (_, found) = app.get("/api/v1/contacts?q=dana%40example").await;
+    let (_, before_b) = app.get_contact(b).await;
+    let (_, found) = app.list_contacts("q=dana%40example").await;
     assert_eq!(found["items"][0]["id"], b, "{found}");
     assert_eq!(found["items"].as_array().unwrap().len(), 1);
 
-    let merge_path = format!("/api/v1/contacts/{a}/merge");
-    let (s, e) = app
-        .json(Method::POST, &merge_path, json!({"other_id": a}))
-        .await;
+    let (s, e) = app.merge_contacts(a, json!({"other_id": a})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     assert!(e["message"].as_str().unwrap().contains("itself"));
-    let (s, _) = app
-        .json(Method::POST, &merge_path, json!({"other_id": 999_999}))
-        .await;
+    let (s, _) = app.merge_contacts(a, json!({"other_id": 999_999})).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, merge) = app
-        .json(Method::POST, &merge_path, json!({"other_id": b}))
-        .await;
+    let (s, merge) = app.merge_contacts(a, json!({"other_id": b})).await;
     assert_eq!(s, StatusCode::OK, "{merge}");
-    let (_, one) = app.get(&format!("/api/v1/contacts/{a}")).await;
+    let (_, one) = app.get_contact(a).await;
     assert_eq!(one["identities"].as_array().unwrap().len(), 2, "{one}");
     assert_eq!(contact_of(conversation(1)).await, a);
-    let (_, gone) = app.get(&format!("/api/v1/contacts/{b}")).await;
+    let (_, gone) = app.get_contact(b).await;
     assert_eq!(gone["merged_into"], a);
     // Another workspace can neither see nor undo it.
     let (s, _) = app
@@ -171,20 +162,19 @@ async fn two_contacts_of_one_person_merge_and_the_merge_can_be_undone() {
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 
-    let undo = format!("/api/v1/contacts/merges/{}/undo", merge["id"]);
-    let (s, undone) = app.json(Method::POST, &undo, json!({})).await;
+    let (s, undone) = app.undo_merge(&merge["id"]).await;
     assert_eq!(s, StatusCode::OK, "{undone}");
     assert_eq!(contact_of(conversation(1)).await, b);
-    let (_, after_b) = app.get(&format!("/api/v1/contacts/{b}")).await;
+    let (_, after_b) = app.get_contact(b).await;
     assert_eq!(after_b, before_b, "the merged contact is back as it was");
-    let (s, e) = app.json(Method::POST, &undo, json!({})).await;
+    let (s, e) = app.undo_merge(&merge["id"]).await;
     assert_eq!(s, StatusCode::CONFLICT, "{e}");
-    let (_, history) = app.get(&format!("/api/v1/contacts/{a}/merges")).await;
+    let (_, history) = app.contact_merges(a).await;
     assert_eq!(history.as_array().unwrap().len(), 1);
     assert!(history[0]["undone_at"].is_string());
 
     // The customer's right of access: everything held about them, in one document.
-    let (s, export) = app.get(&format!("/api/v1/contacts/{b}/export")).await;
+    let (s, export) = app.export_contact(b).await;
     assert_eq!(s, StatusCode::OK);
     assert!(
         export["summary"]
@@ -207,20 +197,14 @@ async fn two_contacts_of_one_person_merge_and_the_merge_can_be_undone() {
         export["consent"].is_array(),
         "the consent ledger is part of it"
     );
-    let (s, ledger) = app.get(&format!("/api/v1/contacts/{b}/consent")).await;
+    let (s, ledger) = app.consent(b).await;
     assert_eq!((s, ledger), (StatusCode::OK, json!([])));
     // An opt-out set through the API is on the ledger, once per change.
     for opted_out in [true, true, false] {
-        let (s, _) = app
-            .json(
-                Method::PATCH,
-                &format!("/api/v1/contacts/{b}"),
-                json!({"opted_out": opted_out}),
-            )
-            .await;
+        let (s, _) = app.update_contact(b, json!({"opted_out": opted_out})).await;
         assert_eq!(s, StatusCode::OK);
     }
-    let (_, ledger) = app.get(&format!("/api/v1/contacts/{b}/consent")).await;
+    let (_, ledger) = app.consent(b).await;
     let entries: Vec<(bool, &str)> = ledger
         .as_array()
         .unwrap()
@@ -243,9 +227,7 @@ async fn customers_messages_are_enriched_and_the_detail_explains_each_label() {
     let (status, body) = app.post_messages(&batch).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     let conversation = body["results"][0]["conversation_id"].clone();
-    let (_, detail) = app
-        .get(&format!("/api/v1/conversations/{conversation}"))
-        .await;
+    let (_, detail) = app.get_conversation(conversation).await;
     let e = &detail["messages"][0]["enrichment"];
     assert_eq!(e["language"], "en", "{e}");
     assert_eq!(e["sentiment"]["label"], "negative", "{e}");
@@ -277,7 +259,7 @@ async fn the_inbox_puts_the_urgent_complaint_above_the_thanks_and_says_why() {
     question["text"] = json!("@acmecare how do I change my delivery address?");
     let (status, body) = app.post_messages(&json!([thanks, fire, question])).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
-    let (_, inbox) = app.get("/api/v1/conversations").await;
+    let (_, inbox) = app.list_conversations("").await;
     let order: Vec<&Value> = inbox["items"]
         .as_array()
         .unwrap()
@@ -286,7 +268,7 @@ async fn the_inbox_puts_the_urgent_complaint_above_the_thanks_and_says_why() {
         .collect();
     let id = |k: usize| &body["results"][k]["conversation_id"];
     assert_eq!(order, [id(1), id(2), id(0)], "{inbox}");
-    let (_, detail) = app.get(&format!("/api/v1/conversations/{}", id(1))).await;
+    let (_, detail) = app.get_conversation(id(1)).await;
     let p = &detail["priority"];
     assert!(
         matches!(p["label"].as_str(), Some("urgent" | "high")),
@@ -294,47 +276,27 @@ async fn the_inbox_puts_the_urgent_complaint_above_the_thanks_and_says_why() {
     );
     assert_eq!(p["score"], detail["conversation"]["priority"]);
     assert_eq!(p["parts"][0]["part"], "urgency", "{p}");
-    let (_, thanked) = app.get(&format!("/api/v1/conversations/{}", id(0))).await;
+    let (_, thanked) = app.get_conversation(id(0)).await;
     assert_eq!(thanked["priority"]["label"], "low", "{thanked}");
 }
 
 #[tokio::test]
 async fn agents_take_assignments_and_change_status_within_their_workspace() {
     let app = spawn_app().await;
-    let (status, team) = app
-        .json(
-            Method::POST,
-            "/api/v1/teams",
-            json!({"name": "Social care"}),
-        )
-        .await;
+    let (status, team) = app.create_team(json!({"name": "Social care"})).await;
     assert_eq!(status, StatusCode::CREATED, "{team}");
-    let (status, again) = app
-        .json(
-            Method::POST,
-            "/api/v1/teams",
-            json!({"name": "Social care"}),
-        )
-        .await;
+    let (status, again) = app.create_team(json!({"name": "Social care"})).await;
     assert_eq!(status, StatusCode::CONFLICT, "{again}");
     let (status, ana) = app
-        .json(
-            Method::POST,
-            "/api/v1/agents",
-            json!({"name": "Ana", "email": "ana@acme.test", "team_id": team["id"]}),
-        )
+        .create_agent(json!({"name": "Ana", "email": "ana@acme.test", "team_id": team["id"]}))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{ana}");
     let (status, bad) = app
-        .json(
-            Method::POST,
-            "/api/v1/agents",
-            json!({"name": "Bo", "email": "not-an-address"}),
-        )
+        .create_agent(json!({"name": "Bo", "email": "not-an-address"}))
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad["message"].as_str().unwrap().contains("email"), "{bad}");
-    let (_, agents) = app.get("/api/v1/agents").await;
+    let (_, agents) = app.list_agents().await;
     assert_eq!(agents.as_array().unwrap().len(), 1);
     let (_, theirs) = app.get_as_other("/api/v1/agents").await;
     assert!(theirs.as_array().unwrap().is_empty(), "{theirs}");
@@ -344,36 +306,20 @@ async fn agents_take_assignments_and_change_status_within_their_workspace() {
         .await;
     let id = &body["results"][0]["conversation_id"];
     let (status, c) = app
-        .json(
-            Method::POST,
-            &format!("/api/v1/conversations/{id}/assign"),
-            json!({"agent_id": ana["id"], "team_id": team["id"]}),
-        )
+        .assign(id, json!({"agent_id": ana["id"], "team_id": team["id"]}))
         .await;
     assert_eq!(status, StatusCode::OK, "{c}");
     assert_eq!(c["assignee_id"], ana["id"]);
     let (_, mine) = app
-        .get(&format!("/api/v1/conversations?assignee={}", ana["id"]))
+        .list_conversations(&format!("assignee={}", ana["id"]))
         .await;
     assert_eq!(mine["items"][0]["id"], *id);
-    let (status, c) = app
-        .json(
-            Method::POST,
-            &format!("/api/v1/conversations/{id}/status"),
-            json!({"status": "resolved"}),
-        )
-        .await;
+    let (status, c) = app.set_status(id, json!({"status": "resolved"})).await;
     assert_eq!(
         (status, c["status"].as_str()),
         (StatusCode::OK, Some("resolved"))
     );
-    let (status, e) = app
-        .json(
-            Method::POST,
-            &format!("/api/v1/conversations/{id}/status"),
-            json!({"status": "done"}),
-        )
-        .await;
+    let (status, e) = app.set_status(id, json!({"status": "done"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(e["message"].as_str().unwrap().contains("done"), "{e}");
     // Another workspace can neither see nor assign this conversation.
@@ -397,22 +343,10 @@ async fn agents_take_assignments_and_change_status_within_their_workspace() {
                 .into_bytes(),
         )
         .await;
-    let (status, e) = app
-        .json(
-            Method::POST,
-            &format!("/api/v1/conversations/{id}/assign"),
-            json!({"agent_id": stranger["id"]}),
-        )
-        .await;
+    let (status, e) = app.assign(id, json!({"agent_id": stranger["id"]})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     // Unassign.
-    let (_, c) = app
-        .json(
-            Method::POST,
-            &format!("/api/v1/conversations/{id}/assign"),
-            json!({"agent_id": null}),
-        )
-        .await;
+    let (_, c) = app.assign(id, json!({"agent_id": null})).await;
     assert!(c["assignee_id"].is_null(), "{c}");
 }
 
@@ -446,7 +380,7 @@ async fn an_invalid_batch_is_refused_whole_with_every_reason() {
         .as_str()
         .unwrap()
         .contains("sentiment"));
-    let (_, list) = app.get("/api/v1/conversations").await;
+    let (_, list) = app.list_conversations("").await;
     assert!(
         list["items"].as_array().unwrap().is_empty(),
         "nothing stored"
@@ -508,17 +442,19 @@ async fn the_inbox_lists_filters_and_pages() {
             .collect(),
     );
     app.post_messages(&batch).await;
-    let (status, first) = app.get("/api/v1/conversations?limit=2").await;
+    let (status, first) = app.list_conversations("limit=2").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(first["items"].as_array().unwrap().len(), 2);
     let cursor = first["next_cursor"].as_str().unwrap();
     let (_, second) = app
-        .get(&format!("/api/v1/conversations?limit=2&cursor={cursor}"))
+        .list_conversations(&format!("limit=2&cursor={cursor}"))
         .await;
     assert_ne!(first["items"][0]["id"], second["items"][0]["id"]);
-    let (_, new) = app.get("/api/v1/conversations?status=new&channel=x&assignee=none&updated_since=2000-01-01T00:00:00Z").await;
+    let (_, new) = app
+        .list_conversations("status=new&channel=x&assignee=none&updated_since=2000-01-01T00:00:00Z")
+        .await;
     assert_eq!(new["items"].as_array().unwrap().len(), 5);
-    let (_, none) = app.get("/api/v1/conversations?status=resolved").await;
+    let (_, none) = app.list_conversations("status=resolved").await;
     assert!(none["items"].as_array().unwrap().is_empty());
 
     for (query, needle) in [
@@ -530,7 +466,7 @@ async fn the_inbox_lists_filters_and_pages() {
         ("limit=-1", "limit"),
         ("colour=red", "colour"),
     ] {
-        let (status, body) = app.get(&format!("/api/v1/conversations?{query}")).await;
+        let (status, body) = app.list_conversations(query).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
         assert_error(&body, "invalid_query");
         assert!(
@@ -577,11 +513,7 @@ async fn a_workspace_never_sees_another_workspaces_conversations() {
 async fn topics_are_validated_on_save_and_previewed_on_recent_messages() {
     let app = spawn_app().await;
     let (status, body) = app
-        .json(
-            Method::POST,
-            "/api/v1/topics",
-            json!({"name": "Refunds", "query": "(refund OR return"}),
-        )
+        .create_topic(json!({"name": "Refunds", "query": "(refund OR return"}))
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_error(&body, "invalid_topic_query");
@@ -592,42 +524,29 @@ async fn topics_are_validated_on_save_and_previewed_on_recent_messages() {
     );
 
     let (status, topic) = app
-        .json(
-            Method::POST,
-            "/api/v1/topics",
-            json!({"name": "Refunds", "query": "refund* AND NOT spam"}),
-        )
+        .create_topic(json!({"name": "Refunds", "query": "refund* AND NOT spam"}))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{topic}");
     assert_eq!(topic["active"], true);
     let id = topic["id"].clone();
     let (status, _) = app
-        .json(
-            Method::POST,
-            "/api/v1/topics",
-            json!({"name": "Refunds", "query": "x"}),
-        )
+        .create_topic(json!({"name": "Refunds", "query": "x"}))
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
 
     let (status, updated) = app
-        .json(
-            Method::PUT,
-            &format!("/api/v1/topics/{id}"),
+        .update_topic(
+            &id,
             json!({"name": "Refunds", "query": "refund*", "active": false}),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{updated}");
     assert_eq!(updated["active"], false);
     let (status, body) = app
-        .json(
-            Method::PUT,
-            &format!("/api/v1/topics/{id}"),
-            json!({"name": "Refunds", "query": "NEAR/2"}),
-        )
+        .update_topic(&id, json!({"name": "Refunds", "query": "NEAR/2"}))
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    let (_, list) = app.get("/api/v1/topics").await;
+    let (_, list) = app.list_topics().await;
     assert_eq!(list.as_array().unwrap().len(), 1);
     let (status, _) = app.get_as_other(&format!("/api/v1/topics/{id}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "another workspace's topic");
@@ -648,11 +567,7 @@ async fn topics_are_validated_on_save_and_previewed_on_recent_messages() {
     }
     app.post_messages(&Value::Array(batch)).await;
     let (status, preview) = app
-        .json(
-            Method::POST,
-            "/api/v1/topics/preview",
-            json!({"query": "refund* AND NOT spam", "samples": 1}),
-        )
+        .preview_topic(json!({"query": "refund* AND NOT spam", "samples": 1}))
         .await;
     assert_eq!(status, StatusCode::OK, "{preview}");
     assert_eq!(
@@ -660,19 +575,13 @@ async fn topics_are_validated_on_save_and_previewed_on_recent_messages() {
         (Some(4), Some(2))
     );
     assert_eq!(preview["samples"].as_array().unwrap().len(), 1);
-    let (status, body) = app
-        .json(
-            Method::POST,
-            "/api/v1/topics/preview",
-            json!({"query": "\"unclosed"}),
-        )
-        .await;
+    let (status, body) = app.preview_topic(json!({"query": "\"unclosed"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["column"], 1);
 
-    let (status, _) = app.delete(&format!("/api/v1/topics/{id}")).await;
+    let (status, _) = app.delete_topic(&id).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) = app.delete(&format!("/api/v1/topics/{id}")).await;
+    let (status, _) = app.delete_topic(&id).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -699,11 +608,7 @@ async fn listening_posts_are_matched_against_topics_changed_while_running() {
 
     // A topic added to the running server applies to the very next message.
     let (status, topic) = app
-        .json(
-            Method::POST,
-            "/api/v1/topics",
-            json!({"name": "Refunds", "query": "refund*"}),
-        )
+        .create_topic(json!({"name": "Refunds", "query": "refund*"}))
         .await;
     assert_eq!(status, StatusCode::CREATED);
     let (_, body) = app
@@ -715,9 +620,7 @@ async fn listening_posts_are_matched_against_topics_changed_while_running() {
     assert_eq!(body["results"][0]["status"], "stored", "{body}");
     assert_eq!(body["results"][1]["status"], "counted");
     let conversation = &body["results"][0]["conversation_id"];
-    let (_, detail) = app
-        .get(&format!("/api/v1/conversations/{conversation}"))
-        .await;
+    let (_, detail) = app.get_conversation(conversation).await;
     assert_eq!(
         detail["messages"][0]["topics"],
         json!([topic["id"]]),
@@ -727,11 +630,7 @@ async fn listening_posts_are_matched_against_topics_changed_while_running() {
     // Changing the topic changes what the next message matches.
     let id = &topic["id"];
     let (status, updated) = app
-        .json(
-            Method::PUT,
-            &format!("/api/v1/topics/{id}"),
-            json!({"name": "Refunds", "query": "cancel*"}),
-        )
+        .update_topic(id, json!({"name": "Refunds", "query": "cancel*"}))
         .await;
     assert_eq!(status, StatusCode::OK, "{updated}");
     let (_, body) = app
@@ -753,11 +652,7 @@ async fn listening_posts_are_matched_against_topics_changed_while_running() {
 
     // `lang:` sees the language the enrich stage would find.
     let (status, _) = app
-        .json(
-            Method::POST,
-            "/api/v1/topics",
-            json!({"name": "Colis en français", "query": "lang:fr colis"}),
-        )
+        .create_topic(json!({"name": "Colis en français", "query": "lang:fr colis"}))
         .await;
     assert_eq!(status, StatusCode::CREATED);
     let (_, body) = app
@@ -792,7 +687,7 @@ async fn one_person_on_email_whatsapp_and_x_is_one_contact_plus_an_explained_sug
         let app = &app;
         let c = r["results"][i]["conversation_id"].as_i64().unwrap();
         async move {
-            app.get(&format!("/api/v1/conversations/{c}")).await.1["conversation"]["contact_id"]
+            app.get_conversation(c).await.1["conversation"]["contact_id"]
                 .as_i64()
                 .unwrap()
         }
@@ -804,7 +699,7 @@ async fn one_person_on_email_whatsapp_and_x_is_one_contact_plus_an_explained_sug
         "the signature's number is her WhatsApp"
     );
     assert_ne!(on_x, dana, "nothing strong links the X account");
-    let (_, profile) = app.get(&format!("/api/v1/contacts/{dana}")).await;
+    let (_, profile) = app.get_contact(dana).await;
     assert_eq!(
         profile["identities"].as_array().unwrap().len(),
         2,
@@ -826,7 +721,7 @@ async fn one_person_on_email_whatsapp_and_x_is_one_contact_plus_an_explained_sug
         kinds.contains(&("dana.scully@example.com", true)),
         "{kinds:?}"
     );
-    let (_, merges) = app.get(&format!("/api/v1/contacts/{dana}/merges")).await;
+    let (_, merges) = app.contact_merges(dana).await;
     assert!(
         merges[0]["reason"]
             .as_str()
@@ -836,9 +731,7 @@ async fn one_person_on_email_whatsapp_and_x_is_one_contact_plus_an_explained_sug
     );
 
     // The X account is suggested, with the fields that decided it.
-    let (s, suggested) = app
-        .get(&format!("/api/v1/contacts/{on_x}/suggestions"))
-        .await;
+    let (s, suggested) = app.suggestions(on_x, "").await;
     assert_eq!(s, StatusCode::OK, "{suggested}");
     assert_eq!(suggested[0]["contact"]["id"], dana, "{suggested}");
     assert!(suggested[0]["score"].as_f64().unwrap() > 0.0);
@@ -849,31 +742,18 @@ async fn one_person_on_email_whatsapp_and_x_is_one_contact_plus_an_explained_sug
         .map(|p| p["field"].as_str().unwrap())
         .collect();
     assert!(fields.contains(&"name"), "{suggested}");
-    let (_, strict) = app
-        .get(&format!("/api/v1/contacts/{on_x}/suggestions?min_score=40"))
-        .await;
+    let (_, strict) = app.suggestions(on_x, "min_score=40").await;
     assert_eq!(strict, json!([]), "no suggestion is that certain");
     // Rejected, it is never suggested again; bad ids are named.
-    let reject = format!("/api/v1/contacts/{on_x}/suggestions/{dana}/reject");
-    let (s, _) = app.json(Method::POST, &reject, json!({})).await;
+    let (s, _) = app.reject_suggestion(on_x, dana).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    let (_, after) = app
-        .get(&format!("/api/v1/contacts/{on_x}/suggestions"))
-        .await;
+    let (_, after) = app.suggestions(on_x, "").await;
     assert_eq!(after, json!([]));
-    let (_, from_dana) = app
-        .get(&format!("/api/v1/contacts/{dana}/suggestions"))
-        .await;
+    let (_, from_dana) = app.suggestions(dana, "").await;
     assert_eq!(from_dana, json!([]), "rejected both ways");
-    let (s, e) = app
-        .json(
-            Method::POST,
-            &format!("/api/v1/contacts/{on_x}/suggestions/999999/reject"),
-            json!({}),
-        )
-        .await;
+    let (s, e) = app.reject_suggestion(on_x, 999999).await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{e}");
-    let (s, _) = app.get("/api/v1/contacts/999999/suggestions").await;
+    let (s, _) = app.suggestions(999999, "").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
 
@@ -885,36 +765,30 @@ async fn erasing_a_customer_needs_confirmation_and_is_on_the_privacy_log() {
         "text": "please forget me", "created_at": "2026-11-30T10:00:00Z"});
     let (_, r) = app.post_messages(&json!([message.clone()])).await;
     let conversation = r["results"][0]["conversation_id"].as_i64().unwrap();
-    let (_, c) = app
-        .get(&format!("/api/v1/conversations/{conversation}"))
-        .await;
+    let (_, c) = app.get_conversation(conversation).await;
     let contact = c["conversation"]["contact_id"].as_i64().unwrap();
-    let (s, _) = app.get(&format!("/api/v1/contacts/{contact}/export")).await;
+    let (s, _) = app.export_contact(contact).await;
     assert_eq!(s, StatusCode::OK);
 
-    let path = format!("/api/v1/contacts/{contact}");
-    let (s, e) = app.json(Method::DELETE, &path, json!({})).await;
+    let (s, e) = app.delete_contact(contact).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
     assert_eq!(e["code"], "erase_not_confirmed");
-    assert!(app.get(&path).await.0.is_success(), "nothing was erased");
-    let (s, erased) = app
-        .json(Method::DELETE, &format!("{path}?erase=true"), json!({}))
-        .await;
+    assert!(
+        app.get_contact(contact).await.0.is_success(),
+        "nothing was erased"
+    );
+    let (s, erased) = app.erase_contact(contact).await;
     assert_eq!(s, StatusCode::OK, "{erased}");
     assert_eq!(
         (erased["messages"].as_u64(), erased["identities"].as_u64()),
         (Some(1), Some(1))
     );
-    assert_eq!(app.get(&path).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(app.get_contact(contact).await.0, StatusCode::NOT_FOUND);
     assert_eq!(
-        app.get(&format!("/api/v1/conversations/{conversation}"))
-            .await
-            .0,
+        app.get_conversation(conversation).await.0,
         StatusCode::NOT_FOUND
     );
-    let (s, _) = app
-        .json(Method::DELETE, &format!("{path}?erase=true"), json!({}))
-        .await;
+    let (s, _) = app.erase_contact(contact).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 
     // WhatsApp re-delivers the message: it is not stored again.
@@ -927,7 +801,7 @@ async fn erasing_a_customer_needs_confirmation_and_is_on_the_privacy_log() {
     );
     assert_eq!(again["results"][0]["status"], "erased");
 
-    let (_, log) = app.get("/api/v1/privacy/log").await;
+    let (_, log) = app.privacy_log().await;
     let actions: Vec<&str> = log
         .as_array()
         .unwrap()
@@ -942,9 +816,7 @@ async fn erasing_a_customer_needs_confirmation_and_is_on_the_privacy_log() {
 async fn the_matcher_is_fitted_on_the_workspace_s_own_contacts() {
     let app = spawn_app().await;
     // Too few contacts: the documented defaults stay.
-    let (s, few) = app
-        .json(Method::POST, "/api/v1/contacts/matcher/fit", json!({}))
-        .await;
+    let (s, few) = app.fit_matcher().await;
     assert_eq!(s, StatusCode::OK, "{few}");
     assert_eq!(
         (few["records"].as_u64(), few["iterations"].as_u64()),
@@ -992,9 +864,7 @@ async fn the_matcher_is_fitted_on_the_workspace_s_own_contacts() {
         let (s, r) = app.post_messages(&json!(chunk)).await;
         assert_eq!(s, StatusCode::ACCEPTED, "{r}");
     }
-    let (s, fitted) = app
-        .json(Method::POST, "/api/v1/contacts/matcher/fit", json!({}))
-        .await;
+    let (s, fitted) = app.fit_matcher().await;
     assert_eq!(s, StatusCode::OK, "{fitted}");
     assert!(fitted["records"].as_u64().unwrap() >= 1_000, "{fitted}");
     assert!(
@@ -1002,42 +872,35 @@ async fn the_matcher_is_fitted_on_the_workspace_s_own_contacts() {
         "EM ran: {fitted}"
     );
     // Suggestions now score with the fitted parameters.
-    let (s, suggested) = app
-        .get("/api/v1/contacts/1/suggestions?min_score=-50")
-        .await;
+    let (s, suggested) = app.suggestions(1, "min_score=-50").await;
     assert_eq!(s, StatusCode::OK, "{suggested}");
 }
 
 #[tokio::test]
 async fn retention_is_set_per_workspace_or_channel_with_clear_errors() {
     let app = spawn_app().await;
-    let path = "/api/v1/privacy/retention";
-    let (s, set) = app.json(Method::PUT, path, json!({"days": 365})).await;
+    let (s, set) = app.set_retention(json!({"days": 365})).await;
     assert_eq!(s, StatusCode::OK, "{set}");
     assert_eq!(set, json!([{"days": 365}]));
-    let (s, e) = app.json(Method::PUT, path, json!({"days": 0})).await;
+    let (s, e) = app.set_retention(json!({"days": 0})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     assert!(e["message"].as_str().unwrap().contains("`days`"));
     let (s, e) = app
-        .json(
-            Method::PUT,
-            path,
-            json!({"days": 30, "channel_id": 999_999}),
-        )
+        .set_retention(json!({"days": 30, "channel_id": 999_999}))
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{e}");
-    let (s, e) = app.json(Method::PUT, path, json!({"weeks": 3})).await;
+    let (s, e) = app.set_retention(json!({"weeks": 3})).await;
     assert!(s.is_client_error(), "{e}");
-    let (s, e) = app.json(Method::PUT, path, json!({})).await;
+    let (s, e) = app.set_retention(json!({})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
-    let (_, kept) = app.get(path).await;
+    let (_, kept) = app.retention().await;
     assert_eq!(
         kept,
         json!([{"days": 365}]),
         "an empty body removes nothing"
     );
-    let (_, removed) = app.json(Method::PUT, path, json!({"days": null})).await;
+    let (_, removed) = app.set_retention(json!({"days": null})).await;
     assert_eq!(removed, json!([]));
-    let (_, got) = app.get(path).await;
+    let (_, got) = app.retention().await;
     assert_eq!(got, json!([]));
 }

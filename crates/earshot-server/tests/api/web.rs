@@ -7,57 +7,6 @@ use axum::http::{header, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
-struct Reply {
-    status: StatusCode,
-    location: Option<String>,
-    cookie: Option<String>,
-    body: String,
-}
-
-async fn send(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    cookie: Option<&str>,
-    form: Option<&str>,
-) -> Reply {
-    let mut request = Request::builder().method(method).uri(path);
-    if let Some(c) = cookie {
-        request = request.header(header::COOKIE, c);
-    }
-    if form.is_some() {
-        request = request.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-    }
-    let request = request
-        .body(Body::from(form.unwrap_or("").to_string()))
-        .unwrap();
-    let response = app.router.clone().oneshot(request).await.unwrap();
-    let header_of = |name| {
-        response
-            .headers()
-            .get(name)
-            .map(|v: &header::HeaderValue| v.to_str().unwrap().to_string())
-    };
-    let (location, cookie) = (header_of(header::LOCATION), header_of(header::SET_COOKIE));
-    let status = response.status();
-    let body = String::from_utf8(
-        response
-            .into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes()
-            .to_vec(),
-    )
-    .unwrap();
-    Reply {
-        status,
-        location,
-        cookie,
-        body,
-    }
-}
-
 #[tokio::test]
 async fn sign_in_reach_the_ui_and_sign_out() {
     let app = spawn_app().await;
@@ -82,12 +31,12 @@ async fn sign_in_reach_the_ui_and_sign_out() {
         .unwrap();
 
     // No session: the UI sends you to the login page, which is labelled for screen readers.
-    let r = send(&app, Method::GET, "/", None, None).await;
+    let r = app.home(None).await;
     assert_eq!(
         (r.status, r.location.as_deref()),
         (StatusCode::SEE_OTHER, Some("/login"))
     );
-    let r = send(&app, Method::GET, "/login", None, None).await;
+    let r = app.login_page().await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(
         r.body.contains("<label for=\"email\">") && r.body.contains("<label for=\"password\">")
@@ -98,21 +47,16 @@ async fn sign_in_reach_the_ui_and_sign_out() {
         "email=ana%40acme.test&password=wrong+password",
         "email=bob%40acme.test&password=a+long+password",
     ] {
-        let r = send(&app, Method::POST, "/login", None, Some(form)).await;
+        let r = app.log_in(form).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
         assert!(r.body.contains("Wrong email or password."));
         assert!(r.cookie.is_none());
     }
 
     // Right (email case does not matter): a session cookie the page's scripts can't read.
-    let r = send(
-        &app,
-        Method::POST,
-        "/login",
-        None,
-        Some("email=ANA%40acme.test&password=a+long+password"),
-    )
-    .await;
+    let r = app
+        .log_in("email=ANA%40acme.test&password=a+long+password")
+        .await;
     assert_eq!(
         (r.status, r.location.as_deref()),
         (StatusCode::SEE_OTHER, Some("/"))
@@ -123,34 +67,22 @@ async fn sign_in_reach_the_ui_and_sign_out() {
         "{set}"
     );
     let cookie = set.split(';').next().unwrap().to_string();
-    let r = send(&app, Method::GET, "/", Some(&cookie), None).await;
+    let r = app.home(Some(&cookie)).await;
     assert_eq!(
         (r.status, r.location.as_deref()),
         (StatusCode::SEE_OTHER, Some("/inbox"))
     );
-    let home = send(&app, Method::GET, "/inbox", Some(&cookie), None).await;
+    let home = app.inbox(&cookie, "").await;
     assert_eq!(home.status, StatusCode::OK);
     assert!(home.body.contains("Signed in as <strong>Ana</strong>"));
     // The session does not open the API: that still takes a token.
-    let api = send(
-        &app,
-        Method::GET,
-        "/api/v1/conversations",
-        Some(&cookie),
-        None,
-    )
-    .await;
+    let api = app
+        .browse(Method::GET, "/api/v1/conversations", Some(&cookie), None)
+        .await;
     assert_eq!(api.status, StatusCode::UNAUTHORIZED);
 
     // Signing out needs the page's CSRF token.
-    let r = send(
-        &app,
-        Method::POST,
-        "/logout",
-        Some(&cookie),
-        Some("csrf=forged"),
-    )
-    .await;
+    let r = app.log_out(&cookie, "csrf=forged").await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let csrf = home
         .body
@@ -161,21 +93,14 @@ async fn sign_in_reach_the_ui_and_sign_out() {
         .next()
         .unwrap()
         .to_string();
-    let r = send(
-        &app,
-        Method::POST,
-        "/logout",
-        Some(&cookie),
-        Some(&format!("csrf={csrf}")),
-    )
-    .await;
+    let r = app.log_out(&cookie, &format!("csrf={csrf}")).await;
     assert_eq!(
         (r.status, r.location.as_deref()),
         (StatusCode::SEE_OTHER, Some("/login"))
     );
     assert!(r.cookie.unwrap().contains("Max-Age=0"));
     // The old cookie is dead.
-    let r = send(&app, Method::GET, "/", Some(&cookie), None).await;
+    let r = app.home(Some(&cookie)).await;
     assert_eq!(
         (r.status, r.location.as_deref()),
         (StatusCode::SEE_OTHER, Some("/login"))
@@ -242,18 +167,12 @@ async fn the_inbox_lists_the_workspaces_conversations_most_urgent_first() {
         "text": "thanks for the quick help <3", "created_at": chrono::Utc::now().to_rfc3339()});
     let urgent = serde_json::json!({"channel": "x", "external_id": "m2", "author": {"external_id": "u2", "handle": "burnt_bea"},
         "text": "my charger caught fire and burned my hand, this is dangerous!!!", "created_at": chrono::Utc::now().to_rfc3339()});
-    let (status, body) = app
-        .json(
-            Method::POST,
-            "/api/v1/messages",
-            serde_json::json!([calm, urgent]),
-        )
-        .await;
+    let (status, body) = app.post_messages(&serde_json::json!([calm, urgent])).await;
     assert!(status.is_success(), "{body}");
     let urgent_id = body["results"][1]["conversation_id"].as_i64().unwrap();
 
-    let ana = sign_in(&app, "ana@acme.test").await;
-    let inbox = send(&app, Method::GET, "/inbox", Some(&ana), None).await;
+    let ana = app.sign_in("ana@acme.test").await;
+    let inbox = app.inbox(&ana, "").await;
     assert_eq!(inbox.status, StatusCode::OK);
     let (bea, carl) = (
         inbox.body.find("burnt_bea").unwrap(),
@@ -265,57 +184,27 @@ async fn the_inbox_lists_the_workspaces_conversations_most_urgent_first() {
         "the SLA time left is shown"
     );
     assert!(inbox.body.contains("&lt;3"), "text is escaped");
-    let page = send(
-        &app,
-        Method::GET,
-        &format!("/c/{urgent_id}"),
-        Some(&ana),
-        None,
-    )
-    .await;
+    let page = app.conversation_page(&ana, urgent_id).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("my charger caught fire"));
-    let unassigned = send(
-        &app,
-        Method::GET,
-        "/inbox?view=unassigned",
-        Some(&ana),
-        None,
-    )
-    .await;
+    let unassigned = app.inbox(&ana, "view=unassigned").await;
     assert!(unassigned.body.contains("burnt_bea"));
 
     // Another workspace's person sees none of it.
-    let gus = sign_in(&app, "gus@globex.test").await;
-    let theirs = send(&app, Method::GET, "/inbox", Some(&gus), None).await;
+    let gus = app.sign_in("gus@globex.test").await;
+    let theirs = app.inbox(&gus, "").await;
     assert!(!theirs.body.contains("burnt_bea"));
-    let r = send(
-        &app,
-        Method::GET,
-        &format!("/c/{urgent_id}"),
-        Some(&gus),
-        None,
-    )
-    .await;
+    let r = app.conversation_page(&gus, urgent_id).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     // Nobody signed in: to the login page.
     for path in ["/inbox", &format!("/c/{urgent_id}")] {
-        let r = send(&app, Method::GET, path, None, None).await;
+        let r = app.browse(Method::GET, path, None, None).await;
         assert_eq!(
             (r.status, r.location.as_deref()),
             (StatusCode::SEE_OTHER, Some("/login")),
             "{path}"
         );
     }
-}
-
-async fn sign_in(app: &TestApp, email: &str) -> String {
-    let form = format!(
-        "email={}&password=a+long+password",
-        email.replace('@', "%40")
-    );
-    let r = send(app, Method::POST, "/login", None, Some(&form)).await;
-    r.cookie.unwrap().split(';').next().unwrap().to_string()
 }
 
 /// The page's CSRF token (every form carries it).
@@ -386,9 +275,7 @@ async fn post_message(app: &TestApp, id: &str, handle: &str, text: &str, minutes
     let m = serde_json::json!({"channel": "x", "external_id": id,
         "author": {"external_id": format!("u-{handle}"), "handle": handle},
         "text": text, "created_at": (chrono::Utc::now() - chrono::Duration::minutes(minutes_ago)).to_rfc3339()});
-    let (status, body) = app
-        .json(Method::POST, "/api/v1/messages", serde_json::json!([m]))
-        .await;
+    let (status, body) = app.post_messages(&serde_json::json!([m])).await;
     assert!(status.is_success(), "{body}");
     body["results"][0]["conversation_id"].as_i64().unwrap()
 }
@@ -413,7 +300,7 @@ async fn every_page_and_form_needs_a_session_and_the_api_a_token() {
         "/settings/sla",
         "/settings/replies",
     ] {
-        let r = send(&app, Method::GET, path, None, None).await;
+        let r = app.browse(Method::GET, path, None, None).await;
         assert_eq!(
             (r.status, r.location.as_deref()),
             (StatusCode::SEE_OTHER, Some("/login")),
@@ -435,7 +322,9 @@ async fn every_page_and_form_needs_a_session_and_the_api_a_token() {
         "/settings/sla",
         "/settings/replies",
     ] {
-        let r = send(&app, Method::POST, path, None, Some("csrf=x&text=hi")).await;
+        let r = app
+            .browse(Method::POST, path, None, Some("csrf=x&text=hi"))
+            .await;
         assert_eq!(
             (r.status, r.location.as_deref()),
             (StatusCode::SEE_OTHER, Some("/login")),
@@ -449,7 +338,7 @@ async fn every_page_and_form_needs_a_session_and_the_api_a_token() {
         "/api/v1/rules",
         "/api/v1/agents",
     ] {
-        let r = send(&app, Method::GET, path, None, None).await;
+        let r = app.browse(Method::GET, path, None, None).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{path}");
     }
 }
@@ -466,9 +355,9 @@ async fn an_agent_answers_hands_over_and_resolves_from_the_conversation_page() {
         30,
     )
     .await;
-    let ana = sign_in(&app, "ana@acme.test").await;
+    let ana = app.sign_in("ana@acme.test").await;
     let path = format!("/c/{id}");
-    let page = send(&app, Method::GET, &path, Some(&ana), None).await;
+    let page = app.conversation_page(&ana, id).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("my order never arrived"));
     assert!(
@@ -492,14 +381,9 @@ async fn an_agent_answers_hands_over_and_resolves_from_the_conversation_page() {
         .to_string();
 
     // A forged form changes nothing.
-    let r = send(
-        &app,
-        Method::POST,
-        &format!("{path}/reply"),
-        Some(&ana),
-        Some("csrf=forged&text=hello"),
-    )
-    .await;
+    let r = app
+        .conversation_form(&ana, id, "reply", "csrf=forged&text=hello")
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let store = &app.state.store;
     let ws = store.workspace_by_name("acme").await.unwrap().unwrap().id;
@@ -507,13 +391,12 @@ async fn an_agent_answers_hands_over_and_resolves_from_the_conversation_page() {
     assert_eq!(store.conversation_messages(ws, cid).await.unwrap().len(), 1);
 
     // Reply: stored on the conversation's channel, the SLA met, on the history.
-    let r = send(&app, Method::POST, &format!("{path}/reply"), Some(&ana),
-        Some(&format!("csrf={csrf}&last_seen_message_id={last_seen}&text=So+sorry%21+Could+you+DM+us+the+order+number%3F"))).await;
+    let r = app.conversation_form(&ana, id, "reply", &format!("csrf={csrf}&last_seen_message_id={last_seen}&text=So+sorry%21+Could+you+DM+us+the+order+number%3F")).await;
     assert_eq!(
         (r.status, r.location.as_deref()),
         (StatusCode::SEE_OTHER, Some(path.as_str()))
     );
-    let page = send(&app, Method::GET, &path, Some(&ana), None).await;
+    let page = app.conversation_page(&ana, id).await;
     assert!(page
         .body
         .contains("So sorry! Could you DM us the order number?"));
@@ -527,16 +410,14 @@ async fn an_agent_answers_hands_over_and_resolves_from_the_conversation_page() {
     assert!(c.first_response_at.is_some() && c.waiting_since.is_none());
 
     // Someone else answered since: the stale form is refused, the draft kept, nothing sent.
-    let r = send(
-        &app,
-        Method::POST,
-        &format!("{path}/reply"),
-        Some(&ana),
-        Some(&format!(
-            "csrf={csrf}&last_seen_message_id={last_seen}&text=My+second+thought"
-        )),
-    )
-    .await;
+    let r = app
+        .conversation_form(
+            &ana,
+            id,
+            "reply",
+            &format!("csrf={csrf}&last_seen_message_id={last_seen}&text=My+second+thought"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(
         r.body.contains("Someone answered this customer") && r.body.contains("My second thought")
@@ -551,14 +432,9 @@ async fn an_agent_answers_hands_over_and_resolves_from_the_conversation_page() {
         ("tags", "remove=vip".to_string()),
         ("assign", format!("agent_id={}&team_id=", team.ben.id)),
     ] {
-        let r = send(
-            &app,
-            Method::POST,
-            &format!("{path}/{action}"),
-            Some(&ana),
-            Some(&format!("csrf={csrf}&{form}")),
-        )
-        .await;
+        let r = app
+            .conversation_form(&ana, id, action, &format!("csrf={csrf}&{form}"))
+            .await;
         assert_eq!(
             r.status,
             StatusCode::SEE_OTHER,
@@ -575,28 +451,18 @@ async fn an_agent_answers_hands_over_and_resolves_from_the_conversation_page() {
         store.conversation_tags(ws, cid).await.unwrap(),
         vec!["refund"]
     );
-    let page = send(&app, Method::GET, &path, Some(&ana), None).await;
+    let page = app.conversation_page(&ana, id).await;
     assert!(page.body.contains("Refund approved by billing"));
     assert!(page.body.contains("assigned</strong> by Ana: to Ben"));
-    let r = send(
-        &app,
-        Method::POST,
-        &format!("{path}/snooze"),
-        Some(&ana),
-        Some(&format!("csrf={csrf}&minutes=240")),
-    )
-    .await;
+    let r = app
+        .conversation_form(&ana, id, "snooze", &format!("csrf={csrf}&minutes=240"))
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let c = store.get_conversation(ws, cid).await.unwrap().unwrap();
     assert_eq!(c.status, earshot_core::ConversationStatus::Snoozed);
-    let r = send(
-        &app,
-        Method::POST,
-        &format!("{path}/status"),
-        Some(&ana),
-        Some(&format!("csrf={csrf}&status=resolved")),
-    )
-    .await;
+    let r = app
+        .conversation_form(&ana, id, "status", &format!("csrf={csrf}&status=resolved"))
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let c = store.get_conversation(ws, cid).await.unwrap().unwrap();
     assert_eq!(c.status, earshot_core::ConversationStatus::Resolved);
@@ -611,14 +477,9 @@ async fn an_agent_answers_hands_over_and_resolves_from_the_conversation_page() {
         ("note", "text=+", "A note has 1 to 10,000 characters."),
         ("assign", "agent_id=999&team_id=", "does not exist"),
     ] {
-        let r = send(
-            &app,
-            Method::POST,
-            &format!("{path}/{action}"),
-            Some(&ana),
-            Some(&format!("csrf={csrf}&{form}")),
-        )
-        .await;
+        let r = app
+            .conversation_form(&ana, id, action, &format!("csrf={csrf}&{form}"))
+            .await;
         assert_eq!(
             r.status,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -629,18 +490,18 @@ async fn an_agent_answers_hands_over_and_resolves_from_the_conversation_page() {
     }
 
     // Another workspace's person can neither see nor change it.
-    let gus = sign_in(&app, "gus@globex.test").await;
-    let theirs = send(&app, Method::GET, &path, Some(&gus), None).await;
+    let gus = app.sign_in("gus@globex.test").await;
+    let theirs = app.conversation_page(&gus, id).await;
     assert_eq!(theirs.status, StatusCode::NOT_FOUND);
-    let gus_page = send(&app, Method::GET, "/inbox", Some(&gus), None).await;
-    let r = send(
-        &app,
-        Method::POST,
-        &format!("{path}/status"),
-        Some(&gus),
-        Some(&format!("csrf={}&status=open", csrf_of(&gus_page.body))),
-    )
-    .await;
+    let gus_page = app.inbox(&gus, "").await;
+    let r = app
+        .conversation_form(
+            &gus,
+            id,
+            "status",
+            &format!("csrf={}&status=open", csrf_of(&gus_page.body)),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let c = store.get_conversation(ws, cid).await.unwrap().unwrap();
     assert_eq!(c.status, earshot_core::ConversationStatus::Resolved);
@@ -656,15 +517,13 @@ async fn a_messages_attachments_are_listed_under_it() {
         "created_at": chrono::Utc::now().to_rfc3339(),
         "attachments": [{"kind": "image", "mime_type": "image/jpeg", "size": 48213, "media_id": "1234"},
                         {"kind": "document", "name": "<b>receipt</b>.pdf", "url": "javascript:alert(1)"}]});
-    let (status, body) = app
-        .json(Method::POST, "/api/v1/messages", serde_json::json!([m]))
-        .await;
+    let (status, body) = app.post_messages(&serde_json::json!([m])).await;
     assert!(status.is_success(), "{body}");
     let id = body["results"][0]["conversation_id"].as_i64().unwrap();
-    let (_, full) = app.get(&format!("/api/v1/conversations/{id}")).await;
+    let (_, full) = app.get_conversation(id).await;
     assert_eq!(full["messages"][0]["attachments"][0]["media_id"], "1234");
-    let ana = sign_in(&app, "ana@acme.test").await;
-    let page = send(&app, Method::GET, &format!("/c/{id}"), Some(&ana), None).await;
+    let ana = app.sign_in("ana@acme.test").await;
+    let page = app.conversation_page(&ana, id).await;
     assert!(
         page.body.contains("image/jpeg · 47 KB") && page.body.contains("media 1234"),
         "{}",
@@ -695,16 +554,14 @@ async fn a_messages_attachments_are_listed_under_it() {
         )
         .await
         .unwrap();
-    let page = send(&app, Method::GET, &format!("/c/{id}"), Some(&ana), None).await;
+    let page = app.conversation_page(&ana, id).await;
     assert!(page.body.contains("The customer deleted this message"));
     assert!(!page.body.contains("here is the broken box"));
     // Too many, or a blank kind, is a clear error naming the field.
     let mut bad = m.clone();
     bad["external_id"] = "wamid.bad".into();
     bad["attachments"] = serde_json::json!([{"kind": " "}]);
-    let (_, body) = app
-        .json(Method::POST, "/api/v1/messages", serde_json::json!([bad]))
-        .await;
+    let (_, body) = app.post_messages(&serde_json::json!([bad])).await;
     assert!(body.to_string().contains("attachments[].kind"), "{body}");
 }
 
@@ -718,31 +575,19 @@ async fn an_agent_finds_the_same_customer_elsewhere_merges_and_undoes() {
             "text": "Where is order A-1042?", "created_at": chrono::Utc::now().to_rfc3339()})
     };
     let (_, r) = app
-        .json(
-            Method::POST,
-            "/api/v1/messages",
-            serde_json::json!([
-                post("whatsapp", "wamid.1", "15550001", "+15550001"),
-                post(
-                    "email",
-                    "m1@example.com",
-                    "dana@example.com",
-                    "dana@example.com"
-                )
-            ]),
-        )
+        .post_messages(&serde_json::json!([
+            post("whatsapp", "wamid.1", "15550001", "+15550001"),
+            post(
+                "email",
+                "m1@example.com",
+                "dana@example.com",
+                "dana@example.com"
+            )
+        ]))
         .await;
     let id = r["results"][0]["conversation_id"].as_i64().unwrap();
-    let ana = sign_in(&app, "ana@acme.test").await;
-    let path = format!("/c/{id}");
-    let page = send(
-        &app,
-        Method::GET,
-        &format!("{path}?find=dana%40example"),
-        Some(&ana),
-        None,
-    )
-    .await;
+    let ana = app.sign_in("ana@acme.test").await;
+    let page = app.find_customer(&ana, id, "dana%40example").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
         page.body.contains("Merge into this customer"),
@@ -759,16 +604,11 @@ async fn an_agent_finds_the_same_customer_elsewhere_merges_and_undoes() {
         .unwrap()
         .to_string();
     let csrf = csrf_of(&page.body);
-    let merged = send(
-        &app,
-        Method::POST,
-        &format!("{path}/merge"),
-        Some(&ana),
-        Some(&format!("csrf={csrf}&other_id={other}")),
-    )
-    .await;
+    let merged = app
+        .conversation_form(&ana, id, "merge", &format!("csrf={csrf}&other_id={other}"))
+        .await;
     assert_eq!(merged.status, StatusCode::SEE_OTHER, "{}", merged.body);
-    let page = send(&app, Method::GET, &path, Some(&ana), None).await;
+    let page = app.conversation_page(&ana, id).await;
     assert!(
         page.body.contains("@dana@example.com"),
         "both identities shown"
@@ -783,30 +623,25 @@ async fn an_agent_finds_the_same_customer_elsewhere_merges_and_undoes() {
         .next()
         .unwrap()
         .to_string();
-    let undone = send(
-        &app,
-        Method::POST,
-        &format!("{path}/merges/{undo}/undo"),
-        Some(&ana),
-        Some(&format!("csrf={csrf}")),
-    )
-    .await;
+    let undone = app
+        .conversation_form(
+            &ana,
+            id,
+            &format!("merges/{undo}/undo"),
+            &format!("csrf={csrf}"),
+        )
+        .await;
     assert_eq!(undone.status, StatusCode::SEE_OTHER);
-    let page = send(&app, Method::GET, &path, Some(&ana), None).await;
+    let page = app.conversation_page(&ana, id).await;
     assert!(
         !page.body.contains("@dana@example.com"),
         "the email identity went back"
     );
     assert!(page.body.contains("undone"));
     // Merging a customer into themselves is refused on the page, with the reason.
-    let own = send(
-        &app,
-        Method::POST,
-        &format!("{path}/merge"),
-        Some(&ana),
-        Some(&format!("csrf={csrf}&other_id=1")),
-    )
-    .await;
+    let own = app
+        .conversation_form(&ana, id, "merge", &format!("csrf={csrf}&other_id=1"))
+        .await;
     assert_eq!(own.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", own.body);
     assert!(own.body.contains("itself"));
 }
@@ -831,29 +666,22 @@ async fn the_inbox_filters_by_view_sentiment_intent_tag_and_channel() {
         10,
     )
     .await;
-    let ana = sign_in(&app, "ana@acme.test").await;
-    let page = send(&app, Method::GET, "/inbox", Some(&ana), None).await;
+    let ana = app.sign_in("ana@acme.test").await;
+    let page = app.inbox(&ana, "").await;
     let csrf = csrf_of(&page.body);
     assert!(page
         .body
         .contains("<span class=\"badge s-negative\">negative</span>"));
-    send(
-        &app,
-        Method::POST,
-        &format!("/c/{angry}/tags"),
-        Some(&ana),
-        Some(&format!("csrf={csrf}&add=escalate")),
-    )
-    .await;
-    send(
-        &app,
-        Method::POST,
-        &format!("/c/{happy}/assign"),
-        Some(&ana),
-        Some(&format!(
+    app.conversation_form(&ana, angry, "tags", &format!("csrf={csrf}&add=escalate"))
+        .await;
+    app.conversation_form(
+        &ana,
+        happy,
+        "assign",
+        &format!(
             "csrf={csrf}&agent_id={}&team_id={}",
             team.ana.id, team.team.id
-        )),
+        ),
     )
     .await;
     let shows = |body: &str| (body.contains("angry_al"), body.contains("happy_hu"));
@@ -871,26 +699,12 @@ async fn the_inbox_filters_by_view_sentiment_intent_tag_and_channel() {
         ("status=new&view=all", (true, true)),
         ("status=resolved", (false, false)),
     ] {
-        let r = send(
-            &app,
-            Method::GET,
-            &format!("/inbox?{query}"),
-            Some(&ana),
-            None,
-        )
-        .await;
+        let r = app.inbox(&ana, query).await;
         assert_eq!(r.status, StatusCode::OK, "{query}");
         assert_eq!(shows(&r.body), expected, "{query}");
     }
     // The live refresh gets the rows alone, filtered the same way.
-    let rows = send(
-        &app,
-        Method::GET,
-        "/inbox?sentiment=negative&fragment=rows",
-        Some(&ana),
-        None,
-    )
-    .await;
+    let rows = app.inbox(&ana, "sentiment=negative&fragment=rows").await;
     assert!(rows.body.starts_with("<tr data-id=") && !rows.body.contains("<html"));
     assert!(rows.body.contains("angry_al") && !rows.body.contains("happy_hu"));
     for bad in [
@@ -900,14 +714,7 @@ async fn the_inbox_filters_by_view_sentiment_intent_tag_and_channel() {
         "status=lost",
         "cursor=nope",
     ] {
-        let r = send(
-            &app,
-            Method::GET,
-            &format!("/inbox?{bad}"),
-            Some(&ana),
-            None,
-        )
-        .await;
+        let r = app.inbox(&ana, bad).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}");
     }
 }
@@ -916,7 +723,7 @@ async fn the_inbox_filters_by_view_sentiment_intent_tag_and_channel() {
 async fn the_live_stream_says_which_conversation_changed() {
     let app = spawn_app().await;
     care_team(&app).await;
-    let ana = sign_in(&app, "ana@acme.test").await;
+    let ana = app.sign_in("ana@acme.test").await;
     let request = Request::builder()
         .uri("/live")
         .header(header::COOKIE, &ana)
@@ -977,37 +784,25 @@ async fn the_dashboard_counts_volume_response_times_and_the_backlog() {
         {"channel": "email", "external_id": "b-r", "direction": "out", "author": {"external_id": "brand"}, "text": "Here is how.", "created_at": at(11, 30), "in_reply_to": "b"},
         {"channel": "x", "external_id": "c", "author": {"external_id": "c3"}, "text": "love it, thanks!", "created_at": at(12, 0)}
     ]);
-    let (status, body) = app.json(Method::POST, "/api/v1/messages", messages).await;
+    let (status, body) = app.post_messages(&messages).await;
     assert!(status.is_success(), "{body}");
-    let ana = sign_in(&app, "ana@acme.test").await;
-    let ben = sign_in(&app, "ben@acme.test").await;
-    let csrf = csrf_of(
-        &send(&app, Method::GET, "/inbox", Some(&ana), None)
-            .await
-            .body,
-    );
+    let ana = app.sign_in("ana@acme.test").await;
+    let ben = app.sign_in("ben@acme.test").await;
+    let csrf = csrf_of(&app.inbox(&ana, "").await.body);
     let waiting = body["results"][4]["conversation_id"].as_i64().unwrap();
-    send(
-        &app,
-        Method::POST,
-        &format!("/c/{waiting}/assign"),
-        Some(&ana),
-        Some(&format!(
+    app.conversation_form(
+        &ana,
+        waiting,
+        "assign",
+        &format!(
             "csrf={csrf}&agent_id={}&team_id={}",
             team.ben.id, team.team.id
-        )),
+        ),
     )
     .await;
 
     let d = day.format("%Y-%m-%d").to_string();
-    let page = send(
-        &app,
-        Method::GET,
-        &format!("/dashboard?from={d}&to={d}"),
-        Some(&ben),
-        None,
-    )
-    .await;
+    let page = app.dashboard(&ben, &format!("from={d}&to={d}")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
         page.body.contains("id=\"kpi-conversations\">3<"),
@@ -1024,14 +819,9 @@ async fn the_dashboard_counts_volume_response_times_and_the_backlog() {
         page.body.matches("role=\"img\"").count() >= 6,
         "charts, not tables"
     );
-    let csv = send(
-        &app,
-        Method::GET,
-        &format!("/dashboard?from={d}&to={d}&format=csv"),
-        Some(&ben),
-        None,
-    )
-    .await;
+    let csv = app
+        .dashboard(&ben, &format!("from={d}&to={d}&format=csv"))
+        .await;
     assert_eq!(csv.status, StatusCode::OK);
     let lines: Vec<&str> = csv.body.lines().collect();
     assert_eq!(lines[0], "metric,series,day,value");
@@ -1048,18 +838,11 @@ async fn the_dashboard_counts_volume_response_times_and_the_backlog() {
         assert!(lines.contains(&line.as_str()), "{line} in\n{}", csv.body);
     }
     // The default range ends on the newest conversation's day and shows it.
-    let default = send(&app, Method::GET, "/dashboard", Some(&ben), None).await;
+    let default = app.dashboard(&ben, "").await;
     assert!(default.body.contains(&format!("value=\"{d}\"")));
     // Another workspace counts nothing of it; bad dates are refused with what is wrong.
-    let gus = sign_in(&app, "gus@globex.test").await;
-    let theirs = send(
-        &app,
-        Method::GET,
-        &format!("/dashboard?from={d}&to={d}"),
-        Some(&gus),
-        None,
-    )
-    .await;
+    let gus = app.sign_in("gus@globex.test").await;
+    let theirs = app.dashboard(&gus, &format!("from={d}&to={d}")).await;
     assert!(theirs.body.contains("id=\"kpi-conversations\">0<"));
     for (query, says) in [
         (
@@ -1075,14 +858,7 @@ async fn the_dashboard_counts_volume_response_times_and_the_backlog() {
             "a range has at most 800 days",
         ),
     ] {
-        let r = send(
-            &app,
-            Method::GET,
-            &format!("/dashboard?{query}"),
-            Some(&ben),
-            None,
-        )
-        .await;
+        let r = app.dashboard(&ben, query).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{query}");
         assert!(r.body.contains(says), "{query}: {}", r.body);
     }
@@ -1092,45 +868,44 @@ async fn the_dashboard_counts_volume_response_times_and_the_backlog() {
 async fn admins_manage_people_teams_topics_rules_policies_and_saved_replies() {
     let app = spawn_app().await;
     let team = care_team(&app).await;
-    let ana = sign_in(&app, "ana@acme.test").await;
-    let ben = sign_in(&app, "ben@acme.test").await;
+    let ana = app.sign_in("ana@acme.test").await;
+    let ben = app.sign_in("ben@acme.test").await;
     // Agents don't reach settings.
-    let r = send(&app, Method::GET, "/settings/people", Some(&ben), None).await;
+    let r = app.settings_page(&ben, "people").await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let inbox = send(&app, Method::GET, "/inbox", Some(&ben), None).await;
+    let inbox = app.inbox(&ben, "").await;
     assert!(
         !inbox.body.contains("href=\"/settings\""),
         "no settings link for agents"
     );
-    let r = send(
-        &app,
-        Method::POST,
-        "/settings/replies",
-        Some(&ben),
-        Some(&format!("csrf={}&name=x&text=y", csrf_of(&inbox.body))),
-    )
-    .await;
+    let r = app
+        .settings_form(
+            &ben,
+            "replies",
+            &format!("csrf={}&name=x&text=y", csrf_of(&inbox.body)),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 
-    let page = send(&app, Method::GET, "/settings/people", Some(&ana), None).await;
+    let page = app.settings_page(&ana, "people").await;
     assert_eq!(page.status, StatusCode::OK);
     let csrf = csrf_of(&page.body);
-    let post = |path: &'static str, form: String| {
-        let (app, ana) = (&app, &ana);
-        async move { send(app, Method::POST, path, Some(ana), Some(&form)).await }
-    };
     // A person added on the page signs in.
-    let r = post(
-        "/settings/people",
-        format!("csrf={csrf}&name=Cy&email=cy%40acme.test&role=agent&agent_id=&password=short"),
-    )
-    .await;
+    let r = app
+        .settings_form(
+            &ana,
+            "people",
+            &format!(
+                "csrf={csrf}&name=Cy&email=cy%40acme.test&role=agent&agent_id=&password=short"
+            ),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("a password has 10 to 256 characters"));
-    let r = post("/settings/people", format!("csrf={csrf}&name=Cy&email=cy%40acme.test&role=agent&agent_id={}&password=a+long+password", team.ben.id)).await;
+    let r = app.settings_form(&ana, "people", &format!("csrf={csrf}&name=Cy&email=cy%40acme.test&role=agent&agent_id={}&password=a+long+password", team.ben.id)).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    sign_in(&app, "cy@acme.test").await;
-    let r = post("/settings/people", format!("csrf={csrf}&name=Cy&email=cy%40acme.test&role=agent&agent_id=&password=a+long+password")).await;
+    app.sign_in("cy@acme.test").await;
+    let r = app.settings_form(&ana, "people", &format!("csrf={csrf}&name=Cy&email=cy%40acme.test&role=agent&agent_id=&password=a+long+password")).await;
     assert_eq!(
         r.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -1138,15 +913,17 @@ async fn admins_manage_people_teams_topics_rules_policies_and_saved_replies() {
     );
 
     // Teams and agents.
-    let r = post(
-        "/settings/teams",
-        format!("csrf={csrf}&name=Billing&strategy=round_robin"),
-    )
-    .await;
+    let r = app
+        .settings_form(
+            &ana,
+            "teams",
+            &format!("csrf={csrf}&name=Billing&strategy=round_robin"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    let r = post("/settings/agents", format!("csrf={csrf}&name=Dee&email=dee%40acme.test&team_id={}&capacity=3&availability=away&languages=es%2C+en&channels=email&topics=", team.team.id)).await;
+    let r = app.settings_form(&ana, "agents", &format!("csrf={csrf}&name=Dee&email=dee%40acme.test&team_id={}&capacity=3&availability=away&languages=es%2C+en&channels=email&topics=", team.team.id)).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let r = post("/settings/agents", format!("csrf={csrf}&name=Eve&email=eve%40acme.test&team_id=&capacity=3&availability=online&languages=&channels=pigeon&topics=")).await;
+    let r = app.settings_form(&ana, "agents", &format!("csrf={csrf}&name=Eve&email=eve%40acme.test&team_id=&capacity=3&availability=online&languages=&channels=pigeon&topics=")).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("`pigeon` is not a channel"));
     let r = post_agent_update(&app, &ana, &csrf, team.ben.id.0).await;
@@ -1171,30 +948,16 @@ async fn admins_manage_people_teams_topics_rules_policies_and_saved_replies() {
         ben_now.availability,
         earshot_core::assign::Availability::Offline
     );
-    let teams = send(&app, Method::GET, "/settings/teams", Some(&ana), None).await;
+    let teams = app.settings_page(&ana, "teams").await;
     assert!(teams.body.contains("Billing") && teams.body.contains("Dee"));
 
     // Topics: checked as you type (where and why), previewed, saved, and refused when bad.
     post_message(&app, "m1", "jo", "I need a refund for my order", 5).await;
-    let check = send(
-        &app,
-        Method::GET,
-        "/settings/topics/check?query=refund+AND",
-        Some(&ana),
-        None,
-    )
-    .await;
+    let check = app.check_topic(&ana, "refund+AND").await;
     let v: serde_json::Value = serde_json::from_str(&check.body).unwrap();
     assert_eq!(v["ok"], false);
     assert!(v["column"].as_u64().unwrap() >= 8, "{v}");
-    let check = send(
-        &app,
-        Method::GET,
-        "/settings/topics/check?query=refund*",
-        Some(&ana),
-        None,
-    )
-    .await;
+    let check = app.check_topic(&ana, "refund*").await;
     let v: serde_json::Value = serde_json::from_str(&check.body).unwrap();
     assert_eq!(
         (v["ok"].as_bool(), v["matched"].as_u64()),
@@ -1202,30 +965,27 @@ async fn admins_manage_people_teams_topics_rules_policies_and_saved_replies() {
         "{v}"
     );
     assert!(v["samples"][0]["text"].as_str().unwrap().contains("refund"));
-    let r = post(
-        "/settings/topics",
-        format!("csrf={csrf}&name=Refunds&query=%28refund"),
-    )
-    .await;
+    let r = app
+        .settings_form(
+            &ana,
+            "topics",
+            &format!("csrf={csrf}&name=Refunds&query=%28refund"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("does not parse at column"));
     assert!(r.body.contains("(refund"), "the query is kept for fixing");
-    let r = post(
-        "/settings/topics",
-        format!("csrf={csrf}&name=Refunds&query=refund*"),
-    )
-    .await;
+    let r = app
+        .settings_form(
+            &ana,
+            "topics",
+            &format!("csrf={csrf}&name=Refunds&query=refund*"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     // The listen stage uses it at once.
     let c = post_message(&app, "m2", "lu", "refunds take forever here", 0).await;
-    let rows = send(
-        &app,
-        Method::GET,
-        "/inbox?topic=1&fragment=rows",
-        Some(&ana),
-        None,
-    )
-    .await;
+    let rows = app.inbox(&ana, "topic=1&fragment=rows").await;
     assert!(
         rows.body.contains(&format!("data-id=\"{c}\"")),
         "{}",
@@ -1233,75 +993,87 @@ async fn admins_manage_people_teams_topics_rules_policies_and_saved_replies() {
     );
 
     // Rules and policies: every problem named; good ones saved.
-    let r = post(
-        "/settings/rules",
-        format!("csrf={csrf}&rule=%7B%22name%22%3A%22x%22%7D"),
-    )
-    .await;
+    let r = app
+        .settings_form(
+            &ana,
+            "rules",
+            &format!("csrf={csrf}&rule=%7B%22name%22%3A%22x%22%7D"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("trigger"), "{}", r.body);
     let rule = serde_json::json!({"name": "Tag refunds", "trigger": {"event": "message_received"},
         "conditions": {"all": [{"field": "message.text", "op": "contains", "value": "refund"}]},
         "actions": [{"type": "add_tag", "tag": "refund"}]});
-    let r = post(
-        "/settings/rules",
-        format!("csrf={csrf}&rule={}", earshot_url(&rule.to_string())),
-    )
-    .await;
+    let r = app
+        .settings_form(
+            &ana,
+            "rules",
+            &format!("csrf={csrf}&rule={}", earshot_url(&rule.to_string())),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let rules = app.state.store.list_rules(ws).await.unwrap();
     assert_eq!(rules.len(), 1);
     // Edited on its row: saved when valid, refused with the reason when not.
     let mut edited = rule.clone();
     edited["actions"][0]["tag"] = serde_json::json!("refunds");
-    let path = format!("/settings/rules/{}", rules[0].id);
+    let row = format!("rules/{}", rules[0].id);
     let form = format!("csrf={csrf}&rule={}", earshot_url(&edited.to_string()));
-    let r = send(&app, Method::POST, &path, Some(&ana), Some(&form)).await;
+    let r = app.settings_form(&ana, &row, &form).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let rules = app.state.store.list_rules(ws).await.unwrap();
     assert!(serde_json::to_string(&rules[0].rule)
         .unwrap()
         .contains("\"refunds\""));
     let form = format!("csrf={csrf}&rule=%7B%7D");
-    let r = send(&app, Method::POST, &path, Some(&ana), Some(&form)).await;
+    let r = app.settings_form(&ana, &row, &form).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("was not saved"), "{}", r.body);
     let bad_policy = serde_json::json!({"name": "Mars", "first_response_minutes": 60,
         "calendar": {"time_zone": "Mars/Olympus", "week": {"mon": [["09:00", "17:00"]]}}});
-    let r = post(
-        "/settings/sla",
-        format!(
-            "csrf={csrf}&policy={}",
-            earshot_url(&bad_policy.to_string())
-        ),
-    )
-    .await;
+    let r = app
+        .settings_form(
+            &ana,
+            "sla",
+            &format!(
+                "csrf={csrf}&policy={}",
+                earshot_url(&bad_policy.to_string())
+            ),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("Mars/Olympus"), "{}", r.body);
     let policy = serde_json::json!({"name": "Office hours", "first_response_minutes": 240,
         "calendar": {"time_zone": "Europe/Berlin", "week": {"mon": [["09:00", "17:00"]]}, "holidays": ["2026-12-25"]}});
-    let r = post(
-        "/settings/sla",
-        format!("csrf={csrf}&policy={}", earshot_url(&policy.to_string())),
-    )
-    .await;
+    let r = app
+        .settings_form(
+            &ana,
+            "sla",
+            &format!("csrf={csrf}&policy={}", earshot_url(&policy.to_string())),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let sla = send(&app, Method::GET, "/settings/sla", Some(&ana), None).await;
+    let sla = app.settings_page(&ana, "sla").await;
     assert!(sla.body.contains("Office hours") && sla.body.contains("Europe/Berlin"));
 
     // Saved replies show in every reply box of the workspace.
-    let r = post(
-        "/settings/replies",
-        format!("csrf={csrf}&name=Ask+for+a+DM&text=Could+you+DM+us+your+order+number%3F"),
-    )
-    .await;
+    let r = app
+        .settings_form(
+            &ana,
+            "replies",
+            &format!("csrf={csrf}&name=Ask+for+a+DM&text=Could+you+DM+us+your+order+number%3F"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    let page = send(&app, Method::GET, &format!("/c/{c}"), Some(&ben), None).await;
+    let page = app.conversation_page(&ben, c).await;
     assert!(page
         .body
         .contains("<option value=\"Could you DM us your order number?\">Ask for a DM</option>"));
     // Forged settings forms change nothing.
-    let r = post("/settings/replies", "csrf=forged&name=x&text=y".to_string()).await;
+    let r = app
+        .settings_form(&ana, "replies", "csrf=forged&name=x&text=y")
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(
         app.state.store.list_saved_replies(ws).await.unwrap().len(),
@@ -1309,15 +1081,13 @@ async fn admins_manage_people_teams_topics_rules_policies_and_saved_replies() {
     );
 }
 
-async fn post_agent_update(app: &TestApp, cookie: &str, csrf: &str, id: i64) -> Reply {
-    send(
-        app,
-        Method::POST,
-        &format!("/settings/agents/{id}"),
-        Some(cookie),
-        Some(&format!(
+async fn post_agent_update(app: &TestApp, cookie: &str, csrf: &str, id: i64) -> Page {
+    app.settings_form(
+        cookie,
+        &format!("agents/{id}"),
+        &format!(
             "csrf={csrf}&team_id=&capacity=7&availability=offline&languages=en&channels=&topics="
-        )),
+        ),
     )
     .await
 }
@@ -1365,21 +1135,15 @@ async fn markup_from_customers_and_settings_is_shown_as_text_on_every_page() {
                    "display_name": "<b onmouseover=name()>Eve</b>"},
         "text": "<script>text()</script> I want a refund",
         "created_at": chrono::Utc::now().to_rfc3339()});
-    let (status, body) = app
-        .json(Method::POST, "/api/v1/messages", serde_json::json!([m]))
-        .await;
+    let (status, body) = app.post_messages(&serde_json::json!([m])).await;
     assert!(status.is_success(), "{body}");
     let id = body["results"][0]["conversation_id"].as_i64().unwrap();
     let (status, body) = app
-        .json(
-            Method::POST,
-            &format!("/api/v1/conversations/{id}/tags"),
-            serde_json::json!({"add": ["<i>tag()</i>"]}),
-        )
+        .change_tags(id, serde_json::json!({"add": ["<i>tag()</i>"]}))
         .await;
     assert!(status.is_success(), "{body}");
 
-    let cookie = sign_in(&app, "ana@acme.test").await;
+    let cookie = app.sign_in("ana@acme.test").await;
     let pages = [
         "/inbox".to_string(),
         format!("/c/{id}"),
@@ -1389,7 +1153,7 @@ async fn markup_from_customers_and_settings_is_shown_as_text_on_every_page() {
         "/settings/rules".to_string(),
     ];
     for page in &pages {
-        let r = send(&app, Method::GET, page, Some(&cookie), None).await;
+        let r = app.browse(Method::GET, page, Some(&cookie), None).await;
         assert_eq!(r.status, StatusCode::OK, "{page}");
         for raw in [
             "<script>text()",
@@ -1402,12 +1166,12 @@ async fn markup_from_customers_and_settings_is_shown_as_text_on_every_page() {
             assert!(!r.body.contains(raw), "{page} shows {raw} unescaped");
         }
     }
-    let inbox = send(&app, Method::GET, "/inbox", Some(&cookie), None).await;
+    let inbox = app.inbox(&cookie, "").await;
     assert!(
         inbox.body.contains("&lt;script&gt;text()"),
         "the text is shown"
     );
-    let c = send(&app, Method::GET, &format!("/c/{id}"), Some(&cookie), None).await;
+    let c = app.conversation_page(&cookie, id).await;
     for shown in [
         "&lt;script&gt;text()",
         "&lt;b onmouseover",
@@ -1419,7 +1183,7 @@ async fn markup_from_customers_and_settings_is_shown_as_text_on_every_page() {
             "the conversation page shows {shown}"
         );
     }
-    let dashboard = send(&app, Method::GET, "/dashboard", Some(&cookie), None).await;
+    let dashboard = app.dashboard(&cookie, "").await;
     assert!(
         dashboard.body.contains("&lt;script&gt;topic()"),
         "{}",
@@ -1434,8 +1198,8 @@ async fn markup_from_customers_and_settings_is_shown_as_text_on_every_page() {
 async fn admins_connect_channels_and_agents_see_where_each_reply_is() {
     let app = spawn_app().await;
     care_team(&app).await;
-    let ana = sign_in(&app, "ana@acme.test").await;
-    let page = send(&app, Method::GET, "/settings/channels", Some(&ana), None).await;
+    let ana = app.sign_in("ana@acme.test").await;
+    let page = app.settings_page(&ana, "channels").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Connect a channel"));
     let csrf = csrf_of(&page.body);
@@ -1446,14 +1210,9 @@ async fn admins_connect_channels_and_agents_see_where_each_reply_is() {
         )
     };
     // Mistakes are named, and what was typed stays in the form.
-    let r = send(
-        &app,
-        Method::POST,
-        "/settings/channels",
-        Some(&ana),
-        Some(&form("telegram", "{\"bot_token\": 1}")),
-    )
-    .await;
+    let r = app
+        .settings_form(&ana, "channels", &form("telegram", "{\"bot_token\": 1}"))
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         r.body.contains("settings.bot_token: must be a string")
@@ -1461,28 +1220,18 @@ async fn admins_connect_channels_and_agents_see_where_each_reply_is() {
         "{}",
         r.body
     );
-    let r = send(
-        &app,
-        Method::POST,
-        "/settings/channels",
-        Some(&ana),
-        Some(&form("telegram", "{oops")),
-    )
-    .await;
+    let r = app
+        .settings_form(&ana, "channels", &form("telegram", "{oops"))
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("not valid JSON") && r.body.contains("{oops"));
     // Connected: listed with its webhook URL, the token masked.
     let settings = r#"{"bot_token": "999:very-secret", "secret_token": "tg-s", "api_base": "http://127.0.0.1:9"}"#;
-    let r = send(
-        &app,
-        Method::POST,
-        "/settings/channels",
-        Some(&ana),
-        Some(&form("telegram", settings)),
-    )
-    .await;
+    let r = app
+        .settings_form(&ana, "channels", &form("telegram", settings))
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let page = send(&app, Method::GET, "/settings/channels", Some(&ana), None).await;
+    let page = app.settings_page(&ana, "channels").await;
     assert!(page.body.contains("acme_bot") && page.body.contains("/webhooks/"));
     assert!(!page.body.contains("very-secret") && !page.body.contains("tg-s\""));
     // Test connection makes one call to the platform and says what came of it.
@@ -1495,15 +1244,13 @@ async fn admins_connect_channels_and_agents_see_where_each_reply_is() {
         .next()
         .unwrap()
         .to_string();
-    let test_path = format!("/settings/channels/{id}/test");
-    let r = send(
-        &app,
-        Method::POST,
-        &test_path,
-        Some(&ana),
-        Some(&format!("csrf={csrf}")),
-    )
-    .await;
+    let r = app
+        .settings_form(
+            &ana,
+            &format!("channels/{id}/test"),
+            &format!("csrf={csrf}"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("Test connection failed"), "{}", r.body);
 
@@ -1527,7 +1274,7 @@ async fn admins_connect_channels_and_agents_see_where_each_reply_is() {
         )
         .await
         .unwrap();
-    let inbox = send(&app, Method::GET, "/inbox", Some(&ana), None).await;
+    let inbox = app.inbox(&ana, "").await;
     assert!(
         inbox.body.contains("Replies are waiting: ")
             && inbox.body.contains("acme_bot needs a new token"),
@@ -1544,40 +1291,21 @@ async fn admins_connect_channels_and_agents_see_where_each_reply_is() {
         )
         .await
         .unwrap();
-    let inbox = send(&app, Method::GET, "/inbox", Some(&ana), None).await;
+    let inbox = app.inbox(&ana, "").await;
     assert!(!inbox.body.contains("Replies are waiting"));
 
     // A reply on an X account nobody connected: the page says it was not sent, and why.
     let conversation = post_message(&app, "t-1", "dana", "my parcel is lost", 5).await;
-    let page = send(
-        &app,
-        Method::GET,
-        &format!("/c/{conversation}"),
-        Some(&ana),
-        None,
-    )
-    .await;
+    let page = app.conversation_page(&ana, conversation).await;
     let reply = format!(
         "csrf={}&text=Looking+into+it&last_seen_message_id=0&force=on",
         csrf_of(&page.body)
     );
-    let r = send(
-        &app,
-        Method::POST,
-        &format!("/c/{conversation}/reply"),
-        Some(&ana),
-        Some(&reply),
-    )
-    .await;
+    let r = app
+        .conversation_form(&ana, conversation, "reply", &reply)
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let page = send(
-        &app,
-        Method::GET,
-        &format!("/c/{conversation}"),
-        Some(&ana),
-        None,
-    )
-    .await;
+    let page = app.conversation_page(&ana, conversation).await;
     assert!(page.body.contains("data-delivery=\"queued\""));
     let timers = earshot_engine::timers::Timers::new(
         app.state.store.clone(),
@@ -1588,14 +1316,7 @@ async fn admins_connect_channels_and_agents_see_where_each_reply_is() {
         )),
     );
     timers.pass(chrono::Utc::now()).await.unwrap();
-    let page = send(
-        &app,
-        Method::GET,
-        &format!("/c/{conversation}"),
-        Some(&ana),
-        None,
-    )
-    .await;
+    let page = app.conversation_page(&ana, conversation).await;
     assert!(
         page.body.contains("data-delivery=\"not_sent\""),
         "{}",
@@ -1603,16 +1324,15 @@ async fn admins_connect_channels_and_agents_see_where_each_reply_is() {
     );
     assert!(page.body.contains("not connected to its platform"));
     // Disconnecting keeps the conversations.
-    let r = send(
-        &app,
-        Method::POST,
-        &format!("/settings/channels/{id}/delete"),
-        Some(&ana),
-        Some(&format!("csrf={csrf}")),
-    )
-    .await;
+    let r = app
+        .settings_form(
+            &ana,
+            &format!("channels/{id}/delete"),
+            &format!("csrf={csrf}"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    let page = send(&app, Method::GET, "/settings/channels", Some(&ana), None).await;
+    let page = app.settings_page(&ana, "channels").await;
     assert!(!page.body.contains("acme_bot"));
 }
 
@@ -1621,45 +1341,27 @@ async fn an_admin_erases_a_customer_from_the_conversation_page_after_typing_eras
     let app = spawn_app().await;
     care_team(&app).await;
     let id = post_message(&app, "m1", "dana", "please delete everything about me", 5).await;
-    let ana = sign_in(&app, "ana@acme.test").await;
-    let path = format!("/c/{id}");
-    let page = send(&app, Method::GET, &path, Some(&ana), None).await;
+    let ana = app.sign_in("ana@acme.test").await;
+    let page = app.conversation_page(&ana, id).await;
     assert!(page.body.contains("Erase this customer"), "{}", page.body);
     let csrf = csrf_of(&page.body);
-    let unconfirmed = send(
-        &app,
-        Method::POST,
-        &format!("{path}/erase"),
-        Some(&ana),
-        Some(&format!("csrf={csrf}&confirm=yes")),
-    )
-    .await;
+    let unconfirmed = app
+        .conversation_form(&ana, id, "erase", &format!("csrf={csrf}&confirm=yes"))
+        .await;
     assert_eq!(unconfirmed.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(unconfirmed.body.contains("type ERASE"));
-    assert_eq!(
-        send(&app, Method::GET, &path, Some(&ana), None)
-            .await
-            .status,
-        StatusCode::OK
-    );
-    let erased = send(
-        &app,
-        Method::POST,
-        &format!("{path}/erase"),
-        Some(&ana),
-        Some(&format!("csrf={csrf}&confirm=ERASE")),
-    )
-    .await;
+    assert_eq!(app.conversation_page(&ana, id).await.status, StatusCode::OK);
+    let erased = app
+        .conversation_form(&ana, id, "erase", &format!("csrf={csrf}&confirm=ERASE"))
+        .await;
     assert_eq!(erased.status, StatusCode::SEE_OTHER, "{}", erased.body);
     assert_eq!(
-        send(&app, Method::GET, &path, Some(&ana), None)
-            .await
-            .status,
+        app.conversation_page(&ana, id).await.status,
         StatusCode::NOT_FOUND
     );
-    let inbox = send(&app, Method::GET, "/", Some(&ana), None).await;
+    let inbox = app.home(Some(&ana)).await;
     assert!(!inbox.body.contains("please delete everything"));
-    let (_, log) = app.get("/api/v1/privacy/log").await;
+    let (_, log) = app.privacy_log().await;
     assert_eq!(log[0]["actor"], "ana@acme.test", "{log}");
 }
 
@@ -1675,20 +1377,16 @@ async fn the_customer_panel_shows_their_orders_and_the_order_they_name() {
     assert!(status.is_success(), "{body}");
     let id = body["results"][0]["conversation_id"].as_i64().unwrap();
     let (status, r) = app
-        .json(
-            Method::POST,
-            "/api/v1/orders",
-            serde_json::json!([
+        .post_orders(serde_json::json!([
                 {"id": "1001", "number": "#1001", "email": "dana@example.com", "placed_at": "2026-10-01",
                  "amount": "80.00", "currency": "GBP", "status": "fulfilled"},
                 {"id": "1002", "number": "#1002", "email": "dana@example.com", "placed_at": "2026-11-28",
                  "amount": "45.50", "currency": "GBP", "items": [{"name": "Linen apron", "quantity": 1}]}
-            ]),
-        )
+            ]))
         .await;
     assert_eq!(status, StatusCode::OK, "{r}");
-    let ana = sign_in(&app, "ana@acme.test").await;
-    let page = send(&app, Method::GET, &format!("/c/{id}"), Some(&ana), None).await;
+    let ana = app.sign_in("ana@acme.test").await;
+    let page = app.conversation_page(&ana, id).await;
     assert_eq!(page.status, StatusCode::OK);
     let b = &page.body;
     assert!(

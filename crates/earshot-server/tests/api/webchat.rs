@@ -8,79 +8,19 @@ use crate::channels::{conversation_of, reply, timers};
 use crate::helpers::{spawn_app, TestApp};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
-use http_body_util::BodyExt;
-use serde_json::{json, Value};
+use serde_json::json;
 use tower::ServiceExt;
 
 const SHOP: &str = "https://shop.example.com";
 
 async fn connect(app: &TestApp) -> i64 {
     let (s, ch) = app
-        .json(
-            Method::POST,
-            "/api/v1/channels",
-            json!({"kind": "web_chat", "name": "Site chat",
-                   "settings": {"allowed_origins": "https://shop.example.com, http://localhost:8080",
-                                "greeting": "Hello from Acme!"}}),
-        )
+        .create_channel(json!({"kind": "web_chat", "name": "Site chat",
+            "settings": {"allowed_origins": "https://shop.example.com, http://localhost:8080",
+                         "greeting": "Hello from Acme!"}}))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{ch}");
     ch["id"].as_i64().unwrap()
-}
-
-/// A request as the widget's page makes it; the status, the CORS header and the JSON body.
-async fn from_page(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    origin: Option<&str>,
-    body: Value,
-) -> (StatusCode, Option<String>, Value) {
-    let mut request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::CONTENT_TYPE, "application/json");
-    if let Some(o) = origin {
-        request = request.header(header::ORIGIN, o);
-    }
-    let response = app
-        .router
-        .clone()
-        .oneshot(request.body(Body::from(body.to_string())).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let cors = response
-        .headers()
-        .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
-        .map(|v| v.to_str().unwrap().to_string());
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    (status, cors, value)
-}
-
-/// The `message` events the visitor's stream sends within `wait`.
-async fn stream(app: &TestApp, channel: i64, visitor: &str, wait_ms: u64) -> Vec<Value> {
-    let request = Request::builder()
-        .uri(format!("/chat/{channel}/events?visitor={visitor}"))
-        .header(header::ORIGIN, SHOP)
-        .body(Body::empty())
-        .unwrap();
-    let response = app.router.clone().oneshot(request).await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let mut body = response.into_body();
-    let mut text = String::new();
-    let until = tokio::time::Instant::now() + std::time::Duration::from_millis(wait_ms);
-    while let Ok(Some(Ok(frame))) = tokio::time::timeout_at(until, body.frame()).await {
-        if let Some(data) = frame.data_ref() {
-            text.push_str(&String::from_utf8_lossy(data));
-        }
-    }
-    text.split("\n\n")
-        .filter(|e| e.contains("event: message"))
-        .filter_map(|e| e.lines().find_map(|l| l.strip_prefix("data: ")))
-        .map(|d| serde_json::from_str(d).unwrap())
-        .collect()
 }
 
 #[tokio::test]
@@ -88,12 +28,8 @@ async fn a_visitor_chats_from_an_allowed_site_and_sees_the_agents_reply() {
     let app = spawn_app().await;
     // Settings are checked: origins only, each normalized.
     let (s, e) = app
-        .json(
-            Method::POST,
-            "/api/v1/channels",
-            json!({"kind": "web_chat", "name": "Site chat",
-                   "settings": {"allowed_origins": "https://shop.example.com/contact"}}),
-        )
+        .create_channel(json!({"kind": "web_chat", "name": "Site chat",
+                   "settings": {"allowed_origins": "https://shop.example.com/contact"}}))
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
@@ -101,20 +37,18 @@ async fn a_visitor_chats_from_an_allowed_site_and_sees_the_agents_reply() {
         "{e}"
     );
     let channel = connect(&app).await;
-    let (_, view) = app.get(&format!("/api/v1/channels/{channel}")).await;
+    let (_, view) = app.get_channel(channel).await;
     assert!(view["embed"]
         .as_str()
         .unwrap()
         .contains(&format!(r#"/widget.js" data-channel="{channel}""#)));
     assert!(view.get("webhook_url").is_none(), "{view}");
-    let (s, script) = app.raw(Method::GET, "/widget.js", &[], Vec::new()).await;
+    let (s, script) = app.widget_script().await;
     assert_eq!(s, StatusCode::OK);
     assert!(script.contains("/chat/"));
 
     // Nobody is online yet (no agent): the widget asks for an email.
-    let chat = |p: &str| format!("/chat/{channel}{p}");
-    let (s, cors, session) =
-        from_page(&app, Method::POST, &chat("/session"), Some(SHOP), json!({})).await;
+    let (s, cors, session) = app.chat_session(channel, Some(SHOP), json!({})).await;
     assert_eq!(s, StatusCode::OK, "{session}");
     assert_eq!(cors.as_deref(), Some(SHOP));
     assert_eq!(session["greeting"], "Hello from Acme!");
@@ -122,25 +56,19 @@ async fn a_visitor_chats_from_an_allowed_site_and_sees_the_agents_reply() {
     let visitor = session["visitor"].as_str().unwrap().to_string();
     assert_eq!(visitor.len(), 32);
     // A browser that kept its identity keeps it.
-    let (_, _, again) = from_page(
-        &app,
-        Method::POST,
-        &chat("/session"),
-        Some(SHOP),
-        json!({"visitor": visitor}),
-    )
-    .await;
+    let (_, _, again) = app
+        .chat_session(channel, Some(SHOP), json!({"visitor": visitor}))
+        .await;
     assert_eq!(again["visitor"], visitor.as_str());
 
     // Every problem with a message is named; nothing is kept.
-    let (s, _, e) = from_page(
-        &app,
-        Method::POST,
-        &chat("/messages"),
-        Some(SHOP),
-        json!({"visitor": "guess", "id": "m1", "text": " ", "email": "nope"}),
-    )
-    .await;
+    let (s, _, e) = app
+        .chat_message(
+            channel,
+            Some(SHOP),
+            json!({"visitor": "guess", "id": "m1", "text": " ", "email": "nope"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     let paths: Vec<&str> = e["details"]
         .as_array()
@@ -154,20 +82,13 @@ async fn a_visitor_chats_from_an_allowed_site_and_sees_the_agents_reply() {
     let msg = json!({"visitor": visitor, "id": "m1", "text": "Do you ship to Norway?",
                      "name": "Jo", "email": "jo@example.com"});
     for _ in 0..2 {
-        let (s, _, r) = from_page(
-            &app,
-            Method::POST,
-            &chat("/messages"),
-            Some(SHOP),
-            msg.clone(),
-        )
-        .await;
+        let (s, _, r) = app.chat_message(channel, Some(SHOP), msg.clone()).await;
         assert_eq!(s, StatusCode::ACCEPTED, "{r}");
     }
     let drained = app.state.webhooks.drain().await.unwrap();
     assert_eq!(drained.calls, 2);
     let id = conversation_of(&app, &format!("{visitor}:m1")).await;
-    let (_, full) = app.get(&format!("/api/v1/conversations/{id}")).await;
+    let (_, full) = app.get_conversation(id).await;
     assert_eq!(full["messages"].as_array().unwrap().len(), 1, "{full}");
     assert_eq!(full["conversation"]["channel_kind"], "web_chat", "{full}");
     assert!(full.to_string().contains("jo@example.com"), "{full}");
@@ -175,11 +96,11 @@ async fn a_visitor_chats_from_an_allowed_site_and_sees_the_agents_reply() {
     // The agent answers: the widget shows it only once it is released, then marks it
     // delivered.
     reply(&app, id, "Yes, in 3 to 5 days.").await;
-    let lines = stream(&app, channel, &visitor, 300).await;
+    let lines = app.chat_events(channel, &visitor, SHOP, 300).await;
     assert_eq!(lines.len(), 1, "a queued reply is not shown yet: {lines:?}");
     let pass = timers(&app).pass(chrono::Utc::now()).await.unwrap();
     assert_eq!(pass.delivered, 1, "{pass:?}");
-    let lines = stream(&app, channel, &visitor, 300).await;
+    let lines = app.chat_events(channel, &visitor, SHOP, 300).await;
     let said: Vec<(&str, &str)> = lines
         .iter()
         .map(|l| {
@@ -196,18 +117,18 @@ async fn a_visitor_chats_from_an_allowed_site_and_sees_the_agents_reply() {
             ("out", "Yes, in 3 to 5 days.")
         ]
     );
-    let (_, outbox) = app
-        .get(&format!("/api/v1/outbox?conversation_id={id}"))
-        .await;
+    let (_, outbox) = app.outbox(id).await;
     assert_eq!(outbox[0]["delivery"], "delivered", "{outbox}");
 
     // An agent is online now (the reply made one): no email asked.
-    let (_, _, session) =
-        from_page(&app, Method::POST, &chat("/session"), Some(SHOP), json!({})).await;
+    let (_, _, session) = app.chat_session(channel, Some(SHOP), json!({})).await;
     assert_eq!(session["ask_email"], false);
     // Another visitor sees none of it.
     let stranger = session["visitor"].as_str().unwrap().to_string();
-    assert!(stream(&app, channel, &stranger, 200).await.is_empty());
+    assert!(app
+        .chat_events(channel, &stranger, SHOP, 200)
+        .await
+        .is_empty());
 }
 
 #[tokio::test]
@@ -219,14 +140,7 @@ async fn a_page_the_channel_does_not_allow_gets_nothing() {
         Some("https://evil.example.com"),
         Some("http://localhost:9999"),
     ] {
-        let (s, _, e) = from_page(
-            &app,
-            Method::POST,
-            &format!("/chat/{channel}/session"),
-            origin,
-            json!({}),
-        )
-        .await;
+        let (s, _, e) = app.chat_session(channel, origin, json!({})).await;
         assert_eq!(
             (s, e["code"].as_str()),
             (StatusCode::FORBIDDEN, Some("origin_not_allowed")),
@@ -234,25 +148,17 @@ async fn a_page_the_channel_does_not_allow_gets_nothing() {
         );
         assert!(e.get("visitor").is_none());
     }
-    let (s, _, _) = from_page(
-        &app,
-        Method::POST,
-        &format!("/chat/{channel}/messages"),
-        Some("https://evil.example.com"),
-        json!({"visitor": "0".repeat(32), "id": "x", "text": "hi"}),
-    )
-    .await;
+    let (s, _, _) = app
+        .chat_message(
+            channel,
+            Some("https://evil.example.com"),
+            json!({"visitor": "0".repeat(32), "id": "x", "text": "hi"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     assert_eq!(app.state.webhooks.drain().await.unwrap().calls, 0);
     // The browser's preflight is answered for the allowed origin only.
-    let (s, cors, _) = from_page(
-        &app,
-        Method::OPTIONS,
-        &format!("/chat/{channel}/messages"),
-        Some("http://localhost:8080"),
-        Value::Null,
-    )
-    .await;
+    let (s, cors, _) = app.chat_preflight(channel, "http://localhost:8080").await;
     assert_eq!(
         (s, cors.as_deref()),
         (StatusCode::NO_CONTENT, Some("http://localhost:8080"))
@@ -267,14 +173,7 @@ async fn a_page_the_channel_does_not_allow_gets_nothing() {
         )
         .await;
     assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED);
-    let (s, _, _) = from_page(
-        &app,
-        Method::POST,
-        "/chat/999/session",
-        Some(SHOP),
-        json!({}),
-    )
-    .await;
+    let (s, _, _) = app.chat_session(999, Some(SHOP), json!({})).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
 
@@ -282,25 +181,17 @@ async fn a_page_the_channel_does_not_allow_gets_nothing() {
 async fn a_flood_from_one_visitor_is_refused_before_it_is_kept() {
     let app = spawn_app().await;
     let channel = connect(&app).await;
-    let (_, _, session) = from_page(
-        &app,
-        Method::POST,
-        &format!("/chat/{channel}/session"),
-        Some(SHOP),
-        json!({}),
-    )
-    .await;
+    let (_, _, session) = app.chat_session(channel, Some(SHOP), json!({})).await;
     let visitor = session["visitor"].as_str().unwrap().to_string();
     let mut statuses = Vec::new();
     for n in 0..12 {
-        let (s, _, _) = from_page(
-            &app,
-            Method::POST,
-            &format!("/chat/{channel}/messages"),
-            Some(SHOP),
-            json!({"visitor": visitor, "id": format!("m{n}"), "text": "hello?"}),
-        )
-        .await;
+        let (s, _, _) = app
+            .chat_message(
+                channel,
+                Some(SHOP),
+                json!({"visitor": visitor, "id": format!("m{n}"), "text": "hello?"}),
+            )
+            .await;
         statuses.push(s);
     }
     let accepted = statuses

@@ -4,7 +4,7 @@
 //! on the conversation's history.
 
 use crate::helpers::*;
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use chrono::{Duration, Utc};
 use earshot_engine::timers::Timers;
 use serde_json::{json, Value};
@@ -18,27 +18,32 @@ fn customer(id: &str, author: &str, text: &str, minutes_ago: i64) -> Value {
     })
 }
 
-async fn post(app: &TestApp, path: &str, body: Value) -> Value {
-    let (status, v) = app.json(Method::POST, path, body.clone()).await;
-    assert!(status.is_success(), "POST {path} {body}: {status} {v}");
-    v
+/// An answer's body, once its status is checked.
+trait Checked {
+    /// The body of an answer that succeeded (any 2xx).
+    fn succeeded(self) -> Value;
+    /// The body of an answer that is `200 OK`.
+    fn ok(self) -> Value;
 }
 
-async fn patch(app: &TestApp, path: &str, body: Value) -> Value {
-    let (status, v) = app.json(Method::PATCH, path, body.clone()).await;
-    assert!(status.is_success(), "PATCH {path} {body}: {status} {v}");
-    v
-}
-
-async fn get(app: &TestApp, path: &str) -> Value {
-    let (status, v) = app.get(path).await;
-    assert_eq!(status, StatusCode::OK, "GET {path}: {v}");
-    v
+impl Checked for (StatusCode, Value) {
+    #[track_caller]
+    fn succeeded(self) -> Value {
+        let (status, body) = self;
+        assert!(status.is_success(), "{status} {body}");
+        body
+    }
+    #[track_caller]
+    fn ok(self) -> Value {
+        let (status, body) = self;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
 }
 
 /// Stores messages and returns each one's conversation id.
 async fn ingest(app: &TestApp, messages: Vec<Value>) -> Vec<i64> {
-    let v = post(app, "/api/v1/messages", json!(messages)).await;
+    let v = app.post_messages(&json!(messages)).await.succeeded();
     v["results"]
         .as_array()
         .unwrap_or_else(|| panic!("{v}"))
@@ -52,8 +57,9 @@ async fn ingest(app: &TestApp, messages: Vec<Value>) -> Vec<i64> {
 }
 
 async fn events(app: &TestApp, conversation: i64) -> Vec<Value> {
-    get(app, &format!("/api/v1/conversations/{conversation}/events"))
+    app.conversation_events(conversation)
         .await
+        .ok()
         .as_array()
         .unwrap()
         .clone()
@@ -66,7 +72,7 @@ fn kinds(events: &[Value]) -> Vec<&str> {
 /// Teams 1–4 as the example rule set expects them, and the rule set.
 async fn care_team(app: &TestApp) {
     for name in ["Escalations", "Billing", "Spanish desk", "Front line"] {
-        post(app, "/api/v1/teams", json!({"name": name})).await;
+        app.create_team(json!({"name": name})).await.succeeded();
     }
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -75,7 +81,7 @@ async fn care_team(app: &TestApp) {
     .unwrap();
     let rules: Vec<Value> = serde_json::from_str(&text).unwrap();
     for r in rules {
-        post(app, "/api/v1/rules", r).await;
+        app.create_rule(r).await.succeeded();
     }
 }
 
@@ -91,12 +97,10 @@ fn timers(app: &TestApp) -> Timers {
 async fn rules_route_new_messages_by_capacity_and_the_backlog_is_served_on_resolve() {
     let app = spawn_app().await;
     care_team(&app).await;
-    let billing = post(
-        &app,
-        "/api/v1/agents",
-        json!({"name": "Bea", "email": "bea@acme.test", "team_id": 2, "capacity": 1}),
-    )
-    .await;
+    let billing = app
+        .create_agent(json!({"name": "Bea", "email": "bea@acme.test", "team_id": 2, "capacity": 1}))
+        .await
+        .succeeded();
     let bea = billing["id"].as_i64().unwrap();
     assert_eq!(billing["capacity"], 1);
     assert_eq!(billing["availability"], "online");
@@ -104,7 +108,7 @@ async fn rules_route_new_messages_by_capacity_and_the_backlog_is_served_on_resol
     let refund = "This is the worst service ever. My order never arrived and I was charged twice, I want a refund";
     let ids = ingest(&app, vec![customer("r1", "ann", refund, 5)]).await;
     let first = ids[0];
-    let c = get(&app, &format!("/api/v1/conversations/{first}")).await;
+    let c = app.get_conversation(first).await.ok();
     assert_eq!(c["conversation"]["team_id"], 2, "{c}");
     assert_eq!(c["conversation"]["assignee_id"], bea);
     assert_eq!(c["tags"], json!(["billing"]));
@@ -144,7 +148,7 @@ async fn rules_route_new_messages_by_capacity_and_the_backlog_is_served_on_resol
     );
     assert_eq!(assigned[1]["actor"]["kind"], "system");
     // The acknowledgement went out as a reply, in the thread and in the outbox.
-    let outbox = get(&app, &format!("/api/v1/outbox?conversation_id={first}")).await;
+    let outbox = app.outbox(first).await.ok();
     let reply = outbox
         .as_array()
         .unwrap()
@@ -171,20 +175,18 @@ async fn rules_route_new_messages_by_capacity_and_the_backlog_is_served_on_resol
         vec![customer("r2", "bob", "I want a refund for the charge", 4)],
     )
     .await[0];
-    let c2 = get(&app, &format!("/api/v1/conversations/{second}")).await;
+    let c2 = app.get_conversation(second).await.ok();
     assert_eq!(c2["conversation"]["team_id"], 2);
     assert_eq!(c2["conversation"]["assignee_id"], Value::Null);
     assert!(kinds(&events(&app, second).await).contains(&"backlogged"));
 
     // Bea resolves the first: she takes the second straight away.
-    let resolved = post(
-        &app,
-        &format!("/api/v1/conversations/{first}/resolve"),
-        json!({"agent_id": bea}),
-    )
-    .await;
+    let resolved = app
+        .resolve(first, json!({"agent_id": bea}))
+        .await
+        .succeeded();
     assert_eq!(resolved["status"], "resolved");
-    let c2 = get(&app, &format!("/api/v1/conversations/{second}")).await;
+    let c2 = app.get_conversation(second).await.ok();
     assert_eq!(c2["conversation"]["assignee_id"], bea);
     let auto = events(&app, second).await;
     let took = auto.iter().find(|e| e["kind"] == "auto_assigned").unwrap();
@@ -195,7 +197,7 @@ async fn rules_route_new_messages_by_capacity_and_the_backlog_is_served_on_resol
     let mut again = customer("r3", "ann", "it still has not arrived", 0);
     again["in_reply_to"] = json!("r1");
     assert_eq!(ingest(&app, vec![again]).await[0], first);
-    let c = get(&app, &format!("/api/v1/conversations/{first}")).await;
+    let c = app.get_conversation(first).await.ok();
     assert_eq!(c["conversation"]["status"], "open");
     assert_eq!(c["conversation"]["assignee_id"], bea);
     assert!(
@@ -228,7 +230,7 @@ async fn an_automated_acknowledgement_leaves_the_complaint_waiting_at_the_top_of
     care_team(&app).await;
     let complaint = "This is the worst service ever. My order never arrived, nobody answers";
     let id = ingest(&app, vec![customer("c1", "cal", complaint, 3)]).await[0];
-    let c = get(&app, &format!("/api/v1/conversations/{id}")).await;
+    let c = app.get_conversation(id).await.ok();
     let conversation = &c["conversation"];
     // The acknowledgement is in the thread and in the outbox...
     let out: Vec<&Value> = c["messages"]
@@ -275,21 +277,14 @@ async fn an_automated_acknowledgement_leaves_the_complaint_waiting_at_the_top_of
     assert_eq!(ack["data"]["counts_as_response"], false);
 
     // A person answering is the first response and ends the wait.
-    let agent = post(
-        &app,
-        "/api/v1/agents",
-        json!({"name": "Dee", "email": "dee@acme.test", "team_id": 4}),
-    )
-    .await["id"]
+    let agent = app
+        .create_agent(json!({"name": "Dee", "email": "dee@acme.test", "team_id": 4}))
+        .await
+        .succeeded()["id"]
         .as_i64()
         .unwrap();
-    post(
-        &app,
-        &format!("/api/v1/conversations/{id}/reply"),
-        json!({"agent_id": agent, "text": "So sorry, Cal. I have found your order and it ships today."}),
-    )
-    .await;
-    let c = get(&app, &format!("/api/v1/conversations/{id}")).await;
+    app.reply(id, json!({"agent_id": agent, "text": "So sorry, Cal. I have found your order and it ships today."})).await.succeeded();
+    let c = app.get_conversation(id).await.ok();
     assert_eq!(c["conversation"]["status"], "open", "{c}");
     assert!(c["conversation"]["first_response_at"].is_string(), "{c}");
     assert!(c["conversation"]["sla_due_at"].is_null(), "{c}");
@@ -298,21 +293,20 @@ async fn an_automated_acknowledgement_leaves_the_complaint_waiting_at_the_top_of
 #[tokio::test]
 async fn a_rule_whose_reply_counts_as_a_response_answers_the_customer() {
     let app = spawn_app().await;
-    post(
-        &app,
-        "/api/v1/rules",
+    app.create_rule(
         json!({"name": "opening hours", "trigger": {"event": "message_received"},
                "conditions": {"field": "message.text", "op": "contains", "value": "opening hours"},
                "actions": [{"type": "reply", "counts_as_response": true,
                             "template": "We are open 9 to 5, Monday to Friday."}]}),
     )
-    .await;
+    .await
+    .succeeded();
     let id = ingest(
         &app,
         vec![customer("h1", "hal", "what are your opening hours?", 1)],
     )
     .await[0];
-    let c = get(&app, &format!("/api/v1/conversations/{id}")).await;
+    let c = app.get_conversation(id).await.ok();
     assert_eq!(c["conversation"]["status"], "open", "{c}");
     assert!(c["conversation"]["first_response_at"].is_string(), "{c}");
     assert!(c["conversation"]["waiting_since"].is_null(), "{c}");
@@ -321,22 +315,21 @@ async fn a_rule_whose_reply_counts_as_a_response_answers_the_customer() {
 #[tokio::test]
 async fn an_offline_agent_coming_online_takes_the_backlog_in_priority_order() {
     let app = spawn_app().await;
-    post(&app, "/api/v1/teams", json!({"name": "Front line"})).await;
-    post(
-        &app,
-        "/api/v1/rules",
+    app.create_team(json!({"name": "Front line"}))
+        .await
+        .succeeded();
+    app.create_rule(
         json!({"name": "all to front line", "trigger": {"event": "message_received"},
         "conditions": {"field": "conversation.team", "op": "absent"},
         "actions": [{"type": "assign_team", "team_id": 1}]}),
     )
-    .await;
-    let agent = post(
-        &app,
-        "/api/v1/agents",
-        json!({"name": "Cy", "email": "cy@acme.test", "team_id": 1,
-        "capacity": 1, "availability": "offline"}),
-    )
-    .await;
+    .await
+    .succeeded();
+    let agent = app
+        .create_agent(json!({"name": "Cy", "email": "cy@acme.test", "team_id": 1,
+            "capacity": 1, "availability": "offline"}))
+        .await
+        .succeeded();
     let calm = ingest(&app, vec![customer("a", "al", "thanks, all good", 30)]).await[0];
     let angry = ingest(
         &app,
@@ -349,89 +342,65 @@ async fn an_offline_agent_coming_online_takes_the_backlog_in_priority_order() {
     )
     .await[0];
     for id in [calm, angry] {
-        let c = get(&app, &format!("/api/v1/conversations/{id}")).await;
+        let c = app.get_conversation(id).await.ok();
         assert_eq!(c["conversation"]["assignee_id"], Value::Null);
     }
-    let cy = patch(
-        &app,
-        &format!("/api/v1/agents/{}", agent["id"]),
-        json!({"availability": "online"}),
-    )
-    .await;
+    let cy = app
+        .update_agent(&agent["id"], json!({"availability": "online"}))
+        .await
+        .succeeded();
     assert_eq!(cy["availability"], "online");
     // The safety complaint (higher priority) first, though it came later.
-    let a = get(&app, &format!("/api/v1/conversations/{angry}")).await;
+    let a = app.get_conversation(angry).await.ok();
     assert_eq!(a["conversation"]["assignee_id"], agent["id"], "{a}");
-    let c = get(&app, &format!("/api/v1/conversations/{calm}")).await;
+    let c = app.get_conversation(calm).await.ok();
     assert_eq!(c["conversation"]["assignee_id"], Value::Null);
     // More capacity: the calm one too.
-    patch(
-        &app,
-        &format!("/api/v1/agents/{}", agent["id"]),
-        json!({"capacity": 2}),
-    )
-    .await;
-    let c = get(&app, &format!("/api/v1/conversations/{calm}")).await;
+    app.update_agent(&agent["id"], json!({"capacity": 2}))
+        .await
+        .succeeded();
+    let c = app.get_conversation(calm).await.ok();
     assert_eq!(c["conversation"]["assignee_id"], agent["id"]);
 }
 
 #[tokio::test]
 async fn a_reply_after_someone_elses_is_refused_unless_forced_and_meets_the_sla() {
     let app = spawn_app().await;
-    let ana = post(
-        &app,
-        "/api/v1/agents",
-        json!({"name": "Ana", "email": "ana@acme.test"}),
-    )
-    .await["id"]
+    let ana = app
+        .create_agent(json!({"name": "Ana", "email": "ana@acme.test"}))
+        .await
+        .succeeded()["id"]
         .clone();
-    let ben = post(
-        &app,
-        "/api/v1/agents",
-        json!({"name": "Ben", "email": "ben@acme.test"}),
-    )
-    .await["id"]
+    let ben = app
+        .create_agent(json!({"name": "Ben", "email": "ben@acme.test"}))
+        .await
+        .succeeded()["id"]
         .clone();
     let id = ingest(
         &app,
         vec![customer("q1", "cat", "how do I reset my password?", 20)],
     )
     .await[0];
-    let c = get(&app, &format!("/api/v1/conversations/{id}")).await;
+    let c = app.get_conversation(id).await.ok();
     let seen = c["messages"].as_array().unwrap().last().unwrap()["id"].clone();
     assert!(c["conversation"]["sla_due_at"].is_string(), "{c}");
 
     // Ben answers first.
-    let r = post(&app, &format!("/api/v1/conversations/{id}/reply"),
-        json!({"agent_id": ben, "text": "Hi Cat, use the link on the sign-in page.", "last_seen_message_id": seen})).await;
+    let r = app.reply(id, json!({"agent_id": ben, "text": "Hi Cat, use the link on the sign-in page.", "last_seen_message_id": seen})).await.succeeded();
     assert_eq!(r["conversation"]["sla_due_at"], Value::Null);
     assert!(r["conversation"]["first_response_at"].is_string());
     // Ana, who loaded the conversation before Ben's reply, is stopped…
-    let (status, body) = app.json(Method::POST, &format!("/api/v1/conversations/{id}/reply"),
-        json!({"agent_id": ana, "text": "Hello! Try the reset link.", "last_seen_message_id": seen})).await;
+    let (status, body) = app.reply(id, json!({"agent_id": ana, "text": "Hello! Try the reset link.", "last_seen_message_id": seen})).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["code"], "reply_collision");
     assert_eq!(body["message_id"], r["message_id"]);
     // …unless she insists.
-    let (status, _) = app.json(Method::POST, &format!("/api/v1/conversations/{id}/reply"),
-        json!({"agent_id": ana, "text": "Hello! Try the reset link.", "last_seen_message_id": seen, "force": true})).await;
+    let (status, _) = app.reply(id, json!({"agent_id": ana, "text": "Hello! Try the reset link.", "last_seen_message_id": seen, "force": true})).await;
     assert_eq!(status, StatusCode::CREATED);
     // A reply needs an agent of this workspace and some text.
-    let (status, body) = app
-        .json(
-            Method::POST,
-            &format!("/api/v1/conversations/{id}/reply"),
-            json!({"text": "x"}),
-        )
-        .await;
+    let (status, body) = app.reply(id, json!({"text": "x"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    let (status, _) = app
-        .json(
-            Method::POST,
-            &format!("/api/v1/conversations/{id}/reply"),
-            json!({"agent_id": ana, "text": "  "}),
-        )
-        .await;
+    let (status, _) = app.reply(id, json!({"agent_id": ana, "text": "  "})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 
     let history = events(&app, id).await;
@@ -453,7 +422,7 @@ async fn a_reply_after_someone_elses_is_refused_unless_forced_and_meets_the_sla(
     // `not_sent`, with the reason in the outbox and on the history.
     let report = timers(&app).pass(Utc::now()).await.unwrap();
     assert_eq!((report.delivered, report.not_sent), (0, 2));
-    let outbox = get(&app, &format!("/api/v1/outbox?conversation_id={id}")).await;
+    let outbox = app.outbox(id).await.ok();
     assert!(outbox
         .as_array()
         .unwrap()
@@ -480,7 +449,7 @@ async fn snoozing_pauses_the_sla_clock_and_waking_resumes_it_with_the_time_left(
         vec![customer("s1", "dee", "my parcel is late, where is it?", 60)],
     )
     .await[0];
-    let c = get(&app, &format!("/api/v1/conversations/{id}")).await;
+    let c = app.get_conversation(id).await.ok();
     let due: chrono::DateTime<Utc> = c["conversation"]["sla_due_at"]
         .as_str()
         .unwrap()
@@ -488,15 +457,13 @@ async fn snoozing_pauses_the_sla_clock_and_waking_resumes_it_with_the_time_left(
         .unwrap();
     let left = due - Utc::now();
     let until = Utc::now() + Duration::hours(2);
-    let s = post(
-        &app,
-        &format!("/api/v1/conversations/{id}/snooze"),
-        json!({"until": until.to_rfc3339()}),
-    )
-    .await;
+    let s = app
+        .snooze(id, json!({"until": until.to_rfc3339()}))
+        .await
+        .succeeded();
     assert_eq!(s["status"], "snoozed");
     assert_eq!(s["sla_due_at"], Value::Null, "the clock is paused: {s}");
-    let c = get(&app, &format!("/api/v1/conversations/{id}")).await;
+    let c = app.get_conversation(id).await.ok();
     let remaining = c["sla"]["remaining_seconds"].as_i64().unwrap();
     assert!(
         (remaining - left.num_seconds()).abs() <= 2,
@@ -508,7 +475,7 @@ async fn snoozing_pauses_the_sla_clock_and_waking_resumes_it_with_the_time_left(
     t.pass(Utc::now()).await.unwrap();
     let report = t.pass(until + Duration::seconds(1)).await.unwrap();
     assert_eq!(report.woken, 1);
-    let c = get(&app, &format!("/api/v1/conversations/{id}")).await;
+    let c = app.get_conversation(id).await.ok();
     assert_eq!(c["conversation"]["status"], "open");
     let due_after: chrono::DateTime<Utc> = c["conversation"]["sla_due_at"]
         .as_str()
@@ -538,27 +505,23 @@ async fn snoozing_pauses_the_sla_clock_and_waking_resumes_it_with_the_time_left(
         )],
     )
     .await[0];
-    let c = get(&app, &format!("/api/v1/conversations/{other}")).await;
+    let c = app.get_conversation(other).await.ok();
     let due: chrono::DateTime<Utc> = c["conversation"]["sla_due_at"]
         .as_str()
         .unwrap()
         .parse()
         .unwrap();
-    post(
-        &app,
-        &format!("/api/v1/conversations/{other}/snooze"),
-        json!({"until": until.to_rfc3339()}),
-    )
-    .await;
-    let left = get(&app, &format!("/api/v1/conversations/{other}")).await["sla"]
-        ["remaining_seconds"]
+    app.snooze(other, json!({"until": until.to_rfc3339()}))
+        .await
+        .succeeded();
+    let left = app.get_conversation(other).await.ok()["sla"]["remaining_seconds"]
         .as_i64()
         .unwrap();
     assert!(((due - Utc::now()).num_seconds() - left).abs() <= 2);
     let mut again = customer("s3", "eli", "hello??", 0);
     again["in_reply_to"] = json!("s2");
     ingest(&app, vec![again]).await;
-    let c = get(&app, &format!("/api/v1/conversations/{other}")).await;
+    let c = app.get_conversation(other).await.ok();
     assert_eq!(c["conversation"]["status"], "open");
     assert_eq!(c["sla"]["remaining_seconds"], Value::Null, "{c}");
     let resumed: chrono::DateTime<Utc> = c["conversation"]["sla_due_at"]
@@ -574,9 +537,8 @@ async fn snoozing_pauses_the_sla_clock_and_waking_resumes_it_with_the_time_left(
     assert!(kinds(&events(&app, other).await).contains(&"sla_resumed"));
     // A past snooze is refused.
     let (status, _) = app
-        .json(
-            Method::POST,
-            &format!("/api/v1/conversations/{id}/snooze"),
+        .snooze(
+            id,
             json!({"until": (Utc::now() - Duration::minutes(1)).to_rfc3339()}),
         )
         .await;
@@ -598,7 +560,7 @@ async fn a_breach_fires_once_rules_act_on_it_and_a_restarted_worker_misses_nothi
         )],
     )
     .await[0];
-    let c = get(&app, &format!("/api/v1/conversations/{id}")).await;
+    let c = app.get_conversation(id).await.ok();
     let due: chrono::DateTime<Utc> = c["conversation"]["sla_due_at"]
         .as_str()
         .unwrap()
@@ -629,7 +591,7 @@ async fn a_breach_fires_once_rules_act_on_it_and_a_restarted_worker_misses_nothi
         0,
         "once only"
     );
-    let c = get(&app, &format!("/api/v1/conversations/{id}")).await;
+    let c = app.get_conversation(id).await.ok();
     assert_eq!(c["conversation"]["priority"], 90, "the rule's priority");
     let parts = c["priority"]["parts"].as_array().unwrap();
     assert!(
@@ -650,7 +612,7 @@ async fn a_breach_fires_once_rules_act_on_it_and_a_restarted_worker_misses_nothi
             .count(),
         1
     );
-    let notified = get(&app, &format!("/api/v1/outbox?conversation_id={id}")).await;
+    let notified = app.outbox(id).await.ok();
     assert!(notified
         .as_array()
         .unwrap()
@@ -672,15 +634,13 @@ async fn opted_out_customers_get_no_automated_reply_and_the_skip_is_logged() {
         )],
     )
     .await[0];
-    let c = get(&app, &format!("/api/v1/conversations/{id}")).await;
+    let c = app.get_conversation(id).await.ok();
     let contact = c["contact"]["id"].as_i64().unwrap();
     assert_eq!(c["contact"]["opted_out"], false);
-    let updated = patch(
-        &app,
-        &format!("/api/v1/contacts/{contact}"),
-        json!({"opted_out": true, "tier": "gold"}),
-    )
-    .await;
+    let updated = app
+        .update_contact(contact, json!({"opted_out": true, "tier": "gold"}))
+        .await
+        .succeeded();
     assert_eq!(updated["opted_out"], true);
     assert_eq!(updated["tier"], "gold");
     // A new conversation from the same customer.
@@ -705,7 +665,7 @@ async fn opted_out_customers_get_no_automated_reply_and_the_skip_is_logged() {
         skipped["data"]["reason"],
         "the contact opted out of engagement"
     );
-    let outbox = get(&app, &format!("/api/v1/outbox?conversation_id={again}")).await;
+    let outbox = app.outbox(again).await.ok();
     assert!(
         outbox
             .as_array()
@@ -716,7 +676,7 @@ async fn opted_out_customers_get_no_automated_reply_and_the_skip_is_logged() {
     );
     // The priority counts the gold customer (explained), which already puts it above the
     // VIP rule's floor of 60, so that rule has nothing to do.
-    let c = get(&app, &format!("/api/v1/conversations/{again}")).await;
+    let c = app.get_conversation(again).await.ok();
     assert!(c["conversation"]["priority"].as_i64().unwrap() >= 60, "{c}");
     assert!(
         !c["tags"].as_array().unwrap().contains(&json!("vip")),
@@ -738,26 +698,18 @@ async fn rules_are_validated_on_save_dry_run_explains_and_stay_in_their_workspac
     let app = spawn_app().await;
     care_team(&app).await;
     let (status, body) = app
-        .json(
-            Method::POST,
-            "/api/v1/rules",
-            json!({
-        "name": "broken", "trigger": {"event": "message_received"},
-        "conditions": {"all": [{"field": "message.sentiment", "op": "gt", "value": 1}]},
-        "actions": [{"type": "assign_team", "team_id": 99}]}),
-        )
+        .create_rule(json!({
+            "name": "broken", "trigger": {"event": "message_received"},
+            "conditions": {"all": [{"field": "message.sentiment", "op": "gt", "value": 1}]},
+            "actions": [{"type": "assign_team", "team_id": 99}]}))
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["code"], "invalid_rule");
     assert_eq!(body["errors"][0]["path"], "conditions.all[0].op", "{body}");
     let (status, body) = app
-        .json(
-            Method::POST,
-            "/api/v1/rules",
-            json!({
-        "name": "unknown team", "trigger": {"event": "message_received"},
-        "actions": [{"type": "assign_team", "team_id": 99}]}),
-        )
+        .create_rule(json!({
+            "name": "unknown team", "trigger": {"event": "message_received"},
+            "actions": [{"type": "assign_team", "team_id": 99}]}))
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
@@ -767,17 +719,13 @@ async fn rules_are_validated_on_save_dry_run_explains_and_stay_in_their_workspac
 
     // Several mistakes at once: every one is reported, each with its path, references too.
     let (status, body) = app
-        .json(
-            Method::POST,
-            "/api/v1/rules",
-            json!({
-        "name": "", "trigger": {"event": "message_received"}, "position": "first",
-        "conditions": {"all": [{"field": "message.text", "op": "contains"},
-                               {"field": "message.colour", "op": "eq", "value": "red"}]},
-        "actions": [{"type": "assign_team", "team_id": 99},
-                    {"type": "set_priority", "priority": 500},
-                    {"type": "apply_sla", "policy_id": 7}]}),
-        )
+        .create_rule(json!({
+            "name": "", "trigger": {"event": "message_received"}, "position": "first",
+            "conditions": {"all": [{"field": "message.text", "op": "contains"},
+                                   {"field": "message.colour", "op": "eq", "value": "red"}]},
+            "actions": [{"type": "assign_team", "team_id": 99},
+                        {"type": "set_priority", "priority": 500},
+                        {"type": "apply_sla", "policy_id": 7}]}))
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let mut paths: Vec<&str> = body["errors"]
@@ -801,13 +749,13 @@ async fn rules_are_validated_on_save_dry_run_explains_and_stay_in_their_workspac
         "{body}"
     );
 
-    let dry = post(
-        &app,
-        "/api/v1/rules/dry-run",
-        json!({"message": {"text": "I was charged twice, refund please", "channel": "x"},
+    let dry = app
+        .dry_run_rule(
+            json!({"message": {"text": "I was charged twice, refund please", "channel": "x"},
         "contact": {"tier": "platinum"}}),
-    )
-    .await;
+        )
+        .await
+        .succeeded();
     let firing: Vec<&str> = dry["rules"]
         .as_array()
         .unwrap()
@@ -858,14 +806,14 @@ async fn rules_are_validated_on_save_dry_run_explains_and_stay_in_their_workspac
         .as_array()
         .unwrap()
         .contains(&json!("rule_fired")));
-    let (_, stored) = app.get("/api/v1/conversations").await;
+    let (_, stored) = app.list_conversations("").await;
     assert_eq!(stored["items"], json!([]), "a dry run stores nothing");
     assert!(dry["priority"]["score"].is_number());
     // Nothing was stored by the dry run.
-    let (_, page) = app.get("/api/v1/conversations").await;
+    let (_, page) = app.list_conversations("").await;
     assert_eq!(page["items"].as_array().unwrap().len(), 0);
     // Unsaved rules can be tried too, with errors by path.
-    let (status, body) = app.json(Method::POST, "/api/v1/rules/dry-run", json!({"message": {"text": "hi"},
+    let (status, body) = app.dry_run_rule(json!({"message": {"text": "hi"},
         "rules": [{"name": "x", "trigger": {"event": "message_received"}, "actions": [{"type": "add_tag"}]}]})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
@@ -876,7 +824,7 @@ async fn rules_are_validated_on_save_dry_run_explains_and_stay_in_their_workspac
         "{body}"
     );
 
-    let rules = get(&app, "/api/v1/rules").await;
+    let rules = app.list_rules().await.ok();
     assert_eq!(rules.as_array().unwrap().len(), 13);
     let id = rules[0]["id"].as_i64().unwrap();
     let (_, other) = app.get_as_other("/api/v1/rules").await;
@@ -889,17 +837,12 @@ async fn rules_are_validated_on_save_dry_run_explains_and_stay_in_their_workspac
         r.as_object_mut().unwrap().remove(k);
     }
     r["enabled"] = json!(false);
-    let (status, updated) = app
-        .json(Method::PUT, &format!("/api/v1/rules/{id}"), r)
-        .await;
+    let (status, updated) = app.update_rule(id, r).await;
     assert_eq!(status, StatusCode::OK, "{updated}");
     assert_eq!(updated["enabled"], false);
-    let (status, _) = app.delete(&format!("/api/v1/rules/{id}")).await;
+    let (status, _) = app.delete_rule(id).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    assert_eq!(
-        get(&app, "/api/v1/rules").await.as_array().unwrap().len(),
-        12
-    );
+    assert_eq!(app.list_rules().await.ok().as_array().unwrap().len(), 12);
 }
 
 #[tokio::test]
@@ -934,14 +877,13 @@ async fn webhooks_are_signed_posted_and_retried_until_the_receiver_accepts() {
     tokio::spawn(async move { axum::serve(listener, receiver).await.unwrap() });
 
     let app = spawn_app().await;
-    post(
-        &app,
-        "/api/v1/rules",
+    app.create_rule(
         json!({"name": "tell the CRM", "trigger": {"event": "message_received"},
         "conditions": {"field": "message.text", "op": "contains", "value": "cancel"},
         "actions": [{"type": "webhook", "url": format!("http://{addr}/hook")}]}),
     )
-    .await;
+    .await
+    .succeeded();
     let id = ingest(
         &app,
         vec![customer("k1", "gus", "I want to cancel my subscription", 1)],
@@ -955,7 +897,7 @@ async fn webhooks_are_signed_posted_and_retried_until_the_receiver_accepts() {
     let now = Utc::now() + Duration::seconds(1);
     let first = t.pass(now).await.unwrap();
     assert_eq!((first.delivered, first.retried), (0, 1));
-    let outbox = get(&app, &format!("/api/v1/outbox?conversation_id={id}")).await;
+    let outbox = app.outbox(id).await.ok();
     assert_eq!(outbox[0]["status"], "queued");
     assert!(
         outbox[0]["last_error"].as_str().unwrap().contains("503"),
@@ -971,7 +913,7 @@ async fn webhooks_are_signed_posted_and_retried_until_the_receiver_accepts() {
         t.pass(now + Duration::minutes(2)).await.unwrap().delivered,
         1
     );
-    let outbox = get(&app, &format!("/api/v1/outbox?conversation_id={id}")).await;
+    let outbox = app.outbox(id).await.ok();
     assert_eq!(
         (outbox[0]["status"].as_str(), outbox[0]["attempts"].as_i64()),
         (Some("sent"), Some(2))
@@ -1012,13 +954,12 @@ async fn webhooks_are_signed_posted_and_retried_until_the_receiver_accepts() {
 async fn time_based_rules_fire_once_when_a_conversation_crosses_their_line() {
     let app = spawn_app().await;
     care_team(&app).await;
-    post(
-        &app,
-        "/api/v1/rules",
+    app.create_rule(
         json!({"name": "quiet for an hour", "trigger": {"event": "idle", "minutes": 60},
         "actions": [{"type": "add_tag", "tag": "idle"}]}),
     )
-    .await;
+    .await
+    .succeeded();
     // Waiting 3 h 50 min: the "four hours unanswered" rule is due in 10 minutes; idle for
     // an hour already happened 2 h 50 min ago, before the worker's first pass.
     let waiting = ingest(
@@ -1042,7 +983,7 @@ async fn time_based_rules_fire_once_when_a_conversation_crosses_their_line() {
         )],
     )
     .await[0];
-    let c = get(&app, &format!("/api/v1/conversations/{waiting}")).await;
+    let c = app.get_conversation(waiting).await.ok();
     assert_eq!(
         c["conversation"]["team_id"], 4,
         "the front line has it first: {c}"
@@ -1052,24 +993,22 @@ async fn time_based_rules_fire_once_when_a_conversation_crosses_their_line() {
     t.pass(now).await.unwrap();
     let report = t.pass(now + Duration::minutes(15)).await.unwrap();
     assert_eq!(report.timed, 2, "{report:?}");
-    let c = get(&app, &format!("/api/v1/conversations/{waiting}")).await;
+    let c = app.get_conversation(waiting).await.ok();
     assert_eq!(c["conversation"]["team_id"], 1, "moved to escalations: {c}");
     let history = events(&app, waiting).await;
     assert!(history.iter().any(
         |e| e["kind"] == "note" && e["data"]["text"] == "Moved after 4 hours without an answer"
     ));
-    let q = get(&app, &format!("/api/v1/conversations/{quiet}")).await;
+    let q = app.get_conversation(quiet).await.ok();
     assert_eq!(q["tags"], json!(["idle"]));
     // Once only.
     assert_eq!(t.pass(now + Duration::minutes(30)).await.unwrap().timed, 0);
     // An answered conversation is not unanswered any more (its four hours would end at
     // minute 40, inside the next pass).
-    let ana = post(
-        &app,
-        "/api/v1/agents",
-        json!({"name": "Ana", "email": "ana@acme.test"}),
-    )
-    .await["id"]
+    let ana = app
+        .create_agent(json!({"name": "Ana", "email": "ana@acme.test"}))
+        .await
+        .succeeded()["id"]
         .clone();
     let answered = ingest(
         &app,
@@ -1081,12 +1020,9 @@ async fn time_based_rules_fire_once_when_a_conversation_crosses_their_line() {
         )],
     )
     .await[0];
-    post(
-        &app,
-        &format!("/api/v1/conversations/{answered}/reply"),
-        json!({"agent_id": ana, "text": "Next Monday!"}),
-    )
-    .await;
+    app.reply(answered, json!({"agent_id": ana, "text": "Next Monday!"}))
+        .await
+        .succeeded();
     let report = t.pass(now + Duration::minutes(45)).await.unwrap();
     assert_eq!(report.timed, 0, "{report:?}");
 }
@@ -1101,32 +1037,25 @@ async fn a_rule_applies_an_sla_policy_on_a_business_calendar() {
                               "wed": [["09:00", "17:00"]], "thu": [["09:00", "17:00"]], "fri": [["09:00", "17:00"]]},
                      "holidays": ["2026-12-24", "2026-12-25"]}});
     let (status, body) = app
-        .json(
-            Method::POST,
-            "/api/v1/sla-policies",
-            json!({"name": "bad", "first_response_minutes": 60,
-        "calendar": {"time_zone": "Mars/Olympus", "week": {"mon": [["09:00", "17:00"]]}}}),
-        )
+        .create_sla_policy(json!({"name": "bad", "first_response_minutes": 60,
+            "calendar": {"time_zone": "Mars/Olympus", "week": {"mon": [["09:00", "17:00"]]}}}))
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         body["message"].as_str().unwrap().contains("Mars/Olympus"),
         "{body}"
     );
-    let policy = post(&app, "/api/v1/sla-policies", draft.clone()).await;
+    let policy = app.create_sla_policy(draft.clone()).await.succeeded();
     let policy_id = policy["id"].as_i64().unwrap();
-    post(
-        &app,
-        "/api/v1/rules",
+    app.create_rule(
         json!({"name": "B2B invoices on office hours", "trigger": {"event": "message_received"},
         "conditions": {"field": "message.text", "op": "contains", "value": "invoice"},
         "actions": [{"type": "apply_sla", "policy_id": policy_id}]}),
     )
-    .await;
+    .await
+    .succeeded();
     let (status, body) = app
-        .json(
-            Method::POST,
-            "/api/v1/rules",
+        .create_rule(
             json!({"name": "x", "trigger": {"event": "message_received"},
         "actions": [{"type": "apply_sla", "policy_id": policy_id + 1}]}),
         )
@@ -1143,7 +1072,7 @@ async fn a_rule_applies_an_sla_policy_on_a_business_calendar() {
         )],
     )
     .await[0];
-    let c = get(&app, &format!("/api/v1/conversations/{id}")).await;
+    let c = app.get_conversation(id).await.ok();
     assert_eq!(c["sla"]["policy_id"], policy_id, "{c}");
     let waiting: chrono::DateTime<Utc> = c["conversation"]["waiting_since"]
         .as_str()
@@ -1179,7 +1108,7 @@ async fn a_rule_applies_an_sla_policy_on_a_business_calendar() {
     let mut again = customer("i2", "kim", "any news on that invoice?", 1);
     again["in_reply_to"] = json!("i1");
     ingest(&app, vec![again]).await;
-    let c = get(&app, &format!("/api/v1/conversations/{id}")).await;
+    let c = app.get_conversation(id).await.ok();
     let due: chrono::DateTime<Utc> = c["conversation"]["sla_due_at"]
         .as_str()
         .unwrap()

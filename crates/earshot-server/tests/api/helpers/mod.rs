@@ -1,5 +1,18 @@
 //! The test harness shared by the server's tests: an app on a fresh SQLite file with two
-//! workspaces (`acme` and `globex`), each with a token, and JSON requests to it.
+//! workspaces (`acme` and `globex`), each with a token, and requests to it. This module has
+//! the harness and the generic requests (kept for the tests that send odd ones: no token,
+//! the other workspace's, a malformed body, a wrong method); each file beside it gives
+//! `TestApp` one method per endpoint of a resource, so a test reads as a story.
+
+mod channels;
+mod contacts;
+mod conversations;
+mod orders;
+mod pages;
+mod people;
+mod settings;
+
+pub use pages::Page;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
@@ -41,7 +54,11 @@ pub async fn spawn_app() -> TestApp {
     }
 }
 
+// Generic requests.
+
 impl TestApp {
+    /// A request with a JSON content type and the token given (if any); the status and the
+    /// JSON body (`null` when empty).
     pub async fn send(
         &self,
         method: Method,
@@ -87,6 +104,7 @@ impl TestApp {
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         (status, String::from_utf8_lossy(&bytes).into_owned())
     }
+    /// A GET by this workspace's token.
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.send(Method::GET, path, Some(&self.token), Vec::new())
             .await
@@ -96,11 +114,12 @@ impl TestApp {
         self.send(Method::GET, path, Some(&self.other_token), Vec::new())
             .await
     }
+    /// A DELETE by this workspace's token.
     pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
         self.send(Method::DELETE, path, Some(&self.token), Vec::new())
             .await
     }
-    /// A request with a JSON body.
+    /// A request with a JSON body, by this workspace's token.
     pub async fn json(&self, method: Method, path: &str, body: Value) -> (StatusCode, Value) {
         self.send(
             method,
@@ -110,8 +129,26 @@ impl TestApp {
         )
         .await
     }
-    pub async fn post_messages(&self, body: &Value) -> (StatusCode, Value) {
-        self.json(Method::POST, "/api/v1/messages", body.clone())
-            .await
+}
+
+/// `path`, with `?query` when there is one.
+fn with_query(path: &str, query: &str) -> String {
+    if query.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
+// Health checks.
+
+impl TestApp {
+    /// GET /healthz, with no token
+    pub async fn health(&self) -> (StatusCode, Value) {
+        self.send(Method::GET, "/healthz", None, Vec::new()).await
+    }
+    /// GET /readyz, with no token
+    pub async fn readiness(&self) -> (StatusCode, Value) {
+        self.send(Method::GET, "/readyz", None, Vec::new()).await
     }
 }
