@@ -18,6 +18,8 @@ pub mod webchat;
 pub mod webhook;
 pub mod whatsapp;
 pub mod x;
+pub mod x_activity;
+pub mod x_api;
 
 use earshot_core::Inbound;
 use std::fmt;

@@ -80,6 +80,8 @@ pub enum Failure {
     NotSent(String),
     /// The platform refused the channel's token: an admin must give it a new one.
     Reauth(String),
+    /// The platform's rate limit: try again at `until` (without using up an attempt).
+    Wait { error: String, until: Timestamp },
 }
 
 /// What the platform accepted: its id for the message.
@@ -101,6 +103,7 @@ pub async fn reply(http: &reqwest::Client, access: &Access, out: &Outgoing<'_>) 
             crate::messenger::send(http, access, out).await
         }
         Connector::Telegram => crate::telegram::send(http, access, out).await,
+        Connector::X => crate::x_api::send(http, access, out).await,
         Connector::Email => crate::mailbox::send(access, out).await,
         // Earshot is the platform: the reply is released to the visitor's widget.
         Connector::WebChat => Ok(format!("webchat-{}", crate::webchat::new_visitor())),
@@ -116,6 +119,7 @@ pub async fn test_connection(http: &reqwest::Client, access: &Access) -> Result<
         Connector::Whatsapp => crate::whatsapp::test(http, access).await,
         Connector::Messenger | Connector::Instagram => crate::messenger::test(http, access).await,
         Connector::Telegram => crate::telegram::test(http, access).await,
+        Connector::X => crate::x_api::test(http, access).await,
         Connector::Email => crate::mailbox::test(access).await,
         Connector::WebChat => crate::webchat::parse_origins(access.get("allowed_origins"))
             .map(|o| {

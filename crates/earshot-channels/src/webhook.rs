@@ -78,6 +78,7 @@ pub fn decode(connector: Connector, body: &[u8], account: &str) -> Result<Webhoo
             crate::messenger::decode_webhook(&value, account, connector)
         }
         Connector::Telegram => crate::telegram::decode_update(&value, account),
+        Connector::X => crate::x_activity::decode_activity(&value, account),
         Connector::Email => {
             return Err("email channels poll their mailbox; they take no webhooks".into())
         }

@@ -28,6 +28,9 @@ pub enum Connector {
     Email,
     /// The chat widget on the brand's own site, served by Earshot.
     WebChat,
+    /// An X (Twitter) account: Account Activity webhooks in (mentions, replies, DMs), replies
+    /// through the X API v2 (`POST /2/tweets`, DMs), signed with OAuth 1.0a.
+    X,
     /// A Shopify shop: its order webhooks (signed with `X-Shopify-Hmac-Sha256`) bring the
     /// customers' orders in. It carries no conversations.
     Shopify,
@@ -85,6 +88,13 @@ const SHOPIFY: &[Setting] = &[
     field("webhook_secret", true, true),
     field("shop_domain", false, true),
 ];
+const X: &[Setting] = &[
+    field("consumer_key", true, true),
+    field("consumer_secret", true, true),
+    field("access_token", true, true),
+    field("access_token_secret", true, true),
+    field("api_base", false, false),
+];
 const TELEGRAM: &[Setting] = &[
     field("bot_token", true, true),
     field("secret_token", true, true),
@@ -92,11 +102,12 @@ const TELEGRAM: &[Setting] = &[
 ];
 
 impl Connector {
-    pub const ALL: [Connector; 7] = [
+    pub const ALL: [Connector; 8] = [
         Self::Whatsapp,
         Self::Messenger,
         Self::Instagram,
         Self::Telegram,
+        Self::X,
         Self::Email,
         Self::WebChat,
         Self::Shopify,
@@ -108,6 +119,7 @@ impl Connector {
             Self::Messenger => "messenger",
             Self::Instagram => "instagram",
             Self::Telegram => "telegram",
+            Self::X => "x",
             Self::Email => "email",
             Self::WebChat => "web_chat",
             Self::Shopify => "shopify",
@@ -121,6 +133,7 @@ impl Connector {
             Self::Messenger => ChannelKind::Facebook,
             Self::Instagram => ChannelKind::Instagram,
             Self::Telegram => ChannelKind::Telegram,
+            Self::X => ChannelKind::X,
             Self::Email => ChannelKind::Email,
             Self::WebChat => ChannelKind::WebChat,
             // A shop's channel holds no conversations; its orders come through the API's door.
@@ -135,6 +148,7 @@ impl Connector {
             Self::Messenger => MESSENGER,
             Self::Instagram => INSTAGRAM,
             Self::Telegram => TELEGRAM,
+            Self::X => X,
             Self::Email => EMAIL,
             Self::WebChat => WEB_CHAT,
             Self::Shopify => SHOPIFY,
@@ -146,6 +160,7 @@ impl Connector {
         match self {
             Self::Whatsapp | Self::Messenger | Self::Instagram => "https://graph.facebook.com",
             Self::Telegram => "https://api.telegram.org",
+            Self::X => "https://api.x.com",
             Self::Email | Self::WebChat | Self::Shopify => "",
         }
     }
@@ -180,7 +195,7 @@ impl FromStr for Connector {
             return Ok(c);
         }
         Err(format!(
-            "unknown channel kind `{s}`; expected one of whatsapp, messenger, instagram, telegram, email, web_chat, shopify"
+            "unknown channel kind `{s}`; expected one of whatsapp, messenger, instagram, telegram, x, email, web_chat, shopify"
         ))
     }
 }

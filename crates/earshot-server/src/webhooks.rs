@@ -1,6 +1,7 @@
 //! Inbound webhooks at `/webhooks/{channel_id}`, verified the platform's way and failing
 //! closed: Meta's `GET` subscription handshake and `X-Hub-Signature-256` over the raw body;
-//! Telegram's `X-Telegram-Bot-Api-Secret-Token`; Shopify's `X-Shopify-Hmac-Sha256`. A verified
+//! Telegram's `X-Telegram-Bot-Api-Secret-Token`; Shopify's `X-Shopify-Hmac-Sha256`; X's CRC
+//! (`GET` with `crc_token`) and `x-twitter-webhooks-signature`. A verified
 //! call is written to the store's queue before it is answered `200` (accepted means durable);
 //! the webhook worker processes it through the pipeline, so a slow pipeline never makes the
 //! platform wait or retry. A shop's order webhook is stored as the order itself (one short
@@ -93,6 +94,17 @@ async fn handshake(
         Ok(found) => found,
         Err(r) => return r,
     };
+    if let Some(token) = params.get("crc_token") {
+        // X's CRC: answered at once (X allows 3 s) with the token signed by the secret.
+        return match earshot_engine::channels::crc_answer(&access, token) {
+            Some(answer) => Json(json!({"response_token": answer})).into_response(),
+            None => refuse(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "only X channels answer a crc_token",
+            ),
+        };
+    }
     if !ch.connector.is_meta() {
         return refuse(
             StatusCode::METHOD_NOT_ALLOWED,

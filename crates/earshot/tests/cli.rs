@@ -1580,3 +1580,282 @@ fn importing_orders_names_every_bad_line_and_imports_nothing_then_a_good_file_on
     let stdout = String::from_utf8_lossy(&again.stdout);
     assert!(stdout.contains("0 new, 0 updated, 2 unchanged"), "{stdout}");
 }
+
+/// One request the stand-in X API received.
+#[derive(Debug, Clone)]
+struct XCall {
+    method: String,
+    path: String,
+    authorization: String,
+    body: serde_json::Value,
+}
+
+/// A local stand-in for the X API v2, built to its documented requests and answers:
+/// `POST /2/tweets` answers `{"data": {"id", "text"}}`, `POST
+/// /2/dm_conversations/with/{id}/messages` answers `{"data": {"dm_conversation_id",
+/// "dm_event_id"}}`; a request without an OAuth 1.0a header is `401`.
+fn fake_x_api() -> (String, std::sync::Arc<std::sync::Mutex<Vec<XCall>>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let calls: std::sync::Arc<std::sync::Mutex<Vec<XCall>>> = Default::default();
+    let seen = calls.clone();
+    std::thread::spawn(move || {
+        for (n, stream) in listener.incoming().enumerate() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let mut parts = line.split_whitespace();
+            let (method, path) = (
+                parts.next().unwrap_or("").to_string(),
+                parts.next().unwrap_or("").to_string(),
+            );
+            let (mut length, mut authorization) = (0usize, String::new());
+            loop {
+                let mut header = String::new();
+                reader.read_line(&mut header).unwrap();
+                let header = header.trim_end();
+                if header.is_empty() {
+                    break;
+                }
+                let (name, value) = header.split_once(':').unwrap_or((header, ""));
+                match name.to_ascii_lowercase().as_str() {
+                    "content-length" => length = value.trim().parse().unwrap_or(0),
+                    "authorization" => authorization = value.trim().to_string(),
+                    _ => {}
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            let id = format!("19000000000000000{n:02}");
+            let (status, answer) = if !authorization.starts_with("OAuth ") {
+                (
+                    401,
+                    serde_json::json!({"title": "Unauthorized", "detail": "Unauthorized", "status": 401}),
+                )
+            } else if path == "/2/tweets" {
+                (
+                    201,
+                    serde_json::json!({"data": {"id": id, "text": body["text"]}}),
+                )
+            } else if path.starts_with("/2/dm_conversations/with/") {
+                (
+                    201,
+                    serde_json::json!({"data": {"dm_conversation_id": "7-100", "dm_event_id": id}}),
+                )
+            } else {
+                (404, serde_json::json!({"title": "Not Found Error"}))
+            };
+            seen.lock().unwrap().push(XCall {
+                method,
+                path,
+                authorization,
+                body,
+            });
+            let answer = answer.to_string();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+        }
+    });
+    (base, calls)
+}
+
+/// Messages on the workspace's `channel` conversations, once there are `n`; fails after 30 s
+/// or when there are more.
+fn wait_for_channel_messages(
+    addr: &str,
+    token: &str,
+    channel: &str,
+    n: i64,
+) -> Vec<serde_json::Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let all = all_conversations(addr, token, &format!("&channel={channel}"));
+        let count: i64 = all
+            .iter()
+            .map(|c| c["message_count"].as_i64().unwrap())
+            .sum();
+        assert!(
+            count <= n,
+            "{count} messages, expected {n}: some stored twice"
+        );
+        if count == n {
+            return all;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{count} of {n} messages after 30 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// An X channel against a running `serve` and a local stand-in for the X API: the CRC is
+/// answered with the documented HMAC; a signed Account Activity delivery is stored once
+/// however often it comes, and one with a wrong signature is refused (`401`) with nothing
+/// stored; an agent's reply reaches the X API as `POST /2/tweets` answering the customer's
+/// tweet, signed with OAuth 1.0a; X's echo of that reply is not stored a second time, and a
+/// reply the brand wrote in X's own app joins the conversation as the brand's.
+#[test]
+fn an_x_channel_answers_the_crc_takes_signed_activity_once_and_replies_through_the_x_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("x.db").display());
+    let token = earshot(
+        dir.path(),
+        &[
+            "--database",
+            &url,
+            "token",
+            "create",
+            "--workspace",
+            "default",
+        ],
+    );
+    let token = String::from_utf8(token.stdout).unwrap().trim().to_string();
+    let args = ["--database", url.as_str(), "serve", "--bind", "127.0.0.1:0"];
+    let (_server, addr) = spawn(dir.path(), &args, "listening on http://");
+    let (api, calls) = fake_x_api();
+    let secret = "x-consumer-secret";
+    let channel = serde_json::json!({"kind": "x", "name": "acmecare", "settings": {
+        "consumer_key": "ck", "consumer_secret": secret, "access_token": "100-at",
+        "access_token_secret": "ats", "api_base": api}});
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/api/v1/channels",
+        Some(&token),
+        channel.to_string().as_bytes(),
+    );
+    assert_eq!(status, 201, "{body}");
+    let hook: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let path = hook["webhook_url"].as_str().unwrap().to_string();
+    assert!(!body.contains(secret), "secrets are never returned: {body}");
+
+    // The CRC: X's documented answer for this token and secret.
+    let (status, body) = http(
+        &addr,
+        "GET",
+        &format!("{path}?crc_token=challenge-1"),
+        None,
+        b"",
+    );
+    assert_eq!(status, 200, "{body}");
+    let crc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        crc["response_token"],
+        earshot_channels::x_activity::crc_response(secret, "challenge-1")
+    );
+
+    let mention = serde_json::json!({"for_user_id": "100", "tweet_create_events": [{
+        "id_str": "555", "created_at": "Wed Dec 02 10:00:00 +0000 2026",
+        "text": "@acmecare my parcel never arrived", "in_reply_to_status_id_str": null,
+        "user": {"id_str": "7", "screen_name": "dana", "name": "Dana Ruiz", "followers_count": 310}}]})
+    .to_string();
+    let post = |body: &str, signature: &str| {
+        http_with(
+            &addr,
+            "POST",
+            &path,
+            &[("x-twitter-webhooks-signature", signature)],
+            body.as_bytes(),
+        )
+        .0
+    };
+    let good = earshot_channels::x_activity::signature(secret, mention.as_bytes());
+    let forged = earshot_channels::x_activity::signature("not-the-secret", mention.as_bytes());
+    assert_eq!(post(&mention, &forged), 401, "a wrong signature is refused");
+    assert_eq!(post(&mention, &good), 200);
+    assert_eq!(post(&mention, &good), 200, "X redelivers");
+    let conversations = wait_for_channel_messages(&addr, &token, "x", 1);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let conversations = {
+        let again = wait_for_channel_messages(&addr, &token, "x", 1);
+        assert_eq!(again.len(), conversations.len());
+        again
+    };
+    let id = conversations[0]["id"].as_i64().unwrap();
+
+    // The agent answers; the timer worker sends it to X within its tick.
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/api/v1/agents",
+        Some(&token),
+        br#"{"name": "Ana", "email": "ana@acme.test"}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    let agent: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let reply =
+        serde_json::json!({"text": "@dana so sorry, Dana: we are on it", "agent_id": agent["id"]});
+    let (status, body) = http(
+        &addr,
+        "POST",
+        &format!("/api/v1/conversations/{id}/reply"),
+        Some(&token),
+        reply.to_string().as_bytes(),
+    );
+    assert_eq!(status, 201, "{body}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while calls.lock().unwrap().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the reply never reached the X API: {}",
+            http(&addr, "GET", "/api/v1/outbox", Some(&token), b"").1
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let sent = calls.lock().unwrap()[0].clone();
+    assert_eq!(
+        (sent.method.as_str(), sent.path.as_str()),
+        ("POST", "/2/tweets")
+    );
+    assert_eq!(sent.body["reply"]["in_reply_to_tweet_id"], "555");
+    assert_eq!(sent.body["text"], "@dana so sorry, Dana: we are on it");
+    for field in [
+        "oauth_consumer_key=\"ck\"",
+        "oauth_token=\"100-at\"",
+        "oauth_signature_method=\"HMAC-SHA1\"",
+        "oauth_signature=",
+    ] {
+        assert!(
+            sent.authorization.contains(field),
+            "{field} missing from {}",
+            sent.authorization
+        );
+    }
+    let tweet_id = "1900000000000000000";
+    // The outbox says what X accepted.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (_, outbox) = http(&addr, "GET", "/api/v1/outbox", Some(&token), b"");
+        if outbox.contains(tweet_id) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{outbox}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+
+    // X echoes the brand's tweet back, and the brand also answers from X's own app.
+    let echo = serde_json::json!({"for_user_id": "100", "tweet_create_events": [
+        {"id_str": tweet_id, "created_at": "Wed Dec 02 10:05:00 +0000 2026",
+         "text": "@dana so sorry, Dana: we are on it", "in_reply_to_status_id_str": "555",
+         "user": {"id_str": "100", "screen_name": "acmecare"}},
+        {"id_str": "777", "created_at": "Wed Dec 02 10:06:00 +0000 2026",
+         "text": "@dana a courier is on the way", "in_reply_to_status_id_str": "555",
+         "user": {"id_str": "100", "screen_name": "acmecare"}}]})
+    .to_string();
+    let signature = earshot_channels::x_activity::signature(secret, echo.as_bytes());
+    assert_eq!(post(&echo, &signature), 200);
+    let conversations = wait_for_channel_messages(&addr, &token, "x", 3);
+    assert_eq!(
+        conversations.len(),
+        1,
+        "the brand's answers joined the customer's conversation"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    wait_for_channel_messages(&addr, &token, "x", 3);
+}

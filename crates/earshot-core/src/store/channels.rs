@@ -100,6 +100,14 @@ pub trait ChannelStore: Send + Sync {
         &self,
         connector: crate::connector::Connector,
     ) -> StoreResult<Vec<crate::connector::ConnectedChannel>>;
+    /// Of `platform_ids`, those a reply Earshot sent on this channel was given by the platform
+    /// (X echoes the brand's own tweets and DMs back: Earshot's copy is already stored).
+    async fn sent_by_earshot(
+        &self,
+        workspace: WorkspaceId,
+        channel: ChannelId,
+        platform_ids: &[String],
+    ) -> StoreResult<Vec<String>>;
     /// Marks a channel's messages deleted by their author (a revoke), by platform id.
     async fn mark_deleted(
         &self,

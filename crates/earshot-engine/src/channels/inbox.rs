@@ -124,15 +124,41 @@ impl WebhookWorker {
                     outcomes.push((call.id, format!("rejected: {e}")));
                 }
                 Ok(batch) => {
-                    let summary = batch.summary();
+                    let mut summary = batch.summary();
                     if !batch.ignored.is_empty() || batch.messages.iter().any(|d| d.result.is_err())
                     {
                         tracing::info!(channel = ch.channel.id.0, call = call.id, %summary, "webhook call partly applied");
                     }
+                    // The brand's messages the platform echoes back (X): those Earshot sent
+                    // itself are stored already, as its replies.
+                    let echoes: Vec<String> = batch
+                        .messages
+                        .iter()
+                        .filter_map(|d| d.result.as_ref().ok())
+                        .filter(|m| m.direction == earshot_core::Direction::Out)
+                        .map(|m| m.external_id.clone())
+                        .collect();
+                    let ours: std::collections::HashSet<String> = if echoes.is_empty() {
+                        Default::default()
+                    } else {
+                        store
+                            .sent_by_earshot(call.workspace_id, ch.channel.id, &echoes)
+                            .await?
+                            .into_iter()
+                            .collect()
+                    };
+                    if !ours.is_empty() {
+                        summary.push_str(&format!(
+                            "; {} echo(es) of Earshot's own replies (stored when sent)",
+                            ours.len()
+                        ));
+                    }
                     let list = messages.entry(call.workspace_id).or_default();
                     for d in batch.messages {
                         if let Ok(m) = d.result {
-                            list.push(m);
+                            if !ours.contains(&m.external_id) {
+                                list.push(m);
+                            }
                         }
                     }
                     applied.push(Applied {

@@ -487,6 +487,12 @@ pub fn verify_webhook(
                 body,
                 header("x-shopify-hmac-sha256").as_deref(),
             )
+    } else if access.connector == Connector::X {
+        earshot_channels::x_activity::signature_ok(
+            access.get("consumer_secret"),
+            body,
+            header("x-twitter-webhooks-signature").as_deref(),
+        )
     } else if access.connector.is_meta() {
         meta_signature_ok(
             access.get("app_secret"),
@@ -499,6 +505,14 @@ pub fn verify_webhook(
             header("x-telegram-bot-api-secret-token").as_deref(),
         )
     }
+}
+
+/// X's challenge-response check (CRC): the `response_token` for `crc_token`, signed with the
+/// channel's consumer secret; `None` for other platforms or without a secret.
+pub fn crc_answer(access: &Access, crc_token: &str) -> Option<String> {
+    let secret = access.get("consumer_secret");
+    (access.connector == Connector::X && !secret.is_empty())
+        .then(|| earshot_channels::x_activity::crc_response(secret, crc_token))
 }
 
 /// Meta's subscription handshake: the challenge to echo when `mode` and `token` are right.
@@ -516,8 +530,10 @@ pub fn handshake<'a>(
 
 pub(crate) fn failure_text(f: &Failure) -> String {
     match f {
-        Failure::Transient(e) | Failure::Rejected(e) | Failure::NotSent(e) | Failure::Reauth(e) => {
-            e.clone()
-        }
+        Failure::Transient(e)
+        | Failure::Rejected(e)
+        | Failure::NotSent(e)
+        | Failure::Reauth(e)
+        | Failure::Wait { error: e, .. } => e.clone(),
     }
 }

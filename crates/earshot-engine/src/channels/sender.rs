@@ -94,6 +94,10 @@ impl ChannelSender {
                     retry_at: now + PAUSE,
                 })
             }
+            Err(Failure::Wait { error, until }) => Err(SendError::Paused {
+                error: format!("waiting for the platform's rate limit: {error}"),
+                retry_at: until.max(now),
+            }),
             Err(Failure::Transient(e)) => Err(SendError::Transient(e)),
             Err(Failure::Rejected(e)) => Err(SendError::Rejected(e)),
             Err(f @ Failure::NotSent(_)) => Err(SendError::NotSent(failure_text(&f))),

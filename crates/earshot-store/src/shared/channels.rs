@@ -427,6 +427,35 @@ pub(crate) async fn record_status(
     }))
 }
 
+pub(crate) async fn sent_by_earshot(
+    pool: &Pool,
+    ws: WorkspaceId,
+    channel: ChannelId,
+    platform_ids: &[String],
+) -> StoreResult<Vec<String>> {
+    let mut out = Vec::new();
+    for chunk in platform_ids.chunks(500) {
+        let mut sql = crate::queries::Sql::new(
+            "SELECT o.platform_id FROM outbox o JOIN conversations c ON c.id = o.conversation_id \
+             WHERE o.workspace_id = ",
+        );
+        sql.bind(Bind::I64(ws.0))
+            .push(" AND c.channel_id = ")
+            .bind(Bind::I64(channel.0))
+            .push(" AND o.platform_id IN ");
+        let ids: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        text_list(&mut sql, &ids);
+        for r in bind_all(sqlx::query(&sql.text), &sql.binds)
+            .fetch_all(pool)
+            .await
+            .map_err(db_err)?
+        {
+            out.push(r.try_get(0).map_err(db_err)?);
+        }
+    }
+    Ok(out)
+}
+
 pub(crate) async fn mark_deleted(
     pool: &Pool,
     ws: WorkspaceId,

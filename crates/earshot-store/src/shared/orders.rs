@@ -188,8 +188,7 @@ async fn match_buyers(
             "SELECT d.customer_ref, d.contact_id FROM (SELECT DISTINCT o.customer_ref, o.contact_id \
              FROM orders o WHERE o.workspace_id = ",
         );
-        sql.bind(Bind::I64(ws.0))
-            .push(" AND o.customer_ref IN ");
+        sql.bind(Bind::I64(ws.0)).push(" AND o.customer_ref IN ");
         text_list(&mut sql, chunk);
         sql.push(
             " AND o.contact_id IS NOT NULL) d JOIN contacts c ON c.id = d.contact_id \

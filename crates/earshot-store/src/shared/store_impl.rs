@@ -623,6 +623,14 @@ impl earshot_core::store::ChannelStore for Backend {
     ) -> StoreResult<Vec<earshot_core::connector::ConnectedChannel>> {
         channels_with(self.reader(), connector).await
     }
+    async fn sent_by_earshot(
+        &self,
+        ws: WorkspaceId,
+        channel: ChannelId,
+        platform_ids: &[String],
+    ) -> StoreResult<Vec<String>> {
+        sent_by_earshot(self.reader(), ws, channel, platform_ids).await
+    }
     async fn mark_deleted(
         &self,
         ws: WorkspaceId,
