@@ -4,6 +4,7 @@
 //! record was rejected, with where it was (a line, or a path inside a JSON document). A bad
 //! record never stops the others.
 
+pub mod discourse;
 pub mod email;
 pub mod mailbox;
 pub mod messenger;

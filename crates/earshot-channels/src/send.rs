@@ -104,6 +104,7 @@ pub async fn reply(http: &reqwest::Client, access: &Access, out: &Outgoing<'_>) 
         }
         Connector::Telegram => crate::telegram::send(http, access, out).await,
         Connector::X => crate::x_api::send(http, access, out).await,
+        Connector::Discourse => crate::discourse::send(http, access, out).await,
         Connector::Email => crate::mailbox::send(access, out).await,
         // Earshot is the platform: the reply is released to the visitor's widget.
         Connector::WebChat => Ok(format!("webchat-{}", crate::webchat::new_visitor())),
@@ -120,6 +121,7 @@ pub async fn test_connection(http: &reqwest::Client, access: &Access) -> Result<
         Connector::Messenger | Connector::Instagram => crate::messenger::test(http, access).await,
         Connector::Telegram => crate::telegram::test(http, access).await,
         Connector::X => crate::x_api::test(http, access).await,
+        Connector::Discourse => crate::discourse::test(http, access).await,
         Connector::Email => crate::mailbox::test(access).await,
         Connector::WebChat => crate::webchat::parse_origins(access.get("allowed_origins"))
             .map(|o| {

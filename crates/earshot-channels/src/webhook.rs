@@ -68,8 +68,13 @@ impl WebhookBatch {
 }
 
 /// Decodes a webhook body a channel with `connector` received; `account` is the channel's
-/// name (the account its messages belong to).
-pub fn decode(connector: Connector, body: &[u8], account: &str) -> Result<WebhookBatch, String> {
+/// name (the account its messages belong to), `settings` its settings that are not secret.
+pub fn decode(
+    connector: Connector,
+    body: &[u8],
+    account: &str,
+    settings: &serde_json::Map<String, serde_json::Value>,
+) -> Result<WebhookBatch, String> {
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| format!("the body is not JSON: {e}"))?;
     Ok(match connector {
@@ -79,6 +84,14 @@ pub fn decode(connector: Connector, body: &[u8], account: &str) -> Result<Webhoo
         }
         Connector::Telegram => crate::telegram::decode_update(&value, account),
         Connector::X => crate::x_activity::decode_activity(&value, account),
+        Connector::Discourse => crate::discourse::decode_webhook(
+            &value,
+            account,
+            settings
+                .get("api_username")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or(""),
+        ),
         Connector::Email => {
             return Err("email channels poll their mailbox; they take no webhooks".into())
         }

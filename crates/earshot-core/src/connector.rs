@@ -31,6 +31,9 @@ pub enum Connector {
     /// An X (Twitter) account: Account Activity webhooks in (mentions, replies, DMs), replies
     /// through the X API v2 (`POST /2/tweets`, DMs), signed with OAuth 1.0a.
     X,
+    /// A Discourse forum: webhooks in (posts, public or private), replies posted as the
+    /// channel's `api_username`.
+    Discourse,
     /// A Shopify shop: its order webhooks (signed with `X-Shopify-Hmac-Sha256`) bring the
     /// customers' orders in. It carries no conversations.
     Shopify,
@@ -95,6 +98,12 @@ const X: &[Setting] = &[
     field("access_token_secret", true, true),
     field("api_base", false, false),
 ];
+const DISCOURSE: &[Setting] = &[
+    field("base_url", false, true),
+    field("api_key", true, true),
+    field("api_username", false, true),
+    field("webhook_secret", true, true),
+];
 const TELEGRAM: &[Setting] = &[
     field("bot_token", true, true),
     field("secret_token", true, true),
@@ -102,12 +111,13 @@ const TELEGRAM: &[Setting] = &[
 ];
 
 impl Connector {
-    pub const ALL: [Connector; 8] = [
+    pub const ALL: [Connector; 9] = [
         Self::Whatsapp,
         Self::Messenger,
         Self::Instagram,
         Self::Telegram,
         Self::X,
+        Self::Discourse,
         Self::Email,
         Self::WebChat,
         Self::Shopify,
@@ -120,6 +130,7 @@ impl Connector {
             Self::Instagram => "instagram",
             Self::Telegram => "telegram",
             Self::X => "x",
+            Self::Discourse => "discourse",
             Self::Email => "email",
             Self::WebChat => "web_chat",
             Self::Shopify => "shopify",
@@ -134,6 +145,7 @@ impl Connector {
             Self::Instagram => ChannelKind::Instagram,
             Self::Telegram => ChannelKind::Telegram,
             Self::X => ChannelKind::X,
+            Self::Discourse => ChannelKind::Discourse,
             Self::Email => ChannelKind::Email,
             Self::WebChat => ChannelKind::WebChat,
             // A shop's channel holds no conversations; its orders come through the API's door.
@@ -149,6 +161,7 @@ impl Connector {
             Self::Instagram => INSTAGRAM,
             Self::Telegram => TELEGRAM,
             Self::X => X,
+            Self::Discourse => DISCOURSE,
             Self::Email => EMAIL,
             Self::WebChat => WEB_CHAT,
             Self::Shopify => SHOPIFY,
@@ -161,7 +174,8 @@ impl Connector {
             Self::Whatsapp | Self::Messenger | Self::Instagram => "https://graph.facebook.com",
             Self::Telegram => "https://api.telegram.org",
             Self::X => "https://api.x.com",
-            Self::Email | Self::WebChat | Self::Shopify => "",
+            // A forum is where its `base_url` says.
+            Self::Discourse | Self::Email | Self::WebChat | Self::Shopify => "",
         }
     }
 
@@ -195,7 +209,7 @@ impl FromStr for Connector {
             return Ok(c);
         }
         Err(format!(
-            "unknown channel kind `{s}`; expected one of whatsapp, messenger, instagram, telegram, x, email, web_chat, shopify"
+            "unknown channel kind `{s}`; expected one of whatsapp, messenger, instagram, telegram, x, discourse, email, web_chat, shopify"
         ))
     }
 }

@@ -1,7 +1,8 @@
 //! Inbound webhooks at `/webhooks/{channel_id}`, verified the platform's way and failing
 //! closed: Meta's `GET` subscription handshake and `X-Hub-Signature-256` over the raw body;
 //! Telegram's `X-Telegram-Bot-Api-Secret-Token`; Shopify's `X-Shopify-Hmac-Sha256`; X's CRC
-//! (`GET` with `crc_token`) and `x-twitter-webhooks-signature`. A verified
+//! (`GET` with `crc_token`) and `x-twitter-webhooks-signature`; Discourse's
+//! `X-Discourse-Event-Signature`. A verified
 //! call is written to the store's queue before it is answered `200` (accepted means durable);
 //! the webhook worker processes it through the pipeline, so a slow pipeline never makes the
 //! platform wait or retry. A shop's order webhook is stored as the order itself (one short

@@ -1581,23 +1581,25 @@ fn importing_orders_names_every_bad_line_and_imports_nothing_then_a_good_file_on
     assert!(stdout.contains("0 new, 0 updated, 2 unchanged"), "{stdout}");
 }
 
-/// One request the stand-in X API received.
+/// One request a stand-in platform API received.
 #[derive(Debug, Clone)]
-struct XCall {
+struct ApiCall {
     method: String,
     path: String,
-    authorization: String,
+    /// Header names lowercased.
+    headers: HashMap<String, String>,
     body: serde_json::Value,
 }
 
-/// A local stand-in for the X API v2, built to its documented requests and answers:
-/// `POST /2/tweets` answers `{"data": {"id", "text"}}`, `POST
-/// /2/dm_conversations/with/{id}/messages` answers `{"data": {"dm_conversation_id",
-/// "dm_event_id"}}`; a request without an OAuth 1.0a header is `401`.
-fn fake_x_api() -> (String, std::sync::Arc<std::sync::Mutex<Vec<XCall>>>) {
+/// How a stand-in platform answers its `n`th request: status and JSON body.
+type Answer = fn(&ApiCall, usize) -> (u16, serde_json::Value);
+
+/// A local stand-in for a platform's API on its own port, answering each request with
+/// `answer` (one request per connection) and keeping what it received.
+fn fake_api(answer: Answer) -> (String, std::sync::Arc<std::sync::Mutex<Vec<ApiCall>>>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let calls: std::sync::Arc<std::sync::Mutex<Vec<XCall>>> = Default::default();
+    let calls: std::sync::Arc<std::sync::Mutex<Vec<ApiCall>>> = Default::default();
     let seen = calls.clone();
     std::thread::spawn(move || {
         for (n, stream) in listener.incoming().enumerate() {
@@ -1610,7 +1612,7 @@ fn fake_x_api() -> (String, std::sync::Arc<std::sync::Mutex<Vec<XCall>>>) {
                 parts.next().unwrap_or("").to_string(),
                 parts.next().unwrap_or("").to_string(),
             );
-            let (mut length, mut authorization) = (0usize, String::new());
+            let mut headers = HashMap::new();
             loop {
                 let mut header = String::new();
                 reader.read_line(&mut header).unwrap();
@@ -1619,40 +1621,22 @@ fn fake_x_api() -> (String, std::sync::Arc<std::sync::Mutex<Vec<XCall>>>) {
                     break;
                 }
                 let (name, value) = header.split_once(':').unwrap_or((header, ""));
-                match name.to_ascii_lowercase().as_str() {
-                    "content-length" => length = value.trim().parse().unwrap_or(0),
-                    "authorization" => authorization = value.trim().to_string(),
-                    _ => {}
-                }
+                headers.insert(name.to_ascii_lowercase(), value.trim().to_string());
             }
+            let length = headers
+                .get("content-length")
+                .and_then(|l| l.parse().ok())
+                .unwrap_or(0);
             let mut body = vec![0; length];
             reader.read_exact(&mut body).unwrap();
-            let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-            let id = format!("19000000000000000{n:02}");
-            let (status, answer) = if !authorization.starts_with("OAuth ") {
-                (
-                    401,
-                    serde_json::json!({"title": "Unauthorized", "detail": "Unauthorized", "status": 401}),
-                )
-            } else if path == "/2/tweets" {
-                (
-                    201,
-                    serde_json::json!({"data": {"id": id, "text": body["text"]}}),
-                )
-            } else if path.starts_with("/2/dm_conversations/with/") {
-                (
-                    201,
-                    serde_json::json!({"data": {"dm_conversation_id": "7-100", "dm_event_id": id}}),
-                )
-            } else {
-                (404, serde_json::json!({"title": "Not Found Error"}))
-            };
-            seen.lock().unwrap().push(XCall {
+            let call = ApiCall {
                 method,
                 path,
-                authorization,
-                body,
-            });
+                headers,
+                body: serde_json::from_slice(&body).unwrap_or_default(),
+            };
+            let (status, answer) = answer(&call, n);
+            seen.lock().unwrap().push(call);
             let answer = answer.to_string();
             let _ = write!(
                 stream,
@@ -1662,6 +1646,32 @@ fn fake_x_api() -> (String, std::sync::Arc<std::sync::Mutex<Vec<XCall>>>) {
         }
     });
     (base, calls)
+}
+
+/// The X API v2 as documented: `POST /2/tweets` answers `{"data": {"id", "text"}}`, `POST
+/// /2/dm_conversations/with/{id}/messages` answers `{"data": {"dm_conversation_id",
+/// "dm_event_id"}}`; a request without an OAuth 1.0a header is `401`.
+fn x_api_answer(call: &ApiCall, n: usize) -> (u16, serde_json::Value) {
+    let id = format!("19000000000000000{n:02}");
+    let authorization = call.headers.get("authorization").map_or("", String::as_str);
+    if !authorization.starts_with("OAuth ") {
+        (
+            401,
+            serde_json::json!({"title": "Unauthorized", "detail": "Unauthorized", "status": 401}),
+        )
+    } else if call.path == "/2/tweets" {
+        (
+            201,
+            serde_json::json!({"data": {"id": id, "text": call.body["text"]}}),
+        )
+    } else if call.path.starts_with("/2/dm_conversations/with/") {
+        (
+            201,
+            serde_json::json!({"data": {"dm_conversation_id": "7-100", "dm_event_id": id}}),
+        )
+    } else {
+        (404, serde_json::json!({"title": "Not Found Error"}))
+    }
 }
 
 /// Messages on the workspace's `channel` conversations, once there are `n`; fails after 30 s
@@ -1718,7 +1728,7 @@ fn an_x_channel_answers_the_crc_takes_signed_activity_once_and_replies_through_t
     let token = String::from_utf8(token.stdout).unwrap().trim().to_string();
     let args = ["--database", url.as_str(), "serve", "--bind", "127.0.0.1:0"];
     let (_server, addr) = spawn(dir.path(), &args, "listening on http://");
-    let (api, calls) = fake_x_api();
+    let (api, calls) = fake_api(x_api_answer);
     let secret = "x-consumer-secret";
     let channel = serde_json::json!({"kind": "x", "name": "acmecare", "settings": {
         "consumer_key": "ck", "consumer_secret": secret, "access_token": "100-at",
@@ -1821,10 +1831,10 @@ fn an_x_channel_answers_the_crc_takes_signed_activity_once_and_replies_through_t
         "oauth_signature_method=\"HMAC-SHA1\"",
         "oauth_signature=",
     ] {
+        let authorization = &sent.headers["authorization"];
         assert!(
-            sent.authorization.contains(field),
-            "{field} missing from {}",
-            sent.authorization
+            authorization.contains(field),
+            "{field} missing from {authorization}"
         );
     }
     let tweet_id = "1900000000000000000";
@@ -1858,4 +1868,161 @@ fn an_x_channel_answers_the_crc_takes_signed_activity_once_and_replies_through_t
     );
     std::thread::sleep(std::time::Duration::from_millis(500));
     wait_for_channel_messages(&addr, &token, "x", 3);
+}
+
+/// Discourse's `POST /posts.json` as documented: the new post with its `id`, `topic_id` and
+/// `post_number`; a wrong `Api-Key` is `403` with `invalid_access`.
+fn discourse_answer(call: &ApiCall, _n: usize) -> (u16, serde_json::Value) {
+    if call.headers.get("api-key").map(String::as_str) != Some("forum-key") {
+        return (
+            403,
+            serde_json::json!({"errors": ["You are not permitted to view the requested resource."], "error_type": "invalid_access"}),
+        );
+    }
+    if call.method == "POST" && call.path == "/posts.json" {
+        let n = call.body["reply_to_post_number"].as_i64().unwrap_or(1) + 1;
+        return (
+            200,
+            serde_json::json!({"id": 901, "topic_id": call.body["topic_id"], "post_number": n,
+            "username": call.headers["api-username"], "raw": call.body["raw"]}),
+        );
+    }
+    (
+        404,
+        serde_json::json!({"errors": ["not found"], "error_type": "not_found"}),
+    )
+}
+
+/// A Discourse forum against a running `serve` and a local stand-in for its API: a signed
+/// `post_created` webhook opens a conversation once however often it comes, a wrong
+/// signature is refused with nothing stored, and the agent's reply reaches `POST /posts.json`
+/// in the customer's topic, answering their post, as the channel's API user.
+#[test]
+fn a_discourse_forum_takes_signed_posts_once_and_replies_in_the_topic() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("forum.db").display());
+    let token = earshot(
+        dir.path(),
+        &[
+            "--database",
+            &url,
+            "token",
+            "create",
+            "--workspace",
+            "default",
+        ],
+    );
+    let token = String::from_utf8(token.stdout).unwrap().trim().to_string();
+    let args = ["--database", url.as_str(), "serve", "--bind", "127.0.0.1:0"];
+    let (_server, addr) = spawn(dir.path(), &args, "listening on http://");
+    let (forum, calls) = fake_api(discourse_answer);
+    let channel = serde_json::json!({"kind": "discourse", "name": "community", "settings": {
+        "base_url": forum, "api_key": "forum-key", "api_username": "acme_care", "webhook_secret": "hook-secret"}});
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/api/v1/channels",
+        Some(&token),
+        channel.to_string().as_bytes(),
+    );
+    assert_eq!(status, 201, "{body}");
+    let hook: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let path = hook["webhook_url"].as_str().unwrap().to_string();
+
+    let post =
+        serde_json::json!({"post": {"id": 40, "topic_id": 12, "post_number": 1, "post_type": 1,
+        "username": "dana", "name": "Dana Ruiz", "created_at": "2026-12-02T10:00:00.000Z",
+        "raw": "The app crashes whenever I open my orders", "topic_archetype": "regular"}})
+        .to_string();
+    let send = |signature: &str| {
+        http_with(
+            &addr,
+            "POST",
+            &path,
+            &[
+                ("X-Discourse-Event", "post_created"),
+                ("X-Discourse-Event-Signature", signature),
+            ],
+            post.as_bytes(),
+        )
+        .0
+    };
+    let good = earshot_channels::webhook::meta_signature("hook-secret", post.as_bytes());
+    let forged = earshot_channels::webhook::meta_signature("other", post.as_bytes());
+    assert_eq!(send(&forged), 401);
+    assert_eq!(send(&good), 200);
+    assert_eq!(send(&good), 200, "Discourse retries");
+    let conversations = wait_for_channel_messages(&addr, &token, "discourse", 1);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    wait_for_channel_messages(&addr, &token, "discourse", 1);
+    let id = conversations[0]["id"].as_i64().unwrap();
+
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/api/v1/agents",
+        Some(&token),
+        br#"{"name": "Ana", "email": "ana@acme.test"}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    let agent: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let reply = serde_json::json!({"text": "Thanks Dana, a fix ships with tomorrow's release.", "agent_id": agent["id"]});
+    let (status, body) = http(
+        &addr,
+        "POST",
+        &format!("/api/v1/conversations/{id}/reply"),
+        Some(&token),
+        reply.to_string().as_bytes(),
+    );
+    assert_eq!(status, 201, "{body}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while calls.lock().unwrap().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the reply never reached the forum: {}",
+            http(&addr, "GET", "/api/v1/outbox", Some(&token), b"").1
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let sent = calls.lock().unwrap()[0].clone();
+    assert_eq!(
+        (sent.method.as_str(), sent.path.as_str()),
+        ("POST", "/posts.json")
+    );
+    assert_eq!(sent.body["topic_id"], 12);
+    assert_eq!(sent.body["reply_to_post_number"], 1);
+    assert_eq!(
+        sent.body["raw"],
+        "Thanks Dana, a fix ships with tomorrow's release."
+    );
+    assert_eq!(sent.headers["api-username"], "acme_care");
+    // The post Discourse made is the reply's platform id; its webhook echo is not stored again.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (_, outbox) = http(&addr, "GET", "/api/v1/outbox", Some(&token), b"");
+        if outbox.contains("12/2") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{outbox}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let echo = serde_json::json!({"post": {"id": 901, "topic_id": 12, "post_number": 2, "post_type": 1,
+        "username": "acme_care", "created_at": "2026-12-02T10:05:00.000Z", "reply_to_post_number": 1,
+        "raw": "Thanks Dana, a fix ships with tomorrow's release.", "topic_archetype": "regular"}})
+    .to_string();
+    let signature = earshot_channels::webhook::meta_signature("hook-secret", echo.as_bytes());
+    assert_eq!(
+        http_with(
+            &addr,
+            "POST",
+            &path,
+            &[("X-Discourse-Event-Signature", &signature)],
+            echo.as_bytes()
+        )
+        .0,
+        200
+    );
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let conversations = wait_for_channel_messages(&addr, &token, "discourse", 2);
+    assert_eq!(conversations.len(), 1);
 }

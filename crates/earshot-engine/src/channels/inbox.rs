@@ -118,7 +118,12 @@ impl WebhookWorker {
                 ));
                 continue;
             };
-            match earshot_channels::webhook::decode(ch.connector, &call.body, &ch.channel.name) {
+            match earshot_channels::webhook::decode(
+                ch.connector,
+                &call.body,
+                &ch.channel.name,
+                &ch.settings,
+            ) {
                 Err(e) => {
                     tracing::warn!(channel = ch.channel.id.0, call = call.id, error = %e, "webhook call not decoded");
                     outcomes.push((call.id, format!("rejected: {e}")));

@@ -487,6 +487,15 @@ pub fn verify_webhook(
                 body,
                 header("x-shopify-hmac-sha256").as_deref(),
             )
+    } else if access.connector == Connector::Discourse {
+        // `sha256=<hex HMAC-SHA256(secret, body)>`: Meta's form, under the webhook secret.
+        let secret = access.get("webhook_secret");
+        !secret.is_empty()
+            && meta_signature_ok(
+                secret,
+                body,
+                header("x-discourse-event-signature").as_deref(),
+            )
     } else if access.connector == Connector::X {
         earshot_channels::x_activity::signature_ok(
             access.get("consumer_secret"),
