@@ -108,7 +108,7 @@ fn message(p: &Value, account: &str, brand: &str) -> Result<Inbound, Reject> {
     // The Markdown the author typed; `cooked` (HTML) only when the event lacks it.
     let text = match p.get("raw").and_then(Value::as_str) {
         Some(raw) => raw.trim().to_string(),
-        None => strip_html(p.get("cooked").and_then(Value::as_str).unwrap_or("")),
+        None => crate::strip_html(p.get("cooked").and_then(Value::as_str).unwrap_or("")),
     };
     let parent = p
         .get("reply_to_post_number")
@@ -153,27 +153,6 @@ fn message(p: &Value, account: &str, brand: &str) -> Result<Inbound, Reject> {
     };
     inbound.validate()?;
     Ok(inbound)
-}
-
-/// The text of `cooked` HTML: tags dropped, the five entities Discourse writes decoded.
-fn strip_html(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
-        .trim()
-        .to_string()
 }
 
 /// An error answer sorted by what to do about it; a `429` waits for `Retry-After`.

@@ -7,9 +7,11 @@
 pub mod discourse;
 pub mod email;
 pub mod mailbox;
+pub mod mastodon;
 pub mod messenger;
 pub mod normalized;
 pub mod outbound;
+pub mod reddit;
 pub mod secrets;
 pub mod send;
 pub mod shopify;
@@ -37,6 +39,16 @@ pub enum Format {
     Twcs,
     /// An X API v2 response (tweets or DM events) as one JSON document.
     XV2,
+    /// X API v1.1 status objects: one, an array, or search results (`statuses`).
+    XV1,
+    /// An X Account Activity delivery (`for_user_id` and its events).
+    XActivity,
+    /// Mastodon entities: statuses, notifications, streaming events.
+    Mastodon,
+    /// Reddit API listings of submissions, comments and messages.
+    Reddit,
+    /// A Discourse webhook body (a `post`).
+    Discourse,
     /// A WhatsApp Cloud API webhook body.
     Whatsapp,
     /// A Messenger webhook body (or one `entry` or `messaging` item).
@@ -57,6 +69,11 @@ impl Format {
             Self::Jsonl => "jsonl",
             Self::Twcs => "twcs",
             Self::XV2 => "x-v2",
+            Self::XV1 => "x-v1",
+            Self::XActivity => "x-activity",
+            Self::Mastodon => "mastodon",
+            Self::Reddit => "reddit",
+            Self::Discourse => "discourse",
             Self::Whatsapp => "whatsapp",
             Self::Messenger => "messenger",
             Self::Instagram => "instagram",
@@ -74,6 +91,11 @@ impl FromStr for Format {
             "jsonl" | "normalized" => Ok(Self::Jsonl),
             "twcs" | "twcs-csv" => Ok(Self::Twcs),
             "x-v2" | "x" => Ok(Self::XV2),
+            "x-v1" | "x-v1.1" => Ok(Self::XV1),
+            "x-activity" => Ok(Self::XActivity),
+            "mastodon" => Ok(Self::Mastodon),
+            "reddit" => Ok(Self::Reddit),
+            "discourse" => Ok(Self::Discourse),
             "whatsapp" => Ok(Self::Whatsapp),
             "messenger" => Ok(Self::Messenger),
             "instagram" => Ok(Self::Instagram),
@@ -81,7 +103,7 @@ impl FromStr for Format {
             "eml" | "email" => Ok(Self::Eml),
             "mbox" => Ok(Self::Mbox),
             other => Err(format!(
-                "unknown format `{other}`; expected jsonl, twcs, x-v2, whatsapp, messenger, instagram, telegram, eml or mbox"
+                "unknown format `{other}`; expected jsonl, twcs, x-v2, x-v1, x-activity, mastodon, reddit, discourse, whatsapp, messenger, instagram, telegram, eml or mbox"
             )),
         }
     }
@@ -115,6 +137,9 @@ pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
     if looks_like_mail(&text) {
         return Some(Format::Eml);
     }
+    if let Some(document) = social_document(trimmed) {
+        return Some(document);
+    }
     if trimmed.starts_with('{') {
         // One object per line (normalized) or one pretty-printed document (X API)?
         let one_line_object = serde_json::from_str::<serde_json::Value>(first_line).is_ok();
@@ -124,7 +149,9 @@ pub fn detect(path: &Path, head: &[u8]) -> Option<Format> {
         if trimmed.contains("\"data\"") || trimmed.contains("\"errors\"") {
             return Some(Format::XV2);
         }
-        return Some(Format::Jsonl);
+        // A document spread over lines is one document, not a file of JSON lines: only a
+        // file whose first line is a whole object is read line by line.
+        return one_line_object.then_some(Format::Jsonl);
     }
     None
 }
@@ -148,6 +175,74 @@ fn looks_like_mail(head: &str) -> bool {
         saw_from |= name.eq_ignore_ascii_case("from") || name.eq_ignore_ascii_case("received");
     }
     saw_from
+}
+
+/// A public network's API document, told by the markers its entities carry (checked on the
+/// head of the file, whitespace removed).
+fn social_document(head: &str) -> Option<Format> {
+    if !(head.starts_with('{') || head.starts_with('[')) {
+        return None;
+    }
+    let c: String = head.chars().filter(|c| !c.is_whitespace()).collect();
+    let has = |s: &str| c.contains(s);
+    if has("\"for_user_id\":") {
+        Some(Format::XActivity)
+    } else if has("\"kind\":\"Listing\"") || has("\"kind\":\"t1\"") || has("\"kind\":\"t3\"") {
+        Some(Format::Reddit)
+    } else if has("\"post\":{")
+        && (has("\"post_number\":") || has("\"topic_id\":") || has("\"username\":"))
+    {
+        Some(Format::Discourse)
+    } else if (has("\"event\":") && has("\"payload\":"))
+        || has("\"acct\":")
+        || (has("\"visibility\":") && has("\"content\":") && has("\"uri\":"))
+    {
+        Some(Format::Mastodon)
+    } else if has("\"id_str\":") || has("\"statuses\":[") {
+        Some(Format::XV1)
+    } else {
+        None
+    }
+}
+
+/// The text of an HTML fragment (Mastodon's `content`, Discourse's `cooked`): paragraphs and
+/// line breaks as new lines, tags dropped, the entities such fragments use decoded.
+pub(crate) fn strip_html(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut tag = String::new();
+    let mut in_tag = false;
+    for ch in html.chars() {
+        match ch {
+            '<' => {
+                in_tag = true;
+                tag.clear();
+            }
+            '>' if in_tag => {
+                in_tag = false;
+                let name = tag
+                    .trim_start_matches('/')
+                    .split([' ', '/'])
+                    .next()
+                    .unwrap_or("");
+                if name.eq_ignore_ascii_case("br")
+                    || (tag.starts_with('/') && name.eq_ignore_ascii_case("p"))
+                {
+                    out.push('\n');
+                }
+            }
+            c if in_tag => tag.push(c),
+            c => out.push(c),
+        }
+    }
+    let text = out
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&apos;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&");
+    text.trim().to_string()
 }
 
 /// A platform's webhook payload, told by the markers its documents carry.
@@ -247,6 +342,12 @@ pub fn decode<'a, R: BufRead + Send + 'a>(
             reader.read_to_end(&mut bytes)?;
             Box::new(x::decode_document(&bytes, options).into_iter())
         }
+        Format::XV1 | Format::XActivity | Format::Mastodon | Format::Reddit | Format::Discourse => {
+            let mut reader = reader;
+            let mut bytes = Vec::new();
+            reader.read_to_end(&mut bytes)?;
+            Box::new(social_file(format, &bytes, options).into_iter())
+        }
         Format::Whatsapp | Format::Messenger | Format::Instagram | Format::Telegram => {
             let mut reader = reader;
             let mut bytes = Vec::new();
@@ -268,6 +369,68 @@ pub fn decode<'a, R: BufRead + Send + 'a>(
             )
         }
     })
+}
+
+/// One document of a public network's API, as a file: every message in it, and a reject with
+/// the reason for everything else. Documentation examples with `//` comments are read as far
+/// as they are JSON once the comments are removed.
+fn social_file(format: Format, bytes: &[u8], options: &DecodeOptions) -> Vec<Decoded> {
+    let text = String::from_utf8_lossy(bytes);
+    let value: serde_json::Value = match serde_json::from_str(&text).or_else(|_| {
+        serde_json::from_str(&without_trailing_commas(&webhook::strip_comments(&text)))
+    }) {
+        Ok(v) => v,
+        Err(e) => {
+            return vec![Decoded {
+                location: Location::Line(e.line() as u64),
+                result: Err(Reject::new(
+                    "invalid_json",
+                    format!("not one valid JSON document, even without comments: {e}"),
+                )),
+            }]
+        }
+    };
+    let account = options.account.as_deref().unwrap_or("");
+    match format {
+        Format::XV1 => x_activity::decode_v1_document(&value, account),
+        Format::XActivity => {
+            webhook::batch_records(x_activity::decode_activity(&value, account), |l| l)
+        }
+        Format::Mastodon => mastodon::decode_document(&value, account),
+        Format::Reddit => reddit::decode_document(&value, account),
+        _ => webhook::batch_records(discourse::decode_webhook(&value, account, account), |l| l),
+    }
+}
+
+/// `text` without the commas before a closing `}` or `]` that abbreviated documentation
+/// examples leave behind once their `// ...` lines are removed (strings left alone).
+fn without_trailing_commas(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_string = false;
+    let mut escaped = false;
+    let chars: Vec<char> = text.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        if c == '"' {
+            in_string = true;
+        } else if c == ',' {
+            let next = chars[i + 1..].iter().find(|n| !n.is_whitespace());
+            if matches!(next, Some('}') | Some(']')) {
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Reads one line (up to and without its `\n`), refusing to keep more than `MAX_LINE_BYTES`.

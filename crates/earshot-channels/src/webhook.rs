@@ -156,44 +156,66 @@ pub fn decode_file(
             }
             other => other,
         };
-        for d in batch.messages {
-            out.push(Decoded {
-                location: prefix(d.location),
-                result: d.result,
-            });
-        }
-        for s in batch.statuses {
-            out.push(Decoded {
-                location: prefix(Location::Path("statuses".into())),
-                result: Err(Reject::new(
-                    "not_a_message",
-                    format!(
-                        "a `{}` status for {}: applied to replies by the webhook, not imported",
-                        s.state.as_str(),
-                        s.platform_id
-                    ),
-                )),
-            });
-        }
-        for r in batch.reactions {
-            out.push(Decoded {
-                location: prefix(Location::Path("reaction".into())),
-                result: Err(Reject::new(
-                    "not_a_message",
-                    format!(
-                        "a reaction {} to {}: applied to conversations by the webhook, not imported",
-                        r.emoji.as_deref().unwrap_or("(removed)"),
-                        r.platform_id
-                    ),
-                )),
-            });
-        }
-        for (at, why) in batch.ignored {
-            out.push(Decoded {
-                location: prefix(at),
-                result: Err(Reject::new("not_a_message", why)),
-            });
-        }
+        out.extend(batch_records(batch, prefix));
+    }
+    out
+}
+
+/// A decoded webhook body as file records: its messages, and a reject with the reason for
+/// everything else in it (statuses, reactions, deletions and ignored events are applied by
+/// the webhook worker, not by an import); `prefix` places each location in the file.
+pub(crate) fn batch_records(
+    batch: WebhookBatch,
+    prefix: impl Fn(Location) -> Location,
+) -> Vec<Decoded> {
+    use crate::Reject;
+    let mut out = Vec::new();
+    for d in batch.messages {
+        out.push(Decoded {
+            location: prefix(d.location),
+            result: d.result,
+        });
+    }
+    for s in batch.statuses {
+        out.push(Decoded {
+            location: prefix(Location::Path("statuses".into())),
+            result: Err(Reject::new(
+                "not_a_message",
+                format!(
+                    "a `{}` status for {}: applied to replies by the webhook, not imported",
+                    s.state.as_str(),
+                    s.platform_id
+                ),
+            )),
+        });
+    }
+    for r in batch.reactions {
+        out.push(Decoded {
+            location: prefix(Location::Path("reaction".into())),
+            result: Err(Reject::new(
+                "not_a_message",
+                format!(
+                    "a reaction {} to {}: applied to conversations by the webhook, not imported",
+                    r.emoji.as_deref().unwrap_or("(removed)"),
+                    r.platform_id
+                ),
+            )),
+        });
+    }
+    for id in batch.deleted {
+        out.push(Decoded {
+            location: prefix(Location::Path("deleted".into())),
+            result: Err(Reject::new(
+                "not_a_message",
+                format!("the deletion of {id}: applied by the webhook, not imported"),
+            )),
+        });
+    }
+    for (at, why) in batch.ignored {
+        out.push(Decoded {
+            location: prefix(at),
+            result: Err(Reject::new("not_a_message", why)),
+        });
     }
     out
 }

@@ -199,7 +199,40 @@ fn missing(field: &str) -> Reject {
     )
 }
 
-/// A v1.1 status object: a customer's mention or reply (in) or the brand's own tweet (out).
+/// v1.1 status objects as a file: one, an array of them, or search results (`statuses`);
+/// the brand's own (its handle is `account`) are outbound.
+pub fn decode_v1_document(v: &Value, account: &str) -> Vec<Decoded> {
+    let (items, at): (Vec<&Value>, &str) = match v {
+        Value::Array(a) => (a.iter().collect(), ""),
+        v if v.get("statuses").is_some_and(Value::is_array) => (
+            v["statuses"].as_array().into_iter().flatten().collect(),
+            "statuses",
+        ),
+        v => (vec![v], ""),
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| Decoded {
+            location: Location::Path(match (at, v.is_object() && at.is_empty()) {
+                (_, true) => "status".to_string(),
+                ("", _) => format!("[{i}]"),
+                (at, _) => format!("{at}[{i}]"),
+            }),
+            result: if t.get("retweeted_status").is_some() {
+                Err(Reject::new(
+                    "not_a_message",
+                    "a retweet carries no words of its own to answer",
+                ))
+            } else {
+                tweet(t, "", account)
+            },
+        })
+        .collect()
+}
+
+/// A v1.1 status object: a customer's mention or reply (in) or the brand's own tweet (out:
+/// by the subscribed user id `brand`, or by the handle `account`).
 fn tweet(t: &Value, brand: &str, account: &str) -> Result<Inbound, Reject> {
     let id = str_at(t, "/id_str").ok_or_else(|| missing("id_str"))?;
     let author = str_at(t, "/user/id_str").ok_or_else(|| missing("user.id_str"))?;
@@ -218,12 +251,20 @@ fn tweet(t: &Value, brand: &str, account: &str) -> Result<Inbound, Reject> {
         .or_else(|| str_at(t, "/text"))
         .ok_or_else(|| missing("text"))?;
     let user = t.get("user").map(user_of);
+    let handle_is_ours = {
+        let account = account.trim_start_matches('@');
+        !account.is_empty()
+            && user
+                .as_ref()
+                .and_then(|u| u.handle.as_deref())
+                .is_some_and(|h| h.eq_ignore_ascii_case(account))
+    };
     let inbound = Inbound {
         channel: ChannelKind::X,
         account: Some(account.to_string()),
         source: ChannelRole::Owned,
         external_id: id.to_string(),
-        direction: if author == brand {
+        direction: if author == brand || handle_is_ours {
             Direction::Out
         } else {
             Direction::In

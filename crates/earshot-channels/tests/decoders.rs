@@ -332,8 +332,14 @@ fn telegram_updates_decode_messages_and_name_what_they_skip() {
 
 #[test]
 fn hostile_platform_payloads_are_rejected_not_panicked_on() {
-    let cases: [&[u8]; 6] = [
+    let cases: [&[u8]; 12] = [
         b"{\"object\":\"whatsapp_business_account\",\"entry\":[{\"changes\":[{\"field\":\"messages\",\"value\":{\"messages\":[{}]}}]}]}",
+        b"{\"for_user_id\":1,\"tweet_create_events\":[{\"id_str\":5,\"user\":[]}],\"direct_message_events\":7}",
+        b"{\"kind\":\"Listing\",\"data\":{\"children\":[{\"kind\":\"t1\",\"data\":{\"name\":\"t1_x\",\"author\":\"a\",\"created_utc\":1e300,\"replies\":{\"kind\":\"Listing\"}}}]}}",
+        b"{\"event\":\"update\",\"payload\":\"{\\\"id\\\":1}\"}",
+        b"[{\"type\":\"mention\",\"account\":{},\"status\":{\"id\":\"1\",\"account\":{\"id\":\"2\"},\"created_at\":\"never\"}}]",
+        b"{\"post\":{\"topic_id\":\"x\",\"post_number\":-1,\"username\":\"\",\"created_at\":\"2026-01-01T00:00:00Z\"}}",
+        b"{\"statuses\":[{\"id_str\":\"1\",\"created_at\":\"Thu Nov 08 02:31:41 +0000 99999\",\"text\":\"\",\"user\":{\"id_str\":\"2\"}}]}",
         b"{\"object\":\"page\",\"entry\":[{\"messaging\":[{\"sender\":{},\"message\":{\"mid\":1}}]}]}",
         b"{\"update_id\":1,\"message\":{\"chat\":{\"id\":\"x\"}}}",
         b"{\"update_id\":1,\"message\":{\"chat\":{\"id\":1},\"message_id\":2,\"date\":99999999999999,\"from\":{\"id\":3}}}",
@@ -346,6 +352,11 @@ fn hostile_platform_payloads_are_rejected_not_panicked_on() {
             Format::Messenger,
             Format::Instagram,
             Format::Telegram,
+            Format::XV1,
+            Format::XActivity,
+            Format::Mastodon,
+            Format::Reddit,
+            Format::Discourse,
         ] {
             for d in decode(body, format, &DecodeOptions::default()).unwrap() {
                 if let Err(e) = d.result {
@@ -414,4 +425,98 @@ fn a_multipart_the_mime_parser_trips_on_is_a_reject() {
     if let Err(e) = &decoded[0].result {
         assert!(!e.reason.is_empty());
     }
+}
+
+/// Every fixture of the public networks is detected as its network's document (as `earshot
+/// ingest` detects it, from the first 8 KiB) and read as one document: each message decodes
+/// or is reported with its reason — never as a file of JSON lines that rejects every line.
+#[test]
+fn every_public_network_fixture_decodes_or_says_why() {
+    let expect: &[(&str, &[Format])] = &[
+        ("x_twitter", &[Format::XV2]),
+        ("x_twitter/account_activity", &[Format::XActivity]),
+        ("mastodon", &[Format::Mastodon]),
+        ("reddit", &[Format::Reddit]),
+        ("discourse", &[Format::Discourse]),
+    ];
+    let mut stored = 0;
+    for (dir, formats) in expect {
+        let Some(root) = fixture(dir) else { return };
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&root)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        for path in files {
+            let bytes = std::fs::read(&path).unwrap();
+            let format = detect(&path, &bytes[..bytes.len().min(8192)])
+                .unwrap_or_else(|| panic!("{} not detected", path.display()));
+            assert!(formats.contains(&format), "{}: {format:?}", path.display());
+            let records = decode_file(&path, format, Some("brand"));
+            assert!(
+                !records.is_empty(),
+                "{}: nothing decoded or reported",
+                path.display()
+            );
+            assert!(
+                records.len() <= 40,
+                "{}: {} records: read as lines?",
+                path.display(),
+                records.len()
+            );
+            for r in &records {
+                if let Err(e) = &r.result {
+                    assert!(
+                        !e.reason.is_empty(),
+                        "{}: a reject without a reason",
+                        path.display()
+                    );
+                }
+            }
+            stored += records.iter().filter(|r| r.result.is_ok()).count();
+        }
+    }
+    assert!(stored >= 20, "only {stored} messages from all the fixtures");
+}
+
+/// v1.1 status objects and search results (the format the Account Activity API and the
+/// standard search still use) keep their author's handle and followers; a pretty-printed
+/// document is one document.
+#[test]
+fn v1_statuses_and_search_results_keep_their_authors() {
+    let status = serde_json::json!({"created_at": "Thu Nov 08 02:31:41 +0000 2012",
+        "id_str": "266367358078169089", "text": "@brand my order #1042 is late",
+        "in_reply_to_status_id_str": null,
+        "user": {"id_str": "7", "screen_name": "dana", "name": "Dana Ruiz", "followers_count": 310, "verified": true}});
+    let search = serde_json::json!({"statuses": [status.clone(), {"created_at": "Thu Nov 08 02:40:00 +0000 2012",
+        "id_str": "266367358078169100", "text": "@dana on it", "in_reply_to_status_id_str": "266367358078169089",
+        "user": {"id_str": "100", "screen_name": "Brand"}}], "search_metadata": {"count": 2}});
+    let pretty = serde_json::to_string_pretty(&search).unwrap();
+    let path = PathBuf::from("search.json");
+    assert_eq!(detect(&path, pretty.as_bytes()), Some(Format::XV1));
+    let options = DecodeOptions {
+        account: Some("@brand".into()),
+    };
+    let records: Vec<_> = decode(pretty.as_bytes(), Format::XV1, &options)
+        .unwrap()
+        .collect();
+    assert_eq!(records.len(), 2, "{records:?}");
+    let first = records[0].result.as_ref().unwrap();
+    assert_eq!(records[0].location, Location::Path("statuses[0]".into()));
+    assert_eq!(first.author.handle.as_deref(), Some("dana"));
+    assert_eq!(first.author.followers, Some(310));
+    assert!(first.author.verified);
+    assert_eq!(first.direction, Direction::In);
+    let answer = records[1].result.as_ref().unwrap();
+    assert_eq!(
+        answer.direction,
+        Direction::Out,
+        "the brand's handle, any case"
+    );
+    assert_eq!(answer.in_reply_to.as_deref(), Some("266367358078169089"));
+    let one = serde_json::to_string_pretty(&status).unwrap();
+    assert_eq!(detect(&path, one.as_bytes()), Some(Format::XV1));
+    // A pretty-printed document no decoder knows is not guessed to be JSON lines.
+    assert_eq!(detect(&path, b"{\n  \"hello\": 1\n}\n"), None);
 }

@@ -22,7 +22,8 @@ pub struct IngestArgs {
     /// Files to read.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// jsonl, twcs or x-v2 [default: detected from each file].
+    /// jsonl, twcs, x-v2, x-v1, x-activity, mastodon, reddit, discourse, whatsapp, messenger,
+    /// instagram, telegram, eml or mbox [default: detected from each file].
     #[arg(long)]
     pub format: Option<Format>,
     /// Workspace to store into (created if new) [default: default].
@@ -100,7 +101,7 @@ async fn ingest_file(
             let head = reader.fill_buf().context("could not read")?;
             let head = &head[..head.len().min(8192)];
             detect(path, head).with_context(|| {
-                "could not tell the format; pass --format jsonl, twcs or x-v2".to_string()
+                "could not tell the format; pass --format (jsonl, twcs, x-v2, x-v1, mastodon, reddit, …: see earshot ingest --help)".to_string()
             })?
         }
     };
