@@ -8,6 +8,7 @@ pub mod discourse;
 pub mod email;
 pub mod mailbox;
 pub mod mastodon;
+pub mod mastodon_api;
 pub mod messenger;
 pub mod normalized;
 pub mod outbound;

@@ -67,6 +67,9 @@ pub struct Outgoing<'a> {
     pub answered: Option<&'a Value>,
     /// The customer wrote in public (an Instagram comment): the answer goes there too.
     pub public: bool,
+    /// Names this reply for the platform, the same on every attempt (Mastodon's
+    /// `Idempotency-Key`: a retried send never posts twice).
+    pub key: &'a str,
 }
 
 /// Why a reply did not leave.
@@ -105,6 +108,7 @@ pub async fn reply(http: &reqwest::Client, access: &Access, out: &Outgoing<'_>) 
         Connector::Telegram => crate::telegram::send(http, access, out).await,
         Connector::X => crate::x_api::send(http, access, out).await,
         Connector::Discourse => crate::discourse::send(http, access, out).await,
+        Connector::Mastodon => crate::mastodon_api::send(http, access, out).await,
         Connector::Email => crate::mailbox::send(access, out).await,
         // Earshot is the platform: the reply is released to the visitor's widget.
         Connector::WebChat => Ok(format!("webchat-{}", crate::webchat::new_visitor())),
@@ -122,6 +126,7 @@ pub async fn test_connection(http: &reqwest::Client, access: &Access) -> Result<
         Connector::Telegram => crate::telegram::test(http, access).await,
         Connector::X => crate::x_api::test(http, access).await,
         Connector::Discourse => crate::discourse::test(http, access).await,
+        Connector::Mastodon => crate::mastodon_api::test(http, access).await,
         Connector::Email => crate::mailbox::test(access).await,
         Connector::WebChat => crate::webchat::parse_origins(access.get("allowed_origins"))
             .map(|o| {

@@ -95,6 +95,9 @@ pub fn decode(
         Connector::Email => {
             return Err("email channels poll their mailbox; they take no webhooks".into())
         }
+        Connector::Mastodon => {
+            return Err("Mastodon channels poll their instance; they take no webhooks".into())
+        }
         Connector::WebChat => crate::webchat::decode(&value, account),
         Connector::Shopify => {
             return Err(

@@ -31,6 +31,8 @@ pub enum Connector {
     /// An X (Twitter) account: Account Activity webhooks in (mentions, replies, DMs), replies
     /// through the X API v2 (`POST /2/tweets`, DMs), signed with OAuth 1.0a.
     X,
+    /// A Mastodon account: its mentions polled from the instance, replies posted as it.
+    Mastodon,
     /// A Discourse forum: webhooks in (posts, public or private), replies posted as the
     /// channel's `api_username`.
     Discourse,
@@ -98,6 +100,11 @@ const X: &[Setting] = &[
     field("access_token_secret", true, true),
     field("api_base", false, false),
 ];
+const MASTODON: &[Setting] = &[
+    field("instance_url", false, true),
+    field("access_token", true, true),
+    field("poll_seconds", false, false),
+];
 const DISCOURSE: &[Setting] = &[
     field("base_url", false, true),
     field("api_key", true, true),
@@ -111,12 +118,13 @@ const TELEGRAM: &[Setting] = &[
 ];
 
 impl Connector {
-    pub const ALL: [Connector; 9] = [
+    pub const ALL: [Connector; 10] = [
         Self::Whatsapp,
         Self::Messenger,
         Self::Instagram,
         Self::Telegram,
         Self::X,
+        Self::Mastodon,
         Self::Discourse,
         Self::Email,
         Self::WebChat,
@@ -130,6 +138,7 @@ impl Connector {
             Self::Instagram => "instagram",
             Self::Telegram => "telegram",
             Self::X => "x",
+            Self::Mastodon => "mastodon",
             Self::Discourse => "discourse",
             Self::Email => "email",
             Self::WebChat => "web_chat",
@@ -145,6 +154,7 @@ impl Connector {
             Self::Instagram => ChannelKind::Instagram,
             Self::Telegram => ChannelKind::Telegram,
             Self::X => ChannelKind::X,
+            Self::Mastodon => ChannelKind::Mastodon,
             Self::Discourse => ChannelKind::Discourse,
             Self::Email => ChannelKind::Email,
             Self::WebChat => ChannelKind::WebChat,
@@ -161,6 +171,7 @@ impl Connector {
             Self::Instagram => INSTAGRAM,
             Self::Telegram => TELEGRAM,
             Self::X => X,
+            Self::Mastodon => MASTODON,
             Self::Discourse => DISCOURSE,
             Self::Email => EMAIL,
             Self::WebChat => WEB_CHAT,
@@ -175,7 +186,7 @@ impl Connector {
             Self::Telegram => "https://api.telegram.org",
             Self::X => "https://api.x.com",
             // A forum is where its `base_url` says.
-            Self::Discourse | Self::Email | Self::WebChat | Self::Shopify => "",
+            Self::Mastodon | Self::Discourse | Self::Email | Self::WebChat | Self::Shopify => "",
         }
     }
 
@@ -189,10 +200,10 @@ impl Connector {
         matches!(self, Self::Whatsapp | Self::Messenger | Self::Instagram)
     }
 
-    /// Platforms that call `/webhooks/{id}` (a mailbox is polled; the chat widget has its
-    /// own endpoints). A shop calls it with orders.
+    /// Platforms that call `/webhooks/{id}` (a mailbox and a Mastodon account are polled;
+    /// the chat widget has its own endpoints). A shop calls it with orders.
     pub fn takes_webhooks(self) -> bool {
-        !matches!(self, Self::Email | Self::WebChat)
+        !matches!(self, Self::Email | Self::Mastodon | Self::WebChat)
     }
 }
 
@@ -209,7 +220,7 @@ impl FromStr for Connector {
             return Ok(c);
         }
         Err(format!(
-            "unknown channel kind `{s}`; expected one of whatsapp, messenger, instagram, telegram, x, discourse, email, web_chat, shopify"
+            "unknown channel kind `{s}`; expected one of whatsapp, messenger, instagram, telegram, x, mastodon, discourse, email, web_chat, shopify"
         ))
     }
 }

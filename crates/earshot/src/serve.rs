@@ -105,12 +105,19 @@ pub async fn serve(
         state.channels.clone(),
         state.pipeline.clone(),
     ));
-    let mailboxes = tokio::spawn(poller.run(until_stopped(stopped)));
+    let mailboxes = tokio::spawn(poller.run(until_stopped(stopped.clone())));
+    // The Mastodon poller: each Mastodon account's mentions, from where it got to.
+    let mastodon = Arc::new(earshot_engine::channels::MastodonPoller::new(
+        state.channels.clone(),
+        state.pipeline.clone(),
+    ));
+    let mentions = tokio::spawn(mastodon.run(until_stopped(stopped)));
     let served = earshot_server::serve(listener, state, shutdown_signal()).await;
     let _ = stop.send(true);
     let _ = worker.await;
     let _ = webhooks.await;
     let _ = mailboxes.await;
+    let _ = mentions.await;
     served?;
     Ok(())
 }

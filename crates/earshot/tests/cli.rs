@@ -2026,3 +2026,134 @@ fn a_discourse_forum_takes_signed_posts_once_and_replies_in_the_topic() {
     let conversations = wait_for_channel_messages(&addr, &token, "discourse", 2);
     assert_eq!(conversations.len(), 1);
 }
+
+/// A Mastodon instance's API as documented: `GET /api/v1/notifications` (a direct mention
+/// of the brand, then nothing newer than it), `POST /api/v1/statuses` (the new status); a
+/// request without the channel's bearer token is `401`.
+fn mastodon_answer(call: &ApiCall, _n: usize) -> (u16, serde_json::Value) {
+    if call.headers.get("authorization").map(String::as_str) != Some("Bearer masto-token") {
+        return (
+            401,
+            serde_json::json!({"error": "The access token is invalid"}),
+        );
+    }
+    if call.method == "GET" && call.path.starts_with("/api/v1/notifications") {
+        if call.path.contains("min_id=") {
+            return (200, serde_json::json!([]));
+        }
+        return (
+            200,
+            serde_json::json!([{"id": "100", "type": "mention", "created_at": "2026-12-02T10:00:00.000Z",
+            "account": {"id": "9", "acct": "dana@example.social"},
+            "status": {"id": "555", "created_at": "2026-12-02T10:00:00.000Z", "visibility": "direct",
+              "in_reply_to_id": null, "content": "<p>@acme my parcel never arrived</p>",
+              "account": {"id": "9", "acct": "dana@example.social", "display_name": "Dana", "followers_count": 12}}}]),
+        );
+    }
+    if call.method == "POST" && call.path == "/api/v1/statuses" {
+        return (
+            200,
+            serde_json::json!({"id": "900", "visibility": call.body["visibility"], "content": call.body["status"]}),
+        );
+    }
+    (404, serde_json::json!({"error": "Record not found"}))
+}
+
+/// A Mastodon account against a running `serve` and a local stand-in instance: its mentions
+/// are polled and stored once, across a restart (the cursor is kept); the agent's reply is
+/// posted answering the customer's status, mentioning them, with their visibility and an
+/// `Idempotency-Key`.
+#[test]
+fn a_mastodon_account_is_polled_once_across_a_restart_and_answered_in_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("masto.db").display());
+    let token = earshot(
+        dir.path(),
+        &[
+            "--database",
+            &url,
+            "token",
+            "create",
+            "--workspace",
+            "default",
+        ],
+    );
+    let token = String::from_utf8(token.stdout).unwrap().trim().to_string();
+    let args = ["--database", url.as_str(), "serve", "--bind", "127.0.0.1:0"];
+    let (server, addr) = spawn(dir.path(), &args, "listening on http://");
+    let (instance, calls) = fake_api(mastodon_answer);
+    let channel = serde_json::json!({"kind": "mastodon", "name": "acme", "settings": {
+        "instance_url": instance, "access_token": "masto-token", "poll_seconds": "1"}});
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/api/v1/channels",
+        Some(&token),
+        channel.to_string().as_bytes(),
+    );
+    assert_eq!(status, 201, "{body}");
+    let conversations = wait_for_channel_messages(&addr, &token, "mastodon", 1);
+    let id = conversations[0]["id"].as_i64().unwrap();
+    drop(server);
+
+    let (_server, addr) = spawn(dir.path(), &args, "listening on http://");
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    wait_for_channel_messages(&addr, &token, "mastodon", 1);
+    assert!(
+        calls
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|c| c.path.contains("min_id=100")),
+        "after the restart it asks only for what is newer than the cursor"
+    );
+
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/api/v1/agents",
+        Some(&token),
+        br#"{"name": "Ana", "email": "ana@acme.test"}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    let agent: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let reply = serde_json::json!({"text": "so sorry, we are on it", "agent_id": agent["id"]});
+    let (status, body) = http(
+        &addr,
+        "POST",
+        &format!("/api/v1/conversations/{id}/reply"),
+        Some(&token),
+        reply.to_string().as_bytes(),
+    );
+    assert_eq!(status, 201, "{body}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let posted = loop {
+        if let Some(c) = calls.lock().unwrap().iter().find(|c| c.method == "POST") {
+            break c.clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the reply never reached the instance: {}",
+            http(&addr, "GET", "/api/v1/outbox", Some(&token), b"").1
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert_eq!(posted.path, "/api/v1/statuses");
+    assert_eq!(posted.body["in_reply_to_id"], "555");
+    assert_eq!(
+        posted.body["visibility"], "direct",
+        "the customer's visibility"
+    );
+    assert_eq!(
+        posted.body["status"],
+        "@dana@example.social so sorry, we are on it"
+    );
+    assert!(
+        posted
+            .headers
+            .get("idempotency-key")
+            .is_some_and(|k| k.starts_with("earshot-outbox-")),
+        "{:?}",
+        posted.headers
+    );
+}

@@ -5,12 +5,14 @@
 
 mod inbox;
 mod mailbox;
+mod mastodon;
 mod sender;
 
 pub use earshot_channels::secrets::{SecretBox, SecretError};
 pub use earshot_channels::send::Access;
 pub use inbox::WebhookWorker;
 pub use mailbox::MailboxPoller;
+pub use mastodon::MastodonPoller;
 pub use sender::ChannelSender;
 
 use earshot_channels::send::{self, Failure};
@@ -414,7 +416,10 @@ impl Channels {
                 Some(Value::String(v)) if s.name == "address" && !v.contains('@') => {
                     problems.push((path, "must be an email address".into()));
                 }
-                Some(Value::String(v)) if s.name == "api_base" && !v.is_empty() => {
+                Some(Value::String(v))
+                    if matches!(s.name, "api_base" | "instance_url" | "base_url")
+                        && !v.is_empty() =>
+                {
                     if !(v.starts_with("https://") || v.starts_with("http://")) {
                         problems.push((path, "must be an http:// or https:// URL".into()));
                     } else {

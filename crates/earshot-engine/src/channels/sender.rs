@@ -65,6 +65,7 @@ impl ChannelSender {
         let text = item.payload["text"].as_str().unwrap_or("");
         let template: Option<earshot_core::connector::Template> =
             serde_json::from_value(item.payload["template"].clone()).ok();
+        let key = format!("earshot-outbox-{}", item.id);
         let out = Outgoing {
             text,
             recipient: &target.recipient,
@@ -78,6 +79,7 @@ impl ChannelSender {
             template: template.as_ref(),
             answered: Some(&target.last_inbound_raw),
             public: target.last_inbound_public,
+            key: &key,
         };
         match send::reply(&self.channels.http, &access, &out).await {
             Ok(id) => Ok(Sent {

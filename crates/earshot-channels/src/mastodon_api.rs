@@ -1,0 +1,245 @@
+//! A Mastodon account through its instance's REST API: the mentions it received since a
+//! cursor (`GET /api/v1/notifications?types[]=mention`, the endpoint Mastodon documents for
+//! catching up after a disconnect), and replies (`POST /api/v1/statuses` with
+//! `in_reply_to_id`, the customer's visibility, and an `Idempotency-Key`, so a retried send
+//! never posts twice).
+
+use crate::send::{Accepted, Access, Failure, Outgoing};
+use crate::Decoded;
+use serde_json::{json, Value};
+
+/// Mentions read per request (Mastodon's maximum page for notifications).
+pub const PAGE: usize = 40;
+
+fn instance(access: &Access) -> String {
+    access.get("instance_url").trim_end_matches('/').to_string()
+}
+
+/// Whether Mastodon id `a` is newer than `b` (ids are decimal strings that grow).
+pub fn newer(a: &str, b: &str) -> bool {
+    (a.len(), a) > (b.len(), b)
+}
+
+/// What one read of the notifications brought: messages (or why not), and the newest
+/// notification id seen (the next cursor).
+pub struct Mentions {
+    pub records: Vec<Decoded>,
+    pub cursor: Option<String>,
+}
+
+/// The mentions newer than `cursor` (the latest page when there is none yet), oldest first.
+pub async fn mentions_since(
+    http: &reqwest::Client,
+    access: &Access,
+    account: &str,
+    cursor: Option<&str>,
+) -> Result<Mentions, Failure> {
+    let mut url = format!(
+        "{}/api/v1/notifications?types[]=mention&limit={PAGE}",
+        instance(access)
+    );
+    if let Some(c) = cursor {
+        url.push_str(&format!("&min_id={c}"));
+    }
+    let response = http
+        .get(&url)
+        .bearer_auth(access.get("access_token"))
+        .send()
+        .await
+        .map_err(|e| Failure::Transient(format!("Mastodon: {e}")))?;
+    let status = response.status().as_u16();
+    let reset = header(&response, "x-ratelimit-reset");
+    let body: Value = response
+        .bytes()
+        .await
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or(Value::Null);
+    if status != 200 {
+        return Err(failure(status, &body, reset.as_deref()));
+    }
+    let Some(list) = body.as_array() else {
+        return Err(Failure::Rejected(
+            "Mastodon answered the notifications with something other than a list".into(),
+        ));
+    };
+    let newest = list
+        .iter()
+        .filter_map(|n| n.get("id").and_then(Value::as_str))
+        .fold(cursor.map(str::to_string), |best, id| match best {
+            Some(b) if !newer(id, &b) => Some(b),
+            _ => Some(id.to_string()),
+        });
+    // Newest first on the wire; oldest first into the pipeline, so replies thread.
+    let oldest_first = Value::Array(list.iter().rev().cloned().collect());
+    let records = if list.is_empty() {
+        Vec::new()
+    } else {
+        crate::mastodon::decode_document(&oldest_first, account)
+    };
+    Ok(Mentions {
+        records,
+        cursor: newest,
+    })
+}
+
+fn header(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// An error answer sorted by what to do about it; a `429` waits for `X-RateLimit-Reset`.
+fn failure(status: u16, body: &Value, reset: Option<&str>) -> Failure {
+    let text = format!(
+        "HTTP {status} from Mastodon: {}",
+        body.get("error")
+            .and_then(Value::as_str)
+            .unwrap_or("no detail")
+    );
+    match status {
+        401 | 403 => Failure::Reauth(text),
+        429 => match reset.and_then(|r| chrono::DateTime::parse_from_rfc3339(r).ok()) {
+            Some(until) => Failure::Wait {
+                error: text,
+                until: until.to_utc(),
+            },
+            None => Failure::Transient(text),
+        },
+        s if s >= 500 => Failure::Transient(text),
+        _ => Failure::Rejected(text),
+    }
+}
+
+/// The reply's status: the customer's handle first (Mastodon notifies only those it
+/// mentions), the visibility of the status it answers.
+pub fn reply_body(out: &Outgoing<'_>) -> Result<Value, Failure> {
+    let Some(answering) = out.answering else {
+        return Err(Failure::NotSent(
+            "a Mastodon reply answers a status, and this conversation has none from the customer"
+                .into(),
+        ));
+    };
+    let answered = out.answered.unwrap_or(&Value::Null);
+    let acct = answered
+        .pointer("/account/acct")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let mention = format!("@{acct}");
+    let text = if acct.is_empty() || out.text.contains(&mention) {
+        out.text.to_string()
+    } else {
+        format!("{mention} {}", out.text)
+    };
+    let visibility = answered
+        .get("visibility")
+        .and_then(Value::as_str)
+        .unwrap_or(if out.public { "public" } else { "direct" });
+    Ok(json!({"status": text, "in_reply_to_id": answering, "visibility": visibility}))
+}
+
+/// Posts the reply; `key` names this reply for the instance (the same on every attempt).
+pub async fn send(http: &reqwest::Client, access: &Access, out: &Outgoing<'_>) -> Accepted {
+    let body = reply_body(out)?;
+    let response = http
+        .post(format!("{}/api/v1/statuses", instance(access)))
+        .bearer_auth(access.get("access_token"))
+        .header("Idempotency-Key", out.key)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .map_err(|e| Failure::Transient(format!("Mastodon: {e}")))?;
+    let status = response.status().as_u16();
+    let reset = header(&response, "x-ratelimit-reset");
+    let answer: Value = response
+        .bytes()
+        .await
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or(Value::Null);
+    if status == 200 {
+        return answer
+            .get("id")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| {
+                Failure::Rejected("Mastodon answered 200 without the status id".into())
+            });
+    }
+    Err(failure(status, &answer, reset.as_deref()))
+}
+
+/// Who the token acts for: `GET /api/v1/accounts/verify_credentials`.
+pub async fn test(http: &reqwest::Client, access: &Access) -> Result<String, Failure> {
+    let url = format!("{}/api/v1/accounts/verify_credentials", instance(access));
+    let (status, body) = crate::send::call(
+        http.get(&url).bearer_auth(access.get("access_token")),
+        "Mastodon",
+    )
+    .await?;
+    match body.get("acct").and_then(Value::as_str) {
+        Some(acct) if status == 200 => Ok(format!("the token acts for @{acct}")),
+        _ => Err(failure(status, &body, None)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outgoing<'a>(answered: &'a Value, text: &'a str) -> Outgoing<'a> {
+        Outgoing {
+            text,
+            recipient: "9",
+            answering: Some("55"),
+            last_inbound_at: earshot_core::time::now(),
+            now: earshot_core::time::now(),
+            template: None,
+            answered: Some(answered),
+            public: false,
+            key: "earshot-outbox-1",
+        }
+    }
+
+    #[test]
+    fn a_reply_mentions_the_customer_and_keeps_their_visibility() {
+        let status =
+            json!({"id": "55", "visibility": "direct", "account": {"acct": "dana@example.social"}});
+        let body = reply_body(&outgoing(&status, "we are on it")).unwrap();
+        assert_eq!(body["status"], "@dana@example.social we are on it");
+        assert_eq!(body["visibility"], "direct");
+        assert_eq!(body["in_reply_to_id"], "55");
+        let body = reply_body(&outgoing(&status, "@dana@example.social done")).unwrap();
+        assert_eq!(
+            body["status"], "@dana@example.social done",
+            "not mentioned twice"
+        );
+    }
+
+    #[test]
+    fn ids_compare_as_numbers_and_errors_are_sorted() {
+        assert!(newer("110", "99"));
+        assert!(!newer("99", "110"));
+        assert!(!newer("5", "5"));
+        assert!(
+            matches!(failure(401, &json!({"error": "The access token is invalid"}), None), Failure::Reauth(e) if e.contains("invalid"))
+        );
+        assert!(matches!(
+            failure(
+                422,
+                &json!({"error": "Validation failed: Text can't be blank"}),
+                None
+            ),
+            Failure::Rejected(_)
+        ));
+        match failure(429, &Value::Null, Some("2026-12-02T10:05:00.000Z")) {
+            Failure::Wait { until, .. } => {
+                assert_eq!(until.to_rfc3339(), "2026-12-02T10:05:00+00:00")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

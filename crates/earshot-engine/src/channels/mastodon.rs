@@ -1,0 +1,143 @@
+//! The Mastodon poller: every connected Mastodon account's mentions newer than the channel's
+//! cursor (the newest notification id it stored, kept in the store) are read, decoded and fed
+//! through the pipeline; the cursor moves only after the batch is committed, so a stop or a
+//! lost connection never skips a mention, and one read twice is a duplicate by its status
+//! id. Each account is read at start and every `poll_seconds` (default 30).
+
+use super::Channels;
+use crate::Pipeline;
+use earshot_channels::send::Failure;
+use earshot_core::connector::{ChannelStatus, ConnectedChannel, Connector};
+use earshot_core::store::StoreResult;
+use earshot_core::ChannelId;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const DEFAULT_EVERY: Duration = Duration::from_secs(30);
+/// Pages read per poll at most (40 mentions each); the rest come at the next poll.
+const PAGES: usize = 25;
+
+pub struct MastodonPoller {
+    channels: Arc<Channels>,
+    pipeline: Arc<Pipeline>,
+}
+
+impl MastodonPoller {
+    pub fn new(channels: Arc<Channels>, pipeline: Arc<Pipeline>) -> Self {
+        Self { channels, pipeline }
+    }
+
+    fn every(ch: &ConnectedChannel) -> Duration {
+        ch.settings
+            .get("poll_seconds")
+            .and_then(|v| v.as_str())
+            .and_then(|s| s.parse::<u64>().ok())
+            .filter(|s| *s > 0)
+            .map(Duration::from_secs)
+            .unwrap_or(DEFAULT_EVERY)
+    }
+
+    /// Reads one account's new mentions; how many messages they held.
+    pub async fn poll(&self, ch: &ConnectedChannel) -> StoreResult<usize> {
+        let store = &self.channels.store;
+        let Ok(access) = self.channels.access(ch) else {
+            tracing::error!(
+                channel = ch.channel.id.0,
+                "the Mastodon channel's secrets cannot be opened"
+            );
+            return Ok(0);
+        };
+        let mut stored = 0;
+        for _ in 0..PAGES {
+            let cursor = store.channel_cursor(ch.channel.id).await?;
+            let page = match earshot_channels::mastodon_api::mentions_since(
+                &self.channels.http,
+                &access,
+                &ch.channel.name,
+                cursor.as_deref(),
+            )
+            .await
+            {
+                Ok(p) => p,
+                Err(Failure::Reauth(e)) => {
+                    tracing::warn!(channel = ch.channel.id.0, error = %e, "the instance refused the token");
+                    store
+                        .set_channel_status(
+                            ch.channel.workspace_id,
+                            ch.channel.id,
+                            ChannelStatus::NeedsReauth,
+                            Some(&e),
+                        )
+                        .await?;
+                    return Ok(stored);
+                }
+                Err(e) => {
+                    tracing::warn!(channel = ch.channel.id.0, error = ?e, "Mastodon poll failed; trying again later");
+                    return Ok(stored);
+                }
+            };
+            let mut batch = Vec::new();
+            for d in page.records {
+                match d.result {
+                    Ok(m) => batch.push(m),
+                    Err(r) => {
+                        tracing::info!(channel = ch.channel.id.0, at = %d.location, reason = %r.reason, "Mastodon notification not imported")
+                    }
+                }
+            }
+            stored += batch.len();
+            if !batch.is_empty() {
+                self.pipeline
+                    .ingest(ch.channel.workspace_id, &batch)
+                    .await?;
+            }
+            match page.cursor {
+                Some(next) if cursor.as_deref() != Some(next.as_str()) => {
+                    store.set_channel_cursor(ch.channel.id, &next).await?;
+                }
+                // Nothing newer: caught up.
+                _ => break,
+            }
+        }
+        Ok(stored)
+    }
+
+    /// Polls every active Mastodon channel when its interval has passed, until `shutdown`.
+    pub async fn run(self: Arc<Self>, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let mut last: HashMap<ChannelId, Instant> = HashMap::new();
+        loop {
+            match self.channels.store.channels_with(Connector::Mastodon).await {
+                Ok(list) => {
+                    for ch in list.iter().filter(|c| c.status == ChannelStatus::Active) {
+                        let due = last
+                            .get(&ch.channel.id)
+                            .is_none_or(|t| t.elapsed() >= Self::every(ch));
+                        if due {
+                            last.insert(ch.channel.id, Instant::now());
+                            match self.poll(ch).await {
+                                Ok(n) if n > 0 => {
+                                    tracing::info!(
+                                        channel = ch.channel.id.0,
+                                        n,
+                                        "Mastodon mentions fetched"
+                                    )
+                                }
+                                Ok(_) => {}
+                                Err(e) => {
+                                    tracing::error!(channel = ch.channel.id.0, error = %e, "storing Mastodon mentions failed")
+                                }
+                            }
+                        }
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "listing Mastodon channels failed"),
+            }
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+        }
+    }
+}
