@@ -13,6 +13,7 @@ pub mod messenger;
 pub mod normalized;
 pub mod outbound;
 pub mod reddit;
+pub mod reddit_api;
 pub mod secrets;
 pub mod send;
 pub mod shopify;

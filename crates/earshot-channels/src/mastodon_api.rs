@@ -4,8 +4,7 @@
 //! `in_reply_to_id`, the customer's visibility, and an `Idempotency-Key`, so a retried send
 //! never posts twice).
 
-use crate::send::{Accepted, Access, Failure, Outgoing};
-use crate::Decoded;
+use crate::send::{Accepted, Access, Failure, Outgoing, Polled};
 use serde_json::{json, Value};
 
 /// Mentions read per request (Mastodon's maximum page for notifications).
@@ -20,20 +19,13 @@ pub fn newer(a: &str, b: &str) -> bool {
     (a.len(), a) > (b.len(), b)
 }
 
-/// What one read of the notifications brought: messages (or why not), and the newest
-/// notification id seen (the next cursor).
-pub struct Mentions {
-    pub records: Vec<Decoded>,
-    pub cursor: Option<String>,
-}
-
 /// The mentions newer than `cursor` (the latest page when there is none yet), oldest first.
 pub async fn mentions_since(
     http: &reqwest::Client,
     access: &Access,
     account: &str,
     cursor: Option<&str>,
-) -> Result<Mentions, Failure> {
+) -> Result<Polled, Failure> {
     let mut url = format!(
         "{}/api/v1/notifications?types[]=mention&limit={PAGE}",
         instance(access)
@@ -77,7 +69,7 @@ pub async fn mentions_since(
     } else {
         crate::mastodon::decode_document(&oldest_first, account)
     };
-    Ok(Mentions {
+    Ok(Polled {
         records,
         cursor: newest,
     })

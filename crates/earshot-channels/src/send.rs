@@ -87,6 +87,32 @@ pub enum Failure {
     Wait { error: String, until: Timestamp },
 }
 
+/// What one read of a polled channel brought: its messages (or why one could not be read),
+/// oldest first, and where the next read starts (`None`: nowhere yet).
+pub struct Polled {
+    pub records: Vec<crate::Decoded>,
+    pub cursor: Option<String>,
+}
+
+/// Reads what a polled channel (Mastodon, Reddit) received after `cursor`; `account` is the
+/// channel's name.
+pub async fn poll(
+    http: &reqwest::Client,
+    access: &Access,
+    account: &str,
+    cursor: Option<&str>,
+) -> Result<Polled, Failure> {
+    match access.connector {
+        Connector::Mastodon => {
+            crate::mastodon_api::mentions_since(http, access, account, cursor).await
+        }
+        Connector::Reddit => crate::reddit_api::inbox_since(http, access, account, cursor).await,
+        other => Err(Failure::Rejected(format!(
+            "{other} channels are not polled"
+        ))),
+    }
+}
+
 /// What the platform accepted: its id for the message.
 pub type Accepted = Result<String, Failure>;
 
@@ -109,6 +135,7 @@ pub async fn reply(http: &reqwest::Client, access: &Access, out: &Outgoing<'_>) 
         Connector::X => crate::x_api::send(http, access, out).await,
         Connector::Discourse => crate::discourse::send(http, access, out).await,
         Connector::Mastodon => crate::mastodon_api::send(http, access, out).await,
+        Connector::Reddit => crate::reddit_api::send(http, access, out).await,
         Connector::Email => crate::mailbox::send(access, out).await,
         // Earshot is the platform: the reply is released to the visitor's widget.
         Connector::WebChat => Ok(format!("webchat-{}", crate::webchat::new_visitor())),
@@ -127,6 +154,7 @@ pub async fn test_connection(http: &reqwest::Client, access: &Access) -> Result<
         Connector::X => crate::x_api::test(http, access).await,
         Connector::Discourse => crate::discourse::test(http, access).await,
         Connector::Mastodon => crate::mastodon_api::test(http, access).await,
+        Connector::Reddit => crate::reddit_api::test(http, access).await,
         Connector::Email => crate::mailbox::test(access).await,
         Connector::WebChat => crate::webchat::parse_origins(access.get("allowed_origins"))
             .map(|o| {

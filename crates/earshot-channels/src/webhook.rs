@@ -95,8 +95,10 @@ pub fn decode(
         Connector::Email => {
             return Err("email channels poll their mailbox; they take no webhooks".into())
         }
-        Connector::Mastodon => {
-            return Err("Mastodon channels poll their instance; they take no webhooks".into())
+        Connector::Mastodon | Connector::Reddit => {
+            return Err(format!(
+                "{connector} channels are polled; they take no webhooks"
+            ))
         }
         Connector::WebChat => crate::webchat::decode(&value, account),
         Connector::Shopify => {

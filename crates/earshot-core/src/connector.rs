@@ -33,6 +33,8 @@ pub enum Connector {
     X,
     /// A Mastodon account: its mentions polled from the instance, replies posted as it.
     Mastodon,
+    /// A Reddit account (a script app): its inbox polled, replies commented as it.
+    Reddit,
     /// A Discourse forum: webhooks in (posts, public or private), replies posted as the
     /// channel's `api_username`.
     Discourse,
@@ -105,6 +107,14 @@ const MASTODON: &[Setting] = &[
     field("access_token", true, true),
     field("poll_seconds", false, false),
 ];
+const REDDIT: &[Setting] = &[
+    field("client_id", false, true),
+    field("client_secret", true, true),
+    field("username", false, true),
+    field("password", true, true),
+    field("poll_seconds", false, false),
+    field("api_base", false, false),
+];
 const DISCOURSE: &[Setting] = &[
     field("base_url", false, true),
     field("api_key", true, true),
@@ -118,13 +128,14 @@ const TELEGRAM: &[Setting] = &[
 ];
 
 impl Connector {
-    pub const ALL: [Connector; 10] = [
+    pub const ALL: [Connector; 11] = [
         Self::Whatsapp,
         Self::Messenger,
         Self::Instagram,
         Self::Telegram,
         Self::X,
         Self::Mastodon,
+        Self::Reddit,
         Self::Discourse,
         Self::Email,
         Self::WebChat,
@@ -139,6 +150,7 @@ impl Connector {
             Self::Telegram => "telegram",
             Self::X => "x",
             Self::Mastodon => "mastodon",
+            Self::Reddit => "reddit",
             Self::Discourse => "discourse",
             Self::Email => "email",
             Self::WebChat => "web_chat",
@@ -155,6 +167,7 @@ impl Connector {
             Self::Telegram => ChannelKind::Telegram,
             Self::X => ChannelKind::X,
             Self::Mastodon => ChannelKind::Mastodon,
+            Self::Reddit => ChannelKind::Reddit,
             Self::Discourse => ChannelKind::Discourse,
             Self::Email => ChannelKind::Email,
             Self::WebChat => ChannelKind::WebChat,
@@ -172,6 +185,7 @@ impl Connector {
             Self::Telegram => TELEGRAM,
             Self::X => X,
             Self::Mastodon => MASTODON,
+            Self::Reddit => REDDIT,
             Self::Discourse => DISCOURSE,
             Self::Email => EMAIL,
             Self::WebChat => WEB_CHAT,
@@ -184,6 +198,7 @@ impl Connector {
         match self {
             Self::Whatsapp | Self::Messenger | Self::Instagram => "https://graph.facebook.com",
             Self::Telegram => "https://api.telegram.org",
+            Self::Reddit => "https://oauth.reddit.com",
             Self::X => "https://api.x.com",
             // A forum is where its `base_url` says.
             Self::Mastodon | Self::Discourse | Self::Email | Self::WebChat | Self::Shopify => "",
@@ -200,10 +215,18 @@ impl Connector {
         matches!(self, Self::Whatsapp | Self::Messenger | Self::Instagram)
     }
 
-    /// Platforms that call `/webhooks/{id}` (a mailbox and a Mastodon account are polled;
+    /// Platforms that call `/webhooks/{id}` (a mailbox, Mastodon and Reddit are polled;
     /// the chat widget has its own endpoints). A shop calls it with orders.
     pub fn takes_webhooks(self) -> bool {
-        !matches!(self, Self::Email | Self::Mastodon | Self::WebChat)
+        !matches!(
+            self,
+            Self::Email | Self::Mastodon | Self::Reddit | Self::WebChat
+        )
+    }
+
+    /// Platforms Earshot reads by polling their API from a stored cursor.
+    pub fn is_polled(self) -> bool {
+        matches!(self, Self::Mastodon | Self::Reddit)
     }
 }
 
@@ -220,7 +243,7 @@ impl FromStr for Connector {
             return Ok(c);
         }
         Err(format!(
-            "unknown channel kind `{s}`; expected one of whatsapp, messenger, instagram, telegram, x, mastodon, discourse, email, web_chat, shopify"
+            "unknown channel kind `{s}`; expected one of whatsapp, messenger, instagram, telegram, x, mastodon, reddit, discourse, email, web_chat, shopify"
         ))
     }
 }

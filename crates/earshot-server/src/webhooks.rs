@@ -63,8 +63,8 @@ async fn channel(state: &AppState, id: &str) -> Result<(ConnectedChannel, Access
             "method_not_allowed",
             if ch.connector == Connector::Email {
                 "email channels poll their mailbox; they take no webhooks"
-            } else if ch.connector == Connector::Mastodon {
-                "Mastodon channels poll their instance; they take no webhooks"
+            } else if ch.connector.is_polled() {
+                "this channel's platform is polled; it takes no webhooks"
             } else {
                 "web chat channels take their visitors' messages at /chat/{id}/messages"
             },

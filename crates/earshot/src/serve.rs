@@ -106,8 +106,9 @@ pub async fn serve(
         state.pipeline.clone(),
     ));
     let mailboxes = tokio::spawn(poller.run(until_stopped(stopped.clone())));
-    // The Mastodon poller: each Mastodon account's mentions, from where it got to.
-    let mastodon = Arc::new(earshot_engine::channels::MastodonPoller::new(
+    // The network poller: each Mastodon account's mentions and Reddit inbox, from where it
+    // got to.
+    let mastodon = Arc::new(earshot_engine::channels::NetworkPoller::new(
         state.channels.clone(),
         state.pipeline.clone(),
     ));

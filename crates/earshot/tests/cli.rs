@@ -1588,7 +1588,9 @@ struct ApiCall {
     path: String,
     /// Header names lowercased.
     headers: HashMap<String, String>,
+    /// The body as JSON (`Null` when it is not JSON) and as text.
     body: serde_json::Value,
+    text: String,
 }
 
 /// How a stand-in platform answers its `n`th request: status and JSON body.
@@ -1634,6 +1636,7 @@ fn fake_api(answer: Answer) -> (String, std::sync::Arc<std::sync::Mutex<Vec<ApiC
                 path,
                 headers,
                 body: serde_json::from_slice(&body).unwrap_or_default(),
+                text: String::from_utf8_lossy(&body).into_owned(),
             };
             let (status, answer) = answer(&call, n);
             seen.lock().unwrap().push(call);
@@ -2155,5 +2158,153 @@ fn a_mastodon_account_is_polled_once_across_a_restart_and_answered_in_kind() {
             .is_some_and(|k| k.starts_with("earshot-outbox-")),
         "{:?}",
         posted.headers
+    );
+}
+
+/// Reddit's OAuth2 API as documented: the password grant at `/api/v1/access_token` (HTTP
+/// Basic with the app's id and secret), `/message/inbox` (a mention and a private message),
+/// `/api/comment` (the new comment's fullname in `json.data.things`); a request without
+/// the bearer token Reddit issued is `401`.
+fn reddit_answer(call: &ApiCall, _n: usize) -> (u16, serde_json::Value) {
+    let auth = call.headers.get("authorization").map_or("", String::as_str);
+    if call.path == "/api/v1/access_token" {
+        // Basic base64("app-id:app-secret")
+        if auth == "Basic YXBwLWlkOmFwcC1zZWNyZXQ="
+            && call.text.contains("grant_type=password&username=acme_care")
+        {
+            return (
+                200,
+                serde_json::json!({"access_token": "reddit-token", "token_type": "bearer", "expires_in": 86400, "scope": "*"}),
+            );
+        }
+        return (
+            401,
+            serde_json::json!({"message": "Unauthorized", "error": 401}),
+        );
+    }
+    if auth != "Bearer reddit-token" {
+        return (
+            401,
+            serde_json::json!({"message": "Unauthorized", "error": 401}),
+        );
+    }
+    if call.path.starts_with("/message/inbox") {
+        return (
+            200,
+            serde_json::json!({"kind": "Listing", "data": {"after": null, "children": [
+            {"kind": "t4", "data": {"name": "t4_pm1", "author": "dana_r", "author_fullname": "t2_dana", "created_utc": 1764669660.0,
+              "body": "my refund never came", "was_comment": false, "subject": "refund"}},
+            {"kind": "t1", "data": {"name": "t1_mention1", "author": "dana_r", "author_fullname": "t2_dana", "created_utc": 1764669600.0,
+              "body": "u/acme_care my parcel never arrived", "parent_id": "t3_post1", "was_comment": true, "type": "username_mention"}}]}}),
+        );
+    }
+    if call.method == "POST" && call.path == "/api/comment" {
+        return (
+            200,
+            serde_json::json!({"json": {"errors": [], "data": {"things": [{"kind": "t1", "data": {"name": "t1_reply1", "id": "reply1"}}]}}}),
+        );
+    }
+    (
+        404,
+        serde_json::json!({"message": "Not Found", "error": 404}),
+    )
+}
+
+/// A Reddit account against a running `serve` and a local stand-in for Reddit's API: the
+/// inbox is polled with the app's token and a User-Agent naming the account, its mention and
+/// private message stored once (also across a restart), and the agent's reply commented
+/// under the customer's comment.
+#[test]
+fn a_reddit_inbox_is_polled_once_and_answered_with_a_comment() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("reddit.db").display());
+    let token = earshot(
+        dir.path(),
+        &[
+            "--database",
+            &url,
+            "token",
+            "create",
+            "--workspace",
+            "default",
+        ],
+    );
+    let token = String::from_utf8(token.stdout).unwrap().trim().to_string();
+    let args = ["--database", url.as_str(), "serve", "--bind", "127.0.0.1:0"];
+    let (server, addr) = spawn(dir.path(), &args, "listening on http://");
+    let (api, calls) = fake_api(reddit_answer);
+    let channel = serde_json::json!({"kind": "reddit", "name": "acme_care", "settings": {
+        "client_id": "app-id", "client_secret": "app-secret", "username": "acme_care",
+        "password": "hunter2", "poll_seconds": "1", "api_base": api}});
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/api/v1/channels",
+        Some(&token),
+        channel.to_string().as_bytes(),
+    );
+    assert_eq!(status, 201, "{body}");
+    let conversations = wait_for_channel_messages(&addr, &token, "reddit", 2);
+    assert_eq!(conversations.len(), 2, "a mention and a private message");
+    drop(server);
+    let (_server, addr) = spawn(dir.path(), &args, "listening on http://");
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let conversations = wait_for_channel_messages(&addr, &token, "reddit", 2);
+    assert!(calls.lock().unwrap().iter().all(|c| c
+        .headers
+        .get("user-agent")
+        .is_some_and(|ua| ua.ends_with("(by /u/acme_care)"))));
+
+    let mention = conversations
+        .iter()
+        .find(|c| {
+            c["visibility"] != "private"
+                && c["last_message_text"]
+                    .as_str()
+                    .is_none_or(|t| t.contains("parcel"))
+        })
+        .unwrap_or(&conversations[0]);
+    let id = mention["id"].as_i64().unwrap();
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/api/v1/agents",
+        Some(&token),
+        br#"{"name": "Ana", "email": "ana@acme.test"}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    let agent: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let reply = serde_json::json!({"text": "So sorry! Could you DM us the order number?", "agent_id": agent["id"]});
+    let (status, body) = http(
+        &addr,
+        "POST",
+        &format!("/api/v1/conversations/{id}/reply"),
+        Some(&token),
+        reply.to_string().as_bytes(),
+    );
+    assert_eq!(status, 201, "{body}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let posted = loop {
+        if let Some(c) = calls
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|c| c.path == "/api/comment")
+        {
+            break c.clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the reply never reached Reddit: {}",
+            http(&addr, "GET", "/api/v1/outbox", Some(&token), b"").1
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert!(posted.text.contains("api_type=json"), "{}", posted.text);
+    assert!(posted.text.contains("thing_id=t"), "{}", posted.text);
+    assert!(
+        posted.text.contains("text=So+sorry%21+Could"),
+        "{}",
+        posted.text
     );
 }

@@ -5,14 +5,14 @@
 
 mod inbox;
 mod mailbox;
-mod mastodon;
+mod polled;
 mod sender;
 
 pub use earshot_channels::secrets::{SecretBox, SecretError};
 pub use earshot_channels::send::Access;
 pub use inbox::WebhookWorker;
 pub use mailbox::MailboxPoller;
-pub use mastodon::MastodonPoller;
+pub use polled::NetworkPoller;
 pub use sender::ChannelSender;
 
 use earshot_channels::send::{self, Failure};

@@ -1,8 +1,9 @@
-//! The Mastodon poller: every connected Mastodon account's mentions newer than the channel's
-//! cursor (the newest notification id it stored, kept in the store) are read, decoded and fed
-//! through the pipeline; the cursor moves only after the batch is committed, so a stop or a
-//! lost connection never skips a mention, and one read twice is a duplicate by its status
-//! id. Each account is read at start and every `poll_seconds` (default 30).
+//! The poller of the networks Earshot reads through their APIs (Mastodon's mentions, a
+//! Reddit inbox): what each connected account received after the channel's cursor (kept in
+//! the store: Mastodon's newest notification id, Reddit's newest thing's time) is read,
+//! decoded and fed through the pipeline; the cursor moves only after the batch is committed,
+//! so a stop or a lost connection never skips a message, and one read twice is a duplicate
+//! by its platform id. Each account is read at start and every `poll_seconds` (default 30).
 
 use super::Channels;
 use crate::Pipeline;
@@ -15,15 +16,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const DEFAULT_EVERY: Duration = Duration::from_secs(30);
-/// Pages read per poll at most (40 mentions each); the rest come at the next poll.
+/// Reads per poll at most (a page each: 40 Mastodon mentions, 100 Reddit things); the rest
+/// come at the next poll.
 const PAGES: usize = 25;
 
-pub struct MastodonPoller {
+pub struct NetworkPoller {
     channels: Arc<Channels>,
     pipeline: Arc<Pipeline>,
 }
 
-impl MastodonPoller {
+impl NetworkPoller {
     pub fn new(channels: Arc<Channels>, pipeline: Arc<Pipeline>) -> Self {
         Self { channels, pipeline }
     }
@@ -38,20 +40,20 @@ impl MastodonPoller {
             .unwrap_or(DEFAULT_EVERY)
     }
 
-    /// Reads one account's new mentions; how many messages they held.
+    /// Reads one account's new messages; how many there were.
     pub async fn poll(&self, ch: &ConnectedChannel) -> StoreResult<usize> {
         let store = &self.channels.store;
         let Ok(access) = self.channels.access(ch) else {
             tracing::error!(
                 channel = ch.channel.id.0,
-                "the Mastodon channel's secrets cannot be opened"
+                "the channel's secrets cannot be opened"
             );
             return Ok(0);
         };
         let mut stored = 0;
         for _ in 0..PAGES {
             let cursor = store.channel_cursor(ch.channel.id).await?;
-            let page = match earshot_channels::mastodon_api::mentions_since(
+            let page = match earshot_channels::send::poll(
                 &self.channels.http,
                 &access,
                 &ch.channel.name,
@@ -61,7 +63,7 @@ impl MastodonPoller {
             {
                 Ok(p) => p,
                 Err(Failure::Reauth(e)) => {
-                    tracing::warn!(channel = ch.channel.id.0, error = %e, "the instance refused the token");
+                    tracing::warn!(channel = ch.channel.id.0, error = %e, "the platform refused the channel's credentials");
                     store
                         .set_channel_status(
                             ch.channel.workspace_id,
@@ -73,7 +75,7 @@ impl MastodonPoller {
                     return Ok(stored);
                 }
                 Err(e) => {
-                    tracing::warn!(channel = ch.channel.id.0, error = ?e, "Mastodon poll failed; trying again later");
+                    tracing::warn!(channel = ch.channel.id.0, error = ?e, "poll failed; trying again later");
                     return Ok(stored);
                 }
             };
@@ -82,7 +84,7 @@ impl MastodonPoller {
                 match d.result {
                     Ok(m) => batch.push(m),
                     Err(r) => {
-                        tracing::info!(channel = ch.channel.id.0, at = %d.location, reason = %r.reason, "Mastodon notification not imported")
+                        tracing::info!(channel = ch.channel.id.0, at = %d.location, reason = %r.reason, "not imported")
                     }
                 }
             }
@@ -103,13 +105,21 @@ impl MastodonPoller {
         Ok(stored)
     }
 
-    /// Polls every active Mastodon channel when its interval has passed, until `shutdown`.
+    /// Polls every active polled channel when its interval has passed, until `shutdown`.
     pub async fn run(self: Arc<Self>, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         let mut last: HashMap<ChannelId, Instant> = HashMap::new();
         loop {
-            match self.channels.store.channels_with(Connector::Mastodon).await {
-                Ok(list) => {
+            let mut listed = Vec::new();
+            for connector in Connector::ALL.into_iter().filter(|c| c.is_polled()) {
+                match self.channels.store.channels_with(connector).await {
+                    Ok(list) => listed.extend(list),
+                    Err(e) => tracing::error!(error = %e, %connector, "listing channels failed"),
+                }
+            }
+            {
+                let list = listed;
+                {
                     for ch in list.iter().filter(|c| c.status == ChannelStatus::Active) {
                         let due = last
                             .get(&ch.channel.id)
@@ -126,13 +136,12 @@ impl MastodonPoller {
                                 }
                                 Ok(_) => {}
                                 Err(e) => {
-                                    tracing::error!(channel = ch.channel.id.0, error = %e, "storing Mastodon mentions failed")
+                                    tracing::error!(channel = ch.channel.id.0, error = %e, "storing fetched messages failed")
                                 }
                             }
                         }
                     }
                 }
-                Err(e) => tracing::error!(error = %e, "listing Mastodon channels failed"),
             }
             tokio::select! {
                 _ = &mut shutdown => break,

@@ -1,0 +1,321 @@
+//! A Reddit account through the OAuth2 API (a "script" app: the account's own username and
+//! password): its inbox polled — comment and post replies, username mentions, private
+//! messages — and replies with `POST /api/comment`. Every request carries a unique
+//! User-Agent, as Reddit's API rules require, and the `X-Ratelimit-*` headers are read: an
+//! exhausted allowance waits for its reset instead of failing.
+
+use crate::send::{Accepted, Access, Failure, Outgoing, Polled};
+use crate::Decoded;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Things read per request (Reddit's maximum listing page).
+pub const PAGE: usize = 100;
+
+fn api_base(access: &Access) -> String {
+    access.api_base()
+}
+
+/// Where tokens come from: `www.reddit.com`, or the `api_base` host when one is set.
+fn token_url(access: &Access) -> String {
+    let base = access.get("api_base");
+    if base.is_empty() {
+        "https://www.reddit.com/api/v1/access_token".into()
+    } else {
+        format!("{}/api/v1/access_token", base.trim_end_matches('/'))
+    }
+}
+
+/// The User-Agent Reddit asks every client to send: platform, app, version, the account.
+pub fn user_agent(access: &Access) -> String {
+    format!(
+        "server:earshot:{} (by /u/{})",
+        env!("CARGO_PKG_VERSION"),
+        access.get("username")
+    )
+}
+
+/// A bearer token and when to stop using it.
+type Token = (String, chrono::DateTime<chrono::Utc>);
+
+/// Bearer tokens by (client id, username).
+static TOKENS: Mutex<Option<HashMap<(String, String), Token>>> = Mutex::new(None);
+
+fn cache_key(access: &Access) -> (String, String) {
+    (
+        access.get("client_id").to_string(),
+        access.get("username").to_string(),
+    )
+}
+
+fn forget_token(access: &Access) {
+    if let Some(map) = TOKENS.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+        map.remove(&cache_key(access));
+    }
+}
+
+/// A bearer token for the account: cached until a minute before it expires, else fetched
+/// with the password grant.
+async fn token(http: &reqwest::Client, access: &Access) -> Result<String, Failure> {
+    let now = earshot_core::time::now();
+    if let Some((t, until)) = TOKENS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .and_then(|m| m.get(&cache_key(access)))
+    {
+        if *until > now {
+            return Ok(t.clone());
+        }
+    }
+    let form = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("grant_type", "password")
+        .append_pair("username", access.get("username"))
+        .append_pair("password", access.get("password"))
+        .finish();
+    let response = http
+        .post(token_url(access))
+        .basic_auth(access.get("client_id"), Some(access.get("client_secret")))
+        .header(reqwest::header::USER_AGENT, user_agent(access))
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .body(form)
+        .send()
+        .await
+        .map_err(|e| Failure::Transient(format!("Reddit token: {e}")))?;
+    let status = response.status().as_u16();
+    let body: Value = response
+        .bytes()
+        .await
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or(Value::Null);
+    match body.get("access_token").and_then(Value::as_str) {
+        Some(t) if status == 200 => {
+            let seconds = body
+                .get("expires_in")
+                .and_then(Value::as_i64)
+                .unwrap_or(3600);
+            let until = now + chrono::Duration::seconds((seconds - 60).max(0));
+            TOKENS
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get_or_insert_with(HashMap::new)
+                .insert(cache_key(access), (t.to_string(), until));
+            Ok(t.to_string())
+        }
+        _ => {
+            let why = body
+                .get("error")
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| format!("HTTP {status}"));
+            let text = format!("Reddit refused the app's credentials: {why}");
+            Err(if status == 401 || status == 400 || status == 200 {
+                Failure::Reauth(text)
+            } else {
+                Failure::Transient(text)
+            })
+        }
+    }
+}
+
+/// An authorized request's answer: status, JSON body, and the rate-limit wait if the
+/// allowance is spent. A `401` (an expired token) is retried once with a fresh token.
+async fn authorized(
+    http: &reqwest::Client,
+    access: &Access,
+    build: impl Fn(&str) -> reqwest::RequestBuilder,
+) -> Result<(u16, Value), Failure> {
+    for attempt in 0..2 {
+        let bearer = token(http, access).await?;
+        let response = build(&bearer)
+            .header(reqwest::header::USER_AGENT, user_agent(access))
+            .send()
+            .await
+            .map_err(|e| Failure::Transient(format!("Reddit: {e}")))?;
+        let status = response.status().as_u16();
+        let header = |n: &str| {
+            response
+                .headers()
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<f64>().ok())
+        };
+        let (remaining, reset) = (header("x-ratelimit-remaining"), header("x-ratelimit-reset"));
+        let body: Value = response
+            .bytes()
+            .await
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or(Value::Null);
+        if status == 401 && attempt == 0 {
+            forget_token(access);
+            continue;
+        }
+        if status == 429 || remaining.is_some_and(|r| r < 1.0) && status != 200 {
+            let wait = reset.unwrap_or(60.0).ceil() as i64;
+            return Err(Failure::Wait {
+                error: format!("Reddit's rate limit: the allowance resets in {wait} s"),
+                until: earshot_core::time::now() + chrono::Duration::seconds(wait),
+            });
+        }
+        return Ok((status, body));
+    }
+    Err(Failure::Reauth("Reddit refused a fresh token (401)".into()))
+}
+
+/// The inbox things newer than `cursor` (Unix seconds of the newest one stored; everything on
+/// the first page when there is none yet), oldest first, and the next cursor.
+pub async fn inbox_since(
+    http: &reqwest::Client,
+    access: &Access,
+    account: &str,
+    cursor: Option<&str>,
+) -> Result<Polled, Failure> {
+    let url = format!("{}/message/inbox?limit={PAGE}&raw_json=1", api_base(access));
+    let (status, body) = authorized(http, access, |t| http.get(&url).bearer_auth(t)).await?;
+    if status != 200 {
+        return Err(failure(status, &body));
+    }
+    let since: f64 = cursor.and_then(|c| c.parse().ok()).unwrap_or(f64::MIN);
+    let mut children: Vec<Value> = body
+        .pointer("/data/children")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|t| {
+            t.pointer("/data/created_utc")
+                .and_then(Value::as_f64)
+                .is_some_and(|c| c >= since)
+        })
+        .collect();
+    // Newest first on the wire; oldest first into the pipeline, so replies thread.
+    children.reverse();
+    let newest = children
+        .iter()
+        .filter_map(|t| t.pointer("/data/created_utc").and_then(Value::as_f64))
+        .fold(None::<f64>, |m, c| Some(m.map_or(c, |m| m.max(c))));
+    let records: Vec<Decoded> = if children.is_empty() {
+        Vec::new()
+    } else {
+        let listing = serde_json::json!({"kind": "Listing", "data": {"children": children}});
+        crate::reddit::decode_document(&listing, account)
+    };
+    Ok(Polled {
+        records,
+        cursor: newest.map(|c| c.to_string()).or(cursor.map(str::to_string)),
+    })
+}
+
+fn failure(status: u16, body: &Value) -> Failure {
+    let text = format!(
+        "HTTP {status} from Reddit: {}",
+        body.get("message")
+            .or_else(|| body.get("error"))
+            .map(|m| m.to_string())
+            .unwrap_or_else(|| "no detail".into())
+    );
+    match status {
+        401 => Failure::Reauth(text),
+        s if s >= 500 => Failure::Transient(text),
+        _ => Failure::Rejected(text),
+    }
+}
+
+/// Comments under the customer's thing (a comment, a post or a private message).
+pub async fn send(http: &reqwest::Client, access: &Access, out: &Outgoing<'_>) -> Accepted {
+    let Some(parent) = out.answering.filter(|p| p.starts_with('t')) else {
+        return Err(Failure::NotSent(
+            "a Reddit reply answers a post, comment or message, and this conversation has none from the customer".into(),
+        ));
+    };
+    let url = format!("{}/api/comment", api_base(access));
+    let form = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("api_type", "json")
+        .append_pair("thing_id", parent)
+        .append_pair("text", out.text)
+        .finish();
+    let (status, body) = authorized(http, access, |t| {
+        http.post(&url)
+            .bearer_auth(t)
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(form.clone())
+    })
+    .await?;
+    if status != 200 {
+        return Err(failure(status, &body));
+    }
+    // `{"json": {"errors": [[code, message, field]], "data": {"things": [...]}}}`
+    if let Some(e) = body.pointer("/json/errors/0").and_then(Value::as_array) {
+        let code = e.first().and_then(Value::as_str).unwrap_or("");
+        let message = e.get(1).and_then(Value::as_str).unwrap_or("");
+        let text = format!("Reddit refused the comment: {code}: {message}");
+        return Err(if code == "RATELIMIT" {
+            Failure::Wait {
+                error: text,
+                until: out.now + chrono::Duration::minutes(wait_minutes(message)),
+            }
+        } else {
+            Failure::Rejected(text)
+        });
+    }
+    body.pointer("/json/data/things/0/data/name")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| Failure::Rejected("Reddit answered without the new comment's name".into()))
+}
+
+/// "… try again in 5 minutes." → 5 (at least 1).
+fn wait_minutes(message: &str) -> i64 {
+    message
+        .split_whitespace()
+        .filter_map(|w| w.parse::<i64>().ok())
+        .next()
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// Who the app acts for: `GET /api/v1/me`.
+pub async fn test(http: &reqwest::Client, access: &Access) -> Result<String, Failure> {
+    let url = format!("{}/api/v1/me", api_base(access));
+    let (status, body) = authorized(http, access, |t| http.get(&url).bearer_auth(t)).await?;
+    match body.get("name").and_then(Value::as_str) {
+        Some(name) if status == 200 => Ok(format!("the app acts for u/{name}")),
+        _ => Err(failure(status, &body)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_user_agent_names_the_app_and_the_account() {
+        let access = Access {
+            connector: earshot_core::connector::Connector::Reddit,
+            settings: serde_json::json!({"username": "acme_care"})
+                .as_object()
+                .unwrap()
+                .clone(),
+            secrets: Default::default(),
+        };
+        assert!(user_agent(&access).starts_with("server:earshot:"));
+        assert!(user_agent(&access).ends_with("(by /u/acme_care)"));
+        assert_eq!(
+            token_url(&access),
+            "https://www.reddit.com/api/v1/access_token"
+        );
+        assert_eq!(
+            wait_minutes("you are doing that too much. try again in 5 minutes."),
+            5
+        );
+        assert_eq!(wait_minutes("try again in a moment"), 1);
+    }
+}
