@@ -94,6 +94,19 @@ pub struct BacklogRow {
     pub conversations: i64,
 }
 
+/// What listening heard per source and day, for share of voice: the posts of each topic
+/// (a post matching two topics counts for both), the posts matching any topic (once each),
+/// and the posts from listening sources that matched none (counted, not stored).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VoiceCounts {
+    /// (day, channel, topic, posts)
+    pub topics: Vec<(i64, ChannelId, TopicId, i64)>,
+    /// (day, channel, posts matching any topic)
+    pub matched: Vec<(i64, ChannelId, i64)>,
+    /// (day, channel, listening posts matching none)
+    pub unmatched: Vec<(i64, ChannelId, i64)>,
+}
+
 /// What the store counts for the dashboard over a range of days (the backlog is now).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DashboardCounts {

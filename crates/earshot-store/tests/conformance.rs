@@ -798,6 +798,36 @@ async fn matched_topics_are_recorded_and_unmatched_listening_posts_only_counted(
             .is_empty());
         let counts = s.unmatched_listening_counts(ws).await.unwrap();
         assert_eq!(counts.iter().map(|(_, n)| *n).collect::<Vec<_>>(), vec![1]);
+        // Share of voice over the posts' day: the topic's post on its source, and the
+        // unmatched one beside it; a range that misses the day counts nothing.
+        let day = earshot_core::report::day_of(at(0));
+        let voice = s
+            .share_of_voice(ws, at(0) - Duration::days(1), at(0) + Duration::days(1))
+            .await
+            .unwrap();
+        let listening = s
+            .list_channels(ws)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|c| c.role == ChannelRole::Listening)
+            .unwrap()
+            .id;
+        assert_eq!(voice.topics, vec![(day, listening, topic, 1)], "{}", b.name);
+        assert_eq!(voice.matched, vec![(day, listening, 1)], "{}", b.name);
+        assert_eq!(voice.unmatched, vec![(day, listening, 1)], "{}", b.name);
+        let elsewhere = s
+            .share_of_voice(ws, at(0) + Duration::days(1), at(0) + Duration::days(2))
+            .await
+            .unwrap();
+        assert_eq!(elsewhere, Default::default());
+        assert_eq!(
+            s.share_of_voice(other, at(0) - Duration::days(1), at(0) + Duration::days(1))
+                .await
+                .unwrap(),
+            Default::default(),
+            "another workspace hears nothing of it"
+        );
 
         // Again: the counted post is counted once; stored ones are duplicates.
         let again = s.ingest_annotated(ws, &batch, &annotations).await.unwrap();

@@ -619,6 +619,14 @@ pub trait ReadModelStore: Send + Sync {
         from: Timestamp,
         until: Timestamp,
     ) -> StoreResult<crate::report::DashboardCounts>;
+    /// What listening heard from `from` (inclusive) to `until` (exclusive), by the posts' own
+    /// time, per UTC day and source.
+    async fn share_of_voice(
+        &self,
+        workspace: WorkspaceId,
+        from: Timestamp,
+        until: Timestamp,
+    ) -> StoreResult<crate::report::VoiceCounts>;
 }
 
 /// A reply agents use often.

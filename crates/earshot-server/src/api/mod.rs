@@ -7,6 +7,7 @@ mod messages;
 mod orders;
 mod outbox;
 mod people;
+mod reports;
 pub(crate) mod rules;
 mod sla_policies;
 pub(crate) mod topics;
@@ -28,6 +29,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(rules::router())
         .merge(sla_policies::router())
         .merge(outbox::router())
+        .merge(reports::router())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .route_layer(from_fn_with_state(state, auth::require_token))
 }

@@ -101,6 +101,10 @@ struct View {
     /// (team, waiting for someone of the team)
     team_queue: Vec<(String, i64)>,
     topics: Vec<(String, i64)>,
+    /// Share of voice: (topic with its share of all topic mentions, posts).
+    voice: Vec<(String, i64)>,
+    /// (listening source, posts heard: matched to a topic or only counted)
+    heard: Vec<(String, i64)>,
 }
 
 const BUCKETS: [(&str, i64); 6] = [
@@ -116,12 +120,13 @@ impl View {
     async fn load(state: &AppState, session: &Session, range: DayRange) -> Result<Self, Response> {
         let ws = session.user.workspace_id;
         let store = &state.store;
-        let (counts, channels, agents, teams, topics) = tokio::try_join!(
+        let (counts, channels, agents, teams, topics, voice) = tokio::try_join!(
             store.dashboard_counts(ws, range.from(), range.until()),
             store.list_channels(ws),
             store.list_agents(ws),
             store.list_teams(ws),
             store.list_topics(ws),
+            store.share_of_voice(ws, range.from(), range.until()),
         )
         .map_err(failed)?;
         let kinds: HashMap<_, _> = channels.iter().map(|c| (c.id, c.kind.as_str())).collect();
@@ -193,7 +198,48 @@ impl View {
             .collect();
         team_queue.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         let topic_names: HashMap<_, _> = topics.iter().map(|t| (t.id, t.name.as_str())).collect();
+        let topic_name = |t| topic_names.get(t).copied().unwrap_or("deleted topic");
+        let mut per_topic: BTreeMap<earshot_core::TopicId, i64> = BTreeMap::new();
+        for (_, _, t, n) in &voice.topics {
+            *per_topic.entry(*t).or_default() += n;
+        }
+        let mentions: i64 = per_topic.values().sum();
+        let mut voice_bars: Vec<(String, i64)> = per_topic
+            .iter()
+            .map(|(t, n)| {
+                let pct = (*n as f64 * 100.0 / mentions.max(1) as f64).round();
+                (format!("{} ({pct}%)", topic_name(t)), *n)
+            })
+            .collect();
+        voice_bars.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let names: HashMap<_, _> = channels
+            .iter()
+            .filter(|c| c.role == earshot_core::ChannelRole::Listening)
+            .map(|c| (c.id, format!("{} {}", c.kind.as_str(), c.name)))
+            .collect();
+        let mut per_source: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+        for (_, ch, n) in &voice.matched {
+            if let Some(name) = names.get(ch) {
+                per_source.entry(name.clone()).or_default().0 += n;
+            }
+        }
+        for (_, ch, n) in &voice.unmatched {
+            if let Some(name) = names.get(ch) {
+                per_source.entry(name.clone()).or_default().1 += n;
+            }
+        }
+        let heard: Vec<(String, i64)> = per_source
+            .into_iter()
+            .flat_map(|(name, (m, u))| {
+                [
+                    (format!("{name}: on a topic"), m),
+                    (format!("{name}: no topic"), u),
+                ]
+            })
+            .collect();
         Ok(View {
+            voice: voice_bars,
+            heard,
             range,
             conversations: volume.iter().map(|v| v.conversations).sum(),
             by_channel,
@@ -280,6 +326,12 @@ impl View {
         }
         for (topic, n) in &self.topics {
             line("topic_messages", topic, "", n.to_string());
+        }
+        for (topic, n) in &self.voice {
+            line("share_of_voice_posts", topic, "", n.to_string());
+        }
+        for (source, n) in &self.heard {
+            line("listening_posts", source, "", n.to_string());
         }
         out
     }
@@ -400,6 +452,16 @@ fn render(v: &View) -> Markup {
         .iter()
         .map(|(t, n)| (t.clone(), *n, PALETTE[2]))
         .collect();
+    let voice: Vec<(String, i64, &str)> = v
+        .voice
+        .iter()
+        .map(|(t, n)| (t.clone(), *n, PALETTE[1]))
+        .collect();
+    let heard: Vec<(String, i64, &str)> = v
+        .heard
+        .iter()
+        .map(|(t, n)| (t.clone(), *n, PALETTE[4]))
+        .collect();
     let range_form = html! {
         form.filters method="get" action="/dashboard" aria-label="Date range" {
             div.field {
@@ -450,6 +512,12 @@ fn render(v: &View) -> Markup {
                 "queue", "Conversations waiting in each team's queue", &queue,
             )))
             (card(false, "Top topics", chart::bars("topics", "Messages per topic", &topics)))
+            (card(false, "Share of voice", chart::bars(
+                "voice", "Posts per topic and each topic's share of all topic mentions", &voice,
+            )))
+            (card(false, "Heard per listening source", chart::bars(
+                "heard", "Listening posts on a topic and with none, per source", &heard,
+            )))
         }
     }
 }

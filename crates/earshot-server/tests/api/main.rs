@@ -5,6 +5,7 @@ mod channels;
 mod helpers;
 mod orders;
 mod preferences;
+mod reports;
 mod resources;
 mod web;
 mod webchat;

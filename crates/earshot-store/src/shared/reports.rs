@@ -241,3 +241,63 @@ pub(crate) async fn dashboard_counts(
     }
     Ok(counts)
 }
+
+/// Share of voice's counts: per UTC day (the posts' own time) and source, the posts of each
+/// topic, those matching any, and the listening posts that matched none.
+pub(crate) async fn share_of_voice(
+    pool: &Pool,
+    ws: WorkspaceId,
+    from: earshot_core::time::Timestamp,
+    until: earshot_core::time::Timestamp,
+) -> StoreResult<earshot_core::report::VoiceCounts> {
+    let (from, until) = (to_millis(from), to_millis(until));
+    let rows = |sql: &'static str| {
+        sqlx::query(sql)
+            .bind(ws.0)
+            .bind(from)
+            .bind(until)
+            .fetch_all(pool)
+    };
+    let (topics, matched, unmatched) = tokio::try_join!(
+        rows(
+            "SELECT m.sent_at / 86400000, m.channel_id, mt.topic_id, COUNT(*) FROM message_topics mt \
+             JOIN messages m ON m.id = mt.message_id \
+             WHERE mt.workspace_id = $1 AND m.sent_at >= $2 AND m.sent_at < $3 \
+             GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+        ),
+        rows(
+            "SELECT m.sent_at / 86400000, m.channel_id, COUNT(DISTINCT m.id) FROM message_topics mt \
+             JOIN messages m ON m.id = mt.message_id \
+             WHERE mt.workspace_id = $1 AND m.sent_at >= $2 AND m.sent_at < $3 \
+             GROUP BY 1, 2 ORDER BY 1, 2"
+        ),
+        rows(
+            "SELECT sent_at / 86400000, channel_id, COUNT(*) FROM listening_unmatched \
+             WHERE workspace_id = $1 AND sent_at >= $2 AND sent_at < $3 \
+             GROUP BY 1, 2 ORDER BY 1, 2"
+        ),
+    )
+    .map_err(db_err)?;
+    let triple = |r: &DbRow| -> StoreResult<(i64, ChannelId, i64)> {
+        Ok((
+            r.try_get(0).map_err(db_err)?,
+            ChannelId(r.try_get(1).map_err(db_err)?),
+            r.try_get(2).map_err(db_err)?,
+        ))
+    };
+    Ok(earshot_core::report::VoiceCounts {
+        topics: topics
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get(0).map_err(db_err)?,
+                    ChannelId(r.try_get(1).map_err(db_err)?),
+                    earshot_core::TopicId(r.try_get(2).map_err(db_err)?),
+                    r.try_get(3).map_err(db_err)?,
+                ))
+            })
+            .collect::<StoreResult<_>>()?,
+        matched: matched.iter().map(triple).collect::<StoreResult<_>>()?,
+        unmatched: unmatched.iter().map(triple).collect::<StoreResult<_>>()?,
+    })
+}

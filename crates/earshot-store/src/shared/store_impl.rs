@@ -509,6 +509,14 @@ impl earshot_core::store::ReadModelStore for Backend {
     ) -> earshot_core::store::StoreResult<earshot_core::report::DashboardCounts> {
         dashboard_counts(self.reader(), ws, from, until).await
     }
+    async fn share_of_voice(
+        &self,
+        ws: earshot_core::WorkspaceId,
+        from: earshot_core::time::Timestamp,
+        until: earshot_core::time::Timestamp,
+    ) -> earshot_core::store::StoreResult<earshot_core::report::VoiceCounts> {
+        share_of_voice(self.reader(), ws, from, until).await
+    }
 }
 
 #[async_trait::async_trait]

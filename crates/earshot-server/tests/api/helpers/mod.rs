@@ -10,6 +10,7 @@ mod conversations;
 mod orders;
 mod pages;
 mod people;
+mod reports;
 mod settings;
 
 pub use pages::Page;

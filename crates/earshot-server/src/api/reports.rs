@@ -1,0 +1,142 @@
+//! Reports over the API. `GET /reports/share-of-voice?from=2026-11-01&to=2026-11-30` (UTC
+//! days, both included; the last 30 days to today by default): per topic, the posts that
+//! matched it and its share of all topic mentions (the classic share of voice, when topics
+//! are the brand and its competitors); per source (channel), the posts listening heard —
+//! matched to a topic or only counted — with each topic's share of them, and the same per
+//! day.
+
+use crate::error::ApiError;
+use crate::extract::Query;
+use crate::AppState;
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use chrono::NaiveDate;
+use earshot_core::report::{day_of, day_start, DayRange};
+use earshot_core::{ChannelId, TopicId, Workspace};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashMap};
+
+/// Days in the default range.
+const DEFAULT_DAYS: i64 = 30;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/reports/share-of-voice", get(share_of_voice))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RangeParams {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+fn day(field: &str, s: &str) -> Result<i64, ApiError> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map(|d| day_of(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc()))
+        .map_err(|_| ApiError::BadRequest {
+            code: "invalid_query",
+            message: format!("`{field}`: `{s}` is not a date like 2026-11-30"),
+        })
+}
+
+fn label(d: i64) -> String {
+    day_start(d).format("%Y-%m-%d").to_string()
+}
+
+fn share(part: i64, whole: i64) -> Value {
+    if whole == 0 {
+        Value::Null
+    } else {
+        json!((part as f64 / whole as f64 * 10_000.0).round() / 10_000.0)
+    }
+}
+
+async fn share_of_voice(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Query(p): Query<RangeParams>,
+) -> Result<Json<Value>, ApiError> {
+    let to = match p.to.as_deref() {
+        Some(t) => day("to", t)?,
+        None => day_of(earshot_core::time::now()),
+    };
+    let range = match p.from.as_deref() {
+        Some(f) => DayRange::new(day("from", f)?, to).map_err(|m| ApiError::BadRequest {
+            code: "invalid_query",
+            message: m,
+        })?,
+        None => DayRange::ending(to, DEFAULT_DAYS),
+    };
+    let store = &state.store;
+    let (counts, channels, topics) = tokio::try_join!(
+        store.share_of_voice(ws.id, range.from(), range.until()),
+        store.list_channels(ws.id),
+        store.list_topics(ws.id),
+    )?;
+    let topic_name: HashMap<TopicId, &str> =
+        topics.iter().map(|t| (t.id, t.name.as_str())).collect();
+    let name_of = |t: TopicId| topic_name.get(&t).copied().unwrap_or("deleted topic");
+
+    // Per source: totals, per topic, per day.
+    #[derive(Default)]
+    struct Source {
+        matched: i64,
+        unmatched: i64,
+        topics: BTreeMap<TopicId, i64>,
+        days: BTreeMap<i64, (i64, i64, BTreeMap<TopicId, i64>)>,
+    }
+    let mut sources: BTreeMap<ChannelId, Source> = BTreeMap::new();
+    let mut all_topics: BTreeMap<TopicId, i64> = BTreeMap::new();
+    for &(d, ch, topic, n) in &counts.topics {
+        let s = sources.entry(ch).or_default();
+        *s.topics.entry(topic).or_default() += n;
+        *s.days.entry(d).or_default().2.entry(topic).or_default() += n;
+        *all_topics.entry(topic).or_default() += n;
+    }
+    for &(d, ch, n) in &counts.matched {
+        let s = sources.entry(ch).or_default();
+        s.matched += n;
+        s.days.entry(d).or_default().0 += n;
+    }
+    for &(d, ch, n) in &counts.unmatched {
+        let s = sources.entry(ch).or_default();
+        s.unmatched += n;
+        s.days.entry(d).or_default().1 += n;
+    }
+    let mentions: i64 = all_topics.values().sum();
+    let by_id: HashMap<ChannelId, &earshot_core::Channel> =
+        channels.iter().map(|c| (c.id, c)).collect();
+    let sources: Vec<Value> = sources
+        .into_iter()
+        .map(|(id, s)| {
+            let heard = s.matched + s.unmatched;
+            let ch = by_id.get(&id);
+            json!({
+                "channel_id": id.0,
+                "kind": ch.map(|c| c.kind.as_str()),
+                "name": ch.map(|c| c.name.as_str()),
+                "role": ch.map(|c| c.role.as_str()),
+                "posts": heard,
+                "matched": s.matched,
+                "unmatched": s.unmatched,
+                "topics": s.topics.iter().map(|(t, n)| json!({
+                    "topic_id": t.0, "name": name_of(*t), "posts": n, "share": share(*n, heard)
+                })).collect::<Vec<_>>(),
+                "daily": s.days.iter().map(|(d, (m, u, t))| json!({
+                    "day": label(*d), "matched": m, "unmatched": u,
+                    "topics": t.iter().map(|(t, n)| (t.0.to_string(), json!(n))).collect::<serde_json::Map<_, _>>()
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "from": label(range.first),
+        "to": label(range.last),
+        "topics": all_topics.iter().map(|(t, n)| json!({
+            "topic_id": t.0, "name": name_of(*t), "posts": n, "share": share(*n, mentions)
+        })).collect::<Vec<_>>(),
+        "sources": sources,
+    })))
+}
