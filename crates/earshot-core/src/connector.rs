@@ -289,8 +289,34 @@ pub struct ConnectedChannel {
     pub sealed_secrets: String,
     pub status: ChannelStatus,
     pub status_reason: Option<String>,
+    /// What it last did.
+    pub activity: Activity,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+/// What a connected channel last did, as its poller or webhook worker recorded it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Activity {
+    /// When its poller last read the platform successfully (polled channels).
+    pub last_poll_at: Option<Timestamp>,
+    /// When the last message or webhook call came.
+    pub last_event_at: Option<Timestamp>,
+    /// The last error (a refused token, an unreachable host, a call that did not decode),
+    /// until a success clears it.
+    pub last_error: Option<String>,
+    pub last_error_at: Option<Timestamp>,
+}
+
+/// What one poll or webhook round did, for [`Activity`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActivityReport {
+    /// The poller read the platform (and so clears the last error).
+    pub polled: bool,
+    /// Messages or webhook calls came.
+    pub events: bool,
+    /// What went wrong, if anything.
+    pub error: Option<String>,
 }
 
 /// What connecting (or reconnecting) a channel writes.

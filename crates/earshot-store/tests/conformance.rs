@@ -1745,6 +1745,47 @@ async fn connected_channels_keep_their_webhook_calls_and_the_platforms_delivery_
             ws
         );
 
+        // What it last did: an error is kept with its time until a success clears it.
+        use earshot_core::connector::ActivityReport;
+        assert_eq!(ch.activity, Default::default(), "{}", b.name);
+        let report = |polled, events, error: Option<&str>| ActivityReport {
+            polled,
+            events,
+            error: error.map(str::to_string),
+        };
+        s.record_activity(id, &report(true, true, None), at(1))
+            .await
+            .unwrap();
+        s.record_activity(id, &report(false, false, Some("HTTP 503")), at(2))
+            .await
+            .unwrap();
+        let a = s.connected_channel(ws, id).await.unwrap().activity;
+        assert_eq!(
+            (a.last_poll_at, a.last_event_at),
+            (Some(at(1)), Some(at(1))),
+            "{}",
+            b.name
+        );
+        assert_eq!(
+            (a.last_error.as_deref(), a.last_error_at),
+            (Some("HTTP 503"), Some(at(2)))
+        );
+        s.record_activity(id, &report(true, false, None), at(3))
+            .await
+            .unwrap();
+        let a = s.connected_channel(ws, id).await.unwrap().activity;
+        assert_eq!(
+            (a.last_poll_at, a.last_event_at),
+            (Some(at(3)), Some(at(1))),
+            "{}",
+            b.name
+        );
+        assert_eq!(
+            (a.last_error, a.last_error_at),
+            (None, None),
+            "a success clears it"
+        );
+
         // Whom a reply goes to: the author of the newest customer message.
         let target = s.reply_target(ws, conversation).await.unwrap().unwrap();
         assert_eq!(

@@ -2097,6 +2097,48 @@ fn a_mastodon_account_is_polled_once_across_a_restart_and_answered_in_kind() {
     assert_eq!(status, 201, "{body}");
     let conversations = wait_for_channel_messages(&addr, &token, "mastodon", 1);
     let id = conversations[0]["id"].as_i64().unwrap();
+    // The channel says what it last did; one whose token the instance refuses says why.
+    let channel: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let path = format!("/api/v1/channels/{}", channel["id"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let shown = loop {
+        let (_, shown) = http(&addr, "GET", &path, Some(&token), b"");
+        let shown: serde_json::Value = serde_json::from_str(&shown).unwrap();
+        if shown["activity"]["last_poll_at"].is_string() {
+            break shown;
+        }
+        assert!(std::time::Instant::now() < deadline, "{shown}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert_eq!(shown["connected"], true, "{shown}");
+    assert!(shown["activity"]["last_poll_at"].is_string(), "{shown}");
+    assert!(shown["activity"]["last_event_at"].is_string(), "{shown}");
+    assert!(shown["activity"]["last_error"].is_null(), "{shown}");
+    let refused = serde_json::json!({"kind": "mastodon", "name": "old", "settings": {
+        "instance_url": instance, "access_token": "revoked", "poll_seconds": "1"}});
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/api/v1/channels",
+        Some(&token),
+        refused.to_string().as_bytes(),
+    );
+    assert_eq!(status, 201, "{body}");
+    let refused: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let path = format!("/api/v1/channels/{}", refused["id"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let (_, shown) = http(&addr, "GET", &path, Some(&token), b"");
+        let shown: serde_json::Value = serde_json::from_str(&shown).unwrap();
+        if shown["connected"] == false {
+            let error = shown["activity"]["last_error"].as_str().unwrap_or("");
+            assert!(error.contains("access token is invalid"), "{shown}");
+            assert_eq!(shown["status"], "needs_reauth");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{shown}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
     drop(server);
 
     let (_server, addr) = spawn(dir.path(), &args, "listening on http://");

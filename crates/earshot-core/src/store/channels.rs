@@ -44,6 +44,13 @@ pub trait ChannelStore: Send + Sync {
     /// Forgets the platform connection (settings and secrets); the channel's conversations
     /// stay, and replies on it are `not_sent` from now on.
     async fn disconnect_channel(&self, workspace: WorkspaceId, id: ChannelId) -> StoreResult<()>;
+    /// Records what a poll or a webhook round did on a channel, at `at`.
+    async fn record_activity(
+        &self,
+        id: ChannelId,
+        report: &crate::connector::ActivityReport,
+        at: Timestamp,
+    ) -> StoreResult<()>;
     async fn set_channel_status(
         &self,
         workspace: WorkspaceId,

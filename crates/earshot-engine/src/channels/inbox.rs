@@ -107,6 +107,8 @@ impl WebhookWorker {
         let mut outcomes = Vec::with_capacity(calls.len());
         let mut applied = Vec::new();
         let mut drained = Drained::default();
+        // Per channel that received calls: the last error among them, if any.
+        let mut activity: HashMap<ChannelId, Option<String>> = HashMap::new();
         for call in calls {
             if let std::collections::hash_map::Entry::Vacant(e) = found.entry(call.channel_id) {
                 e.insert(store.webhook_channel(call.channel_id).await?);
@@ -126,6 +128,10 @@ impl WebhookWorker {
             ) {
                 Err(e) => {
                     tracing::warn!(channel = ch.channel.id.0, call = call.id, error = %e, "webhook call not decoded");
+                    activity.insert(
+                        ch.channel.id,
+                        Some(format!("a webhook call not decoded: {e}")),
+                    );
                     outcomes.push((call.id, format!("rejected: {e}")));
                 }
                 Ok(batch) => {
@@ -166,6 +172,7 @@ impl WebhookWorker {
                             }
                         }
                     }
+                    activity.entry(ch.channel.id).or_insert(None);
                     applied.push(Applied {
                         ws: call.workspace_id,
                         channel: ch.channel.clone(),
@@ -199,6 +206,11 @@ impl WebhookWorker {
         store
             .webhooks_processed(&outcomes, earshot_core::time::now())
             .await?;
+        for (id, error) in activity {
+            if let Some(Some(ch)) = found.get(&id) {
+                self.channels.note(ch, false, true, error.as_deref()).await;
+            }
+        }
         Ok(drained)
     }
 

@@ -115,6 +115,7 @@ impl MailboxPoller {
             Ok(f) => f,
             Err(Failure::Reauth(e)) => {
                 tracing::warn!(channel = ch.channel.id.0, error = %e, "the mailbox refused its login");
+                self.channels.note(ch, false, false, Some(&e)).await;
                 store
                     .set_channel_status(
                         ch.channel.workspace_id,
@@ -127,6 +128,9 @@ impl MailboxPoller {
             }
             Err(e) => {
                 tracing::warn!(channel = ch.channel.id.0, error = ?e, "mailbox poll failed; trying again later");
+                self.channels
+                    .note(ch, false, false, Some(&super::failure_text(&e)))
+                    .await;
                 return Ok(0);
             }
         };
@@ -153,6 +157,9 @@ impl MailboxPoller {
                 .set_channel_cursor(ch.channel.id, &fetched.cursor)
                 .await?;
         }
+        self.channels
+            .note(ch, true, !fetched.messages.is_empty(), None)
+            .await;
         Ok(fetched.messages.len())
     }
 

@@ -73,6 +73,10 @@ pub struct ChannelView {
     /// not, why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub webhook_registration: Option<String>,
+    /// Whether it can deliver and be read now (not waiting for a new token).
+    pub connected: bool,
+    /// What it last did: the last poll, the last message or webhook call, the last error.
+    pub activity: earshot_core::connector::Activity,
     pub created_at: earshot_core::time::Timestamp,
     pub updated_at: earshot_core::time::Timestamp,
 }
@@ -195,6 +199,8 @@ impl Channels {
             name: ch.channel.name.clone(),
             status: ch.status,
             status_reason: ch.status_reason.clone(),
+            connected: ch.status == earshot_core::connector::ChannelStatus::Active,
+            activity: ch.activity.clone(),
             settings,
             webhook_url: ch
                 .connector
@@ -540,6 +546,31 @@ pub fn handshake<'a>(
     (access.connector.is_meta() && mode == Some("subscribe") && token_ok)
         .then_some(challenge)
         .flatten()
+}
+
+impl Channels {
+    /// Records what a poll or webhook round did on `ch` (its activity for admins); a failure
+    /// to record it is logged, never passed on.
+    pub(crate) async fn note(
+        &self,
+        ch: &ConnectedChannel,
+        polled: bool,
+        events: bool,
+        error: Option<&str>,
+    ) {
+        let report = earshot_core::connector::ActivityReport {
+            polled,
+            events,
+            error: error.map(str::to_string),
+        };
+        if let Err(e) = self
+            .store
+            .record_activity(ch.channel.id, &report, earshot_core::time::now())
+            .await
+        {
+            tracing::warn!(channel = ch.channel.id.0, error = %e, "recording the channel's activity failed");
+        }
+    }
 }
 
 pub(crate) fn failure_text(f: &Failure) -> String {

@@ -64,6 +64,7 @@ impl NetworkPoller {
                 Ok(p) => p,
                 Err(Failure::Reauth(e)) => {
                     tracing::warn!(channel = ch.channel.id.0, error = %e, "the platform refused the channel's credentials");
+                    self.channels.note(ch, false, stored > 0, Some(&e)).await;
                     store
                         .set_channel_status(
                             ch.channel.workspace_id,
@@ -76,6 +77,8 @@ impl NetworkPoller {
                 }
                 Err(e) => {
                     tracing::warn!(channel = ch.channel.id.0, error = ?e, "poll failed; trying again later");
+                    let why = super::failure_text(&e);
+                    self.channels.note(ch, false, stored > 0, Some(&why)).await;
                     return Ok(stored);
                 }
             };
@@ -102,6 +105,7 @@ impl NetworkPoller {
                 _ => break,
             }
         }
+        self.channels.note(ch, true, stored > 0, None).await;
         Ok(stored)
     }
 

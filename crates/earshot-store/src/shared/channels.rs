@@ -8,7 +8,8 @@ use earshot_core::connector::{
 };
 
 const CONNECTED_COLUMNS: &str = "id, workspace_id, kind, name, role, connector, settings, \
-     sealed_secrets, status, status_reason, connected_at, updated_at";
+     sealed_secrets, status, status_reason, connected_at, updated_at, last_poll_at, \
+     last_event_at, last_error, last_error_at";
 
 fn connected(r: &DbRow) -> StoreResult<ConnectedChannel> {
     let connector: String = r.try_get(5).map_err(db_err)?;
@@ -33,6 +34,12 @@ fn connected(r: &DbRow) -> StoreResult<ConnectedChannel> {
             .parse()
             .map_err(|_| crate::corrupt("channel status", &status))?,
         status_reason: r.try_get(9).map_err(db_err)?,
+        activity: earshot_core::connector::Activity {
+            last_poll_at: r.try_get::<Option<i64>, _>(12).map_err(db_err)?.map(ms),
+            last_event_at: r.try_get::<Option<i64>, _>(13).map_err(db_err)?.map(ms),
+            last_error: r.try_get(14).map_err(db_err)?,
+            last_error_at: r.try_get::<Option<i64>, _>(15).map_err(db_err)?.map(ms),
+        },
         created_at: ms(r
             .try_get::<Option<i64>, _>(10)
             .map_err(db_err)?
@@ -425,6 +432,35 @@ pub(crate) async fn record_status(
         outbox_id: id,
         conversation_id: conversation.map(ConversationId),
     }))
+}
+
+pub(crate) async fn record_activity(
+    pool: &Pool,
+    id: ChannelId,
+    report: &earshot_core::connector::ActivityReport,
+    at: earshot_core::time::Timestamp,
+) -> StoreResult<()> {
+    let at = to_millis(at);
+    // A success (a poll, or events without an error) clears the last error.
+    let clears = report.error.is_none() && (report.polled || report.events);
+    sqlx::query(
+        "UPDATE channels SET \
+         last_poll_at = CASE WHEN $2 THEN $1 ELSE last_poll_at END, \
+         last_event_at = CASE WHEN $3 THEN $1 ELSE last_event_at END, \
+         last_error = CASE WHEN $4 IS NOT NULL THEN $4 WHEN $5 THEN NULL ELSE last_error END, \
+         last_error_at = CASE WHEN $4 IS NOT NULL THEN $1 WHEN $5 THEN NULL ELSE last_error_at END \
+         WHERE id = $6",
+    )
+    .bind(at)
+    .bind(report.polled)
+    .bind(report.events)
+    .bind(report.error.as_deref())
+    .bind(clears)
+    .bind(id.0)
+    .execute(pool)
+    .await
+    .map_err(db_err)?;
+    Ok(())
 }
 
 pub(crate) async fn sent_by_earshot(

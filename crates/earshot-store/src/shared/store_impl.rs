@@ -631,6 +631,14 @@ impl earshot_core::store::ChannelStore for Backend {
     ) -> StoreResult<Vec<earshot_core::connector::ConnectedChannel>> {
         channels_with(self.reader(), connector).await
     }
+    async fn record_activity(
+        &self,
+        id: ChannelId,
+        report: &earshot_core::connector::ActivityReport,
+        at: earshot_core::time::Timestamp,
+    ) -> StoreResult<()> {
+        record_activity(self.writer(), id, report, at).await
+    }
     async fn sent_by_earshot(
         &self,
         ws: WorkspaceId,

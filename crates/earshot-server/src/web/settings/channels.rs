@@ -35,6 +35,11 @@ fn kind_help() -> Markup {
     }
 }
 
+/// A moment as admins read it on this page (UTC).
+fn stamp(t: earshot_core::time::Timestamp) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
 pub(super) async fn render_channels(
     state: &AppState,
     session: &Session,
@@ -58,6 +63,16 @@ pub(super) async fn render_channels(
                     } @else {
                         "active"
                     }
+                    @let a = &c.activity;
+                    @if let Some(t) = a.last_event_at {
+                        br; small.activity { "last message or call " (stamp(t)) }
+                    }
+                    @if let Some(t) = a.last_poll_at {
+                        br; small.activity { "last read " (stamp(t)) }
+                    }
+                    @if let (Some(e), Some(t)) = (&a.last_error, a.last_error_at) {
+                        br; small.warn { "last error " (stamp(t)) ": " (e) }
+                    }
                 }
                 td {
                     @if let Some(url) = &c.webhook_url {
@@ -65,6 +80,8 @@ pub(super) async fn render_channels(
                     } @else if let Some(tag) = &c.embed {
                         small { "Put on your pages:" } br;
                         code { (tag) }
+                    } @else if c.kind.is_polled() {
+                        small { "none: Earshot polls the platform" }
                     } @else {
                         small { "none: the mailbox is polled" }
                     }
