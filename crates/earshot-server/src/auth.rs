@@ -22,11 +22,28 @@ const TOKEN_CACHE_MAX: usize = 10_000;
 /// newly minted token works at once.
 #[derive(Default)]
 pub struct TokenCache {
-    entries: RwLock<HashMap<String, (Workspace, Instant)>>,
+    entries: RwLock<HashMap<String, (Opened, Instant)>>,
+}
+
+/// What a token opens: its workspace, and who calls through it.
+type Opened = (Workspace, Caller);
+
+/// Who calls the API: the label of the token they use (`earshot token create --label`), for
+/// the records that name who acted (the privacy log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub token: String,
+}
+
+impl Caller {
+    /// How records name this caller: `api token "<label>"`.
+    pub fn actor(&self) -> String {
+        format!("api token \"{}\"", self.token)
+    }
 }
 
 impl TokenCache {
-    fn get(&self, hash: &str) -> Option<Workspace> {
+    fn get(&self, hash: &str) -> Option<Opened> {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
         entries
             .get(hash)
@@ -34,7 +51,7 @@ impl TokenCache {
             .map(|(w, _)| w.clone())
     }
 
-    fn put(&self, hash: String, workspace: Workspace) {
+    fn put(&self, hash: String, workspace: Opened) {
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= TOKEN_CACHE_MAX {
             entries.retain(|_, (_, at)| at.elapsed() < TOKEN_CACHE_TTL);
@@ -70,18 +87,20 @@ pub async fn require_token(
             "the Authorization header must be `Bearer <token>`",
         ))?;
     let hash = hash_token(token);
-    let workspace = match state.tokens.get(&hash) {
+    let (workspace, caller) = match state.tokens.get(&hash) {
         Some(w) => w,
         None => {
-            let w = state
+            let (w, label) = state
                 .store
                 .workspace_for_token(&hash)
                 .await?
                 .ok_or(ApiError::Unauthorized("unknown API token"))?;
-            state.tokens.put(hash, w.clone());
-            w
+            let found = (w, Caller { token: label });
+            state.tokens.put(hash, found.clone());
+            found
         }
     };
     request.extensions_mut().insert(workspace);
+    request.extensions_mut().insert(caller);
     Ok(next.run(request).await)
 }

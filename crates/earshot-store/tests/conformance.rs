@@ -160,11 +160,11 @@ async fn workspaces_and_tokens() {
         s.create_api_token(a.id, "ci", "hash-a").await.unwrap();
         s.create_api_token(other.id, "ci", "hash-b").await.unwrap();
         assert_eq!(
-            s.workspace_for_token("hash-a").await.unwrap().unwrap().id,
+            s.workspace_for_token("hash-a").await.unwrap().unwrap().0.id,
             a.id
         );
         assert_eq!(
-            s.workspace_for_token("hash-b").await.unwrap().unwrap().id,
+            s.workspace_for_token("hash-b").await.unwrap().unwrap().0.id,
             other.id
         );
         assert_eq!(s.workspace_for_token("hash-c").await.unwrap(), None);

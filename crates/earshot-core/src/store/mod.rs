@@ -277,7 +277,11 @@ pub trait WorkspaceStore: Send + Sync {
         label: &str,
         token_hash: &str,
     ) -> StoreResult<ApiTokenId>;
-    async fn workspace_for_token(&self, token_hash: &str) -> StoreResult<Option<Workspace>>;
+    /// The workspace a token opens, with the token's label (who acts through it).
+    async fn workspace_for_token(
+        &self,
+        token_hash: &str,
+    ) -> StoreResult<Option<(Workspace, String)>>;
     async fn ensure_channel(
         &self,
         workspace: WorkspaceId,

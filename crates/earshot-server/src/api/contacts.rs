@@ -227,6 +227,7 @@ struct EraseQuery {
 async fn erase(
     State(state): State<AppState>,
     Extension(ws): Extension<Workspace>,
+    Extension(caller): Extension<crate::auth::Caller>,
     Path(id): Path<i64>,
     Query(q): Query<EraseQuery>,
 ) -> Result<Json<earshot_core::privacy::Erasure>, ApiError> {
@@ -238,7 +239,8 @@ async fn erase(
         ));
     }
     Ok(Json(
-        earshot_engine::privacy::erase(state.store.as_ref(), ws.id, ContactId(id), "api").await?,
+        earshot_engine::privacy::erase(state.store.as_ref(), ws.id, ContactId(id), &caller.actor())
+            .await?,
     ))
 }
 
@@ -314,11 +316,17 @@ async fn privacy_log(
 async fn export(
     State(state): State<AppState>,
     Extension(ws): Extension<Workspace>,
+    Extension(caller): Extension<crate::auth::Caller>,
     Path(id): Path<i64>,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
-    let doc =
-        earshot_engine::privacy::export(state.store.as_ref(), ws.id, ContactId(id), "api").await?;
+    let doc = earshot_engine::privacy::export(
+        state.store.as_ref(),
+        ws.id,
+        ContactId(id),
+        &caller.actor(),
+    )
+    .await?;
     Ok((
         [(
             axum::http::header::CONTENT_DISPOSITION,

@@ -809,6 +809,9 @@ async fn erasing_a_customer_needs_confirmation_and_is_on_the_privacy_log() {
         .map(|e| e["action"].as_str().unwrap())
         .collect();
     assert_eq!(actions, ["erase", "export"], "{log}");
+    for entry in log.as_array().unwrap() {
+        assert_eq!(entry["actor"], "api token \"test\"", "who acted: {log}");
+    }
     assert!(!log.to_string().contains("forget me"));
 }
 

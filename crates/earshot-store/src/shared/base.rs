@@ -76,15 +76,15 @@ pub(crate) async fn create_api_token(
 pub(crate) async fn workspace_for_token(
     pool: &Pool,
     token_hash: &str,
-) -> StoreResult<Option<Workspace>> {
+) -> StoreResult<Option<(Workspace, String)>> {
     sqlx::query(
-        "SELECT w.id, w.name, w.created_at FROM api_tokens t JOIN workspaces w ON w.id = t.workspace_id WHERE t.token_hash = $1",
+        "SELECT w.id, w.name, w.created_at, t.label FROM api_tokens t JOIN workspaces w ON w.id = t.workspace_id WHERE t.token_hash = $1",
     )
     .bind(token_hash)
     .fetch_optional(pool)
     .await
     .map_err(db_err)?
-    .map(|r| workspace(&r))
+    .map(|r| Ok((workspace(&r)?, r.try_get(3).map_err(db_err)?)))
     .transpose()
 }
 

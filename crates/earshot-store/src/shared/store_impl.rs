@@ -38,7 +38,7 @@ impl earshot_core::store::WorkspaceStore for Backend {
     async fn workspace_for_token(
         &self,
         token_hash: &str,
-    ) -> earshot_core::store::StoreResult<Option<earshot_core::Workspace>> {
+    ) -> earshot_core::store::StoreResult<Option<(earshot_core::Workspace, String)>> {
         workspace_for_token(self.reader(), token_hash).await
     }
     async fn ensure_channel(
