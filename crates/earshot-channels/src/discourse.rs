@@ -149,6 +149,7 @@ fn message(p: &Value, account: &str, brand: &str) -> Result<Inbound, Reject> {
         raw: Some(p.clone()),
         automated: false,
         signature: None,
+        url: None,
         attachments: Vec::new(),
     };
     inbound.validate()?;

@@ -156,6 +156,7 @@ fn decode_parsed(bytes: &[u8], account: &str) -> Result<Inbound, Reject> {
         automated: false,
         signature,
         attachments: files,
+        url: None,
     };
     inbound.validate()?;
     Ok(inbound)

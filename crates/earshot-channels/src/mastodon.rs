@@ -166,6 +166,7 @@ pub fn status_message(s: &Value, account: &str) -> Result<Inbound, Reject> {
         raw: Some(s.clone()),
         automated: author.get("bot").and_then(Value::as_bool).unwrap_or(false),
         signature: None,
+        url: text("url").map(str::to_string),
         attachments: Vec::new(),
     };
     inbound.validate()?;
@@ -199,6 +200,10 @@ mod tests {
         let m = d[0].result.as_ref().unwrap();
         assert_eq!(m.external_id, "108913983692647032");
         assert_eq!(m.in_reply_to.as_deref(), Some("108913981098896721"));
+        assert_eq!(
+            m.url.as_deref(),
+            Some("https://fosstodon.org/@tobtobxx/108913983628474640")
+        );
         assert!(
             m.text.starts_with("And now I can't exit the inner nvim"),
             "{}",

@@ -101,6 +101,7 @@ fn comment(v: &Value, en: &Value, account: &str) -> Result<earshot_core::Inbound
         raw: Some(v.clone()),
         automated: false,
         signature: None,
+        url: None,
         attachments: Vec::new(),
     };
     inbound.validate()?;

@@ -159,6 +159,9 @@ fn message(kind: &str, d: &Value, account: &str) -> Result<Inbound, Reject> {
         raw: Some(d.clone()),
         automated: false,
         signature: None,
+        url: text("permalink")
+            .filter(|p| p.starts_with('/'))
+            .map(|p| format!("https://www.reddit.com{p}")),
         attachments: Vec::new(),
     };
     inbound.validate()?;

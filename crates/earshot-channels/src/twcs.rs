@@ -196,6 +196,7 @@ fn row(c: &Columns, record: &csv::ByteRecord, options: &DecodeOptions) -> Result
         raw: Some(Value::Object(raw)),
         automated: false,
         signature: None,
+        url: None,
         attachments: Vec::new(),
     };
     inbound.validate()?;

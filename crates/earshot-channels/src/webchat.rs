@@ -225,6 +225,7 @@ pub fn decode(value: &serde_json::Value, account: &str) -> WebhookBatch {
             raw: Some(value.clone()),
             automated: false,
             signature: None,
+            url: None,
             attachments: Vec::new(),
         });
     batch.messages.push(Decoded {

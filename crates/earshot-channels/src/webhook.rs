@@ -361,6 +361,7 @@ impl Private<'_> {
             raw: Some(self.raw),
             automated: false,
             signature: None,
+            url: None,
             attachments: self.attachments,
         };
         inbound.validate()?;

@@ -251,6 +251,7 @@ fn tweet(t: &Value, brand: &str, account: &str) -> Result<Inbound, Reject> {
         .or_else(|| str_at(t, "/text"))
         .ok_or_else(|| missing("text"))?;
     let user = t.get("user").map(user_of);
+    let user_handle = user.as_ref().and_then(|u| u.handle.clone());
     let handle_is_ours = {
         let account = account.trim_start_matches('@');
         !account.is_empty()
@@ -277,10 +278,18 @@ fn tweet(t: &Value, brand: &str, account: &str) -> Result<Inbound, Reject> {
         raw: Some(t.clone()),
         automated: false,
         signature: None,
+        url: status_url(&user_handle, id),
         attachments: Vec::new(),
     };
     inbound.validate()?;
     Ok(inbound)
+}
+
+/// A tweet's page, when its author's handle is known.
+pub(crate) fn status_url(handle: &Option<String>, id: &str) -> Option<String> {
+    handle
+        .as_deref()
+        .map(|h| format!("https://x.com/{h}/status/{id}"))
 }
 
 fn author_of(id: &str, user: Option<User>) -> InboundAuthor {
@@ -335,6 +344,7 @@ fn direct_message(
         raw: Some(e.clone()),
         automated: false,
         signature: None,
+        url: None,
         attachments: Vec::new(),
     };
     inbound.validate()?;

@@ -52,6 +52,10 @@ pub struct Inbound {
     /// Files, places and cards it carried (their content stays on the platform).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<Attachment>,
+    /// Where the post is on the web (a status's or comment's page, a feed entry's link):
+    /// listening's `site:` queries match its host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -284,6 +284,9 @@ fn post_of(m: &Inbound, lang: Option<&earshot_nlp::language::Language>) -> Post 
     if let Some(handle) = &m.author.handle {
         post = post.with_author(handle);
     }
+    if let Some(url) = &m.url {
+        post = post.with_url(url);
+    }
     post.channel = Some(m.channel);
     post.followers = m.author.followers.map(u64::from);
     post.lang = lang

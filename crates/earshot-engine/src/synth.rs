@@ -178,6 +178,7 @@ fn thread(
             raw: Some(raw),
             automated: false,
             signature: None,
+            url: None,
             attachments: Vec::new(),
         });
         parent = Some(id);

@@ -37,6 +37,7 @@ fn message(id: &str, author: &str, text: &str, minute: i64, parent: Option<&str>
         raw: None,
         automated: false,
         signature: None,
+        url: None,
         attachments: Vec::new(),
     }
 }
@@ -118,6 +119,38 @@ async fn lang_queries_see_the_language_the_enrich_stage_stores() {
     assert!(annotations[1].topics.is_empty());
     assert_eq!(annotations[0].enrichment.as_ref().unwrap().language, "es");
     assert_eq!(annotations[1].enrichment.as_ref().unwrap().language, "en");
+}
+
+/// A post's URL is its site for listening: `site:` queries match the host of the address a
+/// decoder gave it (a Mastodon status, a Reddit permalink, a feed entry).
+#[tokio::test]
+async fn site_queries_see_the_host_of_the_posts_url() {
+    let (store, _dir) = sqlite().await;
+    let ws = store.ensure_workspace("acme").await.unwrap().id;
+    let topic = store
+        .create_topic(
+            ws,
+            &TopicDraft {
+                name: "Refunds on our forum".into(),
+                query: "refund AND site:example.com".into(),
+                active: true,
+            },
+        )
+        .await
+        .unwrap();
+    let pipeline = Pipeline::new(store.clone());
+    let mut on_forum = message("f", "ana", "where is my refund", 0, None);
+    on_forum.url = Some("https://Forum.Example.com/t/refunds/12/3".into());
+    let mut elsewhere = message("o", "bob", "where is my refund", 1, None);
+    elsewhere.url = Some("https://other.test/p/1".into());
+    let nowhere = message("n", "cy", "where is my refund", 2, None);
+    let annotations = pipeline
+        .annotate(ws, &[on_forum, elsewhere, nowhere])
+        .await
+        .unwrap();
+    assert_eq!(annotations[0].topics, [topic.id]);
+    assert!(annotations[1].topics.is_empty());
+    assert!(annotations[2].topics.is_empty(), "no URL, no site");
 }
 
 #[tokio::test]

@@ -33,6 +33,19 @@ impl Post {
         self.authors.push(fold(author.trim_start_matches('@')));
         self
     }
+
+    /// The post's address on the web: `site:` queries match its host (lower-cased, without
+    /// scheme, user, port or path). An address without a host leaves the post without a site.
+    pub fn with_url(mut self, url: &str) -> Self {
+        let rest = url.trim().split_once("://").map_or(url.trim(), |(_, r)| r);
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let host = authority.rsplit('@').next().unwrap_or("");
+        let host = host.split(':').next().unwrap_or("").trim_end_matches('.');
+        if !host.is_empty() && !host.contains(char::is_whitespace) {
+            self.site = Some(host.to_ascii_lowercase());
+        }
+        self
+    }
 }
 
 impl Term {
@@ -215,6 +228,14 @@ mod tests {
         post.verified = true;
         post.channel = Some(earshot_core::ChannelKind::X);
         post.site = Some("forum.example.com".into());
+        assert_eq!(
+            Post::new("")
+                .with_url("https://User@Forum.Example.com:8443/t/1?x#y")
+                .site,
+            post.site,
+            "the host of a URL, as listening compares it"
+        );
+        assert_eq!(Post::new("").with_url("not a url").site, None);
         post.lang = Some("en".into());
         for q in [
             "author:acmecare",

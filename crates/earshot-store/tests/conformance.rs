@@ -104,6 +104,7 @@ fn msg(
         raw: Some(serde_json::json!({"id": id})),
         automated: false,
         signature: None,
+        url: None,
         attachments: Vec::new(),
     }
 }

@@ -52,6 +52,7 @@ fn customer_message(n: usize) -> Inbound {
         raw: None,
         automated: false,
         signature: None,
+        url: None,
         attachments: Vec::new(),
     }
 }

@@ -57,6 +57,7 @@ pub(crate) fn outbound(
         raw: None,
         automated,
         signature: None,
+        url: None,
         attachments: Vec::new(),
     }
 }

@@ -317,6 +317,7 @@ async fn dry_run(
             raw: None,
             automated: false,
             signature: None,
+            url: None,
             attachments: Vec::new(),
         });
     }
