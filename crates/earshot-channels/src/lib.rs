@@ -6,6 +6,7 @@
 
 pub mod discourse;
 pub mod email;
+pub mod feed;
 pub mod mailbox;
 pub mod mastodon;
 pub mod mastodon_api;

@@ -107,6 +107,7 @@ pub async fn poll(
             crate::mastodon_api::mentions_since(http, access, account, cursor).await
         }
         Connector::Reddit => crate::reddit_api::inbox_since(http, access, account, cursor).await,
+        Connector::Feed => crate::feed::poll(http, access, account, cursor).await,
         other => Err(Failure::Rejected(format!(
             "{other} channels are not polled"
         ))),
@@ -136,6 +137,10 @@ pub async fn reply(http: &reqwest::Client, access: &Access, out: &Outgoing<'_>) 
         Connector::Discourse => crate::discourse::send(http, access, out).await,
         Connector::Mastodon => crate::mastodon_api::send(http, access, out).await,
         Connector::Reddit => crate::reddit_api::send(http, access, out).await,
+        Connector::Feed => Err(Failure::NotSent(
+            "a feed is a listening source: answer where the post is (its link is on the message)"
+                .into(),
+        )),
         Connector::Email => crate::mailbox::send(access, out).await,
         // Earshot is the platform: the reply is released to the visitor's widget.
         Connector::WebChat => Ok(format!("webchat-{}", crate::webchat::new_visitor())),
@@ -155,6 +160,14 @@ pub async fn test_connection(http: &reqwest::Client, access: &Access) -> Result<
         Connector::Discourse => crate::discourse::test(http, access).await,
         Connector::Mastodon => crate::mastodon_api::test(http, access).await,
         Connector::Reddit => crate::reddit_api::test(http, access).await,
+        Connector::Feed => {
+            let polled = crate::feed::poll(http, access, "feed", None).await?;
+            let read = polled.records.iter().filter(|r| r.result.is_ok()).count();
+            match polled.records.first().map(|r| &r.result) {
+                Some(Err(e)) if read == 0 => Err(Failure::Rejected(e.reason.clone())),
+                _ => Ok(format!("the feed lists {read} entries")),
+            }
+        }
         Connector::Email => crate::mailbox::test(access).await,
         Connector::WebChat => crate::webchat::parse_origins(access.get("allowed_origins"))
             .map(|o| {

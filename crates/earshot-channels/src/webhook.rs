@@ -95,7 +95,7 @@ pub fn decode(
         Connector::Email => {
             return Err("email channels poll their mailbox; they take no webhooks".into())
         }
-        Connector::Mastodon | Connector::Reddit => {
+        Connector::Mastodon | Connector::Reddit | Connector::Feed => {
             return Err(format!(
                 "{connector} channels are polled; they take no webhooks"
             ))

@@ -20,13 +20,15 @@ pub enum ChannelKind {
     Reddit,
     Discourse,
     Review,
+    /// Web pages read from feeds: blogs, forums, review sites, news.
+    Web,
     Email,
     WebChat,
     Api,
 }
 
 impl ChannelKind {
-    pub const ALL: [ChannelKind; 12] = [
+    pub const ALL: [ChannelKind; 13] = [
         Self::X,
         Self::Facebook,
         Self::Instagram,
@@ -36,6 +38,7 @@ impl ChannelKind {
         Self::Reddit,
         Self::Discourse,
         Self::Review,
+        Self::Web,
         Self::Email,
         Self::WebChat,
         Self::Api,
@@ -52,6 +55,7 @@ impl ChannelKind {
             Self::Reddit => "reddit",
             Self::Discourse => "discourse",
             Self::Review => "review",
+            Self::Web => "web",
             Self::Email => "email",
             Self::WebChat => "web_chat",
             Self::Api => "api",
@@ -66,7 +70,7 @@ impl fmt::Display for ChannelKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown channel kind `{0}`; expected one of x, facebook, instagram, whatsapp, telegram, mastodon, reddit, discourse, review, email, web_chat, api")]
+#[error("unknown channel kind `{0}`; expected one of x, facebook, instagram, whatsapp, telegram, mastodon, reddit, discourse, review, web, email, web_chat, api")]
 pub struct UnknownChannelKind(pub String);
 
 impl FromStr for ChannelKind {

@@ -35,6 +35,8 @@ pub enum Connector {
     Mastodon,
     /// A Reddit account (a script app): its inbox polled, replies commented as it.
     Reddit,
+    /// An RSS or Atom feed: a listening source, polled with conditional requests.
+    Feed,
     /// A Discourse forum: webhooks in (posts, public or private), replies posted as the
     /// channel's `api_username`.
     Discourse,
@@ -115,6 +117,10 @@ const REDDIT: &[Setting] = &[
     field("poll_seconds", false, false),
     field("api_base", false, false),
 ];
+const FEED: &[Setting] = &[
+    field("url", false, true),
+    field("poll_minutes", false, false),
+];
 const DISCOURSE: &[Setting] = &[
     field("base_url", false, true),
     field("api_key", true, true),
@@ -128,7 +134,7 @@ const TELEGRAM: &[Setting] = &[
 ];
 
 impl Connector {
-    pub const ALL: [Connector; 11] = [
+    pub const ALL: [Connector; 12] = [
         Self::Whatsapp,
         Self::Messenger,
         Self::Instagram,
@@ -137,6 +143,7 @@ impl Connector {
         Self::Mastodon,
         Self::Reddit,
         Self::Discourse,
+        Self::Feed,
         Self::Email,
         Self::WebChat,
         Self::Shopify,
@@ -151,6 +158,7 @@ impl Connector {
             Self::X => "x",
             Self::Mastodon => "mastodon",
             Self::Reddit => "reddit",
+            Self::Feed => "feed",
             Self::Discourse => "discourse",
             Self::Email => "email",
             Self::WebChat => "web_chat",
@@ -168,6 +176,7 @@ impl Connector {
             Self::X => ChannelKind::X,
             Self::Mastodon => ChannelKind::Mastodon,
             Self::Reddit => ChannelKind::Reddit,
+            Self::Feed => ChannelKind::Web,
             Self::Discourse => ChannelKind::Discourse,
             Self::Email => ChannelKind::Email,
             Self::WebChat => ChannelKind::WebChat,
@@ -186,6 +195,7 @@ impl Connector {
             Self::X => X,
             Self::Mastodon => MASTODON,
             Self::Reddit => REDDIT,
+            Self::Feed => FEED,
             Self::Discourse => DISCOURSE,
             Self::Email => EMAIL,
             Self::WebChat => WEB_CHAT,
@@ -201,7 +211,12 @@ impl Connector {
             Self::Reddit => "https://oauth.reddit.com",
             Self::X => "https://api.x.com",
             // A forum is where its `base_url` says.
-            Self::Mastodon | Self::Discourse | Self::Email | Self::WebChat | Self::Shopify => "",
+            Self::Mastodon
+            | Self::Discourse
+            | Self::Feed
+            | Self::Email
+            | Self::WebChat
+            | Self::Shopify => "",
         }
     }
 
@@ -220,13 +235,23 @@ impl Connector {
     pub fn takes_webhooks(self) -> bool {
         !matches!(
             self,
-            Self::Email | Self::Mastodon | Self::Reddit | Self::WebChat
+            Self::Email | Self::Mastodon | Self::Reddit | Self::Feed | Self::WebChat
         )
     }
 
     /// Platforms Earshot reads by polling their API from a stored cursor.
     pub fn is_polled(self) -> bool {
-        matches!(self, Self::Mastodon | Self::Reddit)
+        matches!(self, Self::Mastodon | Self::Reddit | Self::Feed)
+    }
+
+    /// A feed is a listening source (its posts are counted, and open a conversation only
+    /// when a topic matches); every other connected channel is one of the brand's accounts.
+    pub fn role(self) -> crate::ChannelRole {
+        if self == Self::Feed {
+            crate::ChannelRole::Listening
+        } else {
+            crate::ChannelRole::Owned
+        }
     }
 }
 
@@ -243,7 +268,7 @@ impl FromStr for Connector {
             return Ok(c);
         }
         Err(format!(
-            "unknown channel kind `{s}`; expected one of whatsapp, messenger, instagram, telegram, x, mastodon, reddit, discourse, email, web_chat, shopify"
+            "unknown channel kind `{s}`; expected one of whatsapp, messenger, instagram, telegram, x, mastodon, reddit, discourse, feed, email, web_chat, shopify"
         ))
     }
 }

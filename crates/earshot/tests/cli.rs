@@ -2350,3 +2350,146 @@ fn a_reddit_inbox_is_polled_once_and_answered_with_a_comment() {
         posted.text
     );
 }
+
+/// A review site's RSS feed as a web server serves it: `ETag: "v1"`, and `304` to a reader
+/// that already has that version.
+fn feed_answer(call: &ApiCall, _n: usize) -> (u16, serde_json::Value) {
+    if call.headers.get("if-none-match").map(String::as_str) == Some("\"v1\"") {
+        return (304, serde_json::Value::Null);
+    }
+    (200, serde_json::Value::Null)
+}
+
+const REVIEWS_RSS: &str = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Gadget Reviews</title>
+<item><guid>r-1</guid><title>Acme X2: still waiting for my refund</title><link>https://reviews.example.com/acme-x2</link>
+<pubDate>Tue, 01 Dec 2026 10:00:00 GMT</pubDate><description>Three weeks and no refund from Acme.</description></item>
+<item><guid>r-2</guid><title>Best hiking boots of 2026</title><link>https://reviews.example.com/boots</link>
+<pubDate>Tue, 01 Dec 2026 11:00:00 GMT</pubDate><description>Nothing about gadgets.</description></item>
+</channel></rss>"#;
+
+/// A stand-in web server for one feed: the RSS with its ETag, or `304` (see [`feed_answer`]).
+fn fake_feed() -> (String, std::sync::Arc<std::sync::Mutex<Vec<ApiCall>>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}/feed.xml", listener.local_addr().unwrap());
+    let calls: std::sync::Arc<std::sync::Mutex<Vec<ApiCall>>> = Default::default();
+    let seen = calls.clone();
+    std::thread::spawn(move || {
+        for (n, stream) in listener.incoming().enumerate() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let mut headers = HashMap::new();
+            loop {
+                let mut header = String::new();
+                reader.read_line(&mut header).unwrap();
+                let header = header.trim_end();
+                if header.is_empty() {
+                    break;
+                }
+                let (name, value) = header.split_once(':').unwrap_or((header, ""));
+                headers.insert(name.to_ascii_lowercase(), value.trim().to_string());
+            }
+            let call = ApiCall {
+                method: "GET".into(),
+                path: line.split_whitespace().nth(1).unwrap_or("").to_string(),
+                headers,
+                body: serde_json::Value::Null,
+                text: String::new(),
+            };
+            let (status, _) = feed_answer(&call, n);
+            seen.lock().unwrap().push(call);
+            let _ = if status == 304 {
+                write!(
+                    stream,
+                    "HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\nConnection: close\r\n\r\n"
+                )
+            } else {
+                write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nETag: \"v1\"\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{REVIEWS_RSS}",
+                    REVIEWS_RSS.len()
+                )
+            };
+        }
+    });
+    (base, calls)
+}
+
+/// A feed as a listening source against a running `serve`: read at once, its entry that
+/// matches a `site:` topic opens a conversation while the other is only counted (share of
+/// voice says so), and after a restart the feed is asked for conditionally (`304`: nothing
+/// read twice).
+#[test]
+fn a_review_sites_feed_is_heard_once_and_counted_for_share_of_voice() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("feed.db").display());
+    let token = earshot(
+        dir.path(),
+        &[
+            "--database",
+            &url,
+            "token",
+            "create",
+            "--workspace",
+            "default",
+        ],
+    );
+    let token = String::from_utf8(token.stdout).unwrap().trim().to_string();
+    let args = ["--database", url.as_str(), "serve", "--bind", "127.0.0.1:0"];
+    let (server, addr) = spawn(dir.path(), &args, "listening on http://");
+    let topic = br#"{"name": "Refunds in reviews", "query": "refund AND site:example.com"}"#;
+    let (status, body) = http(&addr, "POST", "/api/v1/topics", Some(&token), topic);
+    assert_eq!(status, 201, "{body}");
+    let (feed, calls) = fake_feed();
+    let channel =
+        serde_json::json!({"kind": "feed", "name": "gadget-reviews", "settings": {"url": feed}});
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/api/v1/channels",
+        Some(&token),
+        channel.to_string().as_bytes(),
+    );
+    assert_eq!(status, 201, "{body}");
+    assert!(
+        !body.contains("webhook_url"),
+        "a feed takes no webhooks: {body}"
+    );
+    let conversations = wait_for_channel_messages(&addr, &token, "web", 1);
+    assert_eq!(conversations.len(), 1);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (_, voice) = http(
+            &addr,
+            "GET",
+            "/api/v1/reports/share-of-voice?from=2026-12-01&to=2026-12-01",
+            Some(&token),
+            b"",
+        );
+        let voice: serde_json::Value = serde_json::from_str(&voice).unwrap();
+        if voice["sources"][0]["unmatched"] == 1 {
+            assert_eq!(voice["sources"][0]["matched"], 1, "{voice}");
+            assert_eq!(voice["sources"][0]["role"], "listening", "{voice}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{voice}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    drop(server);
+    let (_server, addr) = spawn(dir.path(), &args, "listening on http://");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !calls
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|c| c.headers.get("if-none-match").map(String::as_str) == Some("\"v1\""))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no conditional request after the restart"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    wait_for_channel_messages(&addr, &token, "web", 1);
+}

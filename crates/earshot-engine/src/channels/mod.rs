@@ -423,7 +423,7 @@ impl Channels {
                     problems.push((path, "must be an email address".into()));
                 }
                 Some(Value::String(v))
-                    if matches!(s.name, "api_base" | "instance_url" | "base_url")
+                    if matches!(s.name, "api_base" | "instance_url" | "base_url" | "url")
                         && !v.is_empty() =>
                 {
                     if !(v.starts_with("https://") || v.starts_with("http://")) {

@@ -31,11 +31,18 @@ impl NetworkPoller {
     }
 
     fn every(ch: &ConnectedChannel) -> Duration {
-        ch.settings
-            .get("poll_seconds")
-            .and_then(|v| v.as_str())
-            .and_then(|s| s.parse::<u64>().ok())
-            .filter(|s| *s > 0)
+        let setting = |name: &str| {
+            ch.settings
+                .get(name)
+                .and_then(|v| v.as_str())
+                .and_then(|s| s.trim().parse::<u64>().ok())
+                .filter(|s| *s > 0)
+        };
+        if ch.connector == Connector::Feed {
+            // Feeds change slowly, and their hosts ask readers not to hammer them.
+            return Duration::from_secs(setting("poll_minutes").unwrap_or(15) * 60);
+        }
+        setting("poll_seconds")
             .map(Duration::from_secs)
             .unwrap_or(DEFAULT_EVERY)
     }
@@ -98,6 +105,11 @@ impl NetworkPoller {
                     .await?;
             }
             match page.cursor {
+                // A feed is one document: read once per poll.
+                Some(next) if ch.connector == Connector::Feed => {
+                    store.set_channel_cursor(ch.channel.id, &next).await?;
+                    break;
+                }
                 Some(next) if cursor.as_deref() != Some(next.as_str()) => {
                     store.set_channel_cursor(ch.channel.id, &next).await?;
                 }

@@ -104,6 +104,7 @@ fn channel_name(kind: ChannelKind) -> &'static str {
         ChannelKind::Reddit => "Reddit",
         ChannelKind::Discourse => "our community forum",
         ChannelKind::Review => "reviews",
+        ChannelKind::Web => "the web",
         ChannelKind::Email => "email",
         ChannelKind::WebChat => "chat on our website",
         ChannelKind::Api => "our other systems",

@@ -82,11 +82,12 @@ pub(crate) async fn connect_channel(
     let kind = c.connector.channel_kind();
     let existing: Option<(i64, Option<String>)> = sqlx::query_as(
         "SELECT id, connector FROM channels WHERE workspace_id = $1 AND kind = $2 AND name = $3 \
-         AND role = 'owned'",
+         AND role = $4",
     )
     .bind(ws.0)
     .bind(kind.as_str())
     .bind(c.name.as_str())
+    .bind(c.connector.role().as_str())
     .fetch_optional(&mut *conn)
     .await
     .map_err(db_err)?;
@@ -115,7 +116,7 @@ pub(crate) async fn connect_channel(
         None => sqlx::query_scalar(
             "INSERT INTO channels (workspace_id, kind, name, role, created_at, connector, settings, \
              sealed_secrets, status, connected_at, updated_at) \
-             VALUES ($1, $2, $3, 'owned', $4, $5, $6, $7, 'active', $4, $4) RETURNING id",
+             VALUES ($1, $2, $3, $8, $4, $5, $6, $7, 'active', $4, $4) RETURNING id",
         )
         .bind(ws.0)
         .bind(kind.as_str())
@@ -124,6 +125,7 @@ pub(crate) async fn connect_channel(
         .bind(c.connector.as_str())
         .bind(settings_text(c))
         .bind(c.sealed_secrets.as_str())
+        .bind(c.connector.role().as_str())
         .fetch_one(&mut *conn)
         .await
         .map_err(db_err)?,
