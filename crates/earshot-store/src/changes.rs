@@ -262,6 +262,46 @@ pub(crate) fn fold_held(applied: &mut [Applied], held: &mut Vec<crate::ingest::E
     });
 }
 
+/// Folds repeated decisions within one list of changes: when the same actor changes a
+/// conversation's priority or SLA due time more than once (the decide stage's rules, then its
+/// priority adjustment), the last event keeps the first one's `from` and the earlier ones go
+/// (all of them when the value ends where it started).
+pub(crate) fn fold_repeats(applied: &mut [Applied]) {
+    // (conversation, kind, actor) → (change, event) of the newest such event so far.
+    let mut last: HashMap<(i64, &'static str, String), (usize, usize)> = HashMap::new();
+    let mut drop: Vec<(usize, usize)> = Vec::new();
+    for n in 0..applied.len() {
+        let conversation = applied[n].after.id.0;
+        let actor = format!("{:?}", applied[n].actor);
+        for k in 0..applied[n].events.len() {
+            let kind = applied[n].events[k].kind;
+            if !matches!(kind, "priority_changed" | "sla_due") {
+                continue;
+            }
+            if let Some((pn, pk)) = last.insert((conversation, kind, actor.clone()), (n, k)) {
+                let from = applied[pn].events[pk].data["from"].clone();
+                applied[n].events[k].data["from"] = from;
+                drop.push((pn, pk));
+            }
+        }
+    }
+    if drop.is_empty() {
+        return;
+    }
+    // An event whose value ends where the first one started says nothing either.
+    for (n, k) in last.values() {
+        let e = &applied[*n].events[*k].data;
+        if e["from"] == e["to"] {
+            drop.push((*n, *k));
+        }
+    }
+    drop.sort_unstable();
+    drop.dedup();
+    for (n, k) in drop.into_iter().rev() {
+        applied[n].events.remove(k);
+    }
+}
+
 /// One event per real change of a field.
 fn field_events(
     before: &Conversation,

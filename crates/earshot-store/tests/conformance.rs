@@ -1010,12 +1010,29 @@ async fn a_batch_records_each_decision_once() {
             add_tags: vec!["vip".into()],
             ..ConversationChange::default()
         };
-        unit.change(&[ChangeRequest {
-            conversation,
-            change: decided,
-            actor: Actor::Rule(7),
-            extra: vec![],
-        }])
+        // A rule decides, then its priority is decided again in the same change (the decide
+        // stage's adjustment after the rules): still one event, from 0 to the last value.
+        let again = ConversationChange {
+            priority: Some(95),
+            ..ConversationChange::default()
+        };
+        unit.change(&[
+            ChangeRequest {
+                conversation,
+                change: ConversationChange {
+                    priority: Some(60),
+                    ..decided.clone()
+                },
+                actor: Actor::Rule(7),
+                extra: vec![],
+            },
+            ChangeRequest {
+                conversation,
+                change: again,
+                actor: Actor::Rule(7),
+                extra: vec![],
+            },
+        ])
         .await
         .unwrap();
         unit.commit().await.unwrap();

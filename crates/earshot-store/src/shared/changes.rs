@@ -74,6 +74,7 @@ pub(crate) async fn change_conversations_folding(
     let at = now();
     let mut writes = crate::changes::plan(items, current, at)?;
     crate::changes::fold_held(&mut writes.applied, held);
+    crate::changes::fold_repeats(&mut writes.applied);
     let at = to_millis(at);
     write_columns(tx, ws, &writes.columns, at).await?;
     write_tags(tx, ws, &writes).await?;
