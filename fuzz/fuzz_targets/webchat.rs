@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
             Err(problems) => assert!(problems.iter().all(|(f, m)| !f.is_empty() && !m.is_empty())),
         }
     }
-    if let Ok(batch) = webhook::decode(Connector::WebChat, data, "site chat") {
+    if let Ok(batch) = webhook::decode(Connector::WebChat, data, "site chat", &Default::default()) {
         let _ = batch.summary();
     }
 });

@@ -8,7 +8,7 @@ use earshot_core::connector::Connector;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(batch) = decode(Connector::Messenger, data, "acme") {
+    if let Ok(batch) = decode(Connector::Messenger, data, "acme", &Default::default()) {
         let _ = batch.summary();
     }
     for d in decode_file(Format::Messenger, data, &DecodeOptions::default()) {
