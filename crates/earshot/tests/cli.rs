@@ -1871,6 +1871,49 @@ fn an_x_channel_answers_the_crc_takes_signed_activity_once_and_replies_through_t
     );
     std::thread::sleep(std::time::Duration::from_millis(500));
     wait_for_channel_messages(&addr, &token, "x", 3);
+
+    // Dana follows up by DM: it continues her open conversation, and the answer to her
+    // newest message, a private one, goes as a DM.
+    let dm = serde_json::json!({"for_user_id": "100", "direct_message_events": [{
+        "type": "message_create", "id": "954491830116155396", "created_timestamp": "1796206200000",
+        "message_create": {"target": {"recipient_id": "100"}, "sender_id": "7",
+          "message_data": {"text": "my order number is A-1042"}}}],
+        "users": {"7": {"id": "7", "screen_name": "dana", "name": "Dana Ruiz", "followers_count": 310}}})
+    .to_string();
+    let signature = earshot_channels::x_activity::signature(secret, dm.as_bytes());
+    assert_eq!(post(&dm, &signature), 200);
+    let conversations = wait_for_channel_messages(&addr, &token, "x", 4);
+    assert_eq!(conversations.len(), 1, "{conversations:?}");
+    let private = &conversations[0];
+    let reply =
+        serde_json::json!({"text": "Thanks Dana, checking A-1042 now", "agent_id": agent["id"]});
+    let (status, body) = http(
+        &addr,
+        "POST",
+        &format!("/api/v1/conversations/{}/reply", private["id"]),
+        Some(&token),
+        reply.to_string().as_bytes(),
+    );
+    assert_eq!(status, 201, "{body}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let sent = loop {
+        if let Some(c) = calls
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|c| c.path.starts_with("/2/dm_conversations/"))
+        {
+            break c.clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the DM never reached the X API"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert_eq!(sent.path, "/2/dm_conversations/with/7/messages");
+    assert_eq!(sent.body["text"], "Thanks Dana, checking A-1042 now");
+    assert!(sent.headers["authorization"].starts_with("OAuth "));
 }
 
 /// Discourse's `POST /posts.json` as documented: the new post with its `id`, `topic_id` and
