@@ -164,7 +164,78 @@ pub async fn send(http: &reqwest::Client, access: &Access, out: &Outgoing<'_>) -
     Err(failure(status, &answer, reset.as_deref()))
 }
 
-/// Who the token acts for: `GET /api/v1/accounts/verify_credentials`.
+/// How long one streaming connection is held before it is opened again.
+pub const STREAM_FOR: std::time::Duration = std::time::Duration::from_secs(25 * 60);
+
+/// Where the instance serves its streaming API: `configuration.urls.streaming` of
+/// `GET /api/v2/instance` (Mastodon 4), else `urls.streaming_api` of `/api/v1/instance`, else
+/// the instance itself.
+pub async fn streaming_base(http: &reqwest::Client, access: &Access) -> String {
+    let base = instance(access);
+    for (path, pointer) in [
+        ("/api/v2/instance", "/configuration/urls/streaming"),
+        ("/api/v1/instance", "/urls/streaming_api"),
+    ] {
+        let Ok((200, body)) =
+            crate::send::call(http.get(format!("{base}{path}")), "Mastodon").await
+        else {
+            continue;
+        };
+        if let Some(url) = body.pointer(pointer).and_then(Value::as_str) {
+            // `wss://host` for browsers; the same host answers server-sent events over HTTPS.
+            let url = url
+                .replacen("wss://", "https://", 1)
+                .replacen("ws://", "http://", 1);
+            return url.trim_end_matches('/').to_string();
+        }
+    }
+    base
+}
+
+/// Holds the account's notification stream (`GET /api/v1/streaming/user/notification`,
+/// server-sent events) for up to [`STREAM_FOR`], calling `mention` for every `notification`
+/// event (the poller then reads the catch-up endpoint: the stream only wakes it). Heartbeats
+/// (`:` comment lines) keep it open. Ends when the server closes it or the time is up.
+pub async fn stream_notifications(
+    http: &reqwest::Client,
+    access: &Access,
+    streaming: &str,
+    mut mention: impl FnMut(),
+) -> Result<(), Failure> {
+    let mut response = http
+        .get(format!("{streaming}/api/v1/streaming/user/notification"))
+        .bearer_auth(access.get("access_token"))
+        .header(reqwest::header::ACCEPT, "text/event-stream")
+        .timeout(STREAM_FOR)
+        .send()
+        .await
+        .map_err(|e| Failure::Transient(format!("Mastodon stream: {e}")))?;
+    let status = response.status().as_u16();
+    if status != 200 {
+        return Err(failure(status, &Value::Null, None));
+    }
+    let mut pending = String::new();
+    loop {
+        let chunk = match response.chunk().await {
+            Ok(Some(c)) => c,
+            Ok(None) => return Ok(()),
+            // The stream's time is up (or the connection dropped): open it again.
+            Err(e) if e.is_timeout() => return Ok(()),
+            Err(e) => return Err(Failure::Transient(format!("Mastodon stream: {e}"))),
+        };
+        pending.push_str(&String::from_utf8_lossy(&chunk).replace("\r\n", "\n"));
+        // Events end with a blank line.
+        while let Some(end) = pending.find("\n\n") {
+            let event: String = pending.drain(..end + 2).collect();
+            let is_notification = event.lines().any(|l| l.trim() == "event: notification");
+            if is_notification {
+                mention();
+            }
+        }
+    }
+}
+
+/// Who the token acts for: `GET /api/v1/accounts/verify_credentials`./// Who the token acts for: `GET /api/v1/accounts/verify_credentials`.
 pub async fn test(http: &reqwest::Client, access: &Access) -> Result<String, Failure> {
     let url = format!("{}/api/v1/accounts/verify_credentials", instance(access));
     let (status, body) = crate::send::call(

@@ -2536,3 +2536,102 @@ fn a_review_sites_feed_is_heard_once_and_counted_for_share_of_voice() {
     }
     wait_for_channel_messages(&addr, &token, "web", 1);
 }
+
+/// A Mastodon instance that streams: `/api/v2/instance` names its streaming host (itself),
+/// the notification stream sends a heartbeat and then, 3 seconds later, one `notification`
+/// event; until then the catch-up endpoint has one mention, afterwards a second one too.
+/// A thread per connection, since the stream stays open.
+fn fake_streaming_mastodon() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let streamed = std::sync::Arc::new(AtomicBool::new(false));
+    let own = base.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let (streamed, own) = (streamed.clone(), own.clone());
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+                loop {
+                    let mut header = String::new();
+                    if reader.read_line(&mut header).is_err() || header.trim_end().is_empty() {
+                        break;
+                    }
+                }
+                let mention = |id: &str, status: &str, text: &str| {
+                    serde_json::json!({"id": id, "type": "mention", "created_at": "2026-12-02T10:00:00.000Z",
+                        "account": {"id": "9", "acct": "dana@example.social"},
+                        "status": {"id": status, "created_at": "2026-12-02T10:00:00.000Z", "visibility": "public",
+                          "content": format!("<p>{text}</p>"), "account": {"id": "9", "acct": "dana@example.social"}}})
+                };
+                let json = |v: serde_json::Value| {
+                    let v = v.to_string();
+                    format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{v}", v.len())
+                };
+                if path.starts_with("/api/v2/instance") {
+                    let _ = stream.write_all(json(serde_json::json!({"configuration": {"urls": {"streaming": own.replace("http://", "ws://")}}})).as_bytes());
+                } else if path.starts_with("/api/v1/streaming/user/notification") {
+                    let _ = stream.write_all(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n:thump\n\n",
+                    );
+                    std::thread::sleep(std::time::Duration::from_secs(3)); // well after the first poll at start
+                    streamed.store(true, Ordering::SeqCst);
+                    let _ = stream.write_all(
+                        b"event: notification\ndata: {\"id\": \"101\", \"type\": \"mention\"}\n\n",
+                    );
+                    std::thread::sleep(std::time::Duration::from_secs(60));
+                } else if path.starts_with("/api/v1/notifications") {
+                    let mut list = vec![mention("100", "555", "first")];
+                    if streamed.load(Ordering::SeqCst) {
+                        list.insert(0, mention("101", "556", "second, heard through the stream"));
+                    }
+                    let _ = stream.write_all(json(serde_json::Value::Array(list)).as_bytes());
+                } else {
+                    let _ = stream.write_all(
+                        json(serde_json::json!({"error": "Record not found"})).as_bytes(),
+                    );
+                }
+            });
+        }
+    });
+    base
+}
+
+/// With an hour between polls, a mention announced on the account's notification stream is
+/// stored within seconds: the stream (its host found in the instance's configuration) wakes
+/// the poller, which reads the catch-up endpoint.
+#[test]
+fn a_mastodon_stream_wakes_the_poller_within_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("stream.db").display());
+    let token = earshot(
+        dir.path(),
+        &[
+            "--database",
+            &url,
+            "token",
+            "create",
+            "--workspace",
+            "default",
+        ],
+    );
+    let token = String::from_utf8(token.stdout).unwrap().trim().to_string();
+    let args = ["--database", url.as_str(), "serve", "--bind", "127.0.0.1:0"];
+    let (_server, addr) = spawn(dir.path(), &args, "listening on http://");
+    let instance = fake_streaming_mastodon();
+    let channel = serde_json::json!({"kind": "mastodon", "name": "acme", "settings": {
+        "instance_url": instance, "access_token": "t", "poll_seconds": "3600"}});
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/api/v1/channels",
+        Some(&token),
+        channel.to_string().as_bytes(),
+    );
+    assert_eq!(status, 201, "{body}");
+    // The first poll at start, then the stream's event: two mentions, well within the hour.
+    wait_for_channel_messages(&addr, &token, "mastodon", 2);
+}

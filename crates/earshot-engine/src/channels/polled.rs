@@ -3,7 +3,11 @@
 //! the store: Mastodon's newest notification id, Reddit's newest thing's time) is read,
 //! decoded and fed through the pipeline; the cursor moves only after the batch is committed,
 //! so a stop or a lost connection never skips a message, and one read twice is a duplicate
-//! by its platform id. Each account is read at start and every `poll_seconds` (default 30).
+//! by its platform id. Each account is read at start and every `poll_seconds` (default 30);
+//! a Mastodon account also as soon as its notification stream says something came (a
+//! watcher per channel holds the streaming API's server-sent events and wakes the poller:
+//! the stream only wakes, the catch-up read stays the one path that fetches, so a missed or
+//! spurious event costs nothing but a poll).
 
 use super::Channels;
 use crate::Pipeline;
@@ -16,6 +20,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const DEFAULT_EVERY: Duration = Duration::from_secs(30);
+/// The longest a stream watcher waits before it connects again after a failure.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
 /// Reads per poll at most (a page each: 40 Mastodon mentions, 100 Reddit things); the rest
 /// come at the next poll.
 const PAGES: usize = 25;
@@ -23,6 +29,51 @@ const PAGES: usize = 25;
 pub struct NetworkPoller {
     channels: Arc<Channels>,
     pipeline: Arc<Pipeline>,
+}
+
+/// A channel's stream watcher, and the channel as it was when it started (a changed channel
+/// gets a new one).
+struct Watcher {
+    updated_at: earshot_core::time::Timestamp,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// Holds a Mastodon account's notification stream and wakes the poller on each
+/// notification, reconnecting with a growing pause after failures.
+async fn watch(
+    http: reqwest::Client,
+    access: earshot_channels::send::Access,
+    id: ChannelId,
+    wake: tokio::sync::mpsc::Sender<ChannelId>,
+) {
+    let mut backoff = Duration::from_secs(5);
+    loop {
+        let streaming = earshot_channels::mastodon_api::streaming_base(&http, &access).await;
+        let woke = std::sync::atomic::AtomicBool::new(false);
+        let result = earshot_channels::mastodon_api::stream_notifications(
+            &http,
+            &access,
+            &streaming,
+            || {
+                woke.store(true, std::sync::atomic::Ordering::SeqCst);
+                let _ = wake.try_send(id);
+            },
+        )
+        .await;
+        match result {
+            Ok(()) => backoff = Duration::from_secs(5),
+            Err(e) => {
+                tracing::debug!(channel = id.0, error = ?e, "Mastodon stream failed; polling covers it, trying again later");
+                if !woke.load(std::sync::atomic::Ordering::SeqCst) {
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+        if wake.is_closed() {
+            return;
+        }
+    }
 }
 
 impl NetworkPoller {
@@ -121,10 +172,13 @@ impl NetworkPoller {
         Ok(stored)
     }
 
-    /// Polls every active polled channel when its interval has passed, until `shutdown`.
+    /// Polls every active polled channel when its interval has passed or its stream says
+    /// something came, until `shutdown`.
     pub async fn run(self: Arc<Self>, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         let mut last: HashMap<ChannelId, Instant> = HashMap::new();
+        let mut watchers: HashMap<ChannelId, Watcher> = HashMap::new();
+        let (wake, mut woken) = tokio::sync::mpsc::channel::<ChannelId>(64);
         loop {
             let mut listed = Vec::new();
             for connector in Connector::ALL.into_iter().filter(|c| c.is_polled()) {
@@ -135,6 +189,7 @@ impl NetworkPoller {
             }
             {
                 let list = listed;
+                self.keep_watchers(&list, &mut watchers, &wake);
                 {
                     for ch in list.iter().filter(|c| c.status == ChannelStatus::Active) {
                         let due = last
@@ -161,8 +216,59 @@ impl NetworkPoller {
             }
             tokio::select! {
                 _ = &mut shutdown => break,
+                Some(id) = woken.recv() => {
+                    // Polled at the top of the loop, now.
+                    last.remove(&id);
+                }
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
+        }
+        for (_, w) in watchers {
+            w.task.abort();
+        }
+    }
+
+    /// One stream watcher per active Mastodon channel: new ones started, those of channels
+    /// removed, paused or changed stopped (a changed one starts again with its new settings).
+    fn keep_watchers(
+        &self,
+        list: &[ConnectedChannel],
+        watchers: &mut HashMap<ChannelId, Watcher>,
+        wake: &tokio::sync::mpsc::Sender<ChannelId>,
+    ) {
+        let streamed: Vec<&ConnectedChannel> = list
+            .iter()
+            .filter(|c| c.connector == Connector::Mastodon && c.status == ChannelStatus::Active)
+            .collect();
+        watchers.retain(|id, w| {
+            let current = streamed
+                .iter()
+                .any(|c| c.channel.id == *id && c.updated_at == w.updated_at);
+            if !current {
+                w.task.abort();
+            }
+            current
+        });
+        for ch in streamed {
+            if watchers.contains_key(&ch.channel.id) {
+                continue;
+            }
+            let Ok(access) = self.channels.access(ch) else {
+                continue;
+            };
+            let task = tokio::spawn(watch(
+                self.channels.http.clone(),
+                access,
+                ch.channel.id,
+                wake.clone(),
+            ));
+            watchers.insert(
+                ch.channel.id,
+                Watcher {
+                    updated_at: ch.updated_at,
+                    task,
+                },
+            );
         }
     }
 }
