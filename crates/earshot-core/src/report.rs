@@ -107,6 +107,21 @@ pub struct VoiceCounts {
     pub unmatched: Vec<(i64, ChannelId, i64)>,
 }
 
+/// What the installation holds right now, for `/metrics`: cheap counts over every workspace.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Operations {
+    pub workspaces: i64,
+    /// Conversations with an SLA clock running, and those whose due time has passed.
+    pub sla_running: i64,
+    pub sla_overdue: i64,
+    /// Webhook calls kept but not processed yet.
+    pub webhooks_pending: i64,
+    /// (status, delivery, items) of the outbox.
+    pub outbox: Vec<(String, String, i64)>,
+    /// (connector, status, channels) of the connected channels.
+    pub channels: Vec<(String, String, i64)>,
+}
+
 /// What the store counts for the dashboard over a range of days (the backlog is now).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DashboardCounts {

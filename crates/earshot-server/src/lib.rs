@@ -6,6 +6,7 @@ pub mod auth;
 pub mod error;
 mod extract;
 mod health;
+mod metrics;
 pub mod web;
 mod webchat;
 mod webhooks;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub(crate) tokens: Arc<auth::TokenCache>,
     /// How fast the public web chat endpoints may be called.
     pub(crate) chat_limits: Arc<webchat::Limits>,
+    /// Requests answered, for `/metrics`.
+    pub(crate) requests: Arc<metrics::Requests>,
 }
 
 impl AppState {
@@ -54,6 +57,7 @@ impl AppState {
             store,
             tokens: Arc::new(auth::TokenCache::default()),
             chat_limits: Arc::new(webchat::Limits::default()),
+            requests: Arc::new(metrics::Requests::default()),
         }
     }
 }
@@ -62,12 +66,17 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
+        .merge(metrics::router())
         .merge(web::router())
         .merge(webhooks::router())
         .merge(webchat::router())
         .nest("/api/v1", api::router(state.clone()))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::count_requests,
+        ))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -169,6 +169,10 @@ async fn workspaces_and_tokens() {
             other.id
         );
         assert_eq!(s.workspace_for_token("hash-c").await.unwrap(), None);
+        let ops = s.operations(Utc::now()).await.unwrap();
+        assert_eq!(ops.workspaces, 2, "{}", b.name);
+        assert_eq!((ops.sla_running, ops.webhooks_pending), (0, 0));
+        assert!(ops.outbox.is_empty() && ops.channels.is_empty());
         assert!(matches!(
             s.create_api_token(a.id, "again", "hash-a").await,
             Err(StoreError::Conflict(_))

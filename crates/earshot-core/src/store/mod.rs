@@ -623,6 +623,8 @@ pub trait ReadModelStore: Send + Sync {
         from: Timestamp,
         until: Timestamp,
     ) -> StoreResult<crate::report::DashboardCounts>;
+    /// What the installation holds now, over every workspace (`/metrics`), at `now`.
+    async fn operations(&self, now: Timestamp) -> StoreResult<crate::report::Operations>;
     /// What listening heard from `from` (inclusive) to `until` (exclusive), by the posts' own
     /// time, per UTC day and source.
     async fn share_of_voice(

@@ -140,3 +140,42 @@ async fn share_of_voice_counts_each_topics_posts_per_source_and_day() {
         "another workspace hears none of it"
     );
 }
+
+/// `/metrics` answers Prometheus without a token and with no workspace's data: requests by
+/// status class, workspaces, SLA clocks, the webhook queue, the outbox and channels.
+#[tokio::test]
+async fn metrics_count_requests_and_what_the_installation_holds() {
+    let app = spawn_app().await;
+    let message = json!({"channel": "x", "external_id": "m1", "author": {"external_id": "dana"},
+        "text": "my order never arrived", "created_at": "2026-12-01T10:00:00Z"});
+    let (status, _) = app.post_messages(&json!([message])).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let (status, _) = app.get("/api/v1/nothing-here").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, text) = app.metrics().await;
+    assert_eq!(status, StatusCode::OK);
+    let value = |line: &str| -> i64 {
+        text.lines()
+            .find(|l| l.starts_with(line))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{line} missing from\n{text}"))
+    };
+    assert!(value("earshot_http_requests_total{class=\"2xx\"}") >= 1);
+    assert!(value("earshot_http_requests_total{class=\"4xx\"}") >= 1);
+    assert_eq!(value("earshot_workspaces "), 2);
+    assert_eq!(
+        value("earshot_sla_running "),
+        1,
+        "the customer waits with a clock running"
+    );
+    assert_eq!(value("earshot_webhook_calls_pending "), 0);
+    assert!(
+        text.contains("# TYPE earshot_http_requests_total counter"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("acme") && !text.contains("dana"),
+        "no workspace's data: {text}"
+    );
+}

@@ -301,3 +301,43 @@ pub(crate) async fn share_of_voice(
         unmatched: unmatched.iter().map(triple).collect::<StoreResult<_>>()?,
     })
 }
+
+/// `/metrics`' counts: each a lookup of an index that holds only what it counts (SLA clocks
+/// running, pending webhook calls), or a small table (workspaces, channels, the outbox by
+/// state).
+pub(crate) async fn operations(
+    pool: &Pool,
+    now: earshot_core::time::Timestamp,
+) -> StoreResult<earshot_core::report::Operations> {
+    let one = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql).fetch_one(pool);
+    let now = to_millis(now);
+    let (workspaces, running, overdue, pending) = tokio::try_join!(
+        one("SELECT COUNT(*) FROM workspaces"),
+        one("SELECT COUNT(*) FROM conversations WHERE sla_due_at IS NOT NULL"),
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM conversations WHERE sla_due_at IS NOT NULL AND sla_due_at < $1"
+        )
+        .bind(now)
+        .fetch_one(pool),
+        one("SELECT COUNT(*) FROM webhook_calls WHERE processed_at IS NULL"),
+    )
+    .map_err(db_err)?;
+    let groups =
+        |sql: &'static str| sqlx::query_as::<_, (String, String, i64)>(sql).fetch_all(pool);
+    let (outbox, channels) = tokio::try_join!(
+        groups("SELECT status, delivery, COUNT(*) FROM outbox GROUP BY 1, 2 ORDER BY 1, 2"),
+        groups(
+            "SELECT connector, status, COUNT(*) FROM channels WHERE connector IS NOT NULL \
+             GROUP BY 1, 2 ORDER BY 1, 2"
+        ),
+    )
+    .map_err(db_err)?;
+    Ok(earshot_core::report::Operations {
+        workspaces,
+        sla_running: running,
+        sla_overdue: overdue,
+        webhooks_pending: pending,
+        outbox,
+        channels,
+    })
+}

@@ -509,6 +509,12 @@ impl earshot_core::store::ReadModelStore for Backend {
     ) -> earshot_core::store::StoreResult<earshot_core::report::DashboardCounts> {
         dashboard_counts(self.reader(), ws, from, until).await
     }
+    async fn operations(
+        &self,
+        now: earshot_core::time::Timestamp,
+    ) -> earshot_core::store::StoreResult<earshot_core::report::Operations> {
+        operations(self.reader(), now).await
+    }
     async fn share_of_voice(
         &self,
         ws: earshot_core::WorkspaceId,

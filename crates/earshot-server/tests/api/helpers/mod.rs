@@ -152,4 +152,8 @@ impl TestApp {
     pub async fn readiness(&self) -> (StatusCode, Value) {
         self.send(Method::GET, "/readyz", None, Vec::new()).await
     }
+    /// GET /metrics, with no token: the text Prometheus reads
+    pub async fn metrics(&self) -> (StatusCode, String) {
+        self.raw(Method::GET, "/metrics", &[], Vec::new()).await
+    }
 }
