@@ -205,27 +205,15 @@ pub async fn send(http: &reqwest::Client, access: &Access, out: &Outgoing<'_>) -
     };
     let url = format!("{}/posts.json", base(access));
     let body = json!({"topic_id": topic, "raw": out.text, "reply_to_post_number": number});
-    let response = http
+    let request = http
         .post(&url)
         .header("Api-Key", access.get("api_key"))
         .header("Api-Username", access.get("api_username"))
         .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .map_err(|e| Failure::Transient(format!("Discourse: {e}")))?;
-    let retry_after = response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok());
-    let status = response.status().as_u16();
-    let answer: Value = response
-        .bytes()
-        .await
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or(Value::Null);
+        .body(body.to_string());
+    let answer = crate::send::call_with_headers(request, "Discourse").await?;
+    let retry_after = answer.header("retry-after").and_then(|v| v.parse().ok());
+    let (status, answer) = (answer.status, answer.body);
     if status == 200 {
         return match (
             answer.get("topic_id").and_then(Value::as_i64),

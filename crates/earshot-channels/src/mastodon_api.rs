@@ -4,7 +4,7 @@
 //! `in_reply_to_id`, the customer's visibility, and an `Idempotency-Key`, so a retried send
 //! never posts twice).
 
-use crate::send::{Accepted, Access, Failure, Outgoing, Polled};
+use crate::send::{call_with_headers, Accepted, Access, Failure, Outgoing, Polled};
 use serde_json::{json, Value};
 
 /// Mentions read per request (Mastodon's maximum page for notifications).
@@ -33,22 +33,18 @@ pub async fn mentions_since(
     if let Some(c) = cursor {
         url.push_str(&format!("&min_id={c}"));
     }
-    let response = http
-        .get(&url)
-        .bearer_auth(access.get("access_token"))
-        .send()
-        .await
-        .map_err(|e| Failure::Transient(format!("Mastodon: {e}")))?;
-    let status = response.status().as_u16();
-    let reset = header(&response, "x-ratelimit-reset");
-    let body: Value = response
-        .bytes()
-        .await
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or(Value::Null);
-    if status != 200 {
-        return Err(failure(status, &body, reset.as_deref()));
+    let answer = call_with_headers(
+        http.get(&url).bearer_auth(access.get("access_token")),
+        "Mastodon",
+    )
+    .await?;
+    let body = &answer.body;
+    if answer.status != 200 {
+        return Err(failure(
+            answer.status,
+            body,
+            answer.header("x-ratelimit-reset"),
+        ));
     }
     let Some(list) = body.as_array() else {
         return Err(Failure::Rejected(
@@ -73,14 +69,6 @@ pub async fn mentions_since(
         records,
         cursor: newest,
     })
-}
-
-fn header(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
 }
 
 /// An error answer sorted by what to do about it; a `429` waits for `X-RateLimit-Reset`.
@@ -135,25 +123,16 @@ pub fn reply_body(out: &Outgoing<'_>) -> Result<Value, Failure> {
 /// Posts the reply; `key` names this reply for the instance (the same on every attempt).
 pub async fn send(http: &reqwest::Client, access: &Access, out: &Outgoing<'_>) -> Accepted {
     let body = reply_body(out)?;
-    let response = http
+    let request = http
         .post(format!("{}/api/v1/statuses", instance(access)))
         .bearer_auth(access.get("access_token"))
         .header("Idempotency-Key", out.key)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .map_err(|e| Failure::Transient(format!("Mastodon: {e}")))?;
-    let status = response.status().as_u16();
-    let reset = header(&response, "x-ratelimit-reset");
-    let answer: Value = response
-        .bytes()
-        .await
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or(Value::Null);
-    if status == 200 {
+        .body(body.to_string());
+    let answer = call_with_headers(request, "Mastodon").await?;
+    if answer.status == 200 {
         return answer
+            .body
             .get("id")
             .and_then(Value::as_str)
             .map(str::to_string)
@@ -161,7 +140,11 @@ pub async fn send(http: &reqwest::Client, access: &Access, out: &Outgoing<'_>) -
                 Failure::Rejected("Mastodon answered 200 without the status id".into())
             });
     }
-    Err(failure(status, &answer, reset.as_deref()))
+    Err(failure(
+        answer.status,
+        &answer.body,
+        answer.header("x-ratelimit-reset"),
+    ))
 }
 
 /// How long one streaming connection is held before it is opened again.

@@ -74,7 +74,7 @@ async fn token(http: &reqwest::Client, access: &Access) -> Result<String, Failur
         .append_pair("username", access.get("username"))
         .append_pair("password", access.get("password"))
         .finish();
-    let response = http
+    let request = http
         .post(token_url(access))
         .basic_auth(access.get("client_id"), Some(access.get("client_secret")))
         .header(reqwest::header::USER_AGENT, user_agent(access))
@@ -82,17 +82,8 @@ async fn token(http: &reqwest::Client, access: &Access) -> Result<String, Failur
             reqwest::header::CONTENT_TYPE,
             "application/x-www-form-urlencoded",
         )
-        .body(form)
-        .send()
-        .await
-        .map_err(|e| Failure::Transient(format!("Reddit token: {e}")))?;
-    let status = response.status().as_u16();
-    let body: Value = response
-        .bytes()
-        .await
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or(Value::Null);
+        .body(form);
+    let (status, body) = crate::send::call(request, "Reddit token").await?;
     match body.get("access_token").and_then(Value::as_str) {
         Some(t) if status == 200 => {
             let seconds = body
@@ -131,26 +122,14 @@ async fn authorized(
 ) -> Result<(u16, Value), Failure> {
     for attempt in 0..2 {
         let bearer = token(http, access).await?;
-        let response = build(&bearer)
-            .header(reqwest::header::USER_AGENT, user_agent(access))
-            .send()
-            .await
-            .map_err(|e| Failure::Transient(format!("Reddit: {e}")))?;
-        let status = response.status().as_u16();
-        let header = |n: &str| {
-            response
-                .headers()
-                .get(n)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<f64>().ok())
-        };
-        let (remaining, reset) = (header("x-ratelimit-remaining"), header("x-ratelimit-reset"));
-        let body: Value = response
-            .bytes()
-            .await
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or(Value::Null);
+        let answer = crate::send::call_with_headers(
+            build(&bearer).header(reqwest::header::USER_AGENT, user_agent(access)),
+            "Reddit",
+        )
+        .await?;
+        let number = |n: &str| answer.header(n).and_then(|v| v.parse::<f64>().ok());
+        let (remaining, reset) = (number("x-ratelimit-remaining"), number("x-ratelimit-reset"));
+        let (status, body) = (answer.status, answer.body);
         if status == 401 && attempt == 0 {
             forget_token(access);
             continue;

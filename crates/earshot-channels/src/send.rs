@@ -189,19 +189,46 @@ pub(crate) async fn call(
     request: reqwest::RequestBuilder,
     what: &str,
 ) -> Result<(u16, Value), Failure> {
+    call_with_headers(request, what)
+        .await
+        .map(|a| (a.status, a.body))
+}
+
+/// A platform's answer with the headers some platforms put their rate limits in.
+pub(crate) struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    /// The JSON body, `Null` when it had none or no JSON.
+    pub body: Value,
+}
+
+impl Answer {
+    /// A header's value as text, if present and readable.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// [`call`], keeping the answer's headers.
+pub(crate) async fn call_with_headers(
+    request: reqwest::RequestBuilder,
+    what: &str,
+) -> Result<Answer, Failure> {
     let response = request
         .send()
         .await
         .map_err(|e| Failure::Transient(format!("{what}: {e}")))?;
     let status = response.status().as_u16();
+    let headers = response.headers().clone();
     let bytes = response
         .bytes()
         .await
         .map_err(|e| Failure::Transient(format!("{what}: reading the answer: {e}")))?;
-    Ok((
+    Ok(Answer {
         status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    ))
+        headers,
+        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    })
 }
 
 /// Sorts a Graph API error (`{"error": {"code", "message", …}}`) by what to do about it.

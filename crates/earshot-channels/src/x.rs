@@ -218,7 +218,7 @@ fn item_to_inbound(
         raw: Some(item.clone()),
         automated: false,
         signature: None,
-        url: crate::x_activity::status_url(&handle.map(str::to_string), id).filter(|_| !is_dm),
+        url: crate::x_activity::status_url(handle, id).filter(|_| !is_dm),
         attachments: Vec::new(),
     };
     inbound.validate()?;

@@ -278,7 +278,7 @@ fn tweet(t: &Value, brand: &str, account: &str) -> Result<Inbound, Reject> {
         raw: Some(t.clone()),
         automated: false,
         signature: None,
-        url: status_url(&user_handle, id),
+        url: status_url(user_handle.as_deref(), id),
         attachments: Vec::new(),
     };
     inbound.validate()?;
@@ -286,10 +286,8 @@ fn tweet(t: &Value, brand: &str, account: &str) -> Result<Inbound, Reject> {
 }
 
 /// A tweet's page, when its author's handle is known.
-pub(crate) fn status_url(handle: &Option<String>, id: &str) -> Option<String> {
-    handle
-        .as_deref()
-        .map(|h| format!("https://x.com/{h}/status/{id}"))
+pub(crate) fn status_url(handle: Option<&str>, id: &str) -> Option<String> {
+    handle.map(|h| format!("https://x.com/{h}/status/{id}"))
 }
 
 fn author_of(id: &str, user: Option<User>) -> InboundAuthor {

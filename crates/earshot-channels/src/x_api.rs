@@ -4,7 +4,7 @@
 //! `POST /2/dm_conversations/with/{participant_id}/messages`. A rate limit (`429`) waits
 //! until `x-rate-limit-reset` instead of failing.
 
-use crate::send::{call, Accepted, Access, Failure, Outgoing};
+use crate::send::{call, call_with_headers, Accepted, Access, Failure, Outgoing};
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -169,7 +169,12 @@ pub async fn send(http: &reqwest::Client, access: &Access, out: &Outgoing<'_>) -
         )
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .body(body.to_string());
-    let (status, answer, reset) = call_with_reset(request).await?;
+    let answer = call_with_headers(request, "the X API").await?;
+    // `x-rate-limit-reset`: Unix seconds.
+    let reset = answer
+        .header("x-rate-limit-reset")
+        .and_then(|v| v.parse().ok());
+    let (status, answer) = (answer.status, answer.body);
     if (200..300).contains(&status) {
         return answer
             .pointer(id_at)
@@ -183,31 +188,6 @@ pub async fn send(http: &reqwest::Client, access: &Access, out: &Outgoing<'_>) -
             });
     }
     Err(failure(status, &answer, reset))
-}
-
-/// [`call`], with the `x-rate-limit-reset` header (Unix seconds) of the answer.
-async fn call_with_reset(
-    request: reqwest::RequestBuilder,
-) -> Result<(u16, Value, Option<i64>), Failure> {
-    let response = request
-        .send()
-        .await
-        .map_err(|e| Failure::Transient(format!("the X API: {e}")))?;
-    let reset = response
-        .headers()
-        .get("x-rate-limit-reset")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok());
-    let status = response.status().as_u16();
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| Failure::Transient(format!("the X API: reading the answer: {e}")))?;
-    Ok((
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        reset,
-    ))
 }
 
 /// Who the channel's tokens act for: `GET /2/users/me`.

@@ -1,8 +1,9 @@
 //! `/metrics` in Prometheus's text format (version 0.0.4), no auth and no workspace's data:
 //! the HTTP requests this process answered by status class, and what the installation holds
 //! now (workspaces, SLA clocks running and overdue, webhook calls waiting for the worker, the
-//! outbox by status and delivery, connected channels by connector and status). The counts
-//! are cheap index lookups, so a scrape every few seconds costs nothing noticeable.
+//! outbox by status and delivery, connected channels by connector and status). The SLA and
+//! webhook counts read partial indexes that hold only what they count; the outbox and channel
+//! counts group those whole tables.
 
 use crate::error::ApiError;
 use crate::AppState;

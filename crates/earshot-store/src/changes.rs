@@ -268,17 +268,17 @@ pub(crate) fn fold_held(applied: &mut [Applied], held: &mut Vec<crate::ingest::E
 /// (all of them when the value ends where it started).
 pub(crate) fn fold_repeats(applied: &mut [Applied]) {
     // (conversation, kind, actor) → (change, event) of the newest such event so far.
-    let mut last: HashMap<(i64, &'static str, String), (usize, usize)> = HashMap::new();
+    let mut last: HashMap<(i64, &'static str, Actor), (usize, usize)> = HashMap::new();
     let mut drop: Vec<(usize, usize)> = Vec::new();
     for n in 0..applied.len() {
         let conversation = applied[n].after.id.0;
-        let actor = format!("{:?}", applied[n].actor);
+        let actor = applied[n].actor;
         for k in 0..applied[n].events.len() {
             let kind = applied[n].events[k].kind;
             if !matches!(kind, "priority_changed" | "sla_due") {
                 continue;
             }
-            if let Some((pn, pk)) = last.insert((conversation, kind, actor.clone()), (n, k)) {
+            if let Some((pn, pk)) = last.insert((conversation, kind, actor), (n, k)) {
                 let from = applied[pn].events[pk].data["from"].clone();
                 applied[n].events[k].data["from"] = from;
                 drop.push((pn, pk));

@@ -292,7 +292,7 @@ impl Facts {
 }
 
 /// Who caused an event. Events caused by rules never trigger rules (the loop guard).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum Actor {
     /// The customer (a message arrived).

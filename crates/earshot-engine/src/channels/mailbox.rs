@@ -33,13 +33,6 @@ pub struct MailboxPoller {
     pipeline: Arc<Pipeline>,
 }
 
-/// A channel's IDLE watcher, and the channel as it was when it started (a changed channel
-/// gets a new one).
-struct Watcher {
-    updated_at: earshot_core::time::Timestamp,
-    task: tokio::task::JoinHandle<()>,
-}
-
 /// Holds IDLE on one mailbox and tells the poller when it changed, until the server turns
 /// out not to offer IDLE.
 async fn watch(
@@ -168,7 +161,7 @@ impl MailboxPoller {
     pub async fn run(self: Arc<Self>, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         let mut last: HashMap<ChannelId, Instant> = HashMap::new();
-        let mut watchers: HashMap<ChannelId, Watcher> = HashMap::new();
+        let mut watchers = super::watchers::Watchers::default();
         let (wake, mut woken) = tokio::sync::mpsc::channel::<ChannelId>(64);
         loop {
             match self.channels.store.channels_with(Connector::Email).await {
@@ -177,7 +170,15 @@ impl MailboxPoller {
                         .iter()
                         .filter(|c| c.status == ChannelStatus::Active)
                         .collect();
-                    self.keep_watchers(&active, &mut watchers, &wake);
+                    watchers.keep(active.iter().copied(), |ch| {
+                        let access = self.channels.access(ch).ok()?;
+                        Some(tokio::spawn(watch(
+                            self.channels.store.clone(),
+                            access.get("imap_url").to_string(),
+                            ch.channel.id,
+                            wake.clone(),
+                        )))
+                    });
                     for ch in active {
                         let due = last
                             .get(&ch.channel.id)
@@ -199,9 +200,7 @@ impl MailboxPoller {
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
         }
-        for (_, w) in watchers {
-            w.task.abort();
-        }
+        watchers.stop_all();
     }
 
     async fn poll_logged(&self, ch: &ConnectedChannel) {
@@ -209,46 +208,6 @@ impl MailboxPoller {
             Ok(n) if n > 0 => tracing::info!(channel = ch.channel.id.0, n, "mail fetched"),
             Ok(_) => {}
             Err(e) => tracing::error!(channel = ch.channel.id.0, error = %e, "storing mail failed"),
-        }
-    }
-
-    /// One IDLE watcher per active mailbox: new ones started, those of channels removed,
-    /// paused or changed stopped (a changed one starts again with its new settings).
-    fn keep_watchers(
-        &self,
-        active: &[&ConnectedChannel],
-        watchers: &mut HashMap<ChannelId, Watcher>,
-        wake: &tokio::sync::mpsc::Sender<ChannelId>,
-    ) {
-        watchers.retain(|id, w| {
-            let current = active
-                .iter()
-                .any(|c| c.channel.id == *id && c.updated_at == w.updated_at);
-            if !current {
-                w.task.abort();
-            }
-            current
-        });
-        for ch in active {
-            if watchers.contains_key(&ch.channel.id) {
-                continue;
-            }
-            let Ok(access) = self.channels.access(ch) else {
-                continue;
-            };
-            let task = tokio::spawn(watch(
-                self.channels.store.clone(),
-                access.get("imap_url").to_string(),
-                ch.channel.id,
-                wake.clone(),
-            ));
-            watchers.insert(
-                ch.channel.id,
-                Watcher {
-                    updated_at: ch.updated_at,
-                    task,
-                },
-            );
         }
     }
 }

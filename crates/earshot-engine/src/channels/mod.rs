@@ -7,6 +7,7 @@ mod inbox;
 mod mailbox;
 mod polled;
 mod sender;
+mod watchers;
 
 pub use earshot_channels::secrets::{SecretBox, SecretError};
 pub use earshot_channels::send::Access;

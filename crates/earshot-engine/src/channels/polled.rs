@@ -31,13 +31,6 @@ pub struct NetworkPoller {
     pipeline: Arc<Pipeline>,
 }
 
-/// A channel's stream watcher, and the channel as it was when it started (a changed channel
-/// gets a new one).
-struct Watcher {
-    updated_at: earshot_core::time::Timestamp,
-    task: tokio::task::JoinHandle<()>,
-}
-
 /// Holds a Mastodon account's notification stream and wakes the poller on each
 /// notification, reconnecting with a growing pause after failures.
 async fn watch(
@@ -177,7 +170,7 @@ impl NetworkPoller {
     pub async fn run(self: Arc<Self>, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         let mut last: HashMap<ChannelId, Instant> = HashMap::new();
-        let mut watchers: HashMap<ChannelId, Watcher> = HashMap::new();
+        let mut watchers = super::watchers::Watchers::default();
         let (wake, mut woken) = tokio::sync::mpsc::channel::<ChannelId>(64);
         loop {
             let mut listed = Vec::new();
@@ -187,29 +180,31 @@ impl NetworkPoller {
                     Err(e) => tracing::error!(error = %e, %connector, "listing channels failed"),
                 }
             }
-            {
-                let list = listed;
-                self.keep_watchers(&list, &mut watchers, &wake);
-                {
-                    for ch in list.iter().filter(|c| c.status == ChannelStatus::Active) {
-                        let due = last
-                            .get(&ch.channel.id)
-                            .is_none_or(|t| t.elapsed() >= Self::every(ch));
-                        if due {
-                            last.insert(ch.channel.id, Instant::now());
-                            match self.poll(ch).await {
-                                Ok(n) if n > 0 => {
-                                    tracing::info!(
-                                        channel = ch.channel.id.0,
-                                        n,
-                                        "Mastodon mentions fetched"
-                                    )
-                                }
-                                Ok(_) => {}
-                                Err(e) => {
-                                    tracing::error!(channel = ch.channel.id.0, error = %e, "storing fetched messages failed")
-                                }
-                            }
+            let streamed = listed.iter().filter(|c| {
+                c.connector == Connector::Mastodon && c.status == ChannelStatus::Active
+            });
+            watchers.keep(streamed, |ch| {
+                let access = self.channels.access(ch).ok()?;
+                Some(tokio::spawn(watch(
+                    self.channels.http.clone(),
+                    access,
+                    ch.channel.id,
+                    wake.clone(),
+                )))
+            });
+            for ch in listed.iter().filter(|c| c.status == ChannelStatus::Active) {
+                let due = last
+                    .get(&ch.channel.id)
+                    .is_none_or(|t| t.elapsed() >= Self::every(ch));
+                if due {
+                    last.insert(ch.channel.id, Instant::now());
+                    match self.poll(ch).await {
+                        Ok(n) if n > 0 => {
+                            tracing::info!(channel = ch.channel.id.0, n, "messages fetched")
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::error!(channel = ch.channel.id.0, error = %e, "storing fetched messages failed")
                         }
                     }
                 }
@@ -223,52 +218,6 @@ impl NetworkPoller {
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
         }
-        for (_, w) in watchers {
-            w.task.abort();
-        }
-    }
-
-    /// One stream watcher per active Mastodon channel: new ones started, those of channels
-    /// removed, paused or changed stopped (a changed one starts again with its new settings).
-    fn keep_watchers(
-        &self,
-        list: &[ConnectedChannel],
-        watchers: &mut HashMap<ChannelId, Watcher>,
-        wake: &tokio::sync::mpsc::Sender<ChannelId>,
-    ) {
-        let streamed: Vec<&ConnectedChannel> = list
-            .iter()
-            .filter(|c| c.connector == Connector::Mastodon && c.status == ChannelStatus::Active)
-            .collect();
-        watchers.retain(|id, w| {
-            let current = streamed
-                .iter()
-                .any(|c| c.channel.id == *id && c.updated_at == w.updated_at);
-            if !current {
-                w.task.abort();
-            }
-            current
-        });
-        for ch in streamed {
-            if watchers.contains_key(&ch.channel.id) {
-                continue;
-            }
-            let Ok(access) = self.channels.access(ch) else {
-                continue;
-            };
-            let task = tokio::spawn(watch(
-                self.channels.http.clone(),
-                access,
-                ch.channel.id,
-                wake.clone(),
-            ));
-            watchers.insert(
-                ch.channel.id,
-                Watcher {
-                    updated_at: ch.updated_at,
-                    task,
-                },
-            );
-        }
+        watchers.stop_all();
     }
 }

@@ -302,9 +302,9 @@ pub(crate) async fn share_of_voice(
     })
 }
 
-/// `/metrics`' counts: each a lookup of an index that holds only what it counts (SLA clocks
-/// running, pending webhook calls), or a small table (workspaces, channels, the outbox by
-/// state).
+/// `/metrics`' counts: SLA clocks running and pending webhook calls from partial indexes that
+/// hold only those rows; workspaces, channels and the outbox by state grouped over the whole
+/// tables.
 pub(crate) async fn operations(
     pool: &Pool,
     now: earshot_core::time::Timestamp,
