@@ -26,6 +26,7 @@ pub mod whatsapp;
 pub mod x;
 pub mod x_activity;
 pub mod x_api;
+pub mod x_stream;
 
 use earshot_core::Inbound;
 use std::fmt;

@@ -162,6 +162,17 @@ impl Pipeline {
         }
     }
 
+    /// A number that changes whenever the workspace's topics were rebuilt (an X stream
+    /// syncs its rules when it moves).
+    pub fn topics_generation(&self, ws: WorkspaceId) -> u64 {
+        self.listen
+            .matchers
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&ws)
+            .map_or(0, |(generation, _)| generation + 1)
+    }
+
     /// Call after a workspace's topics change: builds the new matcher and swaps it in, so
     /// every message after this returns is matched against the new topics. Ingestion keeps
     /// using the previous matcher while the new one is built, so it never waits on a change.

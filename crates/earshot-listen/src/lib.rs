@@ -15,6 +15,7 @@ mod matcher;
 mod parser;
 pub mod synth;
 pub mod text;
+pub mod x_rules;
 
 pub use ast::{Comparison, Field, Query, Term};
 pub use eval::Post;

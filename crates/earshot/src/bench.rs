@@ -29,6 +29,10 @@ pub enum BenchCommand {
     /// Signed webhook POSTs per second accepted by one server on loopback, beside
     /// `GET /healthz` in the same run, and the time to store them all through the pipeline.
     Webhooks(crate::bench_webhooks::WebhookBench),
+    /// X's filtered stream (a local stand-in with disconnects and re-deliveries) into a
+    /// running server with N topics: posts/s end to end beside the matcher alone, and a
+    /// check that no post was lost or counted twice.
+    XStream(crate::bench_stream::StreamBench),
     /// The identity matcher on a generated population with known true persons: pairwise
     /// precision and recall of its suggestions at the default threshold, and its time.
     Identities(IdentitiesBench),
@@ -124,6 +128,7 @@ pub async fn run(database: Option<String>, command: BenchCommand) -> anyhow::Res
         BenchCommand::Route(args) => crate::bench_route::run(args),
         BenchCommand::Web(args) => crate::bench_web::run(database, args).await,
         BenchCommand::Webhooks(args) => crate::bench_webhooks::run(database, args).await,
+        BenchCommand::XStream(args) => crate::bench_stream::run(database, args).await,
         BenchCommand::Identities(args) => identities(args),
         BenchCommand::Orders(args) => crate::bench_orders::run(database, args).await,
     }

@@ -3,6 +3,7 @@
 mod bench;
 mod bench_orders;
 mod bench_route;
+mod bench_stream;
 mod bench_web;
 mod bench_webhooks;
 mod config;

@@ -112,13 +112,20 @@ pub async fn serve(
         state.channels.clone(),
         state.pipeline.clone(),
     ));
-    let mentions = tokio::spawn(mastodon.run(until_stopped(stopped)));
+    let mentions = tokio::spawn(mastodon.run(until_stopped(stopped.clone())));
+    // X's filtered stream for every X channel with a bearer token: the topics as its rules.
+    let streams = Arc::new(earshot_engine::channels::XStreams::new(
+        state.channels.clone(),
+        state.pipeline.clone(),
+    ));
+    let streamed = tokio::spawn(streams.run(until_stopped(stopped)));
     let served = earshot_server::serve(listener, state, shutdown_signal()).await;
     let _ = stop.send(true);
     let _ = worker.await;
     let _ = webhooks.await;
     let _ = mailboxes.await;
     let _ = mentions.await;
+    let _ = streamed.await;
     served?;
     Ok(())
 }

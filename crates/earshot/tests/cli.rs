@@ -2548,3 +2548,37 @@ fn a_mastodon_stream_wakes_the_poller_within_seconds() {
     // The first poll at start, then the stream's event: two mentions, well within the hour.
     wait_for_channel_messages(&addr, &token, "mastodon", 2);
 }
+
+/// X's filtered stream into a running server (`earshot bench x-stream`, small): the topics
+/// become rules at a stand-in X API, the stream is cut twice (once cleanly, once mid-chunk),
+/// each reconnect asks for a backfill and gets the last posts again; every post served is
+/// counted once and each one matching a topic stored once.
+#[test]
+fn an_x_filtered_stream_loses_and_doubles_nothing_across_two_disconnects() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = earshot(
+        dir.path(),
+        &[
+            "bench",
+            "x-stream",
+            "--posts",
+            "3000",
+            "--topics",
+            "300",
+            "--overlap",
+            "250",
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("= 3000 of 3000"), "{text}");
+    assert!(text.contains("backfill asked: none, 1, 1"), "{text}");
+    assert!(
+        text.contains("500 re-delivered posts dropped, 2 reconnects"),
+        "{text}"
+    );
+}

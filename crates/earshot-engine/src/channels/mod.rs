@@ -8,6 +8,7 @@ mod mailbox;
 mod polled;
 mod sender;
 mod watchers;
+mod x_stream;
 
 pub use earshot_channels::secrets::{SecretBox, SecretError};
 pub use earshot_channels::send::Access;
@@ -15,6 +16,7 @@ pub use inbox::WebhookWorker;
 pub use mailbox::MailboxPoller;
 pub use polled::NetworkPoller;
 pub use sender::ChannelSender;
+pub use x_stream::{LeftOff, StreamState, XStreams};
 
 use earshot_channels::send::{self, Failure};
 use earshot_core::connector::{ConnectedChannel, Connection, Connector};
@@ -78,6 +80,10 @@ pub struct ChannelView {
     pub connected: bool,
     /// What it last did: the last poll, the last message or webhook call, the last error.
     pub activity: earshot_core::connector::Activity,
+    /// An X channel with a `bearer_token`: its filtered stream as this process sees it (the
+    /// connection, the rules and the topics they serve or leave off).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream: Option<StreamState>,
     pub created_at: earshot_core::time::Timestamp,
     pub updated_at: earshot_core::time::Timestamp,
 }
@@ -91,6 +97,8 @@ pub struct Channels {
     http: reqwest::Client,
     /// Earshot's public address (`EARSHOT_PUBLIC_URL`), for absolute webhook URLs.
     public_url: Option<String>,
+    /// The X streams this process holds.
+    streams: x_stream::StreamStates,
 }
 
 impl Channels {
@@ -102,6 +110,7 @@ impl Channels {
             public_url: public_url
                 .map(|u| u.trim_end_matches('/').to_string())
                 .filter(|u| !u.is_empty()),
+            streams: Default::default(),
         }
     }
 
@@ -189,11 +198,27 @@ impl Channels {
     }
 
     pub fn view(&self, ch: &ConnectedChannel, registration: Option<String>) -> ChannelView {
-        // Every secret setting is required, so each is set: masked, without opening them.
+        // Required secrets are set: masked without opening them. An optional one (X's
+        // `bearer_token`) is masked when it is set, and left out when it is not.
         let mut settings = ch.settings.clone();
-        for s in ch.connector.settings().iter().filter(|s| s.secret) {
-            settings.insert(s.name.into(), Value::String(MASK.into()));
+        let spec = ch.connector.settings();
+        let opened = spec
+            .iter()
+            .any(|s| s.secret && !s.required)
+            .then(|| self.access(ch).ok())
+            .flatten();
+        for s in spec.iter().filter(|s| s.secret) {
+            let set = s.required || opened.as_ref().is_some_and(|a| !a.get(s.name).is_empty());
+            if set {
+                settings.insert(s.name.into(), Value::String(MASK.into()));
+            }
         }
+        let stream = self
+            .streams
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&ch.channel.id)
+            .cloned();
         ChannelView {
             id: ch.channel.id,
             kind: ch.connector,
@@ -202,6 +227,7 @@ impl Channels {
             status_reason: ch.status_reason.clone(),
             connected: ch.status == earshot_core::connector::ChannelStatus::Active,
             activity: ch.activity.clone(),
+            stream,
             settings,
             webhook_url: ch
                 .connector
@@ -419,6 +445,14 @@ impl Channels {
                         }
                         Err(e) => problems.push((path, e)),
                     }
+                }
+                Some(Value::String(v))
+                    if matches!(
+                        s.name,
+                        "stream_rule_limit" | "stream_rule_chars" | "poll_seconds" | "poll_minutes"
+                    ) && !v.trim().parse::<u32>().is_ok_and(|n| n > 0) =>
+                {
+                    problems.push((path, format!("must be a whole number above 0, not `{v}`")));
                 }
                 Some(Value::String(v)) if s.name == "address" && !v.contains('@') => {
                     problems.push((path, "must be an email address".into()));
