@@ -7,6 +7,7 @@
 pub mod discourse;
 pub mod email;
 pub mod feed;
+pub mod guard;
 pub mod mailbox;
 pub mod mastodon;
 pub mod mastodon_api;

@@ -86,7 +86,14 @@ pub async fn serve(
     // their connected channels) in the same process, every few seconds, until shutdown.
     let sender = earshot_engine::channels::ChannelSender::new(
         state.channels.clone(),
-        earshot_engine::timers::Outbound::new(std::env::var("EARSHOT_WEBHOOK_SECRET").ok()),
+        // Rules' webhooks never reach into Earshot's own network unless an admin allows
+        // the host.
+        earshot_engine::timers::Outbound::allowing(
+            std::env::var("EARSHOT_WEBHOOK_SECRET").ok(),
+            earshot_channels::guard::Allowed::parse(
+                &std::env::var("EARSHOT_WEBHOOK_ALLOWED_HOSTS").unwrap_or_default(),
+            ),
+        ),
     );
     let timers = Arc::new(earshot_engine::timers::Timers::new(
         store,

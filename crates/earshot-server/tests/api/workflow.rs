@@ -892,7 +892,11 @@ async fn webhooks_are_signed_posted_and_retried_until_the_receiver_accepts() {
     let t = Timers::new(
         app.state.store.clone(),
         app.state.pipeline.workflow.clone(),
-        Arc::new(earshot_engine::timers::Outbound::new(Some("s3cret".into()))),
+        // The receiver is on loopback, which only an admin's allowance reaches.
+        Arc::new(earshot_engine::timers::Outbound::allowing(
+            Some("s3cret".into()),
+            earshot_channels::guard::Allowed::parse("127.0.0.1"),
+        )),
     );
     let now = Utc::now() + Duration::seconds(1);
     let first = t.pass(now).await.unwrap();
@@ -948,6 +952,106 @@ async fn webhooks_are_signed_posted_and_retried_until_the_receiver_accepts() {
     );
     assert_eq!(payload["attempt"], 2);
     assert!(payload.get("url").is_none());
+}
+
+/// A rule's webhook never reaches into the network Earshot runs in: a receiver on loopback,
+/// the cloud metadata address and a name that resolves to loopback are each refused for good
+/// (`failed`, with the reason and how an admin allows a host), and the receiver hears
+/// nothing; a redirect is not followed.
+#[tokio::test]
+async fn webhooks_to_loopback_metadata_or_a_redirect_are_refused() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let hits = Arc::new(AtomicUsize::new(0));
+    let receiver = {
+        let hits = hits.clone();
+        axum::Router::new()
+            .route(
+                "/hook",
+                axum::routing::post(move || {
+                    hits.fetch_add(1, Ordering::SeqCst);
+                    async { StatusCode::NO_CONTENT }
+                }),
+            )
+            .route(
+                "/moved",
+                axum::routing::post(|| async {
+                    (
+                        StatusCode::FOUND,
+                        [(axum::http::header::LOCATION, "http://169.254.169.254/")],
+                    )
+                }),
+            )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, receiver).await.unwrap() });
+
+    let app = spawn_app().await;
+    let port = addr.port();
+    for (n, url) in [
+        format!("http://127.0.0.1:{port}/hook"),
+        "http://169.254.169.254/latest/meta-data/".to_string(),
+        format!("http://localhost:{port}/hook"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        app.create_rule(
+            json!({"name": format!("hook {n}"), "trigger": {"event": "message_received"},
+            "actions": [{"type": "webhook", "url": url}]}),
+        )
+        .await
+        .succeeded();
+    }
+    let id = ingest(&app, vec![customer("g1", "gus", "hello there", 1)]).await[0];
+    let t = Timers::new(
+        app.state.store.clone(),
+        app.state.pipeline.workflow.clone(),
+        Arc::new(earshot_engine::timers::Outbound::new(None)),
+    );
+    t.pass(Utc::now() + Duration::seconds(1)).await.unwrap();
+    let outbox = app.outbox(id).await.ok();
+    let items = outbox.as_array().unwrap();
+    assert_eq!(items.len(), 3, "{outbox}");
+    for item in items {
+        assert_eq!(item["status"], "failed", "{item}");
+        let error = item["last_error"].as_str().unwrap();
+        assert!(error.starts_with("refused:"), "{error}");
+        assert!(error.contains("EARSHOT_WEBHOOK_ALLOWED_HOSTS"), "{error}");
+    }
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        0,
+        "nothing reached the receiver"
+    );
+
+    // Allowed on loopback, a redirect to the metadata address is still not followed.
+    let app = spawn_app().await;
+    app.create_rule(
+        json!({"name": "moved", "trigger": {"event": "message_received"},
+        "actions": [{"type": "webhook", "url": format!("http://127.0.0.1:{port}/moved")}]}),
+    )
+    .await
+    .succeeded();
+    let id = ingest(&app, vec![customer("g2", "gus", "hello again", 1)]).await[0];
+    let t = Timers::new(
+        app.state.store.clone(),
+        app.state.pipeline.workflow.clone(),
+        Arc::new(earshot_engine::timers::Outbound::allowing(
+            None,
+            earshot_channels::guard::Allowed::parse("127.0.0.1"),
+        )),
+    );
+    t.pass(Utc::now() + Duration::seconds(1)).await.unwrap();
+    let outbox = app.outbox(id).await.ok();
+    assert_eq!(outbox[0]["status"], "failed", "{outbox}");
+    assert!(
+        outbox[0]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("does not follow redirects"),
+        "{outbox}"
+    );
 }
 
 #[tokio::test]
