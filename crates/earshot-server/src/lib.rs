@@ -37,6 +37,8 @@ pub struct AppState {
     pub(crate) chat_limits: Arc<webchat::Limits>,
     /// Requests answered, for `/metrics`.
     pub(crate) requests: Arc<metrics::Requests>,
+    /// Failed sign-ins, per account and address.
+    pub(crate) sign_ins: Arc<web::throttle::SignInThrottle>,
 }
 
 impl AppState {
@@ -58,6 +60,7 @@ impl AppState {
             tokens: Arc::new(auth::TokenCache::default()),
             chat_limits: Arc::new(webchat::Limits::default()),
             requests: Arc::new(metrics::Requests::default()),
+            sign_ins: Arc::default(),
         }
     }
 }
@@ -88,7 +91,11 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The client's address reaches the handlers (sign-in attempts are counted per address).
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

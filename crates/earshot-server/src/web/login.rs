@@ -1,7 +1,9 @@
 //! Accounts: sign in with email and password (argon2id hashes), a session cookie (HttpOnly,
 //! SameSite=Lax; `Secure` when `EARSHOT_SECURE_COOKIES=1`, for HTTPS deployments), sign out
 //! with the session's CSRF token. A wrong email is answered like a wrong password, and takes
-//! as long (a dummy hash is verified).
+//! as long (a dummy hash is verified). Password hashes are verified on the blocking pool, off
+//! the threads that answer requests; repeated failures make the account and the address wait
+//! ([`super::throttle`]): `429` with `Retry-After` and a page saying when to try again.
 
 use super::{document, error_notice, failed, Session};
 use crate::extract::Form;
@@ -91,8 +93,41 @@ struct LoginForm {
     password: String,
 }
 
-async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
+fn wait_page(wait: std::time::Duration) -> Response {
+    let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+    let when = if seconds == 1 {
+        "a second".to_string()
+    } else if seconds < 120 {
+        format!("{seconds} seconds")
+    } else {
+        format!("{} minutes", seconds.div_ceil(60))
+    };
+    let mut response = (
+        StatusCode::TOO_MANY_REQUESTS,
+        login_form(Some(&format!(
+            "Too many failed sign-ins. Try again in {when}."
+        ))),
+    )
+        .into_response();
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from_str(&seconds.to_string()).expect("digits are a header value"),
+    );
+    response
+}
+
+async fn login(
+    State(state): State<AppState>,
+    connect: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let address = connect.map(|c| c.0 .0.ip());
+    let throttle = state.sign_ins.clone();
+    if let Err(wait) = throttle.check(&form.email, address, std::time::Instant::now()) {
+        return wait_page(wait);
+    }
     let refused = || {
+        throttle.failed(&form.email, address, std::time::Instant::now());
         (
             StatusCode::UNAUTHORIZED,
             login_form(Some("Wrong email or password.")),
@@ -103,13 +138,20 @@ async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Re
         Ok(found) => found,
         Err(e) => return crate::error::ApiError::from(e).into_response(),
     };
-    let Some((user, hash)) = found else {
-        let _ = verify_password(&form.password, &DUMMY_HASH);
+    // Argon2 takes tens of milliseconds of CPU: on the blocking pool, so other requests are
+    // answered meanwhile. An unknown email checks a dummy hash, to take as long.
+    let (user, hash) = match found {
+        Some((user, hash)) => (Some(user), hash),
+        None => (None, DUMMY_HASH.clone()),
+    };
+    let password = form.password.clone();
+    let verified = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false);
+    let Some(user) = user.filter(|_| verified) else {
         return refused();
     };
-    if !verify_password(&form.password, &hash) {
-        return refused();
-    }
+    throttle.succeeded(&form.email);
     let token = generate_token();
     let csrf = generate_token();
     let expires = earshot_core::time::now() + chrono::Duration::days(SESSION_DAYS);

@@ -1403,3 +1403,114 @@ async fn the_customer_panel_shows_their_orders_and_the_order_they_name() {
     );
     assert!(named.contains("Linen apron"), "{named}");
 }
+
+/// Guessing passwords is slowed: past five failures an account waits (1 s, then twice as
+/// long after each further failure) before any password is checked, the right one included;
+/// the page says when to try again and `Retry-After` says it to scripts. Another account is
+/// not held, and a success after the wait starts the count over.
+#[tokio::test]
+async fn repeated_failed_sign_ins_make_the_account_wait() {
+    let app = spawn_app().await;
+    let ws = app
+        .state
+        .store
+        .workspace_by_name("acme")
+        .await
+        .unwrap()
+        .unwrap();
+    let hash = earshot_core::auth::hash_password("a long password");
+    for (email, name) in [("ana@acme.test", "Ana"), ("bob@acme.test", "Bob")] {
+        app.state
+            .store
+            .create_user(ws.id, email, name, "agent", None, &hash)
+            .await
+            .unwrap();
+    }
+    let wrong = "email=ana%40acme.test&password=guess";
+    let right = "email=ana%40acme.test&password=a+long+password";
+    for n in 1..=6 {
+        let r = app.log_in(wrong).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "failure {n} is checked");
+    }
+    let r = app.log_in(right).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+    assert_eq!(r.retry_after.as_deref(), Some("1"));
+    assert!(
+        r.body
+            .contains("Too many failed sign-ins. Try again in a second."),
+        "{}",
+        r.body
+    );
+    assert!(r.cookie.is_none(), "no session while it waits");
+    let r = app.log_in("email=bob%40acme.test&password=guess").await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNAUTHORIZED,
+        "Bob is not held by Ana's count"
+    );
+
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let r = app.log_in(right).await;
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "after the wait, the right password works"
+    );
+    let r = app.log_in(wrong).await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNAUTHORIZED,
+        "and the count started over"
+    );
+}
+
+/// Every page forbids framing by other sites, type sniffing and scripts or styles from
+/// anywhere but Earshot itself; a form posted from another site is refused before any handler
+/// runs, while the same form from Earshot's own pages goes through.
+#[tokio::test]
+async fn pages_carry_their_security_headers_and_foreign_form_posts_are_refused() {
+    let app = spawn_app().await;
+    let response = app
+        .router
+        .clone()
+        .oneshot(Request::get("/login").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let h = response.headers();
+    let csp = h[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert_eq!(h[header::X_FRAME_OPTIONS], "DENY");
+    assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert_eq!(h[header::REFERRER_POLICY], "same-origin");
+
+    let post = |origin: &'static str| {
+        Request::post("/login")
+            .header(header::HOST, "care.acme.test")
+            .header(header::ORIGIN, origin)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from("email=ana%40acme.test&password=guess"))
+            .unwrap()
+    };
+    let foreign = app
+        .router
+        .clone()
+        .oneshot(post("https://evil.example"))
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), StatusCode::FORBIDDEN);
+    let own = app
+        .router
+        .clone()
+        .oneshot(post("https://care.acme.test"))
+        .await
+        .unwrap();
+    assert_eq!(
+        own.status(),
+        StatusCode::UNAUTHORIZED,
+        "checked as a sign-in (a wrong one)"
+    );
+}

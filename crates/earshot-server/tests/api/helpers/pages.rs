@@ -13,6 +13,7 @@ pub struct Page {
     pub status: StatusCode,
     pub location: Option<String>,
     pub cookie: Option<String>,
+    pub retry_after: Option<String>,
     pub body: String,
 }
 
@@ -45,6 +46,7 @@ impl TestApp {
                 .map(|v: &header::HeaderValue| v.to_str().unwrap().to_string())
         };
         let (location, cookie) = (header_of(header::LOCATION), header_of(header::SET_COOKIE));
+        let retry_after = header_of(header::RETRY_AFTER);
         let status = response.status();
         let body = String::from_utf8(
             response
@@ -60,6 +62,7 @@ impl TestApp {
             status,
             location,
             cookie,
+            retry_after,
             body,
         }
     }
