@@ -33,9 +33,49 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
 pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
-            StoreError::Conflict(format!("already exists: {}", d.message()))
+            StoreError::Conflict(format!("already exists: {}", taken(d.as_ref())))
         }
         _ => StoreError::Database(Box::new(e)),
+    }
+}
+
+/// What a unique violation means to the person who caused it — which field is taken — in
+/// words, never the database's own text (table names, constraint names, SQL).
+fn taken(d: &dyn sqlx::error::DatabaseError) -> String {
+    // SQLite: `UNIQUE constraint failed: users.email`; PostgreSQL names the constraint,
+    // `users_email_key`, `topics_workspace_id_name_key`.
+    let columns: Vec<String> =
+        if let Some(rest) = d.message().strip_prefix("UNIQUE constraint failed: ") {
+            rest.split(", ")
+                .map(|c| c.rsplit('.').next().unwrap_or(c).to_string())
+                .collect()
+        } else if let Some(c) = d.constraint() {
+            let c = d
+                .table()
+                .and_then(|t| c.strip_prefix(t))
+                .unwrap_or(c)
+                .trim_start_matches('_');
+            let c = c
+                .strip_suffix("_key")
+                .or_else(|| c.strip_suffix("_idx"))
+                .unwrap_or(c);
+            vec![c.to_string()]
+        } else {
+            Vec::new()
+        };
+    let named: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            c.replace("workspace_id", "")
+                .trim_matches('_')
+                .replace('_', " ")
+        })
+        .filter(|c| !c.is_empty())
+        .collect();
+    if named.is_empty() {
+        "it is taken".into()
+    } else {
+        format!("the {} is taken", named.join(" and "))
     }
 }
 
