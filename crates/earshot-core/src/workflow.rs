@@ -65,7 +65,34 @@ pub struct ConversationChange {
     pub sla_policy: Option<Option<i64>>,
 }
 
+/// Tags one change may add or remove, and the longest tag (as rules' `add_tag` takes).
+pub const MAX_TAGS_PER_CHANGE: usize = 50;
+pub const MAX_TAG_CHARS: usize = 64;
+
 impl ConversationChange {
+    /// Whether its tags are within bounds: the reason when not.
+    pub fn check_tags(&self) -> Result<(), String> {
+        for (field, tags) in [("add", &self.add_tags), ("remove", &self.remove_tags)] {
+            if tags.len() > MAX_TAGS_PER_CHANGE {
+                return Err(format!(
+                    "`{field}`: {} tags; one change takes at most {MAX_TAGS_PER_CHANGE}",
+                    tags.len()
+                ));
+            }
+            if let Some((i, t)) = tags
+                .iter()
+                .enumerate()
+                .find(|(_, t)| t.trim().is_empty() || t.chars().count() > MAX_TAG_CHARS)
+            {
+                return Err(format!(
+                    "`{field}[{i}]`: a tag has 1 to {MAX_TAG_CHARS} characters, not {}",
+                    t.chars().count()
+                ));
+            }
+        }
+        Ok(())
+    }
+
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
     }

@@ -177,8 +177,21 @@ struct Parser {
     depth: usize,
 }
 
+/// The longest query accepted, in characters (Brandwatch's limit too): enough for hundreds
+/// of terms, and a bound on what matching one post may cost.
+pub const MAX_QUERY_CHARS: usize = 4_096;
+
 /// Parses a listening query.
 pub fn parse(input: &str) -> Result<Query, ParseError> {
+    let chars = input.chars().count();
+    if chars > MAX_QUERY_CHARS {
+        return err(
+            MAX_QUERY_CHARS + 1,
+            format!(
+                "the query has {chars} characters; a query holds at most {MAX_QUERY_CHARS} (split it into several topics)"
+            ),
+        );
+    }
     let toks = lex(input)?;
     if toks.is_empty() {
         return err(1, "the query is empty");
@@ -431,6 +444,17 @@ mod tests {
 
     fn w(s: &str) -> Query {
         Query::Term(Term::Word(s.into()))
+    }
+
+    #[test]
+    fn a_query_past_the_length_limit_is_refused_before_any_work() {
+        let huge = vec!["refund"; 200_000].join(" OR ");
+        let e = parse(&huge).unwrap_err();
+        assert_eq!(e.column, MAX_QUERY_CHARS + 1);
+        assert!(e.message.contains("at most 4096"), "{e}");
+        let fits = vec!["refund"; 400].join(" OR ");
+        assert!(fits.chars().count() <= MAX_QUERY_CHARS);
+        assert!(parse(&fits).is_ok());
     }
 
     #[test]

@@ -61,6 +61,10 @@ impl Workflow {
         actor: Actor,
         extra: &[NewEvent],
     ) -> StoreResult<Changed> {
+        // Bounded before any lock or transaction is taken.
+        change
+            .check_tags()
+            .map_err(earshot_core::store::StoreError::Invalid)?;
         let state = self.state(ws).await?;
         let mut s = state.lock().await;
         let mut unit = self.store.begin_batch(ws).await?;
@@ -154,6 +158,13 @@ impl Workflow {
         };
         if text.is_empty() {
             return Err(ActionError::Invalid("`text` must not be empty".into()));
+        }
+        if text.len() > earshot_core::inbound::MAX_TEXT_BYTES {
+            return Err(ActionError::Invalid(format!(
+                "`text` is {} bytes; a reply holds at most {} (64 KiB), as a customer's message does",
+                text.len(),
+                earshot_core::inbound::MAX_TEXT_BYTES
+            )));
         }
         let messages = self.store.conversation_messages(ws, id).await?;
         if let (Some(seen), false) = (last_seen, force) {

@@ -128,7 +128,13 @@ pub(crate) struct PreviewResult {
     pub scanned: usize,
     pub matched: usize,
     pub samples: Vec<MessageSample>,
+    /// Every one of the `last` messages was scanned (`false`: the time budget ran out first,
+    /// and the counts are of the `scanned` newest).
+    pub complete: bool,
 }
+
+/// How long one preview may match: the rest of the messages are left unscanned, and said so.
+const PREVIEW_BUDGET: std::time::Duration = std::time::Duration::from_secs(2);
 
 async fn preview(
     State(state): State<AppState>,
@@ -154,27 +160,41 @@ pub(crate) async fn preview_matches(
     wanted: usize,
 ) -> Result<PreviewResult, earshot_core::StoreError> {
     let recent = state.store.recent_messages(ws, last).await?;
-    let scanned = recent.len();
-    let mut matched = 0;
-    let mut samples = Vec::new();
-    for m in recent {
-        let mut post = Post::new(&m.text).with_author(&m.author_external_id);
-        if let Some(h) = &m.author_handle {
-            post = post.with_author(h);
-        }
-        post.channel = Some(m.channel_kind);
-        post.followers = m.author_followers.and_then(|f| u64::try_from(f).ok());
-        post.verified = m.author_verified;
-        if query.matches(&post) {
-            matched += 1;
-            if samples.len() < wanted {
-                samples.push(m);
+    let query = query.clone();
+    // Matching is CPU work: on the blocking pool, within a time budget, so a heavy query
+    // never holds the threads that answer other requests.
+    let work = move || {
+        let started = std::time::Instant::now();
+        let (mut scanned, mut matched, mut samples) = (0, 0, Vec::new());
+        let mut complete = true;
+        for m in recent {
+            if scanned % 64 == 0 && started.elapsed() > PREVIEW_BUDGET {
+                complete = false;
+                break;
+            }
+            scanned += 1;
+            let mut post = Post::new(&m.text).with_author(&m.author_external_id);
+            if let Some(h) = &m.author_handle {
+                post = post.with_author(h);
+            }
+            post.channel = Some(m.channel_kind);
+            post.followers = m.author_followers.and_then(|f| u64::try_from(f).ok());
+            post.verified = m.author_verified;
+            if query.matches(&post) {
+                matched += 1;
+                if samples.len() < wanted {
+                    samples.push(m);
+                }
             }
         }
-    }
-    Ok(PreviewResult {
-        scanned,
-        matched,
-        samples,
-    })
+        PreviewResult {
+            scanned,
+            matched,
+            samples,
+            complete,
+        }
+    };
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| earshot_core::StoreError::Database(format!("the preview failed: {e}").into()))
 }

@@ -575,6 +575,7 @@ async fn topics_are_validated_on_save_and_previewed_on_recent_messages() {
         (Some(4), Some(2))
     );
     assert_eq!(preview["samples"].as_array().unwrap().len(), 1);
+    assert_eq!(preview["complete"], true, "all four within the time budget");
     let (status, body) = app.preview_topic(json!({"query": "\"unclosed"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["column"], 1);
@@ -906,4 +907,57 @@ async fn retention_is_set_per_workspace_or_channel_with_clear_errors() {
     assert_eq!(removed, json!([]));
     let (_, got) = app.retention().await;
     assert_eq!(got, json!([]));
+}
+
+/// Work per request is bounded, and each bound is a clear `422` naming what and where,
+/// before anything is written: a query past 4,096 characters (200,000 `OR` terms once took
+/// 12.8 s to preview), 51 tags in one change (100,000 once held the writer for 20 s and ended
+/// in a 500), a tag past 64 characters, a reply bigger than the 64 KiB a customer's message
+/// may have. What fits still works.
+#[tokio::test]
+async fn requests_past_their_bounds_are_refused_with_the_bound() {
+    let app = spawn_app().await;
+    let huge = vec!["refund"; 200_000].join(" OR ");
+    let started = std::time::Instant::now();
+    let (status, body) = app.preview_topic(json!({ "query": huge })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.to_string().contains("at most 4096"), "{body}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    let (status, _) = app
+        .create_topic(json!({"name": "huge", "query": vec!["refund"; 1_000].join(" OR ")}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let (_, r) = app
+        .post_messages(&json!([message("b1", "cust", "in", None)]))
+        .await;
+    let id = r["results"][0]["conversation_id"].as_i64().unwrap();
+    let many: Vec<String> = (0..51).map(|i| format!("t{i}")).collect();
+    let (status, body) = app.change_tags(id, json!({ "add": many })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.to_string().contains("at most 50"), "{body}");
+    let (status, body) = app
+        .change_tags(id, json!({"add": ["ok", "x".repeat(65)]}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.to_string().contains("add[1]"), "{body}");
+    let (status, body) = app.change_tags(id, json!({"add": ["vip"]})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["tags"],
+        json!(["vip"]),
+        "nothing of the refused changes was kept"
+    );
+
+    let (_, agent) = app
+        .create_agent(json!({"name": "Ana", "email": "ana@acme.test"}))
+        .await;
+    let (status, body) = app
+        .reply(
+            id,
+            json!({"text": "x".repeat(64 * 1024 + 1), "agent_id": agent["id"], "force": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.to_string().contains("64 KiB"), "{body}");
 }

@@ -129,7 +129,8 @@
           }
           box.removeAttribute("aria-invalid");
           out.className = "check ok";
-          out.textContent = "Valid. Matches " + res.matched + " of the last " + res.scanned + " messages.";
+          out.textContent = "Valid. Matches " + res.matched + " of the last " + res.scanned + " messages" +
+            (res.complete === false ? " (the preview's time ran out before the rest)." : ".");
           var list = document.createElement("ul");
           res.samples.forEach(function (s) {
             var li = document.createElement("li");

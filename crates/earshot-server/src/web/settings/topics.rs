@@ -138,7 +138,7 @@ pub(super) async fn check_topic(
     };
     match crate::api::topics::preview_matches(&state, session.user.workspace_id, &query, 1_000, 5).await {
         Ok(r) => Json(json!({
-            "ok": true, "scanned": r.scanned, "matched": r.matched,
+            "ok": true, "scanned": r.scanned, "matched": r.matched, "complete": r.complete,
             "samples": r.samples.iter().map(|s| json!({"id": s.id, "text": s.text, "channel": s.channel_kind,
                 "author": s.author_handle.clone().unwrap_or_else(|| s.author_external_id.clone())})).collect::<Vec<_>>()
         }))
