@@ -98,6 +98,7 @@ impl Admin<'_> {
         name: &str,
         strategy: Option<Strategy>,
     ) -> StoreResult<Team> {
+        bounded("name", name)?;
         let store = &self.pipeline.store;
         let mut team = store.create_team(ws, name).await?;
         if let Some(strategy) = strategy {
@@ -124,6 +125,8 @@ impl Admin<'_> {
 
     /// An agent; with room and online, they take from their team's backlog at once.
     pub async fn create_agent(&self, ws: WorkspaceId, agent: &NewAgent) -> StoreResult<Agent> {
+        bounded("name", &agent.name)?;
+        bounded("email", &agent.email)?;
         let agent = self.pipeline.store.create_agent(ws, agent).await?;
         self.pipeline.workflow.agent_changed(ws, &agent).await?;
         Ok(agent)
@@ -140,4 +143,17 @@ impl Admin<'_> {
         self.pipeline.workflow.agent_changed(ws, &agent).await?;
         Ok(agent)
     }
+}
+
+/// The longest team or agent name (and agent email), the same through the API and the pages.
+pub const MAX_NAME_CHARS: usize = 200;
+
+fn bounded(field: &str, value: &str) -> StoreResult<()> {
+    let n = value.trim().chars().count();
+    if n > MAX_NAME_CHARS {
+        return Err(earshot_core::store::StoreError::Invalid(format!(
+            "`{field}` has {n} characters; at most {MAX_NAME_CHARS}"
+        )));
+    }
+    Ok(())
 }

@@ -921,6 +921,16 @@ async fn admins_manage_people_teams_topics_rules_policies_and_saved_replies() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
+    // The page holds a name to the API's bound (200 characters), whatever the browser sent.
+    let r = app
+        .settings_form(
+            &ana,
+            "teams",
+            &format!("csrf={csrf}&name={}&strategy=round_robin", "b".repeat(201)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("at most 200"), "{}", r.body);
     let r = app.settings_form(&ana, "agents", &format!("csrf={csrf}&name=Dee&email=dee%40acme.test&team_id={}&capacity=3&availability=away&languages=es%2C+en&channels=email&topics=", team.team.id)).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let r = app.settings_form(&ana, "agents", &format!("csrf={csrf}&name=Eve&email=eve%40acme.test&team_id=&capacity=3&availability=online&languages=&channels=pigeon&topics=")).await;
