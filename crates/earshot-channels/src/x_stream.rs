@@ -329,19 +329,24 @@ pub fn decode_line(line: &[u8], account: Option<&str>) -> Line {
 /// X's reconnection schedule ("Handling disconnections"): after a network error, wait
 /// 250 ms longer each time up to 16 s; after an HTTP error, 5 s doubling up to 320 s; after a
 /// `429`, a minute doubling (up to 16 minutes). A stream that delivered something starts the
-/// schedule over; one X closed cleanly is opened again at once.
+/// schedule over; one X closed cleanly is opened again at once — but a stream closed again
+/// and again with nothing delivered waits like a network error, so it never spins.
 #[derive(Debug, Clone, Default)]
 pub struct Backoff {
     network: u32,
     http: u32,
     limited: u32,
+    closed: u32,
 }
 
 impl Backoff {
     /// How long to wait before connecting again after `why`.
     pub fn after(&mut self, why: &Disconnect) -> Duration {
         match why {
-            Disconnect::Closed(_) => Duration::ZERO,
+            Disconnect::Closed(_) => {
+                self.closed += 1;
+                Duration::from_millis(250 * u64::from(self.closed - 1)).min(Duration::from_secs(16))
+            }
             Disconnect::Network(_) => {
                 self.network += 1;
                 Duration::from_millis(250 * u64::from(self.network)).min(Duration::from_secs(16))
