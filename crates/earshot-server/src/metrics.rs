@@ -3,7 +3,8 @@
 //! now (workspaces, SLA clocks running and overdue, webhook calls waiting for the worker, the
 //! outbox by status and delivery, connected channels by connector and status). The SLA and
 //! webhook counts read partial indexes that hold only what they count; the outbox and channel
-//! counts group those whole tables.
+//! counts group those whole tables. The X filtered streams this process holds: connected or
+//! not, posts read, re-deliveries dropped, reconnects, topics left off the rules.
 
 use crate::error::ApiError;
 use crate::AppState;
@@ -129,5 +130,46 @@ async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
             })
             .collect(),
     );
+    let streams = state.channels.stream_states();
+    let per_stream = |f: &dyn Fn(&earshot_engine::channels::StreamState) -> i64| {
+        streams
+            .iter()
+            .map(|(id, s)| (format!("{{channel=\"{}\"}}", id.0), f(s)))
+            .collect::<Vec<_>>()
+    };
+    for (name, help, kind, rows) in [
+        (
+            "earshot_x_stream_connected",
+            "Whether the channel's X filtered stream is connected now (1) or not (0).",
+            "gauge",
+            per_stream(&|s| i64::from(s.connected)),
+        ),
+        (
+            "earshot_x_stream_posts_total",
+            "Posts read from the channel's X stream since this process started.",
+            "counter",
+            per_stream(&|s| s.posts as i64),
+        ),
+        (
+            "earshot_x_stream_redelivered_total",
+            "Posts a reconnect re-delivered, dropped by id.",
+            "counter",
+            per_stream(&|s| s.redelivered as i64),
+        ),
+        (
+            "earshot_x_stream_reconnects_total",
+            "Connections to the X stream opened again after the first.",
+            "counter",
+            per_stream(&|s| s.reconnects as i64),
+        ),
+        (
+            "earshot_x_stream_topics_left_off",
+            "Topics X's rules cannot serve (too broad, too long, past the rule limit).",
+            "gauge",
+            per_stream(&|s| s.topics_left_off.len() as i64),
+        ),
+    ] {
+        gauge(name, help, kind, rows);
+    }
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response())
 }

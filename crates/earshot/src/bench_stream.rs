@@ -643,6 +643,21 @@ mod tests {
             view["settings"]["bearer_token"], "********",
             "masked, never shown"
         );
+        // And on /metrics, for Prometheus.
+        let metrics = reqwest::get(format!("http://{}/metrics", running.addr))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let channel = running.channel.0;
+        assert!(
+            metrics.contains(&format!(
+                "earshot_x_stream_topics_left_off{{channel=\"{channel}\"}} 1"
+            )),
+            "{metrics}"
+        );
+        assert!(metrics.contains("# TYPE earshot_x_stream_posts_total counter"));
 
         let http = reqwest::Client::new();
         let created = http

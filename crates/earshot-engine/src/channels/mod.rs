@@ -114,6 +114,19 @@ impl Channels {
         }
     }
 
+    /// The X streams this process holds, by channel (for `/metrics`).
+    pub fn stream_states(&self) -> Vec<(ChannelId, StreamState)> {
+        let mut all: Vec<(ChannelId, StreamState)> = self
+            .streams
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(id, s)| (*id, s.clone()))
+            .collect();
+        all.sort_by_key(|(id, _)| id.0);
+        all
+    }
+
     pub fn webhook_url(&self, id: ChannelId) -> String {
         format!(
             "{}/webhooks/{}",
