@@ -113,7 +113,7 @@ fn oauth_header(access: &Access, method: &str, url: &str) -> String {
 }
 
 /// An X API error answer sorted by what to do about it; a `429` waits for the reset time.
-fn failure(status: u16, body: &Value, reset: Option<i64>) -> Failure {
+pub(crate) fn failure(status: u16, body: &Value, reset: Option<i64>) -> Failure {
     let detail = body["detail"]
         .as_str()
         .or_else(|| body["title"].as_str())

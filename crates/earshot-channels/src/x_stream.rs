@@ -52,26 +52,17 @@ fn rules_url(access: &Access) -> String {
     format!("{}/2/tweets/search/stream/rules", access.api_base())
 }
 
-/// An error answer of the rules endpoints sorted by what to do about it.
-fn failure(status: u16, body: &Value, reset: Option<&str>) -> Failure {
-    let detail = body["detail"]
-        .as_str()
-        .or_else(|| body["title"].as_str())
-        .or_else(|| body.pointer("/errors/0/message").and_then(Value::as_str))
-        .unwrap_or("no detail");
-    let text = format!("HTTP {status} from the X API: {detail}");
-    match status {
-        401 | 403 => Failure::Reauth(text),
-        429 => match reset
-            .and_then(|r| r.parse::<i64>().ok())
-            .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
-        {
-            Some(until) => Failure::Wait { error: text, until },
-            None => Failure::Transient(text),
-        },
-        s if s >= 500 => Failure::Transient(text),
-        _ => Failure::Rejected(text),
+/// Sends a call to the rules endpoints: its body when the status is 2xx, else the answer
+/// sorted as every X API error is (a `429` waits for `x-rate-limit-reset`).
+async fn rules_call(request: reqwest::RequestBuilder) -> Result<Value, Failure> {
+    let answer = call_with_headers(request, "the X API").await?;
+    if (200..300).contains(&answer.status) {
+        return Ok(answer.body);
     }
+    let reset = answer
+        .header("x-rate-limit-reset")
+        .and_then(|v| v.parse().ok());
+    Err(crate::x_api::failure(answer.status, &answer.body, reset))
 }
 
 /// The stream's rules now.
@@ -79,18 +70,12 @@ pub async fn list_rules(
     http: &reqwest::Client,
     access: &Access,
 ) -> Result<Vec<StreamRule>, Failure> {
-    let request = http
-        .get(rules_url(access))
-        .header(reqwest::header::AUTHORIZATION, bearer(access));
-    let answer = call_with_headers(request, "the X API").await?;
-    if answer.status != 200 {
-        return Err(failure(
-            answer.status,
-            &answer.body,
-            answer.header("x-rate-limit-reset"),
-        ));
-    }
-    Ok(answer.body["data"]
+    let body = rules_call(
+        http.get(rules_url(access))
+            .header(reqwest::header::AUTHORIZATION, bearer(access)),
+    )
+    .await?;
+    Ok(body["data"]
         .as_array()
         .into_iter()
         .flatten()
@@ -113,48 +98,31 @@ pub async fn change_rules(
 ) -> Result<RuleChange, Failure> {
     let mut change = RuleChange::default();
     let post = |body: Value| {
-        let request = http
-            .post(rules_url(access))
-            .header(reqwest::header::AUTHORIZATION, bearer(access))
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body.to_string());
-        call_with_headers(request, "the X API")
+        rules_call(
+            http.post(rules_url(access))
+                .header(reqwest::header::AUTHORIZATION, bearer(access))
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.to_string()),
+        )
+    };
+    let count = |body: &Value, what: &str| {
+        body.pointer(&format!("/meta/summary/{what}"))
+            .and_then(Value::as_u64)
+            .unwrap_or(0) as usize
     };
     // X takes up to 1,000 ids or rules per request.
     for ids in delete.chunks(1_000) {
-        let answer = post(json!({"delete": {"ids": ids}})).await?;
-        if answer.status != 200 {
-            return Err(failure(
-                answer.status,
-                &answer.body,
-                answer.header("x-rate-limit-reset"),
-            ));
-        }
-        change.deleted += answer
-            .body
-            .pointer("/meta/summary/deleted")
-            .and_then(Value::as_u64)
-            .unwrap_or(0) as usize;
+        let body = post(json!({"delete": {"ids": ids}})).await?;
+        change.deleted += count(&body, "deleted");
     }
     for values in add.chunks(1_000) {
         let rules: Vec<Value> = values
             .iter()
             .map(|v| json!({"value": v, "tag": TAG}))
             .collect();
-        let answer = post(json!({"add": rules})).await?;
-        if !(200..300).contains(&answer.status) {
-            return Err(failure(
-                answer.status,
-                &answer.body,
-                answer.header("x-rate-limit-reset"),
-            ));
-        }
-        change.created += answer
-            .body
-            .pointer("/meta/summary/created")
-            .and_then(Value::as_u64)
-            .unwrap_or(0) as usize;
-        for e in answer.body["errors"].as_array().into_iter().flatten() {
+        let body = post(json!({"add": rules})).await?;
+        change.created += count(&body, "created");
+        for e in body["errors"].as_array().into_iter().flatten() {
             let value = e["value"].as_str().unwrap_or("").to_string();
             let reason = e["title"]
                 .as_str()
