@@ -4,6 +4,7 @@
 //! record was rejected, with where it was (a line, or a path inside a JSON document). A bad
 //! record never stops the others.
 
+pub mod cursors;
 pub mod discourse;
 pub mod email;
 pub mod feed;
@@ -11,11 +12,13 @@ pub mod guard;
 pub mod mailbox;
 pub mod mastodon;
 pub mod mastodon_api;
+pub mod mastodon_listen;
 pub mod messenger;
 pub mod normalized;
 pub mod outbound;
 pub mod reddit;
 pub mod reddit_api;
+pub mod reddit_listen;
 pub mod secrets;
 pub mod send;
 pub mod shopify;

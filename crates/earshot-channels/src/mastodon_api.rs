@@ -2,7 +2,8 @@
 //! cursor (`GET /api/v1/notifications?types[]=mention`, the endpoint Mastodon documents for
 //! catching up after a disconnect), and replies (`POST /api/v1/statuses` with
 //! `in_reply_to_id`, the customer's visibility, and an `Idempotency-Key`, so a retried send
-//! never posts twice).
+//! never posts twice). A channel that listens reads its public timelines in the same poll
+//! ([`crate::mastodon_listen`]).
 
 use crate::send::{call_with_headers, Accepted, Access, Failure, Outgoing, Polled};
 use serde_json::{json, Value};
@@ -71,8 +72,34 @@ pub async fn mentions_since(
     })
 }
 
+/// One read of the account: its mentions, then each public timeline it listens to
+/// ([`crate::mastodon_listen`]), every source from its own position in the channel's cursor.
+pub async fn poll(
+    http: &reqwest::Client,
+    access: &Access,
+    account: &str,
+    cursor: Option<&str>,
+) -> Result<Polled, Failure> {
+    let mut cursors = crate::cursors::Cursors::parse(cursor);
+    let inbox = mentions_since(http, access, account, cursors.get(crate::cursors::INBOX)).await?;
+    cursors.set(crate::cursors::INBOX, inbox.cursor);
+    let mut records = inbox.records;
+    for timeline in crate::mastodon_listen::timelines(access) {
+        let key = timeline.key();
+        let page =
+            crate::mastodon_listen::since(http, access, account, &timeline, cursors.get(&key))
+                .await?;
+        records.extend(page.records);
+        cursors.set(&key, page.cursor);
+    }
+    Ok(Polled {
+        records,
+        cursor: cursors.encode(),
+    })
+}
+
 /// An error answer sorted by what to do about it; a `429` waits for `X-RateLimit-Reset`.
-fn failure(status: u16, body: &Value, reset: Option<&str>) -> Failure {
+pub(crate) fn failure(status: u16, body: &Value, reset: Option<&str>) -> Failure {
     let text = format!(
         "HTTP {status} from Mastodon: {}",
         body.get("error")
@@ -175,18 +202,31 @@ pub async fn streaming_base(http: &reqwest::Client, access: &Access) -> String {
     base
 }
 
-/// Holds the account's notification stream (`GET /api/v1/streaming/user/notification`,
-/// server-sent events) for up to [`STREAM_FOR`], calling `mention` for every `notification`
-/// event (the poller then reads the catch-up endpoint: the stream only wakes it). Heartbeats
-/// (`:` comment lines) keep it open. Ends when the server closes it or the time is up.
-pub async fn stream_notifications(
+/// The streams that announce what the account's poll would read: its notifications, and
+/// each public timeline it listens to.
+pub fn streams(access: &Access) -> Vec<String> {
+    std::iter::once("/api/v1/streaming/user/notification".to_string())
+        .chain(
+            crate::mastodon_listen::timelines(access)
+                .iter()
+                .map(|t| t.stream()),
+        )
+        .collect()
+}
+
+/// Holds one of the account's streams (`path` under the streaming host, server-sent events)
+/// for up to [`STREAM_FOR`], calling `wake` for every `notification` or `update` event (the
+/// poller then reads the catch-up endpoints: the stream only wakes it). Heartbeats (`:`
+/// comment lines) keep it open. Ends when the server closes it or the time is up.
+pub async fn stream_events(
     http: &reqwest::Client,
     access: &Access,
     streaming: &str,
-    mut mention: impl FnMut(),
+    path: &str,
+    mut wake: impl FnMut(),
 ) -> Result<(), Failure> {
     let mut response = http
-        .get(format!("{streaming}/api/v1/streaming/user/notification"))
+        .get(format!("{streaming}{path}"))
         .bearer_auth(access.get("access_token"))
         .header(reqwest::header::ACCEPT, "text/event-stream")
         .timeout(STREAM_FOR)
@@ -210,9 +250,11 @@ pub async fn stream_notifications(
         // Events end with a blank line.
         while let Some(end) = pending.find("\n\n") {
             let event: String = pending.drain(..end + 2).collect();
-            let is_notification = event.lines().any(|l| l.trim() == "event: notification");
-            if is_notification {
-                mention();
+            let news = event
+                .lines()
+                .any(|l| matches!(l.trim(), "event: notification" | "event: update"));
+            if news {
+                wake();
             }
         }
     }

@@ -84,7 +84,7 @@ fn listing(l: &Value, at: &str, account: &str, out: &mut Vec<Decoded>) {
     }
 }
 
-fn message(kind: &str, d: &Value, account: &str) -> Result<Inbound, Reject> {
+pub(crate) fn message(kind: &str, d: &Value, account: &str) -> Result<Inbound, Reject> {
     let text = |k: &str| d.get(k).and_then(Value::as_str);
     let name = text("name").ok_or_else(|| Reject::new("missing_field", "`name` is missing"))?;
     let author =

@@ -2,7 +2,8 @@
 //! password): its inbox polled — comment and post replies, username mentions, private
 //! messages — and replies with `POST /api/comment`. Every request carries a unique
 //! User-Agent, as Reddit's API rules require, and the `X-Ratelimit-*` headers are read: an
-//! exhausted allowance waits for its reset instead of failing.
+//! exhausted allowance waits for its reset instead of failing. A channel that listens reads
+//! its subreddits in the same poll ([`crate::reddit_listen`]).
 
 use crate::send::{Accepted, Access, Failure, Outgoing, Polled};
 use crate::Decoded;
@@ -115,7 +116,7 @@ async fn token(http: &reqwest::Client, access: &Access) -> Result<String, Failur
 
 /// An authorized request's answer: status, JSON body, and the rate-limit wait if the
 /// allowance is spent. A `401` (an expired token) is retried once with a fresh token.
-async fn authorized(
+pub(crate) async fn authorized(
     http: &reqwest::Client,
     access: &Access,
     build: impl Fn(&str) -> reqwest::RequestBuilder,
@@ -144,6 +145,36 @@ async fn authorized(
         return Ok((status, body));
     }
     Err(Failure::Reauth("Reddit refused a fresh token (401)".into()))
+}
+
+/// One read of the account: its inbox, then each subreddit listing it listens to
+/// ([`crate::reddit_listen`]), every source from its own position in the channel's cursor.
+pub async fn poll(
+    http: &reqwest::Client,
+    access: &Access,
+    account: &str,
+    cursor: Option<&str>,
+) -> Result<Polled, Failure> {
+    let mut cursors = crate::cursors::Cursors::parse(cursor);
+    let inbox = inbox_since(http, access, account, cursors.get(crate::cursors::INBOX)).await?;
+    cursors.set(crate::cursors::INBOX, inbox.cursor);
+    let mut records = inbox.records;
+    for listing in crate::reddit_listen::listings(access) {
+        let page = crate::reddit_listen::since(
+            http,
+            access,
+            account,
+            &listing,
+            cursors.get(listing.key()),
+        )
+        .await?;
+        records.extend(page.records);
+        cursors.set(listing.key(), page.cursor);
+    }
+    Ok(Polled {
+        records,
+        cursor: cursors.encode(),
+    })
 }
 
 /// The inbox things newer than `cursor` (Unix seconds of the newest one stored; everything on
@@ -190,7 +221,7 @@ pub async fn inbox_since(
     })
 }
 
-fn failure(status: u16, body: &Value) -> Failure {
+pub(crate) fn failure(status: u16, body: &Value) -> Failure {
     let text = format!(
         "HTTP {status} from Reddit: {}",
         body.get("message")

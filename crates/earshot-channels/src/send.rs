@@ -103,10 +103,8 @@ pub async fn poll(
     cursor: Option<&str>,
 ) -> Result<Polled, Failure> {
     match access.connector {
-        Connector::Mastodon => {
-            crate::mastodon_api::mentions_since(http, access, account, cursor).await
-        }
-        Connector::Reddit => crate::reddit_api::inbox_since(http, access, account, cursor).await,
+        Connector::Mastodon => crate::mastodon_api::poll(http, access, account, cursor).await,
+        Connector::Reddit => crate::reddit_api::poll(http, access, account, cursor).await,
         Connector::Feed => crate::feed::poll(http, access, account, cursor).await,
         other => Err(Failure::Rejected(format!(
             "{other} channels are not polled"

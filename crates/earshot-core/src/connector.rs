@@ -112,6 +112,8 @@ const MASTODON: &[Setting] = &[
     field("instance_url", false, true),
     field("access_token", true, true),
     field("poll_seconds", false, false),
+    field("hashtags", false, false),
+    field("public_timeline", false, false),
 ];
 const REDDIT: &[Setting] = &[
     field("client_id", false, true),
@@ -119,6 +121,8 @@ const REDDIT: &[Setting] = &[
     field("username", false, true),
     field("password", true, true),
     field("poll_seconds", false, false),
+    field("subreddits", false, false),
+    field("search", false, false),
     field("api_base", false, false),
 ];
 const FEED: &[Setting] = &[

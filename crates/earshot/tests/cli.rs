@@ -2279,6 +2279,32 @@ fn reddit_answer(call: &ApiCall, _n: usize) -> (u16, serde_json::Value) {
             serde_json::json!({"json": {"errors": [], "data": {"things": [{"kind": "t1", "data": {"name": "t1_reply1", "id": "reply1"}}]}}}),
         );
     }
+    // The subreddit a listening channel names: its search (newest first) and its comments.
+    if call
+        .path
+        .starts_with("/r/gadgets/search?q=acme&restrict_sr=1&sort=new")
+    {
+        return (
+            200,
+            serde_json::json!({"kind": "Listing", "data": {"after": null, "children": [
+            {"kind": "t3", "data": {"name": "t3_p2", "author": "lee", "created_utc": 1764669700.0, "subreddit": "gadgets",
+              "title": "Acme X2 vs the rest: a comparison", "selftext": "Specs side by side.", "permalink": "/r/gadgets/comments/p2/"}},
+            {"kind": "t3", "data": {"name": "t3_p1", "author": "kim", "created_utc": 1764669500.0, "subreddit": "gadgets",
+              "title": "Acme X2 refund nightmare", "selftext": "Six weeks and no refund.", "permalink": "/r/gadgets/comments/p1/"}}]}}),
+        );
+    }
+    if call.path.starts_with("/r/gadgets/comments?") {
+        return (
+            200,
+            serde_json::json!({"kind": "Listing", "data": {"after": null, "children": [
+            {"kind": "t1", "data": {"name": "t1_c3", "author": "acme_care", "created_utc": 1764669900.0, "parent_id": "t3_p1",
+              "body": "Sorry to hear this, please DM us.", "link_id": "t3_p1"}},
+            {"kind": "t1", "data": {"name": "t1_c2", "author": "sam", "created_utc": 1764669800.0, "parent_id": "t3_p1",
+              "body": "u/acme_care can you look at this?", "link_id": "t3_p1"}},
+            {"kind": "t1", "data": {"name": "t1_c1", "author": "ray", "created_utc": 1764669600.0, "parent_id": "t3_p1",
+              "body": "Same here, my refund took two months.", "link_id": "t3_p1"}}]}}),
+        );
+    }
     (
         404,
         serde_json::json!({"message": "Not Found", "error": 404}),
@@ -2361,6 +2387,76 @@ fn a_reddit_inbox_is_polled_once_and_answered_with_a_comment() {
         "{}",
         posted.text
     );
+}
+
+/// A Reddit channel that also listens to a subreddit's search and comments, against a
+/// running `serve`: the post and comment that match a topic are stored (the comment in the
+/// post's thread), the other post is counted for share of voice, the account's own comment and
+/// the comment naming the account (an inbox mention) are not heard twice; across a restart
+/// nothing is stored again.
+#[test]
+fn a_subreddit_is_listened_to_beside_the_inbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, addr, token, url) = serve_with_token(dir.path(), "subreddit.db");
+    let args = ["--database", url.as_str(), "serve", "--bind", "127.0.0.1:0"];
+    let topic = br#"{"name": "Refunds", "query": "refund"}"#;
+    let (status, body) = http(&addr, "POST", "/api/v1/topics", Some(&token), topic);
+    assert_eq!(status, 201, "{body}");
+    let (api, calls) = fake_api(reddit_answer);
+    let channel = serde_json::json!({"kind": "reddit", "name": "acme_care", "settings": {
+        "client_id": "app-id", "client_secret": "app-secret", "username": "acme_care",
+        "password": "hunter2", "poll_seconds": "1", "api_base": api,
+        "subreddits": "r/Gadgets", "search": "acme"}});
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/api/v1/channels",
+        Some(&token),
+        channel.to_string().as_bytes(),
+    );
+    assert_eq!(status, 201, "{body}");
+    // The inbox's mention and private message, the matching post and its comment.
+    let conversations = wait_for_channel_messages(&addr, &token, "reddit", 4);
+    assert_eq!(
+        conversations.len(),
+        3,
+        "the comment joins its post's thread"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (_, voice) = http(
+            &addr,
+            "GET",
+            "/api/v1/reports/share-of-voice?from=2025-12-01&to=2025-12-03",
+            Some(&token),
+            b"",
+        );
+        let voice: serde_json::Value = serde_json::from_str(&voice).unwrap();
+        if voice["sources"][0]["unmatched"] == 1 {
+            // The post, its comment, and the inbox's private message about a refund.
+            assert_eq!(voice["sources"][0]["matched"], 3, "{voice}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{voice}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    drop(server);
+    let (_server, addr) = spawn(dir.path(), &args, "listening on http://");
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    wait_for_channel_messages(&addr, &token, "reddit", 4);
+    let calls = calls.lock().unwrap();
+    assert!(
+        calls
+            .iter()
+            .filter(|c| c.path.starts_with("/r/gadgets/comments?"))
+            .count()
+            >= 2,
+        "the comments are read again after the restart"
+    );
+    assert!(calls.iter().all(|c| c
+        .headers
+        .get("user-agent")
+        .is_some_and(|ua| ua.ends_with("(by /u/acme_care)"))));
 }
 
 /// A review site's RSS feed as a web server serves it: `ETag: "v1"`, and `304` to a reader
@@ -2546,6 +2642,180 @@ fn a_mastodon_stream_wakes_the_poller_within_seconds() {
     );
     assert_eq!(status, 201, "{body}");
     // The first poll at start, then the stream's event: two mentions, well within the hour.
+    wait_for_channel_messages(&addr, &token, "mastodon", 2);
+}
+
+/// A Mastodon instance with a busy hashtag: `#acme`'s timeline holds a customer's complaint,
+/// a post about something else, the brand's own post and a post mentioning the brand (read as
+/// a mention, so not a listening post); 3 seconds after the hashtag's stream is opened it
+/// announces a second complaint (`update`), which the timeline then holds too. Every request's
+/// path is kept.
+fn fake_listening_mastodon() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let streamed = std::sync::Arc::new(AtomicBool::new(false));
+    let paths: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+    let seen = paths.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let (streamed, seen) = (streamed.clone(), seen.clone());
+            std::thread::spawn(move || {
+                let path = read_request(&stream).path;
+                seen.lock().unwrap().push(path.clone());
+                let status = |id: &str, acct: &str, text: &str, mentions: serde_json::Value| {
+                    serde_json::json!({"id": id, "created_at": "2026-12-02T10:00:00.000Z", "visibility": "public",
+                        "url": format!("https://example.social/@{acct}/{id}"), "mentions": mentions,
+                        "content": format!("<p>{text}</p>"), "account": {"id": acct, "acct": acct, "followers_count": 40}})
+                };
+                let json = |v: serde_json::Value| {
+                    let v = v.to_string();
+                    format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{v}", v.len())
+                };
+                if path.starts_with("/api/v1/streaming/hashtag?tag=acme") {
+                    let _ = stream.write_all(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n:thump\n\n",
+                    );
+                    std::thread::sleep(std::time::Duration::from_secs(3));
+                    streamed.store(true, Ordering::SeqCst);
+                    let _ = stream.write_all(b"event: update\ndata: {\"id\": \"205\"}\n\n");
+                    std::thread::sleep(std::time::Duration::from_secs(60));
+                } else if path.starts_with("/api/v1/streaming/") {
+                    let _ = stream.write_all(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n:thump\n\n",
+                    );
+                    std::thread::sleep(std::time::Duration::from_secs(60));
+                } else if path.starts_with("/api/v1/timelines/tag/acme") {
+                    // Newest first, as Mastodon answers; `min_id` leaves out what is older.
+                    let mut list = vec![
+                        status(
+                            "204",
+                            "acme",
+                            "our #acme sale starts today",
+                            serde_json::json!([]),
+                        ),
+                        status(
+                            "203",
+                            "sam",
+                            "@acme where is my order? #acme",
+                            serde_json::json!([{"acct": "acme", "username": "acme"}]),
+                        ),
+                        status(
+                            "202",
+                            "lee",
+                            "loving the #acme hiking trip photos",
+                            serde_json::json!([]),
+                        ),
+                        status(
+                            "201",
+                            "kim",
+                            "still no refund from #acme after a month",
+                            serde_json::json!([]),
+                        ),
+                    ];
+                    if streamed.load(Ordering::SeqCst) {
+                        list.insert(
+                            0,
+                            status(
+                                "205",
+                                "ray",
+                                "#acme refund denied again",
+                                serde_json::json!([]),
+                            ),
+                        );
+                    }
+                    let after = path
+                        .split("min_id=")
+                        .nth(1)
+                        .map(|m| m.split('&').next().unwrap_or("").to_string());
+                    if let Some(after) = after {
+                        list.retain(|s| s["id"].as_str().unwrap() > after.as_str());
+                    }
+                    let _ = stream.write_all(json(serde_json::Value::Array(list)).as_bytes());
+                } else if path.starts_with("/api/v1/notifications") {
+                    let _ = stream.write_all(json(serde_json::json!([])).as_bytes());
+                } else {
+                    let _ = stream.write_all(
+                        json(serde_json::json!({"error": "Record not found"})).as_bytes(),
+                    );
+                }
+            });
+        }
+    });
+    (base, paths)
+}
+
+/// A Mastodon channel listening to a hashtag against a running `serve`: the hashtag's posts
+/// that match a topic become conversations, the others are counted for share of voice, the
+/// brand's own post and a post mentioning the brand are no listening posts; a post the
+/// hashtag's stream announces is read within seconds although polls are an hour apart; after
+/// a restart the timeline is read from its kept position, and nothing is stored twice.
+#[test]
+fn a_mastodon_hashtag_is_listened_to_through_its_stream_and_timeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, addr, token, url) = serve_with_token(dir.path(), "tags.db");
+    let args = ["--database", url.as_str(), "serve", "--bind", "127.0.0.1:0"];
+    let topic = br#"{"name": "Refunds", "query": "refund"}"#;
+    let (status, body) = http(&addr, "POST", "/api/v1/topics", Some(&token), topic);
+    assert_eq!(status, 201, "{body}");
+    let (instance, paths) = fake_listening_mastodon();
+    let bad = serde_json::json!({"kind": "mastodon", "name": "acme", "settings": {
+        "instance_url": instance, "access_token": "t", "hashtags": "acme, acme-care"}});
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/api/v1/channels",
+        Some(&token),
+        bad.to_string().as_bytes(),
+    );
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body.contains("settings.hashtags") && body.contains("`acme-care`"),
+        "{body}"
+    );
+    let channel = serde_json::json!({"kind": "mastodon", "name": "acme", "settings": {
+        "instance_url": instance, "access_token": "t", "poll_seconds": "3600", "hashtags": "#Acme"}});
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/api/v1/channels",
+        Some(&token),
+        channel.to_string().as_bytes(),
+    );
+    assert_eq!(status, 201, "{body}");
+    // Kim's complaint at the first poll, Ray's after the stream's `update`.
+    wait_for_channel_messages(&addr, &token, "mastodon", 2);
+    let (_, voice) = http(
+        &addr,
+        "GET",
+        "/api/v1/reports/share-of-voice?from=2026-12-02&to=2026-12-02",
+        Some(&token),
+        b"",
+    );
+    let voice: serde_json::Value = serde_json::from_str(&voice).unwrap();
+    // The account's channel: what it hears and what is said to it.
+    let source = &voice["sources"][0];
+    assert_eq!(source["name"], "acme", "{voice}");
+    assert_eq!(source["matched"], 2, "{voice}");
+    // Only the hiking post: the brand's own post and the one mentioning it are not heard here.
+    assert_eq!(source["unmatched"], 1, "{voice}");
+    drop(server);
+
+    let (_server, addr) = spawn(dir.path(), &args, "listening on http://");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !paths
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|p| p.starts_with("/api/v1/timelines/tag/acme") && p.contains("min_id=205"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the hashtag was not read from its kept position after the restart: {:?}",
+            paths.lock().unwrap()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
     wait_for_channel_messages(&addr, &token, "mastodon", 2);
 }
 

@@ -467,6 +467,35 @@ impl Channels {
                 {
                     problems.push((path, format!("must be a whole number above 0, not `{v}`")));
                 }
+                Some(Value::String(v)) if s.name == "hashtags" => {
+                    match earshot_channels::mastodon_listen::parse_hashtags(v) {
+                        Ok(tags) => {
+                            plain.insert(s.name.into(), Value::String(tags.join(", ")));
+                        }
+                        Err(e) => problems.push((path, e)),
+                    }
+                }
+                Some(Value::String(v)) if s.name == "public_timeline" => {
+                    if let Err(e) = earshot_channels::mastodon_listen::parse_public(v) {
+                        problems.push((path, e));
+                    } else {
+                        plain.insert(s.name.into(), Value::String(v.trim().to_lowercase()));
+                    }
+                }
+                Some(Value::String(v)) if s.name == "subreddits" => {
+                    match earshot_channels::reddit_listen::parse_subreddits(v) {
+                        Ok(subs) => {
+                            plain.insert(s.name.into(), Value::String(subs.join("+")));
+                        }
+                        Err(e) => problems.push((path, e)),
+                    }
+                }
+                Some(Value::String(v)) if s.name == "search" && v.chars().count() > 512 => {
+                    problems.push((
+                        path,
+                        "must be at most 512 characters (Reddit's limit)".into(),
+                    ));
+                }
                 Some(Value::String(v)) if s.name == "address" && !v.contains('@') => {
                     problems.push((path, "must be an email address".into()));
                 }

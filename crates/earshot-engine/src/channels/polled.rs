@@ -1,11 +1,12 @@
-//! The poller of the networks Earshot reads through their APIs (Mastodon's mentions, a
-//! Reddit inbox): what each connected account received after the channel's cursor (kept in
-//! the store: Mastodon's newest notification id, Reddit's newest thing's time) is read,
-//! decoded and fed through the pipeline; the cursor moves only after the batch is committed,
-//! so a stop or a lost connection never skips a message, and one read twice is a duplicate
-//! by its platform id. Each account is read at start and every `poll_seconds` (default 30);
-//! a Mastodon account also as soon as its notification stream says something came (a
-//! watcher per channel holds the streaming API's server-sent events and wakes the poller:
+//! The poller of the networks Earshot reads through their APIs (Mastodon's mentions and the
+//! hashtags it listens to, a Reddit inbox and the subreddits it listens to, feeds): what each
+//! connected account received after the channel's cursor (kept in the store, one position per
+//! source: see `earshot_channels::cursors`) is read, decoded and fed through the pipeline; the
+//! cursor moves only after the batch is committed, so a stop or a lost connection never skips
+//! a message, and one read twice is a duplicate by its platform id. Each account is read at
+//! start and every `poll_seconds` (default 30); a Mastodon account also as soon as one of its
+//! streams says something came (a watcher per channel holds the streaming API's server-sent
+//! events — its notifications and each public timeline it listens to — and wakes the poller:
 //! the stream only wakes, the catch-up read stays the one path that fetches, so a missed or
 //! spurious event costs nothing but a poll).
 
@@ -31,11 +32,33 @@ pub struct NetworkPoller {
     pipeline: Arc<Pipeline>,
 }
 
-/// Holds a Mastodon account's notification stream and wakes the poller on each
-/// notification, reconnecting with a growing pause after failures.
+/// Holds a Mastodon account's streams (its notifications, and the public timelines it
+/// listens to: one connection each, as Mastodon serves server-sent events one stream per
+/// request) and wakes the poller on each event, each stream reconnecting with a growing pause
+/// after failures. Stopping the watcher stops them all.
 async fn watch(
     http: reqwest::Client,
     access: earshot_channels::send::Access,
+    id: ChannelId,
+    wake: tokio::sync::mpsc::Sender<ChannelId>,
+) {
+    let mut streams = tokio::task::JoinSet::new();
+    for path in earshot_channels::mastodon_api::streams(&access) {
+        streams.spawn(watch_one(
+            http.clone(),
+            access.clone(),
+            path,
+            id,
+            wake.clone(),
+        ));
+    }
+    while streams.join_next().await.is_some() {}
+}
+
+async fn watch_one(
+    http: reqwest::Client,
+    access: earshot_channels::send::Access,
+    path: String,
     id: ChannelId,
     wake: tokio::sync::mpsc::Sender<ChannelId>,
 ) {
@@ -43,10 +66,11 @@ async fn watch(
     loop {
         let streaming = earshot_channels::mastodon_api::streaming_base(&http, &access).await;
         let woke = std::sync::atomic::AtomicBool::new(false);
-        let result = earshot_channels::mastodon_api::stream_notifications(
+        let result = earshot_channels::mastodon_api::stream_events(
             &http,
             &access,
             &streaming,
+            &path,
             || {
                 woke.store(true, std::sync::atomic::Ordering::SeqCst);
                 let _ = wake.try_send(id);
@@ -56,7 +80,7 @@ async fn watch(
         match result {
             Ok(()) => backoff = Duration::from_secs(5),
             Err(e) => {
-                tracing::debug!(channel = id.0, error = ?e, "Mastodon stream failed; polling covers it, trying again later");
+                tracing::debug!(channel = id.0, %path, error = ?e, "Mastodon stream failed; polling covers it, trying again later");
                 if !woke.load(std::sync::atomic::Ordering::SeqCst) {
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
