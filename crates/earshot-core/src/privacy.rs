@@ -52,6 +52,9 @@ pub struct RetentionPolicy {
 pub struct RetentionPass {
     pub messages: u64,
     pub conversations: u64,
+    /// Unmatched listening posts whose words were forgotten (kept a week, or less under a
+    /// shorter policy; their counts stay for share of voice).
+    pub heard: u64,
     /// The batch was full: more is due at once.
     pub more: bool,
 }

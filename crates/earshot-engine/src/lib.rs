@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod channels;
+pub mod heard;
 pub mod ingest;
 pub mod live;
 pub mod orders;

@@ -90,6 +90,30 @@ impl Pipeline {
         ws: WorkspaceId,
         batch: &[Inbound],
     ) -> StoreResult<Vec<Annotations>> {
+        self.annotate_with(ws, batch, false).await
+    }
+
+    /// Opens a conversation from a listening post that matched no topic, because an agent
+    /// chose it (`GET /api/v1/listening/heard` lists them): the post goes through every stage
+    /// as if a topic had matched — understood, prioritized, decided on by the rules — and is
+    /// stored in its channel's thread. Opening it again finds what the first time stored
+    /// (`Duplicate`).
+    pub async fn open_heard(&self, ws: WorkspaceId, post: &Inbound) -> StoreResult<IngestOutcome> {
+        let batch = std::slice::from_ref(post);
+        let annotations = self.annotate_with(ws, batch, true).await?;
+        let outcomes = self.store_annotated(ws, batch, &annotations).await?;
+        Ok(outcomes
+            .into_iter()
+            .next()
+            .expect("one outcome per message"))
+    }
+
+    async fn annotate_with(
+        &self,
+        ws: WorkspaceId,
+        batch: &[Inbound],
+        opened_by_agent: bool,
+    ) -> StoreResult<Vec<Annotations>> {
         let matcher = self.listen.matcher(self.store.as_ref(), ws).await?;
         // Dedupe: messages already stored (a resent batch, a platform's redelivery) get no
         // work at all; the store reports them as duplicates. Without listening or enrich
@@ -120,6 +144,7 @@ impl Pipeline {
                 },
                 enrichment: None,
                 priority: None,
+                opened_by_agent,
             })
             .collect();
         if let Some(u) = &self.enrich {
@@ -130,7 +155,8 @@ impl Pipeline {
                     !stored[i]
                         && batch[i].direction == Direction::In
                         && !(batch[i].source == ChannelRole::Listening
-                            && annotations[i].topics.is_empty())
+                            && annotations[i].topics.is_empty()
+                            && !annotations[i].opened_by_agent)
                 })
                 .collect();
             let texts: Vec<(String, Option<earshot_nlp::language::Language>)> = wanted

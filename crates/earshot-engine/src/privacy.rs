@@ -80,6 +80,23 @@ async fn export_document(store: &dyn Store, ws: WorkspaceId, id: ContactId) -> S
         }
     }
     conversations.sort_by_key(|c| c.id);
+    // What they said in listening posts that matched no topic (kept a week after it was heard).
+    let heard = store
+        .heard_posts(
+            ws,
+            &earshot_core::store::HeardFilter {
+                authors: Some(
+                    profile
+                        .identities
+                        .iter()
+                        .map(|i| i.external_id.clone())
+                        .collect(),
+                ),
+                limit: 500,
+                ..Default::default()
+            },
+        )
+        .await?;
     let mut messages_total = 0;
     let mut channels = std::collections::BTreeSet::new();
     let mut out = Vec::with_capacity(conversations.len());
@@ -138,5 +155,6 @@ async fn export_document(store: &dyn Store, ws: WorkspaceId, id: ContactId) -> S
         "order_summary": order_summary,
         "merges": merges,
         "conversations": out,
+        "heard": heard,
     }))
 }

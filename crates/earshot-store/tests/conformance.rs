@@ -842,6 +842,84 @@ async fn matched_topics_are_recorded_and_unmatched_listening_posts_only_counted(
         assert_eq!(again[2], IngestOutcome::Counted);
         assert!(matches!(again[1], IngestOutcome::Duplicate { .. }));
         assert_eq!(s.unmatched_listening_counts(ws).await.unwrap()[0].1, 1);
+
+        // What the unmatched post said is kept for agents, once, searchable by its words and
+        // source, in its workspace only.
+        let all = earshot_core::store::HeardFilter {
+            limit: 10,
+            ..Default::default()
+        };
+        let heard = s.heard_posts(ws, &all).await.unwrap();
+        assert_eq!(heard.len(), 1, "{}", b.name);
+        assert_eq!(heard[0].external_id, "l2");
+        assert_eq!(heard[0].channel_id, listening);
+        assert_eq!(heard[0].sent_at, at(2));
+        assert_eq!(heard[0].post, batch[2], "the post as it came: {}", b.name);
+        let words = |w: &str| earshot_core::store::HeardFilter {
+            text: Some(w.into()),
+            ..all.clone()
+        };
+        let text = batch[2].text.to_uppercase();
+        assert_eq!(s.heard_posts(ws, &words(&text)).await.unwrap().len(), 1);
+        assert!(s
+            .heard_posts(ws, &words("nowhere_50%"))
+            .await
+            .unwrap()
+            .is_empty());
+        let elsewhere = earshot_core::store::HeardFilter {
+            channel: Some(earshot_core::ChannelId(listening.0 + 1000)),
+            ..all.clone()
+        };
+        assert!(s.heard_posts(ws, &elsewhere).await.unwrap().is_empty());
+        assert!(s.heard_posts(other, &all).await.unwrap().is_empty());
+        assert!(s
+            .heard_post(other, listening, "l2")
+            .await
+            .unwrap()
+            .is_none());
+        assert_eq!(
+            s.heard_post(ws, listening, "l2")
+                .await
+                .unwrap()
+                .unwrap()
+                .post,
+            batch[2]
+        );
+        // An agent opens a conversation from it: stored in its channel although no topic
+        // matched; opening it again finds the same message.
+        let opened = Annotations {
+            opened_by_agent: true,
+            ..Annotations::default()
+        };
+        let out = s
+            .ingest_annotated(ws, &batch[2..], std::slice::from_ref(&opened))
+            .await
+            .unwrap();
+        let (noise_id, _, _) = stored(&out[0]);
+        assert_eq!(s.counts(ws).await.unwrap().conversations, 3, "{}", b.name);
+        let out = s
+            .ingest_annotated(ws, &batch[2..], std::slice::from_ref(&opened))
+            .await
+            .unwrap();
+        assert_eq!(
+            out[0],
+            IngestOutcome::Duplicate {
+                message_id: noise_id
+            }
+        );
+        assert_eq!(
+            s.unmatched_listening_counts(ws).await.unwrap()[0].1,
+            1,
+            "share of voice still counts it once, as heard"
+        );
+        // A week after it was heard, its words are forgotten; its count stays.
+        let pass = s
+            .apply_retention(Utc::now() + Duration::days(8), 100)
+            .await
+            .unwrap();
+        assert_eq!(pass.heard, 1, "{}", b.name);
+        assert!(s.heard_posts(ws, &all).await.unwrap().is_empty());
+        assert_eq!(s.unmatched_listening_counts(ws).await.unwrap()[0].1, 1);
         assert!(
             s.ingest_annotated(ws, &batch, &annotations[..1])
                 .await
@@ -2378,6 +2456,7 @@ async fn the_inbox_and_the_dashboard_read_what_ingest_and_changes_wrote() {
                 label: "high".into(),
                 parts: Vec::new(),
             }),
+            opened_by_agent: false,
         }
     };
     for b in backends().await {
@@ -3051,6 +3130,24 @@ async fn an_erased_customer_leaves_no_trace_and_does_not_come_back() {
         answer.visibility = Visibility::Private;
         answer.text = format!("Sorry about parcel {marker}");
         s.ingest(ws, &[answer]).await.unwrap();
+        // A listening post of hers matched no topic: what it said is kept for agents.
+        let mut heard = msg("1850000000000000011", "99001", Direction::In, 4, None);
+        heard.source = ChannelRole::Listening;
+        heard.text = format!("thinking about {marker} all day");
+        assert_eq!(
+            s.ingest(ws, &[heard]).await.unwrap()[0],
+            IngestOutcome::Counted
+        );
+        let kept = earshot_core::store::HeardFilter {
+            limit: 10,
+            ..Default::default()
+        };
+        assert_eq!(
+            s.heard_posts(ws, &kept).await.unwrap().len(),
+            1,
+            "{}",
+            b.name
+        );
 
         // Refused: the merged-away contact (erase the survivor), an unknown one.
         assert!(matches!(
@@ -3066,6 +3163,11 @@ async fn an_erased_customer_leaves_no_trace_and_does_not_come_back() {
             .erase_contact(ws, dana, "admin@acme", Utc::now())
             .await
             .unwrap();
+        assert!(
+            s.heard_posts(ws, &kept).await.unwrap().is_empty(),
+            "what she said while listening goes too: {}",
+            b.name
+        );
         assert_eq!(
             (
                 erased.identities,

@@ -109,6 +109,9 @@ pub struct Annotations {
     /// The priority this message gives its conversation (customers' enriched messages); the
     /// newest such message of a batch sets it.
     pub priority: Option<crate::priority::Priority>,
+    /// An agent opened a conversation from this listening post (it is stored although it
+    /// matched no topic).
+    pub opened_by_agent: bool,
 }
 
 /// Which assignee a conversation list asks for.
@@ -633,6 +636,47 @@ pub trait ReadModelStore: Send + Sync {
         from: Timestamp,
         until: Timestamp,
     ) -> StoreResult<crate::report::VoiceCounts>;
+    /// Listening posts heard in the last [`HEARD_FOR_DAYS`] that matched no topic, the last
+    /// heard first, at most `filter.limit`.
+    async fn heard_posts(
+        &self,
+        workspace: WorkspaceId,
+        filter: &HeardFilter,
+    ) -> StoreResult<Vec<HeardPost>>;
+    /// One of them, while it is kept.
+    async fn heard_post(
+        &self,
+        workspace: WorkspaceId,
+        channel: ChannelId,
+        external_id: &str,
+    ) -> StoreResult<Option<HeardPost>>;
+}
+
+/// How long what an unmatched listening post said is kept after it was heard (its count
+/// stays).
+pub const HEARD_FOR_DAYS: i64 = 7;
+
+/// Which heard posts to list.
+#[derive(Debug, Clone, Default)]
+pub struct HeardFilter {
+    pub channel: Option<ChannelId>,
+    /// Words the post's text contains (case-insensitive, as written).
+    pub text: Option<String>,
+    /// Only posts by these platform ids (a person's identities, for their export).
+    pub authors: Option<Vec<String>>,
+    pub limit: u32,
+}
+
+/// A listening post that matched no topic, as it was heard.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HeardPost {
+    pub channel_id: ChannelId,
+    pub external_id: String,
+    /// When its author posted it.
+    pub sent_at: Timestamp,
+    /// When Earshot heard it (what is kept counts from here).
+    pub heard_at: Timestamp,
+    pub post: crate::Inbound,
 }
 
 /// A reply agents use often.

@@ -3,6 +3,7 @@
 mod channels;
 mod contacts;
 mod conversations;
+mod listening;
 mod messages;
 mod orders;
 mod outbox;
@@ -22,6 +23,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(channels::router())
         .merge(conversations::router())
         .merge(contacts::router())
+        .merge(listening::router())
         .merge(messages::router())
         .merge(orders::router())
         .merge(topics::router())

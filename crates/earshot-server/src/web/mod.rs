@@ -1,6 +1,7 @@
 //! The web UI, served by the same binary at `/`: sign-in (`login`), the agent inbox
 //! (`inbox`) with live updates (`live`), the conversation page with every agent action
-//! (`conversation`), the manager's dashboard (`dashboard`, charts from `chart`), and the
+//! (`conversation`), what listening heard and matched no topic (`listening`), the manager's
+//! dashboard (`dashboard`, charts from `chart`), and the
 //! admins' settings (`settings`). Pages are rendered on the server as plain HTML forms that
 //! work without scripts, built with maud's `html!` (every interpolated value is escaped, so
 //! nothing is escaped by hand; the pages are small component functions returning `Markup`,
@@ -19,6 +20,7 @@ mod chart;
 mod conversation;
 mod dashboard;
 mod inbox;
+mod listening;
 mod live;
 mod login;
 mod preferences;
@@ -48,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .merge(live::router())
         .merge(conversation::router())
         .merge(dashboard::router())
+        .merge(listening::router())
         .merge(settings::router())
         .layer(axum::middleware::from_fn(guard_pages))
 }
@@ -239,6 +242,7 @@ pub(crate) fn document(title: &str, body: Markup) -> Markup {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Section {
     Inbox,
+    Listening,
     Dashboard,
     Settings,
 }
@@ -260,6 +264,7 @@ pub(crate) fn shell(session: &Session, section: Section, title: &str, main: Mark
                 span.brand { "Earshot" }
                 nav aria-label="Main" {
                     (link(Section::Inbox, "/inbox", "Inbox"))
+                    (link(Section::Listening, "/listening", "Listening"))
                     (link(Section::Dashboard, "/dashboard", "Dashboard"))
                     @if session.is_admin() {
                         (link(Section::Settings, "/settings", "Settings"))

@@ -179,3 +179,164 @@ async fn metrics_count_requests_and_what_the_installation_holds() {
         "no workspace's data: {text}"
     );
 }
+
+/// What listening heard and matched no topic is listed for agents (API and page), searchable
+/// by its words; an agent opens a conversation from one (API, or the page's button): it
+/// goes through the pipeline like a matched post — a conversation on its network's channel,
+/// understood — and opening it again finds the same conversation; a post never heard is a
+/// `404` that says why, and another workspace sees none of it.
+#[tokio::test]
+async fn heard_posts_are_listed_and_an_agent_opens_a_conversation_from_one() {
+    let app = spawn_app().await;
+    let (status, topic) = app
+        .create_topic(json!({"name": "Acme", "query": "acme"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{topic}");
+    let post = |id: &str, text: &str| {
+        json!({"channel": "x", "account": "public", "source": "listening", "external_id": id,
+               "author": {"external_id": format!("u-{id}"), "handle": format!("fan{id}"), "followers": 1200},
+               "text": text, "created_at": "2026-11-30T09:00:00Z", "url": format!("https://x.com/fan{id}/status/{id}")})
+    };
+    let (status, body) = app
+        .post_messages(&json!([
+            post("1", "acme is great"),
+            post("2", "my new phone keeps overheating, any advice?"),
+            post("3", "lovely weather today"),
+        ]))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+
+    let (status, heard) = app.heard("").await;
+    assert_eq!(status, StatusCode::OK, "{heard}");
+    assert_eq!(heard["kept_days"], 7);
+    let posts = heard["posts"].as_array().unwrap();
+    assert_eq!(
+        posts.len(),
+        2,
+        "the matched post is a conversation, not heard: {heard}"
+    );
+    let (_, found) = app.heard("q=OVERHEATING").await;
+    let found = found["posts"].as_array().unwrap();
+    assert_eq!(found.len(), 1);
+    let overheating = &found[0];
+    assert_eq!(overheating["external_id"], "2");
+    assert_eq!(overheating["author"]["handle"], "fan2");
+    assert_eq!(overheating["author"]["followers"], 1200);
+    assert_eq!(overheating["url"], "https://x.com/fan2/status/2");
+    let (status, bad) = app.heard("limit=0").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    let (_, other) = app.get_as_other("/api/v1/listening/heard").await;
+    assert_eq!(
+        other["posts"],
+        json!([]),
+        "another workspace hears none of it"
+    );
+
+    let channel_id = overheating["channel_id"].clone();
+    let (status, opened) = app
+        .open_heard(json!({"channel_id": channel_id, "external_id": "2"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{opened}");
+    let conversation = opened["conversation_id"].as_i64().unwrap();
+    let (status, c) = app
+        .get(&format!("/api/v1/conversations/{conversation}"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{c}");
+    assert_eq!(c["conversation"]["channel_kind"], "x", "{c}");
+    assert_eq!(c["conversation"]["message_count"], 1);
+    assert!(
+        c["messages"][0]["enrichment"]["sentiment"]["label"].is_string(),
+        "understood like any customer message: {c}"
+    );
+    assert!(c["priority"]["score"].as_i64().unwrap() > 0, "{c}");
+    // The author is a contact now; their export holds what listening heard from them.
+    let contact = c["conversation"]["contact_id"].as_i64().unwrap();
+    let (status, export) = app.get(&format!("/api/v1/contacts/{contact}/export")).await;
+    assert_eq!(status, StatusCode::OK, "{export}");
+    assert_eq!(export["heard"][0]["external_id"], "2", "{export}");
+    assert_eq!(export["heard"].as_array().unwrap().len(), 1);
+    let (status, again) = app
+        .open_heard(json!({"channel_id": channel_id, "external_id": "2"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["conversation_id"], conversation);
+    assert_eq!(again["new"], false);
+    let (status, missing) = app
+        .open_heard(json!({"channel_id": channel_id, "external_id": "999"}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
+    assert!(
+        missing["message"].as_str().unwrap().contains("kept a week"),
+        "{missing}"
+    );
+    let (status, _) = app
+        .send(
+            axum::http::Method::POST,
+            "/api/v1/listening/conversations",
+            Some(&app.other_token),
+            json!({"channel_id": channel_id, "external_id": "3"})
+                .to_string()
+                .into_bytes(),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "another workspace cannot open it"
+    );
+
+    // The page: the weather post, with its link and the button; the button opens it.
+    let ws = app
+        .state
+        .store
+        .workspace_by_name("acme")
+        .await
+        .unwrap()
+        .unwrap();
+    let hash = earshot_core::auth::hash_password("a long password");
+    app.state
+        .store
+        .create_user(ws.id, "ana@acme.test", "Ana", "agent", None, &hash)
+        .await
+        .unwrap();
+    let ana = app.sign_in("ana@acme.test").await;
+    let page = app.listening_page(&ana, "q=weather").await;
+    assert_eq!(page.status, StatusCode::OK);
+    for shown in [
+        "Heard, not matched",
+        "@fan3",
+        "lovely weather today",
+        "https://x.com/fan3/status/3",
+        "Open a conversation",
+    ] {
+        assert!(page.body.contains(shown), "{shown} missing from the page");
+    }
+    assert!(
+        !page.body.contains("overheating"),
+        "the search narrows the list"
+    );
+    let csrf = page
+        .body
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let done = app
+        .open_heard_form(
+            &ana,
+            &format!("csrf={csrf}&channel_id={channel_id}&external_id=3"),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert!(done.location.unwrap().starts_with("/c/"));
+    let forged = app
+        .open_heard_form(
+            &ana,
+            &format!("csrf=nope&channel_id={channel_id}&external_id=3"),
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+}

@@ -365,12 +365,13 @@ pub(crate) trait IngestTx: IdentityTx + Send {
         channel: ChannelId,
         external_ids: &[&str],
     ) -> StoreResult<HashSet<String>>;
-    /// Remembers unmatched listening posts: (external id, sent at).
+    /// Remembers unmatched listening posts (counted once for share of voice) and keeps what
+    /// each said (`listening_heard`, for agents, a week).
     async fn insert_unmatched(
         &mut self,
         ws: WorkspaceId,
         channel: ChannelId,
-        rows: &[(&str, i64)],
+        rows: &[Unmatched<'_>],
     ) -> StoreResult<()>;
     /// Changes made by the batch, as events by the system.
     async fn insert_events(&mut self, ws: WorkspaceId, rows: &[EventRow]) -> StoreResult<()>;
@@ -422,4 +423,16 @@ impl EnrichmentRow {
             detail: serde_json::to_string(e).expect("an enrichment serializes"),
         }
     }
+}
+
+/// A listening post that matched no topic, as ingest keeps it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Unmatched<'a> {
+    pub external_id: &'a str,
+    pub sent_at: i64,
+    pub heard_at: i64,
+    pub author_id: &'a str,
+    pub text: &'a str,
+    /// The post in the normalized format (JSON).
+    pub post: String,
 }

@@ -30,7 +30,8 @@ pub(crate) async fn run(
     let now_ms = to_millis(now);
     let mut outcomes: Vec<Option<IngestOutcome>> = vec![None; batch.len()];
     let groups = channels(tx, ws, batch, now_ms).await?;
-    let (fresh, duplicate_of) = dedupe(tx, ws, batch, annotations, &groups, &mut outcomes).await?;
+    let (fresh, duplicate_of) =
+        dedupe(tx, ws, batch, annotations, &groups, &mut outcomes, now_ms).await?;
     let (fresh, duplicate_of) =
         drop_erased(tx, ws, batch, fresh, duplicate_of, &mut outcomes).await?;
     let resolved = resolve_identities(tx, ws, batch, &fresh, now_ms).await?;
@@ -167,6 +168,7 @@ async fn dedupe(
     annotations: &[Annotations],
     groups: &Groups,
     outcomes: &mut [Option<IngestOutcome>],
+    now_ms: i64,
 ) -> StoreResult<(Groups, Vec<(usize, usize)>)> {
     let mut fresh: Groups = Vec::new();
     let mut duplicate_of: Vec<(usize, usize)> = Vec::new();
@@ -190,7 +192,9 @@ async fn dedupe(
             }
         }
         let (unmatched, keep): (Vec<usize>, Vec<usize>) = keep.into_iter().partition(|&i| {
-            batch[i].source == ChannelRole::Listening && annotations[i].topics.is_empty()
+            batch[i].source == ChannelRole::Listening
+                && annotations[i].topics.is_empty()
+                && !annotations[i].opened_by_agent
         });
         if !unmatched.is_empty() {
             let ids: Vec<&str> = unmatched
@@ -198,15 +202,17 @@ async fn dedupe(
                 .map(|&i| batch[i].external_id.as_str())
                 .collect();
             let counted = tx.counted_unmatched(ws, *channel, &ids).await?;
-            let new: Vec<(&str, i64)> = unmatched
+            let new: Vec<super::Unmatched> = unmatched
                 .iter()
-                .map(|&i| {
-                    (
-                        batch[i].external_id.as_str(),
-                        to_millis(batch[i].created_at),
-                    )
+                .filter(|&&i| !counted.contains(batch[i].external_id.as_str()))
+                .map(|&i| super::Unmatched {
+                    external_id: batch[i].external_id.as_str(),
+                    sent_at: to_millis(batch[i].created_at),
+                    heard_at: now_ms,
+                    author_id: batch[i].author.external_id.as_str(),
+                    text: batch[i].text.as_str(),
+                    post: serde_json::to_string(&batch[i]).expect("a message encodes"),
                 })
-                .filter(|(e, _)| !counted.contains(*e))
                 .collect();
             tx.insert_unmatched(ws, *channel, &new).await?;
             for i in unmatched {

@@ -483,13 +483,17 @@ impl IngestTx for PgTx {
         &mut self,
         ws: WorkspaceId,
         channel: ChannelId,
-        rows: &[(&str, i64)],
+        rows: &[crate::ingest::Unmatched<'_>],
     ) -> StoreResult<()> {
         if rows.is_empty() {
             return Ok(());
         }
-        let ids: Vec<&str> = rows.iter().map(|r| r.0).collect();
-        let sent: Vec<i64> = rows.iter().map(|r| r.1).collect();
+        let ids: Vec<&str> = rows.iter().map(|r| r.external_id).collect();
+        let sent: Vec<i64> = rows.iter().map(|r| r.sent_at).collect();
+        let heard: Vec<i64> = rows.iter().map(|r| r.heard_at).collect();
+        let authors: Vec<&str> = rows.iter().map(|r| r.author_id).collect();
+        let texts: Vec<&str> = rows.iter().map(|r| r.text).collect();
+        let posts: Vec<&str> = rows.iter().map(|r| r.post.as_str()).collect();
         sqlx::query(
             "INSERT INTO listening_unmatched (workspace_id, channel_id, external_id, sent_at) \
              SELECT $1, $2, u.e, u.s FROM UNNEST($3::text[], $4::bigint[]) AS u(e, s) ON CONFLICT DO NOTHING",
@@ -498,6 +502,23 @@ impl IngestTx for PgTx {
         .bind(channel.0)
         .bind(&ids)
         .bind(&sent)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO listening_heard (workspace_id, channel_id, external_id, sent_at, heard_at, author_id, text, post) \
+             SELECT $1, $2, u.e, u.s, u.h, u.a, u.t, u.p \
+             FROM UNNEST($3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::text[]) AS u(e, s, h, a, t, p) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(ws.0)
+        .bind(channel.0)
+        .bind(&ids)
+        .bind(&sent)
+        .bind(&heard)
+        .bind(&authors)
+        .bind(&texts)
+        .bind(&posts)
         .execute(&mut *self.tx)
         .await
         .map_err(db_err)?;

@@ -269,6 +269,17 @@ pub(crate) async fn erase_contact(
     ] {
         exec(tx, &sql, ws).await?;
     }
+    // What they said in listening posts that matched no topic (kept a week for agents).
+    if !identities.is_empty() {
+        let authors: Vec<&str> = identities.iter().map(|i| i.2.as_str()).collect();
+        let mut sql = crate::queries::Sql::new("DELETE FROM listening_heard WHERE workspace_id = ");
+        sql.bind(Bind::I64(ws.0)).push(" AND author_id IN ");
+        text_list(&mut sql, &authors);
+        bind_all(sqlx::query(&sql.text), &sql.binds)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+    }
     // The threads that stay lost the person's messages: their figures are worked out again.
     crate::ingest::recompute_timelines(&mut unit, ws, &shared, to_millis(at)).await?;
     let tx = &mut unit.tx;
@@ -496,6 +507,22 @@ pub(crate) async fn apply_retention(
             .map_err(db_err)?;
     let mut pass = earshot_core::privacy::RetentionPass::default();
     let mut left = i64::from(limit);
+    // What unmatched listening posts said is kept a week (`HEARD_FOR_DAYS`), whatever the
+    // policies; a shorter policy forgets it sooner, below.
+    let week = to_millis(now) - earshot_core::store::HEARD_FOR_DAYS * 86_400_000;
+    pass.heard += sqlx::query(
+        "DELETE FROM listening_heard WHERE (workspace_id, channel_id, external_id) IN \
+         (SELECT workspace_id, channel_id, external_id FROM listening_heard WHERE heard_at < $1 LIMIT $2)",
+    )
+    .bind(week)
+    .bind(left)
+    .execute(store.writer())
+    .await
+    .map_err(db_err)?
+    .rows_affected();
+    if pass.heard >= u64::from(limit) {
+        pass.more = true;
+    }
     for (ws, channel, days) in policies {
         if left <= 0 {
             pass.more = true;
@@ -510,6 +537,17 @@ pub(crate) async fn apply_retention(
         };
         let mut unit = store.begin_unit(ws).await?;
         let tx = &mut unit.tx;
+        if days < earshot_core::store::HEARD_FOR_DAYS {
+            pass.heard += sqlx::query(&format!(
+                "DELETE FROM listening_heard WHERE workspace_id = $1 AND sent_at < $2 {scope}"
+            ))
+            .bind(ws.0)
+            .bind(cutoff)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?
+            .rows_affected();
+        }
         let rows: Vec<(i64, i64)> = sqlx::query_as(&format!(
             "SELECT id, conversation_id FROM messages WHERE workspace_id = $1 AND sent_at < $2 {scope} ORDER BY sent_at, id LIMIT $3"
         ))

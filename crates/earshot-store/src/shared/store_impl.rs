@@ -523,6 +523,21 @@ impl earshot_core::store::ReadModelStore for Backend {
     ) -> earshot_core::store::StoreResult<earshot_core::report::VoiceCounts> {
         share_of_voice(self.reader(), ws, from, until).await
     }
+    async fn heard_posts(
+        &self,
+        ws: earshot_core::WorkspaceId,
+        filter: &earshot_core::store::HeardFilter,
+    ) -> earshot_core::store::StoreResult<Vec<earshot_core::store::HeardPost>> {
+        heard_posts(self.reader(), ws, filter).await
+    }
+    async fn heard_post(
+        &self,
+        ws: earshot_core::WorkspaceId,
+        channel: earshot_core::ChannelId,
+        external_id: &str,
+    ) -> earshot_core::store::StoreResult<Option<earshot_core::store::HeardPost>> {
+        heard_post(self.reader(), ws, channel, external_id).await
+    }
 }
 
 #[async_trait::async_trait]

@@ -429,21 +429,27 @@ impl IngestTx for SqliteTx {
         &mut self,
         ws: WorkspaceId,
         channel: ChannelId,
-        rows: &[(&str, i64)],
+        rows: &[crate::ingest::Unmatched<'_>],
     ) -> StoreResult<()> {
         if rows.is_empty() {
             return Ok(());
         }
-        sqlx::query(
+        let rows = json_text(&rows);
+        for sql in [
             "INSERT INTO listening_unmatched (workspace_id, channel_id, external_id, sent_at) \
-             SELECT $1, $2, value->>0, value->>1 FROM json_each($3) WHERE true ON CONFLICT DO NOTHING",
-        )
-        .bind(ws.0)
-        .bind(channel.0)
-        .bind(json_text(&rows))
-        .execute(&mut *self.tx)
-        .await
-        .map_err(db_err)?;
+             SELECT $1, $2, value->>'external_id', value->>'sent_at' FROM json_each($3) WHERE true ON CONFLICT DO NOTHING",
+            "INSERT INTO listening_heard (workspace_id, channel_id, external_id, sent_at, heard_at, author_id, text, post) \
+             SELECT $1, $2, value->>'external_id', value->>'sent_at', value->>'heard_at', value->>'author_id', value->>'text', value->>'post' \
+             FROM json_each($3) WHERE true ON CONFLICT DO NOTHING",
+        ] {
+            sqlx::query(sql)
+                .bind(ws.0)
+                .bind(channel.0)
+                .bind(&rows)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(db_err)?;
+        }
         Ok(())
     }
 

@@ -1,0 +1,84 @@
+//! What listening heard and matched no topic, kept a week for agents (`listening_heard`).
+
+use super::*;
+
+use earshot_core::store::{HeardFilter, HeardPost, HEARD_FOR_DAYS};
+
+fn heard_row(r: &DbRow) -> StoreResult<HeardPost> {
+    let post: String = r.try_get(3).map_err(db_err)?;
+    Ok(HeardPost {
+        channel_id: ChannelId(r.try_get(0).map_err(db_err)?),
+        external_id: r.try_get(1).map_err(db_err)?,
+        sent_at: earshot_core::time::from_millis(r.try_get(2).map_err(db_err)?),
+        post: serde_json::from_str(&post)
+            .map_err(|e| crate::corrupt("heard post", &e.to_string()))?,
+        heard_at: earshot_core::time::from_millis(r.try_get(4).map_err(db_err)?),
+    })
+}
+
+pub(crate) async fn heard_posts(
+    pool: &Pool,
+    ws: WorkspaceId,
+    filter: &HeardFilter,
+) -> StoreResult<Vec<HeardPost>> {
+    let kept_from = to_millis(now()) - HEARD_FOR_DAYS * 86_400_000;
+    let mut sql = crate::queries::Sql::new(
+        "SELECT channel_id, external_id, sent_at, post, heard_at FROM listening_heard WHERE workspace_id = ",
+    );
+    sql.bind(Bind::I64(ws.0))
+        .push(" AND heard_at >= ")
+        .bind(Bind::I64(kept_from));
+    if let Some(channel) = filter.channel {
+        sql.push(" AND channel_id = ").bind(Bind::I64(channel.0));
+    }
+    if let Some(authors) = &filter.authors {
+        if authors.is_empty() {
+            return Ok(Vec::new());
+        }
+        let authors: Vec<&str> = authors.iter().map(String::as_str).collect();
+        sql.push(" AND author_id IN ");
+        text_list(&mut sql, &authors);
+    }
+    if let Some(words) = filter
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+    {
+        // `%` and `_` in what was typed are matched as themselves.
+        let escaped = words
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        sql.push(" AND LOWER(text) LIKE ")
+            .bind(Bind::Text(format!("%{escaped}%")))
+            .push(" ESCAPE '\\'");
+    }
+    sql.push(" ORDER BY heard_at DESC, sent_at DESC, external_id DESC LIMIT ")
+        .bind(Bind::I64(i64::from(filter.limit.clamp(1, 500))));
+    let rows = bind_all(sqlx::query(&sql.text), &sql.binds)
+        .fetch_all(pool)
+        .await
+        .map_err(db_err)?;
+    rows.iter().map(heard_row).collect()
+}
+
+pub(crate) async fn heard_post(
+    pool: &Pool,
+    ws: WorkspaceId,
+    channel: ChannelId,
+    external_id: &str,
+) -> StoreResult<Option<HeardPost>> {
+    let row = sqlx::query(
+        "SELECT channel_id, external_id, sent_at, post, heard_at FROM listening_heard \
+         WHERE workspace_id = $1 AND channel_id = $2 AND external_id = $3",
+    )
+    .bind(ws.0)
+    .bind(channel.0)
+    .bind(external_id)
+    .fetch_optional(pool)
+    .await
+    .map_err(db_err)?;
+    row.as_ref().map(heard_row).transpose()
+}
