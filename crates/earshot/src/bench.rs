@@ -48,6 +48,12 @@ pub struct IdentitiesBench {
     pub identities: usize,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Which generated population: `realistic` (many identities show no name, a first name
+    /// alone or a non-name) or `listed` (the list of issue 15: every identity shows its full
+    /// name, with typos, dropped accents, case changes and nicknames); see
+    /// `earshot_core::identity::population`.
+    #[arg(long, default_value_t = earshot_core::identity::Profile::Realistic)]
+    pub population: earshot_core::identity::Profile,
     /// Suggestion threshold (log2 likelihood ratio); the matcher's default when absent.
     #[arg(long)]
     pub threshold: Option<f64>,
@@ -135,9 +141,9 @@ pub async fn run(database: Option<String>, command: BenchCommand) -> anyhow::Res
 }
 
 fn identities(args: IdentitiesBench) -> anyhow::Result<ExitCode> {
-    use earshot_core::identity::{evaluate, generate, DEFAULT_THRESHOLD};
+    use earshot_core::identity::{evaluate, generate_with, DEFAULT_THRESHOLD};
     let started = Instant::now();
-    let population = generate(args.identities, args.seed);
+    let population = generate_with(args.identities, args.seed, args.population);
     let generate_seconds = started.elapsed().as_secs_f64();
     let e = evaluate(&population, args.threshold.unwrap_or(DEFAULT_THRESHOLD));
     if args.json {
@@ -145,8 +151,8 @@ fn identities(args: IdentitiesBench) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{} identities of {} persons (seed {}, generated in {generate_seconds:.2} s)",
-        e.identities, e.persons, args.seed
+        "{} identities of {} persons ({} population, seed {}, generated in {generate_seconds:.2} s)",
+        e.identities, e.persons, args.population, args.seed
     );
     println!(
         "true pairs {}; candidate pairs {} ({} true: the recall blocking allows is {:.3})",

@@ -1,11 +1,31 @@
 //! A diagnostic, not a check: why the true pairs of a generated population are missed.
 //! `cargo test -p earshot-core --release identity::analysis -- --ignored --nocapture`
-//! (`ANALYSIS_IDENTITIES`, `ANALYSIS_SEED` to change the population).
+//! (`ANALYSIS_IDENTITIES`, `ANALYSIS_SEED`, `ANALYSIS_PROFILE` (`realistic`, `listed`) to
+//! change the population).
 
 use super::blocking::{blocked_pairs, keys_of};
 use super::compare::{compare_prepared, Prepared, FIELDS, MISSING, NAME};
-use super::{generate, Matcher, DEFAULT_THRESHOLD};
+use super::population::Population;
+use super::{generate_with, Matcher, Profile, DEFAULT_THRESHOLD};
 use std::collections::{HashMap, HashSet};
+
+/// The population the environment asks for (100,000 identities, seed 42, realistic).
+fn population() -> Population {
+    let env = |k: &str, d: u64| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let profile = std::env::var("ANALYSIS_PROFILE")
+        .map(|p| p.parse().expect("ANALYSIS_PROFILE"))
+        .unwrap_or(Profile::Realistic);
+    generate_with(
+        env("ANALYSIS_IDENTITIES", 100_000) as usize,
+        env("ANALYSIS_SEED", 42),
+        profile,
+    )
+}
 
 fn side(p: &Prepared) -> String {
     let words = p
@@ -115,16 +135,7 @@ fn top(title: &str, counts: HashMap<String, usize>, n: usize) {
 #[test]
 #[ignore]
 fn missed_pairs_by_cause() {
-    let env = |k: &str, d: u64| {
-        std::env::var(k)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(d)
-    };
-    let pop = generate(
-        env("ANALYSIS_IDENTITIES", 100_000) as usize,
-        env("ANALYSIS_SEED", 42),
-    );
+    let pop = population();
     let prepared: Vec<Prepared> = pop.records.iter().map(Prepared::new).collect();
     let matcher = Matcher::fit(&pop.records);
     let candidates: HashSet<(u32, u32)> = blocked_pairs(&prepared).into_iter().collect();
@@ -207,16 +218,7 @@ fn missed_pairs_by_cause() {
 #[test]
 #[ignore]
 fn candidate_weights_by_pattern() {
-    let env = |k: &str, d: u64| {
-        std::env::var(k)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(d)
-    };
-    let pop = generate(
-        env("ANALYSIS_IDENTITIES", 100_000) as usize,
-        env("ANALYSIS_SEED", 42),
-    );
+    let pop = population();
     let prepared: Vec<Prepared> = pop.records.iter().map(Prepared::new).collect();
     let matcher = Matcher::fit(&pop.records);
     let cuts = [0.0, 6.0, 8.0, 9.0, 10.0];
@@ -254,16 +256,7 @@ fn candidate_weights_by_pattern() {
 #[test]
 #[ignore]
 fn sweep() {
-    let env = |k: &str, d: u64| {
-        std::env::var(k)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(d)
-    };
-    let pop = generate(
-        env("ANALYSIS_IDENTITIES", 100_000) as usize,
-        env("ANALYSIS_SEED", 42),
-    );
+    let pop = population();
     let t = std::time::Instant::now();
     let matcher = Matcher::fit(&pop.records);
     let fit = t.elapsed().as_secs_f64();
@@ -313,7 +306,7 @@ fn sweep() {
 #[test]
 #[ignore]
 fn false_examples() {
-    let pop = generate(100_000, 42);
+    let pop = population();
     let prepared: Vec<Prepared> = pop.records.iter().map(Prepared::new).collect();
     let matcher = Matcher::fit(&pop.records);
     let want = std::env::var("ANALYSIS_PATTERN").unwrap_or("name=equal; ".into());
@@ -352,5 +345,57 @@ fn false_examples() {
             b.phones,
             parts.join(" ")
         );
+    }
+}
+
+/// Name-only pairs (`name=equal`, nothing else agreeing or conflicting) by how many records
+/// show the phrase and by weight: true/false.
+#[test]
+#[ignore]
+fn equal_names_by_phrase_count() {
+    let pop = population();
+    let prepared: Vec<Prepared> = pop.records.iter().map(Prepared::new).collect();
+    let matcher = Matcher::fit(&pop.records);
+    let mut phrases: HashMap<&str, usize> = HashMap::new();
+    for p in &prepared {
+        let mut ph: Vec<&str> = (p.names.iter().filter(|n| n.tokens.len() > 1))
+            .map(|n| n.sorted_joined.as_str())
+            .collect();
+        ph.sort_unstable();
+        ph.dedup();
+        for t in ph {
+            *phrases.entry(t).or_default() += 1;
+        }
+    }
+    let want = std::env::var("ANALYSIS_PATTERN").unwrap_or("name=equal; ".into());
+    // (k bucket, weight bucket) -> (true, false)
+    let mut table: std::collections::BTreeMap<(usize, i64), (usize, usize)> = Default::default();
+    for (i, j) in blocked_pairs(&prepared) {
+        let (a, b) = (&prepared[i as usize], &prepared[j as usize]);
+        let o = compare_prepared(a, b);
+        if pattern(&o.levels) != want {
+            continue;
+        }
+        let k = (a.names.iter())
+            .filter(|n| b.names.iter().any(|m| m.sorted == n.sorted))
+            .filter_map(|n| phrases.get(n.sorted_joined.as_str()))
+            .copied()
+            .min()
+            .unwrap_or(0)
+            .min(6);
+        let w = matcher
+            .compare(&pop.records[i as usize], &pop.records[j as usize])
+            .weight;
+        let wb = (w / 2.0).floor() as i64 * 2;
+        let e = table.entry((k, wb.clamp(-6, 16))).or_default();
+        if pop.person[i as usize] == pop.person[j as usize] {
+            e.0 += 1;
+        } else {
+            e.1 += 1;
+        }
+    }
+    println!("phrase records (6 = 6+), weight from: true/false");
+    for ((k, w), (t, f)) in table {
+        println!("k {k} w {w:3}: {t:6}/{f:6}");
     }
 }

@@ -42,7 +42,7 @@ pub use matcher::{
     Comparison, FieldParameters, LevelParameters, Matcher, Parameters, Part, Suggestion,
     CONFLICT_WEIGHT, DEFAULT_THRESHOLD, MIN_FIT_RECORDS,
 };
-pub use population::{generate, Population};
+pub use population::{generate, generate_with, Population, Profile};
 
 use serde::Serialize;
 

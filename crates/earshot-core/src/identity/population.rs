@@ -2,7 +2,9 @@
 //!
 //! [`generate`]`(identities, seed)` draws persons until it has `identities` records; each
 //! record is **one identity**, what one channel shows of a person. Every rule follows; the
-//! numbers are shares of draws.
+//! numbers are shares of draws. That is the [`Profile::Realistic`] population, the default;
+//! [`generate_with`]`(identities, seed, `[`Profile::Listed`]`)` draws the same way but shows
+//! every identity's full name (see **Profiles** at the end).
 //!
 //! **Persons.**
 //! * Culture: en 45 %, es 17 %, pt 12 %, fr 10 %, de 9 %, it 7 %. Language, names, cities,
@@ -73,6 +75,28 @@
 //! alone, a non-name, no name, on one side, and no shared handle or address), a fifth more
 //! show a full name on one side only, and full-name coincidences between different people
 //! grow with the population (at 100,000 identities there are thousands of them).
+//!
+//! **Profiles.** [`Profile::Realistic`] is everything above. [`Profile::Listed`] follows the
+//! list of issue 15 and nothing harder: typos in names, shared first names, family members
+//! sharing a surname, handles that differ by a digit. Every rule above holds for it (cultures,
+//! Zipf first names and surnames, families, cities, phones, handles unique per platform,
+//! emails, identities per person and their channels, the 5 % second addresses and numbers,
+//! typed emails and signature phones, Telegram's 65 % handles, locations, messages), except
+//! what a channel shows as the name:
+//! * every identity shows its person's full name: where the realistic profile draws no name,
+//!   a first name only, "J. Smith", "John S." or a non-name ("Blessed", "✨"), the listed
+//!   profile shows the full name ("John Smith"); where it draws a nickname alone ("Bob"), the
+//!   listed profile shows nickname + surname ("Bob Smith"); "Smith, John" and nickname +
+//!   surname are kept as drawn. So the shares per channel are: email full 92 %, "Smith, John"
+//!   5 %, nickname + surname 3 %; WhatsApp full 88 %, nickname + surname 12 %; X full 90 %,
+//!   nickname + surname 10 %; Telegram full 95 %, nickname + surname 5 %; Messenger full 94 %,
+//!   nickname + surname 6 % (a person without a known nickname shows the full name wherever
+//!   nickname + surname is drawn, as in the realistic profile);
+//! * the second surname of es and pt persons, and the noise on every shown name (accents
+//!   dropped, case, 7 % typos), are as above.
+//!
+//! It adds no identifier and no clue: a listed population has the same persons' identifiers
+//! and behaviour as a realistic one would, only names that are always there.
 
 use super::compare::fold;
 use super::draw::{
@@ -88,6 +112,48 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use std::collections::HashSet;
+
+/// Which population [`generate_with`] draws (see the module docs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// Every rule of the module docs: many identities show no name, a first name alone or a
+    /// non-name.
+    #[default]
+    Realistic,
+    /// The list of issue 15 exactly: every identity shows its person's full name (with
+    /// typos, dropped accents, case changes and nicknames), all else as [`Profile::Realistic`].
+    Listed,
+}
+
+impl Profile {
+    /// Its name: `realistic` or `listed`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Realistic => "realistic",
+            Profile::Listed => "listed",
+        }
+    }
+}
+
+impl std::fmt::Display for Profile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Profile {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Profile, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "realistic" => Ok(Profile::Realistic),
+            "listed" => Ok(Profile::Listed),
+            other => Err(format!(
+                "unknown population profile {other:?} (realistic or listed)"
+            )),
+        }
+    }
+}
 
 /// Generated records with their truth.
 #[derive(Clone, Debug, Serialize)]
@@ -167,6 +233,7 @@ struct Person {
 /// Everything drawn so far that must stay unique, and the samplers.
 struct World {
     rng: ChaCha8Rng,
+    profile: Profile,
     pools: Vec<Pool>,
     topic_zipf: Zipf,
     phones: HashSet<String>,
@@ -406,6 +473,12 @@ fn record(w: &mut World, p: &Person, channel: &'static str, second: bool) -> Per
         .iter()
         .find(|(ch, _)| *ch == channel)
         .map_or(Nothing, |(_, d)| pick(&mut w.rng, d));
+    let shown = match (w.profile, shown) {
+        (Profile::Realistic, shown) => shown,
+        (Profile::Listed, Full | Reversed | NickSurname) => shown,
+        (Profile::Listed, Nick) => NickSurname,
+        (Profile::Listed, Nothing | First | InitialSurname | FirstInitial | NonName) => Full,
+    };
     r.names.extend(shown_name(&mut w.rng, p, shown, channel));
     let typed_email = match channel {
         "email" => 0.0,
@@ -528,12 +601,18 @@ fn messages(w: &mut World, p: &Person, c: &Culture, channel: &str, r: &mut Perso
 }
 
 /// `identities` records drawn from persons as the module docs describe, reproducibly from
-/// `seed`, in random order with ids 1, 2, ….
+/// `seed`, in random order with ids 1, 2, …: the [`Profile::Realistic`] population.
 pub fn generate(identities: usize, seed: u64) -> Population {
+    generate_with(identities, seed, Profile::Realistic)
+}
+
+/// As [`generate`], for the given [`Profile`].
+pub fn generate_with(identities: usize, seed: u64, profile: Profile) -> Population {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let pools = CULTURES.iter().map(|c| Pool::new(c, &mut rng)).collect();
     let mut w = World {
         rng,
+        profile,
         pools,
         topic_zipf: Zipf::new(TOPICS.len(), 2.0, 1.0),
         phones: HashSet::new(),

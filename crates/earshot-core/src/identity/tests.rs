@@ -352,6 +352,41 @@ fn the_generator_is_reproducible_and_has_truth() {
     assert_ne!(generate(2_000, 43).records, a.records);
 }
 
+#[test]
+fn the_listed_profile_shows_every_full_name_and_nothing_more() {
+    use super::compare::name_tokens;
+    assert_eq!(
+        generate_with(2_000, 42, Profile::Realistic).records,
+        generate(2_000, 42).records
+    );
+    let listed = generate_with(5_000, 42, Profile::Listed);
+    let realistic = generate(5_000, 42);
+    let full = |r: &PersonRecord| {
+        r.names.len() == 1
+            && name_tokens(&r.names[0])
+                .iter()
+                .filter(|t| t.len() > 1)
+                .count()
+                >= 2
+    };
+    assert!(listed.records.iter().all(full));
+    assert!(realistic.records.iter().filter(|r| !full(r)).count() > 500);
+    // The same identifier rules: about as many handles, emails and phones as the default.
+    let count =
+        |p: &Population, f: fn(&PersonRecord) -> usize| -> usize { p.records.iter().map(f).sum() };
+    for f in [
+        (|r: &PersonRecord| r.handles.len()) as fn(&PersonRecord) -> usize,
+        |r| r.emails.len(),
+        |r| r.phones.len(),
+        |r| usize::from(r.location.is_some()),
+    ] {
+        let (l, r) = (count(&listed, f) as f64, count(&realistic, f) as f64);
+        assert!((l - r).abs() <= 0.1 * r, "{l} / {r}");
+    }
+    assert_eq!("listed".parse::<Profile>(), Ok(Profile::Listed));
+    assert_eq!(Profile::Realistic.to_string(), "realistic");
+}
+
 /// The measured operating point on 20,000 identities (seed 7). The requirement was precision
 /// ≥ 0.95 and recall ≥ 0.80; recall is bounded by the population: about 15 % of true pairs
 /// share no blocking key (a first name alone, a non-name or nothing on one side) and a
