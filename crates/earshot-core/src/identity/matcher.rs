@@ -44,8 +44,8 @@ use std::collections::BTreeMap;
 
 /// The weight (log2 likelihood ratio) from which a pair is suggested. Candidate pairs are
 /// about 2 % matches (prior odds ≈ 2^-5.6), so 7 leaves posterior odds of about 2.5 : 1 for
-/// the weakest suggestion, and pairwise precision at 0.95 or above on the synthetic population
-/// up to 100,000 identities (seeds 1, 2 and 42: 0.952–0.954; see
+/// the weakest suggestion, and pairwise precision at 0.95 or above on the synthetic populations
+/// up to 100,000 identities (seeds 1, 2 and 42: realistic 0.960–0.962, listed 0.972–0.973; see
 /// [`evaluate`](super::evaluate)); raise it for fewer, surer suggestions.
 pub const DEFAULT_THRESHOLD: f64 = 7.0;
 /// The most a `different` email or phone may weigh (it weighs at most this).

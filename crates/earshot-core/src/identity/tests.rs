@@ -387,17 +387,36 @@ fn the_listed_profile_shows_every_full_name_and_nothing_more() {
     assert_eq!(Profile::Realistic.to_string(), "realistic");
 }
 
-/// The measured operating point on 20,000 identities (seed 7). The requirement was precision
-/// ≥ 0.95 and recall ≥ 0.80; recall is bounded by the population: about 15 % of true pairs
-/// share no blocking key (a first name alone, a non-name or nothing on one side) and a
-/// fifth more show a full name on one side only, so the honest recall here is about 0.56
-/// (measured 0.564 at precision 0.984; the bar leaves a margin).
+/// The measured operating point on 20,000 realistic identities (seed 7). The requirement was
+/// precision ≥ 0.95 and recall ≥ 0.80; recall is bounded by this population: about 15 % of
+/// true pairs share no blocking key (a first name alone, a non-name or nothing on one side)
+/// and a fifth more show a full name on one side only, so the honest recall here is about
+/// 0.62 (measured 0.620 at precision 0.984 since phrases count from four records; 0.564
+/// before; the bar leaves a margin). [`evaluation_on_20000_listed_identities`] checks the
+/// requirement on the issue's own list.
 #[test]
 fn evaluation_on_20000_identities() {
     let e = evaluate(&generate(20_000, 7), DEFAULT_THRESHOLD);
     println!("{}", serde_json::to_string(&e).unwrap());
     assert!(e.precision >= 0.95, "{e:?}");
-    assert!(e.recall >= 0.54, "{e:?}");
+    assert!(e.recall >= 0.60, "{e:?}");
     assert!(e.true_candidate_pairs as f64 >= 0.85 * e.true_pairs as f64);
     assert!(e.candidate_pairs < 20 * e.identities);
+}
+
+/// The list exactly ([`Profile::Listed`]: every identity shows its full name, with
+/// typos, dropped accents, case changes and nicknames) on 20,000 identities (seed 7): the
+/// issue's precision ≥ 0.95 at recall ≥ 0.80, at the default threshold (measured precision
+/// 0.994, recall 0.823).
+#[test]
+fn evaluation_on_20000_listed_identities() {
+    let e = evaluate(
+        &generate_with(20_000, 7, Profile::Listed),
+        DEFAULT_THRESHOLD,
+    );
+    println!("{}", serde_json::to_string(&e).unwrap());
+    assert!(e.precision >= 0.98, "{e:?}");
+    assert!(e.recall >= 0.80, "{e:?}");
+    assert!(e.true_candidate_pairs as f64 >= 0.98 * e.true_pairs as f64);
+    assert!(e.candidate_pairs < 25 * e.identities);
 }
