@@ -13,7 +13,7 @@
 //! | realistic | 20,000 | 0.22 M | 0.98 | 0.62 | 0.4 s | 0.3 s |
 //! | realistic | 100,000 | 1.8 M | 0.960–0.962 | 0.555–0.562 | 4–5 s | 3–4 s |
 //! | listed | 20,000 | 0.26 M | 0.99 | 0.82 | 0.5 s | 0.3 s |
-//! | listed | 100,000 | 2.2–2.3 M | 0.972–0.973 | 0.817–0.825 | 4–6 s | 4–5 s |
+//! | listed | 100,000 | 2.2–2.3 M | 0.972–0.973 | 0.816–0.825 | 4–6 s | 4–5 s |
 //!
 //! Realistic: blocking proposes 88 % (20,000) and 85 % (100,000) of the true pairs; the rest
 //! share no key. Most of the recall lost above it is pairs where one side shows a first name

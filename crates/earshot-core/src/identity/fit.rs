@@ -25,7 +25,7 @@ pub const MIN_PHRASE_RECORDS: u32 = 4;
 /// not as its words. Three records of one phrase are not enough: one person writing on three
 /// channels shows their name three times, and counting that as a common phrase weighed down
 /// exactly the pairs it should join (on the synthetic population, thousands of true pairs of
-/// rare names fell from about 12 bits to 2–4).
+/// rare names weighed 2–4 bits, where the same name on two records mostly weighs 10 or more).
 pub(crate) fn frequencies(prepared: &[Prepared], parameters: &mut Parameters) {
     let mut words: HashMap<&str, u32> = HashMap::new();
     let mut phrases: HashMap<&str, u32> = HashMap::new();
