@@ -72,6 +72,22 @@ pub fn tombstone(salt: &str, kind: ChannelKind, external_id: &str) -> String {
     hex::encode(h.finalize())
 }
 
+/// The salted hash an erasure leaves of each message it deleted (the person's and the brand's
+/// answers to them), so that a re-import of the brand's own sent messages (a mailbox's sent
+/// folder, an export of the care account's tweets) does not bring back the answers, nor an
+/// answer to one of the person's messages that Earshot had not stored yet. Distinct from every
+/// identity's [`tombstone`] (no channel kind is `message:…`).
+pub fn message_tombstone(salt: &str, kind: ChannelKind, external_id: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(salt.as_bytes());
+    h.update([0]);
+    h.update(b"message:");
+    h.update(kind.as_str().as_bytes());
+    h.update([0]);
+    h.update(external_id.as_bytes());
+    hex::encode(h.finalize())
+}
+
 /// The salted hash an erasure leaves of a person's email address or phone number, so that a
 /// re-imported order (which names the buyer by these, not by a platform account) does not
 /// bring them back. Distinct from every identity's [`tombstone`] (no channel kind is

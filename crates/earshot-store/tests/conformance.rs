@@ -3129,6 +3129,7 @@ async fn an_erased_customer_leaves_no_trace_and_does_not_come_back() {
         answer.channel = ChannelKind::Email;
         answer.visibility = Visibility::Private;
         answer.text = format!("Sorry about parcel {marker}");
+        let answer_again = answer.clone();
         s.ingest(ws, &[answer]).await.unwrap();
         // A listening post of hers matched no topic: what it said is kept for agents.
         let mut heard = msg("1850000000000000011", "99001", Direction::In, 4, None);
@@ -3265,20 +3266,48 @@ async fn an_erased_customer_leaves_no_trace_and_does_not_come_back() {
             }
         }
 
-        // A re-import or a platform's re-delivery stores nothing of her; Jo's resend is a
-        // duplicate as before.
+        // A re-import or a platform's re-delivery stores nothing of her — nor the brand's
+        // answer to her, nor a brand answer to her post that was never stored; Jo's resend
+        // is a duplicate as before.
+        let mut batch = batch;
+        batch.push(answer_again);
+        let mut late = msg(
+            "m4@x",
+            "care@acme.example",
+            Direction::Out,
+            10,
+            Some("m1@x"),
+        );
+        late.channel = ChannelKind::Email;
+        late.visibility = Visibility::Private;
+        late.text = format!("Following up on parcel {marker}");
+        batch.push(late);
         let again = s.ingest(ws, &batch).await.unwrap();
         assert_eq!(
             again
                 .iter()
                 .filter(|o| matches!(o, IngestOutcome::Erased))
                 .count(),
-            3,
+            5,
             "{}: {again:?}",
             b.name
         );
         assert!(matches!(again[3], IngestOutcome::Duplicate { .. }));
         assert!(matches!(again[4], IngestOutcome::Duplicate { .. }));
+        // Jo's mail from the brand still arrives.
+        let mut to_jo = msg(
+            "m5@x",
+            "care@acme.example",
+            Direction::Out,
+            11,
+            Some("m2@x"),
+        );
+        to_jo.channel = ChannelKind::Email;
+        to_jo.visibility = Visibility::Private;
+        assert!(matches!(
+            s.ingest(ws, &[to_jo]).await.unwrap()[0],
+            IngestOutcome::Stored { .. }
+        ));
         b.finish().await;
     }
 }

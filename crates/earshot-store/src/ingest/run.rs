@@ -87,11 +87,22 @@ async fn drop_erased(
     let Some(salt) = tx.erasure_salt(ws).await? else {
         return Ok((fresh, duplicate_of));
     };
-    let hash =
-        |m: &Inbound| earshot_core::privacy::tombstone(&salt, m.channel, &m.author.external_id);
+    // A message is erased when its author was, when it is one an erasure deleted (the brand's
+    // answer to the person, sent again), or when the brand's message answers one of those.
+    let hashes_of = |m: &Inbound| {
+        use earshot_core::privacy::{message_tombstone, tombstone};
+        let mut h = vec![
+            tombstone(&salt, m.channel, &m.author.external_id),
+            message_tombstone(&salt, m.channel, &m.external_id),
+        ];
+        if let (Direction::Out, Some(parent)) = (m.direction, &m.in_reply_to) {
+            h.push(message_tombstone(&salt, m.channel, parent));
+        }
+        h
+    };
     let mut hashes: Vec<String> = fresh
         .iter()
-        .flat_map(|(_, items)| items.iter().map(|&i| hash(&batch[i])))
+        .flat_map(|(_, items)| items.iter().flat_map(|&i| hashes_of(&batch[i])))
         .collect();
     hashes.sort_unstable();
     hashes.dedup();
@@ -106,7 +117,7 @@ async fn drop_erased(
             let kept = items
                 .into_iter()
                 .filter(|&i| {
-                    let keep = !erased.contains(&hash(&batch[i]));
+                    let keep = !hashes_of(&batch[i]).iter().any(|h| erased.contains(h));
                     if !keep {
                         gone.insert(i);
                         outcomes[i] = Some(IngestOutcome::Erased);

@@ -183,6 +183,15 @@ pub(crate) async fn erase_contact(
     )
     .await?;
     let msgs = in_list(&messages);
+    // Each deleted message is tombstoned too (the brand's answers come back in re-imports).
+    let deleted_messages: Vec<(String, String)> = sqlx::query_as(&format!(
+        "SELECT c.kind, m.external_id FROM messages m JOIN channels c ON c.id = m.channel_id \
+         WHERE m.workspace_id = $1 AND m.id IN {msgs}"
+    ))
+    .bind(ws.0)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(db_err)?;
     let channels = ids(
         tx,
         &format!(
@@ -325,6 +334,14 @@ pub(crate) async fn erase_contact(
                 .iter()
                 .map(|r| customer_ref_tombstone(&salt, r)),
         );
+    }
+    for (kind, external) in &deleted_messages {
+        let kind: ChannelKind = kind
+            .parse()
+            .map_err(|_| crate::corrupt("channel kind", kind))?;
+        hashes.push(earshot_core::privacy::message_tombstone(
+            &salt, kind, external,
+        ));
     }
     hashes.sort();
     hashes.dedup();
