@@ -6,7 +6,8 @@
 // appear in the open inbox without a reload, opens it, replies (the SLA is met and the reply
 // is in the thread), sees the customer's answer arrive in the open thread, assigns it to
 // another agent, resolves it, checks that nobody signed out
-// reaches a page or the API, and writes screenshots of the inbox, a conversation and the
+// reaches a page or the API, opens a conversation from a listening post on the Listening
+// page, and writes screenshots of the inbox, a conversation, the Listening page and the
 // dashboard to docs/screenshots/ (shown in the README).
 
 import { test, before, after } from "node:test";
@@ -267,6 +268,43 @@ test("the care loop: a new message appears live, is answered in time, handed ove
   assert.ok(await page.locator("svg[role=img]").count() >= 4, "the dashboard draws charts");
   assert.notEqual((await page.locator("#kpi-median").innerText()).trim(), "—", "first responses are measured");
   await page.screenshot({ path: join(shots, "dashboard.png"), fullPage: true });
+  await context.close();
+});
+
+test("a listening post that matched no topic is found on the Listening page and opened as a conversation", async () => {
+  const words = `Anyone else's Acme blender smoking on first use? ${Date.now() % 100000}`;
+  const heard = await api("POST", "/api/v1/messages", [
+    { channel: "x", account: "public", source: "listening", external_id: "heard-1",
+      author: { external_id: "u-rin", handle: "rin_cooks", display_name: "Rin", followers: 48200 },
+      text: words, url: "https://x.com/rin_cooks/status/1", created_at: minutesAgo(12) },
+    { channel: "x", account: "public", source: "listening", external_id: "heard-2",
+      author: { external_id: "u-tom", handle: "tom_b", followers: 12 },
+      text: "sunny afternoon at the lake", created_at: minutesAgo(30) },
+  ]);
+  assert.ok(heard.status < 300, JSON.stringify(heard.body));
+  const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+  const page = await context.newPage();
+  await signIn(page);
+  await page.waitForURL(/\/inbox$/);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Listening" }).click();
+  await page.getByRole("heading", { name: "Heard, not matched" }).waitFor();
+  const post = page.locator("li.heard-post").filter({ hasText: words });
+  await post.waitFor();
+  assert.match(await post.innerText(), /@rin_cooks/);
+  assert.match(await post.innerText(), /48200 followers/);
+  await page.screenshot({ path: join(shots, "listening.png"), fullPage: true });
+  await page.getByLabel("Words").fill("lake");
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.locator("li.heard-post").filter({ hasText: "sunny afternoon" }).waitFor();
+  assert.equal(await page.locator("li.heard-post").filter({ hasText: words }).count(), 0, "the search narrows the list");
+  await page.goto(base + "/listening");
+  await page.locator("li.heard-post").filter({ hasText: words }).getByRole("button", { name: "Open a conversation" }).click();
+  await page.waitForURL(/\/c\/\d+$/);
+  await page.getByText(words).waitFor();
+  const id = Number(page.url().split("/").pop());
+  const shown = await api("GET", `/api/v1/conversations/${id}`);
+  assert.equal(shown.status, 200);
+  assert.equal(shown.body.conversation.channel_kind, "x");
   await context.close();
 });
 
