@@ -2819,6 +2819,64 @@ fn a_mastodon_hashtag_is_listened_to_through_its_stream_and_timeline() {
     wait_for_channel_messages(&addr, &token, "mastodon", 2);
 }
 
+/// A Mastodon instance whose rate limit is spent: every read is `429` with `X-RateLimit-Reset`
+/// an hour ahead, as Mastodon answers; the stand-in counts the reads of the notifications.
+fn rate_limited_mastodon() -> (String, std::sync::Arc<AtomicUsize>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let reads = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = reads.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let path = read_request(&stream).path;
+            if path.starts_with("/api/v1/notifications") {
+                counted.fetch_add(1, Ordering::SeqCst);
+            }
+            let reset = (chrono::Utc::now() + chrono::Duration::hours(1))
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            let body = r#"{"error": "Too many requests"}"#;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nX-RateLimit-Limit: 300\r\nX-RateLimit-Remaining: 0\r\nX-RateLimit-Reset: {reset}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (base, reads)
+}
+
+/// A spent rate limit is waited out: with polls a second apart, an instance that answers
+/// `429` until its `X-RateLimit-Reset` an hour ahead is read once, not every second; the
+/// channel says why it is not reading.
+#[test]
+fn a_spent_rate_limit_is_waited_out_not_hammered() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, addr, token, _) = serve_with_token(dir.path(), "limited.db");
+    let (instance, reads) = rate_limited_mastodon();
+    let channel = serde_json::json!({"kind": "mastodon", "name": "acme", "settings": {
+        "instance_url": instance, "access_token": "t", "poll_seconds": "1"}});
+    let (status, body) = http(
+        &addr,
+        "POST",
+        "/api/v1/channels",
+        Some(&token),
+        channel.to_string().as_bytes(),
+    );
+    assert_eq!(status, 201, "{body}");
+    let channel: serde_json::Value = serde_json::from_str(&body).unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    assert_eq!(reads.load(Ordering::SeqCst), 1, "read once, then waited");
+    let (_, shown) = http(
+        &addr,
+        "GET",
+        &format!("/api/v1/channels/{}", channel["id"]),
+        Some(&token),
+        b"",
+    );
+    assert!(shown.contains("HTTP 429"), "{shown}");
+}
+
 /// X's filtered stream into a running server (`earshot bench x-stream`, small): the topics
 /// become rules at a stand-in X API, the stream is cut twice (once cleanly, once mid-chunk),
 /// each reconnect asks for a backfill and gets the last posts again; every post served is

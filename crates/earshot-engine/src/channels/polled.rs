@@ -30,6 +30,8 @@ const PAGES: usize = 25;
 pub struct NetworkPoller {
     channels: Arc<Channels>,
     pipeline: Arc<Pipeline>,
+    /// Channels whose platform said to wait (a spent rate limit), until when: not read before.
+    waiting: std::sync::Mutex<HashMap<ChannelId, earshot_core::time::Timestamp>>,
 }
 
 /// Holds a Mastodon account's streams (its notifications, and the public timelines it
@@ -95,7 +97,24 @@ async fn watch_one(
 
 impl NetworkPoller {
     pub fn new(channels: Arc<Channels>, pipeline: Arc<Pipeline>) -> Self {
-        Self { channels, pipeline }
+        Self {
+            channels,
+            pipeline,
+            waiting: Default::default(),
+        }
+    }
+
+    /// Whether the channel's platform asked to wait until after now (its rate limit).
+    fn must_wait(&self, id: ChannelId) -> bool {
+        let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+        match waiting.get(&id) {
+            Some(until) if *until > earshot_core::time::now() => true,
+            Some(_) => {
+                waiting.remove(&id);
+                false
+            }
+            None => false,
+        }
     }
 
     fn every(ch: &ConnectedChannel) -> Duration {
@@ -151,6 +170,14 @@ impl NetworkPoller {
                     return Ok(stored);
                 }
                 Err(e) => {
+                    if let Failure::Wait { until, .. } = &e {
+                        // The platform's rate limit: no read before it resets (a wake from the
+                        // stream waits too), instead of spending requests it will refuse.
+                        self.waiting
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .insert(ch.channel.id, *until);
+                    }
                     tracing::warn!(channel = ch.channel.id.0, error = ?e, "poll failed; trying again later");
                     let why = super::failure_text(&e);
                     self.channels.note(ch, false, stored > 0, Some(&why)).await;
@@ -219,7 +246,8 @@ impl NetworkPoller {
             for ch in listed.iter().filter(|c| c.status == ChannelStatus::Active) {
                 let due = last
                     .get(&ch.channel.id)
-                    .is_none_or(|t| t.elapsed() >= Self::every(ch));
+                    .is_none_or(|t| t.elapsed() >= Self::every(ch))
+                    && !self.must_wait(ch.channel.id);
                 if due {
                     last.insert(ch.channel.id, Instant::now());
                     match self.poll(ch).await {
