@@ -20,6 +20,17 @@ pub fn newer(a: &str, b: &str) -> bool {
     (a.len(), a) > (b.len(), b)
 }
 
+/// The newest `id` of a page of entities (statuses, notifications), or `cursor` when the page
+/// holds none newer.
+pub(crate) fn newest(list: &[Value], cursor: Option<&str>) -> Option<String> {
+    list.iter()
+        .filter_map(|n| n.get("id").and_then(Value::as_str))
+        .fold(cursor.map(str::to_string), |best, id| match best {
+            Some(b) if !newer(id, &b) => Some(b),
+            _ => Some(id.to_string()),
+        })
+}
+
 /// The mentions newer than `cursor` (the latest page when there is none yet), oldest first.
 pub async fn mentions_since(
     http: &reqwest::Client,
@@ -52,13 +63,7 @@ pub async fn mentions_since(
             "Mastodon answered the notifications with something other than a list".into(),
         ));
     };
-    let newest = list
-        .iter()
-        .filter_map(|n| n.get("id").and_then(Value::as_str))
-        .fold(cursor.map(str::to_string), |best, id| match best {
-            Some(b) if !newer(id, &b) => Some(b),
-            _ => Some(id.to_string()),
-        });
+    let newest = newest(list, cursor);
     // Newest first on the wire; oldest first into the pipeline, so replies thread.
     let oldest_first = Value::Array(list.iter().rev().cloned().collect());
     let records = if list.is_empty() {

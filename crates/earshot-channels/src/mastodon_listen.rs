@@ -180,13 +180,7 @@ pub async fn since(
             timeline.key()
         )));
     };
-    let newest = list
-        .iter()
-        .filter_map(|s| s.get("id").and_then(Value::as_str))
-        .fold(cursor.map(str::to_string), |best, id| match best {
-            Some(b) if !crate::mastodon_api::newer(id, &b) => Some(b),
-            _ => Some(id.to_string()),
-        });
+    let newest = crate::mastodon_api::newest(list, cursor);
     let brand = account.trim_start_matches('@');
     let mut records = Vec::new();
     // Newest first on the wire; oldest first into the pipeline, so replies thread.
