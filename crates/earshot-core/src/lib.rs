@@ -10,6 +10,7 @@ pub mod connector;
 pub mod consent;
 pub mod contact;
 pub mod conversation;
+pub mod emerging;
 pub mod enrichment;
 pub mod identifiers;
 pub mod identity;

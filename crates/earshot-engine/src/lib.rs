@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod channels;
+pub mod emerging;
 pub mod heard;
 pub mod ingest;
 pub mod live;

@@ -747,6 +747,101 @@ async fn recent_messages_are_the_newest_inbound_with_their_authors() {
 }
 
 #[tokio::test]
+async fn inbound_messages_are_counted_per_hour_by_topic_intent_and_channel() {
+    use earshot_core::emerging::SeriesKey;
+    use earshot_core::enrichment::{Enrichment, IntentLabel};
+    use earshot_core::store::Annotations;
+    for b in backends().await {
+        let s = &b.store;
+        let ws = s.ensure_workspace("acme").await.unwrap().id;
+        let topic = s
+            .create_topic(
+                ws,
+                &TopicDraft {
+                    name: "Outage".into(),
+                    query: "down".into(),
+                    active: true,
+                },
+            )
+            .await
+            .unwrap()
+            .id;
+        // at(0) is 12:00; minutes 0 and 30 share an hour, 70 is the next; the brand's reply
+        // is not counted.
+        let mut batch = vec![
+            msg("h1", "ann", Direction::In, 0, None),
+            msg("h2", "bob", Direction::In, 30, None),
+            msg("h3", "cat", Direction::In, 70, None),
+            msg("h4", "brand", Direction::Out, 31, Some("h2")),
+        ];
+        batch[1].author.followers = Some(900);
+        let complaint = || Enrichment {
+            intents: vec![IntentLabel {
+                name: "complaint".into(),
+                confidence: 0.9,
+                because: Vec::new(),
+            }],
+            ..Enrichment::default()
+        };
+        let annotations = vec![
+            Annotations {
+                topics: vec![topic],
+                enrichment: Some(complaint()),
+                ..Annotations::default()
+            },
+            Annotations {
+                topics: vec![topic],
+                enrichment: Some(complaint()),
+                ..Annotations::default()
+            },
+            Annotations::default(),
+            Annotations::default(),
+        ];
+        s.ingest_annotated(ws, &batch, &annotations).await.unwrap();
+        let hour = at(0).timestamp_millis() / 3_600_000;
+        let c = s.hourly_counts(ws, at(-60), at(180)).await.unwrap();
+        assert_eq!(c.topics, vec![(hour, topic, 2)], "{}", b.name);
+        assert_eq!(
+            c.intents,
+            vec![(hour, "[\"complaint\"]".to_string(), 2)],
+            "{}",
+            b.name
+        );
+        let mut channels: Vec<(i64, i64)> = c.channels.iter().map(|r| (r.0, r.2)).collect();
+        channels.sort();
+        assert_eq!(channels, vec![(hour, 2), (hour + 1, 1)], "{}", b.name);
+        assert_eq!(c.first_hour, Some(hour));
+        let top = s
+            .top_messages(ws, &SeriesKey::Topic(topic), at(0), at(60), 5)
+            .await
+            .unwrap();
+        assert_eq!(
+            top.iter().map(|m| m.followers).collect::<Vec<_>>(),
+            vec![Some(900), Some(10)],
+            "{}: the most followed first",
+            b.name
+        );
+        let by_intent = s
+            .top_messages(ws, &SeriesKey::Intent("complaint".into()), at(0), at(60), 1)
+            .await
+            .unwrap();
+        assert_eq!(by_intent.len(), 1);
+        let channel = c.channels[0].1;
+        let by_channel = s
+            .top_messages(ws, &SeriesKey::Channel(channel), at(60), at(120), 5)
+            .await
+            .unwrap();
+        assert_eq!(by_channel.len(), 1, "{}", b.name);
+        let other = s.ensure_workspace("globex").await.unwrap().id;
+        assert_eq!(
+            s.hourly_counts(other, at(-60), at(180)).await.unwrap(),
+            Default::default()
+        );
+        b.finish().await;
+    }
+}
+
+#[tokio::test]
 async fn matched_topics_are_recorded_and_unmatched_listening_posts_only_counted() {
     use earshot_core::store::Annotations;
     for b in backends().await {

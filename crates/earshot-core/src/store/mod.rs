@@ -643,6 +643,24 @@ pub trait ReadModelStore: Send + Sync {
         workspace: WorkspaceId,
         filter: &HeardFilter,
     ) -> StoreResult<Vec<HeardPost>>;
+    /// Inbound messages per hour from `from` (inclusive) to `until` (exclusive), for
+    /// emerging-issue detection (`crate::emerging`).
+    async fn hourly_counts(
+        &self,
+        workspace: WorkspaceId,
+        from: Timestamp,
+        until: Timestamp,
+    ) -> StoreResult<crate::emerging::HourlyCounts>;
+    /// A series' inbound messages from `from` to `until`, the most followed authors first, at
+    /// most `limit`.
+    async fn top_messages(
+        &self,
+        workspace: WorkspaceId,
+        series: &crate::emerging::SeriesKey,
+        from: Timestamp,
+        until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::emerging::TopMessage>>;
     /// One of them, while it is kept.
     async fn heard_post(
         &self,

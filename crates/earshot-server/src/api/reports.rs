@@ -3,7 +3,8 @@
 //! matched it and its share of all topic mentions (the classic share of voice, when topics
 //! are the brand and its competitors); per source (channel), the posts listening heard —
 //! matched to a topic or only counted — with each topic's share of them, and the same per
-//! day.
+//! day. `GET /reports/emerging?hour=2026-12-01T14:00:00Z`: the topics, intents and channels
+//! whose messages in that hour rose far above the same hour of past weeks.
 
 use crate::error::ApiError;
 use crate::extract::Query;
@@ -22,7 +23,44 @@ use std::collections::{BTreeMap, HashMap};
 const DEFAULT_DAYS: i64 = 30;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/reports/share-of-voice", get(share_of_voice))
+    Router::new()
+        .route("/reports/share-of-voice", get(share_of_voice))
+        .route("/reports/emerging", get(emerging))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmergingParams {
+    /// The hour to judge (any time in it, RFC 3339); the last complete hour by default.
+    hour: Option<String>,
+}
+
+/// Emerging issues in one hour (`earshot_engine::emerging`): every topic, intent and channel
+/// whose inbound messages rose far above the same hour of past weeks, with the expected and
+/// observed counts, how surprising the rise is, and the messages whose authors reach the most.
+async fn emerging(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Query(p): Query<EmergingParams>,
+) -> Result<Json<Value>, ApiError> {
+    let hour = match p.hour.as_deref() {
+        Some(h) => chrono::DateTime::parse_from_rfc3339(h.trim())
+            .map_err(|_| ApiError::BadRequest {
+                code: "invalid_query",
+                message: format!("`hour`: `{h}` is not a time like 2026-12-01T14:00:00Z"),
+            })?
+            .to_utc(),
+        None => earshot_core::time::now() - chrono::Duration::hours(1),
+    };
+    let start = earshot_core::time::from_millis(
+        earshot_core::time::to_millis(hour).div_euclid(3_600_000) * 3_600_000,
+    );
+    let alerts = earshot_engine::emerging::detect(state.store.as_ref(), ws.id, start).await?;
+    Ok(Json(json!({
+        "hour": start,
+        "method": "expected: the median of the same hour of the week over the previous 4 weeks (else of the same hour of the day over the previous 7 days); surprise: -log10 P(X >= observed) for a Poisson at the expected level (at least 0.5); an alert needs at least 5 messages and twice the expected level; warning from surprise 3, critical from 6",
+        "alerts": alerts,
+    })))
 }
 
 #[derive(Debug, Deserialize)]

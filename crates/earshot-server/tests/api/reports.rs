@@ -340,3 +340,105 @@ async fn heard_posts_are_listed_and_an_agent_opens_a_conversation_from_one() {
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
 }
+
+/// Emerging issues: an outage topic that usually has 2 messages at this hour of the week has
+/// 25 — a critical alert with the expected and observed counts, the weeks it was judged
+/// against and the most followed authors' messages first; a refund topic at its usual level
+/// raises nothing; an hour without messages and another workspace have no alerts; a bad hour
+/// is named.
+#[tokio::test]
+async fn an_hour_far_above_the_same_hour_of_past_weeks_is_an_emerging_issue() {
+    let app = spawn_app().await;
+    for (name, query) in [("Outage", "outage OR down"), ("Refunds", "refund")] {
+        let (status, topic) = app
+            .create_topic(json!({"name": name, "query": query}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{topic}");
+    }
+    let mut n = 0;
+    let mut batch = Vec::new();
+    let mut message = |text: &str, at: String, followers: u32| {
+        n += 1;
+        json!({"channel": "x", "external_id": format!("e{n}"), "text": text, "created_at": at,
+               "author": {"external_id": format!("a{n}"), "handle": format!("user{n}"), "followers": followers}})
+    };
+    // History from 2026-11-09: each Monday at 14:00, two outage mentions and three refund ones.
+    batch.push(message("hello there", "2026-11-09T09:00:00Z".into(), 1));
+    for day in ["09", "16", "23"] {
+        for m in 0..2 {
+            batch.push(message(
+                "is the app down for anyone?",
+                format!("2026-11-{day}T14:{:02}:00Z", 10 + m),
+                10,
+            ));
+        }
+        for m in 0..3 {
+            batch.push(message(
+                "where is my refund?",
+                format!("2026-11-{day}T14:{:02}:00Z", 30 + m),
+                10,
+            ));
+        }
+    }
+    // Monday 30 November, 14:00–15:00: the outage.
+    for m in 0..25 {
+        let followers = if m == 7 { 250_000 } else { 20 + m };
+        batch.push(message(
+            "outage again, the app is down and I can't pay",
+            format!("2026-11-30T14:{:02}:00Z", m * 2),
+            followers,
+        ));
+    }
+    for m in 0..3 {
+        batch.push(message(
+            "where is my refund?",
+            format!("2026-11-30T14:{:02}:30Z", 10 + m),
+            10,
+        ));
+    }
+    let (status, body) = app.post_messages(&json!(batch)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+
+    let (status, r) = app.emerging("hour=2026-11-30T14:35:00Z").await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["hour"], "2026-11-30T14:00:00Z", "{r}");
+    let alerts = r["alerts"].as_array().unwrap();
+    let outage = alerts
+        .iter()
+        .find(|a| a["series"]["dimension"] == "topic" && a["name"] == "Outage")
+        .unwrap_or_else(|| panic!("no outage alert: {r}"));
+    assert_eq!(outage["severity"], "critical", "{outage}");
+    assert_eq!(outage["observed"], 25);
+    assert_eq!(outage["expected"], 2.0);
+    assert_eq!(outage["basis"], "same hour of the week");
+    assert_eq!(
+        outage["samples"],
+        json!([2, 2, 2]),
+        "three weeks of history"
+    );
+    assert!(outage["surprise"].as_f64().unwrap() > 6.0, "{outage}");
+    let top = outage["top_messages"].as_array().unwrap();
+    assert_eq!(top.len(), 5);
+    assert_eq!(
+        top[0]["followers"], 250_000,
+        "the most followed author first"
+    );
+    assert!(
+        alerts.iter().all(|a| a["name"] != "Refunds"),
+        "refunds are at their usual level: {r}"
+    );
+    assert!(
+        alerts.iter().any(|a| a["series"]["dimension"] == "channel"),
+        "the channel rose too: {r}"
+    );
+
+    let (_, quiet) = app.emerging("hour=2026-11-30T16:00:00Z").await;
+    assert_eq!(quiet["alerts"], json!([]), "{quiet}");
+    let (_, other) = app
+        .get_as_other("/api/v1/reports/emerging?hour=2026-11-30T14:00:00Z")
+        .await;
+    assert_eq!(other["alerts"], json!([]));
+    let (status, bad) = app.emerging("hour=monday").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(bad["message"].as_str().unwrap().contains("`hour`"), "{bad}");
+}

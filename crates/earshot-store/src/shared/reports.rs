@@ -341,3 +341,122 @@ pub(crate) async fn operations(
         channels,
     })
 }
+
+/// Inbound messages per hour for emerging-issue detection: per topic, intents set, channel.
+pub(crate) async fn hourly_counts(
+    pool: &Pool,
+    ws: WorkspaceId,
+    from: earshot_core::time::Timestamp,
+    until: earshot_core::time::Timestamp,
+) -> StoreResult<earshot_core::emerging::HourlyCounts> {
+    let (from, until) = (to_millis(from), to_millis(until));
+    let rows = |sql: &'static str| {
+        sqlx::query(sql)
+            .bind(ws.0)
+            .bind(from)
+            .bind(until)
+            .fetch_all(pool)
+    };
+    let (topics, intents, channels) = tokio::try_join!(
+        rows(
+            "SELECT m.sent_at / 3600000, mt.topic_id, COUNT(*) FROM message_topics mt \
+             JOIN messages m ON m.id = mt.message_id \
+             WHERE mt.workspace_id = $1 AND m.sent_at >= $2 AND m.sent_at < $3 AND m.direction = 'in' \
+             GROUP BY 1, 2"
+        ),
+        rows(
+            "SELECT m.sent_at / 3600000, e.intents, COUNT(*) FROM message_enrichments e \
+             JOIN messages m ON m.id = e.message_id \
+             WHERE e.workspace_id = $1 AND m.sent_at >= $2 AND m.sent_at < $3 \
+             GROUP BY 1, 2"
+        ),
+        rows(
+            "SELECT sent_at / 3600000, channel_id, COUNT(*) FROM messages \
+             WHERE workspace_id = $1 AND sent_at >= $2 AND sent_at < $3 AND direction = 'in' \
+             GROUP BY 1, 2"
+        ),
+    )
+    .map_err(db_err)?;
+    let first: Option<i64> =
+        sqlx::query_scalar("SELECT MIN(sent_at) FROM messages WHERE workspace_id = $1")
+            .bind(ws.0)
+            .fetch_one(pool)
+            .await
+            .map_err(db_err)?;
+    let hour = |r: &DbRow| -> StoreResult<i64> { r.try_get(0).map_err(db_err) };
+    let count = |r: &DbRow| -> StoreResult<i64> { r.try_get(2).map_err(db_err) };
+    Ok(earshot_core::emerging::HourlyCounts {
+        topics: topics
+            .iter()
+            .map(|r| Ok((hour(r)?, TopicId(r.try_get(1).map_err(db_err)?), count(r)?)))
+            .collect::<StoreResult<_>>()?,
+        intents: intents
+            .iter()
+            .map(|r| Ok((hour(r)?, r.try_get(1).map_err(db_err)?, count(r)?)))
+            .collect::<StoreResult<_>>()?,
+        channels: channels
+            .iter()
+            .map(|r| {
+                Ok((
+                    hour(r)?,
+                    ChannelId(r.try_get(1).map_err(db_err)?),
+                    count(r)?,
+                ))
+            })
+            .collect::<StoreResult<_>>()?,
+        first_hour: first.map(|ms| ms.div_euclid(3_600_000)),
+    })
+}
+
+/// A series' inbound messages in a range, the most followed authors first.
+pub(crate) async fn top_messages(
+    pool: &Pool,
+    ws: WorkspaceId,
+    series: &earshot_core::emerging::SeriesKey,
+    from: earshot_core::time::Timestamp,
+    until: earshot_core::time::Timestamp,
+    limit: u32,
+) -> StoreResult<Vec<earshot_core::emerging::TopMessage>> {
+    use earshot_core::emerging::SeriesKey;
+    let condition = match series {
+        SeriesKey::Topic(_) => {
+            "m.id IN (SELECT message_id FROM message_topics WHERE workspace_id = $1 AND topic_id = $4)"
+        }
+        SeriesKey::Intent(_) => {
+            "m.id IN (SELECT message_id FROM message_enrichments WHERE workspace_id = $1 AND intents LIKE $4)"
+        }
+        SeriesKey::Channel(_) => "m.channel_id = $4",
+    };
+    let sql = format!(
+        "SELECT m.id, m.conversation_id, m.sent_at, m.text, i.handle, i.followers FROM messages m \
+         JOIN identities i ON i.id = m.identity_id \
+         WHERE m.workspace_id = $1 AND m.direction = 'in' AND m.sent_at >= $2 AND m.sent_at < $3 AND {condition} \
+         ORDER BY COALESCE(i.followers, 0) DESC, m.id LIMIT $5"
+    );
+    let query = sqlx::query(&sql)
+        .bind(ws.0)
+        .bind(to_millis(from))
+        .bind(to_millis(until));
+    let query = match series {
+        SeriesKey::Topic(t) => query.bind(t.0),
+        SeriesKey::Intent(name) => query.bind(format!("%\"{name}\"%")),
+        SeriesKey::Channel(c) => query.bind(c.0),
+    };
+    let rows = query
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await
+        .map_err(db_err)?;
+    rows.iter()
+        .map(|r| {
+            Ok(earshot_core::emerging::TopMessage {
+                message_id: MessageId(r.try_get(0).map_err(db_err)?),
+                conversation_id: ConversationId(r.try_get(1).map_err(db_err)?),
+                sent_at: earshot_core::time::from_millis(r.try_get(2).map_err(db_err)?),
+                text: r.try_get(3).map_err(db_err)?,
+                handle: r.try_get(4).map_err(db_err)?,
+                followers: r.try_get(5).map_err(db_err)?,
+            })
+        })
+        .collect()
+}

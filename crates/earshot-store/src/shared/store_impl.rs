@@ -530,6 +530,24 @@ impl earshot_core::store::ReadModelStore for Backend {
     ) -> earshot_core::store::StoreResult<Vec<earshot_core::store::HeardPost>> {
         heard_posts(self.reader(), ws, filter).await
     }
+    async fn hourly_counts(
+        &self,
+        ws: earshot_core::WorkspaceId,
+        from: earshot_core::time::Timestamp,
+        until: earshot_core::time::Timestamp,
+    ) -> earshot_core::store::StoreResult<earshot_core::emerging::HourlyCounts> {
+        hourly_counts(self.reader(), ws, from, until).await
+    }
+    async fn top_messages(
+        &self,
+        ws: earshot_core::WorkspaceId,
+        series: &earshot_core::emerging::SeriesKey,
+        from: earshot_core::time::Timestamp,
+        until: earshot_core::time::Timestamp,
+        limit: u32,
+    ) -> earshot_core::store::StoreResult<Vec<earshot_core::emerging::TopMessage>> {
+        top_messages(self.reader(), ws, series, from, until, limit).await
+    }
     async fn heard_post(
         &self,
         ws: earshot_core::WorkspaceId,

@@ -10,6 +10,11 @@ impl TestApp {
         self.get(&format!("/api/v1/reports/share-of-voice?{query}"))
             .await
     }
+    /// GET /api/v1/reports/emerging?{query}
+    pub async fn emerging(&self, query: &str) -> (StatusCode, Value) {
+        self.get(&with_query("/api/v1/reports/emerging", query))
+            .await
+    }
     /// GET /api/v1/listening/heard?{query}
     pub async fn heard(&self, query: &str) -> (StatusCode, Value) {
         self.get(&with_query("/api/v1/listening/heard", query))

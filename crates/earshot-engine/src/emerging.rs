@@ -1,0 +1,101 @@
+//! Emerging issues, detected on demand for one hour: every topic's, intent's and channel's
+//! inbound messages of that hour judged against the same hour of past weeks
+//! (`earshot_core::emerging`), each alert with the messages of its hour whose authors reach
+//! the most people. `GET /api/v1/reports/emerging` comes here.
+
+use earshot_core::emerging::{judge, Hourly, SeriesKey, Spike, TopMessage, WEEKS};
+use earshot_core::store::StoreResult;
+use earshot_core::{Store, WorkspaceId};
+use serde::Serialize;
+use std::collections::HashMap;
+
+const HOUR_MS: i64 = 3_600_000;
+/// Messages shown per alert.
+const TOP: u32 = 5;
+
+/// A series that rose far above its usual level in the hour.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alert {
+    pub series: SeriesKey,
+    /// The topic's or channel's name, or the intent.
+    pub name: String,
+    #[serde(flatten)]
+    pub spike: Spike,
+    pub top_messages: Vec<TopMessage>,
+}
+
+/// The alerts of the hour starting at `hour_start` (rounded down to the hour), most
+/// surprising first.
+pub async fn detect(
+    store: &dyn Store,
+    ws: WorkspaceId,
+    hour_start: earshot_core::time::Timestamp,
+) -> StoreResult<Vec<Alert>> {
+    let hour = earshot_core::time::to_millis(hour_start).div_euclid(HOUR_MS);
+    let at = |h: i64| earshot_core::time::from_millis(h * HOUR_MS);
+    let counts = store
+        .hourly_counts(ws, at(hour - WEEKS * 168), at(hour + 1))
+        .await?;
+    let Some(history_from) = counts.first_hour else {
+        return Ok(Vec::new());
+    };
+    let mut series: HashMap<SeriesKey, Hourly> = HashMap::new();
+    for (h, topic, n) in counts.topics {
+        *series
+            .entry(SeriesKey::Topic(topic))
+            .or_default()
+            .entry(h)
+            .or_default() += n;
+    }
+    for (h, intents, n) in counts.intents {
+        let names: Vec<String> = serde_json::from_str(&intents).unwrap_or_default();
+        for name in names {
+            *series
+                .entry(SeriesKey::Intent(name))
+                .or_default()
+                .entry(h)
+                .or_default() += n;
+        }
+    }
+    for (h, channel, n) in counts.channels {
+        *series
+            .entry(SeriesKey::Channel(channel))
+            .or_default()
+            .entry(h)
+            .or_default() += n;
+    }
+    let mut spikes: Vec<(SeriesKey, Spike)> = series
+        .into_iter()
+        .filter_map(|(key, hourly)| judge(&hourly, hour, history_from).map(|s| (key, s)))
+        .collect();
+    if spikes.is_empty() {
+        return Ok(Vec::new());
+    }
+    spikes.sort_by(|a, b| b.1.surprise.total_cmp(&a.1.surprise));
+    let topics = store.list_topics(ws).await?;
+    let channels = store.list_channels(ws).await?;
+    let mut alerts = Vec::with_capacity(spikes.len());
+    for (key, spike) in spikes {
+        let name = match &key {
+            SeriesKey::Topic(t) => topics
+                .iter()
+                .find(|x| x.id == *t)
+                .map_or_else(|| format!("topic {}", t.0), |x| x.name.clone()),
+            SeriesKey::Intent(i) => i.clone(),
+            SeriesKey::Channel(c) => channels.iter().find(|x| x.id == *c).map_or_else(
+                || format!("channel {}", c.0),
+                |x| format!("{} {}", x.kind, x.name),
+            ),
+        };
+        let top_messages = store
+            .top_messages(ws, &key, at(hour), at(hour + 1), TOP)
+            .await?;
+        alerts.push(Alert {
+            series: key,
+            name,
+            spike,
+            top_messages,
+        });
+    }
+    Ok(alerts)
+}
