@@ -527,16 +527,29 @@ pub(crate) async fn apply_retention(
     // What unmatched listening posts said is kept a week (`HEARD_FOR_DAYS`), whatever the
     // policies; a shorter policy forgets it sooner, below.
     let week = to_millis(now) - earshot_core::store::HEARD_FOR_DAYS * 86_400_000;
-    pass.heard += sqlx::query(
-        "DELETE FROM listening_heard WHERE (workspace_id, channel_id, external_id) IN \
-         (SELECT workspace_id, channel_id, external_id FROM listening_heard WHERE heard_at < $1 LIMIT $2)",
-    )
-    .bind(week)
-    .bind(left)
-    .execute(store.writer())
-    .await
-    .map_err(db_err)?
-    .rows_affected();
+    let workspaces: Vec<i64> = sqlx::query_scalar("SELECT id FROM workspaces ORDER BY id")
+        .fetch_all(store.reader())
+        .await
+        .map_err(db_err)?;
+    for ws in workspaces {
+        let budget = i64::from(limit) - pass.heard as i64;
+        if budget <= 0 {
+            pass.more = true;
+            break;
+        }
+        pass.heard += sqlx::query(
+            "DELETE FROM listening_heard WHERE (workspace_id, channel_id, external_id) IN \
+             (SELECT workspace_id, channel_id, external_id FROM listening_heard \
+              WHERE workspace_id = $1 AND heard_at < $2 LIMIT $3)",
+        )
+        .bind(ws)
+        .bind(week)
+        .bind(budget)
+        .execute(store.writer())
+        .await
+        .map_err(db_err)?
+        .rows_affected();
+    }
     if pass.heard >= u64::from(limit) {
         pass.more = true;
     }
