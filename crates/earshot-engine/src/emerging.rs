@@ -19,6 +19,8 @@ pub struct Alert {
     pub series: SeriesKey,
     /// The topic's or channel's name, or the intent.
     pub name: String,
+    /// The hour judged (its start).
+    pub hour: earshot_core::time::Timestamp,
     #[serde(flatten)]
     pub spike: Spike,
     pub top_messages: Vec<TopMessage>,
@@ -32,9 +34,27 @@ pub async fn detect(
     hour_start: earshot_core::time::Timestamp,
 ) -> StoreResult<Vec<Alert>> {
     let hour = earshot_core::time::to_millis(hour_start).div_euclid(HOUR_MS);
+    detect_hours(store, ws, hour, hour).await
+}
+
+/// What is emerging now: the alerts of this hour so far and of the last one, one per series
+/// (the hour where it surprised most; an alert of this hour counts what came so far, so it
+/// can only be an undercount), from one read of the counts.
+pub async fn now(store: &dyn Store, ws: WorkspaceId) -> StoreResult<Vec<Alert>> {
+    let hour = earshot_core::time::to_millis(earshot_core::time::now()).div_euclid(HOUR_MS);
+    detect_hours(store, ws, hour - 1, hour).await
+}
+
+/// The alerts of the hours `first..=last`, one per series, most surprising first.
+async fn detect_hours(
+    store: &dyn Store,
+    ws: WorkspaceId,
+    first: i64,
+    last: i64,
+) -> StoreResult<Vec<Alert>> {
     let at = |h: i64| earshot_core::time::from_millis(h * HOUR_MS);
     let counts = store
-        .hourly_counts(ws, at(hour - WEEKS * 168), at(hour + 1))
+        .hourly_counts(ws, at(first - WEEKS * 168), at(last + 1))
         .await?;
     let Some(history_from) = counts.first_hour else {
         return Ok(Vec::new());
@@ -64,18 +84,23 @@ pub async fn detect(
             .entry(h)
             .or_default() += n;
     }
-    let mut spikes: Vec<(SeriesKey, Spike)> = series
+    let mut spikes: Vec<(SeriesKey, i64, Spike)> = series
         .into_iter()
-        .filter_map(|(key, hourly)| judge(&hourly, hour, history_from).map(|s| (key, s)))
+        .filter_map(|(key, hourly)| {
+            (first..=last)
+                .filter_map(|h| judge(&hourly, h, history_from).map(|s| (h, s)))
+                .max_by(|a, b| a.1.surprise.total_cmp(&b.1.surprise))
+                .map(|(h, s)| (key, h, s))
+        })
         .collect();
     if spikes.is_empty() {
         return Ok(Vec::new());
     }
-    spikes.sort_by(|a, b| b.1.surprise.total_cmp(&a.1.surprise));
+    spikes.sort_by(|a, b| b.2.surprise.total_cmp(&a.2.surprise));
     let topics = store.list_topics(ws).await?;
     let channels = store.list_channels(ws).await?;
     let mut alerts = Vec::with_capacity(spikes.len());
-    for (key, spike) in spikes {
+    for (key, hour, spike) in spikes {
         let name = match &key {
             SeriesKey::Topic(t) => topics
                 .iter()
@@ -93,6 +118,7 @@ pub async fn detect(
         alerts.push(Alert {
             series: key,
             name,
+            hour: at(hour),
             spike,
             top_messages,
         });

@@ -105,6 +105,9 @@ struct View {
     voice: Vec<(String, i64)>,
     /// (listening source, posts heard: matched to a topic or only counted)
     heard: Vec<(String, i64)>,
+    /// Emerging issues of this hour so far and the last one, most surprising first (one per
+    /// series: the hour where it surprised most).
+    emerging: Vec<earshot_engine::emerging::Alert>,
 }
 
 const BUCKETS: [(&str, i64); 6] = [
@@ -120,13 +123,14 @@ impl View {
     async fn load(state: &AppState, session: &Session, range: DayRange) -> Result<Self, Response> {
         let ws = session.user.workspace_id;
         let store = &state.store;
-        let (counts, channels, agents, teams, topics, voice) = tokio::try_join!(
+        let (counts, channels, agents, teams, topics, voice, emerging) = tokio::try_join!(
             store.dashboard_counts(ws, range.from(), range.until()),
             store.list_channels(ws),
             store.list_agents(ws),
             store.list_teams(ws),
             store.list_topics(ws),
             store.share_of_voice(ws, range.from(), range.until()),
+            earshot_engine::emerging::now(store.as_ref(), ws),
         )
         .map_err(failed)?;
         let kinds: HashMap<_, _> = channels.iter().map(|c| (c.id, c.kind.as_str())).collect();
@@ -240,6 +244,7 @@ impl View {
         Ok(View {
             voice: voice_bars,
             heard,
+            emerging,
             range,
             conversations: volume.iter().map(|v| v.conversations).sum(),
             by_channel,
@@ -489,6 +494,7 @@ fn render(v: &View) -> Markup {
             (kpi("kpi-p90", &words(v.p90_minutes), "90th percentile first response"))
             (kpi("kpi-sla", &compliance, "SLA met"))
         }
+        (emerging_card(&v.emerging))
         div.grid2 {
             (card(true, "Conversations by channel", chart::stacked_columns(
                 "vol-ch", "Conversations by channel per day", &labels, &channel_series,
@@ -518,6 +524,51 @@ fn render(v: &View) -> Markup {
             (card(false, "Heard per listening source", chart::bars(
                 "heard", "Listening posts on a topic and with none, per source", &heard,
             )))
+        }
+    }
+}
+
+/// Emerging issues now: what rose far above the same hour of past weeks, this hour so far or
+/// the last (whatever the range above shows), with the message of the most followed author.
+fn emerging_card(alerts: &[earshot_engine::emerging::Alert]) -> Markup {
+    use earshot_core::emerging::Severity;
+    html! {
+        section.card.emerging aria-labelledby="emerging-h" {
+            h2 #emerging-h { "Emerging now" }
+            @if alerts.is_empty() {
+                p.muted { "Nothing is far above its usual level for this hour of the week, this hour or the last." }
+            } @else {
+                ul.alerts {
+                    @for a in alerts {
+                        li {
+                            @match a.spike.severity {
+                                Severity::Critical => span.badge.bad { "critical" },
+                                Severity::Warning => span.badge.warn { "warning" },
+                            }
+                            " " strong { (a.name) }
+                            " (" (match &a.series {
+                                earshot_core::emerging::SeriesKey::Topic(_) => "topic",
+                                earshot_core::emerging::SeriesKey::Intent(_) => "intent",
+                                earshot_core::emerging::SeriesKey::Channel(_) => "channel",
+                            }) "): "
+                            (a.spike.observed) " messages from " (a.hour.format("%H:00 UTC").to_string())
+                            ", usually " (format!("{:.1}", a.spike.baseline.expected))
+                            " (" (a.spike.baseline.basis) ")"
+                            @if let Some(top) = a.top_messages.first() {
+                                br;
+                                span.muted {
+                                    @if let Some(h) = &top.handle { "@" (h) }
+                                    @if let Some(f) = top.followers { " (" (f) " followers)" }
+                                    ": "
+                                }
+                                a href={ "/c/" (top.conversation_id.0) } {
+                                    (top.text.chars().take(140).collect::<String>())
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 }

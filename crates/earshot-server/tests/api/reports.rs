@@ -442,3 +442,86 @@ async fn an_hour_far_above_the_same_hour_of_past_weeks_is_an_emerging_issue() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(bad["message"].as_str().unwrap().contains("`hour`"), "{bad}");
 }
+
+/// The dashboard says what is emerging now, whatever its day range: an outage topic at 12
+/// messages in the last hour where it usually has 1 is listed as critical with its usual
+/// level and the message of its most followed author; before, it says nothing is emerging.
+#[tokio::test]
+async fn the_dashboard_shows_what_is_emerging_now() {
+    let app = spawn_app().await;
+    let (status, topic) = app
+        .create_topic(json!({"name": "Outage", "query": "outage OR down"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{topic}");
+    let ws = app
+        .state
+        .store
+        .workspace_by_name("acme")
+        .await
+        .unwrap()
+        .unwrap();
+    let hash = earshot_core::auth::hash_password("a long password");
+    app.state
+        .store
+        .create_user(ws.id, "ana@acme.test", "Ana", "admin", None, &hash)
+        .await
+        .unwrap();
+    let ana = app.sign_in("ana@acme.test").await;
+    let page = app.dashboard(&ana, "").await;
+    assert!(
+        page.body.contains("Nothing is far above its usual level"),
+        "{}",
+        page.body
+    );
+
+    let hour_ms = 3_600_000;
+    let last = (chrono::Utc::now().timestamp_millis() / hour_ms - 1) * hour_ms;
+    let at = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .unwrap()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let week = 7 * 24 * hour_ms;
+    let mut batch = vec![
+        json!({"channel": "x", "external_id": "first", "text": "hello",
+        "created_at": at(last - 22 * 24 * hour_ms), "author": {"external_id": "a0"}}),
+    ];
+    for w in 1..=3 {
+        batch.push(json!({"channel": "x", "external_id": format!("h{w}"), "text": "is the app down?",
+            "created_at": at(last - w * week + 600_000), "author": {"external_id": format!("h{w}")}}));
+    }
+    for m in 0..12 {
+        batch.push(json!({"channel": "x", "external_id": format!("o{m}"),
+            "text": format!("outage: the app is down again ({m})"),
+            "created_at": at(last + m * 180_000),
+            "author": {"external_id": format!("o{m}"), "handle": format!("fan{m}"),
+                       "followers": if m == 4 { 90_000 } else { 10 }}}));
+    }
+    let (status, body) = app.post_messages(&json!(batch)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let page = app.dashboard(&ana, "").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let card = page
+        .body
+        .split("Emerging now")
+        .nth(1)
+        .expect("the emerging card")
+        .split("</section>")
+        .next()
+        .unwrap()
+        .to_string();
+    for shown in [
+        "critical",
+        "Outage",
+        "12 messages from",
+        "usually 1.0",
+        "@fan4",
+        "90000 followers",
+        "outage: the app is down again (4)",
+    ] {
+        assert!(
+            card.contains(shown),
+            "{shown} missing from the card: {card}"
+        );
+    }
+}
