@@ -132,6 +132,8 @@ pub async fn poll(
         return Ok(Polled {
             records: Vec::new(),
             cursor: cursor.map(str::to_string),
+            more: false,
+            problems: Vec::new(),
         });
     }
     let header = |n: reqwest::header::HeaderName| {
@@ -154,6 +156,8 @@ pub async fn poll(
         200 => Ok(Polled {
             records: decode_feed(&bytes, account),
             cursor: Some(next),
+            more: false,
+            problems: Vec::new(),
         }),
         s if s >= 500 || s == 429 => Err(Failure::Transient(format!("the feed answered HTTP {s}"))),
         s => Err(Failure::Rejected(format!("the feed answered HTTP {s}"))),

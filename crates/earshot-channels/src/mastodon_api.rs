@@ -74,8 +74,13 @@ pub async fn mentions_since(
     Ok(Polled {
         records,
         cursor: newest,
+        more: list.len() >= PAGE,
+        problems: Vec::new(),
     })
 }
+
+/// Pages read per source in one poll at most; a source with more is read again at once.
+const PAGES_PER_SOURCE: usize = 5;
 
 /// One read of the account: its mentions, then each public timeline it listens to
 /// ([`crate::mastodon_listen`]), every source from its own position in the channel's cursor.
@@ -85,21 +90,55 @@ pub async fn poll(
     account: &str,
     cursor: Option<&str>,
 ) -> Result<Polled, Failure> {
-    let mut cursors = crate::cursors::Cursors::parse(cursor);
-    let inbox = mentions_since(http, access, account, cursors.get(crate::cursors::INBOX)).await?;
-    cursors.set(crate::cursors::INBOX, inbox.cursor);
-    let mut records = inbox.records;
-    for timeline in crate::mastodon_listen::timelines(access) {
-        let key = timeline.key();
-        let page =
-            crate::mastodon_listen::since(http, access, account, &timeline, cursors.get(&key))
-                .await?;
+    use crate::cursors::{Cursors, INBOX};
+    let stored = Cursors::parse(cursor);
+    let timelines = crate::mastodon_listen::timelines(access);
+    // Only the sources the channel reads now: a hashtag removed and added again starts from
+    // its latest page, not from where it was months ago.
+    let mut cursors = Cursors::default();
+    cursors.set(INBOX, stored.get(INBOX).map(str::to_string));
+    let mut records = Vec::new();
+    let mut more = false;
+    for _ in 0..PAGES_PER_SOURCE {
+        let page = mentions_since(http, access, account, cursors.get(INBOX)).await?;
+        cursors.set(INBOX, page.cursor);
         records.extend(page.records);
-        cursors.set(&key, page.cursor);
+        more = page.more;
+        if !more {
+            break;
+        }
+    }
+    let mut problems = Vec::new();
+    for timeline in timelines {
+        let key = timeline.key();
+        cursors.set(&key, stored.get(&key).map(str::to_string));
+        for _ in 0..PAGES_PER_SOURCE {
+            match crate::mastodon_listen::since(http, access, account, &timeline, cursors.get(&key))
+                .await
+            {
+                Ok(page) => {
+                    let full = page.more;
+                    records.extend(page.records);
+                    cursors.set(&key, page.cursor);
+                    more |= full;
+                    if !full {
+                        break;
+                    }
+                }
+                // The account's allowance is spent: everything waits.
+                Err(wait @ Failure::Wait { .. }) => return Err(wait),
+                Err(e) => {
+                    problems.push(format!("{key}: {}", e.text()));
+                    break;
+                }
+            }
+        }
     }
     Ok(Polled {
         records,
         cursor: cursors.encode(),
+        more,
+        problems,
     })
 }
 

@@ -138,9 +138,10 @@ fn mentions(status: &Value, brand: &str) -> bool {
         .and_then(Value::as_array)
         .is_some_and(|list| {
             list.iter().any(|m| {
+                // `acct` is the bare username for the instance's own accounts (the brand's), and
+                // `user@other.example` for a namesake elsewhere.
                 let acct = m.get("acct").and_then(Value::as_str).unwrap_or("");
-                let username = m.get("username").and_then(Value::as_str).unwrap_or("");
-                acct.eq_ignore_ascii_case(brand) || username.eq_ignore_ascii_case(brand)
+                acct.eq_ignore_ascii_case(brand)
             })
         })
 }
@@ -168,11 +169,20 @@ pub async fn since(
     )
     .await?;
     if answer.status != 200 {
-        return Err(crate::mastodon_api::failure(
-            answer.status,
-            &answer.body,
-            answer.header("x-ratelimit-reset"),
-        ));
+        // A refused timeline is this source's problem, not the account's: the mentions are
+        // still read (a token without `read:statuses` is refused here, not for mentions).
+        return Err(
+            match crate::mastodon_api::failure(
+                answer.status,
+                &answer.body,
+                answer.header("x-ratelimit-reset"),
+            ) {
+                Failure::Reauth(e) => Failure::Rejected(format!(
+                    "{e} (the token needs the read:statuses scope to listen)"
+                )),
+                other => other,
+            },
+        );
     }
     let Some(list) = answer.body.as_array() else {
         return Err(Failure::Rejected(format!(
@@ -202,6 +212,8 @@ pub async fn since(
     Ok(Polled {
         records,
         cursor: newest,
+        more: list.len() >= PAGE,
+        problems: Vec::new(),
     })
 }
 
@@ -244,6 +256,9 @@ mod tests {
     fn a_post_that_mentions_the_brand_is_left_to_the_inbox() {
         let status = serde_json::json!({"mentions": [{"acct": "Acme", "username": "acme"}]});
         assert!(mentions(&status, "acme"));
+        let namesake =
+            serde_json::json!({"mentions": [{"acct": "acme@other.example", "username": "acme"}]});
+        assert!(!mentions(&namesake, "acme"), "another instance's @acme");
         assert!(!mentions(&serde_json::json!({"mentions": []}), "acme"));
     }
 }

@@ -155,25 +155,34 @@ pub async fn poll(
     account: &str,
     cursor: Option<&str>,
 ) -> Result<Polled, Failure> {
-    let mut cursors = crate::cursors::Cursors::parse(cursor);
-    let inbox = inbox_since(http, access, account, cursors.get(crate::cursors::INBOX)).await?;
-    cursors.set(crate::cursors::INBOX, inbox.cursor);
+    use crate::cursors::{Cursors, INBOX};
+    let stored = Cursors::parse(cursor);
+    // Only the sources the channel reads now (see `mastodon_api::poll`).
+    let mut cursors = Cursors::default();
+    let inbox = inbox_since(http, access, account, stored.get(INBOX)).await?;
+    cursors.set(INBOX, inbox.cursor);
     let mut records = inbox.records;
+    let mut problems = Vec::new();
     for listing in crate::reddit_listen::listings(access) {
-        let page = crate::reddit_listen::since(
-            http,
-            access,
-            account,
-            &listing,
-            cursors.get(listing.key()),
-        )
-        .await?;
-        records.extend(page.records);
-        cursors.set(listing.key(), page.cursor);
+        let key = listing.key();
+        cursors.set(key, stored.get(key).map(str::to_string));
+        match crate::reddit_listen::since(http, access, account, &listing, cursors.get(key)).await {
+            Ok(page) => {
+                records.extend(page.records);
+                problems.extend(page.problems);
+                cursors.set(key, page.cursor);
+            }
+            // The app's allowance is spent, or its token refused: everything waits.
+            Err(e @ (Failure::Wait { .. } | Failure::Reauth(_))) => return Err(e),
+            // A subreddit gone private or banned is this source's problem; the inbox is read.
+            Err(e) => problems.push(format!("{key}: {}", e.text())),
+        }
     }
     Ok(Polled {
         records,
         cursor: cursors.encode(),
+        more: false,
+        problems,
     })
 }
 
@@ -218,6 +227,9 @@ pub async fn inbox_since(
     Ok(Polled {
         records,
         cursor: newest.map(|c| c.to_string()).or(cursor.map(str::to_string)),
+        // The inbox is read from its newest page: reading again brings nothing older.
+        more: false,
+        problems: Vec::new(),
     })
 }
 

@@ -14,8 +14,10 @@ use crate::send::{Access, Failure, Polled};
 use earshot_core::ChannelRole;
 use serde_json::Value;
 
-/// Pages read per listing and poll at most (100 things each); the rest come at the next poll.
-const PAGES: usize = 5;
+/// Pages read per listing and poll at most (100 things each: Reddit's listings end at about
+/// 1,000). Past them the listing's position moves to the newest thing anyway — older ones
+/// that were never read are then skipped, and the source says so (`problems`).
+const PAGES: usize = 10;
 
 /// One listing a channel listens to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,6 +111,7 @@ pub async fn since(
     let base = format!("{}{}", access.api_base(), listing.path(access));
     let mut things: Vec<Value> = Vec::new();
     let mut after: Option<String> = None;
+    let mut gap = since.is_some();
     for _ in 0..PAGES {
         let url = match &after {
             Some(a) => format!("{base}&after={}", encode(a)),
@@ -137,6 +140,7 @@ pub async fn since(
             .and_then(Value::as_str)
             .map(str::to_string);
         if reached || after.is_none() {
+            gap = false;
             break;
         }
     }
@@ -148,12 +152,22 @@ pub async fn since(
         .fold(since, |m, c| Some(m.map_or(c, |m| m.max(c))));
     let brand = account.trim_start_matches("u/").trim_start_matches('/');
     let named = format!("u/{}", brand.to_ascii_lowercase());
+    // `u/acme_care` names the account; `u/acme_care_fan` does not.
+    let names_brand = |body: &str| {
+        let body = body.to_ascii_lowercase();
+        body.match_indices(&named).any(|(at, _)| {
+            !body[at + named.len()..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        })
+    };
     let mut records = Vec::new();
     for (i, thing) in things.iter().enumerate() {
         let kind = thing.get("kind").and_then(Value::as_str).unwrap_or("");
         let data = thing.get("data").unwrap_or(&Value::Null);
         let body = data.get("body").and_then(Value::as_str).unwrap_or("");
-        if !brand.is_empty() && body.to_ascii_lowercase().contains(&named) {
+        if !brand.is_empty() && names_brand(body) {
             continue;
         }
         let mut result = crate::reddit::message(kind, data, account);
@@ -167,9 +181,20 @@ pub async fn since(
             result,
         });
     }
+    let problems = if gap {
+        vec![format!(
+            "{}: more than {} new things since the last read; the older ones were skipped",
+            listing.key(),
+            PAGES * 100
+        )]
+    } else {
+        Vec::new()
+    };
     Ok(Polled {
         records,
         cursor: newest.map(|c| c.to_string()),
+        more: false,
+        problems,
     })
 }
 

@@ -87,11 +87,29 @@ pub enum Failure {
     Wait { error: String, until: Timestamp },
 }
 
+impl Failure {
+    /// What went wrong, in the platform's words.
+    pub fn text(&self) -> &str {
+        match self {
+            Failure::Transient(e)
+            | Failure::Rejected(e)
+            | Failure::NotSent(e)
+            | Failure::Reauth(e)
+            | Failure::Wait { error: e, .. } => e,
+        }
+    }
+}
+
 /// What one read of a polled channel brought: its messages (or why one could not be read),
 /// oldest first, and where the next read starts (`None`: nowhere yet).
 pub struct Polled {
     pub records: Vec<crate::Decoded>,
     pub cursor: Option<String>,
+    /// A source still had more after this read (read again at once).
+    pub more: bool,
+    /// Listening sources that could not be read this time, each with why (the inbox was read
+    /// all the same).
+    pub problems: Vec<String>,
 }
 
 /// Reads what a polled channel (Mastodon, Reddit) received after `cursor`; `account` is the

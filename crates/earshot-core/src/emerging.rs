@@ -111,6 +111,15 @@ pub fn baseline(counts: &Hourly, hour: i64, history_from: i64) -> Option<Baselin
     None
 }
 
+/// The hours a judgement of `hour` reads: itself, the same hour of the [`WEEKS`] weeks
+/// before, and of the seven days before.
+pub fn hours_read(hour: i64) -> Vec<i64> {
+    let mut hours = vec![hour];
+    hours.extend((1..=WEEKS).map(|w| hour - w * HOURS_PER_WEEK));
+    hours.extend((1..=7).map(|d| hour - d * 24));
+    hours
+}
+
 fn ln_factorial(n: i64) -> f64 {
     if n < 32 {
         (2..=n).map(|i| (i as f64).ln()).sum()

@@ -3,7 +3,7 @@
 //! (`earshot_core::emerging`), each alert with the messages of its hour whose authors reach
 //! the most people. `GET /api/v1/reports/emerging` comes here.
 
-use earshot_core::emerging::{judge, Hourly, SeriesKey, Spike, TopMessage, WEEKS};
+use earshot_core::emerging::{hours_read, judge, Hourly, SeriesKey, Spike, TopMessage};
 use earshot_core::store::StoreResult;
 use earshot_core::{Store, WorkspaceId};
 use serde::Serialize;
@@ -53,9 +53,8 @@ async fn detect_hours(
     last: i64,
 ) -> StoreResult<Vec<Alert>> {
     let at = |h: i64| earshot_core::time::from_millis(h * HOUR_MS);
-    let counts = store
-        .hourly_counts(ws, at(first - WEEKS * 168), at(last + 1))
-        .await?;
+    let hours: Vec<i64> = (first..=last).flat_map(hours_read).collect();
+    let counts = store.hourly_counts(ws, &hours).await?;
     let Some(history_from) = counts.first_hour else {
         return Ok(Vec::new());
     };
@@ -84,15 +83,34 @@ async fn detect_hours(
             .entry(h)
             .or_default() += n;
     }
-    let mut spikes: Vec<(SeriesKey, i64, Spike)> = series
-        .into_iter()
+    let spikes: Vec<(SeriesKey, i64, Spike)> = series
+        .iter()
         .filter_map(|(key, hourly)| {
             (first..=last)
-                .filter_map(|h| judge(&hourly, h, history_from).map(|s| (h, s)))
+                .filter_map(|h| judge(hourly, h, history_from).map(|s| (h, s)))
                 .max_by(|a, b| a.1.surprise.total_cmp(&b.1.surprise))
-                .map(|(h, s)| (key, h, s))
+                .map(|(h, s)| (key.clone(), h, s))
         })
         .collect();
+    let series_hourly = series;
+    // A topic added last week (or a channel connected) has no messages before: judged from
+    // the workspace's history alone, its quiet past would be zeros and every busy hour an
+    // alert. A candidate is judged again from its own first message.
+    let mut kept = Vec::with_capacity(spikes.len());
+    for (key, hour, spike) in spikes {
+        match store.series_first_hour(ws, &key).await? {
+            Some(own) if own > history_from => {
+                if let Some(spike) = series_hourly
+                    .get(&key)
+                    .and_then(|hourly| judge(hourly, hour, own))
+                {
+                    kept.push((key, hour, spike));
+                }
+            }
+            _ => kept.push((key, hour, spike)),
+        }
+    }
+    let mut spikes = kept;
     if spikes.is_empty() {
         return Ok(Vec::new());
     }

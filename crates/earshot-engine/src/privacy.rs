@@ -89,7 +89,7 @@ async fn export_document(store: &dyn Store, ws: WorkspaceId, id: ContactId) -> S
                     profile
                         .identities
                         .iter()
-                        .map(|i| i.external_id.clone())
+                        .map(|i| (i.kind, i.external_id.clone()))
                         .collect(),
                 ),
                 limit: 500,

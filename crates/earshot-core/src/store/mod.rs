@@ -643,14 +643,21 @@ pub trait ReadModelStore: Send + Sync {
         workspace: WorkspaceId,
         filter: &HeardFilter,
     ) -> StoreResult<Vec<HeardPost>>;
-    /// Inbound messages per hour from `from` (inclusive) to `until` (exclusive), for
-    /// emerging-issue detection (`crate::emerging`).
+    /// Inbound messages in each of these hours (hour numbers: Unix milliseconds / 3,600,000),
+    /// for emerging-issue detection (`crate::emerging`): only the hours a judgement reads, so
+    /// the cost follows their messages, not a month's.
     async fn hourly_counts(
         &self,
         workspace: WorkspaceId,
-        from: Timestamp,
-        until: Timestamp,
+        hours: &[i64],
     ) -> StoreResult<crate::emerging::HourlyCounts>;
+    /// The hour of a series' first message (a topic's first match, a channel's first
+    /// message); `None` for an intent (its history is the workspace's) or an empty series.
+    async fn series_first_hour(
+        &self,
+        workspace: WorkspaceId,
+        series: &crate::emerging::SeriesKey,
+    ) -> StoreResult<Option<i64>>;
     /// A series' inbound messages from `from` to `until`, the most followed authors first, at
     /// most `limit`.
     async fn top_messages(
@@ -680,8 +687,9 @@ pub struct HeardFilter {
     pub channel: Option<ChannelId>,
     /// Words the post's text contains (case-insensitive, as written).
     pub text: Option<String>,
-    /// Only posts by these platform ids (a person's identities, for their export).
-    pub authors: Option<Vec<String>>,
+    /// Only posts by these accounts (channel kind, platform id: a person's identities, for
+    /// their export).
+    pub authors: Option<Vec<(crate::ChannelKind, String)>>,
     pub limit: u32,
 }
 

@@ -651,11 +651,5 @@ impl Channels {
 }
 
 pub(crate) fn failure_text(f: &Failure) -> String {
-    match f {
-        Failure::Transient(e)
-        | Failure::Rejected(e)
-        | Failure::NotSent(e)
-        | Failure::Reauth(e)
-        | Failure::Wait { error: e, .. } => e.clone(),
-    }
+    f.text().to_string()
 }

@@ -44,14 +44,22 @@ async fn watch(
     id: ChannelId,
     wake: tokio::sync::mpsc::Sender<ChannelId>,
 ) {
+    let paths = earshot_channels::mastodon_api::streams(&access);
+    // A poll reads every source (a request each); a busy hashtag must not make the poller
+    // spend the account's allowance (Mastodon: 300 requests in 5 minutes) in a minute and
+    // leave mentions waiting for the reset. So a listening stream wakes the poller at most
+    // once per two seconds per source read, and at least 15 s apart; mentions at once.
+    let calm = Duration::from_secs((2 * paths.len() as u64).max(15));
     let mut streams = tokio::task::JoinSet::new();
-    for path in earshot_channels::mastodon_api::streams(&access) {
+    for (n, path) in paths.into_iter().enumerate() {
+        let gap = if n == 0 { Duration::ZERO } else { calm };
         streams.spawn(watch_one(
             http.clone(),
             access.clone(),
             path,
             id,
             wake.clone(),
+            gap,
         ));
     }
     while streams.join_next().await.is_some() {}
@@ -63,8 +71,10 @@ async fn watch_one(
     path: String,
     id: ChannelId,
     wake: tokio::sync::mpsc::Sender<ChannelId>,
+    gap: Duration,
 ) {
     let mut backoff = Duration::from_secs(5);
+    let mut last_wake: Option<Instant> = None;
     loop {
         let streaming = earshot_channels::mastodon_api::streaming_base(&http, &access).await;
         let woke = std::sync::atomic::AtomicBool::new(false);
@@ -75,7 +85,10 @@ async fn watch_one(
             &path,
             || {
                 woke.store(true, std::sync::atomic::Ordering::SeqCst);
-                let _ = wake.try_send(id);
+                if last_wake.is_none_or(|t| t.elapsed() >= gap) {
+                    last_wake = Some(Instant::now());
+                    let _ = wake.try_send(id);
+                }
             },
         )
         .await;
@@ -145,6 +158,7 @@ impl NetworkPoller {
             return Ok(0);
         };
         let mut stored = 0;
+        let mut problems: Vec<String> = Vec::new();
         for _ in 0..PAGES {
             let cursor = store.channel_cursor(ch.channel.id).await?;
             let page = match earshot_channels::send::poll(
@@ -199,20 +213,26 @@ impl NetworkPoller {
                     .ingest(ch.channel.workspace_id, &batch)
                     .await?;
             }
-            match page.cursor {
-                // A feed is one document: read once per poll.
-                Some(next) if ch.connector == Connector::Feed => {
-                    store.set_channel_cursor(ch.channel.id, &next).await?;
-                    break;
+            if let Some(next) = &page.cursor {
+                if cursor.as_deref() != Some(next.as_str()) {
+                    store.set_channel_cursor(ch.channel.id, next).await?;
                 }
-                Some(next) if cursor.as_deref() != Some(next.as_str()) => {
-                    store.set_channel_cursor(ch.channel.id, &next).await?;
-                }
-                // Nothing newer: caught up.
-                _ => break,
+            }
+            problems.extend(page.problems);
+            // Each source reads its pages within one read; a read that left more behind
+            // (a source past its pages for one read) goes on at once, the rest is caught up.
+            if !page.more {
+                break;
             }
         }
-        self.channels.note(ch, true, stored > 0, None).await;
+        problems.dedup();
+        let problem = (!problems.is_empty()).then(|| problems.join("; "));
+        if let Some(p) = &problem {
+            tracing::warn!(channel = ch.channel.id.0, problem = %p, "a listening source was not read");
+        }
+        self.channels
+            .note(ch, true, stored > 0, problem.as_deref())
+            .await;
         Ok(stored)
     }
 

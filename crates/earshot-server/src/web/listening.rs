@@ -108,7 +108,9 @@ async fn render(
                             }
                             @if let Some(f) = h.post.author.followers { " · " (f) " followers" }
                             " · " (source(h.channel_id)) " · " (time_tag(h.sent_at))
-                            @if let Some(url) = &h.post.url { " · " a href=(url) rel="noopener noreferrer" { "on the network" } }
+                            @if let Some(url) = h.post.url.as_deref().filter(|u| u.starts_with("https://") || u.starts_with("http://")) {
+                                " · " a href=(url) rel="noopener noreferrer" { "on the network" }
+                            }
                         }
                         p.text { (h.post.text) }
                         (post_form(session, "/listening/open", "Open a conversation from this post", html! {

@@ -349,7 +349,11 @@ async fn heard_posts_are_listed_and_an_agent_opens_a_conversation_from_one() {
 #[tokio::test]
 async fn an_hour_far_above_the_same_hour_of_past_weeks_is_an_emerging_issue() {
     let app = spawn_app().await;
-    for (name, query) in [("Outage", "outage OR down"), ("Refunds", "refund")] {
+    for (name, query) in [
+        ("Outage", "outage OR down"),
+        ("Refunds", "refund"),
+        ("Payments", "pay"),
+    ] {
         let (status, topic) = app
             .create_topic(json!({"name": name, "query": query}))
             .await;
@@ -426,6 +430,10 @@ async fn an_hour_far_above_the_same_hour_of_past_weeks_is_an_emerging_issue() {
     assert!(
         alerts.iter().all(|a| a["name"] != "Refunds"),
         "refunds are at their usual level: {r}"
+    );
+    assert!(
+        alerts.iter().all(|a| a["name"] != "Payments"),
+        "payments were first heard in this hour: there is no usual level to rise above: {r}"
     );
     assert!(
         alerts.iter().any(|a| a["series"]["dimension"] == "channel"),

@@ -11,7 +11,7 @@ CREATE TABLE listening_heard (
     heard_at      BIGINT NOT NULL,
     -- The author's platform id (erasure finds the person's posts by it).
     author_id     TEXT    NOT NULL,
-    -- Its words (what agents search).
+    -- Its words, lower-cased (what agents search).
     text          TEXT    NOT NULL,
     -- The post as the normalized format writes it (text, author, url, the platform's payload).
     post          TEXT    NOT NULL,

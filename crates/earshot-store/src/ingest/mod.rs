@@ -432,7 +432,8 @@ pub struct Unmatched<'a> {
     pub sent_at: i64,
     pub heard_at: i64,
     pub author_id: &'a str,
-    pub text: &'a str,
+    /// Its words, lower-cased (what agents search).
+    pub text: String,
     /// The post in the normalized format (JSON).
     pub post: String,
 }

@@ -30,10 +30,11 @@ pub(crate) async fn run(
     let now_ms = to_millis(now);
     let mut outcomes: Vec<Option<IngestOutcome>> = vec![None; batch.len()];
     let groups = channels(tx, ws, batch, now_ms).await?;
+    // Erased people first: nothing of theirs is kept, not even what an unmatched listening
+    // post said (dedupe keeps that).
+    let (groups, _) = drop_erased(tx, ws, batch, groups, Vec::new(), &mut outcomes).await?;
     let (fresh, duplicate_of) =
         dedupe(tx, ws, batch, annotations, &groups, &mut outcomes, now_ms).await?;
-    let (fresh, duplicate_of) =
-        drop_erased(tx, ws, batch, fresh, duplicate_of, &mut outcomes).await?;
     let resolved = resolve_identities(tx, ws, batch, &fresh, now_ms).await?;
     let identity_of = &resolved.identity_of;
     let threads = thread(tx, ws, batch, annotations, &fresh, identity_of, now_ms).await?;
@@ -221,7 +222,7 @@ async fn dedupe(
                     sent_at: to_millis(batch[i].created_at),
                     heard_at: now_ms,
                     author_id: batch[i].author.external_id.as_str(),
-                    text: batch[i].text.as_str(),
+                    text: batch[i].text.to_lowercase(),
                     post: serde_json::to_string(&batch[i]).expect("a message encodes"),
                 })
                 .collect();

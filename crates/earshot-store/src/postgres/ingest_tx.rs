@@ -492,7 +492,7 @@ impl IngestTx for PgTx {
         let sent: Vec<i64> = rows.iter().map(|r| r.sent_at).collect();
         let heard: Vec<i64> = rows.iter().map(|r| r.heard_at).collect();
         let authors: Vec<&str> = rows.iter().map(|r| r.author_id).collect();
-        let texts: Vec<&str> = rows.iter().map(|r| r.text).collect();
+        let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
         let posts: Vec<&str> = rows.iter().map(|r| r.post.as_str()).collect();
         sqlx::query(
             "INSERT INTO listening_unmatched (workspace_id, channel_id, external_id, sent_at) \

@@ -35,9 +35,21 @@ pub(crate) async fn heard_posts(
         if authors.is_empty() {
             return Ok(Vec::new());
         }
-        let authors: Vec<&str> = authors.iter().map(String::as_str).collect();
-        sql.push(" AND author_id IN ");
-        text_list(&mut sql, &authors);
+        // An id is an account on one platform: the same digits elsewhere are someone else.
+        sql.push(" AND (");
+        for (n, (kind, id)) in authors.iter().enumerate() {
+            if n > 0 {
+                sql.push(" OR ");
+            }
+            sql.push("(author_id = ")
+                .bind(Bind::Text(id.clone()))
+                .push(" AND channel_id IN (SELECT id FROM channels WHERE workspace_id = ")
+                .bind(Bind::I64(ws.0))
+                .push(" AND kind = ")
+                .bind(Bind::Text(kind.as_str().to_string()))
+                .push("))");
+        }
+        sql.push(")");
     }
     if let Some(words) = filter
         .text
@@ -51,7 +63,8 @@ pub(crate) async fn heard_posts(
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_");
-        sql.push(" AND LOWER(text) LIKE ")
+        // `text` is kept lower-cased (SQLite's LOWER folds ASCII only).
+        sql.push(" AND text LIKE ")
             .bind(Bind::Text(format!("%{escaped}%")))
             .push(" ESCAPE '\\'");
     }

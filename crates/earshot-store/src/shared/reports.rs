@@ -342,39 +342,55 @@ pub(crate) async fn operations(
     })
 }
 
-/// Inbound messages per hour for emerging-issue detection: per topic, intents set, channel.
+/// Inbound messages in each of `hours` for emerging-issue detection: per topic, intents set,
+/// channel. Each hour is an index range of `messages (workspace_id, sent_at)`, and the joins
+/// are driven from those messages (`CROSS JOIN` keeps SQLite from starting at every topic
+/// match of the workspace instead; PostgreSQL plans it as the inner join it is).
 pub(crate) async fn hourly_counts(
     pool: &Pool,
     ws: WorkspaceId,
-    from: earshot_core::time::Timestamp,
-    until: earshot_core::time::Timestamp,
+    hours: &[i64],
 ) -> StoreResult<earshot_core::emerging::HourlyCounts> {
-    let (from, until) = (to_millis(from), to_millis(until));
-    let rows = |sql: &'static str| {
-        sqlx::query(sql)
-            .bind(ws.0)
-            .bind(from)
-            .bind(until)
-            .fetch_all(pool)
+    let mut hours = hours.to_vec();
+    hours.sort_unstable();
+    hours.dedup();
+    if hours.is_empty() {
+        return Ok(Default::default());
+    }
+    // One branch per hour, each an index range (an OR of ranges made SQLite scan the
+    // workspace's whole index), counted together outside.
+    let per_hour = |columns: &str, from: &str, filter: &str| {
+        let branches = hours
+            .iter()
+            .map(|h| {
+                format!(
+                    "SELECT m.sent_at / 3600000 AS h, {columns} AS k FROM {from} \
+                     WHERE m.workspace_id = $1 AND m.sent_at >= {} AND m.sent_at < {} {filter}",
+                    h * 3_600_000,
+                    (h + 1) * 3_600_000
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        format!("SELECT h, k, COUNT(*) FROM ({branches}) x GROUP BY h, k")
     };
+    let rows = |sql: String| async move { sqlx::query(&sql).bind(ws.0).fetch_all(pool).await };
     let (topics, intents, channels) = tokio::try_join!(
-        rows(
-            "SELECT m.sent_at / 3600000, mt.topic_id, COUNT(*) FROM message_topics mt \
-             JOIN messages m ON m.id = mt.message_id \
-             WHERE mt.workspace_id = $1 AND m.sent_at >= $2 AND m.sent_at < $3 AND m.direction = 'in' \
-             GROUP BY 1, 2"
-        ),
-        rows(
-            "SELECT m.sent_at / 3600000, e.intents, COUNT(*) FROM message_enrichments e \
-             JOIN messages m ON m.id = e.message_id \
-             WHERE e.workspace_id = $1 AND m.sent_at >= $2 AND m.sent_at < $3 \
-             GROUP BY 1, 2"
-        ),
-        rows(
-            "SELECT sent_at / 3600000, channel_id, COUNT(*) FROM messages \
-             WHERE workspace_id = $1 AND sent_at >= $2 AND sent_at < $3 AND direction = 'in' \
-             GROUP BY 1, 2"
-        ),
+        rows(per_hour(
+            "mt.topic_id",
+            "messages m CROSS JOIN message_topics mt",
+            "AND mt.message_id = m.id AND m.direction = 'in'"
+        )),
+        rows(per_hour(
+            "e.intents",
+            "messages m CROSS JOIN message_enrichments e",
+            "AND e.message_id = m.id"
+        )),
+        rows(per_hour(
+            "m.channel_id",
+            "messages m",
+            "AND m.direction = 'in'"
+        )),
     )
     .map_err(db_err)?;
     let first: Option<i64> =
@@ -406,6 +422,36 @@ pub(crate) async fn hourly_counts(
             .collect::<StoreResult<_>>()?,
         first_hour: first.map(|ms| ms.div_euclid(3_600_000)),
     })
+}
+
+/// The hour of a series' first message (topics and channels; intents have none of their own).
+pub(crate) async fn series_first_hour(
+    pool: &Pool,
+    ws: WorkspaceId,
+    series: &earshot_core::emerging::SeriesKey,
+) -> StoreResult<Option<i64>> {
+    use earshot_core::emerging::SeriesKey;
+    let first: Option<i64> = match series {
+        SeriesKey::Topic(t) => sqlx::query_scalar(
+            "SELECT MIN(m.sent_at) FROM message_topics mt JOIN messages m ON m.id = mt.message_id \
+             WHERE mt.workspace_id = $1 AND mt.topic_id = $2",
+        )
+        .bind(ws.0)
+        .bind(t.0)
+        .fetch_one(pool)
+        .await
+        .map_err(db_err)?,
+        SeriesKey::Channel(c) => sqlx::query_scalar(
+            "SELECT MIN(sent_at) FROM messages WHERE workspace_id = $1 AND channel_id = $2",
+        )
+        .bind(ws.0)
+        .bind(c.0)
+        .fetch_one(pool)
+        .await
+        .map_err(db_err)?,
+        SeriesKey::Intent(_) => None,
+    };
+    Ok(first.map(|ms| ms.div_euclid(3_600_000)))
 }
 
 /// A series' inbound messages in a range, the most followed authors first.

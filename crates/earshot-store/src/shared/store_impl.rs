@@ -533,10 +533,16 @@ impl earshot_core::store::ReadModelStore for Backend {
     async fn hourly_counts(
         &self,
         ws: earshot_core::WorkspaceId,
-        from: earshot_core::time::Timestamp,
-        until: earshot_core::time::Timestamp,
+        hours: &[i64],
     ) -> earshot_core::store::StoreResult<earshot_core::emerging::HourlyCounts> {
-        hourly_counts(self.reader(), ws, from, until).await
+        hourly_counts(self.reader(), ws, hours).await
+    }
+    async fn series_first_hour(
+        &self,
+        ws: earshot_core::WorkspaceId,
+        series: &earshot_core::emerging::SeriesKey,
+    ) -> earshot_core::store::StoreResult<Option<i64>> {
+        series_first_hour(self.reader(), ws, series).await
     }
     async fn top_messages(
         &self,
