@@ -127,7 +127,14 @@ async fn detect_hours(
             SeriesKey::Intent(i) => i.clone(),
             SeriesKey::Channel(c) => channels.iter().find(|x| x.id == *c).map_or_else(
                 || format!("channel {}", c.0),
-                |x| format!("{} {}", x.kind, x.name),
+                // "x acme"; an account named like its network (the API's default) once.
+                |x| {
+                    if x.name == x.kind.as_str() {
+                        x.name.clone()
+                    } else {
+                        format!("{} {}", x.kind, x.name)
+                    }
+                },
             ),
         };
         let top_messages = store
