@@ -92,7 +92,6 @@ async fn detect_hours(
                 .map(|(h, s)| (key.clone(), h, s))
         })
         .collect();
-    let series_hourly = series;
     // A topic added last week (or a channel connected) has no messages before: judged from
     // the workspace's history alone, its quiet past would be zeros and every busy hour an
     // alert. A candidate is judged again from its own first message.
@@ -100,10 +99,7 @@ async fn detect_hours(
     for (key, hour, spike) in spikes {
         match store.series_first_hour(ws, &key).await? {
             Some(own) if own > history_from => {
-                if let Some(spike) = series_hourly
-                    .get(&key)
-                    .and_then(|hourly| judge(hourly, hour, own))
-                {
+                if let Some(spike) = series.get(&key).and_then(|hourly| judge(hourly, hour, own)) {
                     kept.push((key, hour, spike));
                 }
             }

@@ -42,7 +42,6 @@ pub async fn open(
         .store
         .heard_post(ws, channel, external_id)
         .await?
-        .filter(|h| h.heard_at > earshot_core::time::now() - chrono::Duration::days(HEARD_FOR_DAYS))
         .ok_or_else(not_heard)?;
     match pipeline.open_heard(ws, &heard.post).await? {
         IngestOutcome::Stored {

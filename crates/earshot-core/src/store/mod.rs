@@ -668,7 +668,7 @@ pub trait ReadModelStore: Send + Sync {
         until: Timestamp,
         limit: u32,
     ) -> StoreResult<Vec<crate::emerging::TopMessage>>;
-    /// One of them, while it is kept.
+    /// One of them, while it is kept (heard in the last [`HEARD_FOR_DAYS`]).
     async fn heard_post(
         &self,
         workspace: WorkspaceId,

@@ -121,9 +121,7 @@ impl MailboxPoller {
             }
             Err(e) => {
                 tracing::warn!(channel = ch.channel.id.0, error = ?e, "mailbox poll failed; trying again later");
-                self.channels
-                    .note(ch, false, false, Some(&super::failure_text(&e)))
-                    .await;
+                self.channels.note(ch, false, false, Some(e.text())).await;
                 return Ok(0);
             }
         };

@@ -18,7 +18,7 @@ pub use polled::NetworkPoller;
 pub use sender::ChannelSender;
 pub use x_stream::{LeftOff, StreamState, XStreams};
 
-use earshot_channels::send::{self, Failure};
+use earshot_channels::send;
 use earshot_core::connector::{ConnectedChannel, Connection, Connector};
 use earshot_core::store::{StoreError, StoreResult};
 use earshot_core::{ChannelId, Store, WorkspaceId};
@@ -397,7 +397,7 @@ impl Channels {
         };
         Ok(send::test_connection(&self.http, &access)
             .await
-            .map_err(|f| failure_text(&f)))
+            .map_err(|f| f.text().to_string()))
     }
 
     /// Checks `settings` against what the connector takes (every problem at once) and seals
@@ -552,7 +552,7 @@ impl Channels {
             .await
             {
                 Ok(()) => "registered with Telegram (setWebhook)".into(),
-                Err(f) => format!("not registered: {}", failure_text(&f)),
+                Err(f) => format!("not registered: {}", f.text()),
             },
         )
     }
@@ -648,8 +648,4 @@ impl Channels {
             tracing::warn!(channel = ch.channel.id.0, error = %e, "recording the channel's activity failed");
         }
     }
-}
-
-pub(crate) fn failure_text(f: &Failure) -> String {
-    f.text().to_string()
 }

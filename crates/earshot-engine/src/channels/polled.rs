@@ -193,7 +193,7 @@ impl NetworkPoller {
                             .insert(ch.channel.id, *until);
                     }
                     tracing::warn!(channel = ch.channel.id.0, error = ?e, "poll failed; trying again later");
-                    let why = super::failure_text(&e);
+                    let why = e.text().to_string();
                     self.channels.note(ch, false, stored > 0, Some(&why)).await;
                     return Ok(stored);
                 }

@@ -3,7 +3,7 @@
 //! no connected channel is `not_sent`; a refused token marks the channel `needs_reauth` and
 //! its replies wait for a new one instead of failing one by one.
 
-use super::{failure_text, Channels};
+use super::Channels;
 use earshot_channels::outbound::Outbound;
 use earshot_channels::send::{self, Failure, Outgoing};
 use earshot_core::connector::ChannelStatus;
@@ -102,7 +102,7 @@ impl ChannelSender {
             }),
             Err(Failure::Transient(e)) => Err(SendError::Transient(e)),
             Err(Failure::Rejected(e)) => Err(SendError::Rejected(e)),
-            Err(f @ Failure::NotSent(_)) => Err(SendError::NotSent(failure_text(&f))),
+            Err(f @ Failure::NotSent(_)) => Err(SendError::NotSent(f.text().to_string())),
         }
     }
 }

@@ -235,7 +235,7 @@ impl Follow {
         match self.sync_rules().await {
             Ok(()) => Some(now),
             Err(e) => {
-                let why = super::failure_text(&e);
+                let why = e.text().to_string();
                 tracing::warn!(channel = self.ch.channel.id.0, error = %why, "syncing the X stream's rules failed");
                 self.update(|s| s.last_error = Some(format!("syncing the rules: {why}")));
                 self.channels.note(&self.ch, false, false, Some(&why)).await;

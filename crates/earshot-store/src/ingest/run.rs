@@ -32,7 +32,7 @@ pub(crate) async fn run(
     let groups = channels(tx, ws, batch, now_ms).await?;
     // Erased people first: nothing of theirs is kept, not even what an unmatched listening
     // post said (dedupe keeps that).
-    let (groups, _) = drop_erased(tx, ws, batch, groups, Vec::new(), &mut outcomes).await?;
+    let groups = drop_erased(tx, ws, batch, groups, &mut outcomes).await?;
     let (fresh, duplicate_of) =
         dedupe(tx, ws, batch, annotations, &groups, &mut outcomes, now_ms).await?;
     let resolved = resolve_identities(tx, ws, batch, &fresh, now_ms).await?;
@@ -74,19 +74,18 @@ pub(crate) async fn run(
         .collect())
 }
 
-/// Leaves out the messages of erased people (their identity's tombstone is on file): they
-/// are `Erased`, and so is a duplicate of one within the batch. Costs nothing in a workspace
-/// that never erased anyone.
+/// Leaves out the messages of erased people (their identity's tombstone is on file), before
+/// anything of the batch is kept: they are `Erased`. Costs nothing in a workspace that never
+/// erased anyone.
 async fn drop_erased(
     tx: &mut dyn IngestTx,
     ws: WorkspaceId,
     batch: &[Inbound],
-    fresh: Groups,
-    duplicate_of: Vec<(usize, usize)>,
+    groups: Groups,
     outcomes: &mut [Option<IngestOutcome>],
-) -> StoreResult<(Groups, Vec<(usize, usize)>)> {
+) -> StoreResult<Groups> {
     let Some(salt) = tx.erasure_salt(ws).await? else {
-        return Ok((fresh, duplicate_of));
+        return Ok(groups);
     };
     // A message is erased when its author was, when it is one an erasure deleted (the brand's
     // answer to the person, sent again), or when the brand's message answers one of those.
@@ -101,45 +100,33 @@ async fn drop_erased(
         }
         h
     };
-    let mut hashes: Vec<String> = fresh
+    let hashes: HashMap<usize, Vec<String>> = groups
         .iter()
-        .flat_map(|(_, items)| items.iter().flat_map(|&i| hashes_of(&batch[i])))
+        .flat_map(|(_, items)| items.iter().map(|&i| (i, hashes_of(&batch[i]))))
         .collect();
-    hashes.sort_unstable();
-    hashes.dedup();
-    let erased = tx.erased_among(ws, &hashes).await?;
+    let mut all: Vec<String> = hashes.values().flatten().cloned().collect();
+    all.sort_unstable();
+    all.dedup();
+    let erased = tx.erased_among(ws, &all).await?;
     if erased.is_empty() {
-        return Ok((fresh, duplicate_of));
+        return Ok(groups);
     }
-    let mut gone: HashSet<usize> = HashSet::new();
-    let fresh = fresh
+    Ok(groups
         .into_iter()
         .map(|(channel, items)| {
             let kept = items
                 .into_iter()
-                .filter(|&i| {
-                    let keep = !hashes_of(&batch[i]).iter().any(|h| erased.contains(h));
+                .filter(|i| {
+                    let keep = !hashes[i].iter().any(|h| erased.contains(h));
                     if !keep {
-                        gone.insert(i);
-                        outcomes[i] = Some(IngestOutcome::Erased);
+                        outcomes[*i] = Some(IngestOutcome::Erased);
                     }
                     keep
                 })
                 .collect();
             (channel, kept)
         })
-        .collect();
-    let duplicate_of = duplicate_of
-        .into_iter()
-        .filter(|&(i, first)| {
-            let keep = !gone.contains(&first);
-            if !keep {
-                outcomes[i] = Some(IngestOutcome::Erased);
-            }
-            keep
-        })
-        .collect();
-    Ok((fresh, duplicate_of))
+        .collect())
 }
 
 /// The channel of every message (created when new), and the batch grouped by channel

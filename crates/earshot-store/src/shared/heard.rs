@@ -4,6 +4,12 @@ use super::*;
 
 use earshot_core::store::{HeardFilter, HeardPost, HEARD_FOR_DAYS};
 
+/// What is kept: heard in the last [`HEARD_FOR_DAYS`] (older rows wait for the timer to delete
+/// them, and are not shown meanwhile).
+fn kept_from() -> i64 {
+    to_millis(now()) - HEARD_FOR_DAYS * 86_400_000
+}
+
 fn heard_row(r: &DbRow) -> StoreResult<HeardPost> {
     let post: String = r.try_get(3).map_err(db_err)?;
     Ok(HeardPost {
@@ -21,13 +27,12 @@ pub(crate) async fn heard_posts(
     ws: WorkspaceId,
     filter: &HeardFilter,
 ) -> StoreResult<Vec<HeardPost>> {
-    let kept_from = to_millis(now()) - HEARD_FOR_DAYS * 86_400_000;
     let mut sql = crate::queries::Sql::new(
         "SELECT channel_id, external_id, sent_at, post, heard_at FROM listening_heard WHERE workspace_id = ",
     );
     sql.bind(Bind::I64(ws.0))
         .push(" AND heard_at >= ")
-        .bind(Bind::I64(kept_from));
+        .bind(Bind::I64(kept_from()));
     if let Some(channel) = filter.channel {
         sql.push(" AND channel_id = ").bind(Bind::I64(channel.0));
     }
@@ -85,11 +90,12 @@ pub(crate) async fn heard_post(
 ) -> StoreResult<Option<HeardPost>> {
     let row = sqlx::query(
         "SELECT channel_id, external_id, sent_at, post, heard_at FROM listening_heard \
-         WHERE workspace_id = $1 AND channel_id = $2 AND external_id = $3",
+         WHERE workspace_id = $1 AND channel_id = $2 AND external_id = $3 AND heard_at >= $4",
     )
     .bind(ws.0)
     .bind(channel.0)
     .bind(external_id)
+    .bind(kept_from())
     .fetch_optional(pool)
     .await
     .map_err(db_err)?;
