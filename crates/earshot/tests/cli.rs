@@ -2440,17 +2440,20 @@ fn a_subreddit_is_listened_to_beside_the_inbox() {
         assert!(std::time::Instant::now() < deadline, "{voice}");
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
+    let comment_reads = |calls: &[ApiCall]| {
+        calls
+            .iter()
+            .filter(|c| c.path.starts_with("/r/gadgets/comments?"))
+            .count()
+    };
+    let before_restart = comment_reads(&calls.lock().unwrap());
     drop(server);
     let (_server, addr) = spawn(dir.path(), &args, "listening on http://");
     std::thread::sleep(std::time::Duration::from_secs(3));
     wait_for_channel_messages(&addr, &token, "reddit", 4);
     let calls = calls.lock().unwrap();
     assert!(
-        calls
-            .iter()
-            .filter(|c| c.path.starts_with("/r/gadgets/comments?"))
-            .count()
-            >= 2,
+        comment_reads(&calls) > before_restart,
         "the comments are read again after the restart"
     );
     assert!(calls.iter().all(|c| c
@@ -2569,58 +2572,77 @@ fn a_review_sites_feed_is_heard_once_and_counted_for_share_of_voice() {
     wait_for_channel_messages(&addr, &token, "web", 1);
 }
 
+/// A local stand-in whose every connection is answered on a thread of its own (a stream stays
+/// open while the rest is answered): `answer(base, path, stream)` writes the whole answer.
+fn threaded_stand_in(
+    answer: impl Fn(&str, &str, &mut TcpStream) + Send + Sync + 'static,
+) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let answer = std::sync::Arc::new(answer);
+    let own = base.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let (answer, own) = (answer.clone(), own.clone());
+            std::thread::spawn(move || {
+                let path = read_request(&stream).path;
+                answer(&own, &path, &mut stream);
+            });
+        }
+    });
+    base
+}
+
+/// `200` with a JSON body; the connection closes after it.
+fn answer_json(stream: &mut TcpStream, v: &serde_json::Value) {
+    let v = v.to_string();
+    let _ = write!(
+        stream,
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{v}",
+        v.len()
+    );
+}
+
+/// The start of a server-sent event stream, with a heartbeat.
+const EVENT_STREAM: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n:thump\n\n";
+
 /// A Mastodon instance that streams: `/api/v2/instance` names its streaming host (itself),
 /// the notification stream sends a heartbeat and then, 3 seconds later, one `notification`
 /// event; until then the catch-up endpoint has one mention, afterwards a second one too.
 /// A thread per connection, since the stream stays open.
 fn fake_streaming_mastodon() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     let streamed = std::sync::Arc::new(AtomicBool::new(false));
-    let own = base.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let (streamed, own) = (streamed.clone(), own.clone());
-            std::thread::spawn(move || {
-                let path = read_request(&stream).path;
-                let mention = |id: &str, status: &str, text: &str| {
-                    serde_json::json!({"id": id, "type": "mention", "created_at": "2026-12-02T10:00:00.000Z",
-                        "account": {"id": "9", "acct": "dana@example.social"},
-                        "status": {"id": status, "created_at": "2026-12-02T10:00:00.000Z", "visibility": "public",
-                          "content": format!("<p>{text}</p>"), "account": {"id": "9", "acct": "dana@example.social"}}})
-                };
-                let json = |v: serde_json::Value| {
-                    let v = v.to_string();
-                    format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{v}", v.len())
-                };
-                if path.starts_with("/api/v2/instance") {
-                    let _ = stream.write_all(json(serde_json::json!({"configuration": {"urls": {"streaming": own.replace("http://", "ws://")}}})).as_bytes());
-                } else if path.starts_with("/api/v1/streaming/user/notification") {
-                    let _ = stream.write_all(
-                        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n:thump\n\n",
-                    );
-                    std::thread::sleep(std::time::Duration::from_secs(3)); // well after the first poll at start
-                    streamed.store(true, Ordering::SeqCst);
-                    let _ = stream.write_all(
-                        b"event: notification\ndata: {\"id\": \"101\", \"type\": \"mention\"}\n\n",
-                    );
-                    std::thread::sleep(std::time::Duration::from_secs(60));
-                } else if path.starts_with("/api/v1/notifications") {
-                    let mut list = vec![mention("100", "555", "first")];
-                    if streamed.load(Ordering::SeqCst) {
-                        list.insert(0, mention("101", "556", "second, heard through the stream"));
-                    }
-                    let _ = stream.write_all(json(serde_json::Value::Array(list)).as_bytes());
-                } else {
-                    let _ = stream.write_all(
-                        json(serde_json::json!({"error": "Record not found"})).as_bytes(),
-                    );
-                }
-            });
+    threaded_stand_in(move |base, path, stream| {
+        let mention = |id: &str, status: &str, text: &str| {
+            serde_json::json!({"id": id, "type": "mention", "created_at": "2026-12-02T10:00:00.000Z",
+                "account": {"id": "9", "acct": "dana@example.social"},
+                "status": {"id": status, "created_at": "2026-12-02T10:00:00.000Z", "visibility": "public",
+                  "content": format!("<p>{text}</p>"), "account": {"id": "9", "acct": "dana@example.social"}}})
+        };
+        if path.starts_with("/api/v2/instance") {
+            answer_json(
+                stream,
+                &serde_json::json!({"configuration": {"urls": {"streaming": base.replace("http://", "ws://")}}}),
+            );
+        } else if path.starts_with("/api/v1/streaming/user/notification") {
+            let _ = stream.write_all(EVENT_STREAM);
+            std::thread::sleep(std::time::Duration::from_secs(3)); // well after the first poll at start
+            streamed.store(true, Ordering::SeqCst);
+            let _ = stream.write_all(
+                b"event: notification\ndata: {\"id\": \"101\", \"type\": \"mention\"}\n\n",
+            );
+            std::thread::sleep(std::time::Duration::from_secs(60));
+        } else if path.starts_with("/api/v1/notifications") {
+            let mut list = vec![mention("100", "555", "first")];
+            if streamed.load(Ordering::SeqCst) {
+                list.insert(0, mention("101", "556", "second, heard through the stream"));
+            }
+            answer_json(stream, &serde_json::Value::Array(list));
+        } else {
+            answer_json(stream, &serde_json::json!({"error": "Record not found"}));
         }
-    });
-    base
+    })
 }
 
 /// With an hour between polls, a mention announced on the account's notification stream is
@@ -2651,95 +2673,76 @@ fn a_mastodon_stream_wakes_the_poller_within_seconds() {
 /// announces a second complaint (`update`), which the timeline then holds too. Every request's
 /// path is kept.
 fn fake_listening_mastodon() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     let streamed = std::sync::Arc::new(AtomicBool::new(false));
     let paths: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
     let seen = paths.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let (streamed, seen) = (streamed.clone(), seen.clone());
-            std::thread::spawn(move || {
-                let path = read_request(&stream).path;
-                seen.lock().unwrap().push(path.clone());
-                let status = |id: &str, acct: &str, text: &str, mentions: serde_json::Value| {
-                    serde_json::json!({"id": id, "created_at": "2026-12-02T10:00:00.000Z", "visibility": "public",
-                        "url": format!("https://example.social/@{acct}/{id}"), "mentions": mentions,
-                        "content": format!("<p>{text}</p>"), "account": {"id": acct, "acct": acct, "followers_count": 40}})
-                };
-                let json = |v: serde_json::Value| {
-                    let v = v.to_string();
-                    format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{v}", v.len())
-                };
-                if path.starts_with("/api/v1/streaming/hashtag?tag=acme") {
-                    let _ = stream.write_all(
-                        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n:thump\n\n",
-                    );
-                    std::thread::sleep(std::time::Duration::from_secs(3));
-                    streamed.store(true, Ordering::SeqCst);
-                    let _ = stream.write_all(b"event: update\ndata: {\"id\": \"205\"}\n\n");
-                    std::thread::sleep(std::time::Duration::from_secs(60));
-                } else if path.starts_with("/api/v1/streaming/") {
-                    let _ = stream.write_all(
-                        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n:thump\n\n",
-                    );
-                    std::thread::sleep(std::time::Duration::from_secs(60));
-                } else if path.starts_with("/api/v1/timelines/tag/acme") {
-                    // Newest first, as Mastodon answers; `min_id` leaves out what is older.
-                    let mut list = vec![
-                        status(
-                            "204",
-                            "acme",
-                            "our #acme sale starts today",
-                            serde_json::json!([]),
-                        ),
-                        status(
-                            "203",
-                            "sam",
-                            "@acme where is my order? #acme",
-                            serde_json::json!([{"acct": "acme", "username": "acme"}]),
-                        ),
-                        status(
-                            "202",
-                            "lee",
-                            "loving the #acme hiking trip photos",
-                            serde_json::json!([]),
-                        ),
-                        status(
-                            "201",
-                            "kim",
-                            "still no refund from #acme after a month",
-                            serde_json::json!([]),
-                        ),
-                    ];
-                    if streamed.load(Ordering::SeqCst) {
-                        list.insert(
-                            0,
-                            status(
-                                "205",
-                                "ray",
-                                "#acme refund denied again",
-                                serde_json::json!([]),
-                            ),
-                        );
-                    }
-                    let after = path
-                        .split("min_id=")
-                        .nth(1)
-                        .map(|m| m.split('&').next().unwrap_or("").to_string());
-                    if let Some(after) = after {
-                        list.retain(|s| s["id"].as_str().unwrap() > after.as_str());
-                    }
-                    let _ = stream.write_all(json(serde_json::Value::Array(list)).as_bytes());
-                } else if path.starts_with("/api/v1/notifications") {
-                    let _ = stream.write_all(json(serde_json::json!([])).as_bytes());
-                } else {
-                    let _ = stream.write_all(
-                        json(serde_json::json!({"error": "Record not found"})).as_bytes(),
-                    );
-                }
-            });
+    let base = threaded_stand_in(move |_, path, stream| {
+        seen.lock().unwrap().push(path.to_string());
+        let status = |id: &str, acct: &str, text: &str, mentions: serde_json::Value| {
+            serde_json::json!({"id": id, "created_at": "2026-12-02T10:00:00.000Z", "visibility": "public",
+                "url": format!("https://example.social/@{acct}/{id}"), "mentions": mentions,
+                "content": format!("<p>{text}</p>"), "account": {"id": acct, "acct": acct, "followers_count": 40}})
+        };
+        if path.starts_with("/api/v1/streaming/hashtag?tag=acme") {
+            let _ = stream.write_all(EVENT_STREAM);
+            std::thread::sleep(std::time::Duration::from_secs(3));
+            streamed.store(true, Ordering::SeqCst);
+            let _ = stream.write_all(b"event: update\ndata: {\"id\": \"205\"}\n\n");
+            std::thread::sleep(std::time::Duration::from_secs(60));
+        } else if path.starts_with("/api/v1/streaming/") {
+            let _ = stream.write_all(EVENT_STREAM);
+            std::thread::sleep(std::time::Duration::from_secs(60));
+        } else if path.starts_with("/api/v1/timelines/tag/acme") {
+            // Newest first, as Mastodon answers; `min_id` leaves out what is older.
+            let mut list = vec![
+                status(
+                    "204",
+                    "acme",
+                    "our #acme sale starts today",
+                    serde_json::json!([]),
+                ),
+                status(
+                    "203",
+                    "sam",
+                    "@acme where is my order? #acme",
+                    serde_json::json!([{"acct": "acme", "username": "acme"}]),
+                ),
+                status(
+                    "202",
+                    "lee",
+                    "loving the #acme hiking trip photos",
+                    serde_json::json!([]),
+                ),
+                status(
+                    "201",
+                    "kim",
+                    "still no refund from #acme after a month",
+                    serde_json::json!([]),
+                ),
+            ];
+            if streamed.load(Ordering::SeqCst) {
+                list.insert(
+                    0,
+                    status(
+                        "205",
+                        "ray",
+                        "#acme refund denied again",
+                        serde_json::json!([]),
+                    ),
+                );
+            }
+            if let Some(after) = path
+                .split("min_id=")
+                .nth(1)
+                .map(|m| m.split('&').next().unwrap_or(""))
+            {
+                list.retain(|s| s["id"].as_str().unwrap() > after);
+            }
+            answer_json(stream, &serde_json::Value::Array(list));
+        } else if path.starts_with("/api/v1/notifications") {
+            answer_json(stream, &serde_json::json!([]));
+        } else {
+            answer_json(stream, &serde_json::json!({"error": "Record not found"}));
         }
     });
     (base, paths)
@@ -2799,13 +2802,12 @@ fn a_mastodon_hashtag_is_listened_to_through_its_stream_and_timeline() {
     assert_eq!(source["matched"], 2, "{voice}");
     // Only the hiking post: the brand's own post and the one mentioning it are not heard here.
     assert_eq!(source["unmatched"], 1, "{voice}");
+    let before_restart = paths.lock().unwrap().len();
     drop(server);
 
     let (_server, addr) = spawn(dir.path(), &args, "listening on http://");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    while !paths
-        .lock()
-        .unwrap()
+    while !paths.lock().unwrap()[before_restart..]
         .iter()
         .any(|p| p.starts_with("/api/v1/timelines/tag/acme") && p.contains("min_id=205"))
     {
@@ -2822,26 +2824,20 @@ fn a_mastodon_hashtag_is_listened_to_through_its_stream_and_timeline() {
 /// A Mastodon instance whose rate limit is spent: every read is `429` with `X-RateLimit-Reset`
 /// an hour ahead, as Mastodon answers; the stand-in counts the reads of the notifications.
 fn rate_limited_mastodon() -> (String, std::sync::Arc<AtomicUsize>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     let reads = std::sync::Arc::new(AtomicUsize::new(0));
     let counted = reads.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let path = read_request(&stream).path;
-            if path.starts_with("/api/v1/notifications") {
-                counted.fetch_add(1, Ordering::SeqCst);
-            }
-            let reset = (chrono::Utc::now() + chrono::Duration::hours(1))
-                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-            let body = r#"{"error": "Too many requests"}"#;
-            let _ = write!(
-                stream,
-                "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nX-RateLimit-Limit: 300\r\nX-RateLimit-Remaining: 0\r\nX-RateLimit-Reset: {reset}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
+    let base = threaded_stand_in(move |_, path, stream| {
+        if path.starts_with("/api/v1/notifications") {
+            counted.fetch_add(1, Ordering::SeqCst);
         }
+        let reset = (chrono::Utc::now() + chrono::Duration::hours(1))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let body = r#"{"error": "Too many requests"}"#;
+        let _ = write!(
+            stream,
+            "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nX-RateLimit-Limit: 300\r\nX-RateLimit-Remaining: 0\r\nX-RateLimit-Reset: {reset}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
     });
     (base, reads)
 }

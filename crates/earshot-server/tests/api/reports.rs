@@ -1,6 +1,6 @@
 //! Reports: share of voice from what listening heard.
 
-use crate::helpers::spawn_app;
+use crate::helpers::{csrf_of, spawn_app};
 use axum::http::StatusCode;
 use serde_json::json;
 
@@ -81,20 +81,7 @@ async fn share_of_voice_counts_each_topics_posts_per_source_and_day() {
     );
 
     // The dashboard shows the same for its range, and puts it in the CSV.
-    let ws = app
-        .state
-        .store
-        .workspace_by_name("acme")
-        .await
-        .unwrap()
-        .unwrap();
-    let hash = earshot_core::auth::hash_password("a long password");
-    app.state
-        .store
-        .create_user(ws.id, "ana@acme.test", "Ana", "admin", None, &hash)
-        .await
-        .unwrap();
-    let ana = app.sign_in("ana@acme.test").await;
+    let ana = app.signed_in_person("ana@acme.test", "Ana", "admin").await;
     let page = app.dashboard(&ana, "from=2026-11-30&to=2026-12-01").await;
     assert_eq!(page.status, StatusCode::OK);
     for shown in [
@@ -286,20 +273,7 @@ async fn heard_posts_are_listed_and_an_agent_opens_a_conversation_from_one() {
     );
 
     // The page: the weather post, with its link and the button; the button opens it.
-    let ws = app
-        .state
-        .store
-        .workspace_by_name("acme")
-        .await
-        .unwrap()
-        .unwrap();
-    let hash = earshot_core::auth::hash_password("a long password");
-    app.state
-        .store
-        .create_user(ws.id, "ana@acme.test", "Ana", "agent", None, &hash)
-        .await
-        .unwrap();
-    let ana = app.sign_in("ana@acme.test").await;
+    let ana = app.signed_in_person("ana@acme.test", "Ana", "agent").await;
     let page = app.listening_page(&ana, "q=weather").await;
     assert_eq!(page.status, StatusCode::OK);
     for shown in [
@@ -315,15 +289,7 @@ async fn heard_posts_are_listed_and_an_agent_opens_a_conversation_from_one() {
         !page.body.contains("overheating"),
         "the search narrows the list"
     );
-    let csrf = page
-        .body
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let csrf = csrf_of(&page.body);
     let done = app
         .open_heard_form(
             &ana,
@@ -463,20 +429,7 @@ async fn the_dashboard_shows_what_is_emerging_now() {
         .create_topic(json!({"name": "Outage", "query": "outage OR down"}))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{topic}");
-    let ws = app
-        .state
-        .store
-        .workspace_by_name("acme")
-        .await
-        .unwrap()
-        .unwrap();
-    let hash = earshot_core::auth::hash_password("a long password");
-    app.state
-        .store
-        .create_user(ws.id, "ana@acme.test", "Ana", "admin", None, &hash)
-        .await
-        .unwrap();
-    let ana = app.sign_in("ana@acme.test").await;
+    let ana = app.signed_in_person("ana@acme.test", "Ana", "admin").await;
     let page = app.dashboard(&ana, "").await;
     assert!(
         page.body.contains("Nothing is far above its usual level"),

@@ -207,17 +207,6 @@ async fn the_inbox_lists_the_workspaces_conversations_most_urgent_first() {
     }
 }
 
-/// The page's CSRF token (every form carries it).
-fn csrf_of(body: &str) -> String {
-    body.split("name=\"csrf\" value=\"")
-        .nth(1)
-        .expect("a form with a CSRF token")
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string()
-}
-
 /// Acme's care team: team "Care", agents Ana (signs in, admin) and Ben, and Gus of globex.
 struct Team {
     ana: earshot_core::Agent,

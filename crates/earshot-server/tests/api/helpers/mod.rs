@@ -13,7 +13,7 @@ mod people;
 mod reports;
 mod settings;
 
-pub use pages::Page;
+pub use pages::{csrf_of, Page};
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};

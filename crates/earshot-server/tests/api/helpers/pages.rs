@@ -92,6 +92,24 @@ impl TestApp {
         let r = self.log_in(&form).await;
         r.cookie.unwrap().split(';').next().unwrap().to_string()
     }
+    /// A new person of the `acme` workspace with the test password (`role`: admin or
+    /// agent), signed in: their session cookie.
+    pub async fn signed_in_person(&self, email: &str, name: &str, role: &str) -> String {
+        let ws = self
+            .state
+            .store
+            .workspace_by_name("acme")
+            .await
+            .unwrap()
+            .unwrap();
+        let hash = earshot_core::auth::hash_password("a long password");
+        self.state
+            .store
+            .create_user(ws.id, email, name, role, None, &hash)
+            .await
+            .unwrap();
+        self.sign_in(email).await
+    }
     /// POST /logout
     pub async fn log_out(&self, cookie: &str, form: &str) -> Page {
         self.browse(Method::POST, "/logout", Some(cookie), Some(form))
@@ -206,4 +224,15 @@ impl TestApp {
         self.raw(Method::POST, url, &headers, form.as_bytes().to_vec())
             .await
     }
+}
+
+/// A page's CSRF token (every form carries it).
+pub fn csrf_of(body: &str) -> String {
+    body.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .expect("a form with a CSRF token")
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string()
 }
