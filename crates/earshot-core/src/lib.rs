@@ -27,6 +27,7 @@ pub mod route;
 pub mod rules;
 pub mod sla;
 pub mod store;
+pub mod survey;
 pub mod team;
 pub mod threading;
 pub mod time;

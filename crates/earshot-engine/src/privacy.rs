@@ -106,6 +106,7 @@ async fn export_document(store: &dyn Store, ws: WorkspaceId, id: ContactId) -> S
         let events = store.conversation_events(ws, c.id).await?;
         let tags = store.conversation_tags(ws, c.id).await?;
         let outbox = store.list_outbox(ws, Some(c.id)).await?;
+        let survey = store.conversation_survey(ws, c.id).await?;
         messages_total += messages.len();
         channels.insert(c.channel_kind.as_str());
         out.push(json!({
@@ -115,6 +116,7 @@ async fn export_document(store: &dyn Store, ws: WorkspaceId, id: ContactId) -> S
             "tags": tags,
             "events": events,
             "replies": outbox,
+            "survey": survey,
         }));
     }
     let name = profile

@@ -34,6 +34,10 @@ pub struct PassReport {
     pub failed: usize,
     /// Messages deleted because they passed their workspace's retention.
     pub expired: u64,
+    /// Satisfaction surveys whose question was queued.
+    pub surveys_sent: usize,
+    /// Surveys that fell due and will never go (declined, opted out, channel not surveyed).
+    pub surveys_not_sent: usize,
 }
 
 pub struct Timers {
@@ -86,6 +90,8 @@ impl Timers {
             timed: self.timed(now).await?,
             ..Default::default()
         };
+        // Survey questions before the deliveries, so that they leave in this pass.
+        self.surveys(now, &mut report).await?;
         self.deliver(now, &mut report).await?;
         // Last, and never in the way of the rest: a failed retention pass is retried later.
         match self.expire(now).await {
@@ -93,6 +99,25 @@ impl Timers {
             Err(e) => tracing::error!(error = %e, "retention pass failed"),
         }
         Ok(report)
+    }
+
+    /// The surveys due by `now`: each sent, or not sent with its reason, or left for the
+    /// conversation's next resolution.
+    async fn surveys(&self, now: Timestamp, report: &mut PassReport) -> StoreResult<()> {
+        loop {
+            let due = self.store.surveys_due(now, PAGE).await?;
+            let full = due.len() == PAGE as usize;
+            for d in &due {
+                match self.workflow.send_survey(d.workspace_id, &d.survey).await? {
+                    crate::workflow::SurveyOutcome::Sent { .. } => report.surveys_sent += 1,
+                    crate::workflow::SurveyOutcome::NotSent { .. } => report.surveys_not_sent += 1,
+                    _ => {}
+                }
+            }
+            if !full {
+                return Ok(());
+            }
+        }
     }
 
     async fn due(&self, cursor: &str, now: Timestamp, kind: Kind) -> StoreResult<usize> {

@@ -16,9 +16,11 @@ use serde::Serialize;
 mod channels;
 mod contacts;
 mod orders;
+mod surveys;
 pub use channels::ChannelStore;
 pub use contacts::ContactStore;
 pub use orders::{OrderStore, ValueRecompute};
+pub use surveys::{DueSurvey, SurveyCount, SurveyStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -70,6 +72,17 @@ pub trait BatchUnit: Send {
         &mut self,
         changes: &[crate::consent::ConsentChange],
     ) -> StoreResult<Vec<bool>>;
+    /// Surveys sent in the last [`crate::survey::ANSWER_DAYS`] days (by `now`) and not yet
+    /// answered, whose customer wrote in one of `conversations` (the surveyed one, or a newer
+    /// one of theirs on the same channel).
+    async fn surveys_awaiting(
+        &mut self,
+        conversations: &[ConversationId],
+        now: crate::time::Timestamp,
+    ) -> StoreResult<Vec<crate::survey::Awaiting>>;
+    /// [`SurveyStore::update_survey`] inside the unit.
+    async fn update_survey(&mut self, id: i64, update: &crate::survey::Update)
+        -> StoreResult<bool>;
     /// Makes everything durable at once.
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }
@@ -234,6 +247,7 @@ pub trait Store:
     + ReadModelStore
     + ChannelStore
     + OrderStore
+    + SurveyStore
     + 'static
 {
 }
@@ -251,6 +265,7 @@ impl<
             + ReadModelStore
             + ChannelStore
             + OrderStore
+            + SurveyStore
             + 'static,
     > Store for T
 {
@@ -260,7 +275,7 @@ impl<
 pub mod roles {
     pub use super::{
         AccountStore, ContactStore, ConversationStore, IngestStore, OrderStore, PeopleStore,
-        ReadModelStore, RuleStore, TimerStore, TopicStore, WorkspaceStore,
+        ReadModelStore, RuleStore, SurveyStore, TimerStore, TopicStore, WorkspaceStore,
     };
 }
 

@@ -15,10 +15,12 @@ mod actions;
 pub(crate) mod decide;
 mod dry_run;
 mod replies;
+mod surveys;
 mod timed;
 
 pub use actions::ReplyDraft;
 pub use dry_run::{Decision, DryRun, DryRunEvent};
+pub use surveys::SurveyOutcome;
 
 use decide::{Plan, State};
 use earshot_core::assign::{Assignment, Desk, Waiting};
@@ -272,12 +274,23 @@ impl Workflow {
                     .filter_map(|((i, c), r)| r.then_some((i, c)))
                     .collect();
             }
+            // Survey answers next: a bare score is recorded and decides nothing else (the
+            // decide stage sees it as already handled).
+            let answers = self
+                .survey_answers(unit.as_mut(), batch, annotations, &outcomes)
+                .await?;
+            let mut decided = std::borrow::Cow::Borrowed(outcomes.as_slice());
+            for a in answers.iter().filter(|a| a.bare) {
+                if let IngestOutcome::Stored { message_id, .. } = decided[a.index] {
+                    decided.to_mut()[a.index] = IngestOutcome::Duplicate { message_id };
+                }
+            }
             self.decide_batch(
                 &mut s,
                 unit.as_mut(),
                 batch,
                 annotations,
-                &outcomes,
+                &decided,
                 &confirm,
             )
             .await?;

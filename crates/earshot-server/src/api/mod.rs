@@ -11,6 +11,7 @@ mod people;
 mod reports;
 pub(crate) mod rules;
 mod sla_policies;
+mod surveys;
 pub(crate) mod topics;
 
 use crate::{auth, AppState, MAX_BODY_BYTES};
@@ -32,6 +33,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(sla_policies::router())
         .merge(outbox::router())
         .merge(reports::router())
+        .merge(surveys::router())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .route_layer(from_fn_with_state(state, auth::require_token))
 }

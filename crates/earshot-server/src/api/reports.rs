@@ -5,6 +5,9 @@
 //! matched to a topic or only counted — with each topic's share of them, and the same per
 //! day. `GET /reports/emerging?hour=2026-12-01T14:00:00Z`: the topics, intents and channels
 //! whose messages in that hour rose far above the same hour of past weeks.
+//! `GET /reports/satisfaction?from=&to=`: satisfaction surveys of conversations resolved in
+//! the range (UTC days) — asked, delivered, answered, response rate, mean, CSAT or NPS and the
+//! scores' distribution — overall and per day, channel, team and agent.
 
 use crate::error::ApiError;
 use crate::extract::Query;
@@ -26,6 +29,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/reports/share-of-voice", get(share_of_voice))
         .route("/reports/emerging", get(emerging))
+        .route("/reports/satisfaction", get(satisfaction))
 }
 
 #[derive(Debug, Deserialize)]
@@ -89,6 +93,97 @@ fn share(part: i64, whole: i64) -> Value {
     } else {
         json!((part as f64 / whole as f64 * 10_000.0).round() / 10_000.0)
     }
+}
+
+fn range_of(p: &RangeParams) -> Result<DayRange, ApiError> {
+    let to = match p.to.as_deref() {
+        Some(t) => day("to", t)?,
+        None => day_of(earshot_core::time::now()),
+    };
+    match p.from.as_deref() {
+        Some(f) => DayRange::new(day("from", f)?, to).map_err(|m| ApiError::BadRequest {
+            code: "invalid_query",
+            message: m,
+        }),
+        None => Ok(DayRange::ending(to, DEFAULT_DAYS)),
+    }
+}
+
+/// Satisfaction per scale (a workspace that changed scale has both), overall and per day,
+/// channel, team and agent.
+async fn satisfaction(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Query(p): Query<RangeParams>,
+) -> Result<Json<Value>, ApiError> {
+    use earshot_core::survey::{Scale, Summary};
+    let range = range_of(&p)?;
+    let store = &state.store;
+    let (counts, channels, teams, agents) = tokio::try_join!(
+        store.survey_counts(ws.id, range.from(), range.until()),
+        store.list_channels(ws.id),
+        store.list_teams(ws.id),
+        store.list_agents(ws.id),
+    )?;
+    #[derive(Default)]
+    struct Groups {
+        all: Summary,
+        days: BTreeMap<i64, Summary>,
+        channels: BTreeMap<i64, Summary>,
+        teams: BTreeMap<Option<i64>, Summary>,
+        agents: BTreeMap<Option<i64>, Summary>,
+    }
+    let mut scales: BTreeMap<&'static str, (Scale, Groups)> = BTreeMap::new();
+    for c in &counts {
+        let (_, g) = scales
+            .entry(c.scale.as_str())
+            .or_insert_with(|| (c.scale, Groups::default()));
+        let d = c.delivery.as_deref();
+        for s in [
+            &mut g.all,
+            g.days.entry(c.day).or_default(),
+            g.channels.entry(c.channel_id.0).or_default(),
+            g.teams.entry(c.team_id.map(|t| t.0)).or_default(),
+            g.agents.entry(c.agent_id.map(|a| a.0)).or_default(),
+        ] {
+            s.add(c.state, d, c.score, c.count);
+        }
+    }
+    let channel_name = |id: i64| {
+        channels
+            .iter()
+            .find(|c| c.id.0 == id)
+            .map(|c| format!("{} {}", c.kind, c.name))
+    };
+    let team_name = |id: Option<i64>| {
+        id.and_then(|id| teams.iter().find(|t| t.id.0 == id))
+            .map(|t| t.name.clone())
+    };
+    let agent_name = |id: Option<i64>| {
+        id.and_then(|id| agents.iter().find(|a| a.id.0 == id))
+            .map(|a| a.name.clone())
+    };
+    let out: serde_json::Map<String, Value> = scales
+        .into_iter()
+        .map(|(name, (scale, g))| {
+            (
+                name.to_string(),
+                json!({
+                    "overall": g.all.finish(scale),
+                    "daily": g.days.into_iter().map(|(d, s)| json!({"day": label(d), "summary": s.finish(scale)})).collect::<Vec<_>>(),
+                    "channels": g.channels.into_iter().map(|(c, s)| json!({"channel_id": c, "name": channel_name(c), "summary": s.finish(scale)})).collect::<Vec<_>>(),
+                    "teams": g.teams.into_iter().map(|(t, s)| json!({"team_id": t, "name": team_name(t), "summary": s.finish(scale)})).collect::<Vec<_>>(),
+                    "agents": g.agents.into_iter().map(|(a, s)| json!({"agent_id": a, "name": agent_name(a), "summary": s.finish(scale)})).collect::<Vec<_>>(),
+                }),
+            )
+        })
+        .collect();
+    Ok(Json(json!({
+        "from": label(range.first),
+        "to": label(range.last),
+        "counted": "surveys of conversations resolved in the range (UTC days), by the team and agent the conversation had when it was resolved; response rate: answered of sent; csat score: the share of answers 4 or 5; nps score: promoters (9-10) minus detractors (0-6), in points",
+        "scales": out,
+    })))
 }
 
 async fn share_of_voice(

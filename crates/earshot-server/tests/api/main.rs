@@ -7,6 +7,7 @@ mod orders;
 mod preferences;
 mod reports;
 mod resources;
+mod surveys;
 mod web;
 mod webchat;
 mod workflow;

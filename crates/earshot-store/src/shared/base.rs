@@ -531,6 +531,10 @@ pub(crate) mod tx {
              SELECT workspace_id, $1, tag FROM conversation_tags WHERE conversation_id = $3 AND workspace_id = $2 \
              ON CONFLICT (conversation_id, tag) DO NOTHING",
             "DELETE FROM conversation_tags WHERE conversation_id = $3 AND workspace_id = $2",
+            // Its survey too, unless `into` has one (a survey's answer stays counted either
+            // way: reports read the survey's own channel, team and agent).
+            "UPDATE surveys SET conversation_id = $1 WHERE conversation_id = $3 AND workspace_id = $2 \
+             AND NOT EXISTS (SELECT 1 FROM surveys s WHERE s.conversation_id = $1)",
         ] {
             sqlx::query(sql)
                 .bind(into.0)

@@ -77,6 +77,16 @@ pub(crate) async fn change_conversations_folding(
     crate::changes::fold_repeats(&mut writes.applied);
     let at = to_millis(at);
     write_columns(tx, ws, &writes.columns, at).await?;
+    let resolved: Vec<i64> = writes
+        .applied
+        .iter()
+        .filter(|a| {
+            a.after.status == ConversationStatus::Resolved
+                && a.before.status != ConversationStatus::Resolved
+        })
+        .map(|a| a.after.id.0)
+        .collect();
+    schedule_resolved(tx, ws, &resolved, at).await?;
     write_tags(tx, ws, &writes).await?;
     let events = insert_events(tx, ws, &writes, at).await?;
     if !writes.assigned_agents.is_empty() {

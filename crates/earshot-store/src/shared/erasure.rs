@@ -256,6 +256,7 @@ pub(crate) async fn erase_contact(
              WHERE m.conversation_id = conversations.id AND m.direction = 'in' AND m.identity_id NOT IN {idents} \
              ORDER BY m.sent_at, m.id LIMIT 1) WHERE workspace_id = $1 AND id IN {shared_list}"
         ),
+        format!("DELETE FROM surveys WHERE workspace_id = $1 AND (contact_id IN {cs} OR conversation_id IN {convs})"),
         format!("DELETE FROM consent_events WHERE workspace_id = $1 AND contact_id IN {cs}"),
         format!("UPDATE consent_events SET message_id = NULL WHERE workspace_id = $1 AND message_id IN {msgs}"),
         format!("DELETE FROM identifiers WHERE workspace_id = $1 AND identity_id IN {idents}"),
@@ -603,6 +604,8 @@ pub(crate) async fn apply_retention(
             format!("UPDATE consent_events SET message_id = NULL WHERE workspace_id = $1 AND message_id IN {msgs}"),
             format!("UPDATE identifiers SET message_id = NULL WHERE workspace_id = $1 AND message_id IN {msgs}"),
             format!("UPDATE outbox SET message_id = NULL WHERE workspace_id = $1 AND message_id IN {msgs}"),
+            // A survey's score stays counted; the comment was the message's words.
+            format!("UPDATE surveys SET comment = NULL WHERE workspace_id = $1 AND answer_message_id IN {msgs}"),
             format!("DELETE FROM message_topics WHERE workspace_id = $1 AND message_id IN {msgs}"),
             format!("DELETE FROM message_enrichments WHERE workspace_id = $1 AND message_id IN {msgs}"),
             format!("DELETE FROM messages WHERE workspace_id = $1 AND id IN {msgs}"),

@@ -151,7 +151,15 @@ pub(crate) async fn merge_in(
     let conversations = ids_of(tx, "conversations", ws, from).await?;
     let consent = ids_of(tx, "consent_events", ws, from).await?;
     let orders = ids_of(tx, "orders", ws, from).await?;
-    for table in ["identities", "conversations", "consent_events", "orders"] {
+    // Surveys follow their conversations (undo moves back those of the conversations that go
+    // back).
+    for table in [
+        "identities",
+        "conversations",
+        "consent_events",
+        "orders",
+        "surveys",
+    ] {
         sqlx::query(&format!(
             "UPDATE {table} SET contact_id = $1 WHERE workspace_id = $2 AND contact_id = $3"
         ))
@@ -375,6 +383,16 @@ pub(crate) async fn undo_merge(
     .bind(ws.0)
     .bind(m.into_id.0)
     .bind(to_millis(m.merged_at))
+    .execute(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    sqlx::query(
+        "UPDATE surveys SET contact_id = $1 WHERE workspace_id = $2 AND contact_id = $3 AND conversation_id IN \
+         (SELECT id FROM conversations WHERE workspace_id = $2 AND contact_id = $1)",
+    )
+    .bind(m.from_id.0)
+    .bind(ws.0)
+    .bind(m.into_id.0)
     .execute(&mut **tx)
     .await
     .map_err(db_err)?;

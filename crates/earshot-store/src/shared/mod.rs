@@ -27,6 +27,7 @@ mod reports;
 mod rows;
 mod rules;
 mod store_impl;
+mod surveys;
 mod topics;
 mod unit;
 mod workflow;
@@ -49,6 +50,7 @@ pub(crate) use people::*;
 pub(crate) use reports::*;
 pub(crate) use rows::*;
 pub(crate) use rules::*;
+pub(crate) use surveys::*;
 pub(crate) use topics::*;
 pub(crate) use workflow::*;
 

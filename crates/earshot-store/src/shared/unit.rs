@@ -57,6 +57,20 @@ impl earshot_core::store::BatchUnit for UnitTx {
     ) -> earshot_core::store::StoreResult<Vec<i64>> {
         enqueue_in(&mut self.tx, self.ws, items).await
     }
+    async fn surveys_awaiting(
+        &mut self,
+        conversations: &[earshot_core::ConversationId],
+        now: earshot_core::time::Timestamp,
+    ) -> earshot_core::store::StoreResult<Vec<earshot_core::survey::Awaiting>> {
+        surveys_awaiting_in(&mut self.tx, self.ws, conversations, now).await
+    }
+    async fn update_survey(
+        &mut self,
+        id: i64,
+        update: &earshot_core::survey::Update,
+    ) -> earshot_core::store::StoreResult<bool> {
+        update_survey_on(&mut *self.tx, self.ws, id, update).await
+    }
     async fn commit(self: Box<Self>) -> earshot_core::store::StoreResult<()> {
         (*self).finish().await
     }

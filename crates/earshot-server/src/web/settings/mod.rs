@@ -2,7 +2,7 @@
 //! availability), listening topics (a query editor that checks the query as you type and
 //! previews what it matches among recent messages), automation rules and SLA policies with
 //! their business calendars (JSON, validated on save with every problem named), and saved
-//! replies, and connected channels. Each change goes through the same store and workflow calls as the API, so the
+//! replies, the satisfaction survey, and connected channels. Each change goes through the same store and workflow calls as the API, so the
 //! desk, the rules and the listen stage pick it up at once.
 
 use super::{csrf_field, error_notice, failed, nav_link, options, shell, Section, Session};
@@ -26,6 +26,7 @@ mod people;
 mod replies;
 mod rules;
 mod sla;
+mod surveys;
 mod teams;
 mod topics;
 
@@ -34,6 +35,7 @@ use people::*;
 use replies::*;
 use rules::*;
 use sla::*;
+use surveys::*;
 use teams::*;
 use topics::*;
 
@@ -52,19 +54,21 @@ pub fn router() -> Router<AppState> {
         .route("/settings/rules/{id}/delete", post(delete_rule))
         .route("/settings/sla", get(sla).post(create_policy))
         .route("/settings/replies", get(replies).post(create_reply))
+        .route("/settings/surveys", get(surveys).post(save_surveys))
         .route("/settings/replies/{id}/delete", post(delete_reply))
         .route("/settings/channels", get(channels).post(create_channel))
         .route("/settings/channels/{id}/test", post(test_channel))
         .route("/settings/channels/{id}/delete", post(delete_channel))
 }
 
-pub(super) const TABS: [(&str, &str); 7] = [
+pub(super) const TABS: [(&str, &str); 8] = [
     ("people", "People"),
     ("teams", "Teams and agents"),
     ("topics", "Listening topics"),
     ("rules", "Automation rules"),
     ("sla", "SLA policies"),
     ("replies", "Saved replies"),
+    ("surveys", "Satisfaction survey"),
     ("channels", "Channels"),
 ];
 
@@ -198,6 +202,7 @@ pub(super) enum Tab<'a> {
     /// The policy's JSON.
     Sla(Option<&'a str>),
     Replies,
+    Surveys,
     /// The kind, name and settings JSON.
     Channels(Option<(&'a str, &'a str, &'a str)>),
 }
@@ -211,6 +216,7 @@ impl Tab<'_> {
             Tab::Rules(_) => "rules",
             Tab::Sla(_) => "sla",
             Tab::Replies => "replies",
+            Tab::Surveys => "surveys",
             Tab::Channels(_) => "channels",
         }
     }
@@ -231,6 +237,7 @@ pub(super) async fn render(
         Tab::Rules(draft) => render_rules(state, session, notice, draft, status).await,
         Tab::Sla(draft) => render_sla(state, session, notice, draft, status).await,
         Tab::Replies => render_replies(state, session, notice, status).await,
+        Tab::Surveys => render_surveys(state, session, notice, status).await,
         Tab::Channels(draft) => render_channels(state, session, notice, draft, status).await,
     }
 }
