@@ -3,6 +3,7 @@
 //! care work (threading, conversation timelines). Nothing here does I/O; every other crate
 //! depends inward on this one.
 
+pub mod agent_work;
 pub mod assign;
 pub mod auth;
 pub mod channel;

@@ -690,6 +690,15 @@ pub trait ReadModelStore: Send + Sync {
         channel: ChannelId,
         external_id: &str,
     ) -> StoreResult<Option<HeardPost>>;
+    /// What agents' work is read from (`crate::agent_work`): the events agents recorded in
+    /// [from, until), and every reopening (a status change from resolved) in it, each with
+    /// its conversation's first message time.
+    async fn agent_work_events(
+        &self,
+        workspace: WorkspaceId,
+        from: Timestamp,
+        until: Timestamp,
+    ) -> StoreResult<Vec<crate::agent_work::WorkEvent>>;
 }
 
 /// How long what an unmatched listening post said is kept after it was heard (its count

@@ -210,9 +210,15 @@ impl Workflow {
             let ids = unit
                 .enqueue(&[replies::delivery(&reply, id, message_id)])
                 .await?;
+            // How long the customer had waited for this reply, and whether it is the first
+            // response: what agents' response times are measured from.
+            let waited = before
+                .waiting_since
+                .map(|w| (at - w).num_seconds().max(0));
             let mut extra = vec![NewEvent::new(
                 "reply_queued",
-                json!({"message_id": message_id, "outbox_id": ids[0]}),
+                json!({"message_id": message_id, "outbox_id": ids[0],
+                       "waited_seconds": waited, "first": before.first_response_at.is_none()}),
             )];
             if let (Some(due), Some(_)) = (before.sla_due_at, before.waiting_since) {
                 extra.push(NewEvent::new(

@@ -8,6 +8,9 @@
 //! `GET /reports/satisfaction?from=&to=`: satisfaction surveys of conversations resolved in
 //! the range (UTC days) — asked, delivered, answered, response rate, mean, CSAT or NPS and the
 //! scores' distribution — overall and per day, channel, team and agent.
+//! `GET /reports/agents?from=&to=`: each agent's and team's work (`earshot_core::agent_work`):
+//! handled, replies, first and next response times, resolutions and their time, reopen rate,
+//! handle time between their own actions, SLA compliance of their replies, CSAT.
 
 use crate::error::ApiError;
 use crate::extract::Query;
@@ -30,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/reports/share-of-voice", get(share_of_voice))
         .route("/reports/emerging", get(emerging))
         .route("/reports/satisfaction", get(satisfaction))
+        .route("/reports/agents", get(agents))
 }
 
 #[derive(Debug, Deserialize)]
@@ -184,6 +188,75 @@ async fn satisfaction(
         "counted": "surveys of conversations resolved in the range (UTC days), by the team and agent the conversation had when it was resolved; response rate: answered of sent; csat score: the share of answers 4 or 5; nps score: promoters (9-10) minus detractors (0-6), in points",
         "scales": out,
     })))
+}
+
+/// Agents' and teams' work over a range (see `earshot_core::agent_work` for what each figure
+/// counts), with their satisfaction scores.
+async fn agents(
+    State(state): State<AppState>,
+    Extension(ws): Extension<Workspace>,
+    Query(p): Query<RangeParams>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(agents_report(&state, &ws, &range_of(&p)?).await?))
+}
+
+/// The agents report as JSON (the API's body, the page's data).
+pub(crate) async fn agents_report(
+    state: &AppState,
+    ws: &Workspace,
+    range: &DayRange,
+) -> Result<Value, ApiError> {
+    use earshot_core::agent_work::{per_agent, Work};
+    use earshot_core::survey::Summary;
+    let store = &state.store;
+    let (events, surveys, agents, teams) = tokio::try_join!(
+        store.agent_work_events(ws.id, range.from(), range.until()),
+        store.survey_counts(ws.id, range.from(), range.until()),
+        store.list_agents(ws.id),
+        store.list_teams(ws.id),
+    )?;
+    let work = per_agent(&events);
+    let mut csat: HashMap<i64, (earshot_core::survey::Scale, Summary)> = HashMap::new();
+    for c in &surveys {
+        if let Some(a) = c.agent_id {
+            let e = csat
+                .entry(a.0)
+                .or_insert_with(|| (c.scale, Summary::default()));
+            if e.0 == c.scale {
+                e.1.add(c.state, c.delivery.as_deref(), c.score, c.count);
+            }
+        }
+    }
+    let none = Work::default();
+    let mut team_work: BTreeMap<i64, Work> = BTreeMap::new();
+    let agents_out: Vec<Value> = agents
+        .iter()
+        .map(|a| {
+            let w = work.get(&a.id).unwrap_or(&none);
+            if let Some(t) = a.team_id {
+                team_work.entry(t.0).or_default().absorb(w);
+            }
+            let satisfaction = csat
+                .get(&a.id.0)
+                .map(|(scale, s)| json!({"scale": scale, "summary": s.clone().finish(*scale)}));
+            json!({"agent_id": a.id.0, "name": a.name, "team_id": a.team_id.map(|t| t.0),
+                   "work": w.summary(), "satisfaction": satisfaction})
+        })
+        .collect();
+    let teams_out: Vec<Value> = teams
+        .iter()
+        .map(|t| {
+            let w = team_work.get(&t.id.0).unwrap_or(&none);
+            json!({"team_id": t.id.0, "name": t.name, "work": w.summary()})
+        })
+        .collect();
+    Ok(json!({
+        "from": label(range.first),
+        "to": label(range.last),
+        "counted": "each agent's own actions in the range (UTC days): handled = conversations they replied in or resolved; response times = how long the customer had waited at each reply (first response and later ones); resolution time = from the conversation's first message to their resolving it; reopen rate = their resolutions reopened afterwards within the range; handle time = spells of their actions on a conversation (actions under 10 minutes apart are one spell, from its first to its last action plus 1 minute), a floor of time worked, not time on screen; SLA = their replies with a due time sent in time; a team = its agents together",
+        "agents": agents_out,
+        "teams": teams_out,
+    }))
 }
 
 async fn share_of_voice(

@@ -108,6 +108,64 @@ struct View {
     /// Emerging issues of this hour so far and the last one, most surprising first (one per
     /// series: the hour where it surprised most).
     emerging: Vec<earshot_engine::emerging::Alert>,
+    /// Satisfaction surveys of the range, in the scale most of them used.
+    satisfaction: Option<(earshot_core::survey::Scale, earshot_core::survey::Summary)>,
+    /// Each agent's work in the range, with the mean score of what they resolved.
+    work: Vec<(String, earshot_core::agent_work::WorkSummary, Option<f64>)>,
+}
+
+type Satisfaction = Option<(earshot_core::survey::Scale, earshot_core::survey::Summary)>;
+type AgentsWork = Vec<(String, earshot_core::agent_work::WorkSummary, Option<f64>)>;
+
+/// The range's satisfaction (in the scale most surveys used) and each agent's work with the
+/// mean score of the conversations they resolved.
+fn satisfaction_and_work(
+    surveys: &[earshot_core::store::SurveyCount],
+    events: &[earshot_core::agent_work::WorkEvent],
+    agents: &[earshot_core::Agent],
+) -> (Satisfaction, AgentsWork) {
+    use earshot_core::survey::{Scale, Summary};
+    let count = |scale: Scale| {
+        surveys
+            .iter()
+            .filter(|c| c.scale == scale)
+            .map(|c| c.count)
+            .sum::<i64>()
+    };
+    let scale = if count(Scale::Nps) > count(Scale::Csat) {
+        Scale::Nps
+    } else {
+        Scale::Csat
+    };
+    let mut all = Summary::default();
+    let mut per_agent: HashMap<earshot_core::AgentId, Summary> = HashMap::new();
+    for c in surveys.iter().filter(|c| c.scale == scale) {
+        all.add(c.state, c.delivery.as_deref(), c.score, c.count);
+        if let Some(a) = c.agent_id {
+            per_agent
+                .entry(a)
+                .or_default()
+                .add(c.state, c.delivery.as_deref(), c.score, c.count);
+        }
+    }
+    let satisfaction = (all.surveys > 0).then(|| (scale, all.finish(scale)));
+    let work = earshot_core::agent_work::per_agent(events);
+    let none = earshot_core::agent_work::Work::default();
+    let mut rows: AgentsWork = agents
+        .iter()
+        .map(|a| {
+            let mean = per_agent
+                .remove(&a.id)
+                .and_then(|s| s.finish(scale).average);
+            (
+                a.name.clone(),
+                work.get(&a.id).unwrap_or(&none).summary(),
+                mean,
+            )
+        })
+        .collect();
+    rows.sort_by(|a, b| b.1.handled.cmp(&a.1.handled).then_with(|| a.0.cmp(&b.0)));
+    (satisfaction, rows)
 }
 
 const BUCKETS: [(&str, i64); 6] = [
@@ -123,16 +181,20 @@ impl View {
     async fn load(state: &AppState, session: &Session, range: DayRange) -> Result<Self, Response> {
         let ws = session.user.workspace_id;
         let store = &state.store;
-        let (counts, channels, agents, teams, topics, voice, emerging) = tokio::try_join!(
-            store.dashboard_counts(ws, range.from(), range.until()),
-            store.list_channels(ws),
-            store.list_agents(ws),
-            store.list_teams(ws),
-            store.list_topics(ws),
-            store.share_of_voice(ws, range.from(), range.until()),
-            earshot_engine::emerging::now(store.as_ref(), ws),
-        )
-        .map_err(failed)?;
+        let (counts, channels, agents, teams, topics, voice, emerging, surveys, work_events) =
+            tokio::try_join!(
+                store.dashboard_counts(ws, range.from(), range.until()),
+                store.list_channels(ws),
+                store.list_agents(ws),
+                store.list_teams(ws),
+                store.list_topics(ws),
+                store.share_of_voice(ws, range.from(), range.until()),
+                earshot_engine::emerging::now(store.as_ref(), ws),
+                store.survey_counts(ws, range.from(), range.until()),
+                store.agent_work_events(ws, range.from(), range.until()),
+            )
+            .map_err(failed)?;
+        let (satisfaction, work) = satisfaction_and_work(&surveys, &work_events, &agents);
         let kinds: HashMap<_, _> = channels.iter().map(|c| (c.id, c.kind.as_str())).collect();
         let DashboardCounts {
             volume,
@@ -242,6 +304,8 @@ impl View {
             })
             .collect();
         Ok(View {
+            satisfaction,
+            work,
             voice: voice_bars,
             heard,
             emerging,
@@ -493,8 +557,10 @@ fn render(v: &View) -> Markup {
             (kpi("kpi-median", &words(v.median_minutes), "median first response"))
             (kpi("kpi-p90", &words(v.p90_minutes), "90th percentile first response"))
             (kpi("kpi-sla", &compliance, "SLA met"))
+            (kpi("kpi-satisfaction", &satisfaction_value(v), &satisfaction_label(v)))
         }
         (emerging_card(&v.emerging))
+        (work_card(&v.work))
         div.grid2 {
             (card(true, "Conversations by channel", chart::stacked_columns(
                 "vol-ch", "Conversations by channel per day", &labels, &channel_series,
@@ -574,6 +640,85 @@ fn emerging_card(alerts: &[earshot_engine::emerging::Alert]) -> Markup {
 }
 
 /// A key figure, large, with what it counts.
+/// CSAT as the share of 4 and 5, NPS in points; with the mean and how many answered.
+fn satisfaction_value(v: &View) -> String {
+    use earshot_core::survey::Scale;
+    match &v.satisfaction {
+        Some((Scale::Csat, s)) => s
+            .score
+            .map(|c| format!("{:.0}%", c * 100.0))
+            .unwrap_or_else(|| "—".into()),
+        Some((Scale::Nps, s)) => s
+            .score
+            .map(|n| format!("{n:+.0}"))
+            .unwrap_or_else(|| "—".into()),
+        None => "—".into(),
+    }
+}
+
+fn satisfaction_label(v: &View) -> String {
+    use earshot_core::survey::Scale;
+    match &v.satisfaction {
+        Some((scale, s)) => format!(
+            "{} ({} answered of {} asked{})",
+            if *scale == Scale::Csat { "CSAT" } else { "NPS" },
+            s.answered,
+            s.sent,
+            s.average
+                .map(|a| format!(", mean {a:.1}"))
+                .unwrap_or_default()
+        ),
+        None => "satisfaction (no surveys in the range)".into(),
+    }
+}
+
+/// Each agent's work in the range (see `earshot_core::agent_work` for what each counts).
+fn work_card(rows: &[(String, earshot_core::agent_work::WorkSummary, Option<f64>)]) -> Markup {
+    let time = |s: Option<i64>| {
+        s.map(|s| minutes_in_words(s / 60))
+            .unwrap_or_else(|| "—".into())
+    };
+    let share = |r: Option<f64>| {
+        r.map(|r| format!("{:.0}%", r * 100.0))
+            .unwrap_or_else(|| "—".into())
+    };
+    html! {
+        section.card.wide aria-labelledby="work-h" {
+            h2 #work-h { "Agents' work" }
+            @if rows.iter().all(|r| r.1.handled == 0) {
+                p.muted { "No agent replied in or resolved a conversation in this range." }
+            } @else {
+                div.table-wrap {
+                    table {
+                        caption { "Each agent's own replies and resolutions in the range; handle time is measured between their actions (a floor of the time worked, not time on screen)" }
+                        thead { tr {
+                            @for h in ["Agent", "Handled", "Replies", "Median first response", "Median next response", "Resolved", "Reopened", "Median handle time", "SLA met", "Mean score"] {
+                                th scope="col" { (h) }
+                            }
+                        } }
+                        tbody {
+                            @for (name, w, mean) in rows.iter().filter(|r| r.1.handled > 0) {
+                                tr {
+                                    td { (name) }
+                                    td { (w.handled) }
+                                    td { (w.replies) }
+                                    td { (time(w.first_response.median_seconds)) }
+                                    td { (time(w.next_response.median_seconds)) }
+                                    td { (w.resolved) }
+                                    td { (share(w.reopen_rate)) }
+                                    td { (time(w.handle_median_seconds)) }
+                                    td { (share(w.sla_compliance)) }
+                                    td { (mean.map(|m| format!("{m:.1}")).unwrap_or_else(|| "—".into())) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn kpi(id: &str, value: &str, what: &str) -> Markup {
     html! {
         div.kpi { span.n id=(id) { (value) } span { (what) } }

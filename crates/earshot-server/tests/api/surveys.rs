@@ -379,3 +379,120 @@ async fn an_admin_turns_surveys_on_from_settings_and_a_bad_delay_is_named() {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
+
+/// The agents report reads each agent's own actions: replies with the customer's wait,
+/// resolutions, a reopening, and the CSAT of what they resolved; a team is its agents.
+#[tokio::test]
+async fn the_agents_report_counts_each_agents_replies_resolutions_reopenings_and_csat() {
+    let app = spawn_app().await;
+    let (s, team) = app.create_team(json!({"name": "Care"})).await;
+    assert!(s.is_success(), "{team}");
+    let team = team["id"].as_i64().unwrap();
+    let agent = |name: &'static str| {
+        let app = &app;
+        async move {
+            let (s, a) = app
+                .create_agent(json!({"name": name, "email": format!("{}@acme.test", name.to_lowercase()), "team_id": team}))
+                .await;
+            assert!(s.is_success(), "{a}");
+            a["id"].as_i64().unwrap()
+        }
+    };
+    let ana = agent("Ana").await;
+    let ben = agent("Ben").await;
+    app.json(
+        Method::PUT,
+        "/api/v1/surveys/settings",
+        json!({"scale": "csat", "delay_minutes": 0}),
+    )
+    .await;
+    let ids = ingest(
+        &app,
+        vec![
+            dm("wamid.r1", "447700900011", "my card was charged twice"),
+            dm("wamid.r2", "447700900012", "how do I close my account?"),
+        ],
+    )
+    .await;
+    for (c, a, text) in [
+        (ids[0], ana, "So sorry, refunding the second charge now."),
+        (ids[1], ben, "You can close it under Settings, Account."),
+    ] {
+        let (s, v) = app.reply(c, json!({"agent_id": a, "text": text})).await;
+        assert!(s.is_success(), "{s} {v}");
+    }
+    let (s, v) = app.resolve(ids[0], json!({"agent_id": ana})).await;
+    assert!(s.is_success(), "{v}");
+    let (s, v) = app.resolve(ids[1], json!({"agent_id": ben})).await;
+    assert!(s.is_success(), "{v}");
+    // Ben's customer was not done: reopened by an agent.
+    let (s, v) = app
+        .set_status(ids[1], json!({"status": "open", "agent_id": ben}))
+        .await;
+    assert!(s.is_success(), "{v}");
+    timers(&app)
+        .pass(Utc::now() + Duration::seconds(1))
+        .await
+        .unwrap();
+    ingest(&app, vec![dm("wamid.r3", "447700900011", "5")]).await;
+
+    let (s, r) = app.get("/api/v1/reports/agents").await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let of = |id: i64| {
+        r["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["agent_id"] == id)
+            .unwrap_or_else(|| panic!("{r}"))
+            .clone()
+    };
+    let a = of(ana);
+    let w = &a["work"];
+    assert_eq!(
+        (w["handled"].as_i64(), w["replies"].as_i64()),
+        (Some(1), Some(1)),
+        "{a}"
+    );
+    assert_eq!(w["first_response"]["count"], 1, "the wait is recorded: {a}");
+    assert!(w["first_response"]["median_seconds"].as_i64().unwrap() >= 0);
+    assert_eq!(
+        (w["resolved"].as_i64(), w["reopen_rate"].as_f64()),
+        (Some(1), Some(0.0))
+    );
+    assert!(w["handle_total_seconds"].as_i64().unwrap() >= 60, "{a}");
+    assert_eq!(a["satisfaction"]["summary"]["average"], 5.0, "{a}");
+    let b = of(ben)["work"].clone();
+    assert_eq!(
+        (b["resolved"].as_i64(), b["reopened"].as_i64()),
+        (Some(1), Some(1)),
+        "{b}"
+    );
+    assert_eq!(b["reopen_rate"], 1.0);
+    let t = &r["teams"][0];
+    assert_eq!(
+        (t["name"].as_str(), t["work"]["handled"].as_i64()),
+        (Some("Care"), Some(2)),
+        "{t}"
+    );
+    assert_eq!(t["work"]["replies"], 2);
+
+    // The dashboard shows the same: satisfaction (Ben's reopened conversation is not asked
+    // yet), and each agent's work.
+    let boss = app
+        .signed_in_person("boss@acme.test", "Boss", "admin")
+        .await;
+    let page = app.dashboard(&boss, "").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("Agents&#39; work") || page.body.contains("Agents' work"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("CSAT (1 answered of 1 asked, mean 5.0)"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("<td>Ana</td>"), "{}", page.body);
+}

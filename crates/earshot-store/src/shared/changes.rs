@@ -77,14 +77,22 @@ pub(crate) async fn change_conversations_folding(
     crate::changes::fold_repeats(&mut writes.applied);
     let at = to_millis(at);
     write_columns(tx, ws, &writes.columns, at).await?;
-    let resolved: Vec<i64> = writes
+    // The agent who resolved it, for a conversation without an assignee.
+    let resolved: Vec<(i64, Option<i64>)> = writes
         .applied
         .iter()
-        .filter(|a| {
+        .zip(items)
+        .filter(|(a, _)| {
             a.after.status == ConversationStatus::Resolved
                 && a.before.status != ConversationStatus::Resolved
         })
-        .map(|a| a.after.id.0)
+        .map(|(a, item)| {
+            let agent = match item.actor {
+                Actor::Agent(id) => Some(id.0),
+                _ => None,
+            };
+            (a.after.id.0, agent)
+        })
         .collect();
     schedule_resolved(tx, ws, &resolved, at).await?;
     write_tags(tx, ws, &writes).await?;

@@ -506,3 +506,43 @@ pub(crate) async fn top_messages(
         })
         .collect()
 }
+
+/// [`earshot_core::store::ReadModelStore::agent_work_events`]: one range scan of the index
+/// that holds only agents' events and status changes.
+pub(crate) async fn agent_work_events(
+    pool: &Pool,
+    ws: WorkspaceId,
+    from: earshot_core::time::Timestamp,
+    until: earshot_core::time::Timestamp,
+) -> StoreResult<Vec<earshot_core::agent_work::WorkEvent>> {
+    /// Conversation, at, kind, actor, actor id, data, the conversation's first message.
+    type Row = (i64, i64, String, String, Option<i64>, String, i64);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT e.conversation_id, e.at, e.kind, e.actor, e.actor_id, e.data, c.first_message_at \
+         FROM conversation_events e JOIN conversations c ON c.id = e.conversation_id \
+         WHERE e.workspace_id = $1 AND e.at >= $2 AND e.at < $3 \
+         AND (e.actor = 'agent' OR e.kind = 'status_changed') ORDER BY e.conversation_id, e.at, e.id",
+    )
+    .bind(ws.0)
+    .bind(to_millis(from))
+    .bind(to_millis(until))
+    .fetch_all(pool)
+    .await
+    .map_err(db_err)?;
+    rows.into_iter()
+        .map(|(c, at, kind, actor, actor_id, data, first)| {
+            Ok(earshot_core::agent_work::WorkEvent {
+                conversation_id: ConversationId(c),
+                at: earshot_core::time::from_millis(at),
+                kind,
+                agent: (actor == "agent")
+                    .then_some(actor_id)
+                    .flatten()
+                    .map(AgentId),
+                data: serde_json::from_str(&data)
+                    .map_err(|_| crate::corrupt("event data", &data))?,
+                first_message_at: earshot_core::time::from_millis(first),
+            })
+        })
+        .collect()
+}

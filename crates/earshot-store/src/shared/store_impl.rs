@@ -562,6 +562,14 @@ impl earshot_core::store::ReadModelStore for Backend {
     ) -> earshot_core::store::StoreResult<Option<earshot_core::store::HeardPost>> {
         heard_post(self.reader(), ws, channel, external_id).await
     }
+    async fn agent_work_events(
+        &self,
+        ws: earshot_core::WorkspaceId,
+        from: earshot_core::time::Timestamp,
+        until: earshot_core::time::Timestamp,
+    ) -> earshot_core::store::StoreResult<Vec<earshot_core::agent_work::WorkEvent>> {
+        agent_work_events(self.reader(), ws, from, until).await
+    }
 }
 
 #[async_trait::async_trait]

@@ -57,18 +57,21 @@ fn survey_row(r: &DbRow) -> StoreResult<(WorkspaceId, Survey)> {
     Ok((WorkspaceId(r.try_get(18).map_err(db_err)?), survey))
 }
 
-/// Makes the survey of each conversation `resolved` names (those a change just resolved) in
-/// a workspace that sends surveys, due after its delay; one that exists already and was not
-/// sent is only due again (after a reopening), so none is ever made twice.
+/// Makes the survey of each conversation `resolved` names (those a change just resolved, with
+/// the agent who resolved it) in a workspace that sends surveys, due after its delay; one that
+/// exists already and was not sent is only due again (after a reopening), so none is ever
+/// made twice. The survey is the assignee's, or the resolving agent's when nobody was assigned.
 pub(crate) async fn schedule_resolved(
     tx: &mut Tx<'_>,
     ws: WorkspaceId,
-    resolved: &[i64],
+    resolved_by: &[(i64, Option<i64>)],
     at: i64,
 ) -> StoreResult<()> {
-    if resolved.is_empty() {
+    if resolved_by.is_empty() {
         return Ok(());
     }
+    let resolved: Vec<i64> = resolved_by.iter().map(|r| r.0).collect();
+    let resolved = resolved.as_slice();
     let mut sql = crate::queries::Sql::new(
         "INSERT INTO surveys (workspace_id, conversation_id, contact_id, channel_id, scale, state, due_at, \
          agent_id, team_id, created_at) \
@@ -98,6 +101,20 @@ pub(crate) async fn schedule_resolved(
         .execute(&mut **tx)
         .await
         .map_err(db_err)?;
+    for (c, agent) in resolved_by {
+        if let Some(agent) = agent {
+            sqlx::query(
+                "UPDATE surveys SET agent_id = $1 WHERE workspace_id = $2 AND conversation_id = $3 \
+                 AND agent_id IS NULL AND state = 'scheduled'",
+            )
+            .bind(agent)
+            .bind(ws.0)
+            .bind(c)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        }
+    }
     Ok(())
 }
 
