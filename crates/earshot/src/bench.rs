@@ -39,6 +39,10 @@ pub enum BenchCommand {
     /// Importing a shop's orders (a generated CSV) into a workspace whose customers wrote
     /// first: rows per second, and the time to derive their lifetime values.
     Orders(crate::bench_orders::OrdersBench),
+    /// Emerging-issue detection on a seeded synthetic stream with injected spikes and decoys:
+    /// precision, recall and detection delay beside a fixed-threshold baseline, then the TWCS
+    /// sample replayed at its timestamps.
+    Emerging(crate::bench_emerging::EmergingBench),
 }
 
 #[derive(Debug, Args)]
@@ -137,6 +141,7 @@ pub async fn run(database: Option<String>, command: BenchCommand) -> anyhow::Res
         BenchCommand::XStream(args) => crate::bench_stream::run(database, args).await,
         BenchCommand::Identities(args) => identities(args),
         BenchCommand::Orders(args) => crate::bench_orders::run(database, args).await,
+        BenchCommand::Emerging(args) => crate::bench_emerging::run(args),
     }
 }
 

@@ -1,6 +1,7 @@
 //! `earshot`: the command line. The only place that picks a concrete store.
 
 mod bench;
+mod bench_emerging;
 mod bench_orders;
 mod bench_route;
 mod bench_stream;
