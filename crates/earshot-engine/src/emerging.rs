@@ -146,3 +146,72 @@ async fn detect_hours(
     }
     Ok(alerts)
 }
+
+/// What one watch of a workspace raised.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Raised {
+    /// Alerts new this time (a series' hour already raised is only updated).
+    pub new: usize,
+    /// Conversations the `spike_detected` rules ran for.
+    pub conversations: usize,
+}
+
+/// Watches a workspace: what is emerging now is kept as alerts (one per series and hour),
+/// and for each new one the `spike_detected` rules run for the conversations of its top
+/// messages — so a rule can tag, prioritize, route them or send a signed webhook.
+pub async fn raise(
+    store: &dyn Store,
+    workflow: &crate::workflow::Workflow,
+    ws: WorkspaceId,
+) -> StoreResult<Raised> {
+    let alerts = now(store, ws).await?;
+    if alerts.is_empty() {
+        return Ok(Raised::default());
+    }
+    let new: Vec<earshot_core::store::NewAlert> = alerts
+        .iter()
+        .map(|a| {
+            let (dimension, key) = match &a.series {
+                SeriesKey::Topic(t) => ("topic", t.0.to_string()),
+                SeriesKey::Intent(i) => ("intent", i.clone()),
+                SeriesKey::Channel(c) => ("channel", c.0.to_string()),
+            };
+            earshot_core::store::NewAlert {
+                dimension: dimension.into(),
+                series_key: key,
+                name: a.name.clone(),
+                hour: a.hour,
+                severity: match a.spike.severity {
+                    earshot_core::emerging::Severity::Warning => "warning".into(),
+                    earshot_core::emerging::Severity::Critical => "critical".into(),
+                },
+                observed: a.spike.observed,
+                expected: a.spike.baseline.expected,
+                surprise: a.spike.surprise,
+                detail: serde_json::to_value(a).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let recorded = store.record_alerts(ws, &new).await?;
+    let mut raised = Raised::default();
+    let mut seen = std::collections::HashSet::new();
+    for (alert, (_, fresh)) in alerts.iter().zip(&recorded) {
+        if !fresh {
+            continue;
+        }
+        raised.new += 1;
+        for m in &alert.top_messages {
+            if seen.insert(m.conversation_id) {
+                workflow
+                    .timed(
+                        ws,
+                        m.conversation_id,
+                        earshot_core::rules::Trigger::SpikeDetected,
+                    )
+                    .await?;
+                raised.conversations += 1;
+            }
+        }
+    }
+    Ok(raised)
+}

@@ -38,6 +38,8 @@ pub struct PassReport {
     pub surveys_sent: usize,
     /// Surveys that fell due and will never go (declined, opted out, channel not surveyed).
     pub surveys_not_sent: usize,
+    /// Emerging-issue alerts raised (new series' hours).
+    pub alerts_raised: usize,
 }
 
 pub struct Timers {
@@ -47,7 +49,13 @@ pub struct Timers {
     /// When retention last ran and found nothing more due (it scans messages by age, so it
     /// runs every [`RETENTION_EVERY`], or on every pass while a backlog is being deleted).
     retention_done: std::sync::Mutex<Option<Timestamp>>,
+    /// When emerging issues were last watched for (every [`EMERGING_EVERY`]).
+    emerging_done: std::sync::Mutex<Option<Timestamp>>,
 }
+
+/// How often the worker looks for emerging issues in the workspaces that are receiving
+/// messages.
+pub const EMERGING_EVERY: chrono::Duration = chrono::Duration::minutes(5);
 
 const PAGE: u32 = 1_000;
 /// Messages retention deletes per pass (in one transaction per workspace).
@@ -62,6 +70,7 @@ impl Timers {
             workflow,
             sender,
             retention_done: std::sync::Mutex::new(None),
+            emerging_done: std::sync::Mutex::new(None),
         }
     }
 
@@ -80,6 +89,31 @@ impl Timers {
         Ok(pass.messages)
     }
 
+    /// Looks for emerging issues in every workspace that received a message in the last two
+    /// hours, every [`EMERGING_EVERY`]; alerts are kept and their `spike_detected` rules run.
+    async fn watch_emerging(&self, now: Timestamp) -> StoreResult<usize> {
+        let due = self
+            .emerging_done
+            .lock()
+            .expect("emerging clock")
+            .is_none_or(|done| now - done >= EMERGING_EVERY);
+        if !due {
+            return Ok(0);
+        }
+        let mut raised = 0;
+        for ws in self
+            .store
+            .workspaces_active_since(now - chrono::Duration::hours(2))
+            .await?
+        {
+            raised += crate::emerging::raise(self.store.as_ref(), &self.workflow, ws)
+                .await?
+                .new;
+        }
+        *self.emerging_done.lock().expect("emerging clock") = Some(now);
+        Ok(raised)
+    }
+
     /// Everything due by `now`.
     pub async fn pass(&self, now: Timestamp) -> StoreResult<PassReport> {
         let mut report = PassReport {
@@ -93,6 +127,11 @@ impl Timers {
         // Survey questions before the deliveries, so that they leave in this pass.
         self.surveys(now, &mut report).await?;
         self.deliver(now, &mut report).await?;
+        // Never in the way of the rest: a failed watch is logged and tried again next time.
+        match self.watch_emerging(now).await {
+            Ok(n) => report.alerts_raised = n,
+            Err(e) => tracing::error!(error = %e, "emerging-issue watch failed"),
+        }
         // Last, and never in the way of the rest: a failed retention pass is retried later.
         match self.expire(now).await {
             Ok(n) => report.expired = n,

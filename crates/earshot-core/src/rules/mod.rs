@@ -67,6 +67,9 @@ pub enum Trigger {
     Unanswered {
         minutes: u32,
     },
+    /// An emerging-issue alert was raised and this conversation holds one of its top
+    /// messages (checked by the timer worker every few minutes).
+    SpikeDetected,
 }
 
 impl Trigger {
@@ -82,6 +85,7 @@ impl Trigger {
             Self::SlaBreach => "sla_breach",
             Self::Idle { .. } => "idle",
             Self::Unanswered { .. } => "unanswered",
+            Self::SpikeDetected => "spike_detected",
         }
     }
 }

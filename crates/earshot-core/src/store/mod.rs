@@ -13,10 +13,12 @@ use crate::{
 use async_trait::async_trait;
 use serde::Serialize;
 
+mod alerts;
 mod channels;
 mod contacts;
 mod orders;
 mod surveys;
+pub use alerts::{AlertState, AlertStore, NewAlert, StoredAlert};
 pub use channels::ChannelStore;
 pub use contacts::ContactStore;
 pub use orders::{OrderStore, ValueRecompute};
@@ -248,6 +250,7 @@ pub trait Store:
     + ChannelStore
     + OrderStore
     + SurveyStore
+    + AlertStore
     + 'static
 {
 }
@@ -266,6 +269,7 @@ impl<
             + ChannelStore
             + OrderStore
             + SurveyStore
+            + AlertStore
             + 'static,
     > Store for T
 {
@@ -274,8 +278,9 @@ impl<
 /// The role traits, for `use earshot_core::store::roles::*`.
 pub mod roles {
     pub use super::{
-        AccountStore, ContactStore, ConversationStore, IngestStore, OrderStore, PeopleStore,
-        ReadModelStore, RuleStore, SurveyStore, TimerStore, TopicStore, WorkspaceStore,
+        AccountStore, AlertStore, ContactStore, ConversationStore, IngestStore, OrderStore,
+        PeopleStore, ReadModelStore, RuleStore, SurveyStore, TimerStore, TopicStore,
+        WorkspaceStore,
     };
 }
 

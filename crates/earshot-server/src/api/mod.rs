@@ -1,5 +1,6 @@
 //! `/api/v1`: one module per resource, each owning its routes; all behind a bearer token.
 
+mod alerts;
 mod channels;
 mod contacts;
 mod conversations;
@@ -21,6 +22,7 @@ use axum::Router;
 
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
+        .merge(alerts::router())
         .merge(channels::router())
         .merge(conversations::router())
         .merge(contacts::router())

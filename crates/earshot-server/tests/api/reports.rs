@@ -488,3 +488,129 @@ async fn the_dashboard_shows_what_is_emerging_now() {
         );
     }
 }
+
+/// The timer worker keeps what is emerging as alerts, once per series and hour; a
+/// `spike_detected` rule acts on the conversations of an alert's top messages; people
+/// acknowledge and close alerts.
+#[tokio::test]
+async fn the_worker_raises_an_alert_once_a_spike_rule_tags_its_conversations_and_people_close_it() {
+    let app = spawn_app().await;
+    let (status, topic) = app
+        .create_topic(json!({"name": "Outage", "query": "outage OR down"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{topic}");
+    let (status, rule) = app
+        .create_rule(
+            json!({"name": "Outage spike", "trigger": {"event": "spike_detected"},
+            "conditions": {"all": [{"field": "conversation.topics", "op": "contains", "value": "outage"}]},
+            "actions": [{"type": "add_tag", "tag": "outage-spike"}]}),
+        )
+        .await;
+    assert!(status.is_success(), "{rule}");
+    let hour_ms = 3_600_000;
+    let last = (chrono::Utc::now().timestamp_millis() / hour_ms - 1) * hour_ms;
+    let at = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .unwrap()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let week = 7 * 24 * hour_ms;
+    let mut batch = vec![
+        json!({"channel": "x", "external_id": "first", "text": "hello",
+        "created_at": at(last - 22 * 24 * hour_ms), "author": {"external_id": "a0"}}),
+    ];
+    for w in 1..=3 {
+        batch.push(json!({"channel": "x", "external_id": format!("h{w}"), "text": "is the app down?",
+            "created_at": at(last - w * week + 600_000), "author": {"external_id": format!("h{w}")}}));
+    }
+    for m in 0..12 {
+        batch.push(json!({"channel": "x", "external_id": format!("o{m}"),
+            "text": format!("outage: the app is down again ({m})"),
+            "created_at": at(last + m * 180_000),
+            "author": {"external_id": format!("o{m}"), "followers": 10 + m}}));
+    }
+    let (status, body) = app.post_messages(&json!(batch)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+
+    let timers = earshot_engine::timers::Timers::new(
+        app.state.store.clone(),
+        app.state.pipeline.workflow.clone(),
+        std::sync::Arc::new(earshot_engine::timers::Outbound::new(None)),
+    );
+    let now = chrono::Utc::now();
+    let first = timers.pass(now).await.unwrap();
+    assert!(first.alerts_raised >= 1, "{first:?}");
+    // Within the next five minutes the worker does not look again; after, the same hour's
+    // alerts are only updated.
+    let again = timers
+        .pass(now + chrono::Duration::minutes(6))
+        .await
+        .unwrap();
+    assert_eq!(again.alerts_raised, 0, "{again:?}");
+    let (status, alerts) = app.get("/api/v1/alerts?state=open").await;
+    assert_eq!(status, StatusCode::OK, "{alerts}");
+    let outage = alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["dimension"] == "topic" && a["name"] == "Outage")
+        .unwrap_or_else(|| panic!("{alerts}"))
+        .clone();
+    assert_eq!(
+        (outage["severity"].as_str(), outage["observed"].as_i64()),
+        (Some("critical"), Some(12)),
+        "{outage}"
+    );
+    assert_eq!(outage["state"], "open");
+    let top = outage["detail"]["top_messages"].as_array().unwrap();
+    assert!(!top.is_empty(), "{outage}");
+    // The rule tagged the conversations of the top messages.
+    for m in top {
+        let c = app
+            .get_conversation(m["conversation_id"].as_i64().unwrap())
+            .await
+            .1;
+        assert!(
+            c["tags"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("outage-spike")),
+            "{c}"
+        );
+    }
+
+    let id = outage["id"].as_i64().unwrap();
+    let (status, acked) = app
+        .json(
+            axum::http::Method::POST,
+            &format!("/api/v1/alerts/{id}/acknowledge"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{acked}");
+    assert_eq!(acked["state"], "acknowledged");
+    assert_eq!(acked["acknowledged_by"], "api token \"test\"");
+    let (status, closed) = app
+        .json(
+            axum::http::Method::POST,
+            &format!("/api/v1/alerts/{id}/close"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{closed}");
+    assert_eq!(closed["state"], "closed");
+    let open = app.get("/api/v1/alerts?state=open").await.1;
+    assert!(
+        open.as_array().unwrap().iter().all(|a| a["id"] != id),
+        "{open}"
+    );
+    // Another workspace cannot touch it; a bad state is named.
+    let (status, _) = app.get_as_other("/api/v1/alerts").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, bad) = app.get("/api/v1/alerts?state=gone").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    assert!(
+        bad["message"].as_str().unwrap().contains("`state`"),
+        "{bad}"
+    );
+}

@@ -8,6 +8,7 @@
 //! `text_list`, `rows_source`).
 
 mod accounts;
+mod alerts;
 mod base;
 mod changes;
 mod channels;

@@ -242,3 +242,89 @@ async fn a_resolution_makes_one_survey_that_is_sent_answered_counted_and_erased(
         b.finish().await;
     }
 }
+
+#[tokio::test]
+async fn an_alert_is_kept_once_per_series_and_hour_and_people_acknowledge_and_close_it() {
+    use earshot_core::store::{AlertState, NewAlert};
+    for b in backends().await {
+        let s = &b.store;
+        let n = b.name;
+        let ws = s.ensure_workspace("acme").await.unwrap().id;
+        let other = s.ensure_workspace("globex").await.unwrap().id;
+        let alert = |observed: i64, severity: &str| NewAlert {
+            dimension: "topic".into(),
+            series_key: "7".into(),
+            name: "Outage".into(),
+            hour: at(0),
+            severity: severity.into(),
+            observed,
+            expected: 1.5,
+            surprise: 4.25,
+            detail: serde_json::json!({"top_messages": []}),
+        };
+        let first = s.record_alerts(ws, &[alert(8, "critical")]).await.unwrap();
+        assert!(first[0].1, "{n}: new");
+        let again = s.record_alerts(ws, &[alert(12, "warning")]).await.unwrap();
+        assert_eq!(
+            again[0],
+            (first[0].0, false),
+            "{n}: the same hour is updated"
+        );
+        let kept = s.list_alerts(ws, Some(AlertState::Open), 10).await.unwrap();
+        assert_eq!(kept.len(), 1, "{n}");
+        assert_eq!(
+            (kept[0].observed, kept[0].severity.as_str()),
+            (12, "critical"),
+            "{n}: a severity never drops"
+        );
+        assert_eq!(kept[0].expected, 1.5, "{n}");
+        assert!(
+            s.list_alerts(other, None, 10).await.unwrap().is_empty(),
+            "{n}"
+        );
+        assert!(
+            matches!(
+                s.set_alert_state(other, first[0].0, AlertState::Closed, "eve")
+                    .await,
+                Err(StoreError::NotFound { .. })
+            ),
+            "{n}"
+        );
+        let acked = s
+            .set_alert_state(ws, first[0].0, AlertState::Acknowledged, "ana")
+            .await
+            .unwrap();
+        assert_eq!(
+            (acked.state, acked.acknowledged_by.as_deref()),
+            (AlertState::Acknowledged, Some("ana")),
+            "{n}"
+        );
+        let closed = s
+            .set_alert_state(ws, first[0].0, AlertState::Closed, "ben")
+            .await
+            .unwrap();
+        assert_eq!(
+            (closed.state, closed.closed_by.as_deref()),
+            (AlertState::Closed, Some("ben")),
+            "{n}"
+        );
+        assert!(
+            closed.acknowledged_at.is_some() && closed.closed_at.is_some(),
+            "{n}"
+        );
+        // Only workspaces with recent messages are watched.
+        assert!(
+            s.workspaces_active_since(at(0)).await.unwrap().is_empty(),
+            "{n}"
+        );
+        s.ingest(ws, &[msg("a1", "ann", Direction::In, 10, None)])
+            .await
+            .unwrap();
+        assert_eq!(
+            s.workspaces_active_since(at(0)).await.unwrap(),
+            vec![ws],
+            "{n}"
+        );
+        b.finish().await;
+    }
+}
