@@ -27,6 +27,7 @@ pub mod report;
 pub mod route;
 pub mod rules;
 pub mod sla;
+pub mod staffing;
 pub mod store;
 pub mod survey;
 pub mod team;
