@@ -13,6 +13,8 @@ use std::sync::Arc;
 mod orders;
 #[path = "conformance/preferences.rs"]
 mod preferences;
+#[path = "conformance/staffing.rs"]
+mod staffing;
 #[path = "conformance/surveys.rs"]
 mod surveys;
 

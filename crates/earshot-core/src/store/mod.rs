@@ -704,6 +704,20 @@ pub trait ReadModelStore: Send + Sync {
         from: Timestamp,
         until: Timestamp,
     ) -> StoreResult<Vec<crate::agent_work::WorkEvent>>;
+
+    // ---- Staffing (issue 17): what `crate::staffing` plans from. Kept last, in one group. ----
+
+    /// From `from` (inclusive) to `until` (exclusive): conversations begun per channel,
+    /// 30-minute interval and applied SLA policy; each of those channels' first day; and the
+    /// brand's replies (not automated) to a customer message, with those that came within
+    /// `quick_ms` of it and their time in all.
+    async fn staffing_history(
+        &self,
+        workspace: WorkspaceId,
+        from: Timestamp,
+        until: Timestamp,
+        quick_ms: i64,
+    ) -> StoreResult<crate::staffing::StaffingHistory>;
 }
 
 /// How long what an unmatched listening post said is kept after it was heard (its count

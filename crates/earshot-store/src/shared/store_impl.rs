@@ -570,6 +570,17 @@ impl earshot_core::store::ReadModelStore for Backend {
     ) -> earshot_core::store::StoreResult<Vec<earshot_core::agent_work::WorkEvent>> {
         agent_work_events(self.reader(), ws, from, until).await
     }
+
+    // ---- Staffing (issue 17), kept last. ----
+    async fn staffing_history(
+        &self,
+        ws: earshot_core::WorkspaceId,
+        from: earshot_core::time::Timestamp,
+        until: earshot_core::time::Timestamp,
+        quick_ms: i64,
+    ) -> earshot_core::store::StoreResult<earshot_core::staffing::StaffingHistory> {
+        staffing_history(self.reader(), ws, from, until, quick_ms).await
+    }
 }
 
 #[async_trait::async_trait]
