@@ -14,14 +14,15 @@
 //!
 //! **Agents needed** in an interval: the least `N` with `SL(t) ≥` the target share and
 //! occupancy `≤` the cap ([`servers_needed`]); then raised by shrinkage (breaks, training,
-//! absence: the share of paid time not spent on contacts), `⌈N / (1 − shrinkage)⌉`.
+//! absence: the share of paid time not spent on contacts), `⌈N / (1 − shrinkage)⌉`
+//! ([`with_shrinkage`]).
 //!
 //! **Concurrency (asynchronous channels).** On email, social networks and messaging an agent
 //! works several conversations at once: while one customer types, the agent answers another.
 //! Earshot models an agent who works `k` conversations at once as `k` servers of the queue,
 //! each conversation holding one of them for its handle time as measured (the time the brand
 //! owed the customer a reply, which already includes the agent switching between their
-//! conversations). Agents needed are then `⌈servers / k⌉`. The other common model — one server
+//! conversations). Agents needed are then `⌈servers / (k·(1 − shrinkage))⌉`. The other common model — one server
 //! per agent with the handle time divided by `k` — would pretend an agent writes each reply
 //! `k` times faster, which shortens every wait in the formula's exponent as well and so
 //! understates how long a customer waits when all slots are full; `k` servers keep each
@@ -195,7 +196,7 @@ pub struct Need {
     pub servers: u32,
     /// Agents working contacts: `⌈servers / concurrency⌉`.
     pub on_contacts: u32,
-    /// Agents to schedule, shrinkage included: `⌈on_contacts / (1 − shrinkage)⌉`.
+    /// Agents to schedule, shrinkage included: `⌈servers / (concurrency·(1 − shrinkage))⌉`.
     pub agents: u32,
     /// The service level and occupancy those servers give.
     pub service_level: f64,
@@ -214,7 +215,7 @@ pub fn agents_needed(
     let servers = servers_needed(load, handle_seconds, targets);
     let k = concurrency.max(1);
     let on_contacts = servers.div_ceil(k);
-    let agents = with_shrinkage(on_contacts, targets.shrinkage);
+    let agents = with_shrinkage(servers, k, targets.shrinkage);
     Need {
         load,
         servers,
@@ -225,10 +226,14 @@ pub fn agents_needed(
     }
 }
 
-/// `⌈agents / (1 − shrinkage)⌉`, without the float noise that would make 14 / 0.7 into 21.
-pub fn with_shrinkage(agents: u32, shrinkage: f64) -> u32 {
-    let raw = f64::from(agents) / (1.0 - shrinkage.clamp(0.0, 0.99));
-    (raw - 1e-9).ceil().max(0.0) as u32
+/// The agents to schedule for `servers` busy slots, each agent working `concurrency`
+/// conversations at once for the share of their time shrinkage leaves:
+/// `⌈servers / (concurrency·(1 − shrinkage))⌉` (rounded once, at the end, so that an agent's
+/// spare slots are not rounded up twice), without the float noise that would make 14 / 0.7
+/// into 21.
+pub fn with_shrinkage(servers: u32, concurrency: u32, shrinkage: f64) -> u32 {
+    let per_agent = f64::from(concurrency.max(1)) * (1.0 - shrinkage.clamp(0.0, 0.99));
+    (f64::from(servers) / per_agent - 1e-9).ceil().max(0.0) as u32
 }
 
 /// The servers that `scheduled` agents give, each working `slots` conversations at once, once
@@ -495,7 +500,7 @@ mod tests {
         assert!(need.occupancy <= 0.85);
         // Three conversations at once: a third of the agents.
         let need = agents_needed(170.0, 900.0, 3, &t);
-        assert_eq!((need.servers, need.on_contacts), (100, 34));
+        assert_eq!((need.servers, need.on_contacts, need.agents), (100, 34, 34));
     }
 
     #[test]
@@ -510,8 +515,11 @@ mod tests {
             .unwrap_err()
             .contains("`shrinkage`"));
         assert!(Targets::new(0.8, 0.0, 0.85, 0.3).is_err());
-        assert_eq!(with_shrinkage(14, 0.3), 20);
-        assert_eq!(with_shrinkage(0, 0.3), 0);
+        assert_eq!(with_shrinkage(14, 1, 0.3), 20);
+        assert_eq!(with_shrinkage(0, 3, 0.3), 0);
+        // One slot at three at once: one agent, not ⌈1 / 0.7⌉ = 2 rounded up after the slots.
+        assert_eq!(with_shrinkage(1, 3, 0.3), 1);
+        assert_eq!(with_shrinkage(6, 3, 0.3), 3);
         assert_eq!(scheduled_servers(20.0, 0.3), 14);
     }
 
