@@ -12,6 +12,7 @@ mod people;
 mod reports;
 pub(crate) mod rules;
 mod sla_policies;
+pub(crate) mod staffing;
 mod surveys;
 pub(crate) mod topics;
 
@@ -35,6 +36,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(sla_policies::router())
         .merge(outbox::router())
         .merge(reports::router())
+        .merge(staffing::router())
         .merge(surveys::router())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .route_layer(from_fn_with_state(state, auth::require_token))

@@ -1,7 +1,7 @@
 //! The web UI, served by the same binary at `/`: sign-in (`login`), the agent inbox
 //! (`inbox`) with live updates (`live`), the conversation page with every agent action
 //! (`conversation`), what listening heard and matched no topic (`listening`), the manager's
-//! dashboard (`dashboard`, charts from `chart`), and the
+//! dashboard (`dashboard`, charts from `chart`), the staffing plan per channel (`staffing`), and the
 //! admins' settings (`settings`). Pages are rendered on the server as plain HTML forms that
 //! work without scripts, built with maud's `html!` (every interpolated value is escaped, so
 //! nothing is escaped by hand; the pages are small component functions returning `Markup`,
@@ -25,6 +25,7 @@ mod live;
 mod login;
 mod preferences;
 mod settings;
+mod staffing;
 pub(crate) mod throttle;
 
 use crate::AppState;
@@ -52,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .merge(dashboard::router())
         .merge(listening::router())
         .merge(settings::router())
+        .merge(staffing::router())
         .layer(axum::middleware::from_fn(guard_pages))
 }
 
@@ -244,6 +246,7 @@ pub(crate) enum Section {
     Inbox,
     Listening,
     Dashboard,
+    Staffing,
     Settings,
 }
 
@@ -266,6 +269,7 @@ pub(crate) fn shell(session: &Session, section: Section, title: &str, main: Mark
                     (link(Section::Inbox, "/inbox", "Inbox"))
                     (link(Section::Listening, "/listening", "Listening"))
                     (link(Section::Dashboard, "/dashboard", "Dashboard"))
+                    (link(Section::Staffing, "/staffing", "Staffing"))
                     @if session.is_admin() {
                         (link(Section::Settings, "/settings", "Settings"))
                     }

@@ -7,6 +7,7 @@ mod orders;
 mod preferences;
 mod reports;
 mod resources;
+mod staffing;
 mod surveys;
 mod web;
 mod webchat;
