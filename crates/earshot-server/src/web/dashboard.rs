@@ -25,7 +25,43 @@ use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/dashboard", get(dashboard))
+    Router::new().route("/dashboard", get(dashboard)).route(
+        "/dashboard/alerts/{id}/{action}",
+        axum::routing::post(alert_action),
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Someone acknowledges or closes a kept alert from the Emerging card; recorded with their
+/// email, then back to the dashboard.
+async fn alert_action(
+    State(state): State<AppState>,
+    session: Session,
+    axum::extract::Path((id, action)): axum::extract::Path<(i64, String)>,
+    crate::extract::Form(form): crate::extract::Form<CsrfForm>,
+) -> Response {
+    if let Err(r) = session.check(&form.csrf) {
+        return r;
+    }
+    let to = match action.as_str() {
+        "acknowledge" => earshot_core::store::AlertState::Acknowledged,
+        "close" => earshot_core::store::AlertState::Closed,
+        _ => return super::not_found("alert action"),
+    };
+    match state
+        .store
+        .set_alert_state(session.user.workspace_id, id, to, &session.user.email)
+        .await
+    {
+        Ok(_) => axum::response::Redirect::to("/dashboard#emerging-h").into_response(),
+        Err(earshot_core::StoreError::NotFound { .. }) => super::not_found("alert"),
+        Err(e) => failed(e),
+    }
 }
 
 /// Days shown when no range is given: the month up to the newest conversation.
@@ -108,6 +144,8 @@ struct View {
     /// Emerging issues of this hour so far and the last one, most surprising first (one per
     /// series: the hour where it surprised most).
     emerging: Vec<earshot_engine::emerging::Alert>,
+    /// The alerts the timer worker kept lately (to show each live alert's state and actions).
+    kept: Vec<earshot_core::store::StoredAlert>,
     /// Satisfaction surveys of the range, in the scale most of them used.
     satisfaction: Option<(earshot_core::survey::Scale, earshot_core::survey::Summary)>,
     /// Each agent's work in the range, with the mean score of what they resolved.
@@ -181,7 +219,7 @@ impl View {
     async fn load(state: &AppState, session: &Session, range: DayRange) -> Result<Self, Response> {
         let ws = session.user.workspace_id;
         let store = &state.store;
-        let (counts, channels, agents, teams, topics, voice, emerging, surveys, work_events) =
+        let (counts, channels, agents, teams, topics, voice, emerging, surveys, work_events, kept) =
             tokio::try_join!(
                 store.dashboard_counts(ws, range.from(), range.until()),
                 store.list_channels(ws),
@@ -192,6 +230,7 @@ impl View {
                 earshot_engine::emerging::now(store.as_ref(), ws),
                 store.survey_counts(ws, range.from(), range.until()),
                 store.agent_work_events(ws, range.from(), range.until()),
+                store.list_alerts(ws, None, 100),
             )
             .map_err(failed)?;
         let (satisfaction, work) = satisfaction_and_work(&surveys, &work_events, &agents);
@@ -304,6 +343,7 @@ impl View {
             })
             .collect();
         Ok(View {
+            kept,
             satisfaction,
             work,
             voice: voice_bars,
@@ -452,10 +492,16 @@ async fn dashboard(
         )
             .into_response();
     }
-    shell(&session, Section::Dashboard, "Dashboard", render(&view)).into_response()
+    shell(
+        &session,
+        Section::Dashboard,
+        "Dashboard",
+        render(&view, &session),
+    )
+    .into_response()
 }
 
-fn render(v: &View) -> Markup {
+fn render(v: &View, session: &Session) -> Markup {
     let labels = v.labels();
     let (from, to) = (label(v.range.first), label(v.range.last));
     let channel_series: Vec<Series> = v
@@ -559,7 +605,7 @@ fn render(v: &View) -> Markup {
             (kpi("kpi-sla", &compliance, "SLA met"))
             (kpi("kpi-satisfaction", &satisfaction_value(v), &satisfaction_label(v)))
         }
-        (emerging_card(&v.emerging))
+        (emerging_card(&v.emerging, &v.kept, session))
         (work_card(&v.work))
         div.grid2 {
             (card(true, "Conversations by channel", chart::stacked_columns(
@@ -596,8 +642,23 @@ fn render(v: &View) -> Markup {
 
 /// Emerging issues now: what rose far above the same hour of past weeks, this hour so far or
 /// the last (whatever the range above shows), with the message of the most followed author.
-fn emerging_card(alerts: &[earshot_engine::emerging::Alert]) -> Markup {
-    use earshot_core::emerging::Severity;
+fn emerging_card(
+    alerts: &[earshot_engine::emerging::Alert],
+    kept: &[earshot_core::store::StoredAlert],
+    session: &Session,
+) -> Markup {
+    use earshot_core::emerging::{SeriesKey, Severity};
+    use earshot_core::store::AlertState;
+    // The kept alert of a live one: same series and hour.
+    let kept_of = |a: &earshot_engine::emerging::Alert| {
+        let (dimension, key) = match &a.series {
+            SeriesKey::Topic(t) => ("topic", t.0.to_string()),
+            SeriesKey::Intent(i) => ("intent", i.clone()),
+            SeriesKey::Channel(c) => ("channel", c.0.to_string()),
+        };
+        kept.iter()
+            .find(|k| k.dimension == dimension && k.series_key == key && k.hour == a.hour)
+    };
     html! {
         section.card.emerging aria-labelledby="emerging-h" {
             h2 #emerging-h { "Emerging now" }
@@ -631,6 +692,23 @@ fn emerging_card(alerts: &[earshot_engine::emerging::Alert]) -> Markup {
                                     (top.text.chars().take(140).collect::<String>())
                                 }
                             }
+                            @if let Some(k) = kept_of(a) {
+                                br;
+                                @match k.state {
+                                    AlertState::Open => {
+                                        span.muted { "Open. " }
+                                        (super::post_form(session, &format!("/dashboard/alerts/{}/acknowledge", k.id), "Acknowledge this alert", html! { button.link type="submit" { "Acknowledge" } }))
+                                        (super::post_form(session, &format!("/dashboard/alerts/{}/close", k.id), "Close this alert", html! { button.link type="submit" { "Close" } }))
+                                    }
+                                    AlertState::Acknowledged => {
+                                        span.muted { "Acknowledged by " (k.acknowledged_by.as_deref().unwrap_or("someone")) ". " }
+                                        (super::post_form(session, &format!("/dashboard/alerts/{}/close", k.id), "Close this alert", html! { button.link type="submit" { "Close" } }))
+                                    }
+                                    AlertState::Closed => {
+                                        span.muted { "Closed by " (k.closed_by.as_deref().unwrap_or("someone")) "." }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
@@ -639,7 +717,6 @@ fn emerging_card(alerts: &[earshot_engine::emerging::Alert]) -> Markup {
     }
 }
 
-/// A key figure, large, with what it counts.
 /// CSAT as the share of 4 and 5, NPS in points; with the mean and how many answered.
 fn satisfaction_value(v: &View) -> String {
     use earshot_core::survey::Scale;
@@ -719,6 +796,7 @@ fn work_card(rows: &[(String, earshot_core::agent_work::WorkSummary, Option<f64>
     }
 }
 
+/// A key figure, large, with what it counts.
 fn kpi(id: &str, value: &str, what: &str) -> Markup {
     html! {
         div.kpi { span.n id=(id) { (value) } span { (what) } }

@@ -580,16 +580,53 @@ async fn the_worker_raises_an_alert_once_a_spike_rule_tags_its_conversations_and
     }
 
     let id = outage["id"].as_i64().unwrap();
-    let (status, acked) = app
+    // A manager acknowledges it from the dashboard's Emerging card.
+    let ana = app.signed_in_person("ana@acme.test", "Ana", "admin").await;
+    let page = app.dashboard(&ana, "").await;
+    let action = format!("/dashboard/alerts/{id}/acknowledge");
+    assert!(page.body.contains(&action), "{}", page.body);
+    let csrf = csrf_of(&page.body);
+    let done = app
+        .browse(
+            axum::http::Method::POST,
+            &action,
+            Some(&ana),
+            Some(&format!("csrf={csrf}")),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let forged = app
+        .browse(
+            axum::http::Method::POST,
+            &format!("/dashboard/alerts/{id}/close"),
+            Some(&ana),
+            Some("csrf=nope"),
+        )
+        .await;
+    assert_ne!(
+        forged.status,
+        StatusCode::SEE_OTHER,
+        "a forged form closes nothing"
+    );
+    let page = app.dashboard(&ana, "").await;
+    assert!(
+        page.body.contains("Acknowledged by ana@acme.test"),
+        "{}",
+        page.body
+    );
+    let acked = app.get("/api/v1/alerts?state=acknowledged").await.1;
+    assert_eq!(acked[0]["id"], id, "{acked}");
+    assert_eq!(acked[0]["acknowledged_by"], "ana@acme.test");
+    // The API acknowledges (again) and closes it, as the calling token.
+    let (status, other) = app
         .json(
             axum::http::Method::POST,
             &format!("/api/v1/alerts/{id}/acknowledge"),
             json!({}),
         )
         .await;
-    assert_eq!(status, StatusCode::OK, "{acked}");
-    assert_eq!(acked["state"], "acknowledged");
-    assert_eq!(acked["acknowledged_by"], "api token \"test\"");
+    assert_eq!(status, StatusCode::OK, "{other}");
+    assert_eq!(other["acknowledged_by"], "api token \"test\"");
     let (status, closed) = app
         .json(
             axum::http::Method::POST,
