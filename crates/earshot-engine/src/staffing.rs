@@ -4,6 +4,9 @@
 //! has the method and its limits). `GET /api/v1/reports/staffing` and the `/staffing` page
 //! come here.
 //!
+//! **Handle time** is measured over the newest [`HANDLE_DAYS`] days of the history (with the
+//! conversations begun in them), the forecast over all of it.
+//!
 //! **The SLA target** of a channel is the first-response target of the policy applied to
 //! most of its conversations in the weeks read (rules apply policies); a channel none of whose
 //! conversations had one gets the out-of-the-box target every workspace has (24 hours).
@@ -26,6 +29,10 @@ use earshot_core::time::{from_millis, to_millis, Timestamp};
 use earshot_core::{ChannelId, ChannelRole, Store, WorkspaceId};
 use serde::Serialize;
 use std::collections::HashMap;
+
+/// Days of replies (the newest of the history) handle time is measured over: every reply is
+/// read against the message before it, so their cost follows these days' messages.
+pub const HANDLE_DAYS: i64 = 7;
 
 /// What "scheduled" means in a plan, said with every plan.
 pub const SCHEDULED_MEANS: &str = "Earshot keeps no shift schedules: scheduled means the agents online now who may take the channel (no channel skills, or this channel among them), taken to be on for the whole week; an agent who may take several planned channels counts for each in equal parts, and for at most their capacity of conversations at once";
@@ -125,8 +132,15 @@ pub async fn plan(
     let week_start = from_millis(week_interval * INTERVAL_MS);
     let history_from = week_start - chrono::Duration::weeks(WEEKS);
     let history_until = now.min(week_start).max(history_from);
+    let replies_from = (history_until - chrono::Duration::days(HANDLE_DAYS)).max(history_from);
     let (history, channels, agents, policies) = tokio::try_join!(
-        store.staffing_history(ws, history_from, history_until, HANDLE_CAP_SECONDS * 1000),
+        store.staffing_history(
+            ws,
+            history_from,
+            history_until,
+            replies_from,
+            HANDLE_CAP_SECONDS * 1000
+        ),
         store.list_channels(ws),
         store.list_agents(ws),
         store.list_sla_policies(ws),
@@ -178,12 +192,18 @@ pub async fn plan(
         let counts = counts.get(&c.id).unwrap_or(&empty);
         let observed_from = first_day.get(&c.id).map_or(observed_until, |d| d * 48);
         let forecast = forecast_week(counts, week_interval, observed_from, observed_until);
-        let conversations: i64 = counts.values().sum();
+        let replies_interval = to_millis(replies_from).div_euclid(INTERVAL_MS);
+        let conversations: i64 = counts
+            .iter()
+            .filter(|(&i, _)| i >= replies_interval)
+            .map(|(_, n)| n)
+            .sum();
         let handle = handle_time(
             &replies.get(&c.id).copied().unwrap_or_default(),
             conversations,
         );
-        let (policy, source) = policy_of(by_policy.get(&c.id), &policies, conversations)?;
+        let begun: i64 = counts.values().sum();
+        let (policy, source) = policy_of(by_policy.get(&c.id), &policies, begun)?;
         let answer_within = policy.first_response.num_seconds() as f64;
         let targets = Targets::new(
             params.target,

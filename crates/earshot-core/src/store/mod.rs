@@ -708,14 +708,15 @@ pub trait ReadModelStore: Send + Sync {
     // ---- Staffing (issue 17): what `crate::staffing` plans from. Kept last, in one group. ----
 
     /// From `from` (inclusive) to `until` (exclusive): conversations begun per channel,
-    /// 30-minute interval and applied SLA policy; each of those channels' first day; and the
-    /// brand's replies (not automated) to a customer message, with those that came within
-    /// `quick_ms` of it and their time in all.
+    /// 30-minute interval and applied SLA policy; each of those channels' first day. From
+    /// `replies_from` to `until`: the brand's replies (not automated) to a customer message,
+    /// with those that came within `quick_ms` of it and their time in all.
     async fn staffing_history(
         &self,
         workspace: WorkspaceId,
         from: Timestamp,
         until: Timestamp,
+        replies_from: Timestamp,
         quick_ms: i64,
     ) -> StoreResult<crate::staffing::StaffingHistory>;
 }

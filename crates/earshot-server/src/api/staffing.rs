@@ -29,7 +29,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The method, said with every plan.
-pub(crate) const METHOD: &str = "arrivals: conversations begun per half-hour, forecast as the mean of the same half-hour of the week over the previous 4 weeks times the newest complete week's total over their mean (bounded to 0.67–1.5); handle time: replies within 15 minutes of the customer's message timed as work, times replies per conversation; agents needed: the least N with Erlang C's SL(t) = 1 − P_wait·e^(−(N−A)·t/AHT) at least the target and occupancy at most the cap, an agent working `concurrency` conversations as that many servers, then divided by (1 − shrinkage); t is the SLA policy's first-response target";
+pub(crate) const METHOD: &str = "arrivals: conversations begun per half-hour, forecast as the mean of the same half-hour of the week over the previous 4 weeks times the newest complete week's total over their mean (bounded to 0.67–1.5); handle time: over the newest 7 days, replies within 15 minutes of the customer's message timed as work, times replies per conversation; agents needed: the least N with Erlang C's SL(t) = 1 − P_wait·e^(−(N−A)·t/AHT) at least the target and occupancy at most the cap, an agent working `concurrency` conversations as that many servers, then divided by (1 − shrinkage); t is the SLA policy's first-response target";
 
 /// The query, as both the API and the page take it; each value is checked by name.
 #[derive(Debug, Default, Deserialize)]

@@ -7,14 +7,16 @@ use earshot_core::staffing::{ReplySample, StaffingHistory, INTERVAL_MS};
 
 /// Three reads on the reader pool: conversations begun, grouped per channel, half-hour and
 /// applied SLA policy (a range of the UTC-day index on conversations, bounded exactly inside
-/// it); the brand's replies, each against the message before it in its conversation (one
-/// range of `messages (workspace_id, sent_at)`, a window per conversation); then each of the
+/// it); the brand's replies from `replies_from`, each against the message before it in its
+/// conversation (one range of `messages (workspace_id, sent_at)`, a window per conversation:
+/// its cost follows the messages of that range, so the caller keeps it short); then each of the
 /// channels seen, its first day (the day index walked in order, stopping at its first entry).
 pub(crate) async fn staffing_history(
     pool: &Pool,
     ws: WorkspaceId,
     from: earshot_core::time::Timestamp,
     until: earshot_core::time::Timestamp,
+    replies_from: earshot_core::time::Timestamp,
     quick_ms: i64,
 ) -> StoreResult<StaffingHistory> {
     let (from, until) = (to_millis(from), to_millis(until));
@@ -49,7 +51,7 @@ pub(crate) async fn staffing_history(
          WHERE direction = 'out' AND before = 'in' GROUP BY channel_id",
     )
     .bind(ws.0)
-    .bind(from)
+    .bind(to_millis(replies_from))
     .bind(until)
     .bind(quick_ms)
     .fetch_all(pool);

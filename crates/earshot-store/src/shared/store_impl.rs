@@ -577,9 +577,10 @@ impl earshot_core::store::ReadModelStore for Backend {
         ws: earshot_core::WorkspaceId,
         from: earshot_core::time::Timestamp,
         until: earshot_core::time::Timestamp,
+        replies_from: earshot_core::time::Timestamp,
         quick_ms: i64,
     ) -> earshot_core::store::StoreResult<earshot_core::staffing::StaffingHistory> {
-        staffing_history(self.reader(), ws, from, until, quick_ms).await
+        staffing_history(self.reader(), ws, from, until, replies_from, quick_ms).await
     }
 }
 

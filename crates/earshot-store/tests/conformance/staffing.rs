@@ -38,7 +38,7 @@ async fn staffing_history_counts_arrivals_per_half_hour_and_times_the_quick_repl
         let quick = 15 * 60_000;
 
         let h = s
-            .staffing_history(ws, at(-60), at(120), quick)
+            .staffing_history(ws, at(-60), at(120), at(-60), quick)
             .await
             .unwrap();
         let mut arrivals = h.arrivals.clone();
@@ -75,19 +75,27 @@ async fn staffing_history_counts_arrivals_per_half_hour_and_times_the_quick_repl
         expected_replies.sort_by_key(|r| r.0);
         assert_eq!(replies, expected_replies, "{n}");
 
-        // From 12:30: only the third conversation; the slow reply's question came before
-        // the range, so it is not timed.
+        // Arrivals from 12:30 (below); replies from 12:30: the slow reply's question came
+        // before, so it is not timed.
+        let replies_later = s
+            .staffing_history(ws, at(-60), at(120), at(30), quick)
+            .await
+            .unwrap();
+        assert!(
+            replies_later.replies.is_empty(),
+            "{n}: {:?}",
+            replies_later.replies
+        );
         let later = s
-            .staffing_history(ws, at(30), at(120), quick)
+            .staffing_history(ws, at(30), at(120), at(30), quick)
             .await
             .unwrap();
         assert_eq!(later.arrivals, vec![(x, i0 + 1, None, 1)], "{n}");
         assert_eq!(later.first_day, vec![(x, day)], "{n}: the first day ever");
-        assert!(later.replies.is_empty(), "{n}: {:?}", later.replies);
 
         let other = s.ensure_workspace("globex").await.unwrap().id;
         assert_eq!(
-            s.staffing_history(other, at(-60), at(120), quick)
+            s.staffing_history(other, at(-60), at(120), at(-60), quick)
                 .await
                 .unwrap(),
             Default::default(),
