@@ -138,6 +138,11 @@ pub async fn run(database: Option<String>, args: WebBench) -> anyhow::Result<Exi
             format!("/dashboard?from={first_day}&to={last_day}&format=csv"),
             false,
         ),
+        (
+            "staffing (the week after the newest conversation)".into(),
+            "/staffing".into(),
+            false,
+        ),
     ];
     println!(
         "{:<48} {:>9} {:>9} {:>9} {:>9} {:>9}",
