@@ -194,7 +194,7 @@ pub(crate) async fn conversation_messages(
 ) -> StoreResult<Vec<Message>> {
     let sql = format!(
         "SELECT {MESSAGE_COLUMNS} FROM messages m JOIN channels ch ON ch.id = m.channel_id \
-         WHERE m.workspace_id = $1 AND m.conversation_id = $2 ORDER BY m.sent_at, m.id"
+         WHERE +m.workspace_id = $1 AND m.conversation_id = $2 ORDER BY m.sent_at, m.id"
     );
     sqlx::query(&sql)
         .bind(ws.0)
@@ -352,7 +352,7 @@ pub(crate) async fn conversation_topics(
 ) -> StoreResult<Vec<(MessageId, TopicId)>> {
     let rows = sqlx::query(
         "SELECT mt.message_id, mt.topic_id FROM message_topics mt JOIN messages m ON m.id = mt.message_id \
-         WHERE m.workspace_id = $1 AND m.conversation_id = $2 ORDER BY mt.message_id, mt.topic_id",
+         WHERE +m.workspace_id = $1 AND m.conversation_id = $2 ORDER BY mt.message_id, mt.topic_id",
     )
     .bind(ws.0)
     .bind(conversation.0)
@@ -397,7 +397,7 @@ pub(crate) async fn conversation_enrichments(
 ) -> StoreResult<Vec<(MessageId, earshot_core::enrichment::Enrichment)>> {
     let rows = sqlx::query(
         "SELECT e.message_id, e.detail FROM message_enrichments e JOIN messages m ON m.id = e.message_id \
-         WHERE m.workspace_id = $1 AND m.conversation_id = $2 ORDER BY e.message_id",
+         WHERE +m.workspace_id = $1 AND m.conversation_id = $2 ORDER BY e.message_id",
     )
     .bind(ws.0)
     .bind(conversation.0)

@@ -315,7 +315,7 @@ pub(crate) async fn reply_target(
     let row: Option<(i64, String, String, i64, String, String)> = sqlx::query_as(
         "SELECT m.channel_id, i.external_id, m.external_id, m.sent_at, m.raw, m.visibility FROM messages m \
          JOIN identities i ON i.id = m.identity_id \
-         WHERE m.workspace_id = $1 AND m.conversation_id = $2 AND m.direction = 'in' \
+         WHERE +m.workspace_id = $1 AND m.conversation_id = $2 AND m.direction = 'in' \
          ORDER BY m.sent_at DESC, m.id DESC LIMIT 1",
     )
     .bind(ws.0)

@@ -161,7 +161,7 @@ pub(crate) async fn erase_contact(
     let shared = ids(
         tx,
         &format!(
-            "SELECT DISTINCT conversation_id FROM messages WHERE workspace_id = $1 AND conversation_id IN {} \
+            "SELECT DISTINCT conversation_id FROM messages WHERE +workspace_id = $1 AND conversation_id IN {} \
              AND direction = 'in' AND identity_id NOT IN {idents}",
             in_list(&all_conversations)
         ),
