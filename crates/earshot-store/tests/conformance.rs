@@ -367,6 +367,25 @@ async fn a_customer_writing_again_reopens_a_resolved_conversation() {
         assert_eq!(events[1].kind, "status_changed");
         assert_eq!(events[1].data["from"], "resolved");
         assert_eq!(events[1].data["because"], "the customer wrote");
+        // Agents' work reads the reopening (the brand answering a new conversation it
+        // does not: only agents' events and reopenings are on its index).
+        let work = s
+            .agent_work_events(
+                ws,
+                at(-10_000),
+                earshot_core::time::now() + Duration::days(1),
+            )
+            .await
+            .unwrap();
+        assert_eq!(work.len(), 1, "{}: {work:?}", b.name);
+        assert_eq!(
+            (work[0].kind.as_str(), work[0].agent),
+            ("status_changed", None),
+            "{}",
+            b.name
+        );
+        assert_eq!(work[0].data["from"], "resolved", "{}", b.name);
+        assert_eq!(work[0].first_message_at, at(0), "{}", b.name);
         assert!(matches!(
             change(
                 s,

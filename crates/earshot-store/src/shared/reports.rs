@@ -508,7 +508,9 @@ pub(crate) async fn top_messages(
 }
 
 /// [`earshot_core::store::ReadModelStore::agent_work_events`]: one range scan of the index
-/// that holds only agents' events and status changes.
+/// that holds only agents' events and reopenings (its predicate, repeated here word for word
+/// so both planners use it; the event data is JSON with sorted keys, as serde_json writes
+/// it).
 pub(crate) async fn agent_work_events(
     pool: &Pool,
     ws: WorkspaceId,
@@ -521,7 +523,8 @@ pub(crate) async fn agent_work_events(
         "SELECT e.conversation_id, e.at, e.kind, e.actor, e.actor_id, e.data, c.first_message_at \
          FROM conversation_events e JOIN conversations c ON c.id = e.conversation_id \
          WHERE e.workspace_id = $1 AND e.at >= $2 AND e.at < $3 \
-         AND (e.actor = 'agent' OR e.kind = 'status_changed') ORDER BY e.conversation_id, e.at, e.id",
+         AND (e.actor = 'agent' OR (e.kind = 'status_changed' AND e.data LIKE '%\"from\":\"resolved\"%')) \
+         ORDER BY e.conversation_id, e.at, e.id",
     )
     .bind(ws.0)
     .bind(to_millis(from))
