@@ -22,7 +22,7 @@ pub use alerts::{AlertState, AlertStore, NewAlert, StoredAlert};
 pub use channels::ChannelStore;
 pub use contacts::ContactStore;
 pub use orders::{OrderStore, ValueRecompute};
-pub use surveys::{DueSurvey, SurveyCount, SurveyStore};
+pub use surveys::{DueSurvey, SurveyCount, SurveyStore, SurveyTopicCount};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -77,4 +77,23 @@ pub trait SurveyStore: Send + Sync {
         from: Timestamp,
         until: Timestamp,
     ) -> StoreResult<Vec<SurveyCount>>;
+    /// The same surveys counted per topic their conversation's messages matched (a survey
+    /// counts once for each of its topics): topic, scale, state, delivery, score, count.
+    async fn survey_topic_counts(
+        &self,
+        workspace: WorkspaceId,
+        from: Timestamp,
+        until: Timestamp,
+    ) -> StoreResult<Vec<SurveyTopicCount>>;
+}
+
+/// Surveys of one topic, state and score (see [`SurveyStore::survey_topic_counts`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SurveyTopicCount {
+    pub topic_id: crate::TopicId,
+    pub scale: crate::survey::Scale,
+    pub state: crate::survey::State,
+    pub delivery: Option<String>,
+    pub score: Option<i32>,
+    pub count: i64,
 }

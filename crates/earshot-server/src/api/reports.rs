@@ -123,11 +123,13 @@ async fn satisfaction(
     use earshot_core::survey::{Scale, Summary};
     let range = range_of(&p)?;
     let store = &state.store;
-    let (counts, channels, teams, agents) = tokio::try_join!(
+    let (counts, by_topic, channels, teams, agents, topics) = tokio::try_join!(
         store.survey_counts(ws.id, range.from(), range.until()),
+        store.survey_topic_counts(ws.id, range.from(), range.until()),
         store.list_channels(ws.id),
         store.list_teams(ws.id),
         store.list_agents(ws.id),
+        store.list_topics(ws.id),
     )?;
     #[derive(Default)]
     struct Groups {
@@ -136,6 +138,7 @@ async fn satisfaction(
         channels: BTreeMap<i64, Summary>,
         teams: BTreeMap<Option<i64>, Summary>,
         agents: BTreeMap<Option<i64>, Summary>,
+        topics: BTreeMap<i64, Summary>,
     }
     let mut scales: BTreeMap<&'static str, (Scale, Groups)> = BTreeMap::new();
     for c in &counts {
@@ -153,6 +156,18 @@ async fn satisfaction(
             s.add(c.state, d, c.score, c.count);
         }
     }
+    for c in &by_topic {
+        let (_, g) = scales
+            .entry(c.scale.as_str())
+            .or_insert_with(|| (c.scale, Groups::default()));
+        g.topics.entry(c.topic_id.0).or_default().add(
+            c.state,
+            c.delivery.as_deref(),
+            c.score,
+            c.count,
+        );
+    }
+    let topic_name = |id: i64| topics.iter().find(|t| t.id.0 == id).map(|t| t.name.clone());
     let channel_name = |id: i64| {
         channels
             .iter()
@@ -178,6 +193,7 @@ async fn satisfaction(
                     "channels": g.channels.into_iter().map(|(c, s)| json!({"channel_id": c, "name": channel_name(c), "summary": s.finish(scale)})).collect::<Vec<_>>(),
                     "teams": g.teams.into_iter().map(|(t, s)| json!({"team_id": t, "name": team_name(t), "summary": s.finish(scale)})).collect::<Vec<_>>(),
                     "agents": g.agents.into_iter().map(|(a, s)| json!({"agent_id": a, "name": agent_name(a), "summary": s.finish(scale)})).collect::<Vec<_>>(),
+                    "topics": g.topics.into_iter().map(|(t, s)| json!({"topic_id": t, "name": topic_name(t), "summary": s.finish(scale)})).collect::<Vec<_>>(),
                 }),
             )
         })
@@ -185,7 +201,7 @@ async fn satisfaction(
     Ok(Json(json!({
         "from": label(range.first),
         "to": label(range.last),
-        "counted": "surveys of conversations resolved in the range (UTC days), by the team and agent the conversation had when it was resolved; response rate: answered of sent; csat score: the share of answers 4 or 5; nps score: promoters (9-10) minus detractors (0-6), in points",
+        "counted": "surveys of conversations resolved in the range (UTC days), by the team and agent the conversation had when it was resolved, and per topic its messages matched (a survey counts once for each of its topics); response rate: answered of sent; csat score: the share of answers 4 or 5; nps score: promoters (9-10) minus detractors (0-6), in points",
         "scales": out,
     })))
 }

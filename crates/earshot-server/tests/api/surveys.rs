@@ -76,6 +76,10 @@ async fn a_csat_survey_goes_once_after_resolution_reads_a_4_and_never_reaches_wh
     assert_eq!(s, StatusCode::OK, "{on}");
     assert_eq!(on["enabled"], true);
     assert!(on["question"].as_str().unwrap().contains("1 (very"), "{on}");
+    let (s, topic) = app
+        .create_topic(json!({"name": "Parcels", "query": "parcel"}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{topic}");
 
     let ids = ingest(
         &app,
@@ -231,6 +235,17 @@ async fn a_csat_survey_goes_once_after_resolution_reads_a_4_and_never_reaches_wh
     assert_eq!(o["average"], 4.5);
     assert_eq!(o["score"], 1.0, "both answers are 4 or 5");
     assert_eq!(r["scales"]["csat"]["channels"].as_array().unwrap().len(), 1);
+    // Per topic: only Ann's conversation was about parcels.
+    let topics = r["scales"]["csat"]["topics"].as_array().unwrap();
+    assert_eq!(topics.len(), 1, "{r}");
+    assert_eq!(topics[0]["name"], "Parcels");
+    let p = &topics[0]["summary"];
+    assert_eq!(
+        (p["surveys"].as_i64(), p["answered"].as_i64()),
+        (Some(1), Some(1)),
+        "{p}"
+    );
+    assert_eq!(p["average"], 4.0);
 }
 
 #[tokio::test]

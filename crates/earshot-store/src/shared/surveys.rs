@@ -401,4 +401,39 @@ impl earshot_core::store::SurveyStore for Backend {
             )
             .collect()
     }
+
+    async fn survey_topic_counts(
+        &self,
+        ws: WorkspaceId,
+        from: Timestamp,
+        until: Timestamp,
+    ) -> StoreResult<Vec<earshot_core::store::SurveyTopicCount>> {
+        type Row = (i64, String, String, Option<String>, Option<i32>, i64);
+        let rows: Vec<Row> = sqlx::query_as(&format!(
+            "SELECT topic_id, scale, state, delivery, score, COUNT(*) FROM \
+             (SELECT DISTINCT surveys.id, mt.topic_id, surveys.scale, surveys.state, {DELIVERY} AS delivery, surveys.score \
+              FROM surveys JOIN messages m ON m.conversation_id = surveys.conversation_id \
+              JOIN message_topics mt ON mt.message_id = m.id \
+              WHERE surveys.workspace_id = $1 AND surveys.created_at >= $2 AND surveys.created_at < $3) s \
+             GROUP BY topic_id, scale, state, delivery, score"
+        ))
+        .bind(ws.0)
+        .bind(to_millis(from))
+        .bind(to_millis(until))
+        .fetch_all(self.reader())
+        .await
+        .map_err(db_err)?;
+        rows.into_iter()
+            .map(|(topic, scale, state, delivery, score, count)| {
+                Ok(earshot_core::store::SurveyTopicCount {
+                    topic_id: TopicId(topic),
+                    scale: parse("survey scale", scale)?,
+                    state: parse("survey state", state)?,
+                    delivery,
+                    score,
+                    count,
+                })
+            })
+            .collect()
+    }
 }

@@ -186,6 +186,16 @@ async fn a_resolution_makes_one_survey_that_is_sent_answered_counted_and_erased(
             .await
             .unwrap();
         assert_eq!(counts.len(), 1, "{n}: {counts:?}");
+        // No topic matched these messages: nothing per topic (the query runs on both).
+        let per_topic = s
+            .survey_topic_counts(
+                ws,
+                at(0) - Duration::days(10_000),
+                earshot_core::time::now() + Duration::days(1),
+            )
+            .await
+            .unwrap();
+        assert!(per_topic.is_empty(), "{n}: {per_topic:?}");
         assert_eq!(
             (counts[0].state, counts[0].score, counts[0].count),
             (State::Answered, Some(4), 1),
