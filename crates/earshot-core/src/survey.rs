@@ -359,6 +359,41 @@ pub fn nps(scores: &[(i32, i64)]) -> Option<f64> {
     (total > 0).then(|| 100.0 * (promoters - detractors) as f64 / total as f64)
 }
 
+/// Surveys counted for a range, in the scale most of them used (a workspace that changed
+/// scale has both; they do not add up): that scale, all of them, and each agent's.
+pub fn by_agent(
+    counts: &[crate::store::SurveyCount],
+) -> (
+    Scale,
+    Summary,
+    std::collections::HashMap<crate::AgentId, Summary>,
+) {
+    let count = |scale: Scale| {
+        counts
+            .iter()
+            .filter(|c| c.scale == scale)
+            .map(|c| c.count)
+            .sum::<i64>()
+    };
+    let scale = if count(Scale::Nps) > count(Scale::Csat) {
+        Scale::Nps
+    } else {
+        Scale::Csat
+    };
+    let mut all = Summary::default();
+    let mut per_agent: std::collections::HashMap<crate::AgentId, Summary> = Default::default();
+    for c in counts.iter().filter(|c| c.scale == scale) {
+        all.add(c.state, c.delivery.as_deref(), c.score, c.count);
+        if let Some(a) = c.agent_id {
+            per_agent
+                .entry(a)
+                .or_default()
+                .add(c.state, c.delivery.as_deref(), c.score, c.count);
+        }
+    }
+    (scale, all, per_agent)
+}
+
 /// What a set of surveys of one scale came to.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Summary {

@@ -41,30 +41,28 @@ impl Workflow {
         ws: WorkspaceId,
         survey: &Survey,
     ) -> StoreResult<SurveyOutcome> {
-        let outcome = self.survey_decision(ws, survey).await?;
-        let update = match &outcome {
-            Some(SurveyOutcome::NotSent { reason }) => Update::NotSent {
-                reason: reason.clone(),
-            },
-            Some(SurveyOutcome::Postponed) => Update::Postponed,
-            Some(other) => return Ok(other.clone()),
-            None => return self.ask(ws, survey).await,
+        let update = match self.survey_decision(ws, survey).await? {
+            Ok(question) => return self.ask(ws, survey, question).await,
+            Err(update) => update,
         };
-        Ok(if self.store.update_survey(ws, survey.id, &update).await? {
-            outcome.expect("decided")
-        } else {
-            SurveyOutcome::Skipped
+        if !self.store.update_survey(ws, survey.id, &update).await? {
+            return Ok(SurveyOutcome::Skipped);
+        }
+        Ok(match update {
+            Update::NotSent { reason } => SurveyOutcome::NotSent { reason },
+            _ => SurveyOutcome::Postponed,
         })
     }
 
-    /// Why the survey does not go now, if it does not.
+    /// The question to ask now, or the update saying why the survey does not go now
+    /// (`NotSent` with its reason, or `Postponed`).
     async fn survey_decision(
         &self,
         ws: WorkspaceId,
         survey: &Survey,
-    ) -> StoreResult<Option<SurveyOutcome>> {
+    ) -> StoreResult<Result<String, Update>> {
         let not_sent = |reason: &str| {
-            Ok(Some(SurveyOutcome::NotSent {
+            Ok(Err(Update::NotSent {
                 reason: reason.to_string(),
             }))
         };
@@ -81,7 +79,7 @@ impl Workflow {
         };
         let c = &ctx.conversation;
         if c.status != ConversationStatus::Resolved {
-            return Ok(Some(SurveyOutcome::Postponed));
+            return Ok(Err(Update::Postponed));
         }
         if !settings.covers(c.channel_kind) {
             return not_sent(&format!("surveys are not sent on {}", c.channel_kind));
@@ -96,15 +94,17 @@ impl Workflow {
         if surveys.is_some_and(|p| !p.granted) {
             return not_sent("the customer declined surveys");
         }
-        Ok(None)
+        Ok(Ok(settings.question))
     }
 
     /// Stores the question as an automated outbound message of the conversation, queues it,
     /// and marks the survey sent, in one unit.
-    async fn ask(&self, ws: WorkspaceId, survey: &Survey) -> StoreResult<SurveyOutcome> {
-        let Some(settings) = self.store.survey_settings(ws).await? else {
-            return Ok(SurveyOutcome::Skipped);
-        };
+    async fn ask(
+        &self,
+        ws: WorkspaceId,
+        survey: &Survey,
+        text: String,
+    ) -> StoreResult<SurveyOutcome> {
         let id = survey.conversation_id;
         let messages = self.store.conversation_messages(ws, id).await?;
         let last_in = messages.iter().rev().find(|m| m.direction == Direction::In);
@@ -113,7 +113,7 @@ impl Workflow {
         let at = self.now();
         let question = replies::outbound(
             &ctx,
-            settings.question.clone(),
+            text,
             last_in.map(|m| (m.external_id.as_str(), m.visibility)),
             at,
             replies::reply_id(id, at, 0),

@@ -60,12 +60,7 @@ async fn acknowledge(
     Extension(caller): Extension<Caller>,
     Path(id): Path<i64>,
 ) -> Result<Json<StoredAlert>, ApiError> {
-    Ok(Json(
-        state
-            .store
-            .set_alert_state(ws.id, id, AlertState::Acknowledged, &caller.actor())
-            .await?,
-    ))
+    set_state(&state, &ws, &caller, id, AlertState::Acknowledged).await
 }
 
 async fn close(
@@ -74,10 +69,21 @@ async fn close(
     Extension(caller): Extension<Caller>,
     Path(id): Path<i64>,
 ) -> Result<Json<StoredAlert>, ApiError> {
+    set_state(&state, &ws, &caller, id, AlertState::Closed).await
+}
+
+/// Records who moved the alert on, as the calling token.
+async fn set_state(
+    state: &AppState,
+    ws: &Workspace,
+    caller: &Caller,
+    id: i64,
+    to: AlertState,
+) -> Result<Json<StoredAlert>, ApiError> {
     Ok(Json(
         state
             .store
-            .set_alert_state(ws.id, id, AlertState::Closed, &caller.actor())
+            .set_alert_state(ws.id, id, to, &caller.actor())
             .await?,
     ))
 }

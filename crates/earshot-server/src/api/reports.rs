@@ -223,7 +223,6 @@ pub(crate) async fn agents_report(
     range: &DayRange,
 ) -> Result<Value, ApiError> {
     use earshot_core::agent_work::{per_agent, Work};
-    use earshot_core::survey::Summary;
     let store = &state.store;
     let (events, surveys, agents, teams) = tokio::try_join!(
         store.agent_work_events(ws.id, range.from(), range.until()),
@@ -232,17 +231,7 @@ pub(crate) async fn agents_report(
         store.list_teams(ws.id),
     )?;
     let work = per_agent(&events);
-    let mut csat: HashMap<i64, (earshot_core::survey::Scale, Summary)> = HashMap::new();
-    for c in &surveys {
-        if let Some(a) = c.agent_id {
-            let e = csat
-                .entry(a.0)
-                .or_insert_with(|| (c.scale, Summary::default()));
-            if e.0 == c.scale {
-                e.1.add(c.state, c.delivery.as_deref(), c.score, c.count);
-            }
-        }
-    }
+    let (scale, _, csat) = earshot_core::survey::by_agent(&surveys);
     let none = Work::default();
     let mut team_work: BTreeMap<i64, Work> = BTreeMap::new();
     let agents_out: Vec<Value> = agents
@@ -253,8 +242,8 @@ pub(crate) async fn agents_report(
                 team_work.entry(t.0).or_default().absorb(w);
             }
             let satisfaction = csat
-                .get(&a.id.0)
-                .map(|(scale, s)| json!({"scale": scale, "summary": s.clone().finish(*scale)}));
+                .get(&a.id)
+                .map(|s| json!({"scale": scale, "summary": s.clone().finish(scale)}));
             json!({"agent_id": a.id.0, "name": a.name, "team_id": a.team_id.map(|t| t.0),
                    "work": w.summary(), "satisfaction": satisfaction})
         })
@@ -280,17 +269,7 @@ async fn share_of_voice(
     Extension(ws): Extension<Workspace>,
     Query(p): Query<RangeParams>,
 ) -> Result<Json<Value>, ApiError> {
-    let to = match p.to.as_deref() {
-        Some(t) => day("to", t)?,
-        None => day_of(earshot_core::time::now()),
-    };
-    let range = match p.from.as_deref() {
-        Some(f) => DayRange::new(day("from", f)?, to).map_err(|m| ApiError::BadRequest {
-            code: "invalid_query",
-            message: m,
-        })?,
-        None => DayRange::ending(to, DEFAULT_DAYS),
-    };
+    let range = range_of(&p)?;
     let store = &state.store;
     let (counts, channels, topics) = tokio::try_join!(
         store.share_of_voice(ws.id, range.from(), range.until()),

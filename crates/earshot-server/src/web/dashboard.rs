@@ -162,30 +162,7 @@ fn satisfaction_and_work(
     events: &[earshot_core::agent_work::WorkEvent],
     agents: &[earshot_core::Agent],
 ) -> (Satisfaction, AgentsWork) {
-    use earshot_core::survey::{Scale, Summary};
-    let count = |scale: Scale| {
-        surveys
-            .iter()
-            .filter(|c| c.scale == scale)
-            .map(|c| c.count)
-            .sum::<i64>()
-    };
-    let scale = if count(Scale::Nps) > count(Scale::Csat) {
-        Scale::Nps
-    } else {
-        Scale::Csat
-    };
-    let mut all = Summary::default();
-    let mut per_agent: HashMap<earshot_core::AgentId, Summary> = HashMap::new();
-    for c in surveys.iter().filter(|c| c.scale == scale) {
-        all.add(c.state, c.delivery.as_deref(), c.score, c.count);
-        if let Some(a) = c.agent_id {
-            per_agent
-                .entry(a)
-                .or_default()
-                .add(c.state, c.delivery.as_deref(), c.score, c.count);
-        }
-    }
+    let (scale, all, mut per_agent) = earshot_core::survey::by_agent(surveys);
     let satisfaction = (all.surveys > 0).then(|| (scale, all.finish(scale)));
     let work = earshot_core::agent_work::per_agent(events);
     let none = earshot_core::agent_work::Work::default();
@@ -647,15 +624,11 @@ fn emerging_card(
     kept: &[earshot_core::store::StoredAlert],
     session: &Session,
 ) -> Markup {
-    use earshot_core::emerging::{SeriesKey, Severity};
+    use earshot_core::emerging::Severity;
     use earshot_core::store::AlertState;
     // The kept alert of a live one: same series and hour.
     let kept_of = |a: &earshot_engine::emerging::Alert| {
-        let (dimension, key) = match &a.series {
-            SeriesKey::Topic(t) => ("topic", t.0.to_string()),
-            SeriesKey::Intent(i) => ("intent", i.clone()),
-            SeriesKey::Channel(c) => ("channel", c.0.to_string()),
-        };
+        let (dimension, key) = a.series.parts();
         kept.iter()
             .find(|k| k.dimension == dimension && k.series_key == key && k.hour == a.hour)
     };

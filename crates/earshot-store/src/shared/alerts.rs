@@ -11,11 +11,7 @@ const COLUMNS: &str =
      acknowledged_by, acknowledged_at, closed_by, closed_at, raised_at, updated_at, detail";
 
 fn alert_row(r: &DbRow) -> StoreResult<StoredAlert> {
-    let at = |i: usize| -> StoreResult<Option<Timestamp>> {
-        Ok(r.try_get::<Option<i64>, _>(i)
-            .map_err(db_err)?
-            .map(from_millis))
-    };
+    let at = |i: usize| opt_time(r, i);
     let state: String = r.try_get(9).map_err(db_err)?;
     let detail: String = r.try_get(16).map_err(db_err)?;
     Ok(StoredAlert {

@@ -11,6 +11,16 @@ pub(crate) const CONVERSATION_COLUMNS: &str = "c.id, c.workspace_id, c.channel_i
      c.first_message_at, c.last_message_at, c.first_response_at, c.waiting_since, \
      c.created_at, c.updated_at, c.sla_due_at";
 
+/// A nullable millisecond column as a time.
+pub(crate) fn opt_time(
+    r: &DbRow,
+    i: usize,
+) -> earshot_core::store::StoreResult<Option<earshot_core::time::Timestamp>> {
+    Ok(r.try_get::<Option<i64>, _>(i)
+        .map_err(crate::db_err)?
+        .map(from_millis))
+}
+
 pub(crate) fn conversation(
     r: &DbRow,
 ) -> earshot_core::store::StoreResult<earshot_core::Conversation> {
