@@ -102,6 +102,16 @@ pub enum Severity {
     Critical,
 }
 
+impl Severity {
+    /// As serialized: `warning` or `critical`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
 /// A rise that is an alert.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Spike {
@@ -488,6 +498,17 @@ pub enum SeriesKey {
     Topic(crate::TopicId),
     Intent(String),
     Channel(crate::ChannelId),
+}
+
+impl SeriesKey {
+    /// Its dimension (`topic`, `intent`, `channel`) and key as text, as alerts are kept.
+    pub fn parts(&self) -> (&'static str, String) {
+        match self {
+            SeriesKey::Topic(t) => ("topic", t.0.to_string()),
+            SeriesKey::Intent(i) => ("intent", i.clone()),
+            SeriesKey::Channel(c) => ("channel", c.0.to_string()),
+        }
+    }
 }
 
 /// A message of an alert's hour, the most followed authors first.

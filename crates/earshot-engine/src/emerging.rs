@@ -41,7 +41,16 @@ pub async fn detect(
 /// (the hour where it surprised most; an alert of this hour counts what came so far, so it
 /// can only be an undercount), from one read of the counts.
 pub async fn now(store: &dyn Store, ws: WorkspaceId) -> StoreResult<Vec<Alert>> {
-    let hour = earshot_core::time::to_millis(earshot_core::time::now()).div_euclid(HOUR_MS);
+    emerging_at(store, ws, earshot_core::time::now()).await
+}
+
+/// [`now`] as it stood at `moment`: the alerts of its hour so far and of the one before.
+pub async fn emerging_at(
+    store: &dyn Store,
+    ws: WorkspaceId,
+    moment: earshot_core::time::Timestamp,
+) -> StoreResult<Vec<Alert>> {
+    let hour = earshot_core::time::to_millis(moment).div_euclid(HOUR_MS);
     detect_hours(store, ws, hour - 1, hour).await
 }
 
@@ -147,44 +156,30 @@ async fn detect_hours(
     Ok(alerts)
 }
 
-/// What one watch of a workspace raised.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Raised {
-    /// Alerts new this time (a series' hour already raised is only updated).
-    pub new: usize,
-    /// Conversations the `spike_detected` rules ran for.
-    pub conversations: usize,
-}
-
-/// Watches a workspace: what is emerging now is kept as alerts (one per series and hour),
-/// and for each new one the `spike_detected` rules run for the conversations of its top
-/// messages — so a rule can tag, prioritize, route them or send a signed webhook.
+/// Watches a workspace at `moment`: what is emerging then is kept as alerts (one per series
+/// and hour), and for each new one the `spike_detected` rules (if the workspace has any) run
+/// for the conversations of its top messages — so a rule can tag, prioritize, route them or
+/// send a signed webhook. Returns how many alerts are new.
 pub async fn raise(
     store: &dyn Store,
     workflow: &crate::workflow::Workflow,
     ws: WorkspaceId,
-) -> StoreResult<Raised> {
-    let alerts = now(store, ws).await?;
+    moment: earshot_core::time::Timestamp,
+) -> StoreResult<usize> {
+    let alerts = emerging_at(store, ws, moment).await?;
     if alerts.is_empty() {
-        return Ok(Raised::default());
+        return Ok(0);
     }
     let new: Vec<earshot_core::store::NewAlert> = alerts
         .iter()
         .map(|a| {
-            let (dimension, key) = match &a.series {
-                SeriesKey::Topic(t) => ("topic", t.0.to_string()),
-                SeriesKey::Intent(i) => ("intent", i.clone()),
-                SeriesKey::Channel(c) => ("channel", c.0.to_string()),
-            };
+            let (dimension, key) = a.series.parts();
             earshot_core::store::NewAlert {
                 dimension: dimension.into(),
                 series_key: key,
                 name: a.name.clone(),
                 hour: a.hour,
-                severity: match a.spike.severity {
-                    earshot_core::emerging::Severity::Warning => "warning".into(),
-                    earshot_core::emerging::Severity::Critical => "critical".into(),
-                },
+                severity: a.spike.severity.as_str().into(),
                 observed: a.spike.observed,
                 expected: a.spike.baseline.expected,
                 surprise: a.spike.surprise,
@@ -193,25 +188,25 @@ pub async fn raise(
         })
         .collect();
     let recorded = store.record_alerts(ws, &new).await?;
-    let mut raised = Raised::default();
-    let mut seen = std::collections::HashSet::new();
-    for (alert, (_, fresh)) in alerts.iter().zip(&recorded) {
-        if !fresh {
-            continue;
-        }
-        raised.new += 1;
-        for m in &alert.top_messages {
+    let fresh: Vec<&Alert> = alerts
+        .iter()
+        .zip(&recorded)
+        .filter_map(|(a, (_, new))| new.then_some(a))
+        .collect();
+    let trigger = earshot_core::rules::Trigger::SpikeDetected;
+    let has_rule = workflow
+        .rules(ws)
+        .await?
+        .rules()
+        .iter()
+        .any(|r| r.enabled && r.trigger == trigger);
+    if has_rule {
+        let mut seen = std::collections::HashSet::new();
+        for m in fresh.iter().flat_map(|a| &a.top_messages) {
             if seen.insert(m.conversation_id) {
-                workflow
-                    .timed(
-                        ws,
-                        m.conversation_id,
-                        earshot_core::rules::Trigger::SpikeDetected,
-                    )
-                    .await?;
-                raised.conversations += 1;
+                workflow.timed(ws, m.conversation_id, trigger).await?;
             }
         }
     }
-    Ok(raised)
+    Ok(fresh.len())
 }

@@ -100,17 +100,22 @@ impl Timers {
         if !due {
             return Ok(0);
         }
+        // Due again in five minutes whatever happens now: a failing watch is not retried on
+        // every tick, and one workspace that fails does not keep the others unwatched.
+        *self.emerging_done.lock().expect("emerging clock") = Some(now);
         let mut raised = 0;
         for ws in self
             .store
             .workspaces_active_since(now - chrono::Duration::hours(2))
             .await?
         {
-            raised += crate::emerging::raise(self.store.as_ref(), &self.workflow, ws)
-                .await?
-                .new;
+            match crate::emerging::raise(self.store.as_ref(), &self.workflow, ws, now).await {
+                Ok(n) => raised += n,
+                Err(e) => {
+                    tracing::error!(workspace = ws.0, error = %e, "emerging-issue watch failed")
+                }
+            }
         }
-        *self.emerging_done.lock().expect("emerging clock") = Some(now);
         Ok(raised)
     }
 

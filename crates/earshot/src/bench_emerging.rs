@@ -24,8 +24,9 @@
 //! the trending one), each at a random 5-minute start, at least 6 hours from any other spike or
 //! decoy of its series; lengths drawn evenly from [`SPIKE_MINUTES`] (15 minutes to 6 hours);
 //! size: a factor `m` drawn log-uniformly in 1.5–10, so that the spike adds messages at
-//! `(m − 1)` times the series' usual rate at that moment, and at least `N` messages in all (`N`
-//! drawn evenly in 10–40), spread evenly over the spike, so that a spike on a near-silent
+//! `(m − 1)` times the series' usual rate at that moment, and at least `N` messages in all on
+//! average (`N` drawn evenly in 10–40; each 5-minute slot's added count is Poisson at the
+//! larger of the two rates, so a spike's added total is drawn, not fixed), so that a spike on a near-silent
 //! series ("10× of nothing") still is something a care team would want to hear of.
 //!
 //! **Decoys** ([`decoys`]): ten things that should not raise an alert, all in the first judged

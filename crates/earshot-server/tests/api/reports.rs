@@ -540,8 +540,7 @@ async fn the_worker_raises_an_alert_once_a_spike_rule_tags_its_conversations_and
     let now = chrono::Utc::now();
     let first = timers.pass(now).await.unwrap();
     assert!(first.alerts_raised >= 1, "{first:?}");
-    // Within the next five minutes the worker does not look again; after, the same hour's
-    // alerts are only updated.
+    // Six minutes later the worker looks again: the same hour's alerts are only updated.
     let again = timers
         .pass(now + chrono::Duration::minutes(6))
         .await
@@ -641,9 +640,22 @@ async fn the_worker_raises_an_alert_once_a_spike_rule_tags_its_conversations_and
         open.as_array().unwrap().iter().all(|a| a["id"] != id),
         "{open}"
     );
-    // Another workspace cannot touch it; a bad state is named.
-    let (status, _) = app.get_as_other("/api/v1/alerts").await;
-    assert_eq!(status, StatusCode::OK);
+    // Another workspace neither sees nor touches it; a bad state is named.
+    let (status, theirs) = app.get_as_other("/api/v1/alerts").await;
+    assert_eq!(status, StatusCode::OK, "{theirs}");
+    assert!(
+        theirs.as_array().unwrap().iter().all(|a| a["id"] != id),
+        "{theirs}"
+    );
+    let (status, refused) = app
+        .send(
+            axum::http::Method::POST,
+            &format!("/api/v1/alerts/{id}/acknowledge"),
+            Some(&app.other_token),
+            b"{}".to_vec(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{refused}");
     let (status, bad) = app.get("/api/v1/alerts?state=gone").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
     assert!(

@@ -470,7 +470,10 @@ async fn the_agents_report_counts_each_agents_replies_resolutions_reopenings_and
         "{a}"
     );
     assert_eq!(w["first_response"]["count"], 1, "the wait is recorded: {a}");
-    assert!(w["first_response"]["median_seconds"].as_i64().unwrap() >= 0);
+    assert!(
+        w["first_response"]["median_seconds"].as_i64().is_some(),
+        "{a}"
+    );
     assert_eq!(
         (w["resolved"].as_i64(), w["reopen_rate"].as_f64()),
         (Some(1), Some(0.0))

@@ -39,4 +39,6 @@ CREATE TABLE surveys (
 -- when the survey was made.
 CREATE INDEX surveys_due ON surveys (due_at, id) WHERE state = 'scheduled' AND due_at IS NOT NULL;
 CREATE INDEX surveys_by_contact ON surveys (contact_id, channel_id, state);
+-- Whether a workspace has any question waiting for its answer (ingest asks for every batch).
+CREATE INDEX surveys_sent ON surveys (workspace_id, sent_at) WHERE state = 'sent';
 CREATE INDEX surveys_by_time ON surveys (workspace_id, created_at);

@@ -22,11 +22,7 @@ fn parse<T: std::str::FromStr>(what: &str, v: String) -> StoreResult<T> {
 }
 
 fn survey_row(r: &DbRow) -> StoreResult<(WorkspaceId, Survey)> {
-    let at = |i: usize| -> StoreResult<Option<Timestamp>> {
-        Ok(r.try_get::<Option<i64>, _>(i)
-            .map_err(db_err)?
-            .map(from_millis))
-    };
+    let at = |i: usize| opt_time(r, i);
     let survey = Survey {
         id: r.try_get(0).map_err(db_err)?,
         conversation_id: ConversationId(r.try_get(1).map_err(db_err)?),
@@ -82,7 +78,7 @@ pub(crate) async fn schedule_resolved(
         .bind(Bind::I64(at))
         .push(
             " FROM conversations c JOIN survey_settings s ON s.workspace_id = c.workspace_id \
-             WHERE c.workspace_id = ",
+             WHERE +c.workspace_id = ",
         )
         .bind(Bind::I64(ws.0))
         .push(" AND c.id IN ");
@@ -128,19 +124,32 @@ pub(crate) async fn surveys_awaiting_in(
     if conversations.is_empty() {
         return Ok(Vec::new());
     }
+    // Most batches come to a workspace with no question waiting: one probe of the index of
+    // sent surveys, before any join over the batch's conversations.
+    let since = to_millis(now) - earshot_core::survey::ANSWER_DAYS * 86_400_000;
+    let waiting: Option<(i64,)> = sqlx::query_as(
+        "SELECT id FROM surveys WHERE workspace_id = $1 AND state = 'sent' AND sent_at >= $2 LIMIT 1",
+    )
+    .bind(ws.0)
+    .bind(since)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    if waiting.is_none() {
+        return Ok(Vec::new());
+    }
     let ids: Vec<i64> = conversations.iter().map(|c| c.0).collect();
     let mut sql = crate::queries::Sql::new(
         "SELECT s.id, s.conversation_id, s.scale, c.id FROM conversations c \
          JOIN surveys s ON s.contact_id = c.contact_id AND s.channel_id = c.channel_id AND s.state = 'sent' \
-         WHERE c.workspace_id = ",
+         WHERE +c.workspace_id = ",
     );
+    // (`+`: SQLite reads the batch's conversations by id, not the workspace's by an index.)
     sql.bind(Bind::I64(ws.0))
         .push(" AND s.workspace_id = ")
         .bind(Bind::I64(ws.0))
         .push(" AND s.sent_at >= ")
-        .bind(Bind::I64(
-            to_millis(now) - earshot_core::survey::ANSWER_DAYS * 86_400_000,
-        ))
+        .bind(Bind::I64(since))
         .push(" AND c.id >= s.conversation_id AND c.id IN ");
     id_list(&mut sql, &ids);
     sql.push(" ORDER BY s.id");
